@@ -1,0 +1,118 @@
+/**
+ * Commands: what a user asks for. Types are imperative and dotted (`container.start`); each is
+ * answered by events or by a typed error (see errors.ts). Container and image references are what a
+ * Docker user types: a name, a full id or a unique id prefix; a tag or an image id.
+ *
+ * Commands that create something take its id; leave it out and the engine fills it from its
+ * {@link IdSource}, so `decide` itself never invents one.
+ */
+import * as v from "valibot";
+import { ValidationError } from "../errors.js";
+import {
+  ContainerIdSchema,
+  ExecIdSchema,
+  ExitCodeSchema,
+  ImageIdSchema,
+  LayerIdSchema,
+  PidSchema,
+  RestartPolicySchema,
+  SignalActionSchema,
+  SignalHandlersSchema,
+} from "../events/common.js";
+import { toValidationIssues } from "../events/parseEvent.js";
+
+const ref = v.pipe(v.string(), v.minLength(1, "must not be empty"));
+/** A signal as a user writes it: `TERM`, `SIGTERM` or `15`. */
+const signal = v.union([v.string(), v.pipe(v.number(), v.safeInteger())]);
+const seconds = v.pipe(v.number(), v.safeInteger(), v.minValue(-1));
+const cmd = <T extends string, E extends v.ObjectEntries>(type: T, entries: E) =>
+  v.strictObject({ type: v.literal(type), ...entries });
+
+export const CommandSchemas = [
+  cmd("container.create", {
+    containerId: v.optional(ContainerIdSchema),
+    name: v.optional(v.string()),
+    image: ref,
+    cmd: v.optional(v.array(v.string())),
+    restartPolicy: v.optional(RestartPolicySchema),
+    autoRemove: v.optional(v.boolean()),
+    stopSignal: v.optional(signal),
+    stopTimeout: v.optional(seconds),
+    handlers: v.optional(SignalHandlersSchema),
+  }),
+  cmd("container.start", { container: ref }),
+  cmd("container.stop", { container: ref, timeout: v.optional(seconds), signal: v.optional(signal) }),
+  cmd("container.kill", { container: ref, signal: v.optional(signal) }),
+  cmd("container.pause", { container: ref }),
+  cmd("container.unpause", { container: ref }),
+  cmd("container.restart", { container: ref, timeout: v.optional(seconds) }),
+  cmd("container.exec", {
+    container: ref,
+    execId: v.optional(ExecIdSchema),
+    cmd: v.pipe(v.array(v.string()), v.minLength(1, "must name a program")),
+    handlers: v.optional(SignalHandlersSchema),
+    /** If set, the process exits at once with this code (like `docker exec c true`). */
+    exitCode: v.optional(ExitCodeSchema),
+  }),
+  cmd("container.remove", {
+    container: ref,
+    force: v.optional(v.boolean()),
+    /** Injected fault: the removal fails part-way (→ `dead`) and/or takes `delayMs` of clock time. */
+    fault: v.optional(
+      v.strictObject({
+        fail: v.optional(v.boolean()),
+        delayMs: v.optional(v.pipe(v.number(), v.safeInteger(), v.minValue(0))),
+      }),
+    ),
+  }),
+  cmd("container.rename", { container: ref, name: v.string() }),
+  cmd("container.commit", {
+    container: ref,
+    imageId: v.optional(ImageIdSchema),
+    layerId: v.optional(LayerIdSchema),
+    tag: v.optional(v.string()),
+    comment: v.optional(v.string()),
+    author: v.optional(v.string()),
+    pause: v.optional(v.boolean()),
+  }),
+  cmd("process.signal", { container: ref, pid: PidSchema, signal }),
+  cmd("process.trap", { container: ref, pid: PidSchema, signal, action: SignalActionSchema }),
+  cmd("process.exit", { container: ref, pid: PidSchema, exitCode: ExitCodeSchema }),
+  cmd("image.create", {
+    imageId: v.optional(ImageIdSchema),
+    layers: v.array(
+      v.strictObject({
+        id: LayerIdSchema,
+        parent: v.nullable(LayerIdSchema),
+        createdBy: v.optional(v.string()),
+        comment: v.optional(v.string()),
+      }),
+    ),
+    tags: v.optional(v.array(v.string())),
+    cmd: v.optional(v.array(v.string())),
+  }),
+  cmd("image.tag", { image: ref, tag: v.string() }),
+  cmd("image.remove", { image: ref, force: v.optional(v.boolean()), noPrune: v.optional(v.boolean()) }),
+] as const;
+
+export const CommandSchema = v.variant("type", CommandSchemas, "unknown command type");
+/** Any command. */
+export type Command = v.InferOutput<typeof CommandSchema>;
+/** Every command type string. */
+export type CommandType = Command["type"];
+/** Narrows a command by its type. */
+export type CommandOfType<T extends CommandType> = Extract<Command, { type: T }>;
+/** Container commands (those with a `container` reference). */
+export type ContainerCommand = Extract<Command, { container: string }>;
+
+/**
+ * Validates a command from outside (a script line, a request body).
+ *
+ * @example
+ * const command = parseCommand(JSON.parse(line), `line ${n}`);
+ */
+export function parseCommand(input: unknown, position: string): Command {
+  const r = v.safeParse(CommandSchema, input);
+  if (!r.success) throw new ValidationError("command", position, toValidationIssues(r.issues));
+  return r.output;
+}

@@ -1,0 +1,111 @@
+/**
+ * The engine's state: a pure fold of the log. Plain, frozen data (no class instances, no xstate
+ * objects), so it can be compared, serialised and snapshotted.
+ */
+import type { ContainerConfig, Layer, SignalHandlers } from "../events/common.js";
+
+/** Docker's seven container states (`State.Status`). A removed container is no longer in the state. */
+export type ContainerStatus =
+  | "created"
+  | "running"
+  | "paused"
+  | "restarting"
+  | "exited"
+  | "dead"
+  | "removing";
+
+/** A live process in a container's PID namespace. */
+export interface ProcessInfo {
+  readonly pid: number;
+  readonly kind: "main" | "exec";
+  readonly execId: string | null;
+  readonly cmd: readonly string[];
+  readonly handlers: SignalHandlers;
+}
+
+/** An exec instance, kept inspectable after its process ended. */
+export interface ExecInfo {
+  readonly execId: string;
+  readonly pid: number;
+  readonly cmd: readonly string[];
+  readonly running: boolean;
+  readonly exitCode: number | null;
+}
+
+/** A stop in progress: the stop signal was sent; SIGKILL follows at `deadline` (null: never). */
+export interface PendingStop {
+  readonly signal: string;
+  readonly deadline: number | null;
+  /** A `restart`: start again once the process is gone. */
+  readonly thenStart: boolean;
+}
+
+/** A removal in progress (with an injected delay): it completes, or fails, at `deadline`. */
+export interface PendingRemoval {
+  readonly deadline: number | null;
+  readonly fails: boolean;
+}
+
+/** Everything the container lifecycle machine knows about one container. */
+export interface ContainerContext {
+  readonly id: string;
+  readonly name: string;
+  readonly imageId: string;
+  readonly config: ContainerConfig;
+  readonly createdAt: number;
+  /** When PID 1 last started; null until the first start (that is what makes `created` differ from `exited`). */
+  readonly startedAt: number | null;
+  readonly finishedAt: number | null;
+  readonly exitCode: number;
+  readonly restartCount: number;
+  /** The restart manager's current backoff, ms (0 = none yet). */
+  readonly backoffMs: number;
+  /** Set by stop, kill and rm: the restart policy does not fire on the next exit. */
+  readonly manuallyStopped: boolean;
+  readonly processes: readonly ProcessInfo[];
+  readonly nextPid: number;
+  readonly execs: readonly ExecInfo[];
+  readonly pendingStop: PendingStop | null;
+  readonly restartAt: number | null;
+  readonly removal: PendingRemoval | null;
+  /** The last removal error (Docker's `State.Error`). */
+  readonly error: string;
+}
+
+/** A container in the engine's state. */
+export interface ContainerRecord {
+  readonly status: ContainerStatus;
+  readonly context: ContainerContext;
+}
+
+/** An image in the engine's state. Deleted images stay as tombstones: containers pin them by id. */
+export interface ImageRecord {
+  readonly id: string;
+  readonly status: "present" | "deleted";
+  readonly layers: readonly Layer[];
+  readonly parentId: string | null;
+  readonly containerId: string | null;
+  readonly cmd: readonly string[];
+  readonly author: string;
+  readonly comment: string;
+  readonly createdAt: number;
+  /** Tags pointing at it, in the order they were added. */
+  readonly tags: readonly string[];
+}
+
+/** The whole state: every container and image, and the name and tag indexes. */
+export interface EngineState {
+  /** The seq of the last event folded in (0 for the empty log). */
+  readonly seq: number;
+  readonly containers: Readonly<Record<string, ContainerRecord>>;
+  readonly images: Readonly<Record<string, ImageRecord>>;
+  /** Container name → container id. */
+  readonly names: Readonly<Record<string, string>>;
+  /** Image tag (`repo:tag`) → image id. */
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+/** The state of the empty log. */
+export function initialState(): EngineState {
+  return Object.freeze({ seq: 0, containers: {}, images: {}, names: {}, tags: {} });
+}

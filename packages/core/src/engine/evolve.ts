@@ -1,0 +1,84 @@
+/**
+ * `evolve(state, event)`: the state after one more event. Pure and total over the event catalogue:
+ * it never mutates its input (immer produces a new, frozen state that shares everything unchanged),
+ * reads no clock and makes no id. The lifecycle machines say what each event does; `evolve` keeps the
+ * name and tag indexes beside them.
+ *
+ * An event the lifecycle does not accept where its stream is (a `container.started` for a paused
+ * container, a seq out of order) is a broken log: {@link ReplayError}, naming the seq.
+ */
+import { castDraft, produce } from "immer";
+import { ReplayError } from "../errors.js";
+import type { EventEnvelope } from "../events/envelope.js";
+import type { ContainerEventInput } from "../machines/containerMachine.js";
+import type { ImageEventInput } from "../machines/imageMachine.js";
+import type { ContainerRecord, ContainerStatus, EngineState, ImageRecord } from "./EngineState.js";
+import { containerSnapshot, imageSnapshot, stepContainer, stepImage } from "./machineSnapshots.js";
+
+function stateName(value: unknown): string {
+  return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * Folds one event into the state.
+ *
+ * @example
+ * const next = evolve(state, event); // state is unchanged; next shares what did not change
+ */
+export function evolve(state: EngineState, event: EventEnvelope): EngineState {
+  if (event.seq !== state.seq + 1) {
+    throw new ReplayError(event.seq, "out-of-order", `expected seq ${state.seq + 1} after ${state.seq}`);
+  }
+  const { seq, streamId, schemaVersion: _v, ...body } = event;
+  if (event.type.startsWith("image.")) {
+    const before = state.images[streamId];
+    const snapshot = imageSnapshot(before);
+    const input = body as unknown as ImageEventInput;
+    const step = stepImage(snapshot, input);
+    if (!step.accepted) {
+      throw new ReplayError(
+        seq,
+        "not-accepted",
+        `${event.type} is not accepted for image ${streamId} in state ${stateName(snapshot.value)}`,
+      );
+    }
+    const record: ImageRecord = { ...step.next.context, status: step.next.value as ImageRecord["status"] };
+    return produce(state, (draft) => {
+      draft.seq = seq;
+      draft.images[streamId] = castDraft(record);
+      if (event.type === "image.tagged") draft.tags[event.data.tag] = streamId;
+      if (event.type === "image.untagged" && draft.tags[event.data.tag] === streamId)
+        delete draft.tags[event.data.tag];
+      if (event.type === "image.deleted") {
+        for (const tag of before?.tags ?? []) if (draft.tags[tag] === streamId) delete draft.tags[tag];
+      }
+    });
+  }
+  const before = state.containers[streamId];
+  const snapshot = containerSnapshot(before);
+  const input = body as unknown as ContainerEventInput;
+  const step = stepContainer(snapshot, input);
+  if (!step.accepted) {
+    throw new ReplayError(
+      seq,
+      "not-accepted",
+      `${event.type} is not accepted for container ${streamId} in state ${stateName(snapshot.value)}`,
+    );
+  }
+  const status = step.next.value as ContainerStatus | "removed";
+  return produce(state, (draft) => {
+    draft.seq = seq;
+    if (status === "removed") {
+      delete draft.containers[streamId];
+      if (before && draft.names[before.context.name] === streamId) delete draft.names[before.context.name];
+      return;
+    }
+    const record: ContainerRecord = { status, context: step.next.context };
+    draft.containers[streamId] = castDraft(record);
+    if (event.type === "container.created") draft.names[event.data.name] = streamId;
+    if (event.type === "container.renamed") {
+      if (draft.names[event.data.oldName] === streamId) delete draft.names[event.data.oldName];
+      draft.names[event.data.newName] = streamId;
+    }
+  });
+}

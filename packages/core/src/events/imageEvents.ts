@@ -1,0 +1,33 @@
+/**
+ * `image.*` events. Each belongs to the stream of one image (its id).
+ */
+import * as v from "valibot";
+import { ContainerIdSchema, ImageIdSchema, LayerSchema } from "./common.js";
+
+const event = <T extends string, D extends v.GenericSchema>(type: T, data: D) =>
+  v.strictObject({ type: v.literal(type), data });
+
+/** An image exists: its layer stack (bottom first), its parent image (commit) and history text. */
+export const ImageCreated = event(
+  "image.created",
+  v.strictObject({
+    imageId: ImageIdSchema,
+    layers: v.array(LayerSchema),
+    parentId: v.nullable(ImageIdSchema),
+    /** The container it was committed from, if any. */
+    containerId: v.nullable(ContainerIdSchema),
+    cmd: v.array(v.string()),
+    author: v.string(),
+    comment: v.string(),
+  }),
+);
+/** A tag now points at this image. A tag moving from another image first untags that one. */
+export const ImageTagged = event("image.tagged", v.strictObject({ tag: v.string() }));
+export const ImageUntagged = event("image.untagged", v.strictObject({ tag: v.string() }));
+/** The image record is gone. */
+export const ImageDeleted = event("image.deleted", v.strictObject({}));
+
+export const ImageEventSchemas = [ImageCreated, ImageTagged, ImageUntagged, ImageDeleted] as const;
+export const ImageEventSchema = v.variant("type", ImageEventSchemas);
+/** Any event of an image's stream: `{ type, data }`. */
+export type ImageEvent = v.InferOutput<typeof ImageEventSchema>;

@@ -1,0 +1,92 @@
+/**
+ * @strata/core: the container and image lifecycle (xstate v5 machines), the event catalogue,
+ * `decide`/`evolve`/`replay`, an in-memory event log and the live `Engine`.
+ */
+
+export type { Clock, IdKind, IdSource, SimulatedClock } from "./clock.js";
+export { randomIds, sequentialIds, simulatedClock, systemClock } from "./clock.js";
+export type { Command, CommandOfType, CommandType, ContainerCommand } from "./commands/commands.js";
+export { CommandSchema, parseCommand } from "./commands/commands.js";
+export type { DecideResult } from "./engine/decide.js";
+export { decide, decideTick, nextDeadline } from "./engine/decide.js";
+export type { CommandResult, EngineOptions, WaitCondition } from "./engine/Engine.js";
+export { Engine } from "./engine/Engine.js";
+// engine
+export type {
+  ContainerContext,
+  ContainerRecord,
+  ContainerStatus,
+  EngineState,
+  ExecInfo,
+  ImageRecord,
+  PendingRemoval,
+  PendingStop,
+  ProcessInfo,
+} from "./engine/EngineState.js";
+export { initialState } from "./engine/EngineState.js";
+export { evolve } from "./engine/evolve.js";
+export { applyEvents, replay, replayTo } from "./engine/replay.js";
+export type { ImageMatch } from "./engine/resolve.js";
+export { findContainer, findImage } from "./engine/resolve.js";
+export type { ErrorCode, Rejection, ValidationIssue } from "./errors.js";
+export {
+  ConflictError,
+  errorFromRejection,
+  InvalidParameterError,
+  LifecycleError,
+  NotFoundError,
+  NotModifiedError,
+  ReplayError,
+  StrataError,
+  SystemError,
+  ValidationError,
+} from "./errors.js";
+// events and commands
+export type { ContainerConfig, Layer, RestartPolicy, SignalAction, SignalHandlers } from "./events/common.js";
+export type { ContainerEvent } from "./events/containerEvents.js";
+export { ContainerEventSchema } from "./events/containerEvents.js";
+export type {
+  EventEnvelope,
+  EventOfType,
+  NewEvent,
+  StrataEvent,
+  StrataEventType,
+} from "./events/envelope.js";
+export { EVENT_SCHEMA_VERSION } from "./events/envelope.js";
+export type { ImageEvent } from "./events/imageEvents.js";
+export { ImageEventSchema } from "./events/imageEvents.js";
+export { parseEvent } from "./events/parseEvent.js";
+// ids, time, errors, signals
+export type { Brand, ContainerId, ExecId, ImageId, LayerId } from "./ids.js";
+export {
+  CONTAINER_NAME_PATTERN,
+  IMAGE_REF_PATTERN,
+  isHex64,
+  isSha256Id,
+  normalizeContainerName,
+  normalizeImageRef,
+  shortId,
+} from "./ids.js";
+export type { EventListener } from "./log/InMemoryEventLog.js";
+export { InMemoryEventLog } from "./log/InMemoryEventLog.js";
+export type { ContainerMachineCommand, ImageFacts } from "./machines/containerCommands.js";
+export type {
+  ContainerEventInput,
+  ContainerMachineInput,
+  ContainerMachineState,
+} from "./machines/containerMachine.js";
+export { containerMachine } from "./machines/containerMachine.js";
+// machines
+export type { Decided, Decision, EventDraft, Rejected } from "./machines/Decision.js";
+export type { ImageMachineCommand, ImageUser } from "./machines/imageCommands.js";
+export type { ImageEventInput, ImageMachineInput } from "./machines/imageMachine.js";
+export { imageMachine } from "./machines/imageMachine.js";
+export type { SignalOutcome } from "./machines/processSpace.js";
+export {
+  DEFAULT_STOP_TIMEOUT_SECONDS,
+  RESTART_BACKOFF,
+  restartVerdict,
+  signalOutcome,
+} from "./machines/processSpace.js";
+export type { SignalName } from "./signals.js";
+export { DEFAULT_IGNORED_SIGNALS, exitCodeForSignal, parseSignal, SIGNALS } from "./signals.js";

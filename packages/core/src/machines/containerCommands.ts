@@ -1,0 +1,83 @@
+/**
+ * The container machine's input when it decides: a user's command, resolved and normalised by
+ * `decide` (the container found, signals parsed, ids filled in), plus the facts from outside the
+ * container that the rules need (the time, who owns a name, what the image is).
+ */
+import type { ContainerConfig, Layer, SignalAction, SignalHandlers } from "../events/common.js";
+import type { SignalName } from "../signals.js";
+
+export interface At {
+  /** The injected clock's time, ms. */
+  readonly now: number;
+  /** What the user typed to name the container (Docker quotes it in messages). */
+  readonly ref: string;
+}
+
+/** The image a new container or a commit starts from. */
+export interface ImageFacts {
+  readonly id: string;
+  readonly layers: readonly Layer[];
+  readonly cmd: readonly string[];
+}
+
+export type ContainerMachineCommand =
+  | (At & {
+      readonly type: "container.create";
+      readonly containerId: string;
+      readonly name: string;
+      /** Whether the user chose the name (a bad chosen name is a 400; generated ones are always valid). */
+      readonly nameGiven: boolean;
+      /** The container that already has this name, if any. */
+      readonly nameOwner: string | null;
+      readonly imageRef: string;
+      readonly image: ImageFacts | null;
+      readonly config: ContainerConfig;
+    })
+  | (At & { readonly type: "container.start" })
+  | (At & {
+      readonly type: "container.stop";
+      readonly signal: SignalName | null;
+      readonly timeout: number | null;
+    })
+  | (At & { readonly type: "container.kill"; readonly signal: SignalName })
+  | (At & { readonly type: "container.pause" })
+  | (At & { readonly type: "container.unpause" })
+  | (At & { readonly type: "container.restart"; readonly timeout: number | null })
+  | (At & {
+      readonly type: "container.exec";
+      readonly execId: string;
+      readonly cmd: readonly string[];
+      readonly handlers: SignalHandlers;
+      readonly exitCode: number | null;
+    })
+  | (At & {
+      readonly type: "container.remove";
+      readonly force: boolean;
+      readonly fail: boolean;
+      readonly delayMs: number;
+    })
+  | (At & { readonly type: "container.rename"; readonly name: string; readonly nameOwner: string | null })
+  | (At & {
+      readonly type: "container.commit";
+      readonly imageId: string;
+      readonly layerId: string;
+      readonly tag: string | null;
+      /** The image the tag points at now, if another one. */
+      readonly tagOwner: string | null;
+      readonly comment: string;
+      readonly author: string;
+      readonly pause: boolean;
+      readonly image: ImageFacts;
+    })
+  | (At & { readonly type: "process.signal"; readonly pid: number; readonly signal: SignalName })
+  | (At & {
+      readonly type: "process.trap";
+      readonly pid: number;
+      readonly signal: SignalName;
+      readonly action: SignalAction;
+    })
+  | (At & { readonly type: "process.exit"; readonly pid: number; readonly exitCode: number })
+  /** Time passed: fire what is due (a stop's SIGKILL, a policy restart, a delayed removal). */
+  | (At & { readonly type: "clock.tick" });
+
+export type ContainerMachineCommandType = ContainerMachineCommand["type"];

@@ -1,0 +1,217 @@
+/**
+ * The image lifecycle as an xstate v5 machine: `absent` → `present` → `deleted` (a tombstone that
+ * containers may still pin; an image with the same id can be created again). Like the container
+ * machine, it decides commands by emitting a {@link Decision} and evolves on events.
+ *
+ * `image.remove` follows Docker's classic (graphdriver) image store, docs/lifecycle.md §Images:
+ * by tag, the tag goes first and the image only when it was the last reference and nothing needs it;
+ * by id, conflicts are checked in this order: dependent child images (cannot be forced), running
+ * containers (cannot be forced), several tags (must force), stopped containers (must force).
+ */
+import { assign, emit, setup } from "xstate";
+import type { ImageRecord } from "../engine/EngineState.js";
+import type { Rejection } from "../errors.js";
+import type { ImageEvent } from "../events/imageEvents.js";
+import { shortId } from "../ids.js";
+import type { Decision, EventDraft } from "./Decision.js";
+import type { ImageMachineCommand, ImageMachineCommandType } from "./imageCommands.js";
+
+export type ImageEventInput = ImageEvent & { readonly recordedAt: number };
+export type ImageMachineInput = ImageMachineCommand | ImageEventInput;
+
+type Cmd<T extends ImageMachineCommandType> = Extract<ImageMachineCommand, { type: T }>;
+type Ev<T extends ImageEventInput["type"]> = Extract<ImageEventInput, { type: T }>;
+type Args = { context: ImageRecord; event: ImageMachineInput };
+
+export const ABSENT_IMAGE: ImageRecord = Object.freeze({
+  id: "",
+  status: "deleted" as const,
+  layers: [],
+  parentId: null,
+  containerId: null,
+  cmd: [],
+  author: "",
+  comment: "",
+  createdAt: 0,
+  tags: [],
+});
+
+const emitDecision = (f: (args: Args) => Decision) =>
+  emit<ImageRecord, ImageMachineInput, undefined, ImageMachineInput, Decision>(f);
+const update = (f: (args: Args) => Partial<ImageRecord>) =>
+  assign<ImageRecord, ImageMachineInput, undefined, ImageMachineInput, never>(f);
+
+const decided = <T extends ImageMachineCommandType>(
+  f: (image: ImageRecord, command: Cmd<T>) => EventDraft[],
+) => emitDecision(({ context, event }) => ({ type: "decided", events: f(context, event as Cmd<T>) }));
+const rejected = (
+  code: Rejection["code"],
+  reason: string,
+  message: (image: ImageRecord, command: ImageMachineCommand) => string,
+) =>
+  emitDecision(({ context, event }) => ({
+    type: "rejected",
+    rejection: { code, reason, message: message(context, event as ImageMachineCommand) },
+  }));
+
+const noSuchImage = rejected("NotFound", "no-such-image", (_, k) => `No such image: ${k.ref}`);
+
+const remove = (a: Args) => a.event as Cmd<"image.remove">;
+const firstUser = (k: Cmd<"image.remove">, running?: boolean) =>
+  shortId(k.usedBy.find((u) => running === undefined || u.running === running)?.containerId ?? "");
+
+/** Moves a tag: untag its current owner (if another image), then tag `imageId`. */
+const tagDrafts = (imageId: string, tag: string, owner: string | null): EventDraft[] =>
+  owner === imageId
+    ? []
+    : [
+        ...(owner !== null ? [{ streamId: owner, type: "image.untagged" as const, data: { tag } }] : []),
+        { streamId: imageId, type: "image.tagged", data: { tag } },
+      ];
+
+const deleteDrafts = (image: ImageRecord, k: Cmd<"image.remove">): EventDraft[] => [
+  ...image.tags.map((tag): EventDraft => ({ type: "image.untagged", data: { tag } })),
+  { type: "image.deleted", data: {} },
+  ...k.prunableParents.map((id): EventDraft => ({ streamId: id, type: "image.deleted", data: {} })),
+];
+const untagOnly = decided<"image.remove">((_, k) => [
+  { type: "image.untagged", data: { tag: k.byTag ?? "" } },
+]);
+
+const onCreated = update(({ event }) => {
+  const e = event as Ev<"image.created">;
+  return {
+    ...ABSENT_IMAGE,
+    id: e.data.imageId,
+    status: "present",
+    layers: e.data.layers,
+    parentId: e.data.parentId,
+    containerId: e.data.containerId,
+    cmd: e.data.cmd,
+    author: e.data.author,
+    comment: e.data.comment,
+    createdAt: e.recordedAt,
+  };
+});
+
+const createRules = {
+  actions: decided<"image.create">((_, k) => [
+    {
+      type: "image.created",
+      data: {
+        imageId: k.imageId,
+        layers: [...k.layers],
+        parentId: null,
+        containerId: null,
+        cmd: [...k.cmd],
+        author: "",
+        comment: "",
+      },
+    },
+    ...k.tags.flatMap(({ tag, owner }) => tagDrafts(k.imageId, tag, owner)),
+  ]),
+};
+
+export const imageMachine = setup({
+  types: { context: {} as ImageRecord, events: {} as ImageMachineInput, emitted: {} as Decision },
+}).createMachine({
+  id: "image",
+  initial: "absent",
+  context: ABSENT_IMAGE,
+  states: {
+    absent: {
+      on: {
+        "image.create": createRules,
+        "image.tag": { actions: noSuchImage },
+        "image.remove": { actions: noSuchImage },
+        "image.created": { target: "present", actions: onCreated },
+      },
+    },
+    present: {
+      on: {
+        "image.create": {
+          actions: rejected("Conflict", "image-exists", (i) => `conflict: image ${i.id} already exists`),
+        },
+        "image.tag": { actions: decided<"image.tag">((i, k) => tagDrafts(i.id, k.tag, k.tagOwner)) },
+        "image.remove": [
+          // By tag: the tag goes first; the image follows only if nothing else needs it.
+          { guard: (a) => remove(a).byTag !== null && a.context.tags.length > 1, actions: untagOnly },
+          {
+            guard: (a) => remove(a).byTag !== null && !remove(a).force && remove(a).usedBy.length > 0,
+            actions: rejected(
+              "Conflict",
+              "image-in-use",
+              (i, k) =>
+                `conflict: unable to remove repository reference "${(k as Cmd<"image.remove">).byTag}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
+            ),
+          },
+          {
+            guard: (a) =>
+              remove(a).byTag !== null && (remove(a).usedBy.some((u) => u.running) || remove(a).hasChildren),
+            actions: untagOnly,
+          },
+          { guard: (a) => remove(a).byTag !== null, actions: decided<"image.remove">(deleteDrafts) },
+          // By id.
+          {
+            guard: (a) => remove(a).hasChildren,
+            actions: rejected(
+              "Conflict",
+              "image-has-children",
+              (i) =>
+                `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image has dependent child images`,
+            ),
+          },
+          {
+            guard: (a) => remove(a).usedBy.some((u) => u.running),
+            actions: rejected(
+              "Conflict",
+              "image-in-use",
+              (i, k) =>
+                `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image is being used by running container ${firstUser(k as Cmd<"image.remove">, true)}`,
+            ),
+          },
+          {
+            guard: (a) => !remove(a).force && a.context.tags.length > 1,
+            actions: rejected(
+              "Conflict",
+              "image-multiple-references",
+              (i) =>
+                `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is referenced in multiple repositories`,
+            ),
+          },
+          {
+            guard: (a) => !remove(a).force && remove(a).usedBy.length > 0,
+            actions: rejected(
+              "Conflict",
+              "image-in-use",
+              (i, k) =>
+                `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is being used by stopped container ${firstUser(k as Cmd<"image.remove">, false)}`,
+            ),
+          },
+          { actions: decided<"image.remove">(deleteDrafts) },
+        ],
+        "image.tagged": {
+          actions: update(({ context, event }) => {
+            const tag = (event as Ev<"image.tagged">).data.tag;
+            return { tags: context.tags.includes(tag) ? context.tags : [...context.tags, tag] };
+          }),
+        },
+        "image.untagged": {
+          guard: ({ context, event }) => context.tags.includes((event as Ev<"image.untagged">).data.tag),
+          actions: update(({ context, event }) => ({
+            tags: context.tags.filter((t) => t !== (event as Ev<"image.untagged">).data.tag),
+          })),
+        },
+        "image.deleted": { target: "deleted", actions: update(() => ({ status: "deleted", tags: [] })) },
+      },
+    },
+    deleted: {
+      on: {
+        "image.create": createRules,
+        "image.tag": { actions: noSuchImage },
+        "image.remove": { actions: noSuchImage },
+        "image.created": { target: "present", actions: onCreated },
+      },
+    },
+  },
+});
