@@ -359,7 +359,7 @@ export function decideTick(state: EngineState, containerId: string, now: number)
 export function nextDeadline(record: EngineState["containers"][string]): number | null {
   const c = record.context;
   const times = [
-    record.status === "running" ? (c.pendingStop?.deadline ?? null) : null,
+    record.status === "running" || record.status === "paused" ? (c.pendingStop?.deadline ?? null) : null,
     record.status === "restarting" ? c.restartAt : null,
     record.status === "removing" ? (c.removal?.deadline ?? null) : null,
   ].filter((t): t is number => t !== null);

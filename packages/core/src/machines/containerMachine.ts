@@ -654,6 +654,20 @@ export const containerMachine = setup({
         "process.signal": { actions: E.pausedExec },
         "process.trap": { actions: E.pausedExec },
         "process.exit": { actions: E.pausedExec },
+        // A stop's deadline can pass while the container is paused: SIGKILL is queued and the
+        // cgroup thawed so it is delivered, as Docker's kill does for a paused container.
+        "clock.tick": {
+          guard: ({ context, event }) =>
+            context.pendingStop !== null &&
+            context.pendingStop.deadline !== null &&
+            context.pendingStop.deadline <= event.now,
+          actions: decided<"clock.tick">((c, k) =>
+            deliverSignal(c, 1, "SIGKILL", k.now, {
+              cancelsRestartPolicy: true,
+              between: [{ type: "container.unpaused", data: {} }],
+            }),
+          ),
+        },
         "container.stopRequested": { actions: onStopRequested },
         "container.signalled": { actions: onSignalled },
         "container.unpaused": { target: "running" },
