@@ -7,6 +7,8 @@ export type { Clock, IdKind, IdSource, SimulatedClock } from "./clock.js";
 export { randomIds, sequentialIds, simulatedClock, systemClock } from "./clock.js";
 export type { Command, CommandOfType, CommandType, ContainerCommand } from "./commands/commands.js";
 export { CommandSchema, parseCommand } from "./commands/commands.js";
+// the README's walkthrough
+export { runLifecycleDemo } from "./demo/lifecycleDemo.js";
 export type { DecideResult } from "./engine/decide.js";
 export { decide, decideTick, nextDeadline } from "./engine/decide.js";
 export type { CommandResult, EngineOptions, WaitCondition } from "./engine/Engine.js";
