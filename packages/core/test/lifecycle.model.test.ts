@@ -2,13 +2,17 @@
  * Model-based property test: random command sequences run against the engine and against the
  * independent ReferenceModel. For every command the outcome (ok, or error code and reason) must
  * agree; after every command every container must be in the same state with the same exit code and
- * restart count; and replaying the log must give exactly the engine's live state.
+ * restart count; replaying the log must give exactly the engine's live state; and replaying each
+ * prefix of the log must give the state the engine had at that point.
  */
 
 import {
   type Command,
   type CommandResult,
   Engine,
+  type EngineState,
+  evolve,
+  initialState,
   replay,
   type SignalAction,
   sequentialIds,
@@ -22,6 +26,8 @@ import { baseImage } from "./support/scenario.js";
 interface Real {
   engine: Engine;
   clock: ReturnType<typeof simulatedClock>;
+  /** The live state after each step, to check that replaying each prefix of the log rebuilds it. */
+  history: EngineState[];
 }
 
 const NAMES = ["web", "db", "cache"] as const;
@@ -59,6 +65,22 @@ function compare(model: ReferenceModel, real: Real): void {
     }
   }
   expect(replay(real.engine.log.read())).toEqual(state);
+  real.history.push(state);
+}
+
+/** Replaying the log up to each step's last seq gives exactly the state the engine had then. */
+function checkPrefixes(real: Real): void {
+  const events = real.engine.log.read();
+  let folded = initialState();
+  let i = 0;
+  for (const past of real.history) {
+    while (folded.seq < past.seq) {
+      const e = events[i++];
+      if (!e) break;
+      folded = evolve(folded, e);
+    }
+    expect(folded, `replay of the first ${past.seq} events`).toEqual(past);
+  }
 }
 
 /** One command of the random sequence: what the model says, what the engine does, and the comparison. */
@@ -302,9 +324,10 @@ test(`engine agrees with the reference model on random command sequences (${RUNS
         expect(engine.execute(baseImage).ok).toBe(true);
         const model = new ReferenceModel(clock.now());
         // Every run starts with the three containers created, so most commands meet a container.
-        for (const [i, spec] of specs.entries())
-          createStep(NAMES[i] ?? "web", spec).run(model, { engine, clock });
-        fc.modelRun(() => ({ model, real: { engine, clock } }), cmds);
+        const real: Real = { engine, clock, history: [] };
+        for (const [i, spec] of specs.entries()) createStep(NAMES[i] ?? "web", spec).run(model, real);
+        fc.modelRun(() => ({ model, real }), cmds);
+        checkPrefixes(real);
       },
     ),
     { numRuns: RUNS },

@@ -133,7 +133,7 @@ describe("replay", () => {
     expect(before).toEqual(copy);
     expect(Object.isFrozen(s.state)).toBe(true);
     expect(Object.isFrozen(Object.values(s.state.containers)[0]?.context)).toBe(true);
-    expect(() => evolve(before, { ...good, seq: 1 })).toThrow(ReplayError);
+    expect(() => evolve(before, parseEvent({ ...good, seq: 1 }, "test"))).toThrow(ReplayError);
   });
 
   test("a log survives a JSON round trip and replays to the same state", () => {
