@@ -4,7 +4,13 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CommandSchema, ContainerEventSchema, ImageEventSchema } from "@strata/core";
+import {
+  CommandSchema,
+  ContainerEventSchema,
+  FsEventSchema,
+  ImageEventSchema,
+  LayerEventSchema,
+} from "@strata/core";
 import { describe, expect, test } from "vitest";
 import { lifecycleTable } from "../packages/core/test/support/probe.js";
 import { fieldsText } from "./schemaText.js";
@@ -12,7 +18,12 @@ import { fieldsText } from "./schemaText.js";
 const DOCS = new URL(".", import.meta.url).pathname;
 const read = (name: string) => readFileSync(join(DOCS, name), "utf8");
 
-const eventSchemas = [...ContainerEventSchema.options, ...ImageEventSchema.options] as unknown as {
+const eventSchemas = [
+  ...ContainerEventSchema.options,
+  ...FsEventSchema.options,
+  ...ImageEventSchema.options,
+  ...LayerEventSchema.options,
+] as unknown as {
   entries: { type: { literal: string }; data: Parameters<typeof fieldsText>[0] };
 }[];
 const commandSchemas = CommandSchema.options as unknown as {

@@ -5,7 +5,13 @@
 
 export type { Clock, IdKind, IdSource, SimulatedClock } from "./clock.js";
 export { randomIds, sequentialIds, simulatedClock, systemClock } from "./clock.js";
-export type { Command, CommandOfType, CommandType, ContainerCommand } from "./commands/commands.js";
+export type {
+  Command,
+  CommandOfType,
+  CommandType,
+  ContainerCommand,
+  FsCommand,
+} from "./commands/commands.js";
 export { CommandSchema, parseCommand } from "./commands/commands.js";
 // the README's walkthrough
 export { runLifecycleDemo } from "./demo/lifecycleDemo.js";
@@ -21,13 +27,22 @@ export type {
   EngineState,
   ExecInfo,
   ImageRecord,
+  LayerRecord,
   PendingRemoval,
   PendingStop,
   ProcessInfo,
 } from "./engine/EngineState.js";
 export { initialState } from "./engine/EngineState.js";
 export { evolve } from "./engine/evolve.js";
-export { applyEvents, replay, replayTo } from "./engine/replay.js";
+export type { ProjectedState, Projection } from "./engine/Projection.js";
+export {
+  applyEvents,
+  applyProjected,
+  replay,
+  replayProjected,
+  replayProjectedTo,
+  replayTo,
+} from "./engine/replay.js";
 export type { ImageMatch } from "./engine/resolve.js";
 export { findContainer, findImage } from "./engine/resolve.js";
 export type { ErrorCode, Rejection, ValidationIssue } from "./errors.js";
@@ -55,9 +70,12 @@ export type {
   StrataEventType,
 } from "./events/envelope.js";
 export { EVENT_SCHEMA_VERSION } from "./events/envelope.js";
+export type { FsEvent, LayerEntry, LayerEvent } from "./events/fsEvents.js";
+export { FsEventSchema, LayerEntrySchema, LayerEventSchema } from "./events/fsEvents.js";
 export type { ImageEvent } from "./events/imageEvents.js";
 export { ImageEventSchema } from "./events/imageEvents.js";
 export { parseEvent } from "./events/parseEvent.js";
+export { baseName, joinPath, normalizeFsPath, parentPath, pathComponents } from "./fsPath.js";
 // ids, time, errors, signals
 export type { Brand, ContainerId, ExecId, ImageId, LayerId } from "./ids.js";
 export {
@@ -83,6 +101,8 @@ export type { Decided, Decision, EventDraft, Rejected } from "./machines/Decisio
 export type { ImageMachineCommand, ImageUser } from "./machines/imageCommands.js";
 export type { ImageEventInput, ImageMachineInput } from "./machines/imageMachine.js";
 export { imageMachine } from "./machines/imageMachine.js";
+export type { LayerMachineInput } from "./machines/layerMachine.js";
+export { layerMachine } from "./machines/layerMachine.js";
 export type { SignalOutcome } from "./machines/processSpace.js";
 export {
   DEFAULT_STOP_TIMEOUT_SECONDS,

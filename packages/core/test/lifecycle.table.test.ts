@@ -110,6 +110,15 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     dead: removed,
     removing: err("Conflict", "removal-in-progress"),
   },
+  "fs write (cp into)": {
+    created: ok("created", "fs.fileWritten"),
+    running: ok("running", "fs.fileWritten"),
+    paused: ok("paused", "fs.fileWritten"),
+    restarting: ok("restarting", "fs.fileWritten"),
+    exited: ok("exited", "fs.fileWritten"),
+    dead: err("System", "no-rw-layer"),
+    removing: err("System", "no-rw-layer"),
+  },
   rename: {
     created: ok("created", "renamed"),
     running: ok("running", "renamed"),

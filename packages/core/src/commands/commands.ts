@@ -18,10 +18,24 @@ import {
   RestartPolicySchema,
   SignalActionSchema,
   SignalHandlersSchema,
+  TimestampSchema,
 } from "../events/common.js";
+import {
+  ContentDigestSchema,
+  LayerEntrySchema,
+  ModeSchema,
+  OwnerIdSchema,
+  SizeSchema,
+} from "../events/fsEvents.js";
 import { toValidationIssues } from "../events/parseEvent.js";
 
 const ref = v.pipe(v.string(), v.minLength(1, "must not be empty"));
+/** A path inside a container as a user types it (normalised by the fs package). */
+const fsPath = v.pipe(
+  v.string(),
+  v.minLength(1, "must not be empty"),
+  v.check((p) => !p.includes("\0"), "must not contain NUL"),
+);
 /** A signal as a user writes it: `TERM`, `SIGTERM` or `15`. */
 const signal = v.union([v.string(), v.pipe(v.number(), v.safeInteger())]);
 const seconds = v.pipe(v.number(), v.safeInteger(), v.minValue(-1));
@@ -93,6 +107,41 @@ export const CommandSchemas = [
   }),
   cmd("image.tag", { image: ref, tag: v.string() }),
   cmd("image.remove", { image: ref, force: v.optional(v.boolean()), noPrune: v.optional(v.boolean()) }),
+  cmd("layer.create", { layerId: v.optional(LayerIdSchema), entries: v.array(LayerEntrySchema) }),
+  // Filesystem commands on a container's read-write layer. Paths are what a user types inside the
+  // container: absolute or relative to `/`, normalised, symlinks resolved inside the container root.
+  cmd("fs.writeFile", {
+    container: ref,
+    path: fsPath,
+    /** The new content (or the bytes to append), as text or base64. The engine stores it and fills digest/size. */
+    content: v.optional(v.string()),
+    encoding: v.optional(v.picklist(["utf8", "base64"])),
+    digest: v.optional(ContentDigestSchema),
+    size: v.optional(SizeSchema),
+    append: v.optional(v.boolean()),
+    /** Mode of a new file (default 0o644); an existing file keeps its mode, as open(2) does. */
+    mode: v.optional(ModeSchema),
+  }),
+  cmd("fs.truncate", {
+    container: ref,
+    path: fsPath,
+    size: SizeSchema,
+    digest: v.optional(ContentDigestSchema),
+  }),
+  cmd("fs.mkdir", {
+    container: ref,
+    path: fsPath,
+    mode: v.optional(ModeSchema),
+    parents: v.optional(v.boolean()),
+  }),
+  cmd("fs.symlink", { container: ref, path: fsPath, target: v.pipe(v.string(), v.minLength(1)) }),
+  cmd("fs.link", { container: ref, path: fsPath, target: fsPath }),
+  cmd("fs.remove", { container: ref, path: fsPath, recursive: v.optional(v.boolean()) }),
+  cmd("fs.rename", { container: ref, from: fsPath, to: fsPath }),
+  cmd("fs.move", { container: ref, from: fsPath, to: fsPath }),
+  cmd("fs.chmod", { container: ref, path: fsPath, mode: ModeSchema }),
+  cmd("fs.chown", { container: ref, path: fsPath, uid: OwnerIdSchema, gid: OwnerIdSchema }),
+  cmd("fs.utimes", { container: ref, path: fsPath, mtime: TimestampSchema }),
 ] as const;
 
 export const CommandSchema = v.variant("type", CommandSchemas, "unknown command type");
@@ -104,6 +153,8 @@ export type CommandType = Command["type"];
 export type CommandOfType<T extends CommandType> = Extract<Command, { type: T }>;
 /** Container commands (those with a `container` reference). */
 export type ContainerCommand = Extract<Command, { container: string }>;
+/** Filesystem commands: they change a container's read-write layer. */
+export type FsCommand = Extract<Command, { type: `fs.${string}` }>;
 
 /**
  * Validates a command from outside (a script line, a request body).

@@ -7,12 +7,13 @@
  */
 import type { Clock, IdSource } from "../clock.js";
 import type { Command } from "../commands/commands.js";
-import { NotFoundError, type StrataError } from "../errors.js";
+import { NotFoundError, StrataError } from "../errors.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
 import { InMemoryEventLog } from "../log/InMemoryEventLog.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
 import type { EngineState } from "./EngineState.js";
-import { applyEvents, replay } from "./replay.js";
+import type { Projection } from "./Projection.js";
+import { applyProjected, replayProjected } from "./replay.js";
 import { findContainer } from "./resolve.js";
 
 /** The outcome of {@link Engine.execute}. */
@@ -20,11 +21,13 @@ export type CommandResult =
   | { readonly ok: true; readonly command: Command; readonly events: readonly EventEnvelope[] }
   | { readonly ok: false; readonly command: Command; readonly error: StrataError };
 
-export interface EngineOptions {
+export interface EngineOptions<S = undefined> {
   readonly clock: Clock;
   readonly ids: IdSource;
   /** The log to use (default: a new in-memory log). Existing events are replayed on construction. */
   readonly log?: InMemoryEventLog;
+  /** A projection folded beside the engine's state (the fs package's union views, for example). */
+  readonly projection?: Projection<S>;
 }
 
 /** What `wait` waits for (Docker's `--condition`). */
@@ -32,22 +35,37 @@ export type WaitCondition = "not-running" | "next-exit" | "removed";
 
 const MAX_TICK_STEPS = 100_000;
 
-export class Engine {
+export class Engine<S = undefined> {
   readonly log: InMemoryEventLog;
   readonly #clock: Clock;
   readonly #ids: IdSource;
+  readonly #projection: Projection<S> | undefined;
   #state: EngineState;
+  #projected: S;
 
-  constructor(options: EngineOptions) {
+  constructor(options: EngineOptions<S>) {
     this.#clock = options.clock;
     this.#ids = options.ids;
+    this.#projection = options.projection;
     this.log = options.log ?? new InMemoryEventLog();
-    this.#state = replay(this.log.read());
+    const both = replayProjected(this.#projection, this.log.read());
+    this.#state = both.core;
+    this.#projected = both.projection;
   }
 
   /** The current state (frozen). */
   get state(): EngineState {
     return this.#state;
+  }
+
+  /** The projection's current state (undefined without a projection). */
+  get projected(): S {
+    return this.#projected;
+  }
+
+  /** The clock the engine reads. */
+  get clock(): Clock {
+    return this.#clock;
   }
 
   /** Fills the ids a command creates things with, from the id source. */
@@ -79,10 +97,21 @@ export class Engine {
    */
   execute(command: Command): CommandResult {
     this.tick();
-    const prepared = this.prepare(command);
-    const result = decide(this.#state, prepared, this.#clock.now());
-    if (!result.ok) return { ok: false, command: prepared, error: result.error };
-    return { ok: true, command: prepared, events: this.#commit(result.events) };
+    const now = this.#clock.now();
+    let prepared = this.prepare(command);
+    const p = this.#projection;
+    try {
+      if (p?.prepare) prepared = p.prepare(this.#projected, this.#state, prepared);
+      const result = decide(this.#state, prepared, now);
+      if (!result.ok) return { ok: false, command: prepared, error: result.error };
+      const events = p?.refine
+        ? p.refine(this.#projected, this.#state, prepared, result.events, now)
+        : result.events;
+      return { ok: true, command: prepared, events: this.#commit(events) };
+    } catch (e) {
+      if (e instanceof StrataError) return { ok: false, command: prepared, error: e };
+      throw e;
+    }
   }
 
   /**
@@ -146,9 +175,14 @@ export class Engine {
     // Evolve first on a copy so a rejected event (a bug) leaves log and state untouched.
     const nextSeq = this.log.lastSeq;
     const preview = events.map((e, i) => ({ ...e, seq: nextSeq + i + 1 }) as EventEnvelope);
-    const next = applyEvents(this.#state, preview);
+    const next = applyProjected(
+      this.#projection,
+      { core: this.#state, projection: this.#projected },
+      preview,
+    );
     const stored = this.log.append(events);
-    this.#state = next;
+    this.#state = next.core;
+    this.#projected = next.projection;
     return stored;
   }
 }

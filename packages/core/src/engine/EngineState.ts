@@ -93,12 +93,20 @@ export interface ImageRecord {
   readonly tags: readonly string[];
 }
 
-/** The whole state: every container and image, and the name and tag indexes. */
+/** A read-only layer known to the engine (its contents live in the fs package's state). */
+export interface LayerRecord {
+  readonly id: string;
+  readonly createdAt: number;
+  readonly entryCount: number;
+}
+
+/** The whole state: every container, image and layer, and the name and tag indexes. */
 export interface EngineState {
   /** The seq of the last event folded in (0 for the empty log). */
   readonly seq: number;
   readonly containers: Readonly<Record<string, ContainerRecord>>;
   readonly images: Readonly<Record<string, ImageRecord>>;
+  readonly layers: Readonly<Record<string, LayerRecord>>;
   /** Container name → container id. */
   readonly names: Readonly<Record<string, string>>;
   /** Image tag (`repo:tag`) → image id. */
@@ -107,5 +115,5 @@ export interface EngineState {
 
 /** The state of the empty log. */
 export function initialState(): EngineState {
-  return Object.freeze({ seq: 0, containers: {}, images: {}, names: {}, tags: {} });
+  return Object.freeze({ seq: 0, containers: {}, images: {}, layers: {}, names: {}, tags: {} });
 }

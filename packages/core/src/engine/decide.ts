@@ -5,10 +5,11 @@
  * parameters, gathers the facts the machines need, and wraps what they emit in envelopes.
  */
 
-import type { Command, CommandOfType } from "../commands/commands.js";
+import type { Command, CommandOfType, FsCommand } from "../commands/commands.js";
 import { type ErrorCode, errorFromRejection, InvalidParameterError, StrataError } from "../errors.js";
 import type { ContainerConfig, Layer } from "../events/common.js";
 import { EVENT_SCHEMA_VERSION, type NewEvent } from "../events/envelope.js";
+import { normalizeFsPath } from "../fsPath.js";
 import { IMAGE_REF_PATTERN, normalizeImageRef } from "../ids.js";
 import type { ContainerMachineCommand, ImageFacts } from "../machines/containerCommands.js";
 import type { Decision, EventDraft } from "../machines/Decision.js";
@@ -16,7 +17,14 @@ import type { ImageMachineCommand } from "../machines/imageCommands.js";
 import { parseSignal, type SignalName } from "../signals.js";
 import type { EngineState, ImageRecord } from "./EngineState.js";
 import { generateName } from "./generateName.js";
-import { containerSnapshot, imageSnapshot, stepContainer, stepImage } from "./machineSnapshots.js";
+import {
+  containerSnapshot,
+  imageSnapshot,
+  layerSnapshot,
+  stepContainer,
+  stepImage,
+  stepLayer,
+} from "./machineSnapshots.js";
 import { findContainer, findImage } from "./resolve.js";
 
 /** The answer to a command: the events to append, or why nothing happens. */
@@ -111,6 +119,7 @@ function containerInput(
     case "image.create":
     case "image.tag":
     case "image.remove":
+    case "layer.create":
       return null;
     default:
       break;
@@ -207,6 +216,95 @@ function containerInput(
       };
     case "process.exit":
       return { streamId, input: { type: command.type, ...at, pid: command.pid, exitCode: command.exitCode } };
+    default:
+      return {
+        streamId,
+        input: { type: "fs.change", ...at, command: command.type, drafts: fsDrafts(command) },
+      };
+  }
+}
+
+function digestParam(command: { type: string; digest?: string | undefined; size?: number | undefined }) {
+  if (command.digest === undefined || command.size === undefined) {
+    throw new InvalidParameterError(
+      "content-not-stored",
+      `${command.type}: digest and size are required (the fs engine stores the content and fills them)`,
+    );
+  }
+  return { digest: command.digest, size: command.size };
+}
+
+/** The events a filesystem command appends, before the fs package resolves and checks them. */
+function fsDrafts(command: FsCommand): EventDraft[] {
+  switch (command.type) {
+    case "fs.writeFile":
+      return [
+        {
+          type: "fs.fileWritten",
+          data: {
+            path: normalizeFsPath(command.path),
+            ...digestParam(command),
+            mode: command.mode ?? 0o644,
+            uid: 0,
+            gid: 0,
+          },
+        },
+      ];
+    case "fs.truncate":
+      return [
+        {
+          type: "fs.fileWritten",
+          data: { path: normalizeFsPath(command.path), ...digestParam(command), mode: 0o644, uid: 0, gid: 0 },
+        },
+      ];
+    case "fs.mkdir":
+      return [
+        {
+          type: "fs.dirCreated",
+          data: { path: normalizeFsPath(command.path), mode: command.mode ?? 0o755, uid: 0, gid: 0 },
+        },
+      ];
+    case "fs.symlink":
+      return [
+        {
+          type: "fs.symlinkCreated",
+          data: { path: normalizeFsPath(command.path), target: command.target, uid: 0, gid: 0 },
+        },
+      ];
+    case "fs.link":
+      return [
+        {
+          type: "fs.hardLinked",
+          data: { path: normalizeFsPath(command.path), target: normalizeFsPath(command.target) },
+        },
+      ];
+    case "fs.remove":
+      return [{ type: "fs.removed", data: { path: normalizeFsPath(command.path) } }];
+    case "fs.rename":
+      return [
+        {
+          type: "fs.renamed",
+          data: { from: normalizeFsPath(command.from), to: normalizeFsPath(command.to) },
+        },
+      ];
+    case "fs.move":
+      return [
+        { type: "fs.copied", data: { from: normalizeFsPath(command.from), to: normalizeFsPath(command.to) } },
+        { type: "fs.removed", data: { path: normalizeFsPath(command.from) } },
+      ];
+    case "fs.chmod":
+      return [{ type: "fs.modeChanged", data: { path: normalizeFsPath(command.path), mode: command.mode } }];
+    case "fs.chown":
+      return [
+        {
+          type: "fs.ownerChanged",
+          data: { path: normalizeFsPath(command.path), uid: command.uid, gid: command.gid },
+        },
+      ];
+    case "fs.utimes":
+      return [
+        { type: "fs.timesChanged", data: { path: normalizeFsPath(command.path), mtime: command.mtime } },
+      ];
   }
 }
 
@@ -328,6 +426,17 @@ export function decide(state: EngineState, command: Command, now: number): Decid
         container.input,
       );
       return envelopes(decisions, container.streamId, now, command.type);
+    }
+    if (command.type === "layer.create") {
+      const layerId = required(command.layerId, "layerId", command.type);
+      const { decisions } = stepLayer(layerSnapshot(state.layers[layerId]), {
+        type: "layer.create",
+        now,
+        ref: layerId,
+        layerId,
+        entries: command.entries,
+      });
+      return envelopes(decisions, layerId, now, command.type);
     }
     const image = imageInput(state, command, now);
     const { decisions } = stepImage(imageSnapshot(state.images[image.streamId]), image.input);

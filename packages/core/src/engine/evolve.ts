@@ -12,8 +12,16 @@ import { ReplayError } from "../errors.js";
 import type { EventEnvelope } from "../events/envelope.js";
 import type { ContainerEventInput } from "../machines/containerMachine.js";
 import type { ImageEventInput } from "../machines/imageMachine.js";
+import type { LayerMachineInput } from "../machines/layerMachine.js";
 import type { ContainerRecord, ContainerStatus, EngineState, ImageRecord } from "./EngineState.js";
-import { containerSnapshot, imageSnapshot, stepContainer, stepImage } from "./machineSnapshots.js";
+import {
+  containerSnapshot,
+  imageSnapshot,
+  layerSnapshot,
+  stepContainer,
+  stepImage,
+  stepLayer,
+} from "./machineSnapshots.js";
 
 function stateName(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
@@ -30,6 +38,16 @@ export function evolve(state: EngineState, event: EventEnvelope): EngineState {
     throw new ReplayError(event.seq, "out-of-order", `expected seq ${state.seq + 1} after ${state.seq}`);
   }
   const { seq, streamId, schemaVersion: _v, ...body } = event;
+  if (event.type === "layer.created") {
+    const step = stepLayer(layerSnapshot(state.layers[streamId]), body as unknown as LayerMachineInput);
+    if (!step.accepted) {
+      throw new ReplayError(seq, "not-accepted", `layer.created: layer ${streamId} already exists`);
+    }
+    return produce(state, (draft) => {
+      draft.seq = seq;
+      draft.layers[streamId] = step.next.context;
+    });
+  }
   if (event.type.startsWith("image.")) {
     const before = state.images[streamId];
     const snapshot = imageSnapshot(before);

@@ -11,10 +11,25 @@ import {
 } from "../machines/containerMachine.js";
 import type { Decision } from "../machines/Decision.js";
 import { ABSENT_IMAGE, type ImageMachineInput, imageMachine } from "../machines/imageMachine.js";
-import type { ContainerRecord, ImageRecord } from "./EngineState.js";
+import { ABSENT_LAYER, type LayerMachineInput, layerMachine } from "../machines/layerMachine.js";
+import type { ContainerRecord, ImageRecord, LayerRecord } from "./EngineState.js";
 
 type ContainerSnapshot = ReturnType<typeof containerMachine.resolveState>;
 type ImageSnapshot = ReturnType<typeof imageMachine.resolveState>;
+type LayerSnapshot = ReturnType<typeof layerMachine.resolveState>;
+
+export function layerSnapshot(record: LayerRecord | undefined): LayerSnapshot {
+  return record
+    ? layerMachine.resolveState({ value: "present", context: record })
+    : layerMachine.resolveState({ value: "absent", context: ABSENT_LAYER });
+}
+
+/** Sends a command or an event to a layer snapshot. */
+export function stepLayer(snapshot: LayerSnapshot, input: LayerMachineInput) {
+  const accepted = snapshot.can(input);
+  const [next, actions] = transition(layerMachine, snapshot, input);
+  return { accepted, next, decisions: decisionsOf(actions) };
+}
 
 export function containerSnapshot(record: ContainerRecord | undefined): ContainerSnapshot {
   return record

@@ -3,13 +3,14 @@
  * decision and the injected clock.
  */
 import type { ContainerEvent } from "./containerEvents.js";
+import type { FsEvent, LayerEvent } from "./fsEvents.js";
 import type { ImageEvent } from "./imageEvents.js";
 
 /** The schema version of every event this build writes. Readers upcast older versions. */
 export const EVENT_SCHEMA_VERSION = 1 as const;
 
 /** Any event body: `{ type, data }`. */
-export type StrataEvent = ContainerEvent | ImageEvent;
+export type StrataEvent = ContainerEvent | FsEvent | ImageEvent | LayerEvent;
 /** Every event type string. */
 export type StrataEventType = StrataEvent["type"];
 

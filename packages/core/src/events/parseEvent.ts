@@ -6,6 +6,7 @@ import * as v from "valibot";
 import { ValidationError, type ValidationIssue } from "../errors.js";
 import { ContainerEventSchema } from "./containerEvents.js";
 import { EVENT_SCHEMA_VERSION, type EventEnvelope } from "./envelope.js";
+import { FsEventSchema, LayerEventSchema } from "./fsEvents.js";
 import { ImageEventSchema } from "./imageEvents.js";
 
 const EnvelopeSchema = v.looseObject({
@@ -20,7 +21,11 @@ const EnvelopeSchema = v.looseObject({
   data: v.unknown(),
 });
 
-const BodySchema = v.variant("type", [ContainerEventSchema, ImageEventSchema], "unknown event type");
+const BodySchema = v.variant(
+  "type",
+  [ContainerEventSchema, FsEventSchema, ImageEventSchema, LayerEventSchema],
+  "unknown event type",
+);
 
 /** Turns valibot's issues into field paths. */
 export function toValidationIssues(issues: readonly v.BaseIssue<unknown>[]): ValidationIssue[] {

@@ -5,6 +5,7 @@
  */
 import type { ContainerConfig, Layer, SignalAction, SignalHandlers } from "../events/common.js";
 import type { SignalName } from "../signals.js";
+import type { EventDraft } from "./Decision.js";
 
 export interface At {
   /** The injected clock's time, ms. */
@@ -77,6 +78,11 @@ export type ContainerMachineCommand =
       readonly action: SignalAction;
     })
   | (At & { readonly type: "process.exit"; readonly pid: number; readonly exitCode: number })
+  /**
+   * A filesystem change to the container's read-write layer (any `fs.*` command), as the events it
+   * will append. The machine only decides whether the container has a read-write layer to change.
+   */
+  | (At & { readonly type: "fs.change"; readonly command: string; readonly drafts: readonly EventDraft[] })
   /** Time passed: fire what is due (a stop's SIGKILL, a policy restart, a delayed removal). */
   | (At & { readonly type: "clock.tick" });
 

@@ -17,6 +17,7 @@ import { assign, emit, setup } from "xstate";
 import type { ContainerContext } from "../engine/EngineState.js";
 import type { Rejection } from "../errors.js";
 import type { ContainerEvent } from "../events/containerEvents.js";
+import type { FsEvent } from "../events/fsEvents.js";
 import { shortId } from "../ids.js";
 import type { ContainerMachineCommand, ContainerMachineCommandType } from "./containerCommands.js";
 import type { Decision, EventDraft } from "./Decision.js";
@@ -28,7 +29,7 @@ import {
 } from "./processSpace.js";
 
 /** An event as the machine receives it: its body and the time it was recorded. */
-export type ContainerEventInput = ContainerEvent & { readonly recordedAt: number };
+export type ContainerEventInput = (ContainerEvent | FsEvent) & { readonly recordedAt: number };
 /** Everything the container machine can be sent. */
 export type ContainerMachineInput = ContainerMachineCommand | ContainerEventInput;
 
@@ -389,6 +390,30 @@ const restartScheduled = ({ event }: Args) => (event as Ev<"container.died">).da
 /** Marker events change nothing but must count as accepted (`snapshot.can` ignores empty transitions). */
 const marker = update(() => ({}));
 
+/** Filesystem changes need the read-write layer, which exists from create until removal starts. */
+const fsChange = decided<"fs.change">((_, k) => [...k.drafts]);
+const FS_EVENTS = [
+  "fs.fileWritten",
+  "fs.dirCreated",
+  "fs.symlinkCreated",
+  "fs.hardLinked",
+  "fs.removed",
+  "fs.renamed",
+  "fs.copied",
+  "fs.modeChanged",
+  "fs.ownerChanged",
+  "fs.timesChanged",
+] as const;
+const withRwLayer = {
+  "fs.change": { actions: fsChange },
+  ...Object.fromEntries(FS_EVENTS.map((t) => [t, { actions: marker }])),
+} as Record<"fs.change" | (typeof FS_EVENTS)[number], { actions: typeof marker }>;
+const withoutRwLayer = {
+  "fs.change": {
+    actions: rejected("System", "no-rw-layer", (c) => `RWLayer of container ${c.id} is unexpectedly nil`),
+  },
+};
+
 /** Renames and commits can happen in every state of an existing container. */
 const everywhere = {
   "container.create": { actions: E.alreadyExists },
@@ -475,12 +500,14 @@ export const containerMachine = setup({
         "process.signal": { actions: E.noSuchContainer },
         "process.trap": { actions: E.noSuchContainer },
         "process.exit": { actions: E.noSuchContainer },
+        "fs.change": { actions: E.noSuchContainer },
         "container.created": { target: "created", actions: onCreated },
       },
     },
     created: {
       on: {
         ...everywhere,
+        ...withRwLayer,
         "container.start": {
           actions: decided(() => [{ type: "container.started", data: { pid: 1, manual: true } }]),
         },
@@ -507,6 +534,7 @@ export const containerMachine = setup({
     running: {
       on: {
         ...everywhere,
+        ...withRwLayer,
         "container.start": { actions: E.alreadyRunning },
         "container.stop": {
           actions: decided<"container.stop">((c, k) =>
@@ -610,6 +638,7 @@ export const containerMachine = setup({
     paused: {
       on: {
         ...everywhere,
+        ...withRwLayer,
         "container.start": { actions: E.startPaused },
         "container.stop": {
           actions: decided<"container.stop">((c, k) =>
@@ -676,6 +705,7 @@ export const containerMachine = setup({
     restarting: {
       on: {
         ...everywhere,
+        ...withRwLayer,
         "container.start": { actions: E.alreadyRunning },
         "container.stop": { actions: decided(() => [{ type: "container.stopped", data: {} }]) },
         "container.kill": { actions: decided(() => [{ type: "container.restartCancelled", data: {} }]) },
@@ -714,6 +744,7 @@ export const containerMachine = setup({
     exited: {
       on: {
         ...everywhere,
+        ...withRwLayer,
         "container.start": {
           actions: decided(() => [{ type: "container.started", data: { pid: 1, manual: true } }]),
         },
@@ -741,6 +772,7 @@ export const containerMachine = setup({
     dead: {
       on: {
         ...everywhere,
+        ...withoutRwLayer,
         "container.start": { actions: E.markedForRemoval },
         "container.stop": { actions: E.alreadyStopped },
         "container.kill": { actions: E.killNotRunning },
@@ -759,6 +791,7 @@ export const containerMachine = setup({
     removing: {
       on: {
         ...everywhere,
+        ...withoutRwLayer,
         "container.start": { actions: E.markedForRemoval },
         "container.stop": { actions: E.alreadyStopped },
         "container.kill": { actions: E.killNotRunning },

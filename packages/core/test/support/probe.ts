@@ -20,6 +20,13 @@ export const PROBES: Record<string, Command> = {
   rm: { type: "container.remove", container: "web" },
   "rm -f": { type: "container.remove", container: "web", force: true },
   rename: { type: "container.rename", container: "web", name: "renamed" },
+  "fs write (cp into)": {
+    type: "fs.writeFile",
+    container: "web",
+    path: "/etc/motd",
+    digest: `sha256:${"0".repeat(64)}`,
+    size: 0,
+  },
 };
 
 export interface ProbeOutcome {

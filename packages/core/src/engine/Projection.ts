@@ -1,0 +1,39 @@
+/**
+ * A projection folds the same log as the engine into a state of its own, and may check the events
+ * the lifecycle decided before they are appended. The fs package is one: it folds `layer.created`,
+ * `container.*` and `fs.*` events into layer snapshots and union views, and refuses a filesystem
+ * change the union view does not allow (ENOENT, EXDEV…).
+ *
+ * Rules for implementers:
+ * - `initialState` and `evolve` are pure; `evolve` never mutates its input.
+ * - `refine` is pure too: it reads the states and the command and returns the events to append
+ *   (the same, completed, or more), or throws a `StrataError` to refuse the command.
+ * - `prepare` is the one impure edge (it may store content-addressed blobs); it rewrites the command
+ *   only with facts that do not depend on time or randomness.
+ */
+import type { Command } from "../commands/commands.js";
+import type { EventEnvelope, NewEvent } from "../events/envelope.js";
+import type { EngineState } from "./EngineState.js";
+
+export interface Projection<S> {
+  /** The state of the empty log. */
+  initialState(): S;
+  /** The state after one more event; `core` is the engine's state after the same event. */
+  evolve(state: S, event: EventEnvelope, core: EngineState): S;
+  /** Before deciding: may store content and complete the command (for example fill a digest). */
+  prepare?(state: S, core: EngineState, command: Command): Command;
+  /** After the lifecycle decided: checks and completes the events, or throws a StrataError. */
+  refine?(
+    state: S,
+    core: EngineState,
+    command: Command,
+    events: readonly NewEvent[],
+    now: number,
+  ): readonly NewEvent[];
+}
+
+/** The engine's state and a projection's, folded together. */
+export interface ProjectedState<S> {
+  readonly core: EngineState;
+  readonly projection: S;
+}

@@ -1,0 +1,136 @@
+/**
+ * `fs.*` events: changes to a container's read-write layer, and `layer.created`, the contents of a
+ * read-only layer. Core defines them; the fs package gives them meaning (it folds them into layer
+ * snapshots and the union view) and checks them before they are appended.
+ *
+ * Paths are canonical and absolute: `/` or `/a/b`, no `.`/`..` components, no `//`, no trailing `/`;
+ * symlinks in the parent path are already resolved. Modes are permission bits (`0o7777` at most),
+ * times are ms since the epoch.
+ */
+import * as v from "valibot";
+import { TimestampSchema } from "./common.js";
+
+/** A canonical absolute path (see the file comment). */
+export const FsPathSchema = v.pipe(
+  v.string(),
+  v.check(
+    (p) => p === "/" || (/^(\/[^/\0]+)+$/.test(p) && !p.split("/").some((c) => c === "." || c === "..")),
+    "must be a canonical absolute path (/a/b: no ., .., //, trailing / or NUL)",
+  ),
+);
+export const ModeSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(0o7777));
+export const OwnerIdSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(0xffffffff));
+export const ContentDigestSchema = v.pipe(
+  v.string(),
+  v.regex(/^sha256:[0-9a-f]{64}$/, "must be sha256: and 64 hex digits"),
+);
+export const SizeSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+const event = <T extends string, D extends v.GenericSchema>(type: T, data: D) =>
+  v.strictObject({ type: v.literal(type), data });
+
+/** A regular file now has this content and metadata (created, overwritten, appended to or truncated). */
+export const FsFileWritten = event(
+  "fs.fileWritten",
+  v.strictObject({
+    path: FsPathSchema,
+    digest: ContentDigestSchema,
+    size: SizeSchema,
+    mode: ModeSchema,
+    uid: OwnerIdSchema,
+    gid: OwnerIdSchema,
+  }),
+);
+export const FsDirCreated = event(
+  "fs.dirCreated",
+  v.strictObject({ path: FsPathSchema, mode: ModeSchema, uid: OwnerIdSchema, gid: OwnerIdSchema }),
+);
+export const FsSymlinkCreated = event(
+  "fs.symlinkCreated",
+  v.strictObject({
+    path: FsPathSchema,
+    target: v.pipe(v.string(), v.minLength(1)),
+    uid: OwnerIdSchema,
+    gid: OwnerIdSchema,
+  }),
+);
+/** A new name `path` for the existing regular file `target`. */
+export const FsHardLinked = event(
+  "fs.hardLinked",
+  v.strictObject({ path: FsPathSchema, target: FsPathSchema }),
+);
+/** `path` (and everything under it) is gone from the union view. */
+export const FsRemoved = event("fs.removed", v.strictObject({ path: FsPathSchema }));
+/** rename(2): `from` now lives at `to`. */
+export const FsRenamed = event("fs.renamed", v.strictObject({ from: FsPathSchema, to: FsPathSchema }));
+/** `from` (a whole tree) was copied to `to`: the first half of a move that rename(2) refused (EXDEV). */
+export const FsCopied = event("fs.copied", v.strictObject({ from: FsPathSchema, to: FsPathSchema }));
+export const FsModeChanged = event(
+  "fs.modeChanged",
+  v.strictObject({ path: FsPathSchema, mode: ModeSchema }),
+);
+export const FsOwnerChanged = event(
+  "fs.ownerChanged",
+  v.strictObject({ path: FsPathSchema, uid: OwnerIdSchema, gid: OwnerIdSchema }),
+);
+export const FsTimesChanged = event(
+  "fs.timesChanged",
+  v.strictObject({ path: FsPathSchema, mtime: TimestampSchema }),
+);
+
+export const FsEventSchemas = [
+  FsFileWritten,
+  FsDirCreated,
+  FsSymlinkCreated,
+  FsHardLinked,
+  FsRemoved,
+  FsRenamed,
+  FsCopied,
+  FsModeChanged,
+  FsOwnerChanged,
+  FsTimesChanged,
+] as const;
+export const FsEventSchema = v.variant("type", FsEventSchemas);
+/** Any `fs.*` event: it belongs to the stream of the container whose read-write layer it changes. */
+export type FsEvent = v.InferOutput<typeof FsEventSchema>;
+
+const meta = { mode: ModeSchema, uid: OwnerIdSchema, gid: OwnerIdSchema, mtime: TimestampSchema };
+
+/**
+ * One entry of a read-only layer, in the vocabulary of an OCI changeset: a file, directory, symlink,
+ * hard link (to an earlier file entry of the same layer), whiteout (hides the path below), or opaque
+ * marker (hides everything below the directory `path`).
+ */
+export const LayerEntrySchema = v.variant("type", [
+  v.strictObject({
+    type: v.literal("file"),
+    path: FsPathSchema,
+    ...meta,
+    digest: ContentDigestSchema,
+    size: SizeSchema,
+  }),
+  v.strictObject({ type: v.literal("dir"), path: FsPathSchema, ...meta }),
+  v.strictObject({
+    type: v.literal("symlink"),
+    path: FsPathSchema,
+    target: v.pipe(v.string(), v.minLength(1)),
+    uid: OwnerIdSchema,
+    gid: OwnerIdSchema,
+    mtime: TimestampSchema,
+  }),
+  v.strictObject({ type: v.literal("hardlink"), path: FsPathSchema, target: FsPathSchema }),
+  v.strictObject({ type: v.literal("whiteout"), path: FsPathSchema }),
+  v.strictObject({ type: v.literal("opaque"), path: FsPathSchema }),
+]);
+export type LayerEntry = v.InferOutput<typeof LayerEntrySchema>;
+
+/** A read-only layer's contents. Its stream is the layer id. */
+export const LayerCreated = event(
+  "layer.created",
+  v.strictObject({
+    layerId: v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/)),
+    entries: v.array(LayerEntrySchema),
+  }),
+);
+export const LayerEventSchema = v.variant("type", [LayerCreated]);
+export type LayerEvent = v.InferOutput<typeof LayerEventSchema>;

@@ -1,0 +1,224 @@
+/**
+ * A persistent (immutable, structure-sharing) map from strings to values: a hash array mapped trie
+ * (HAMT) with 32-way branching. `set` and `delete` return a new map that shares every untouched
+ * node with the old one, so a change costs O(log32 n) new nodes whatever the size of the map, and an
+ * old version stays valid for ever (that is what makes snapshots O(1)).
+ *
+ * Directories of the layer trees keep their children in these maps: a directory with 100,000
+ * entries is updated by copying a handful of small nodes, never the whole listing.
+ */
+
+const BITS = 5;
+const WIDTH = 1 << BITS;
+const MASK = WIDTH - 1;
+
+type Node<V> = Branch<V> | Leaf<V> | Collision<V>;
+interface Branch<V> {
+  readonly t: 0;
+  readonly bitmap: number;
+  readonly children: readonly Node<V>[];
+}
+interface Leaf<V> {
+  readonly t: 1;
+  readonly hash: number;
+  readonly key: string;
+  readonly value: V;
+}
+interface Collision<V> {
+  readonly t: 2;
+  readonly hash: number;
+  readonly leaves: readonly Leaf<V>[];
+}
+
+/** FNV-1a, 32 bits. */
+function hashOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+function popcount(x: number): number {
+  let n = x - ((x >>> 1) & 0x55555555);
+  n = (n & 0x33333333) + ((n >>> 2) & 0x33333333);
+  return (((n + (n >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+const EMPTY_BRANCH: Branch<never> = Object.freeze({
+  t: 0,
+  bitmap: 0,
+  children: Object.freeze([]) as readonly never[],
+});
+
+function getNode<V>(node: Node<V>, hash: number, key: string, depth: number): V | undefined {
+  let n: Node<V> = node;
+  let d = depth;
+  for (;;) {
+    if (n.t === 1) return n.hash === hash && n.key === key ? n.value : undefined;
+    if (n.t === 2) return n.hash === hash ? n.leaves.find((l) => l.key === key)?.value : undefined;
+    const bit = 1 << ((hash >>> (d * BITS)) & MASK);
+    if ((n.bitmap & bit) === 0) return undefined;
+    const child: Node<V> | undefined = n.children[popcount(n.bitmap & (bit - 1))];
+    if (child === undefined) return undefined;
+    n = child;
+    d++;
+  }
+}
+
+/** Joins two nodes with different hashes (leaves or collision nodes) under new branches. */
+function merge<V>(a: Leaf<V> | Collision<V>, b: Leaf<V> | Collision<V>, depth: number): Node<V> {
+  if (a.hash === b.hash) {
+    const leaves = [...(a.t === 1 ? [a] : a.leaves), ...(b.t === 1 ? [b] : b.leaves)];
+    return { t: 2, hash: a.hash, leaves };
+  }
+  const ia = (a.hash >>> (depth * BITS)) & MASK;
+  const ib = (b.hash >>> (depth * BITS)) & MASK;
+  if (ia === ib) return { t: 0, bitmap: 1 << ia, children: [merge(a, b, depth + 1)] };
+  return ia < ib
+    ? { t: 0, bitmap: (1 << ia) | (1 << ib), children: [a, b] }
+    : { t: 0, bitmap: (1 << ia) | (1 << ib), children: [b, a] };
+}
+
+/** Returns [newNode, sizeDelta]. */
+function setNode<V>(node: Node<V>, leaf: Leaf<V>, depth: number): [Node<V>, number] {
+  if (node.t === 1) {
+    if (node.key === leaf.key) return node.value === leaf.value ? [node, 0] : [leaf, 0];
+    return [merge(node, leaf, depth), 1];
+  }
+  if (node.t === 2) {
+    if (node.hash !== leaf.hash) return [merge(node, leaf, depth), 1];
+    const i = node.leaves.findIndex((l) => l.key === leaf.key);
+    if (i >= 0) {
+      const leaves = node.leaves.slice();
+      leaves[i] = leaf;
+      return [{ t: 2, hash: node.hash, leaves }, 0];
+    }
+    return [{ t: 2, hash: node.hash, leaves: [...node.leaves, leaf] }, 1];
+  }
+  const bit = 1 << ((leaf.hash >>> (depth * BITS)) & MASK);
+  const idx = popcount(node.bitmap & (bit - 1));
+  if ((node.bitmap & bit) === 0) {
+    const children = node.children.slice();
+    children.splice(idx, 0, leaf);
+    return [{ t: 0, bitmap: node.bitmap | bit, children }, 1];
+  }
+  const child = node.children[idx] as Node<V>;
+  const [next, delta] = setNode(child, leaf, depth + 1);
+  if (next === child) return [node, 0];
+  const children = node.children.slice();
+  children[idx] = next;
+  return [{ t: 0, bitmap: node.bitmap, children }, delta];
+}
+
+/** Returns the new node (undefined when it became empty), or the same node if the key was absent. */
+function deleteNode<V>(node: Node<V>, hash: number, key: string, depth: number): Node<V> | undefined {
+  if (node.t === 1) return node.key === key ? undefined : node;
+  if (node.t === 2) {
+    const leaves = node.leaves.filter((l) => l.key !== key);
+    if (leaves.length === node.leaves.length) return node;
+    return leaves.length === 1 ? leaves[0] : { t: 2, hash: node.hash, leaves };
+  }
+  const bit = 1 << ((hash >>> (depth * BITS)) & MASK);
+  if ((node.bitmap & bit) === 0) return node;
+  const idx = popcount(node.bitmap & (bit - 1));
+  const child = node.children[idx] as Node<V>;
+  const next = deleteNode(child, hash, key, depth + 1);
+  if (next === child) return node;
+  if (next === undefined) {
+    const bitmap = node.bitmap & ~bit;
+    if (bitmap === 0) return undefined;
+    const children = node.children.slice();
+    children.splice(idx, 1);
+    // A branch left with a single leaf collapses into it (keeps lookups short and shapes canonical).
+    if (children.length === 1 && (children[0] as Node<V>).t !== 0) return children[0];
+    return { t: 0, bitmap, children };
+  }
+  const children = node.children.slice();
+  children[idx] = next;
+  if (children.length === 1 && next.t !== 0) return next;
+  return { t: 0, bitmap: node.bitmap, children };
+}
+
+function* iterate<V>(node: Node<V>): Generator<[string, V]> {
+  if (node.t === 1) {
+    yield [node.key, node.value];
+    return;
+  }
+  if (node.t === 2) {
+    for (const l of node.leaves) yield [l.key, l.value];
+    return;
+  }
+  for (const c of node.children) yield* iterate(c);
+}
+
+/** An immutable map from strings to `V`. */
+export class PersistentMap<V> {
+  readonly #root: Node<V>;
+  /** Number of keys. */
+  readonly size: number;
+
+  private constructor(root: Node<V>, size: number) {
+    this.#root = root;
+    this.size = size;
+  }
+
+  static empty<V>(): PersistentMap<V> {
+    return EMPTY as PersistentMap<V>;
+  }
+
+  static from<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
+    let m = PersistentMap.empty<V>();
+    for (const [k, v] of entries) m = m.set(k, v);
+    return m;
+  }
+
+  get(key: string): V | undefined {
+    return getNode(this.#root, hashOf(key), key, 0);
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  /** A map with `key` set to `value` (the same map if nothing changes). `value` must not be undefined. */
+  set(key: string, value: V): PersistentMap<V> {
+    const root = this.#root;
+    const leaf: Leaf<V> = { t: 1, hash: hashOf(key), key, value };
+    if (root.t === 0 && root.bitmap === 0) return new PersistentMap<V>(leaf, 1);
+    const [next, delta] = setNode(root, leaf, 0);
+    return next === root ? this : new PersistentMap(next, this.size + delta);
+  }
+
+  /** A map without `key` (the same map if it was absent). */
+  delete(key: string): PersistentMap<V> {
+    const next = deleteNode(this.#root, hashOf(key), key, 0);
+    if (next === this.#root) return this;
+    return next === undefined ? PersistentMap.empty<V>() : new PersistentMap(next, this.size - 1);
+  }
+
+  /** Entries in no particular order (stable for equal maps built the same way). */
+  entries(): IterableIterator<[string, V]> {
+    return iterate(this.#root);
+  }
+
+  keys(): string[] {
+    return Array.from(this.entries(), ([k]) => k);
+  }
+
+  /** Keys in byte order (UTF-16 code unit order equals byte order for the names we allow). */
+  sortedKeys(): string[] {
+    return this.keys().sort(compareNames);
+  }
+}
+
+/** Byte-order comparison of two names. */
+export function compareNames(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const EMPTY: PersistentMap<never> = (() => {
+  const Ctor = PersistentMap as unknown as new (root: Node<never>, size: number) => PersistentMap<never>;
+  return new Ctor(EMPTY_BRANCH, 0);
+})();
