@@ -1,5 +1,23 @@
 /**
- * @strata/fs: layer snapshots and the union view. Wired into the workspace (it depends on
- * @strata/core, never the reverse); the fs issue fills it.
+ * @strata/fs: replays the log into immutable layer snapshots and union views that behave as Linux
+ * overlayfs does; checks every filesystem change against the union before it is appended.
  */
-export { EVENT_SCHEMA_VERSION as CORE_EVENT_SCHEMA_VERSION } from "@strata/core";
+export { applyFsEvent, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEvent.js";
+export type { BlobStore } from "./BlobStore.js";
+export { EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
+export { commitLayer, isEmptyLayer } from "./commitLayer.js";
+export type { FsEngineOptions } from "./createFsEngine.js";
+export { createFsEngine, FsEngine, viewOf } from "./createFsEngine.js";
+export type { Errno } from "./FsError.js";
+export { FsError } from "./FsError.js";
+export type { DirNode, FileNode, FsNode, Inode, SymlinkNode, Tree, WhiteoutNode } from "./FsNode.js";
+export { emptyTree } from "./FsNode.js";
+export type { ContainerFs, FsState, ImageFs } from "./FsState.js";
+export { initialFsState } from "./FsState.js";
+export type { FsProjectionOptions } from "./fsProjection.js";
+export { evolveFs, fsProjection } from "./fsProjection.js";
+export { flatten, IMPLIED_DIR, LayerError, layerTree, stackLayer } from "./layerTree.js";
+export type { EntryType, Overlay, Pair, Stat } from "./Overlay.js";
+export { PersistentMap } from "./PersistentMap.js";
+export type { WalkEntry } from "./UnionView.js";
+export { UnionView } from "./UnionView.js";

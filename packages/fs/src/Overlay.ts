@@ -1,0 +1,233 @@
+/**
+ * The union of a read-only lower tree and a read-write upper tree, with overlayfs's rules.
+ *
+ * The lower tree is the image's layers flattened into one (their whiteouts and opaque markers already
+ * applied, see `flatten.ts`), so a lookup walks two trees whatever the depth of the image: O(path
+ * depth), never O(layers). The upper tree is the container's read-write layer: what overlayfs's
+ * upperdir holds, with whiteouts and opaque directories.
+ *
+ * Lookup of a name in a directory of the union:
+ * - upper has a whiteout → absent, and the lower entry is hidden;
+ * - upper has a non-directory → it, alone;
+ * - upper has a directory → it, merged with the lower directory of the same name unless the upper one
+ *   is opaque or the lower entry is not a directory;
+ * - upper has nothing → the lower entry.
+ * A merged directory's metadata is the upper directory's.
+ */
+import { normalizeFsPath, pathComponents } from "@strata/core";
+import { FsError } from "./FsError.js";
+import type { DirNode, FsNode, Inode, Tree } from "./FsNode.js";
+import { compareNames } from "./PersistentMap.js";
+
+export interface Overlay {
+  readonly lower: Tree;
+  readonly upper: Tree;
+}
+
+/** An entry of the union: its upper node (never a whiteout) and/or the lower node it merges with. */
+export interface Pair {
+  readonly upper: FsNode | undefined;
+  readonly lower: FsNode | undefined;
+}
+
+/** The kinds of entry a union view shows. */
+export type EntryType = "file" | "dir" | "symlink";
+
+/** What `stat` answers. */
+export interface Stat {
+  readonly type: EntryType;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtime: number;
+  /** Content length for files, target length for symlinks, 0 for directories. */
+  readonly size: number;
+  /** Files: content digest. */
+  readonly digest?: string;
+  /** Files: names of this inode in its layer. */
+  readonly nlink?: number;
+  /** Symlinks: the target, verbatim. */
+  readonly target?: string;
+  /** Which tree the entry comes from: `upper` (the read-write layer) or `lower` (the image). */
+  readonly layer: "upper" | "lower";
+}
+
+export const MAX_SYMLINK_FOLLOWS = 40;
+export const MAX_NAME_LENGTH = 255;
+
+export function rootPair(ov: Overlay): Pair {
+  return { upper: ov.upper.root, lower: ov.upper.root.opaque ? undefined : ov.lower.root };
+}
+
+/** The child `name` of a directory pair, or undefined if the union has no such entry. */
+export function childPair(pair: Pair, name: string): Pair | undefined {
+  const u = pair.upper?.kind === "dir" ? pair.upper.children.get(name) : undefined;
+  if (u?.kind === "whiteout") return undefined;
+  const lowerDir = pair.lower?.kind === "dir" ? pair.lower : undefined;
+  if (u !== undefined && u.kind !== "dir") return { upper: u, lower: undefined };
+  if (u !== undefined) {
+    const l = u.opaque ? undefined : lowerDir?.children.get(name);
+    return { upper: u, lower: l?.kind === "dir" ? l : undefined };
+  }
+  const l = lowerDir?.children.get(name);
+  return l === undefined ? undefined : { upper: undefined, lower: l };
+}
+
+/** The entry at canonical `comps`, without following symlinks. */
+export function lookupPair(ov: Overlay, comps: readonly string[]): Pair | undefined {
+  let pair: Pair | undefined = rootPair(ov);
+  for (const c of comps) {
+    if (pair === undefined) return undefined;
+    pair = childPair(pair, c);
+  }
+  return pair;
+}
+
+/** The node a pair shows (the upper one if any). */
+export function shown(pair: Pair): FsNode {
+  return (pair.upper ?? pair.lower) as FsNode;
+}
+
+/** The inode of a file pair. */
+export function inodeOf(ov: Overlay, pair: Pair): Inode {
+  const node = shown(pair);
+  if (node.kind !== "file") throw new Error("inodeOf: not a file");
+  const tree = pair.upper ? ov.upper : ov.lower;
+  const inode = tree.inodes.get(node.ino);
+  if (!inode) throw new Error(`inodeOf: missing inode ${node.ino}`);
+  return inode;
+}
+
+export function statPair(ov: Overlay, pair: Pair): Stat {
+  const node = shown(pair);
+  const layer = pair.upper ? "upper" : "lower";
+  switch (node.kind) {
+    case "file": {
+      const i = inodeOf(ov, pair);
+      return {
+        type: "file",
+        mode: i.mode,
+        uid: i.uid,
+        gid: i.gid,
+        mtime: i.mtime,
+        size: i.size,
+        digest: i.digest,
+        nlink: i.nlink,
+        layer,
+      };
+    }
+    case "dir":
+      return {
+        type: "dir",
+        mode: node.mode,
+        uid: node.uid,
+        gid: node.gid,
+        mtime: node.mtime,
+        size: 0,
+        layer,
+      };
+    case "symlink":
+      return {
+        type: "symlink",
+        mode: 0o777,
+        uid: node.uid,
+        gid: node.gid,
+        mtime: node.mtime,
+        size: Buffer.byteLength(node.target),
+        target: node.target,
+        layer,
+      };
+    case "whiteout":
+      throw new Error("statPair: a whiteout is never shown");
+  }
+}
+
+/** Names in a directory pair, merged, whiteouts applied, in byte order. */
+export function readdirPair(pair: Pair): string[] {
+  const names = new Set<string>();
+  const upper = pair.upper?.kind === "dir" ? pair.upper : undefined;
+  const lower = pair.lower?.kind === "dir" ? pair.lower : undefined;
+  if (upper)
+    for (const [name, node] of upper.children.entries()) if (node.kind !== "whiteout") names.add(name);
+  if (lower) for (const [name] of lower.children.entries()) if (!upper?.children.has(name)) names.add(name);
+  return [...names].sort(compareNames);
+}
+
+/** Whether the directory pair lists nothing. */
+export function isEmptyDirPair(pair: Pair): boolean {
+  const upper = pair.upper?.kind === "dir" ? pair.upper : undefined;
+  const lower = pair.lower?.kind === "dir" ? pair.lower : undefined;
+  if (upper) for (const [, node] of upper.children.entries()) if (node.kind !== "whiteout") return false;
+  if (lower) for (const [name] of lower.children.entries()) if (!upper?.children.has(name)) return false;
+  return true;
+}
+
+/** A resolved path: its canonical components (no symlink left in them) and its entry, if any. */
+export interface Resolved {
+  readonly comps: readonly string[];
+  readonly pair: Pair | undefined;
+}
+
+/**
+ * Resolves `path` inside the container root: relative paths start at `/`, `..` never leaves the root,
+ * symlinks in the parent components are followed (absolute targets restart at the container root,
+ * never the host's), and the last component too when `followLast`. A missing last component is not an
+ * error (`pair` is undefined); a missing or non-directory parent is ENOENT / ENOTDIR; more than 40
+ * symlinks is ELOOP.
+ */
+export function resolve(ov: Overlay, path: string, followLast: boolean, op: string): Resolved {
+  let pending = pathComponents(normalizeFsPath(path));
+  let done: string[] = [];
+  let cur: Pair = rootPair(ov);
+  let follows = 0;
+  const shownPath = () => `/${done.join("/")}`;
+  while (pending.length > 0) {
+    const name = pending[0] as string;
+    pending = pending.slice(1);
+    if (name === "" || name === ".") continue;
+    if (name === "..") {
+      done = done.slice(0, -1);
+      cur = lookupPair(ov, done) ?? rootPair(ov);
+      continue;
+    }
+    if (name.length > MAX_NAME_LENGTH) throw new FsError("ENAMETOOLONG", op, path);
+    const last = pending.length === 0;
+    const next = childPair(cur, name);
+    if (next === undefined) {
+      if (last) return { comps: [...done, name], pair: undefined };
+      throw new FsError(
+        "ENOENT",
+        op,
+        path,
+        `${shownPath() === "/" ? "" : shownPath()}/${name} does not exist`,
+      );
+    }
+    const node = shown(next);
+    if (node.kind === "symlink" && (!last || followLast)) {
+      follows += 1;
+      if (follows > MAX_SYMLINK_FOLLOWS) throw new FsError("ELOOP", op, path);
+      if (node.target.startsWith("/")) {
+        done = [];
+        cur = rootPair(ov);
+      }
+      pending = [...node.target.split("/"), ...pending];
+      continue;
+    }
+    if (!last && node.kind !== "dir") throw new FsError("ENOTDIR", op, path);
+    done = [...done, name];
+    cur = next;
+  }
+  return { comps: done, pair: cur };
+}
+
+/** Walks the union under `comps` in pre-order, names in byte order, yielding each path and its pair. */
+export function* walkPairs(ov: Overlay, comps: readonly string[], pair: Pair): Generator<[string[], Pair]> {
+  yield [[...comps], pair];
+  if (shown(pair).kind !== "dir") return;
+  for (const name of readdirPair(pair)) {
+    const child = childPair(pair, name);
+    if (child) yield* walkPairs(ov, [...comps, name], child);
+  }
+}
+
+export type { DirNode };

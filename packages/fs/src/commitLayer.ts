@@ -1,0 +1,75 @@
+/**
+ * `commit`: the read-write layer becomes an immutable layer holding only what changed. Entries the
+ * upper layer holds only because they were copied up without a change (an ancestor directory of a new
+ * file, a file opened for writing and left as it was, a chmod to the same mode) are left out, except
+ * directories that must stay as parents of a change. Whiteouts are kept: overlayfs only creates them
+ * where something existed below.
+ */
+import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
+import { PersistentMap } from "./PersistentMap.js";
+
+function sameInode(a: Inode | undefined, b: Inode | undefined): boolean {
+  return (
+    a !== undefined &&
+    b !== undefined &&
+    a.digest === b.digest &&
+    a.size === b.size &&
+    a.mode === b.mode &&
+    a.uid === b.uid &&
+    a.gid === b.gid &&
+    a.mtime === b.mtime
+  );
+}
+
+function sameDirMeta(a: DirNode, b: FsNode | undefined): boolean {
+  return b?.kind === "dir" && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.mtime === b.mtime;
+}
+
+/**
+ * The layer `upper` becomes when committed over `lower`: a tree with whiteouts and opaque flags, in
+ * the same vocabulary as `layer.created`. Empty (`isEmptyLayer`) when nothing changed.
+ */
+export function commitLayer(lower: Tree, upper: Tree): Tree {
+  let inodes = PersistentMap.empty<Inode>();
+  const visit = (u: DirNode, l: FsNode | undefined): DirNode | undefined => {
+    const lowerDir = !u.opaque && l?.kind === "dir" ? l : undefined;
+    let children = PersistentMap.empty<FsNode>();
+    for (const [name, node] of u.children.entries()) {
+      const below = lowerDir?.children.get(name);
+      if (node.kind === "dir") {
+        const kept = visit(node, below);
+        if (kept) children = children.set(name, kept);
+        continue;
+      }
+      if (node.kind === "file") {
+        const inode = upper.inodes.get(node.ino);
+        const belowInode = below?.kind === "file" ? lower.inodes.get(below.ino) : undefined;
+        if (sameInode(inode, belowInode)) continue;
+        if (inode) inodes = inodes.set(node.ino, inode);
+      }
+      if (
+        node.kind === "symlink" &&
+        below?.kind === "symlink" &&
+        below.target === node.target &&
+        below.uid === node.uid &&
+        below.gid === node.gid
+      ) {
+        continue;
+      }
+      children = children.set(name, node);
+    }
+    const changedItself = u.opaque || !sameDirMeta(u, l);
+    if (children.size === 0 && !changedItself) return undefined;
+    return { ...emptyDir(u, u.opaque), children };
+  };
+  const root = visit(upper.root, lower.root) ?? emptyDir(upper.root);
+  return { root, inodes };
+}
+
+/**
+ * Whether a committed layer holds nothing (Docker then adds no layer to the image). The root's own
+ * metadata does not count: layer tars carry no entry for the root.
+ */
+export function isEmptyLayer(layer: Tree): boolean {
+  return layer.root.children.size === 0 && !layer.root.opaque;
+}
