@@ -245,12 +245,13 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       const targetComps = pathComponents(target);
       const targetPair = lookupPair(ov, targetComps);
       if (targetPair === undefined) throw new FsError("ENOENT", op, target);
-      const targetNode = shown(targetPair);
-      if (targetNode.kind === "dir")
-        throw new FsError("EPERM", op, target, "hard links to directories are not allowed");
       const comps = pathComponents(path);
       requireDirAt(ov, comps.slice(0, -1), op, path);
       if (comps.length === 0 || lookupPair(ov, comps) !== undefined) throw new FsError("EEXIST", op, path);
+      // link(2) looks up the target, then creates the new name (EEXIST), and only then refuses a directory.
+      if (shown(targetPair).kind === "dir") {
+        throw new FsError("EPERM", op, target, "hard links to directories are not allowed");
+      }
       const up = copyUp(ov, targetComps, newIno);
       const withTarget: Overlay = { lower: ov.lower, upper: up };
       const parent = ensureUpperDir(withTarget, comps.slice(0, -1));
@@ -277,12 +278,18 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       const fromComps = pathComponents(from);
       const toComps = pathComponents(to);
       if (fromComps.length === 0 || toComps.length === 0) throw new FsError("EBUSY", op, from);
+      requireDirAt(ov, fromComps.slice(0, -1), op, from);
+      requireDirAt(ov, toComps.slice(0, -1), op, to);
       const fromPair = lookupPair(ov, fromComps);
       if (fromPair === undefined) throw new FsError("ENOENT", op, from);
-      requireDirAt(ov, toComps.slice(0, -1), op, to);
       if (from === to) return ov.upper;
       const fromNode = shown(fromPair);
       const isDir = fromNode.kind === "dir";
+      // The VFS's lock_rename traps: the source may not be an ancestor of the target, nor the target of the source.
+      if (to.startsWith(`${from}/`))
+        throw new FsError("EINVAL", op, to, "a directory cannot move into itself");
+      if (from.startsWith(`${to}/`))
+        throw new FsError("ENOTEMPTY", op, to, "the target is an ancestor of the source");
       if (isDir && to.startsWith(`${from}/`))
         throw new FsError("EINVAL", op, to, "a directory cannot move into itself");
       const toPair = lookupPair(ov, toComps);
@@ -324,10 +331,11 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       const { from, to } = event.data;
       const fromComps = pathComponents(from);
       const toComps = pathComponents(to);
+      if (toComps.length === 0) throw new FsError("EEXIST", op, to);
+      requireDirAt(ov, fromComps.slice(0, -1), op, from);
+      requireDirAt(ov, toComps.slice(0, -1), op, to);
       const fromPair = lookupPair(ov, fromComps);
       if (fromPair === undefined) throw new FsError("ENOENT", op, from);
-      if (toComps.length === 0) throw new FsError("EEXIST", op, to);
-      requireDirAt(ov, toComps.slice(0, -1), op, to);
       if (lookupPair(ov, toComps) !== undefined) throw new FsError("EEXIST", op, to);
       if (to.startsWith(`${from}/`) || from === "/")
         throw new FsError("EINVAL", op, to, "cannot copy a directory into itself");

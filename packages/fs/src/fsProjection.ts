@@ -164,7 +164,8 @@ function resolveFsCommand(
     }
     case "fs.mkdir": {
       const r = resolve(ov, command.path, false, "mkdir");
-      const mode = command.mode ?? 0o755;
+      // mkdir(2) keeps only the permission and sticky bits of its mode argument.
+      const mode = (command.mode ?? 0o755) & 0o1777;
       if (!command.parents) {
         return [
           { type: "fs.dirCreated", data: { path: canonical(r.comps), ...inheritFrom(ov, r.comps, mode) } },
@@ -196,7 +197,13 @@ function resolveFsCommand(
       return [
         {
           type: "fs.symlinkCreated",
-          data: { path: canonical(r.comps), target: command.target, uid: 0, gid: 0 },
+          // A new entry in a setgid directory takes the directory's group.
+          data: {
+            path: canonical(r.comps),
+            target: command.target,
+            uid: 0,
+            gid: inheritFrom(ov, r.comps, 0).gid,
+          },
         },
       ];
     }
@@ -216,15 +223,17 @@ function resolveFsCommand(
       return [{ type: "fs.removed", data: { path: canonical(r.comps) } }];
     }
     case "fs.rename": {
+      // rename(2) looks up both parents before the source itself.
       const from = resolve(ov, command.from, false, "rename");
-      if (from.pair === undefined) throw new FsError("ENOENT", "rename", command.from);
       const to = resolve(ov, command.to, false, "rename");
+      if (from.pair === undefined) throw new FsError("ENOENT", "rename", command.from);
       return [{ type: "fs.renamed", data: { from: canonical(from.comps), to: canonical(to.comps) } }];
     }
     case "fs.move": {
+      // rename(2) looks up both parents before the source itself.
       const from = resolve(ov, command.from, false, "rename");
-      if (from.pair === undefined) throw new FsError("ENOENT", "rename", command.from);
       const to = resolve(ov, command.to, false, "rename");
+      if (from.pair === undefined) throw new FsError("ENOENT", "rename", command.from);
       return [
         { type: "fs.copied", data: { from: canonical(from.comps), to: canonical(to.comps) } },
         { type: "fs.removed", data: { path: canonical(from.comps) } },
