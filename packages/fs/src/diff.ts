@@ -1,0 +1,153 @@
+/**
+ * Differences between two trees of the union (flattened: no whiteouts):
+ * - `changeset(a, b)`: a layer that turns `a` into `b` when stacked on it (deletions as whiteouts);
+ * - `changes(a, b)`: Docker's change list (`docker diff`), A/C/D with moby's rules.
+ */
+import { joinPath } from "@strata/core";
+import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
+import { compareNames, PersistentMap } from "./PersistentMap.js";
+
+function inode(tree: Tree, node: FsNode): Inode | undefined {
+  return node.kind === "file" ? tree.inodes.get(node.ino) : undefined;
+}
+
+function sameEntry(a: Tree, an: FsNode, b: Tree, bn: FsNode): boolean {
+  if (an.kind !== bn.kind) return false;
+  if (an.kind === "file" && bn.kind === "file") {
+    const x = inode(a, an);
+    const y = inode(b, bn);
+    return (
+      !!x &&
+      !!y &&
+      x.digest === y.digest &&
+      x.size === y.size &&
+      x.mode === y.mode &&
+      x.uid === y.uid &&
+      x.gid === y.gid &&
+      x.mtime === y.mtime
+    );
+  }
+  if (an.kind === "symlink" && bn.kind === "symlink") {
+    return an.target === bn.target && an.uid === bn.uid && an.gid === bn.gid && an.mtime === bn.mtime;
+  }
+  if (an.kind === "dir" && bn.kind === "dir")
+    return an.mode === bn.mode && an.uid === bn.uid && an.gid === bn.gid && an.mtime === bn.mtime;
+  return false;
+}
+
+/**
+ * A layer `c` with `stackLayer(a, c)` equal to `b`: entries for what was added or changed (with
+ * their parents), whiteouts for what was deleted.
+ */
+export function changeset(a: Tree, b: Tree): Tree {
+  let inodes = PersistentMap.empty<Inode>();
+  const take = (node: FsNode): FsNode => {
+    if (node.kind === "file") {
+      const i = b.inodes.get(node.ino);
+      if (i) inodes = inodes.set(node.ino, i);
+    } else if (node.kind === "dir") {
+      for (const [, c] of node.children.entries()) take(c);
+    }
+    return node;
+  };
+  const dir = (ad: DirNode, bd: DirNode): DirNode | undefined => {
+    let children = PersistentMap.empty<FsNode>();
+    for (const [name, bn] of bd.children.entries()) {
+      const an = ad.children.get(name);
+      if (an === undefined || an.kind !== "dir" || bn.kind !== "dir") {
+        if (an === undefined || !sameEntry(a, an, b, bn)) children = children.set(name, take(bn));
+        continue;
+      }
+      const sub = dir(an, bn);
+      if (sub) children = children.set(name, sub);
+    }
+    for (const [name] of ad.children.entries())
+      if (!bd.children.has(name)) children = children.set(name, { kind: "whiteout" });
+    if (children.size === 0 && sameEntry(a, ad, b, bd)) return undefined;
+    return { ...emptyDir(bd), children };
+  };
+  return { root: dir(a.root, b.root) ?? emptyDir(b.root), inodes };
+}
+
+/** One line of `docker diff`. */
+export interface Change {
+  readonly kind: "A" | "C" | "D";
+  readonly path: string;
+}
+
+/**
+ * Docker's change list between `a` (the image) and `b` (the container), as moby's ChangesDirs
+ * computes it: A for a new path and every path under a new directory; D for a deleted path only at
+ * its top; C for a non-directory whose type, mode, owner, mtime or size changed (content is not
+ * compared), for a directory whose type, mode or owner changed (not its mtime or size), and for every
+ * directory that contains a change. `/` is never listed. Sorted by path.
+ */
+export function changes(a: Tree, b: Tree): Change[] {
+  const out: Change[] = [];
+  const statDifferent = (an: FsNode, bn: FsNode): boolean => {
+    if (an.kind !== bn.kind) return true;
+    if (an.kind === "dir" && bn.kind === "dir")
+      return an.mode !== bn.mode || an.uid !== bn.uid || an.gid !== bn.gid;
+    if (an.kind === "file" && bn.kind === "file") {
+      const x = inode(a, an);
+      const y = inode(b, bn);
+      return (
+        !x ||
+        !y ||
+        x.mode !== y.mode ||
+        x.uid !== y.uid ||
+        x.gid !== y.gid ||
+        x.mtime !== y.mtime ||
+        x.size !== y.size
+      );
+    }
+    if (an.kind === "symlink" && bn.kind === "symlink") {
+      return (
+        an.uid !== bn.uid ||
+        an.gid !== bn.gid ||
+        an.mtime !== bn.mtime ||
+        an.target.length !== bn.target.length ||
+        an.target !== bn.target
+      );
+    }
+    return true;
+  };
+  const added = (node: FsNode, path: string) => {
+    out.push({ kind: "A", path });
+    if (node.kind === "dir")
+      for (const name of node.children.sortedKeys())
+        added(node.children.get(name) as FsNode, joinPath(path, name));
+  };
+  /** Returns whether anything under (or at) path changed. */
+  const visit = (an: FsNode, bn: FsNode, path: string): boolean => {
+    const mark = out.length;
+    let changed = false;
+    if (bn.kind === "dir" && an.kind === "dir") {
+      const names = new Set([...an.children.keys(), ...bn.children.keys()]);
+      for (const name of [...names].sort(compareNames)) {
+        const ac = an.children.get(name);
+        const bc = bn.children.get(name);
+        const p = joinPath(path, name);
+        if (ac === undefined && bc !== undefined) {
+          added(bc, p);
+          changed = true;
+        } else if (ac !== undefined && bc === undefined) {
+          out.push({ kind: "D", path: p });
+          changed = true;
+        } else if (ac !== undefined && bc !== undefined) {
+          changed = visit(ac, bc, p) || changed;
+        }
+      }
+    } else if (bn.kind === "dir") {
+      // A non-directory became a directory: everything in it is new.
+      for (const name of bn.children.sortedKeys())
+        added(bn.children.get(name) as FsNode, joinPath(path, name));
+      changed = bn.children.size > 0;
+    }
+    const self = statDifferent(an, bn);
+    if ((self || changed) && path !== "/") out.splice(mark, 0, { kind: "C", path });
+    return self || changed;
+  };
+  visit(a.root, b.root, "/");
+  return out;
+}

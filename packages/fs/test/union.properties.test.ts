@@ -1,0 +1,259 @@
+/**
+ * Properties of the union view and of the operations on layers (docs/fs-model.md lists each invariant
+ * with its test here). Generators make deep trees with name clashes across layers, symlinks, hard
+ * links, whiteouts and opaque directories.
+ */
+
+import { applyProjected, type Command, replayProjected, replayProjectedTo } from "@strata/core";
+import {
+  changes,
+  changeset,
+  flatten,
+  fsProjection,
+  layerTree,
+  sha256Digest,
+  squash,
+  stackLayer,
+  type Tree,
+} from "@strata/fs";
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { type GenEntry, genLayers, genOp } from "./support/generators.js";
+import { buildModel, commandOf, type Listed, layerId, listTree, runOps } from "./support/model.js";
+import { naiveListing } from "./support/naive.js";
+
+const RUNS = Number(process.env.STRATA_FS_RUNS ?? 300);
+
+function treeOf(entries: readonly GenEntry[], i: number): Tree {
+  return layerTree(
+    layerId(i),
+    entries.map((e) => {
+      switch (e.type) {
+        case "dir":
+          return { ...e, mtime: 0 };
+        case "file": {
+          const bytes = Buffer.from(e.content);
+          return {
+            type: "file",
+            path: e.path,
+            mode: e.mode,
+            uid: e.uid,
+            gid: e.gid,
+            mtime: 0,
+            digest: sha256Digest(bytes),
+            size: bytes.length,
+          };
+        }
+        case "symlink":
+          return { ...e, mtime: 0 };
+        default:
+          return e;
+      }
+    }),
+  );
+}
+
+/** A flattened tree listed as a view (no whiteouts or opaque flags exist in it). */
+function viewListing(tree: Tree): Listed[] {
+  return listTree(tree).map(({ opaque: _o, ...rest }) => rest);
+}
+
+describe("union view of read-only layers (invariants 1-6, 16-22)", () => {
+  test("flatten agrees with a naive per-path lookup down the layers: topmost wins, whiteouts, non-directories and opaque directories hide what is below, merged directories take the topmost metadata", () => {
+    fc.assert(
+      fc.property(genLayers, (layers) => {
+        expect(viewListing(flatten(layers.map(treeOf)))).toEqual(naiveListing(layers));
+      }),
+      { numRuns: RUNS * 3 },
+    );
+  });
+
+  test("a whiteout or opaque marker never hides an entry of its own layer, whatever the order", () => {
+    const entries: GenEntry[] = [
+      { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0 },
+      { type: "dir", path: "/d", mode: 0o755, uid: 0, gid: 0 },
+      { type: "file", path: "/d/keep", mode: 0o644, uid: 0, gid: 0, content: "same layer" },
+      { type: "opaque", path: "/d" },
+    ];
+    const below: GenEntry[] = [
+      { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0 },
+      { type: "dir", path: "/d", mode: 0o755, uid: 0, gid: 0 },
+      { type: "file", path: "/d/old", mode: 0o644, uid: 0, gid: 0, content: "below" },
+    ];
+    const view = viewListing(flatten([treeOf(below, 0), treeOf(entries, 1)])).map((e) => e.path);
+    expect(view).toEqual(["/", "/d", "/d/keep"]);
+  });
+});
+
+describe("layer algebra", () => {
+  test("squash preserves the view: flatten(below ++ [squash(run)]) = flatten(below ++ run)", () => {
+    fc.assert(
+      fc.property(genLayers, genLayers, (below, run) => {
+        const b = below.map(treeOf);
+        const r = run.map((l, i) => treeOf(l, i + 10));
+        expect(viewListing(flatten([...b, squash(r)]))).toEqual(viewListing(flatten([...b, ...r])));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("changeset round-trips: stacking changeset(a, b) on a gives b", () => {
+    fc.assert(
+      fc.property(genLayers, genLayers, (x, y) => {
+        const a = flatten(x.map(treeOf));
+        const b = flatten(y.map((l, i) => treeOf(l, i + 10)));
+        expect(viewListing(stackLayer(a, changeset(a, b)))).toEqual(viewListing(b));
+        // And nothing when nothing changed.
+        expect(changeset(a, a).root.children.size).toBe(0);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("changes (docker diff): D only for paths of a, A only for paths of b, C for paths of both, every ancestor of a change listed, sorted, no duplicates", () => {
+    fc.assert(
+      fc.property(genLayers, genLayers, (x, y) => {
+        const a = flatten(x.map(treeOf));
+        const b = flatten(y.map((l, i) => treeOf(l, i + 10)));
+        const inA = new Set(viewListing(a).map((e) => e.path));
+        const inB = new Set(viewListing(b).map((e) => e.path));
+        const list = changes(a, b);
+        const paths = list.map((c) => c.path);
+        expect(new Set(paths).size).toBe(paths.length);
+        expect(paths).toEqual([...paths].sort((p, q) => (p < q ? -1 : p > q ? 1 : 0)).sort(preOrder));
+        for (const c of list) {
+          if (c.kind === "D") expect(inA.has(c.path) && !inB.has(c.path), `D ${c.path}`).toBe(true);
+          if (c.kind === "A") expect(inB.has(c.path) && !inA.has(c.path), `A ${c.path}`).toBe(true);
+          if (c.kind === "C") expect(inA.has(c.path) && inB.has(c.path), `C ${c.path}`).toBe(true);
+          // Ancestors of a change are listed (C, or A when new).
+          const comps = c.path.slice(1).split("/");
+          for (let i = 1; i < comps.length; i++) {
+            const anc = `/${comps.slice(0, i).join("/")}`;
+            expect(paths.includes(anc), `ancestor ${anc} of ${c.kind} ${c.path}`).toBe(true);
+          }
+          // A deleted directory is listed only at its top.
+          if (c.kind === "D")
+            expect(list.some((o) => o.kind === "D" && c.path.startsWith(`${o.path}/`))).toBe(false);
+        }
+        // Every path only in b is A; every path only in a is D or under a D.
+        for (const p of inB) if (!inA.has(p)) expect(paths).toContain(p);
+        expect(changes(a, a)).toEqual([]);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+function preOrder(p: string, q: string): number {
+  const x = p.slice(1).split("/");
+  const y = q.slice(1).split("/");
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return (x[i] as string) < (y[i] as string) ? -1 : 1;
+  }
+  return x.length - y.length;
+}
+
+describe("containers over images (invariants 8-15, 26, 35)", () => {
+  const scenario = fc.tuple(genLayers, fc.array(genOp, { minLength: 1, maxLength: 30 }));
+
+  test("lower layers never change: after any operations, every layer, the image's flattened tree and its view are as before", () => {
+    fc.assert(
+      fc.property(scenario, ([layers, ops]) => {
+        const engine = buildModel(layers);
+        const before = engine.projected;
+        const imageView = viewListing(engine.view("oracle:1").overlay.lower);
+        runOps(engine, ops);
+        const after = engine.projected;
+        for (let i = 0; i < layers.length; i++)
+          expect(after.layers.get(layerId(i))).toBe(before.layers.get(layerId(i)));
+        const imageId = engine.state.tags["oracle:1"] as string;
+        expect(after.images.get(imageId)).toBe(before.images.get(imageId));
+        expect(viewListing(engine.view("oracle:1").overlay.lower)).toEqual(imageView);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("commit preserves the view: the committed image shows exactly what the container showed", () => {
+    fc.assert(
+      fc.property(scenario, ([layers, ops]) => {
+        const engine = buildModel(layers);
+        runOps(engine, ops);
+        const containerView = listMergedOf(engine, "box");
+        const r = engine.execute({ type: "container.commit", container: "box", tag: "oracle:2" });
+        expect(r.ok).toBe(true);
+        expect(listMergedOf(engine, "oracle:2")).toEqual(containerView);
+        // The new image has one more layer, or none when nothing changed (Docker's empty commit).
+        const changed =
+          changes(engine.view("oracle:1").overlay.lower, engine.view("oracle:2").overlay.lower).length > 0;
+        const imageLayers = engine.state.images[engine.state.tags["oracle:2"] as string]?.layers.length;
+        if (changed) expect(imageLayers).toBe(layers.length + 1);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("replay is deterministic, and a snapshot plus the replay of the tail equals the full replay", () => {
+    fc.assert(
+      fc.property(scenario, fc.nat(), ([layers, ops], cut) => {
+        const engine = buildModel(layers);
+        runOps(engine, ops);
+        const events = engine.log.read();
+        const projection = fsProjection({ blobs: engine.blobs });
+        const full = replayProjected(projection, events);
+        const again = replayProjected(projection, events);
+        const k = cut % (events.length + 1);
+        const snapshot = replayProjectedTo(projection, events, k);
+        const resumed = applyProjected(projection, snapshot, events.slice(k));
+        for (const state of [again, resumed]) {
+          expect(state.core).toEqual(full.core);
+          const id = full.core.names.box as string;
+          expect(listTree(state.projection.containers.get(id)?.upper as Tree)).toEqual(
+            listTree(full.projection.containers.get(id)?.upper as Tree),
+          );
+        }
+        // And the live engine is the replay.
+        expect(
+          listTree(engine.projected.containers.get(engine.state.names.box as string)?.upper as Tree),
+        ).toEqual(listTree(full.projection.containers.get(full.core.names.box as string)?.upper as Tree));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("a refused operation appends nothing and changes nothing", () => {
+    fc.assert(
+      fc.property(scenario, ([layers, ops]) => {
+        const engine = buildModel(layers);
+        for (const op of ops) {
+          const seq = engine.log.lastSeq;
+          const before = engine.projected;
+          const r = engine.execute(commandOf(op) as Command);
+          if (!r.ok) {
+            expect(engine.log.lastSeq).toBe(seq);
+            expect(engine.projected).toBe(before);
+          }
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+function listMergedOf(engine: ReturnType<typeof buildModel>, ref: string): Listed[] {
+  return [...engine.view(ref).walk("/")].map((e) => {
+    if (e.type === "file")
+      return {
+        path: e.path,
+        type: "file",
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        size: e.size,
+        sha256: e.digest as string,
+      };
+    if (e.type === "symlink")
+      return { path: e.path, type: "symlink", uid: e.uid, gid: e.gid, target: e.target as string };
+    return { path: e.path, type: "dir", mode: e.mode, uid: e.uid, gid: e.gid };
+  });
+}
