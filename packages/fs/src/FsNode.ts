@@ -49,6 +49,8 @@ export interface SymlinkNode {
   readonly uid: number;
   readonly gid: number;
   readonly mtime: number;
+  /** Set when the symlink has several names (link(2) of a symlink): names with the same id are one inode. */
+  readonly linkId?: string;
 }
 /** Hides the same path in the layers below (overlayfs char device 0/0, OCI `.wh.<name>`). */
 export interface WhiteoutNode {

@@ -255,8 +255,14 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       const up = copyUp(ov, targetComps, newIno);
       const withTarget: Overlay = { lower: ov.lower, upper: up };
       const parent = ensureUpperDir(withTarget, comps.slice(0, -1));
-      const linked = nodeAt(parent.root, targetComps) as FsNode;
-      let tree = place(parent, comps, linked);
+      let linked = nodeAt(parent.root, targetComps) as FsNode;
+      let base = parent;
+      if (linked.kind === "symlink" && linked.linkId === undefined) {
+        // link(2) of a symlink links the symlink itself: both names become one inode.
+        linked = { ...linked, linkId: newIno() };
+        base = { ...parent, root: withNode(parent.root, targetComps, linked) };
+      }
+      let tree = place(base, comps, linked);
       if (linked.kind === "file") tree = setInode(tree, linked.ino, (i) => ({ ...i, nlink: i.nlink + 1 }));
       return touchDir(tree, comps.slice(0, -1), t);
     }
@@ -290,16 +296,19 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
         throw new FsError("EINVAL", op, to, "a directory cannot move into itself");
       if (from.startsWith(`${to}/`))
         throw new FsError("ENOTEMPTY", op, to, "the target is an ancestor of the source");
-      if (isDir && to.startsWith(`${from}/`))
-        throw new FsError("EINVAL", op, to, "a directory cannot move into itself");
       const toPair = lookupPair(ov, toComps);
       if (toPair !== undefined) {
         const toNode = shown(toPair);
+        // Two names of one inode: rename(2) does nothing. Only upper hard links share an overlay inode;
+        // two names of a lower hard link are distinct overlay inodes (no index), so the rename happens.
         const sameInode =
-          fromNode.kind === "file" &&
-          toNode.kind === "file" &&
-          fromNode.ino === toNode.ino &&
-          !!fromPair.upper === !!toPair.upper;
+          fromPair.upper !== undefined &&
+          toPair.upper !== undefined &&
+          ((fromNode.kind === "file" && toNode.kind === "file" && fromNode.ino === toNode.ino) ||
+            (fromNode.kind === "symlink" &&
+              toNode.kind === "symlink" &&
+              fromNode.linkId !== undefined &&
+              fromNode.linkId === toNode.linkId));
         if (sameInode) return ov.upper;
         if (isDir && toNode.kind !== "dir") throw new FsError("ENOTDIR", op, to);
         if (!isDir && toNode.kind === "dir") throw new FsError("EISDIR", op, to);
@@ -317,7 +326,10 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       const positive = lowerPositive(ov, fromComps);
       const up = copyUp(ov, fromComps, newIno);
       const moving = nodeAt(up.root, fromComps) as FsNode;
-      const node: FsNode = moving.kind === "dir" ? { ...moving, opaque: true } : moving;
+      // An upper-only directory moved into a merge directory (one with a lower part) becomes opaque,
+      // so that what lies below its new name does not show through (overlayfs's ovl_rename).
+      const toParentMerged = lookupPair(ov, toComps.slice(0, -1))?.lower !== undefined;
+      const node: FsNode = moving.kind === "dir" && toParentMerged ? { ...moving, opaque: true } : moving;
       // Take it away from its old name (the node moves: its inodes are not released).
       const gone: Tree = {
         ...up,

@@ -10,11 +10,12 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { genLayers, genOp } from "./support/generators.js";
+import { genScenario } from "./support/generators.js";
 import { KernelOracle, kernelUnavailable } from "./support/kernel.js";
 import { buildModel, listMerged, listUpper, runOps } from "./support/model.js";
 
 const RUNS = Number(process.env.STRATA_KERNEL_RUNS ?? 300);
+const stats = new Map<string, number>();
 const why = kernelUnavailable();
 if (why !== null) {
   if (process.env.CI === "true") throw new Error(`the kernel overlay oracle must run in CI, but: ${why}`);
@@ -26,15 +27,22 @@ describe.runIf(why === null)("kernel overlayfs oracle", () => {
   beforeAll(() => {
     oracle = new KernelOracle();
   });
-  afterAll(() => oracle?.close());
+  afterAll(() => {
+    oracle?.close();
+    if (process.env.STRATA_KERNEL_STATS) console.log(Object.fromEntries([...stats].sort()));
+  });
 
   test(`model and kernel agree on ${RUNS} random layer stacks and operation sequences`, async () => {
     await fc.assert(
-      fc.asyncProperty(genLayers, fc.array(genOp, { minLength: 1, maxLength: 40 }), async (layers, ops) => {
+      fc.asyncProperty(genScenario, async ([layers, ops]) => {
         const kernel = await oracle.run(layers, ops);
         expect(kernel.crash, "harness crash").toBeUndefined();
         const model = buildModel(layers);
         const results = runOps(model, ops);
+        for (const [i, r] of results.entries()) {
+          const key = `${ops[i]?.op}:${r ?? "ok"}`;
+          stats.set(key, (stats.get(key) ?? 0) + 1);
+        }
         expect(results, "outcome of each operation (null = success, else errno)").toEqual(kernel.results);
         expect(listMerged(model), "merged view").toEqual(kernel.merged);
         expect(listUpper(model), "upper directory").toEqual(kernel.upper);

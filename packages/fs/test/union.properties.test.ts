@@ -18,7 +18,7 @@ import {
 } from "@strata/fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { type GenEntry, genLayers, genOp } from "./support/generators.js";
+import { type GenEntry, genLayers, genScenario } from "./support/generators.js";
 import { buildModel, commandOf, type Listed, layerId, listTree, runOps } from "./support/model.js";
 import { naiveListing } from "./support/naive.js";
 
@@ -154,7 +154,7 @@ function preOrder(p: string, q: string): number {
 }
 
 describe("containers over images (invariants 8-15, 26, 35)", () => {
-  const scenario = fc.tuple(genLayers, fc.array(genOp, { minLength: 1, maxLength: 30 }));
+  const scenario = genScenario;
 
   test("lower layers never change: after any operations, every layer, the image's flattened tree and its view are as before", () => {
     fc.assert(

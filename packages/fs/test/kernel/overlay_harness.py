@@ -188,7 +188,8 @@ def run_op(op):
         os.lstat(op["from"])
         if os.path.lexists(op["to"]):
             raise OSError(errno.EEXIST, "exists")
-        if op["to"].startswith(op["from"].rstrip("/") + "/") or op["from"] == "/":
+        src, dst = resolved_parent(op["from"]), resolved_parent(op["to"])
+        if dst.startswith(src.rstrip("/") + "/") or src == "/":
             raise OSError(errno.EINVAL, "into itself")
         copy_tree(resolved_parent(op["from"]), resolved_parent(op["to"]))
         remove_tree(resolved_parent(op["from"]))

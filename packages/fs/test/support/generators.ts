@@ -170,71 +170,100 @@ export type GenOp =
   | { op: "chown"; path: string; uid: number; gid: number }
   | { op: "utimes"; path: string; mtime: number };
 
-export const genOp: fc.Arbitrary<GenOp> = fc.oneof(
-  {
-    weight: 4,
-    arbitrary: fc.record({
-      op: fc.constant("write" as const),
-      path: genPath,
-      content: fc.constantFrom(...CONTENTS),
-      append: fc.boolean(),
-      mode: fc.constantFrom(0o644, 0o600, 0o4755),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      op: fc.constant("truncate" as const),
-      path: genPath,
-      size: fc.constantFrom(0, 1, 3, 40),
-    }),
-  },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      op: fc.constant("mkdir" as const),
-      path: genPath,
-      mode: fc.constantFrom(0o755, 0o700, 0o4755, 0o1777),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      op: fc.constant("symlink" as const),
-      path: genPath,
-      target: fc.constantFrom(...SYMLINK_TARGETS),
-    }),
-  },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant("link" as const), path: genPath, target: genPath }) },
-  {
-    weight: 4,
-    arbitrary: fc.record({ op: fc.constant("remove" as const), path: genPath, recursive: fc.boolean() }),
-  },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant("rename" as const), from: genPath, to: genPath }) },
-  { weight: 1, arbitrary: fc.record({ op: fc.constant("move" as const), from: genPath, to: genPath }) },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      op: fc.constant("chmod" as const),
-      path: genPath,
-      mode: fc.constantFrom(...MODES),
-    }),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({
-      op: fc.constant("chown" as const),
-      path: genPath,
-      uid: fc.constantFrom(...OWNERS),
-      gid: fc.constantFrom(...OWNERS),
-    }),
-  },
-  {
-    weight: 1,
-    arbitrary: fc.record({
-      op: fc.constant("utimes" as const),
-      path: genPath,
-      mtime: fc.constantFrom(0, 1_600_000_000_000),
-    }),
-  },
+/** Operations whose paths come from `path` (biased towards paths that exist). */
+export function genOpOver(path: fc.Arbitrary<string>): fc.Arbitrary<GenOp> {
+  const genPath = path;
+  return fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc.record({
+        op: fc.constant("write" as const),
+        path: genPath,
+        content: fc.constantFrom(...CONTENTS),
+        append: fc.boolean(),
+        mode: fc.constantFrom(0o644, 0o600, 0o4755),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant("truncate" as const),
+        path: genPath,
+        size: fc.constantFrom(0, 1, 3, 40),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        op: fc.constant("mkdir" as const),
+        path: genPath,
+        mode: fc.constantFrom(0o755, 0o700, 0o4755, 0o1777),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant("symlink" as const),
+        path: genPath,
+        target: fc.constantFrom(...SYMLINK_TARGETS),
+      }),
+    },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant("link" as const), path: genPath, target: genPath }) },
+    {
+      weight: 4,
+      arbitrary: fc.record({ op: fc.constant("remove" as const), path: genPath, recursive: fc.boolean() }),
+    },
+    { weight: 4, arbitrary: fc.record({ op: fc.constant("rename" as const), from: genPath, to: genPath }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("move" as const), from: genPath, to: genPath }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant("chmod" as const),
+        path: genPath,
+        mode: fc.constantFrom(...MODES),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant("chown" as const),
+        path: genPath,
+        uid: fc.constantFrom(...OWNERS),
+        gid: fc.constantFrom(...OWNERS),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant("utimes" as const),
+        path: genPath,
+        mtime: fc.constantFrom(0, 1_600_000_000_000),
+      }),
+    },
+  );
+}
+
+/** Operations over arbitrary paths of the generators' names. */
+export const genOp: fc.Arbitrary<GenOp> = genOpOver(genPath);
+
+/** The paths of the layers, their directories with a new name under them, and any path of the names. */
+export function pathsOf(layers: readonly GenEntry[][]): fc.Arbitrary<string> {
+  const pool = new Set<string>();
+  for (const layer of layers) {
+    for (const e of layer) {
+      if (e.path === "/") continue;
+      pool.add(e.path);
+      if (e.type === "dir") pool.add(`${e.path}/e`);
+    }
+  }
+  pool.add("/e");
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...[...pool].sort()) },
+    { weight: 1, arbitrary: genPath },
+  );
+}
+
+/** Layers, then operations that mostly touch what the layers hold. */
+export const genScenario: fc.Arbitrary<[GenEntry[][], GenOp[]]> = genLayers.chain((layers) =>
+  fc.tuple(fc.constant(layers), fc.array(genOpOver(pathsOf(layers)), { minLength: 1, maxLength: 40 })),
 );
