@@ -62,8 +62,9 @@ export function commitLayer(lower: Tree, upper: Tree): Tree {
     if (children.size === 0 && !changedItself) return undefined;
     return { ...emptyDir(u, u.opaque), children };
   };
+  // Layer tars carry no entry for the root: its metadata is not committed (as with Docker and podman).
   const root = visit(upper.root, lower.root) ?? emptyDir(upper.root);
-  return { root, inodes };
+  return { root: { ...root, implied: true }, inodes };
 }
 
 /**

@@ -179,10 +179,11 @@ describe("containers over images (invariants 8-15, 26, 35)", () => {
       fc.property(scenario, ([layers, ops]) => {
         const engine = buildModel(layers);
         runOps(engine, ops);
-        const containerView = listMergedOf(engine, "box");
+        // The root's own metadata is not committed (layer tars have no entry for it), so it is left out.
+        const containerView = listMergedOf(engine, "box").slice(1);
         const r = engine.execute({ type: "container.commit", container: "box", tag: "oracle:2" });
         expect(r.ok).toBe(true);
-        expect(listMergedOf(engine, "oracle:2")).toEqual(containerView);
+        expect(listMergedOf(engine, "oracle:2").slice(1)).toEqual(containerView);
         // The new image has one more layer, or none when nothing changed (Docker's empty commit).
         const changed =
           changes(engine.view("oracle:1").overlay.lower, engine.view("oracle:2").overlay.lower).length > 0;
