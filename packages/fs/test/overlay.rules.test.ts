@@ -3,7 +3,7 @@
  * union view and the read-write layer are Y. (The kernel oracle checks the same rules at random.)
  */
 
-import { type Command, sequentialIds, simulatedClock } from "@strata/core";
+import { type Command, type FsCommand, sequentialIds, simulatedClock } from "@strata/core";
 import { createFsEngine, type FsEngine } from "@strata/fs";
 import { describe, expect, test } from "vitest";
 import { listTree } from "./support/model.js";
@@ -57,8 +57,8 @@ function given(): FsEngine {
 const upperOf = (e: FsEngine) =>
   listTree(e.projected.containers.get(e.state.names.c1 as string)?.upper as never);
 const upperPaths = (e: FsEngine) => upperOf(e).map((x) => `${x.path}:${x.type}${x.opaque ? ":opaque" : ""}`);
-const exec = (e: FsEngine, c: Omit<Extract<Command, { container: string }>, "container">) =>
-  e.execute({ ...c, container: "c1" } as Command);
+type WithoutContainer<C> = C extends unknown ? Omit<C, "container"> : never;
+const exec = (e: FsEngine, c: WithoutContainer<FsCommand>) => e.execute({ ...c, container: "c1" } as Command);
 const text = (e: FsEngine, ref: string, path: string) => Buffer.from(e.view(ref).readFile(path)).toString();
 
 describe("copy-up", () => {
