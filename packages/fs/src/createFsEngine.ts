@@ -14,8 +14,10 @@ import {
 } from "@strata/core";
 import type { BlobStore } from "./BlobStore.js";
 import { MemoryBlobStore } from "./BlobStore.js";
+import { type Change, changes } from "./diff.js";
 import { emptyUpper, type FsState } from "./FsState.js";
 import { fsProjection } from "./fsProjection.js";
+import { stackLayer } from "./layerTree.js";
 import { UnionView } from "./UnionView.js";
 
 export interface FsEngineOptions {
@@ -70,6 +72,24 @@ export class FsEngine extends Engine<FsState> {
     if (options.at === undefined) return viewOf(this.state, this.projected, ref, this.blobs);
     const past = replayProjectedTo(fsProjection({ blobs: this.blobs }), this.log.read(), options.at);
     return viewOf(past.core, past.projection, ref, this.blobs);
+  }
+
+  /**
+   * Docker's change list for a container (`docker diff`): its union view against its image's, with
+   * moby's rules (see `changes`). Optionally as it was right after event `at`.
+   *
+   * @example
+   * engine.diff("web"); // [{ kind: "C", path: "/etc" }, { kind: "A", path: "/etc/motd" }]
+   */
+  diff(ref: string, options: { at?: number } = {}): Change[] {
+    const states =
+      options.at === undefined
+        ? { core: this.state, projection: this.projected }
+        : replayProjectedTo(fsProjection({ blobs: this.blobs }), this.log.read(), options.at);
+    const record = findContainer(states.core, ref);
+    const c = record ? states.projection.containers.get(record.context.id) : undefined;
+    if (!record || !c) throw new NotFoundError("no-such-container", `No such container: ${ref}`);
+    return changes(c.lower, stackLayer(c.lower, c.upper));
   }
 
   /** Stores bytes in the blob store and returns their digest (for `layer.create` entries). */

@@ -16,6 +16,7 @@ import {
   InvalidParameterError,
   type NewEvent,
   NotFoundError,
+  normalizeFsPath,
   type Projection,
   pathComponents,
   ReplayError,
@@ -163,17 +164,18 @@ function resolveFsCommand(
       ];
     }
     case "fs.mkdir": {
-      const r = resolve(ov, command.path, false, "mkdir");
       // mkdir(2) keeps only the permission and sticky bits of its mode argument.
       const mode = (command.mode ?? 0o755) & 0o1777;
       if (!command.parents) {
+        const r = resolve(ov, command.path, false, "mkdir");
         return [
           { type: "fs.dirCreated", data: { path: canonical(r.comps), ...inheritFrom(ov, r.comps, mode) } },
         ];
       }
-      // mkdir -p: create each missing directory; an existing directory is fine, anything else is EEXIST.
+      // mkdir -p: create each missing directory, following symlinks on the way; an existing directory is
+      // fine, anything else is EEXIST (last component) or ENOTDIR.
       const events: FsEvent[] = [];
-      const comps = pathComponents(canonical(r.comps));
+      const comps = pathComponents(normalizeFsPath(command.path));
       let scratch = ov;
       for (let i = 1; i <= comps.length; i++) {
         const prefix = comps.slice(0, i);

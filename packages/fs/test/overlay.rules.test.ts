@@ -220,3 +220,39 @@ describe("time travel and commit", () => {
     expect(text(e, "app:2", "/etc/motd")).toBe("committed\n");
   });
 });
+
+describe("docker diff", () => {
+  const diff = (e: FsEngine) => e.diff("c1").map((c) => `${c.kind} ${c.path}`);
+
+  test("the cases of the reference table, with moby's rules", () => {
+    const e = given();
+    expect(diff(e)).toEqual([]);
+    exec(e, { type: "fs.writeFile", path: "/etc/new.conf", content: "n" }); // add in an existing dir
+    exec(e, { type: "fs.remove", path: "/data", recursive: true }); // delete a lower tree: D at its top only
+    exec(e, { type: "fs.mkdir", path: "/opt/app", parents: true }); // new tree: every path is A
+    exec(e, { type: "fs.writeFile", path: "/opt/app/run", content: "#!/bin/sh\n" });
+    exec(e, { type: "fs.chmod", path: "/lib", mode: 0o700 }); // chmod of a directory: C
+    exec(e, { type: "fs.symlink", path: "/link2", target: "etc/hosts" });
+    expect(diff(e)).toEqual([
+      "D /data",
+      "C /etc",
+      "A /etc/new.conf",
+      "C /lib",
+      "A /link2",
+      "A /opt",
+      "A /opt/app",
+      "A /opt/app/run",
+    ]);
+  });
+
+  test("a file created then deleted leaves nothing; a changed file is C; a rename is D + A", () => {
+    const e = given();
+    exec(e, { type: "fs.writeFile", path: "/tmp1", content: "x" });
+    exec(e, { type: "fs.remove", path: "/tmp1" });
+    exec(e, { type: "fs.rename", from: "/etc/motd", to: "/etc/motd2" });
+    exec(e, { type: "fs.writeFile", path: "/lib/x", content: "patched ELF" });
+    expect(diff(e)).toEqual(["C /etc", "D /etc/motd", "A /etc/motd2", "C /lib", "C /lib/x"]);
+    // As it was before the rename (time travel).
+    expect(e.diff("c1", { at: e.log.lastSeq - 2 }).map((c) => `${c.kind} ${c.path}`)).toEqual([]);
+  });
+});
