@@ -5,25 +5,9 @@
  * directories that must stay as parents of a change. Whiteouts are kept: overlayfs only creates them
  * where something existed below.
  */
+import { sameEntry } from "./diff.js";
 import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
 import { PersistentMap } from "./PersistentMap.js";
-
-function sameInode(a: Inode | undefined, b: Inode | undefined): boolean {
-  return (
-    a !== undefined &&
-    b !== undefined &&
-    a.digest === b.digest &&
-    a.size === b.size &&
-    a.mode === b.mode &&
-    a.uid === b.uid &&
-    a.gid === b.gid &&
-    a.mtime === b.mtime
-  );
-}
-
-function sameDirMeta(a: DirNode, b: FsNode | undefined): boolean {
-  return b?.kind === "dir" && a.mode === b.mode && a.uid === b.uid && a.gid === b.gid && a.mtime === b.mtime;
-}
 
 /**
  * The layer `upper` becomes when committed over `lower`: a tree with whiteouts and opaque flags, in
@@ -41,24 +25,15 @@ export function commitLayer(lower: Tree, upper: Tree): Tree {
         if (kept) children = children.set(name, kept);
         continue;
       }
+      // Copied up and left as it was: not a change.
+      if (node.kind !== "whiteout" && below !== undefined && sameEntry(lower, below, upper, node)) continue;
       if (node.kind === "file") {
         const inode = upper.inodes.get(node.ino);
-        const belowInode = below?.kind === "file" ? lower.inodes.get(below.ino) : undefined;
-        if (sameInode(inode, belowInode)) continue;
         if (inode) inodes = inodes.set(node.ino, inode);
-      }
-      if (
-        node.kind === "symlink" &&
-        below?.kind === "symlink" &&
-        below.target === node.target &&
-        below.uid === node.uid &&
-        below.gid === node.gid
-      ) {
-        continue;
       }
       children = children.set(name, node);
     }
-    const changedItself = u.opaque || !sameDirMeta(u, l);
+    const changedItself = u.opaque || l === undefined || !sameEntry(lower, l, upper, u);
     if (children.size === 0 && !changedItself) return undefined;
     return { ...emptyDir(u, u.opaque), children };
   };

@@ -11,7 +11,8 @@ function inode(tree: Tree, node: FsNode): Inode | undefined {
   return node.kind === "file" ? tree.inodes.get(node.ino) : undefined;
 }
 
-function sameEntry(a: Tree, an: FsNode, b: Tree, bn: FsNode): boolean {
+/** Whether two entries (of trees `a` and `b`) have the same type, content and metadata. */
+export function sameEntry(a: Tree, an: FsNode, b: Tree, bn: FsNode): boolean {
   if (an.kind !== bn.kind) return false;
   if (an.kind === "file" && bn.kind === "file") {
     const x = inode(a, an);

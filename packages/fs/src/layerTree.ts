@@ -164,16 +164,7 @@ export function stackLayer(below: Tree, layer: Tree): Tree {
       }
       children = children.set(name, node);
     }
-    const meta = upper.implied && lower ? lower : upper;
-    return {
-      kind: "dir",
-      mode: meta.mode,
-      uid: meta.uid,
-      gid: meta.gid,
-      mtime: meta.mtime,
-      opaque: false,
-      children,
-    };
+    return { ...emptyDir(upper.implied && lower ? lower : upper), children };
   };
   const root = merge(layer.root.opaque ? undefined : below.root, layer.root);
   return { root, inodes };

@@ -19,7 +19,15 @@ import {
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { type GenEntry, genLayers, genScenario } from "./support/generators.js";
-import { buildModel, commandOf, type Listed, layerId, listTree, runOps } from "./support/model.js";
+import {
+  buildModel,
+  commandOf,
+  type Listed,
+  layerId,
+  listMerged,
+  listTree,
+  runOps,
+} from "./support/model.js";
 import { naiveListing } from "./support/naive.js";
 
 const RUNS = Number(process.env.STRATA_FS_RUNS ?? 300);
@@ -180,10 +188,10 @@ describe("containers over images (invariants 8-15, 26, 35)", () => {
         const engine = buildModel(layers);
         runOps(engine, ops);
         // The root's own metadata is not committed (layer tars have no entry for it), so it is left out.
-        const containerView = listMergedOf(engine, "box").slice(1);
+        const containerView = listMerged(engine, "box").slice(1);
         const r = engine.execute({ type: "container.commit", container: "box", tag: "oracle:2" });
         expect(r.ok).toBe(true);
-        expect(listMergedOf(engine, "oracle:2").slice(1)).toEqual(containerView);
+        expect(listMerged(engine, "oracle:2").slice(1)).toEqual(containerView);
         // The new image has one more layer, or none when nothing changed (Docker's empty commit).
         const changed =
           changes(engine.view("oracle:1").overlay.lower, engine.view("oracle:2").overlay.lower).length > 0;
@@ -240,21 +248,3 @@ describe("containers over images (invariants 8-15, 26, 35)", () => {
     );
   });
 });
-
-function listMergedOf(engine: ReturnType<typeof buildModel>, ref: string): Listed[] {
-  return [...engine.view(ref).walk("/")].map((e) => {
-    if (e.type === "file")
-      return {
-        path: e.path,
-        type: "file",
-        mode: e.mode,
-        uid: e.uid,
-        gid: e.gid,
-        size: e.size,
-        sha256: e.digest as string,
-      };
-    if (e.type === "symlink")
-      return { path: e.path, type: "symlink", uid: e.uid, gid: e.gid, target: e.target as string };
-    return { path: e.path, type: "dir", mode: e.mode, uid: e.uid, gid: e.gid };
-  });
-}

@@ -414,6 +414,32 @@ const withoutRwLayer = {
   },
 };
 
+/**
+ * `created` and `exited` answer commands alike (they differ only in whether PID 1 ever started): start
+ * and restart start it, everything that needs a live process is refused, removal and commit work.
+ */
+const stoppedCommands = {
+  "container.start": {
+    actions: decided(() => [{ type: "container.started", data: { pid: 1, manual: true } }]),
+  },
+  "container.stop": { actions: E.alreadyStopped },
+  "container.kill": { actions: E.killNotRunning },
+  "container.pause": { actions: E.notRunning },
+  "container.unpause": { actions: E.notPaused },
+  "container.restart": {
+    actions: decided(() => [
+      { type: "container.started", data: { pid: 1, manual: true } },
+      { type: "container.restarted", data: {} },
+    ]),
+  },
+  "container.exec": { actions: E.notRunning },
+  "container.remove": { actions: remove },
+  "container.commit": { actions: commit },
+  "process.signal": { actions: E.notRunning },
+  "process.trap": { actions: E.notRunning },
+  "process.exit": { actions: E.notRunning },
+};
+
 /** Renames and commits can happen in every state of an existing container. */
 const everywhere = {
   "container.create": { actions: E.alreadyExists },
@@ -508,25 +534,7 @@ export const containerMachine = setup({
       on: {
         ...everywhere,
         ...withRwLayer,
-        "container.start": {
-          actions: decided(() => [{ type: "container.started", data: { pid: 1, manual: true } }]),
-        },
-        "container.stop": { actions: E.alreadyStopped },
-        "container.kill": { actions: E.killNotRunning },
-        "container.pause": { actions: E.notRunning },
-        "container.unpause": { actions: E.notPaused },
-        "container.restart": {
-          actions: decided(() => [
-            { type: "container.started", data: { pid: 1, manual: true } },
-            { type: "container.restarted", data: {} },
-          ]),
-        },
-        "container.exec": { actions: E.notRunning },
-        "container.remove": { actions: remove },
-        "container.commit": { actions: commit },
-        "process.signal": { actions: E.notRunning },
-        "process.trap": { actions: E.notRunning },
-        "process.exit": { actions: E.notRunning },
+        ...stoppedCommands,
         "container.started": { target: "running", actions: onStarted },
         "container.removalStarted": { target: "removing", actions: onRemovalStarted },
       },
@@ -745,25 +753,7 @@ export const containerMachine = setup({
       on: {
         ...everywhere,
         ...withRwLayer,
-        "container.start": {
-          actions: decided(() => [{ type: "container.started", data: { pid: 1, manual: true } }]),
-        },
-        "container.stop": { actions: E.alreadyStopped },
-        "container.kill": { actions: E.killNotRunning },
-        "container.pause": { actions: E.notRunning },
-        "container.unpause": { actions: E.notPaused },
-        "container.restart": {
-          actions: decided(() => [
-            { type: "container.started", data: { pid: 1, manual: true } },
-            { type: "container.restarted", data: {} },
-          ]),
-        },
-        "container.exec": { actions: E.notRunning },
-        "container.remove": { actions: remove },
-        "container.commit": { actions: commit },
-        "process.signal": { actions: E.notRunning },
-        "process.trap": { actions: E.notRunning },
-        "process.exit": { actions: E.notRunning },
+        ...stoppedCommands,
         "container.started": { target: "running", actions: onStarted },
         "container.stopped": { actions: onStopped },
         "container.removalStarted": { target: "removing", actions: onRemovalStarted },

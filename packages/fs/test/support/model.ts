@@ -111,9 +111,9 @@ export function runOps(engine: FsEngine, ops: readonly GenOp[]): (string | null)
   });
 }
 
-/** The merged view, listed like the harness lists the kernel's. */
-export function listMerged(engine: FsEngine): Listed[] {
-  return [...engine.view("box").walk("/")].map((e) => {
+/** The merged view of `ref` (default: the container), listed like the harness lists the kernel's. */
+export function listMerged(engine: FsEngine, ref = "box"): Listed[] {
+  return [...engine.view(ref).walk("/")].map((e) => {
     if (e.type === "file")
       return {
         path: e.path,
