@@ -23,6 +23,7 @@ import {
   buildModel,
   commandOf,
   type Listed,
+  layerEntries,
   layerId,
   listMerged,
   listTree,
@@ -33,32 +34,7 @@ import { naiveListing } from "./support/naive.js";
 const RUNS = Number(process.env.STRATA_FS_RUNS ?? 300);
 
 function treeOf(entries: readonly GenEntry[], i: number): Tree {
-  return layerTree(
-    layerId(i),
-    entries.map((e) => {
-      switch (e.type) {
-        case "dir":
-          return { ...e, mtime: 0 };
-        case "file": {
-          const bytes = Buffer.from(e.content);
-          return {
-            type: "file",
-            path: e.path,
-            mode: e.mode,
-            uid: e.uid,
-            gid: e.gid,
-            mtime: 0,
-            digest: sha256Digest(bytes),
-            size: bytes.length,
-          };
-        }
-        case "symlink":
-          return { ...e, mtime: 0 };
-        default:
-          return e;
-      }
-    }),
-  );
+  return layerTree(layerId(i), layerEntries(entries, sha256Digest));
 }
 
 /** A flattened tree listed as a view (no whiteouts or opaque flags exist in it). */

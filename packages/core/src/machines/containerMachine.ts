@@ -440,6 +440,20 @@ const stoppedCommands = {
   "process.exit": { actions: E.notRunning },
 };
 
+/** `dead` and `removing` refuse alike everything but remove and commit (which differ). */
+const markedForRemovalCommands = {
+  "container.start": { actions: E.markedForRemoval },
+  "container.stop": { actions: E.alreadyStopped },
+  "container.kill": { actions: E.killNotRunning },
+  "container.pause": { actions: E.notRunning },
+  "container.unpause": { actions: E.notPaused },
+  "container.restart": { actions: E.restartMarkedForRemoval },
+  "container.exec": { actions: E.notRunning },
+  "process.signal": { actions: E.notRunning },
+  "process.trap": { actions: E.notRunning },
+  "process.exit": { actions: E.notRunning },
+};
+
 /** Renames and commits can happen in every state of an existing container. */
 const everywhere = {
   "container.create": { actions: E.alreadyExists },
@@ -763,18 +777,9 @@ export const containerMachine = setup({
       on: {
         ...everywhere,
         ...withoutRwLayer,
-        "container.start": { actions: E.markedForRemoval },
-        "container.stop": { actions: E.alreadyStopped },
-        "container.kill": { actions: E.killNotRunning },
-        "container.pause": { actions: E.notRunning },
-        "container.unpause": { actions: E.notPaused },
-        "container.restart": { actions: E.restartMarkedForRemoval },
-        "container.exec": { actions: E.notRunning },
+        ...markedForRemovalCommands,
         "container.remove": { actions: remove },
         "container.commit": { actions: E.commitDead },
-        "process.signal": { actions: E.notRunning },
-        "process.trap": { actions: E.notRunning },
-        "process.exit": { actions: E.notRunning },
         "container.removalStarted": { target: "removing", actions: onRemovalStarted },
       },
     },
@@ -782,18 +787,9 @@ export const containerMachine = setup({
       on: {
         ...everywhere,
         ...withoutRwLayer,
-        "container.start": { actions: E.markedForRemoval },
-        "container.stop": { actions: E.alreadyStopped },
-        "container.kill": { actions: E.killNotRunning },
-        "container.pause": { actions: E.notRunning },
-        "container.unpause": { actions: E.notPaused },
-        "container.restart": { actions: E.restartMarkedForRemoval },
-        "container.exec": { actions: E.notRunning },
+        ...markedForRemovalCommands,
         "container.remove": { actions: E.removalInProgress },
         "container.commit": { actions: E.commitRemoving },
-        "process.signal": { actions: E.notRunning },
-        "process.trap": { actions: E.notRunning },
-        "process.exit": { actions: E.notRunning },
         "clock.tick": {
           guard: ({ context, event }) =>
             context.removal !== null &&

@@ -2,7 +2,7 @@
  * Runs generated layers and operations through the model (an FsEngine) and lists the result in the
  * same form the kernel harness does, so the two can be compared entry by entry.
  */
-import { type Command, sequentialIds, simulatedClock } from "@strata/core";
+import { type Command, type LayerEntry, sequentialIds, simulatedClock } from "@strata/core";
 import { createFsEngine, type FsEngine, type FsNode, type Tree } from "@strata/fs";
 import type { GenEntry, GenOp } from "./generators.js";
 
@@ -23,6 +23,36 @@ export function layerId(i: number): string {
   return `sha256:${(i + 1).toString(16).padStart(64, "0")}`;
 }
 
+/** Generated entries as `layer.create` entries (mtime 0; file contents stored by `store`, which returns the digest). */
+export function layerEntries(
+  entries: readonly GenEntry[],
+  store: (bytes: Uint8Array) => string,
+): LayerEntry[] {
+  return entries.map((e): LayerEntry => {
+    switch (e.type) {
+      case "dir":
+        return { type: "dir", path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: 0 };
+      case "file": {
+        const bytes = Buffer.from(e.content);
+        return {
+          type: "file",
+          path: e.path,
+          mode: e.mode,
+          uid: e.uid,
+          gid: e.gid,
+          mtime: 0,
+          digest: store(bytes),
+          size: bytes.length,
+        };
+      }
+      case "symlink":
+        return { type: "symlink", path: e.path, target: e.target, uid: e.uid, gid: e.gid, mtime: 0 };
+      default:
+        return e;
+    }
+  });
+}
+
 /** Builds the model: one layer.create per generated layer, an image of them, a container on it. */
 export function buildModel(layers: readonly GenEntry[][]): FsEngine {
   const engine = createFsEngine({ clock: simulatedClock(), ids: sequentialIds("oracle") });
@@ -34,29 +64,7 @@ export function buildModel(layers: readonly GenEntry[][]): FsEngine {
     must({
       type: "layer.create",
       layerId: layerId(i),
-      entries: entries.map((e) => {
-        switch (e.type) {
-          case "dir":
-            return { type: "dir", path: e.path, mode: e.mode, uid: e.uid, gid: e.gid, mtime: 0 };
-          case "file": {
-            const bytes = Buffer.from(e.content);
-            return {
-              type: "file",
-              path: e.path,
-              mode: e.mode,
-              uid: e.uid,
-              gid: e.gid,
-              mtime: 0,
-              digest: engine.putBlob(bytes),
-              size: bytes.length,
-            };
-          }
-          case "symlink":
-            return { type: "symlink", path: e.path, target: e.target, uid: e.uid, gid: e.gid, mtime: 0 };
-          default:
-            return e;
-        }
-      }),
+      entries: layerEntries(entries, (bytes) => engine.putBlob(bytes)),
     });
   });
   must({
