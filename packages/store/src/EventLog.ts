@@ -1,0 +1,122 @@
+/**
+ * # The event log contract
+ *
+ * An `EventLog` is an append-only, totally ordered sequence of events, grouped in streams (a stream is
+ * the events of one container, image or layer). Every backend (in memory, file, PostgreSQL) implements
+ * this contract and runs the same conformance suite (`@strata/store/testsuite`).
+ *
+ * ## Guarantees
+ * - **Order.** Every event gets a global position `seq`: 1, 2, 3… without gaps as seen by readers. A
+ *   reader never sees seq n+1 before seq n.
+ * - **Atomic batches.** `append` stores a whole batch or nothing. Its events get consecutive seqs.
+ * - **Optimistic concurrency.** `append` takes the stream versions the caller expects (a stream's version
+ *   is the number of its events; see {@link ExpectedVersion}). If any does not match, the append fails
+ *   with `ExpectedVersionConflictError` and appends nothing. Two writers that expect the same version:
+ *   exactly one wins.
+ * - **Durability.** When `append` resolves, the events are durable for the backend's kind: in memory,
+ *   until the process ends; on file, fsynced to disk; on PostgreSQL, committed.
+ * - **Immutability.** A stored event never changes and is never removed.
+ *
+ * ## Errors
+ * `ExpectedVersionConflictError` (nothing appended), `InvalidEventError` (a malformed event; nothing
+ * appended), `LogClosedError` (after `close`), backend errors such as `CorruptLogError` (file: damage in
+ * the middle of the log, named by file, offset and seq) and `LogLockedError` (file: another process
+ * writes the same log).
+ *
+ * ## Cost
+ * - `append`: one durable write per group of concurrent appends (group commit), plus O(batch).
+ * - `read(from, limit)`: O(events returned) after locating `from` (O(log n) segment search on file).
+ * - `readStream`: O(stream length) with an index (memory, PostgreSQL); the file backend keeps a stream
+ *   index in memory, built when it opens.
+ * - `subscribe`: no polling loop; listeners are woken by the appends (in process) or by notifications
+ *   (PostgreSQL LISTEN/NOTIFY).
+ */
+
+/** An event as the caller gives it to `append`: everything but its position. */
+export interface NewStoredEvent<D = unknown> {
+  readonly streamId: string;
+  readonly type: string;
+  readonly schemaVersion: number;
+  readonly recordedAt: number;
+  readonly data: D;
+}
+
+/** An event in the log. */
+export interface StoredEvent<D = unknown> extends NewStoredEvent<D> {
+  readonly seq: number;
+}
+
+/**
+ * What a caller expects of a stream before appending to it:
+ * - a number: the stream has exactly that many events (0: it does not exist yet);
+ * - `"no-stream"`: the stream has no events;
+ * - `"stream-exists"`: it has at least one;
+ * - `"any"`: no check.
+ */
+export type ExpectedVersion = number | "no-stream" | "stream-exists" | "any";
+
+/** Whether a stream at `actual` events satisfies `expected`. */
+export function matchesExpectedVersion(expected: ExpectedVersion, actual: number): boolean {
+  if (expected === "any") return true;
+  if (expected === "no-stream") return actual === 0;
+  if (expected === "stream-exists") return actual > 0;
+  return actual === expected;
+}
+
+/** What an append answers. */
+export interface AppendResult {
+  /** Seq of the first and last event appended (for an empty batch: the log's last seq and firstSeq = lastSeq + 1). */
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** The version of each stream written to, after the append. */
+  readonly streamVersions: Readonly<Record<string, number>>;
+}
+
+/** A running subscription. */
+export interface Subscription {
+  /** Stops delivery; resolves once no more calls to the handler will start. */
+  close(): Promise<void>;
+}
+
+/** Receives events in order, one batch at a time; the next batch waits for the returned promise. */
+export type EventHandler = (events: readonly StoredEvent[]) => void | Promise<void>;
+
+export interface EventLog {
+  /** The seq of the last event (0 for an empty log). */
+  lastSeq(): Promise<number>;
+  /**
+   * Appends a batch atomically. `expected` maps stream ids to the versions they must be at; streams not
+   * named are not checked.
+   */
+  append(
+    events: readonly NewStoredEvent[],
+    expected?: Readonly<Record<string, ExpectedVersion>>,
+  ): Promise<AppendResult>;
+  /** Events with seq ≥ `fromSeq` (default 1), in order, at most `limit` (default: all). */
+  read(fromSeq?: number, limit?: number): Promise<StoredEvent[]>;
+  /** The events of one stream, in order, from stream version `fromVersion` (1-based, default 1). */
+  readStream(streamId: string, fromVersion?: number): Promise<StoredEvent[]>;
+  /** The version of a stream (its number of events; 0 if it does not exist). */
+  streamVersion(streamId: string): Promise<number>;
+  /**
+   * Delivers every event with seq ≥ `fromSeq` — those already stored, then new ones as they are
+   * appended — in order, without gaps or repeats.
+   */
+  subscribe(fromSeq: number, handler: EventHandler): Subscription;
+  /** Releases files, locks and connections. Further calls fail with `LogClosedError`. */
+  close(): Promise<void>;
+}
+
+/** Checks a batch's shape before it is stored. */
+export function validateBatch(events: readonly NewStoredEvent[]): string | null {
+  for (const [i, e] of events.entries()) {
+    if (typeof e.streamId !== "string" || e.streamId === "")
+      return `${i}: streamId must be a non-empty string`;
+    if (typeof e.type !== "string" || e.type === "") return `${i}: type must be a non-empty string`;
+    if (!Number.isSafeInteger(e.schemaVersion) || e.schemaVersion < 1)
+      return `${i}: schemaVersion must be an integer >= 1`;
+    if (!Number.isSafeInteger(e.recordedAt) || e.recordedAt < 0)
+      return `${i}: recordedAt must be an integer >= 0`;
+  }
+  return null;
+}

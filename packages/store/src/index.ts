@@ -1,0 +1,26 @@
+/**
+ * @strata/store: the event log that outlives the process. One contract (`EventLog`), backends in
+ * memory and on file, and the conformance suite every backend runs (`@strata/store/testsuite`).
+ */
+
+export type {
+  AppendResult,
+  EventHandler,
+  EventLog,
+  ExpectedVersion,
+  NewStoredEvent,
+  StoredEvent,
+  Subscription,
+} from "./EventLog.js";
+export { matchesExpectedVersion } from "./EventLog.js";
+export {
+  CorruptLogError,
+  ExpectedVersionConflictError,
+  InvalidEventError,
+  LogClosedError,
+  LogLockedError,
+  StoreError,
+} from "./errors.js";
+export type { FileEventLogOptions, OpenReport } from "./file/FileEventLog.js";
+export { FileEventLog } from "./file/FileEventLog.js";
+export { MemoryEventLog } from "./MemoryEventLog.js";
