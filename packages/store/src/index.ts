@@ -24,3 +24,7 @@ export {
 export type { FileEventLogOptions, OpenReport } from "./file/FileEventLog.js";
 export { FileEventLog } from "./file/FileEventLog.js";
 export { MemoryEventLog } from "./MemoryEventLog.js";
+export type { LoadedSnapshot, Snapshot } from "./snapshots.js";
+export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotStore } from "./snapshots.js";
+export type { Upcaster } from "./upcasting.js";
+export { UpcastError, upcastEvent, withUpcasting } from "./upcasting.js";
