@@ -24,6 +24,8 @@ export {
 export type { FileEventLogOptions, OpenReport } from "./file/FileEventLog.js";
 export { FileEventLog } from "./file/FileEventLog.js";
 export { MemoryEventLog } from "./MemoryEventLog.js";
+export type { PostgresEventLogOptions } from "./postgres/PostgresEventLog.js";
+export { PostgresEventLog, StoreUnavailableError } from "./postgres/PostgresEventLog.js";
 export type { LoadedSnapshot, Snapshot } from "./snapshots.js";
 export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotStore } from "./snapshots.js";
 export type { Upcaster } from "./upcasting.js";

@@ -1,0 +1,325 @@
+/**
+ * The PostgreSQL backend, for many processes and hosts sharing one log.
+ *
+ * - **Order without gaps.** An append locks the single `strata_head` row, assigns the next seqs,
+ *   checks expected versions against `strata_streams`, inserts, and commits; the lock serialises
+ *   appends, so a reader can only see seq n+1 once seq n is committed.
+ * - **Expected versions** hold across connections and hosts: they are checked under the same lock.
+ * - **Subscriptions** use LISTEN/NOTIFY: each append notifies in its transaction (delivered at commit),
+ *   and subscribers read from where they are. No polling loop.
+ * - **Faults.** A failed connection fails the appends in flight with `StoreUnavailableError` (their
+ *   transaction is rolled back by the server: none is half-applied); the pool reconnects for the next
+ *   call, and the listener reconnects with backoff, then wakes subscribers to catch up.
+ */
+import pg from "pg";
+import {
+  type AppendResult,
+  type EventHandler,
+  type EventLog,
+  type ExpectedVersion,
+  matchesExpectedVersion,
+  type NewStoredEvent,
+  type StoredEvent,
+  type Subscription,
+  validateBatch,
+} from "../EventLog.js";
+import { ExpectedVersionConflictError, InvalidEventError, LogClosedError, StoreError } from "../errors.js";
+import { Notifier, subscribeByReading } from "../Notifier.js";
+import { MIGRATIONS } from "./migrations.js";
+
+/** The database could not be reached, or the connection broke during the call. */
+export class StoreUnavailableError extends StoreError {
+  constructor(cause: unknown) {
+    super("StoreUnavailable", `PostgreSQL is unavailable: ${(cause as Error)?.message ?? String(cause)}`);
+    this.cause = cause;
+  }
+}
+
+export interface PostgresEventLogOptions {
+  readonly connectionString: string;
+  /** The schema the tables live in (created if missing). Default `strata`. */
+  readonly schema?: string;
+  /** Connections in the pool. Default 4. */
+  readonly poolSize?: number;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function rowToEvent(r: Record<string, unknown>): StoredEvent {
+  return {
+    seq: Number(r.seq),
+    streamId: r.stream_id as string,
+    type: r.type as string,
+    schemaVersion: Number(r.schema_version),
+    recordedAt: Number(r.recorded_at),
+    data: r.data,
+  };
+}
+
+function isConnectionError(e: unknown): boolean {
+  const code = (e as { code?: string })?.code ?? "";
+  const message = (e as Error)?.message ?? "";
+  return (
+    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "57P01", "57P02", "57P03", "08000", "08003", "08006"].includes(
+      code,
+    ) ||
+    /Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(
+      message,
+    )
+  );
+}
+
+export class PostgresEventLog implements EventLog {
+  readonly schema: string;
+  readonly #pool: pg.Pool;
+  readonly #options: PostgresEventLogOptions;
+  readonly #notifier = new Notifier();
+  readonly #channel: string;
+  #listener: pg.Client | null = null;
+  #closed = false;
+
+  private constructor(options: PostgresEventLogOptions) {
+    this.#options = options;
+    this.schema = options.schema ?? "strata";
+    if (!IDENT.test(this.schema))
+      throw new StoreError("InvalidSchema", `schema name ${this.schema} is not a plain identifier`);
+    this.#channel = `${this.schema}_events`;
+    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
+    // An idle client whose server went away emits here; the pool drops it and reconnects later.
+    this.#pool.on("error", () => {});
+  }
+
+  /** Connects, runs pending migrations and starts listening for appends. */
+  static async open(options: PostgresEventLogOptions): Promise<PostgresEventLog> {
+    const log = new PostgresEventLog(options);
+    try {
+      await log.#migrate();
+      await log.#listen();
+    } catch (e) {
+      await log.#pool.end().catch(() => {});
+      throw isConnectionError(e) ? new StoreUnavailableError(e) : e;
+    }
+    return log;
+  }
+
+  async #migrate(): Promise<void> {
+    const client = await this.#pool.connect();
+    const onError = () => {};
+    client.on("error", onError);
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtext($1))", [`strata-migrate-${this.schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${this.schema}.strata_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const done = new Set(
+        (await client.query(`SELECT version FROM ${this.schema}.strata_migrations`)).rows.map((r) =>
+          Number(r.version),
+        ),
+      );
+      for (const m of MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        await client.query("BEGIN");
+        try {
+          await client.query(m.sql(this.schema));
+          await client.query(`INSERT INTO ${this.schema}.strata_migrations (version) VALUES ($1)`, [
+            m.version,
+          ]);
+          await client.query("COMMIT");
+        } catch (e) {
+          await client.query("ROLLBACK");
+          throw e;
+        }
+      }
+    } finally {
+      await client
+        .query("SELECT pg_advisory_unlock(hashtext($1))", [`strata-migrate-${this.schema}`])
+        .catch(() => {});
+      client.off("error", onError);
+      client.release();
+    }
+  }
+
+  /** A dedicated connection LISTENing for appends; reconnects with backoff when it breaks. */
+  async #listen(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.#options.connectionString });
+    client.on("notification", () => this.#notifier.notify());
+    const reconnect = () => {
+      if (this.#closed || this.#listener !== client) return;
+      this.#listener = null;
+      let delay = 50;
+      const attempt = async () => {
+        if (this.#closed) return;
+        try {
+          await this.#listen();
+          this.#notifier.notify(); // catch up on anything appended while deaf
+        } catch {
+          delay = Math.min(delay * 2, 2_000);
+          setTimeout(attempt, delay);
+        }
+      };
+      setTimeout(attempt, delay);
+    };
+    client.on("error", reconnect);
+    client.on("end", reconnect);
+    await client.connect();
+    await client.query(`LISTEN ${this.#channel}`);
+    this.#listener = client;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new LogClosedError();
+  }
+
+  async #query(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+    try {
+      return await this.#pool.query(sql, params);
+    } catch (e) {
+      throw isConnectionError(e) ? new StoreUnavailableError(e) : e;
+    }
+  }
+
+  async lastSeq(): Promise<number> {
+    this.#check();
+    const r = await this.#query(`SELECT last_seq FROM ${this.schema}.strata_head WHERE id = 1`);
+    return Number(r.rows[0]?.last_seq ?? 0);
+  }
+
+  async append(
+    events: readonly NewStoredEvent[],
+    expected: Readonly<Record<string, ExpectedVersion>> = {},
+  ): Promise<AppendResult> {
+    this.#check();
+    const problem = validateBatch(events);
+    if (problem)
+      throw new InvalidEventError(Number(problem.split(":")[0]), problem.slice(problem.indexOf(":") + 2));
+    let client: pg.PoolClient;
+    try {
+      client = await this.#pool.connect();
+    } catch (e) {
+      throw new StoreUnavailableError(e);
+    }
+    let broken = false;
+    // A connection that dies between our queries emits 'error' on the client; the failing query
+    // reports it to us, so the event itself only needs a listener.
+    const onError = () => {
+      broken = true;
+    };
+    client.on("error", onError);
+    try {
+      await client.query("BEGIN");
+      const head = await client.query(
+        `SELECT last_seq FROM ${this.schema}.strata_head WHERE id = 1 FOR UPDATE`,
+      );
+      const last = Number(head.rows[0]?.last_seq ?? 0);
+      const streams = [...new Set([...events.map((e) => e.streamId), ...Object.keys(expected)])];
+      const current = new Map<string, number>(
+        (
+          await client.query(
+            `SELECT stream_id, version FROM ${this.schema}.strata_streams WHERE stream_id = ANY($1)`,
+            [streams],
+          )
+        ).rows.map((r) => [r.stream_id as string, Number(r.version)]),
+      );
+      for (const [streamId, want] of Object.entries(expected)) {
+        const actual = current.get(streamId) ?? 0;
+        if (!matchesExpectedVersion(want, actual)) {
+          await client.query("ROLLBACK");
+          throw new ExpectedVersionConflictError(streamId, String(want), actual);
+        }
+      }
+      if (events.length === 0) {
+        await client.query("ROLLBACK");
+        return { firstSeq: last + 1, lastSeq: last, streamVersions: {} };
+      }
+      const versions = new Map(current);
+      const rows = events.map((e, i) => {
+        const v = (versions.get(e.streamId) ?? 0) + 1;
+        versions.set(e.streamId, v);
+        return [
+          last + i + 1,
+          e.streamId,
+          v,
+          e.type,
+          e.schemaVersion,
+          e.recordedAt,
+          JSON.stringify(e.data),
+        ] as const;
+      });
+      const cols = 7;
+      const placeholders = rows
+        .map((_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(",")})`)
+        .join(",");
+      await client.query(
+        `INSERT INTO ${this.schema}.strata_events (seq, stream_id, stream_version, type, schema_version, recorded_at, data) VALUES ${placeholders}`,
+        rows.flat(),
+      );
+      const touched = [...new Set(events.map((e) => e.streamId))];
+      await client.query(
+        `INSERT INTO ${this.schema}.strata_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::int[])
+         ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version`,
+        [touched, touched.map((s) => versions.get(s))],
+      );
+      const lastSeq = last + events.length;
+      await client.query(`UPDATE ${this.schema}.strata_head SET last_seq = $1 WHERE id = 1`, [lastSeq]);
+      await client.query(`SELECT pg_notify($1, $2)`, [this.#channel, String(lastSeq)]);
+      await client.query("COMMIT");
+      return {
+        firstSeq: last + 1,
+        lastSeq,
+        streamVersions: Object.fromEntries(touched.map((s) => [s, versions.get(s) as number])),
+      };
+    } catch (e) {
+      if (e instanceof StoreError) throw e;
+      broken = isConnectionError(e);
+      if (!broken) await client.query("ROLLBACK").catch(() => {});
+      throw broken ? new StoreUnavailableError(e) : e;
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
+    }
+  }
+
+  async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
+    this.#check();
+    const r = await this.#query(
+      `SELECT seq, stream_id, type, schema_version, recorded_at, data FROM ${this.schema}.strata_events
+       WHERE seq >= $1 ORDER BY seq ${Number.isFinite(limit) ? "LIMIT $2" : ""}`,
+      Number.isFinite(limit) ? [fromSeq, limit] : [fromSeq],
+    );
+    return r.rows.map(rowToEvent);
+  }
+
+  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    this.#check();
+    const r = await this.#query(
+      `SELECT seq, stream_id, type, schema_version, recorded_at, data FROM ${this.schema}.strata_events
+       WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+      [streamId, fromVersion],
+    );
+    return r.rows.map(rowToEvent);
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    this.#check();
+    const r = await this.#query(`SELECT version FROM ${this.schema}.strata_streams WHERE stream_id = $1`, [
+      streamId,
+    ]);
+    return Number(r.rows[0]?.version ?? 0);
+  }
+
+  subscribe(fromSeq: number, handler: EventHandler): Subscription {
+    this.#check();
+    return subscribeByReading((from, limit) => this.read(from, limit), this.#notifier, fromSeq, handler);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#notifier.notify();
+    const listener = this.#listener;
+    this.#listener = null;
+    await listener?.end().catch(() => {});
+    await this.#pool.end().catch(() => {});
+  }
+}
