@@ -1,0 +1,11 @@
+/**
+ * @strata/oci: Strata images as OCI image layouts that real tools accept.
+ */
+export type { BlobDigest, DiffId, Digest } from "./digest.js";
+export { chainIds, DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
+export type { Descriptor, ExportOptions, ExportResult } from "./exportImage.js";
+export { exportImage } from "./exportImage.js";
+export { layerEntries, layerTarStream } from "./layerTar.js";
+export { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
+export type { WhiteoutMeaning } from "./whiteout.js";
+export { OPAQUE_MARKER, readWhiteout, WHITEOUT_PREFIX, whiteoutName } from "./whiteout.js";

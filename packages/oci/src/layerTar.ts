@@ -1,0 +1,139 @@
+/**
+ * A layer tree as an OCI layer tar, in one deterministic form, streamed:
+ *
+ * - entries in pre-order path order, siblings by name in byte order (so `/` sorts before every other
+ *   byte); a whiteout `dir/.wh.x` sits where `dir/x` would; an opaque marker `dir/.wh..wh..opq` right
+ *   after `dir/`;
+ * - names relative (no `./`, no leading `/`), directories ending in `/`; no entry for the root, nor for
+ *   directories the layer only implies (their metadata belongs to the layer below);
+ * - ustar headers (PAX records where a name or value needs them), numeric uid/gid with empty
+ *   uname/gname, mode = permission bits, mtime in whole seconds;
+ * - whiteouts and the opaque marker are empty regular files with mode 0, uid/gid 0 and mtime 0;
+ * - of a hard-link group, the first path carries the data and later ones are typeflag `1` entries
+ *   naming it;
+ * - the archive ends with two zero blocks (an empty layer is exactly 1,024 zero bytes).
+ */
+import { Readable } from "node:stream";
+import type { BlobStore, FsNode, Tree } from "@strata/fs";
+import tar from "tar-stream";
+import { OPAQUE_MARKER, whiteoutName } from "./whiteout.js";
+
+type Header = Partial<tar.Header> & { name: string };
+
+const EMPTY = new Uint8Array(0);
+const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
+const marker = (name: string): Header => ({
+  name,
+  type: "file",
+  size: 0,
+  mode: 0,
+  uid: 0,
+  gid: 0,
+  mtime: new Date(0),
+  uname: "",
+  gname: "",
+});
+
+/** The tar entries of a layer, in order (headers and, for files, their content digest). */
+export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: string }> {
+  const firstPathOfInode = new Map<string, string>();
+  function* visit(
+    node: FsNode,
+    path: string,
+    isRoot: boolean,
+  ): Generator<{ header: Header; digest?: string }> {
+    switch (node.kind) {
+      case "dir": {
+        if (!isRoot && !node.implied) {
+          yield {
+            header: {
+              name: `${path}/`,
+              type: "directory",
+              mode: node.mode,
+              uid: node.uid,
+              gid: node.gid,
+              mtime: seconds(node.mtime),
+              uname: "",
+              gname: "",
+            },
+          };
+        }
+        if (node.opaque) yield { header: marker(isRoot ? OPAQUE_MARKER : `${path}/${OPAQUE_MARKER}`) };
+        for (const name of node.children.sortedKeys()) {
+          yield* visit(node.children.get(name) as FsNode, isRoot ? name : `${path}/${name}`, false);
+        }
+        return;
+      }
+      case "whiteout": {
+        const slash = path.lastIndexOf("/");
+        yield {
+          header: marker(
+            slash < 0
+              ? whiteoutName(path)
+              : `${path.slice(0, slash + 1)}${whiteoutName(path.slice(slash + 1))}`,
+          ),
+        };
+        return;
+      }
+      case "symlink":
+        yield {
+          header: {
+            name: path,
+            type: "symlink",
+            linkname: node.target,
+            mode: 0o777,
+            uid: node.uid,
+            gid: node.gid,
+            mtime: seconds(node.mtime),
+            uname: "",
+            gname: "",
+          },
+        };
+        return;
+      case "file": {
+        const inode = tree.inodes.get(node.ino);
+        if (!inode) throw new Error(`layer tar: ${path}: missing inode ${node.ino}`);
+        const first = firstPathOfInode.get(node.ino);
+        const meta = {
+          mode: inode.mode,
+          uid: inode.uid,
+          gid: inode.gid,
+          mtime: seconds(inode.mtime),
+          uname: "",
+          gname: "",
+        };
+        if (first !== undefined) {
+          yield { header: { name: path, type: "link", linkname: first, size: 0, ...meta } };
+          return;
+        }
+        firstPathOfInode.set(node.ino, path);
+        yield { header: { name: path, type: "file", size: inode.size, ...meta }, digest: inode.digest };
+        return;
+      }
+    }
+  }
+  yield* visit(tree.root, "", true);
+}
+
+/** The layer as a tar byte stream. File bytes come from `blobs`, one file at a time. */
+export function layerTarStream(tree: Tree, blobs: BlobStore): Readable {
+  const pack = tar.pack();
+  (async () => {
+    try {
+      for (const { header, digest } of layerEntries(tree)) {
+        const content = digest === undefined ? undefined : blobs.get(digest);
+        if (digest !== undefined && content === undefined)
+          throw new Error(`layer tar: ${header.name}: content ${digest} is not in the blob store`);
+        await new Promise<void>((resolve, reject) => {
+          // Always hand over the content (empty for everything but files), so no entry waits for a body.
+          pack.entry(header, content ?? EMPTY, (err?: Error | null) => (err ? reject(err) : resolve()));
+        });
+      }
+      pack.finalize();
+    } catch (e) {
+      pack.destroy(e as Error);
+    }
+  })();
+  // tar-stream's streams are streamx streams; hand out a Node stream.
+  return Readable.from(pack as AsyncIterable<Buffer>);
+}
