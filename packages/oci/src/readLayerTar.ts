@@ -1,0 +1,191 @@
+/**
+ * An untrusted layer tar → `layer.create` entries, streamed: file bytes go to the blob store as they
+ * arrive, never the whole layer into memory. Every entry is checked, and the first bad one refuses the
+ * whole layer with an {@link OciError} naming it:
+ *
+ * - names: a leading `/` or `./` is dropped (as moby and containerd do); a name that is empty, holds a
+ *   NUL, or leaves the root through `..` is a **Breakout**; `.` (the root itself) is skipped;
+ * - whiteouts `.wh.`, `.wh..`, `.wh...` (or any `.wh..wh.` name but the opaque marker) are invalid;
+ * - a path given twice is a **DuplicateEntry**;
+ * - hard links must name an earlier regular file of the same layer (never `..`, never outside);
+ * - devices, FIFOs and sockets are refused (the model has no such entries);
+ * - entries under a non-directory of the same layer are refused when the layer is built (LayerError).
+ * The result is only entries with canonical paths: nothing can name anything outside the container root.
+ */
+import { Readable } from "node:stream";
+import { type LayerEntry, normalizeFsPath } from "@strata/core";
+import { type BlobStore, LayerError, layerTree } from "@strata/fs";
+import tar from "tar-stream";
+import { OciError } from "./OciError.js";
+import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
+
+/** The canonical path of a tar entry name, or why it is refused. */
+export function entryPath(name: string): { path: string } | { skip: true } | { error: string } {
+  if (name === "" || name.includes("\0")) return { error: "empty name or NUL in name" };
+  let n = name.replace(/^\/+/, "");
+  while (n.startsWith("./")) n = n.slice(2);
+  n = n.replace(/\/+$/, "");
+  if (n === "" || n === ".") return { skip: true };
+  const parts: string[] = [];
+  for (const part of n.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") {
+      if (parts.length === 0) return { error: "the name leaves the root (..)" };
+      parts.pop();
+    } else parts.push(part);
+  }
+  if (parts.length === 0) return { skip: true };
+  return { path: normalizeFsPath(`/${parts.join("/")}`) };
+}
+
+export interface ReadLayerOptions {
+  /** The layer's digest, for error messages. */
+  readonly layer: string;
+}
+
+/** Reads the tar from `source` and returns its entries (file contents stored in `blobs`). */
+export async function readLayerTar(
+  source: Readable,
+  blobs: BlobStore,
+  options: ReadLayerOptions,
+): Promise<LayerEntry[]> {
+  const where = (index: number, name: string) => ({ layer: options.layer, entry: { index, name } });
+  const extract = tar.extract();
+  const entries: LayerEntry[] = [];
+  /** The tar entry index of each element of `entries` (skipped entries make them differ). */
+  const tarIndex: number[] = [];
+  const seen = new Set<string>();
+  let index = -1;
+  source.on("error", (e) => extract.destroy(e));
+  source.pipe(extract as unknown as NodeJS.WritableStream);
+  try {
+    for await (const entry of extract) {
+      index += 1;
+      const h = entry.header;
+      const name = h.name;
+      const p = entryPath(name);
+      if ("error" in p) throw new OciError("Breakout", p.error, where(index, name));
+      if ("skip" in p) {
+        entry.resume();
+        continue;
+      }
+      const slash = p.path.lastIndexOf("/");
+      const dir = slash <= 0 ? "/" : p.path.slice(0, slash);
+      const base = p.path.slice(slash + 1);
+      const wh = readWhiteout(base);
+      if (wh.kind === "invalid") throw new OciError("InvalidWhiteout", wh.reason, where(index, name));
+      const key =
+        wh.kind === "opaque"
+          ? `${dir}/${OPAQUE_MARKER}`
+          : wh.kind === "whiteout"
+            ? `${dir === "/" ? "" : dir}/${wh.name}`
+            : p.path;
+      if (seen.has(key))
+        throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, where(index, name));
+      seen.add(key);
+      const meta = {
+        uid: h.uid ?? 0,
+        gid: h.gid ?? 0,
+        mtime: (h.mtime?.getTime() ?? 0) - ((h.mtime?.getTime() ?? 0) % 1000),
+      };
+      const mode = (h.mode ?? 0) & 0o7777;
+      if (wh.kind === "opaque") {
+        tarIndex.push(index);
+        entries.push({ type: "opaque", path: dir });
+        entry.resume();
+        continue;
+      }
+      if (wh.kind === "whiteout") {
+        tarIndex.push(index);
+        entries.push({ type: "whiteout", path: key });
+        entry.resume();
+        continue;
+      }
+      switch (h.type) {
+        case "file":
+        case "contiguous-file": {
+          const chunks: Buffer[] = [];
+          for await (const c of entry) chunks.push(c as Buffer);
+          const bytes = Buffer.concat(chunks);
+          tarIndex.push(index);
+          entries.push({
+            type: "file",
+            path: p.path,
+            mode,
+            ...meta,
+            digest: blobs.put(bytes),
+            size: bytes.length,
+          });
+          continue;
+        }
+        case "directory":
+          tarIndex.push(index);
+          entries.push({ type: "dir", path: p.path, mode, ...meta });
+          break;
+        case "symlink":
+          if (!h.linkname)
+            throw new OciError("InvalidEntry", "a symlink without a target", where(index, name));
+          tarIndex.push(index);
+          entries.push({
+            type: "symlink",
+            path: p.path,
+            target: h.linkname,
+            uid: meta.uid,
+            gid: meta.gid,
+            mtime: meta.mtime,
+          });
+          break;
+        case "link": {
+          const target = entryPath(h.linkname ?? "");
+          if (!("path" in target))
+            throw new OciError(
+              "Breakout",
+              `hard link target ${JSON.stringify(h.linkname)} leaves the root`,
+              where(index, name),
+            );
+          tarIndex.push(index);
+          entries.push({ type: "hardlink", path: p.path, target: target.path });
+          break;
+        }
+        default:
+          throw new OciError(
+            "InvalidEntry",
+            `entries of type ${h.type} are not supported`,
+            where(index, name),
+          );
+      }
+      entry.resume();
+    }
+  } catch (e) {
+    if (e instanceof OciError) throw e;
+    throw new OciError(
+      "InvalidTar",
+      (e as Error).message,
+      index >= 0 ? where(index + 1, "?") : { layer: options.layer },
+    );
+  } finally {
+    source.unpipe();
+    source.destroy();
+  }
+  try {
+    layerTree(options.layer, entries);
+  } catch (e) {
+    if (e instanceof LayerError) {
+      throw new OciError("InvalidEntry", e.message.replace(/^layer [^:]+: /, ""), {
+        layer: options.layer,
+        entry: { index: tarIndex[e.entry] ?? e.entry, name: e.path },
+      });
+    }
+    throw e;
+  }
+  return entries;
+}
+
+/** For tests and callers with bytes in hand. */
+export function readLayerTarBytes(
+  bytes: Uint8Array,
+  blobs: BlobStore,
+  options: ReadLayerOptions,
+): Promise<LayerEntry[]> {
+  return readLayerTar(Readable.from([Buffer.from(bytes)]), blobs, options);
+}
