@@ -1,6 +1,7 @@
 /**
  * @strata/oci: Strata images as OCI image layouts that real tools accept.
  */
+export { exportImageArchive, importImageArchive } from "./archive.js";
 export type { BlobDigest, DiffId, Digest } from "./digest.js";
 export { chainIds, DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
 export type { Descriptor, ExportOptions, ExportResult } from "./exportImage.js";

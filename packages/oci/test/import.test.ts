@@ -321,3 +321,56 @@ describe("hostile layers", () => {
     );
   });
 });
+
+describe("archives", () => {
+  test.runIf(haveUmoci)(
+    "our OCI archive is read by skopeo, converted by it to a docker save archive, and both import to the same view",
+    async () => {
+      const { exportImageArchive, importImageArchive } = await import("@strata/oci");
+      await fc.assert(
+        fc.asyncProperty(genScenario, async ([layers, ops]) => {
+          const engine = buildModel(layers);
+          runOps(engine, ops);
+          engine.execute({ type: "container.commit", container: "box", tag: "oracle:2" });
+          const work = tmp();
+          const ociArchive = join(work, "image.oci.tar");
+          const result = await exportImageArchive(engine, "oracle:2", ociArchive);
+          const inspect = JSON.parse(
+            execFileSync("skopeo", ["inspect", `oci-archive:${ociArchive}:2`]).toString(),
+          );
+          expect(inspect.Layers).toEqual(result.layers.map((l) => l.digest));
+          const dockerArchive = join(work, "image.docker.tar");
+          execFileSync(
+            "skopeo",
+            ["copy", "-q", `oci-archive:${ociArchive}:2`, `docker-archive:${dockerArchive}:strata/oracle:2`],
+            { stdio: "pipe" },
+          );
+          const fromOci = fresh();
+          await importImageArchive(fromOci, ociArchive, { tag: "a:1" });
+          const fromDocker = fresh();
+          await importImageArchive(fromDocker, dockerArchive, { tag: "b:1" });
+          const want = listMerged(engine, "oracle:2").slice(1);
+          expect(listMerged(fromOci, "a:1").slice(1)).toEqual(want);
+          expect(listMerged(fromDocker, "b:1").slice(1)).toEqual(want);
+        }),
+        { numRuns: 10 },
+      );
+    },
+    120_000,
+  );
+
+  test("an archive holding anything but layout files is refused before anything is imported", async () => {
+    const { importImageArchive } = await import("@strata/oci");
+    for (const bad of [
+      file("../etc/passwd"),
+      file("blobs/sha256/../../x"),
+      { header: { name: "index.json", type: "symlink" as const, linkname: "/etc/shadow" } },
+    ]) {
+      const path = join(tmp(), "bad.tar");
+      writeFileSync(path, await tarOf([bad]));
+      const engine = fresh();
+      await expect(importImageArchive(engine, path)).rejects.toBeInstanceOf(OciError);
+      expect(engine.log.lastSeq).toBe(0);
+    }
+  });
+});
