@@ -114,17 +114,25 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
             mtime: entry.mtime,
           };
         } else {
-          const target = nodeAt(tree.root, pathComponents(entry.target));
-          if (target?.kind !== "file")
+          const targetComps = pathComponents(entry.target);
+          const target = nodeAt(tree.root, targetComps);
+          if (target?.kind === "symlink") {
+            // A hard link to a symlink (any non-directory can be hard-linked): one inode, two names.
+            const linked = target.linkId === undefined ? { ...target, linkId: `${layerId}#${i}` } : target;
+            tree = { ...tree, root: withNode(tree.root, targetComps, linked) };
+            node = linked;
+          } else if (target?.kind === "file") {
+            const inode = tree.inodes.get(target.ino);
+            if (inode)
+              tree = { ...tree, inodes: tree.inodes.set(target.ino, { ...inode, nlink: inode.nlink + 1 }) };
+            node = target;
+          } else {
             throw fail(
               i,
               entry.path,
-              `hard link target ${entry.target} is not an earlier file of this layer`,
+              `hard link target ${entry.target} is not an earlier file or symlink of this layer`,
             );
-          const inode = tree.inodes.get(target.ino);
-          if (inode)
-            tree = { ...tree, inodes: tree.inodes.set(target.ino, { ...inode, nlink: inode.nlink + 1 }) };
-          node = target;
+          }
         }
         tree = { ...tree, root: withNode(tree.root, comps, node) };
       }

@@ -171,7 +171,7 @@ export async function readLayerTar(
     layerTree(options.layer, entries);
   } catch (e) {
     if (e instanceof LayerError) {
-      throw new OciError("InvalidEntry", e.message.replace(/^layer [^:]+: /, ""), {
+      throw new OciError("InvalidEntry", e.message.slice(e.message.indexOf("): ") + 3), {
         layer: options.layer,
         entry: { index: tarIndex[e.entry] ?? e.entry, name: e.path },
       });

@@ -261,6 +261,10 @@ def scenario(s, base):
 
 
 def main():
+    if sys.argv[1] == "--ops-in":
+        # Run one op list (JSON on stdin) inside a chroot of an existing directory (a podman mount).
+        print(json.dumps(run_in_chroot(sys.argv[2], json.loads(sys.stdin.read()))), flush=True)
+        return
     base = sys.argv[1]
     for line in sys.stdin:
         if not line.strip():
