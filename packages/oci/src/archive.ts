@@ -24,13 +24,14 @@ import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { findImage } from "@strata/core";
-import type { FsEngine } from "@strata/fs";
+import { emptyTree, type FsEngine, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
 import tar from "tar-stream";
 import { DIGEST_PATTERN } from "./digest.js";
 import { type ExportOptions, type ExportResult, exportImage } from "./exportImage.js";
 import { type ImportOptions, type ImportResult, importImage } from "./importImage.js";
 import { OciError } from "./OciError.js";
-import { readLayerTar } from "./readLayerTar.js";
+import { checkLayerEntries, readLayerTar } from "./readLayerTar.js";
+import { resolveLayerPaths } from "./resolveLayerPaths.js";
 
 /** Writes `ref` as an OCI layout packed in one tar file at `file`. */
 export async function exportImageArchive(
@@ -212,12 +213,16 @@ async function importDockerArchive(
     );
   }
   const layers: { id: string; entries: Awaited<ReturnType<typeof readLayerTar>> | null }[] = [];
+  const layerTrees = new Map<string, Tree>();
+  let below: Tree = emptyTree(IMPLIED_DIR);
   for (const [i, path] of layerPaths.entries()) {
     const diffId = diffIds[i] as string;
     if (!DIGEST_PATTERN.test(diffId))
       throw new OciError("InvalidLayout", `diff_id ${i} is not sha256:<64 lowercase hex>`);
-    if (engine.state.layers[diffId] || layers.some((l) => l.id === diffId)) {
+    const known = engine.projected.layers.get(diffId);
+    if (known || layers.some((l) => l.id === diffId)) {
       layers.push({ id: diffId, entries: null });
+      below = stackLayer(below, known ?? (layerTrees.get(diffId) as Tree));
       continue;
     }
     const full = inside(path);
@@ -226,7 +231,11 @@ async function importDockerArchive(
     const gz = head[0] === 0x1f && head[1] === 0x8b;
     const source = createReadStream(full).pipe(gz ? createGunzip() : new PassThrough());
     source.on("data", (c: Buffer) => hash.update(c));
-    const entries = await readLayerTar(source, engine.blobs, { layer: diffId });
+    const raw = await readLayerTar(source, engine.blobs, { layer: diffId, check: false });
+    const entries = resolveLayerPaths(below, raw, diffId);
+    const tree = checkLayerEntries(diffId, entries);
+    below = stackLayer(below, tree);
+    layerTrees.set(diffId, tree);
     if (`sha256:${hash.digest("hex")}` !== diffId)
       throw new OciError("DigestMismatch", `layer ${path} does not hash to its diff_id`, { layer: diffId });
     layers.push({ id: diffId, entries });

@@ -13,11 +13,12 @@ import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import * as zlib from "node:zlib";
-import type { FsEngine } from "@strata/fs";
+import { emptyTree, type FsEngine, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
 import { DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 import { OciError } from "./OciError.js";
-import { readLayerTar } from "./readLayerTar.js";
+import { checkLayerEntries, readLayerTar } from "./readLayerTar.js";
+import { resolveLayerPaths } from "./resolveLayerPaths.js";
 
 export interface ImportOptions {
   /** Which manifest of index.json (by its ref name annotation); default: the only one. */
@@ -172,14 +173,19 @@ export async function importImage(
     );
   }
 
-  // Read and check every layer before appending anything.
+  // Read and check every layer before appending anything. `below` is the union of the layers read so
+  // far, for resolving writes through symlinks inside the root.
   const layers: { id: string; entries: Awaited<ReturnType<typeof readLayerTar>> | null }[] = [];
+  const layerTrees = new Map<string, Tree>();
+  let below: Tree = emptyTree(IMPLIED_DIR);
   for (const [i, d] of manifest.layers.entries()) {
     const diffId = diffIds[i] as string;
     if (!DIGEST_PATTERN.test(diffId))
       throw new OciError("InvalidLayout", `diff_id ${i} is not sha256:<64 lowercase hex>`);
-    if (engine.state.layers[diffId] || layers.some((l) => l.id === diffId)) {
+    const known = engine.projected.layers.get(diffId);
+    if (known || layers.some((l) => l.id === diffId)) {
       layers.push({ id: diffId, entries: null }); // known content: its events exist already
+      below = stackLayer(below, known ?? (layerTrees.get(diffId) as Tree));
       continue;
     }
     const path = blobPath(dir, d);
@@ -203,7 +209,9 @@ export async function importImage(
     compressed.stream.on("error", onError);
     unpack.on("error", onError);
     file.pipe(compressed.stream).pipe(unpack).pipe(uncompressed.stream);
-    const entries = await readLayerTar(uncompressed.stream, engine.blobs, { layer: d.digest });
+    const raw = await readLayerTar(uncompressed.stream, engine.blobs, { layer: d.digest, check: false });
+    const entries = resolveLayerPaths(below, raw, d.digest);
+    below = stackLayer(below, checkLayerEntries(d.digest, entries));
     const c = compressed.result();
     if (c.digest !== d.digest)
       throw new OciError("DigestMismatch", `the blob hashes to ${c.digest}`, { layer: d.digest });
@@ -215,6 +223,7 @@ export async function importImage(
         { layer: d.digest },
       );
     layers.push({ id: diffId, entries });
+    layerTrees.set(diffId, checkLayerEntries(d.digest, entries));
   }
 
   const imageId = manifest.config.digest;

@@ -14,7 +14,7 @@
  */
 import { Readable } from "node:stream";
 import { type LayerEntry, normalizeFsPath } from "@strata/core";
-import { type BlobStore, LayerError, layerTree } from "@strata/fs";
+import { type BlobStore, LayerError, layerTree, type Tree } from "@strata/fs";
 import tar from "tar-stream";
 import { OciError } from "./OciError.js";
 import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
@@ -41,6 +41,30 @@ export function entryPath(name: string): { path: string } | { skip: true } | { e
 export interface ReadLayerOptions {
   /** The layer's digest, for error messages. */
   readonly layer: string;
+  /**
+   * Check the entries as a layer on their own (default true). Importers that first resolve writes
+   * through symlinks (resolveLayerPaths) check afterwards with `checkLayerEntries`.
+   */
+  readonly check?: boolean;
+}
+
+/** Builds the layer's tree to check its entries; a bad one is an OciError naming the entry. */
+export function checkLayerEntries(
+  layer: string,
+  entries: readonly LayerEntry[],
+  tarIndex?: readonly number[],
+): Tree {
+  try {
+    return layerTree(layer, entries);
+  } catch (e) {
+    if (e instanceof LayerError) {
+      throw new OciError("InvalidEntry", e.message.slice(e.message.indexOf("): ") + 3), {
+        layer,
+        entry: { index: tarIndex?.[e.entry] ?? e.entry, name: e.path },
+      });
+    }
+    throw e;
+  }
 }
 
 /** Reads the tar from `source` and returns its entries (file contents stored in `blobs`). */
@@ -167,17 +191,7 @@ export async function readLayerTar(
     source.unpipe();
     source.destroy();
   }
-  try {
-    layerTree(options.layer, entries);
-  } catch (e) {
-    if (e instanceof LayerError) {
-      throw new OciError("InvalidEntry", e.message.slice(e.message.indexOf("): ") + 3), {
-        layer: options.layer,
-        entry: { index: tarIndex[e.entry] ?? e.entry, name: e.path },
-      });
-    }
-    throw e;
-  }
+  if (options.check ?? true) checkLayerEntries(options.layer, entries, tarIndex);
   return entries;
 }
 
