@@ -4,7 +4,7 @@
  */
 export { applyFsEvent, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEvent.js";
 export type { BlobStore } from "./BlobStore.js";
-export { EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
+export { DiskBlobStore, EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
 export { commitLayer, isEmptyLayer } from "./commitLayer.js";
 export type { FsEngineOptions } from "./createFsEngine.js";
 export { createFsEngine, FsEngine, viewOf } from "./createFsEngine.js";

@@ -121,9 +121,24 @@ export function layerTarStream(tree: Tree, blobs: BlobStore): Readable {
   (async () => {
     try {
       for (const { header, digest } of layerEntries(tree)) {
+        const stream = digest === undefined ? undefined : blobs.openStream?.(digest);
+        if (stream) {
+          // Streamed from the blob store: a large file never sits in memory.
+          await new Promise<void>((resolve, reject) => {
+            const sink = pack.entry(header, (err?: Error | null) => (err ? reject(err) : resolve()));
+            (async () => {
+              for await (const chunk of stream) {
+                if (!sink.write(chunk)) await new Promise<void>((r) => sink.once("drain", () => r()));
+              }
+              sink.end(undefined);
+            })().catch(reject);
+          });
+          continue;
+        }
         const content = digest === undefined ? undefined : blobs.get(digest);
-        if (digest !== undefined && content === undefined)
+        if (digest !== undefined && content === undefined) {
           throw new Error(`layer tar: ${header.name}: content ${digest} is not in the blob store`);
+        }
         await new Promise<void>((resolve, reject) => {
           // Always hand over the content (empty for everything but files), so no entry waits for a body.
           pack.entry(header, content ?? EMPTY, (err?: Error | null) => (err ? reject(err) : resolve()));

@@ -128,17 +128,23 @@ export async function readLayerTar(
       switch (h.type) {
         case "file":
         case "contiguous-file": {
-          const chunks: Buffer[] = [];
-          for await (const c of entry) chunks.push(c as Buffer);
-          const bytes = Buffer.concat(chunks);
+          // Streamed into the blob store when it can take a stream: a large file never sits in memory.
+          let stored: { digest: string; size: number };
+          if (blobs.putStream) stored = await blobs.putStream(entry as AsyncIterable<Uint8Array>);
+          else {
+            const chunks: Buffer[] = [];
+            for await (const c of entry) chunks.push(c as Buffer);
+            const bytes = Buffer.concat(chunks);
+            stored = { digest: blobs.put(bytes), size: bytes.length };
+          }
           tarIndex.push(index);
           entries.push({
             type: "file",
             path: p.path,
             mode,
             ...meta,
-            digest: blobs.put(bytes),
-            size: bytes.length,
+            digest: stored.digest,
+            size: stored.size,
           });
           continue;
         }
