@@ -4,6 +4,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { COMMANDS } from "@strata/cli";
 import {
   CommandSchema,
   ContainerEventSchema,
@@ -45,7 +46,13 @@ function commandsTable(): string {
   return ["| type | fields |", "|---|---|", ...rows].join("\n");
 }
 
+function cliReference(): string {
+  const rows = COMMANDS.map((c) => `| \`${c.usage}\` | ${c.summary} |`);
+  return ["| usage | what it does |", "|---|---|", ...rows].join("\n");
+}
+
 const GENERATED: Record<string, [string, () => string]> = {
+  "cli-reference": ["cli.md", cliReference],
   "lifecycle-table": ["lifecycle.md", lifecycleTable],
   "events-table": ["events.md", eventsTable],
   "commands-table": ["commands.md", commandsTable],

@@ -69,6 +69,23 @@ describe("parseEvent", () => {
     });
   }
 
+  test("layer and fs events validate with their own stream kinds", () => {
+    const layerId = `sha256:${"b".repeat(64)}`;
+    const layer = {
+      seq: 1,
+      streamId: layerId,
+      schemaVersion: 1,
+      recordedAt: 0,
+      type: "layer.created",
+      data: { layerId, entries: [{ type: "whiteout", path: "/x" }] },
+    };
+    expect(parseEvent(layer, "line 1")).toEqual(layer);
+    expect(() => parseEvent({ ...layer, streamId: cid }, "line 2")).toThrow(/streamId must be a layer id/);
+    const fs = { ...good, type: "fs.removed", data: { path: "/etc/motd" } };
+    expect(parseEvent(fs, "line 3")).toEqual(fs);
+    expect(() => parseEvent({ ...fs, data: { path: "etc/../x" } }, "line 4")).toThrow(/data.path/);
+  });
+
   test("a container.created whose stream is not its own id is refused", () => {
     const s = new Scenario().given(baseImage, { type: "container.create", image: "base:1", name: "web" });
     const created = s.engine.log.read().find((e) => e.type === "container.created");

@@ -45,20 +45,28 @@ export function parseEvent(input: unknown, position: string): EventEnvelope {
   const { seq, streamId, schemaVersion, recordedAt, type, data } = envelope.output;
   const body = v.safeParse(BodySchema, { type, data });
   if (!body.success) throw new ValidationError("event", position, toValidationIssues(body.issues));
-  const isImage = body.output.type.startsWith("image.");
-  const streamOk = isImage ? /^sha256:[0-9a-f]{64}$/.test(streamId) : /^[0-9a-f]{64}$/.test(streamId);
+  const t = body.output.type;
+  const kind = t.startsWith("image.")
+    ? "an image id"
+    : t.startsWith("layer.")
+      ? "a layer id"
+      : "a container id";
+  const streamOk =
+    kind === "a container id" ? /^[0-9a-f]{64}$/.test(streamId) : /^sha256:[0-9a-f]{64}$/.test(streamId);
   if (!streamOk) {
     throw new ValidationError("event", position, [
-      { field: "streamId", message: `must be ${isImage ? "an image id" : "a container id"} for ${type}` },
+      { field: "streamId", message: `must be ${kind} for ${type}` },
     ]);
   }
-  const d = body.output.data as { containerId?: string; imageId?: string };
+  const d = body.output.data as { containerId?: string; imageId?: string; layerId?: string };
   const owner =
-    body.output.type === "container.created"
+    t === "container.created"
       ? d.containerId
-      : body.output.type === "image.created"
+      : t === "image.created"
         ? d.imageId
-        : undefined;
+        : t === "layer.created"
+          ? d.layerId
+          : undefined;
   if (owner !== undefined && owner !== streamId) {
     throw new ValidationError("event", position, [
       { field: "streamId", message: `must equal the id it creates (${owner})` },

@@ -1,0 +1,382 @@
+/**
+ * The commands of `strata`. Each has a usage line, a summary and a handler; `--help` prints them.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type Command, type EventEnvelope, parseCommand, StrataError, shortId } from "@strata/core";
+import { exportImage, exportImageArchive, importImage, importImageArchive } from "@strata/oci";
+import { UsageError } from "./args.js";
+import type { Output } from "./output.js";
+import type { Workspace } from "./Workspace.js";
+
+export interface Context {
+  readonly args: readonly string[];
+  readonly flags: ReadonlyMap<string, string | true>;
+  readonly out: Output;
+  /** Opens the workspace (once). */
+  readonly workspace: () => Promise<Workspace>;
+}
+
+export interface CommandSpec {
+  readonly name: string;
+  readonly usage: string;
+  readonly summary: string;
+  readonly booleans?: readonly string[];
+  readonly short?: Readonly<Record<string, string>>;
+  readonly run: (ctx: Context) => Promise<number>;
+}
+
+const ago = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d+Z$/, " UTC");
+
+/** `REF@SEQ` → the reference and the position (undefined: now). */
+function refAt(ref: string): { ref: string; at?: number } {
+  const m = /^(.*)@(\d+)$/.exec(ref);
+  return m ? { ref: m[1] as string, at: Number(m[2]) } : { ref };
+}
+
+function need(ctx: Context, n: number, what: string): string[] {
+  if (ctx.args.length < n) throw new UsageError(`"strata" requires ${what}`);
+  return [...ctx.args];
+}
+
+async function execute(ctx: Context, command: Command): Promise<EventEnvelope[] | null> {
+  const ws = await ctx.workspace();
+  const r = ws.engine.execute(command);
+  if (!r.ok) {
+    ctx.out.error(`Error response from daemon: ${r.error.message}`);
+    return null;
+  }
+  await ws.save();
+  return [...r.events];
+}
+
+const describe = (e: EventEnvelope) => {
+  const data = JSON.stringify(e.data);
+  return `#${e.seq} ${e.type} ${e.streamId.replace(/^sha256:/, "").slice(0, 12)}${data === "{}" ? "" : ` ${data.length > 100 ? `${data.slice(0, 97)}...` : data}`}`;
+};
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: "demo",
+    usage: "strata demo",
+    summary:
+      "Build an image from layers, run a container, change files, commit and export it (leaves the log on disk)",
+    run: async (ctx) => {
+      const { runDemo } = await import("./demo.js");
+      return runDemo(await ctx.workspace(), ctx.out);
+    },
+  },
+  {
+    name: "run",
+    usage: "strata run SCRIPT",
+    summary:
+      "Apply a file of commands, one JSON object a line (see docs/commands.md); a failing line changes nothing",
+    run: async (ctx) => {
+      const [file] = need(ctx, 1, "exactly 1 argument: the script file");
+      const ws = await ctx.workspace();
+      let failed = 0;
+      const lines = readFileSync(file as string, "utf8").split("\n");
+      const results: unknown[] = [];
+      for (const [i, line] of lines.entries()) {
+        if (line.trim() === "" || line.trim().startsWith("#")) continue;
+        try {
+          const command = parseCommand(JSON.parse(line), `line ${i + 1}`);
+          const r = ws.engine.execute(command);
+          if (r.ok) {
+            results.push({ line: i + 1, ok: true, events: r.events.map((e) => e.seq) });
+            if (!ctx.out.json)
+              ctx.out.line(
+                `line ${i + 1}: ${command.type}: ${r.events.length} event(s)${r.events.length ? ` #${r.events[0]?.seq}..#${r.events.at(-1)?.seq}` : ""}`,
+              );
+          } else {
+            failed++;
+            results.push({ line: i + 1, ok: false, error: r.error.toJSON() });
+            if (!ctx.out.json)
+              ctx.out.error(`line ${i + 1}: ${command.type}: Error response from daemon: ${r.error.message}`);
+          }
+        } catch (e) {
+          failed++;
+          const message =
+            e instanceof SyntaxError ? `line ${i + 1}: not JSON: ${e.message}` : (e as Error).message;
+          results.push({ line: i + 1, ok: false, error: { message } });
+          if (!ctx.out.json) ctx.out.error(message);
+        }
+      }
+      await ws.save();
+      if (ctx.out.json) ctx.out.data(results);
+      return failed > 0 ? 1 : 0;
+    },
+  },
+  {
+    name: "events",
+    usage: "strata events [--since SEQ]",
+    summary: "List the events of the log",
+    run: async (ctx) => {
+      const ws = await ctx.workspace();
+      const since = Number(ctx.flags.get("since") ?? 1);
+      const events = ws.engine.log.read(since);
+      if (ctx.out.json) ctx.out.data(events);
+      else for (const e of events) ctx.out.line(describe(e));
+      return 0;
+    },
+  },
+  {
+    name: "ps",
+    usage: "strata ps [-a]",
+    summary: "List containers (running ones; -a: all)",
+    booleans: ["all"],
+    short: { a: "all" },
+    run: async (ctx) => {
+      const ws = await ctx.workspace();
+      const all = ctx.flags.get("all") === true;
+      const rows = Object.values(ws.engine.state.containers)
+        .filter((c) => all || c.status === "running" || c.status === "paused" || c.status === "restarting")
+        .map((c) => {
+          const image = ws.engine.state.images[c.context.imageId];
+          return {
+            id: c.context.id,
+            image: image?.tags[0] ?? shortId(c.context.imageId),
+            command: c.context.config.cmd.join(" "),
+            created: ago(c.context.createdAt),
+            status: c.status,
+            exitCode: c.context.exitCode,
+            name: c.context.name,
+          };
+        });
+      if (ctx.out.json) ctx.out.data(rows);
+      else
+        ctx.out.table(
+          ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"],
+          rows.map((r) => [
+            shortId(r.id),
+            r.image,
+            JSON.stringify(r.command),
+            r.created,
+            r.status === "exited" ? `Exited (${r.exitCode})` : r.status,
+            r.name,
+          ]),
+        );
+      return 0;
+    },
+  },
+  {
+    name: "images",
+    usage: "strata images",
+    summary: "List images",
+    run: async (ctx) => {
+      const ws = await ctx.workspace();
+      const rows = Object.values(ws.engine.state.images)
+        .filter((i) => i.status === "present")
+        .flatMap((i) =>
+          (i.tags.length ? i.tags : ["<none>:<none>"]).map((t) => ({
+            tag: t,
+            id: i.id,
+            created: ago(i.createdAt),
+            layers: i.layers.length,
+          })),
+        );
+      if (ctx.out.json) ctx.out.data(rows);
+      else
+        ctx.out.table(
+          ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "LAYERS"],
+          rows.map((r) => [
+            r.tag.slice(0, r.tag.lastIndexOf(":")),
+            r.tag.slice(r.tag.lastIndexOf(":") + 1),
+            shortId(r.id),
+            r.created,
+            String(r.layers),
+          ]),
+        );
+      return 0;
+    },
+  },
+  {
+    name: "ls",
+    usage: "strata ls REF[@SEQ] [PATH]",
+    summary: "List a directory of an image or container (as it was at SEQ)",
+    run: async (ctx) => {
+      const [target, path = "/"] = need(ctx, 1, "an image or container");
+      const { ref, at } = refAt(target as string);
+      const view = (await ctx.workspace()).engine.view(ref, at === undefined ? {} : { at });
+      const names = view.readdir(path);
+      const rows = names.map((n) => ({ name: n, ...view.stat(`${path}/${n}`, { follow: false }) }));
+      if (ctx.out.json) ctx.out.data(rows);
+      else
+        ctx.out.table(
+          ["MODE", "UID", "GID", "SIZE", "NAME"],
+          rows.map((r) => [
+            `${r.type === "dir" ? "d" : r.type === "symlink" ? "l" : "-"}${r.mode.toString(8).padStart(4, "0")}`,
+            String(r.uid),
+            String(r.gid),
+            String(r.size),
+            r.type === "symlink" ? `${r.name} -> ${r.target}` : r.name,
+          ]),
+        );
+      return 0;
+    },
+  },
+  {
+    name: "tree",
+    usage: "strata tree REF[@SEQ] [PATH]",
+    summary: "Walk the union view under PATH",
+    run: async (ctx) => {
+      const [target, path = "/"] = need(ctx, 1, "an image or container");
+      const { ref, at } = refAt(target as string);
+      const entries = [
+        ...(await ctx.workspace()).engine.view(ref, at === undefined ? {} : { at }).walk(path),
+      ];
+      if (ctx.out.json) ctx.out.data(entries);
+      else
+        for (const e of entries)
+          ctx.out.line(
+            `${e.type === "dir" ? "d" : e.type === "symlink" ? "l" : "-"} ${e.path}${e.type === "symlink" ? ` -> ${e.target}` : ""}  [${e.layer}]`,
+          );
+      return 0;
+    },
+  },
+  {
+    name: "cat",
+    usage: "strata cat REF[@SEQ] PATH",
+    summary: "Print a file of an image or container",
+    run: async (ctx) => {
+      const [target, path] = need(ctx, 2, "an image or container and a path");
+      const { ref, at } = refAt(target as string);
+      process.stdout.write(
+        (await ctx.workspace()).engine.view(ref, at === undefined ? {} : { at }).readFile(path as string),
+      );
+      return 0;
+    },
+  },
+  {
+    name: "diff",
+    usage: "strata diff CONTAINER[@SEQ]",
+    summary: "Changes of a container against its image (A/C/D, like docker diff)",
+    run: async (ctx) => {
+      const [target] = need(ctx, 1, "a container");
+      const { ref, at } = refAt(target as string);
+      const changes = (await ctx.workspace()).engine.diff(ref, at === undefined ? {} : { at });
+      if (ctx.out.json) ctx.out.data(changes);
+      else for (const c of changes) ctx.out.line(`${c.kind} ${c.path}`);
+      return 0;
+    },
+  },
+  {
+    name: "commit",
+    usage: "strata commit CONTAINER [REPOSITORY[:TAG]] [--message TEXT] [--author NAME]",
+    summary: "Create a new image from a container's changes",
+    run: async (ctx) => {
+      const [container, tag] = need(ctx, 1, "a container");
+      const message = ctx.flags.get("message");
+      const author = ctx.flags.get("author");
+      const events = await execute(ctx, {
+        type: "container.commit",
+        container: container as string,
+        ...(tag ? { tag } : {}),
+        ...(typeof message === "string" ? { comment: message } : {}),
+        ...(typeof author === "string" ? { author } : {}),
+      });
+      if (!events) return 1;
+      const created = events.find((e) => e.type === "image.created");
+      if (ctx.out.json) ctx.out.data({ imageId: created?.streamId });
+      else ctx.out.line(created?.streamId ?? "");
+      return 0;
+    },
+  },
+  {
+    name: "export",
+    usage: "strata export REF DIR|FILE.tar [--compression gzip|none]",
+    summary: "Write an image (or a container, as if committed) as an OCI layout directory or archive",
+    run: async (ctx) => {
+      const [ref, target] = need(ctx, 2, "an image and a destination");
+      const ws = await ctx.workspace();
+      const compression = ctx.flags.get("compression") === "none" ? "none" : "gzip";
+      const result = (target as string).endsWith(".tar")
+        ? await exportImageArchive(ws.engine, ref as string, target as string, { compression })
+        : await exportImage(ws.engine, ref as string, target as string, { compression });
+      if (ctx.out.json) ctx.out.data(result);
+      else ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
+      return 0;
+    },
+  },
+  {
+    name: "import",
+    usage: "strata import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME]",
+    summary: "Import an OCI layout (directory or tar) or a docker save archive",
+    run: async (ctx) => {
+      const [source] = need(ctx, 1, "a layout directory or archive");
+      const ws = await ctx.workspace();
+      const tag = ctx.flags.get("tag");
+      const ref = ctx.flags.get("ref");
+      const options = {
+        ...(typeof tag === "string" ? { tag } : {}),
+        ...(typeof ref === "string" ? { ref } : {}),
+      };
+      const result = (source as string).endsWith(".tar")
+        ? await importImageArchive(ws.engine, source as string, options)
+        : await importImage(ws.engine, source as string, options);
+      await ws.save();
+      if (ctx.out.json) ctx.out.data(result);
+      else ctx.out.line(result.imageId);
+      return 0;
+    },
+  },
+  {
+    name: "replay",
+    usage: "strata replay [--at SEQ]",
+    summary: "Rebuild the state from the log (at SEQ: as it was then) and summarise it",
+    run: async (ctx) => {
+      const ws = await ctx.workspace();
+      const at = ctx.flags.get("at");
+      const { replayTo } = await import("@strata/core");
+      const state = replayTo(
+        ws.engine.log.read(),
+        typeof at === "string" ? Number(at) : ws.engine.log.lastSeq,
+      );
+      const summary = {
+        seq: state.seq,
+        containers: Object.values(state.containers).map((c) => ({ name: c.context.name, status: c.status })),
+        images: Object.values(state.images)
+          .filter((i) => i.status === "present")
+          .map((i) => ({ id: i.id, tags: i.tags })),
+      };
+      if (ctx.out.json) ctx.out.data(summary);
+      else {
+        ctx.out.line(`state after seq ${summary.seq}:`);
+        for (const c of summary.containers) ctx.out.line(`  container ${c.name}: ${c.status}`);
+        for (const i of summary.images) ctx.out.line(`  image ${shortId(i.id)} ${i.tags.join(", ")}`);
+      }
+      return 0;
+    },
+  },
+  {
+    name: "log",
+    usage: "strata log verify",
+    summary: "Check every record of the log (checksums, order, hash chain)",
+    run: async (ctx) => {
+      if (ctx.args[0] !== "verify") throw new UsageError('"strata log" takes one subcommand: verify');
+      const ws = await ctx.workspace();
+      const r = await ws.log.verify();
+      if (ctx.out.json) ctx.out.data({ ...r, truncated: ws.log.openReport.truncated });
+      else
+        ctx.out.line(
+          `ok: ${r.events} events, head ${r.headHash}${ws.log.openReport.truncated ? ` (a torn tail was cut at ${ws.log.openReport.truncated.offset})` : ""}`,
+        );
+      return 0;
+    },
+  },
+];
+
+export function isStrataError(e: unknown): e is StrataError {
+  return e instanceof StrataError;
+}
+
+export const DEFAULT_LOG_DIR = ".strata";
+export const logDir = (flags: ReadonlyMap<string, string | true>) => {
+  const f = flags.get("log");
+  return typeof f === "string" ? f : (process.env.STRATA_LOG ?? DEFAULT_LOG_DIR);
+};
+export { join };
