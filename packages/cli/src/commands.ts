@@ -195,6 +195,57 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: "inspect",
+    usage: "strata inspect REF[@SEQ]",
+    summary: "Show everything the engine knows about a container or an image",
+    run: async (ctx) => {
+      const [target] = need(ctx, 1, "a container or an image");
+      const { ref, at } = refAt(target as string);
+      const ws = await ctx.workspace();
+      const { findContainer, findImage, replayTo } = await import("@strata/core");
+      const state = at === undefined ? ws.engine.state : replayTo(ws.engine.log.read(), at);
+      const container = findContainer(state, ref);
+      const image = container ? undefined : findImage(state, ref);
+      if (!container && !image) {
+        ctx.out.error(`Error response from daemon: No such object: ${ref}`);
+        return 1;
+      }
+      const value = container
+        ? { Type: "container", State: { Status: container.status }, ...container.context }
+        : { Type: "image", ...image?.image };
+      ctx.out.data([value]);
+      return 0;
+    },
+  },
+  {
+    name: "history",
+    usage: "strata history IMAGE",
+    summary: "Show the layers of an image, newest first",
+    run: async (ctx) => {
+      const [ref] = need(ctx, 1, "an image");
+      const ws = await ctx.workspace();
+      const { findImage } = await import("@strata/core");
+      const match = findImage(ws.engine.state, ref as string);
+      if (!match) {
+        ctx.out.error(`Error response from daemon: No such image: ${ref}`);
+        return 1;
+      }
+      const rows = [...match.image.layers].reverse().map((l) => {
+        const tree = ws.engine.projected.layers.get(l.id);
+        let size = 0;
+        if (tree) for (const [, inode] of tree.inodes.entries()) size += inode.size;
+        return { layer: l.id, createdBy: l.createdBy, comment: l.comment, size };
+      });
+      if (ctx.out.json) ctx.out.data(rows);
+      else
+        ctx.out.table(
+          ["LAYER", "CREATED BY", "SIZE", "COMMENT"],
+          rows.map((r) => [shortId(r.layer), r.createdBy, `${r.size}B`, r.comment]),
+        );
+      return 0;
+    },
+  },
+  {
     name: "ls",
     usage: "strata ls REF[@SEQ] [PATH]",
     summary: "List a directory of an image or container (as it was at SEQ)",

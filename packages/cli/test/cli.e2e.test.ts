@@ -55,6 +55,16 @@ describe("strata", () => {
       "<h1>Hello from Strata</h1>\n",
     );
     expect(strata(log, "log", "verify").out).toMatch(/^ok: \d+ events, head [0-9a-f]{64}/);
+    const [inspected] = JSON.parse(strata(log, "inspect", "web").out);
+    expect(inspected).toMatchObject({ Type: "container", name: "web", State: { Status: "exited" } });
+    const [then] = JSON.parse(strata(log, "inspect", `web@${firstWrite - 1}`).out);
+    expect(then.State.Status).toBe("running");
+    const history = JSON.parse(strata(log, "history", "demo/web:2", "--format", "json").out);
+    expect(history.map((h: { createdBy: string }) => h.createdBy)).toEqual([
+      "nginx -g daemon off;",
+      "RUN apk add nginx",
+      "ADD rootfs.tar /",
+    ]);
   });
 
   test("run applies a script line by line; a failing line is reported and changes nothing", () => {
