@@ -33,6 +33,11 @@ export function parseArgs(
         flags.set(name, value);
         i++;
       }
+    } else if (a === "-o") {
+      const value = argv[i + 1];
+      if (value === undefined) throw new UsageError("flag -o needs a file");
+      flags.set("o", value);
+      i++;
     } else if (a.startsWith("-") && a.length > 1) {
       const name = short[a.slice(1)];
       if (!name) throw new UsageError(`unknown flag ${a}`);

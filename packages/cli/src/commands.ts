@@ -246,6 +246,49 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
+    name: "graph",
+    usage: "strata graph REF[@SEQ] [-o FILE] [--format svg|mermaid]",
+    summary:
+      "Draw the layer stack (whiteouts and opaque directories marked) and, for a container, its lifecycle state",
+    run: async (ctx) => {
+      const [target] = need(ctx, 1, "an image or a container");
+      const { ref, at } = refAt(target as string);
+      const ws = await ctx.workspace();
+      const { findContainer, findImage, replayProjectedTo } = await import("@strata/core");
+      const { fsProjection } = await import("@strata/fs");
+      const { stackOf, toMermaid, toSvg } = await import("./graph.js");
+      const states =
+        at === undefined
+          ? { core: ws.engine.state, projection: ws.engine.projected }
+          : replayProjectedTo(fsProjection({ blobs: ws.engine.blobs }), ws.engine.log.read(), at);
+      const container = findContainer(states.core, ref);
+      const image = container ? undefined : findImage(states.core, ref);
+      if (!container && !image) {
+        ctx.out.error(`Error response from daemon: No such container or image: ${ref}`);
+        return 1;
+      }
+      const { layers, status } = stackOf(
+        states.core,
+        states.projection,
+        container
+          ? { imageId: container.context.imageId, containerId: container.context.id }
+          : { imageId: image?.image.id as string },
+      );
+      const title = container
+        ? `container ${container.context.name}${at === undefined ? "" : ` @${at}`}`
+        : `image ${ref}${at === undefined ? "" : ` @${at}`}`;
+      const format = ctx.flags.get("format") === "mermaid" ? "mermaid" : "svg";
+      const text = format === "mermaid" ? toMermaid(title, layers, status) : toSvg(title, layers, status);
+      const file = ctx.flags.get("o") ?? ctx.flags.get("output");
+      if (typeof file === "string") {
+        const { writeFileSync } = await import("node:fs");
+        writeFileSync(file, text);
+        ctx.out.line(file);
+      } else process.stdout.write(text);
+      return 0;
+    },
+  },
+  {
     name: "ls",
     usage: "strata ls REF[@SEQ] [PATH]",
     summary: "List a directory of an image or container (as it was at SEQ)",

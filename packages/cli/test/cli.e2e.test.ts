@@ -124,6 +124,30 @@ describe("strata", () => {
     expect(damaged.err).toMatch(/at byte \d+ \(seq 1\)/);
   });
 
+  test("graph draws the layer stack with whiteouts marked and the current lifecycle state, as SVG or Mermaid", () => {
+    const log = join(tmp(), "log");
+    expect(strata(log, "demo").code).toBe(0);
+    const file = join(tmp(), "web.svg");
+    expect(strata(log, "graph", "web", "-o", file).code).toBe(0);
+    const svg = readFileSync(file, "utf8");
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).toContain("✗ /etc/nginx/conf.d/default.conf");
+    expect(svg).toContain("read-write layer of web");
+    expect(svg).toMatch(/fill="#fff" font-weight="bold">exited</);
+    const mermaid = strata(log, "graph", "web", "--format", "mermaid").out;
+    expect(mermaid).toContain("stateDiagram-v2");
+    expect(mermaid).toContain("class exited current");
+    const events = JSON.parse(strata(log, "events", "--format", "json").out) as {
+      seq: number;
+      type: string;
+    }[];
+    const started = events.find((e) => e.type === "container.started")?.seq as number;
+    expect(strata(log, "graph", `web@${started}`, "--format", "mermaid").out).toContain(
+      "class running current",
+    );
+    expect(strata(log, "graph", "demo/web:1", "--format", "mermaid").out).not.toContain("stateDiagram");
+  });
+
   test("every command has --help", () => {
     const log = join(tmp(), "log");
     const top = strata(log, "--help").out;
