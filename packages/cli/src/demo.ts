@@ -74,7 +74,7 @@ export async function runDemo(ws: Workspace, out: Output): Promise<number> {
     ["layer 1: a base filesystem", base],
     ["layer 2: nginx (and /etc/motd removed)", nginx],
     [
-      "image create demo/" + name + ":1",
+      `image create demo/${name}:1`,
       {
         type: "image.create",
         layers: [

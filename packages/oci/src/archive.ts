@@ -24,14 +24,12 @@ import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { findImage } from "@strata/core";
-import { emptyTree, type FsEngine, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
+import type { FsEngine } from "@strata/fs";
 import tar from "tar-stream";
-import { DIGEST_PATTERN } from "./digest.js";
 import { type ExportOptions, type ExportResult, exportImage } from "./exportImage.js";
+import { ImageAssembler } from "./ImageAssembler.js";
 import { type ImportOptions, type ImportResult, importImage } from "./importImage.js";
 import { OciError } from "./OciError.js";
-import { checkLayerEntries, readLayerTar } from "./readLayerTar.js";
-import { resolveLayerPaths } from "./resolveLayerPaths.js";
 
 /** Writes `ref` as an OCI layout packed in one tar file at `file`. */
 export async function exportImageArchive(
@@ -212,54 +210,22 @@ async function importDockerArchive(
       `config has ${diffIds.length} diff_ids for ${layerPaths.length} layers`,
     );
   }
-  const layers: { id: string; entries: Awaited<ReturnType<typeof readLayerTar>> | null }[] = [];
-  const layerTrees = new Map<string, Tree>();
-  let below: Tree = emptyTree(IMPLIED_DIR);
+  const assembler = new ImageAssembler(engine);
   for (const [i, path] of layerPaths.entries()) {
     const diffId = diffIds[i] as string;
-    if (!DIGEST_PATTERN.test(diffId))
-      throw new OciError("InvalidLayout", `diff_id ${i} is not sha256:<64 lowercase hex>`);
-    const known = engine.projected.layers.get(diffId);
-    if (known || layers.some((l) => l.id === diffId)) {
-      layers.push({ id: diffId, entries: null });
-      below = stackLayer(below, known ?? (layerTrees.get(diffId) as Tree));
-      continue;
-    }
+    if (assembler.known(diffId, i)) continue;
     const full = inside(path);
     const head = readFileSync(full).subarray(0, 2);
     const hash = createHash("sha256");
     const gz = head[0] === 0x1f && head[1] === 0x8b;
     const source = createReadStream(full).pipe(gz ? createGunzip() : new PassThrough());
     source.on("data", (c: Buffer) => hash.update(c));
-    const raw = await readLayerTar(source, engine.blobs, { layer: diffId, check: false });
-    const entries = resolveLayerPaths(below, raw, diffId);
-    const tree = checkLayerEntries(diffId, entries);
-    below = stackLayer(below, tree);
-    layerTrees.set(diffId, tree);
-    if (`sha256:${hash.digest("hex")}` !== diffId)
+    await assembler.add(diffId, source, diffId);
+    if (`sha256:${hash.digest("hex")}` !== diffId) {
       throw new OciError("DigestMismatch", `layer ${path} does not hash to its diff_id`, { layer: diffId });
-    layers.push({ id: diffId, entries });
+    }
   }
-  for (const l of layers) {
-    if (l.entries === null) continue;
-    const r = engine.execute({ type: "layer.create", layerId: l.id, entries: l.entries });
-    if (!r.ok) throw r.error;
-  }
-  const tag = options.tag ?? m.RepoTags?.[0];
   if (findImage(engine.state, configDigest))
     throw new OciError("InvalidLayout", `image ${configDigest} already exists`);
-  const r = engine.execute({
-    type: "image.create",
-    imageId: configDigest,
-    layers: layers.map((l, i) => ({
-      id: l.id,
-      parent: i === 0 ? null : (layers[i - 1] as { id: string }).id,
-    })),
-    ...(tag ? { tags: [tag] } : {}),
-    cmd: Array.isArray(config.config?.Cmd)
-      ? config.config.Cmd.filter((c): c is string => typeof c === "string")
-      : [],
-  });
-  if (!r.ok) throw r.error;
-  return { imageId: configDigest, layerIds: layers.map((l) => l.id) };
+  return assembler.append(configDigest, options.tag ?? m.RepoTags?.[0], config.config?.Cmd);
 }

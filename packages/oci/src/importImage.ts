@@ -13,12 +13,11 @@ import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import * as zlib from "node:zlib";
-import { emptyTree, type FsEngine, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
+import type { FsEngine } from "@strata/fs";
 import { DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
+import { ImageAssembler } from "./ImageAssembler.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 import { OciError } from "./OciError.js";
-import { checkLayerEntries, readLayerTar } from "./readLayerTar.js";
-import { resolveLayerPaths } from "./resolveLayerPaths.js";
 
 export interface ImportOptions {
   /** Which manifest of index.json (by its ref name annotation); default: the only one. */
@@ -173,21 +172,11 @@ export async function importImage(
     );
   }
 
-  // Read and check every layer before appending anything. `below` is the union of the layers read so
-  // far, for resolving writes through symlinks inside the root.
-  const layers: { id: string; entries: Awaited<ReturnType<typeof readLayerTar>> | null }[] = [];
-  const layerTrees = new Map<string, Tree>();
-  let below: Tree = emptyTree(IMPLIED_DIR);
+  // Read and check every layer before appending anything.
+  const assembler = new ImageAssembler(engine);
   for (const [i, d] of manifest.layers.entries()) {
     const diffId = diffIds[i] as string;
-    if (!DIGEST_PATTERN.test(diffId))
-      throw new OciError("InvalidLayout", `diff_id ${i} is not sha256:<64 lowercase hex>`);
-    const known = engine.projected.layers.get(diffId);
-    if (known || layers.some((l) => l.id === diffId)) {
-      layers.push({ id: diffId, entries: null }); // known content: its events exist already
-      below = stackLayer(below, known ?? (layerTrees.get(diffId) as Tree));
-      continue;
-    }
+    if (assembler.known(diffId, i)) continue;
     const path = blobPath(dir, d);
     const compressed = hashing(
       Number.POSITIVE_INFINITY,
@@ -209,43 +198,24 @@ export async function importImage(
     compressed.stream.on("error", onError);
     unpack.on("error", onError);
     file.pipe(compressed.stream).pipe(unpack).pipe(uncompressed.stream);
-    const raw = await readLayerTar(uncompressed.stream, engine.blobs, { layer: d.digest, check: false });
-    const entries = resolveLayerPaths(below, raw, d.digest);
-    below = stackLayer(below, checkLayerEntries(d.digest, entries));
+    await assembler.add(diffId, uncompressed.stream, d.digest);
     const c = compressed.result();
     if (c.digest !== d.digest)
       throw new OciError("DigestMismatch", `the blob hashes to ${c.digest}`, { layer: d.digest });
     const u = uncompressed.result();
-    if (u.digest !== diffId)
+    if (u.digest !== diffId) {
       throw new OciError(
         "DigestMismatch",
         `the uncompressed layer hashes to ${u.digest}, not its diff_id ${diffId}`,
-        { layer: d.digest },
+        {
+          layer: d.digest,
+        },
       );
-    layers.push({ id: diffId, entries });
-    layerTrees.set(diffId, checkLayerEntries(d.digest, entries));
+    }
   }
 
   const imageId = manifest.config.digest;
   const refName = manifestDesc.annotations?.[REF_NAME_ANNOTATION];
   const tag = options.tag ?? (refName ? `imported:${refName}` : undefined);
-  for (const l of layers) {
-    if (l.entries === null) continue;
-    const r = engine.execute({ type: "layer.create", layerId: l.id, entries: l.entries });
-    if (!r.ok) throw r.error;
-  }
-  const r = engine.execute({
-    type: "image.create",
-    imageId,
-    layers: layers.map((l, i) => ({
-      id: l.id,
-      parent: i === 0 ? null : (layers[i - 1] as { id: string }).id,
-    })),
-    ...(tag ? { tags: [tag] } : {}),
-    cmd: Array.isArray(config.config?.Cmd)
-      ? config.config.Cmd.filter((c): c is string => typeof c === "string")
-      : [],
-  });
-  if (!r.ok) throw r.error;
-  return { imageId, layerIds: layers.map((l) => l.id) };
+  return assembler.append(imageId, tag, config.config?.Cmd);
 }
