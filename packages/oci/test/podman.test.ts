@@ -79,25 +79,39 @@ test.runIf(why === null)(
           const ours = runOps(engine, ops);
           expect(ours, "outcome of each operation").toEqual(theirs.results);
 
-          const diff = JSON.parse(podman("diff", "--format", "json", NAME)) as {
-            added?: string[];
-            deleted?: string[];
-            changed?: string[];
-          };
-          const mine = engine.diff("box");
-          const kind = (k: string) =>
-            mine
-              .filter((c) => c.kind === k)
-              .map((c) => c.path)
-              .sort();
-          expect((diff.added ?? []).sort(), "added").toEqual(kind("A"));
-          expect((diff.deleted ?? []).sort(), "deleted").toEqual(kind("D"));
-          // podman's rules differ on C (docs/oci.md): it lists every copied-up non-directory, changed or not,
-          // and judges directories by mode/size/mtime only, never listing a parent for a change inside it.
-          // So: every non-directory we call changed, it does too.
-          const view = engine.view("box");
-          for (const p of kind("C").filter((path) => view.lookup(path)?.type !== "dir")) {
-            expect(diff.changed ?? [], `changed ${p}`).toContain(p);
+          // podman 4.3's own diff fails on some stacks (a file in one layer, an opaque directory of the same
+          // name above it, then a change inside): "stat …/diff/a/e: not a directory". That is podman's
+          // failure, not a disagreement; the other checks still run. docs/oci.md records it.
+          let diffText: string | null = null;
+          try {
+            diffText = podman("diff", "--format", "json", NAME);
+          } catch (e) {
+            if (!/not a directory/.test(String((e as { stderr?: Buffer }).stderr ?? e))) throw e;
+          }
+          if (diffText !== null) {
+            const diff = JSON.parse(diffText) as {
+              added?: string[];
+              deleted?: string[];
+              changed?: string[];
+            };
+            const mine = engine.diff("box");
+            const kind = (k: string) =>
+              mine
+                .filter((c) => c.kind === k)
+                .map((c) => c.path)
+                .sort();
+            expect((diff.deleted ?? []).sort(), "deleted").toEqual(kind("D"));
+            // podman's added/changed split differs from Docker's (docs/oci.md: it calls copied-up and replaced
+            // entries added or changed), so: it notices every path we call added.
+            const theirs = new Set([...(diff.added ?? []), ...(diff.changed ?? []), ...(diff.deleted ?? [])]);
+            for (const p of kind("A")) expect(theirs.has(p), `podman notices added ${p}`).toBe(true);
+            // podman's rules differ on C (docs/oci.md): it lists every copied-up non-directory, changed or not,
+            // and judges directories by mode/size/mtime only, never listing a parent for a change inside it.
+            // So: every non-directory we call changed, it does too.
+            const view = engine.view("box");
+            for (const p of kind("C").filter((path) => view.lookup(path)?.type !== "dir")) {
+              expect(diff.changed ?? [], `changed ${p}`).toContain(p);
+            }
           }
 
           podman("commit", "-q", NAME, "localhost/strata:next");
