@@ -32,6 +32,8 @@
  *   (PostgreSQL LISTEN/NOTIFY).
  */
 
+import { InvalidEventError } from "./errors.js";
+
 /** An event as the caller gives it to `append`: everything but its position. */
 export interface NewStoredEvent<D = unknown> {
   readonly streamId: string;
@@ -107,16 +109,18 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
-/** Checks a batch's shape before it is stored. */
-export function validateBatch(events: readonly NewStoredEvent[]): string | null {
+/** Checks a batch's shape before it is stored: the first malformed event, as an error, or null. */
+export function validateBatch(events: readonly NewStoredEvent[]): InvalidEventError | null {
   for (const [i, e] of events.entries()) {
     if (typeof e.streamId !== "string" || e.streamId === "")
-      return `${i}: streamId must be a non-empty string`;
-    if (typeof e.type !== "string" || e.type === "") return `${i}: type must be a non-empty string`;
-    if (!Number.isSafeInteger(e.schemaVersion) || e.schemaVersion < 1)
-      return `${i}: schemaVersion must be an integer >= 1`;
+      return new InvalidEventError(i, "streamId must be a non-empty string");
+    if (typeof e.type !== "string" || e.type === "")
+      return new InvalidEventError(i, "type must be a non-empty string");
+    if (!Number.isSafeInteger(e.schemaVersion) || e.schemaVersion < 1) {
+      return new InvalidEventError(i, "schemaVersion must be an integer >= 1");
+    }
     if (!Number.isSafeInteger(e.recordedAt) || e.recordedAt < 0)
-      return `${i}: recordedAt must be an integer >= 0`;
+      return new InvalidEventError(i, "recordedAt must be an integer >= 0");
   }
   return null;
 }

@@ -14,7 +14,7 @@ import {
   type Subscription,
   validateBatch,
 } from "./EventLog.js";
-import { ExpectedVersionConflictError, InvalidEventError, LogClosedError } from "./errors.js";
+import { ExpectedVersionConflictError, LogClosedError } from "./errors.js";
 import { Notifier, subscribeByReading } from "./Notifier.js";
 
 export class MemoryEventLog implements EventLog {
@@ -37,9 +37,8 @@ export class MemoryEventLog implements EventLog {
     expected: Readonly<Record<string, ExpectedVersion>> = {},
   ): Promise<AppendResult> {
     this.#check();
-    const problem = validateBatch(events);
-    if (problem)
-      throw new InvalidEventError(Number(problem.split(":")[0]), problem.slice(problem.indexOf(":") + 2));
+    const invalid = validateBatch(events);
+    if (invalid) throw invalid;
     for (const [streamId, want] of Object.entries(expected)) {
       const actual = this.#streams.get(streamId)?.length ?? 0;
       if (!matchesExpectedVersion(want, actual))

@@ -414,6 +414,12 @@ const withoutRwLayer = {
   },
 };
 
+/** A restart with no process to stop first (created, exited, restarting): start, then Docker's `restart`. */
+const startAgain = decided(() => [
+  { type: "container.started", data: { pid: 1, manual: true } },
+  { type: "container.restarted", data: {} },
+]);
+
 /**
  * `created` and `exited` answer commands alike (they differ only in whether PID 1 ever started): start
  * and restart start it, everything that needs a live process is refused, removal and commit work.
@@ -426,12 +432,7 @@ const stoppedCommands = {
   "container.kill": { actions: E.killNotRunning },
   "container.pause": { actions: E.notRunning },
   "container.unpause": { actions: E.notPaused },
-  "container.restart": {
-    actions: decided(() => [
-      { type: "container.started", data: { pid: 1, manual: true } },
-      { type: "container.restarted", data: {} },
-    ]),
-  },
+  "container.restart": { actions: startAgain },
   "container.exec": { actions: E.notRunning },
   "container.remove": { actions: remove },
   "container.commit": { actions: commit },
@@ -733,12 +734,7 @@ export const containerMachine = setup({
         "container.kill": { actions: decided(() => [{ type: "container.restartCancelled", data: {} }]) },
         "container.pause": { actions: E.restarting },
         "container.unpause": { actions: E.notPaused },
-        "container.restart": {
-          actions: decided(() => [
-            { type: "container.started", data: { pid: 1, manual: true } },
-            { type: "container.restarted", data: {} },
-          ]),
-        },
+        "container.restart": { actions: startAgain },
         "container.exec": { actions: E.restarting },
         "container.remove": [
           {

@@ -36,12 +36,7 @@ import {
   type Subscription,
   validateBatch,
 } from "../EventLog.js";
-import {
-  CorruptLogError,
-  ExpectedVersionConflictError,
-  InvalidEventError,
-  LogClosedError,
-} from "../errors.js";
+import { CorruptLogError, ExpectedVersionConflictError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { acquireLock } from "./lock.js";
 import { decodeRecord, encodeRecord, GENESIS_HASH } from "./recordCodec.js";
@@ -223,12 +218,8 @@ export class FileEventLog implements EventLog {
     } catch (e) {
       return Promise.reject(e);
     }
-    const problem = validateBatch(events);
-    if (problem) {
-      return Promise.reject(
-        new InvalidEventError(Number(problem.split(":")[0]), problem.slice(problem.indexOf(":") + 2)),
-      );
-    }
+    const invalid = validateBatch(events);
+    if (invalid) return Promise.reject(invalid);
     return new Promise((resolve, reject) => {
       this.#queue.push({ events, expected, resolve, reject });
       if (!this.#flushing) this.#flushing = this.#flush();

@@ -23,7 +23,7 @@ import {
   type Subscription,
   validateBatch,
 } from "../EventLog.js";
-import { ExpectedVersionConflictError, InvalidEventError, LogClosedError, StoreError } from "../errors.js";
+import { ExpectedVersionConflictError, LogClosedError, StoreError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -190,9 +190,8 @@ export class PostgresEventLog implements EventLog {
     expected: Readonly<Record<string, ExpectedVersion>> = {},
   ): Promise<AppendResult> {
     this.#check();
-    const problem = validateBatch(events);
-    if (problem)
-      throw new InvalidEventError(Number(problem.split(":")[0]), problem.slice(problem.indexOf(":") + 2));
+    const invalid = validateBatch(events);
+    if (invalid) throw invalid;
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
