@@ -23,6 +23,8 @@ export {
 } from "./errors.js";
 export type { FileEventLogOptions, OpenReport } from "./file/FileEventLog.js";
 export { FileEventLog } from "./file/FileEventLog.js";
+export type { FileEventLogReaderOptions } from "./file/FileEventLogReader.js";
+export { FileEventLogReader } from "./file/FileEventLogReader.js";
 export { MemoryEventLog } from "./MemoryEventLog.js";
 export type { PostgresEventLogOptions } from "./postgres/PostgresEventLog.js";
 export { PostgresEventLog, StoreUnavailableError } from "./postgres/PostgresEventLog.js";

@@ -1,0 +1,286 @@
+/**
+ * A read-only view of a file log that another process may be writing: `strata events --follow`, audit
+ * tools, a second process tailing the log.
+ *
+ * It takes no lock and never writes: the writer (`FileEventLog`) keeps its lock and its files as they
+ * are. It checks every record it reads the way the writer does (CRC-32, seq order, hash chain), but it
+ * treats what the writer may be in the middle of differently:
+ *
+ * - a record cut short, or failing its checksum, at the end of the last segment is *not yet written*:
+ *   the reader stops before it and looks again at the next `refresh` (the writer appends whole groups
+ *   with one write, so a reader may catch one half-done). The reader never truncates anything.
+ * - damage anywhere else (in a closed segment, or followed by more records) is a `CorruptLogError`
+ *   naming the file, offset and seq, as for the writer.
+ * - a segment that became shorter than what the reader already read (the writer cut back a group whose
+ *   fsync failed) is a `CorruptLogError` too: events the reader handed out are gone.
+ *
+ * A reader sees records once they are written, which can be a moment before the writer's fsync
+ * acknowledges them; after a power loss the writer's log may end before what a reader saw.
+ *
+ * `subscribe` follows the log: it hands over what is there from `fromSeq` on, then watches the segments
+ * directory (and polls, since file watching can miss changes) and hands over each new batch in order.
+ */
+import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, watch } from "node:fs";
+import { join } from "node:path";
+import type { EventHandler, StoredEvent, Subscription } from "../EventLog.js";
+import { CorruptLogError, LogClosedError } from "../errors.js";
+import { Notifier, subscribeByReading } from "../Notifier.js";
+import { decodeRecord, GENESIS_HASH } from "./recordCodec.js";
+
+export interface FileEventLogReaderOptions {
+  /** How often a subscription looks for new records when no file change was noticed (default 100 ms). */
+  readonly pollMs?: number;
+}
+
+interface Segment {
+  readonly firstSeq: number;
+  readonly path: string;
+}
+
+interface Location {
+  readonly segment: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+export class FileEventLogReader {
+  readonly dir: string;
+  readonly #pollMs: number;
+  readonly #segments: Segment[] = [];
+  readonly #locations: Location[] = [];
+  readonly #streams = new Map<string, number[]>();
+  readonly #notifier = new Notifier();
+  /** The segment the reader stopped in (-1: none yet), and how far into it it has checked. */
+  #segmentRead = -1;
+  #offset = 0;
+  #head = GENESIS_HASH;
+  #closed = false;
+  #stopWatching: (() => void) | null = null;
+
+  private constructor(dir: string, options: FileEventLogReaderOptions) {
+    this.dir = dir;
+    this.#pollMs = options.pollMs ?? 100;
+  }
+
+  /** Opens the log in `dir` for reading (it must exist) and reads what is there. Takes no lock. */
+  static async open(dir: string, options: FileEventLogReaderOptions = {}): Promise<FileEventLogReader> {
+    const reader = new FileEventLogReader(dir, options);
+    reader.refresh();
+    return reader;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new LogClosedError();
+  }
+
+  /** The sha256 head of the hash chain as far as the reader has read. */
+  get headHash(): string {
+    return this.#head;
+  }
+
+  /**
+   * Reads and checks what was written since the last refresh; returns the number of new events.
+   * Throws `CorruptLogError` on damage that is not a write in progress.
+   */
+  refresh(): number {
+    this.#check();
+    const before = this.#locations.length;
+    const segDir = join(this.dir, "segments");
+    const names = existsSync(segDir)
+      ? readdirSync(segDir)
+          .filter((f) => /^\d{16}\.seg$/.test(f))
+          .sort()
+      : [];
+    for (const name of names.slice(this.#segments.length)) {
+      this.#segments.push({ firstSeq: Number(name.slice(0, 16)), path: join(segDir, name) });
+    }
+    if (names.length < this.#segments.length) {
+      const gone = this.#segments[names.length] as Segment;
+      throw new CorruptLogError(gone.path, 0, gone.firstSeq, "segment removed while the log was being read");
+    }
+    // Continue in the segment read last, where the reader stopped, then go on through any newer ones.
+    let index = Math.max(0, this.#segmentRead);
+    let start = this.#segmentRead >= 0 ? this.#offset : 0;
+    while (index < this.#segments.length) {
+      const segment = this.#segments[index] as Segment;
+      const last = index === this.#segments.length - 1;
+      if (start === 0 && segment.firstSeq !== this.#locations.length + 1) {
+        throw new CorruptLogError(
+          segment.path,
+          0,
+          this.#locations.length + 1,
+          `segment starts at seq ${segment.firstSeq}, expected ${this.#locations.length + 1}`,
+        );
+      }
+      const buf = readFrom(segment.path, start);
+      if (buf === null) {
+        throw new CorruptLogError(
+          segment.path,
+          start,
+          this.#locations.length + 1,
+          "the segment became shorter than what was already read",
+        );
+      }
+      let offset = 0;
+      let waiting = false;
+      while (offset < buf.length) {
+        const d = decodeRecord(buf, offset);
+        const seq = this.#locations.length + 1;
+        if (d.kind !== "record") {
+          waiting =
+            last &&
+            (d.kind === "incomplete" || (d.kind === "damaged" && (d.end === null || d.end >= buf.length)));
+          if (waiting) break;
+          throw new CorruptLogError(
+            segment.path,
+            start + offset,
+            seq,
+            d.kind === "incomplete" ? "record cut short" : d.problem,
+          );
+        }
+        if (d.event.seq !== seq)
+          throw new CorruptLogError(
+            segment.path,
+            start + offset,
+            seq,
+            `record has seq ${d.event.seq}, expected ${seq}`,
+          );
+        if (d.prev !== this.#head)
+          throw new CorruptLogError(
+            segment.path,
+            start + offset,
+            seq,
+            "hash chain broken: the record does not follow the one before it",
+          );
+        this.#locations.push({ segment: index, offset: start + offset, length: d.end - offset });
+        const stream = this.#streams.get(d.event.streamId) ?? [];
+        stream.push(seq);
+        this.#streams.set(d.event.streamId, stream);
+        this.#head = d.hash;
+        offset = d.end;
+      }
+      this.#segmentRead = index;
+      this.#offset = start + offset;
+      if (waiting || last) break;
+      index += 1;
+      start = 0;
+    }
+    const added = this.#locations.length - before;
+    if (added > 0) this.#notifier.notify();
+    return added;
+  }
+
+  async lastSeq(): Promise<number> {
+    this.#check();
+    return this.#locations.length;
+  }
+
+  /** Events from `fromSeq` on (as far as the last refresh read), at most `limit`. */
+  async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
+    this.#check();
+    const start = Math.max(1, fromSeq);
+    const end = Math.min(
+      this.#locations.length,
+      Number.isFinite(limit) ? start + limit - 1 : Number.MAX_SAFE_INTEGER,
+    );
+    const out: StoredEvent[] = [];
+    for (let seq = start; seq <= end; seq++) {
+      const location = this.#locations[seq - 1] as Location;
+      const segment = this.#segments[location.segment] as Segment;
+      const buf = Buffer.alloc(location.length);
+      const fd = openSync(segment.path, "r");
+      try {
+        readSync(fd, buf, 0, buf.length, location.offset);
+      } finally {
+        closeSync(fd);
+      }
+      const d = decodeRecord(buf, 0);
+      if (d.kind !== "record")
+        throw new CorruptLogError(segment.path, location.offset, seq, "record changed on disk");
+      out.push(d.event);
+    }
+    return out;
+  }
+
+  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    this.#check();
+    const seqs = (this.#streams.get(streamId) ?? []).slice(Math.max(0, fromVersion - 1));
+    const out: StoredEvent[] = [];
+    for (const seq of seqs) out.push(...(await this.read(seq, 1)));
+    return out;
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    this.#check();
+    return this.#streams.get(streamId)?.length ?? 0;
+  }
+
+  /**
+   * Hands every event from `fromSeq` on to `handler`, in order and in batches, including the ones the
+   * writer appends later, until the subscription (or the reader) is closed. A `CorruptLogError` found
+   * while following goes to `onError` and ends the subscription.
+   */
+  subscribe(fromSeq: number, handler: EventHandler, onError: (e: unknown) => void = () => {}): Subscription {
+    this.#check();
+    this.#watch(onError);
+    return subscribeByReading(
+      (from, limit) => this.read(from, limit),
+      this.#notifier,
+      fromSeq,
+      handler,
+      onError,
+    );
+  }
+
+  #watch(onError: (e: unknown) => void): void {
+    if (this.#stopWatching) return;
+    const look = () => {
+      if (this.#closed) return;
+      try {
+        this.refresh();
+      } catch (e) {
+        onError(e);
+        this.#stopWatching?.();
+      }
+    };
+    const timer = setInterval(look, this.#pollMs);
+    let watcher: ReturnType<typeof watch> | null = null;
+    try {
+      watcher = watch(join(this.dir, "segments"), { persistent: false }, look);
+      watcher.on("error", () => {});
+    } catch {
+      // No watching where the directory cannot be watched; the interval still polls.
+    }
+    this.#stopWatching = () => {
+      clearInterval(timer);
+      watcher?.close();
+      this.#stopWatching = null;
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#stopWatching?.();
+    this.#notifier.notify();
+  }
+}
+
+/** The bytes of `path` from `start` to its end; null if the file is now shorter than `start`. */
+function readFrom(path: string, start: number): Buffer | null {
+  const size = statSync(path).size;
+  if (size < start) return null;
+  const buf = Buffer.alloc(size - start);
+  const fd = openSync(path, "r");
+  try {
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(fd, buf, done, buf.length - done, start + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buf.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}

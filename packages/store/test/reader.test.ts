@@ -1,0 +1,194 @@
+/**
+ * FileEventLogReader: a lock-free, read-only view of a file log another process writes. It must see
+ * exactly the complete records, never change a byte, follow appends across segments, and still report
+ * real damage.
+ */
+import { spawn } from "node:child_process";
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CorruptLogError, FileEventLog, FileEventLogReader, type StoredEvent } from "@strata/store";
+import fc from "fast-check";
+import { afterEach, beforeAll, describe, expect, test } from "vitest";
+
+const DIST = new URL("../dist/index.js", import.meta.url).pathname;
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), "strata-reader-"));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+beforeAll(() => {
+  if (!existsSync(DIST)) throw new Error(`run pnpm build first (${DIST} is missing)`);
+});
+
+const ev = (streamId: string, n: number) => ({
+  streamId,
+  type: "t",
+  schemaVersion: 1,
+  recordedAt: n,
+  data: { n, pad: "y".repeat(n % 50) },
+});
+
+async function filled(n: number, segmentBytes = 1 << 20): Promise<{ dir: string; events: StoredEvent[] }> {
+  const dir = tmp();
+  const log = await FileEventLog.open(dir, { segmentBytes });
+  for (let i = 1; i <= n; i++) await log.append([ev(`s${i % 3}`, i)]);
+  const events = await log.read();
+  await log.close();
+  return { dir, events };
+}
+const segmentFiles = (dir: string) =>
+  readdirSync(join(dir, "segments"))
+    .sort()
+    .map((f) => join(dir, "segments", f));
+const snapshotBytes = (dir: string) => segmentFiles(dir).map((f) => readFileSync(f).toString("base64"));
+const recordEnds = (file: string) => {
+  const buf = readFileSync(file);
+  const ends: number[] = [];
+  for (let o = 0; o < buf.length; o += 8 + buf.readUInt32LE(o)) ends.push(o + 8 + buf.readUInt32LE(o));
+  return ends;
+};
+
+describe("FileEventLogReader", () => {
+  test("reads what the writer wrote, with the same head hash, while the writer holds the lock", async () => {
+    const dir = tmp();
+    const log = await FileEventLog.open(dir, { segmentBytes: 2048 });
+    for (let i = 1; i <= 60; i++) await log.append([ev(`s${i % 4}`, i), ev("other", i)]);
+    const reader = await FileEventLogReader.open(dir);
+    expect(await reader.lastSeq()).toBe(120);
+    expect(await reader.read()).toEqual(await log.read());
+    expect(await reader.readStream("s1")).toEqual(await log.readStream("s1"));
+    expect(await reader.streamVersion("other")).toBe(60);
+    expect(reader.headHash).toBe((await log.verify()).headHash);
+    expect(segmentFiles(dir).length).toBeGreaterThan(3);
+    // the writer goes on; the reader sees the rest at its next refresh
+    await log.append([ev("late", 1)]);
+    expect(await reader.lastSeq()).toBe(120);
+    expect(reader.refresh()).toBe(1);
+    expect((await reader.read(121))[0]?.streamId).toBe("late");
+    await log.close();
+    // a writer can open the log while a reader is open (no lock taken)
+    const again = await FileEventLog.open(dir);
+    await again.close();
+    await reader.close();
+  });
+
+  test("property: cut anywhere during a write, the reader sees exactly the complete records and changes nothing", async () => {
+    const { dir, events } = await filled(40, 1500);
+    const files = segmentFiles(dir);
+    const full = files.map((f) => readFileSync(f));
+    const ends = files.map(recordEnds);
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: files.length - 1 }), fc.nat(), async (segment, cutSeed) => {
+        const scratch = tmp();
+        const segDir = join(scratch, "segments");
+        const { mkdirSync } = await import("node:fs");
+        mkdirSync(segDir, { recursive: true });
+        const size = (full[segment] as Buffer).length;
+        const cut = cutSeed % (size + 1);
+        for (let i = 0; i <= segment; i++) {
+          const bytes = i === segment ? (full[i] as Buffer).subarray(0, cut) : (full[i] as Buffer);
+          writeFileSync(join(segDir, (files[i] as string).split("/").at(-1) as string), bytes);
+        }
+        const before = snapshotBytes(scratch);
+        const reader = await FileEventLogReader.open(scratch);
+        const earlier = ends.slice(0, segment).reduce((n, e) => n + e.length, 0);
+        const complete = earlier + (ends[segment] as number[]).filter((e) => e <= cut).length;
+        expect(await reader.read()).toEqual(events.slice(0, complete));
+        expect(snapshotBytes(scratch)).toEqual(before);
+        // the writer finishes the write: the reader picks it up from where it stopped
+        appendFileSync(
+          join(segDir, (files[segment] as string).split("/").at(-1) as string),
+          (full[segment] as Buffer).subarray(cut),
+        );
+        reader.refresh();
+        const inSegment = earlier + (ends[segment] as number[]).length;
+        expect(await reader.read()).toEqual(events.slice(0, inSegment));
+        await reader.close();
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("a torn tail is left alone (the writer, not a reader, cuts it)", async () => {
+    const { dir, events } = await filled(10);
+    const [file] = segmentFiles(dir) as [string];
+    appendFileSync(file, Buffer.from([40, 0, 0, 0, 1, 2]));
+    const before = readFileSync(file);
+    const reader = await FileEventLogReader.open(dir);
+    expect(await reader.read()).toEqual(events);
+    expect(readFileSync(file).equals(before)).toBe(true);
+    await reader.close();
+  });
+
+  test("damage that is not a write in progress is a CorruptLogError naming file, offset and seq", async () => {
+    const { dir } = await filled(20);
+    const [file] = segmentFiles(dir) as [string];
+    const ends = recordEnds(file);
+    const buf = readFileSync(file);
+    const at = (ends[4] as number) + 20; // inside record 6's payload
+    buf[at] = (buf[at] as number) ^ 0xff;
+    writeFileSync(file, buf);
+    const e = await FileEventLogReader.open(dir).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(CorruptLogError);
+    expect(e).toMatchObject({ file, offset: ends[4], seq: 6 });
+  });
+
+  test("a log cut back under a reader is reported, not silently re-read", async () => {
+    const { dir } = await filled(10);
+    const reader = await FileEventLogReader.open(dir);
+    const [file] = segmentFiles(dir) as [string];
+    truncateSync(file, recordEnds(file)[7] as number);
+    expect(() => reader.refresh()).toThrow(CorruptLogError);
+    await reader.close();
+  });
+
+  test("follows a writer in another process across segments: every event once, in order", async () => {
+    const dir = tmp();
+    // the writer creates the log first
+    const first = await FileEventLog.open(dir, { segmentBytes: 16 * 1024 });
+    await first.close();
+    const reader = await FileEventLogReader.open(dir, { pollMs: 20 });
+    const seen: number[] = [];
+    const errors: unknown[] = [];
+    let reached: () => void = () => {};
+    const enough = new Promise<void>((r) => (reached = r));
+    const sub = reader.subscribe(
+      1,
+      (batch) => {
+        for (const e of batch) seen.push(e.seq);
+        if (seen.length >= 1500) reached();
+      },
+      (e) => errors.push(e),
+    );
+    const child = spawn(process.execPath, [fixture("appender.mjs"), dir, "1"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await enough;
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    await sub.close();
+    await reader.close();
+    expect(errors).toEqual([]);
+    expect(seen).toEqual(Array.from({ length: seen.length }, (_, i) => i + 1));
+    expect(segmentFiles(dir).length).toBeGreaterThan(2);
+    // the whole log, reopened by a writer after the kill, begins with what the reader followed
+    const log = await FileEventLog.open(dir);
+    expect(await log.lastSeq()).toBeGreaterThanOrEqual(seen.length);
+    await log.close();
+  }, 60_000);
+});
