@@ -25,6 +25,8 @@ export interface FsEngineOptions {
   readonly ids: IdSource;
   readonly blobs?: BlobStore;
   readonly log?: InMemoryEventLog;
+  /** Told how far the replay of the log's existing events has got (see `EngineOptions.onReplay`). */
+  readonly onReplay?: (done: number, total: number) => void;
 }
 
 /** The union view of `ref` (a container name or id, or an image tag or id) in the given states. */
@@ -57,6 +59,7 @@ export class FsEngine extends Engine<FsState> {
       ids: options.ids,
       projection: fsProjection({ blobs }),
       ...(options.log ? { log: options.log } : {}),
+      ...(options.onReplay ? { onReplay: options.onReplay } : {}),
     });
     this.blobs = blobs;
   }

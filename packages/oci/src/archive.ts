@@ -8,13 +8,16 @@
  */
 import { createHash } from "node:crypto";
 import {
+  closeSync,
   createReadStream,
   createWriteStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
+  readSync,
   rmSync,
   statSync,
 } from "node:fs";
@@ -211,14 +214,29 @@ async function importDockerArchive(
     );
   }
   const assembler = new ImageAssembler(engine);
+  const sizes = layerPaths.map((path) => statSync(inside(path), { throwIfNoEntry: false })?.size ?? 0);
+  const total = sizes.reduce((n, s) => n + s, 0);
+  let done = 0;
+  const report = () => options.onProgress?.({ task: "import", unit: "bytes", done, total });
+  report();
   for (const [i, path] of layerPaths.entries()) {
     const diffId = diffIds[i] as string;
-    if (assembler.known(diffId, i)) continue;
+    const size = sizes[i] as number;
+    if (assembler.known(diffId, i)) {
+      done += size;
+      report();
+      continue;
+    }
     const full = inside(path);
-    const head = readFileSync(full).subarray(0, 2);
+    const gz = startsWithGzipMagic(full);
     const hash = createHash("sha256");
-    const gz = head[0] === 0x1f && head[1] === 0x8b;
-    const source = createReadStream(full).pipe(gz ? createGunzip() : new PassThrough());
+    const file = createReadStream(full);
+    if (options.onProgress)
+      file.on("data", (c) => {
+        done += c.length;
+        report();
+      });
+    const source = file.pipe(gz ? createGunzip() : new PassThrough());
     source.on("data", (c: Buffer) => hash.update(c));
     await assembler.add(diffId, source, diffId);
     if (`sha256:${hash.digest("hex")}` !== diffId) {
@@ -228,4 +246,15 @@ async function importDockerArchive(
   if (findImage(engine.state, configDigest))
     throw new OciError("InvalidLayout", `image ${configDigest} already exists`);
   return assembler.append(configDigest, options.tag ?? m.RepoTags?.[0], config.config?.Cmd);
+}
+
+/** Whether the file starts with gzip's magic bytes (reads two bytes, not the file). */
+function startsWithGzipMagic(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
 }

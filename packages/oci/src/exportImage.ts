@@ -5,6 +5,7 @@
  * digest) → a temporary file renamed to its digest. Exporting the same image twice gives
  * byte-identical blobs: every byte comes from the log (times from the injected clock, no host state).
  */
+
 import { createHash } from "node:crypto";
 import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,12 +17,15 @@ import { commitLayer, emptyTree, type FsEngine, IMPLIED_DIR, isEmptyLayer, type 
 import { chainIds, hexOf, sha256 } from "./digest.js";
 import { layerTarStream } from "./layerTar.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
+import type { ProgressListener } from "./Progress.js";
 
 export interface ExportOptions {
   /** `gzip` (default) or `none` (plain tar layers). */
   readonly compression?: "gzip" | "none";
   /** Tags to write as `org.opencontainers.image.ref.name` (default: the image's tags, or `latest`). */
   readonly tags?: readonly string[];
+  /** Told after each layer is written. */
+  readonly onProgress?: ProgressListener;
 }
 
 /** A blob written to the layout. */
@@ -164,7 +168,13 @@ export async function exportImage(
 
   mkdirSync(join(dir, "blobs", "sha256"), { recursive: true });
   const layers = [];
-  for (const [i, tree] of trees.entries()) layers.push(await writeLayer(dir, tree, engine, compression, i));
+  const report = (done: number) =>
+    options.onProgress?.({ task: "export", unit: "layers", done, total: trees.length });
+  report(0);
+  for (const [i, tree] of trees.entries()) {
+    layers.push(await writeLayer(dir, tree, engine, compression, i));
+    report(i + 1);
+  }
   const diffIds = layers.map((l) => l.diffId);
   const configJson = {
     created: iso(created),

@@ -8,6 +8,7 @@
  * a limit on each layer's uncompressed size, and every tar entry (see readLayerTar.ts). A refused
  * image appends nothing.
  */
+
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import { DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
 import { ImageAssembler } from "./ImageAssembler.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 import { OciError } from "./OciError.js";
+import type { ProgressListener } from "./Progress.js";
 
 export interface ImportOptions {
   /** Which manifest of index.json (by its ref name annotation); default: the only one. */
@@ -26,6 +28,8 @@ export interface ImportOptions {
   readonly tag?: string;
   /** Largest uncompressed layer accepted, bytes (default 4 GiB). */
   readonly maxLayerBytes?: number;
+  /** Told as the layer blobs are read (bytes of the blobs as stored). */
+  readonly onProgress?: ProgressListener;
 }
 
 export interface ImportResult {
@@ -174,9 +178,18 @@ export async function importImage(
 
   // Read and check every layer before appending anything.
   const assembler = new ImageAssembler(engine);
+  const total = manifest.layers.reduce((n, d) => n + (Number.isSafeInteger(d.size) ? d.size : 0), 0);
+  let done = 0;
+  const report = () => options.onProgress?.({ task: "import", unit: "bytes", done, total });
+  report();
   for (const [i, d] of manifest.layers.entries()) {
     const diffId = diffIds[i] as string;
-    if (assembler.known(diffId, i)) continue;
+    const before = done;
+    if (assembler.known(diffId, i)) {
+      done += Number.isSafeInteger(d.size) ? d.size : 0;
+      report();
+      continue;
+    }
     const path = blobPath(dir, d);
     const compressed = hashing(
       Number.POSITIVE_INFINITY,
@@ -195,10 +208,17 @@ export async function importImage(
           : new OciError("InvalidTar", `cannot decompress: ${(e as Error).message}`, { layer: d.digest }),
       );
     file.on("error", onError);
+    if (options.onProgress)
+      file.on("data", (chunk) => {
+        done += chunk.length;
+        report();
+      });
     compressed.stream.on("error", onError);
     unpack.on("error", onError);
     file.pipe(compressed.stream).pipe(unpack).pipe(uncompressed.stream);
     await assembler.add(diffId, uncompressed.stream, d.digest);
+    done = before + (Number.isSafeInteger(d.size) ? d.size : 0);
+    report();
     const c = compressed.result();
     if (c.digest !== d.digest)
       throw new OciError("DigestMismatch", `the blob hashes to ${c.digest}`, { layer: d.digest });

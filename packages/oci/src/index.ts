@@ -12,6 +12,7 @@ export { layerEntries, layerTarStream } from "./layerTar.js";
 export { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 export type { OciErrorCode } from "./OciError.js";
 export { OciError } from "./OciError.js";
+export type { Progress, ProgressListener } from "./Progress.js";
 export type { ReadLayerOptions } from "./readLayerTar.js";
 export { entryPath, readLayerTar, readLayerTarBytes } from "./readLayerTar.js";
 export type { WhiteoutMeaning } from "./whiteout.js";

@@ -28,6 +28,11 @@ export interface EngineOptions<S = undefined> {
   readonly log?: InMemoryEventLog;
   /** A projection folded beside the engine's state (the fs package's union views, for example). */
   readonly projection?: Projection<S>;
+  /**
+   * Told how far the replay of the log's existing events has got, every 1,000 events and at the end
+   * (for a progress bar; the replay itself is the same with or without it).
+   */
+  readonly onReplay?: (done: number, total: number) => void;
 }
 
 /** What `wait` waits for (Docker's `--condition`). */
@@ -48,7 +53,11 @@ export class Engine<S = undefined> {
     this.#ids = options.ids;
     this.#projection = options.projection;
     this.log = options.log ?? new InMemoryEventLog();
-    const both = replayProjected(this.#projection, this.log.read());
+    const events = this.log.read();
+    const both = replayProjected(
+      this.#projection,
+      options.onReplay ? reporting(events, options.onReplay) : events,
+    );
     this.#state = both.core;
     this.#projected = both.projection;
   }
@@ -185,4 +194,16 @@ export class Engine<S = undefined> {
     this.#projected = next.projection;
     return stored;
   }
+}
+
+/** `events`, telling `onReplay` every 1,000 events and after the last. */
+function* reporting(
+  events: readonly EventEnvelope[],
+  onReplay: (done: number, total: number) => void,
+): Generator<EventEnvelope> {
+  for (const [i, e] of events.entries()) {
+    yield e;
+    if ((i + 1) % 1000 === 0 && i + 1 < events.length) onReplay(i + 1, events.length);
+  }
+  onReplay(events.length, events.length);
 }
