@@ -2,9 +2,19 @@
  * The docs match the code: generated tables are up to date (UPDATE_DOCS=1 rewrites them), every event
  * and command type is documented, and every ```ts example in docs/ runs.
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { COMMANDS } from "@strata/cli";
+import { COMMANDS, helpText } from "@strata/cli";
 import {
   CommandSchema,
   ContainerEventSchema,
@@ -46,8 +56,13 @@ function commandsTable(): string {
   return ["| type | fields |", "|---|---|", ...rows].join("\n");
 }
 
+/** The reference table, from what `strata COMMAND --help` prints (usage line, then the summary). */
 function cliReference(): string {
-  const rows = COMMANDS.map((c) => `| \`${c.usage}\` | ${c.summary} |`);
+  const rows = COMMANDS.map((c) => {
+    const [usage, , summary] = helpText(c.name).split("\n");
+    const cell = (text: string) => text.replaceAll("|", "\\|");
+    return `| \`${cell((usage ?? "").replace(/^Usage: /, ""))}\` | ${cell((summary ?? "").replace(/\.$/, ""))} |`;
+  });
   return ["| usage | what it does |", "|---|---|", ...rows].join("\n");
 }
 
@@ -74,7 +89,7 @@ describe("generated tables", () => {
           .split("\n")
           .map((line) =>
             line
-              .split("|")
+              .split(/(?<!\\)\|/)
               .map((c) => c.trim().replace(/^:?-{3,}:?$/, "---"))
               .join("|"),
           )
@@ -125,4 +140,32 @@ describe("examples", () => {
       }
     });
   }
+});
+
+describe("getting started", () => {
+  test("every sh block of getting-started.md runs, in order, against the built strata", () => {
+    const blocks = [...read("getting-started.md").matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+    expect(blocks.length).toBeGreaterThan(3);
+    const bin = new URL("../node_modules/.bin", import.meta.url).pathname;
+    expect(existsSync(join(bin, "strata")), "the strata binary is installed (pnpm install, pnpm build)").toBe(
+      true,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "strata-getting-started-"));
+    try {
+      const r = spawnSync("bash", ["-euo", "pipefail", "-c", blocks.join("\n")], {
+        cwd: dir,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, STRATA_LOG: "" },
+      });
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain("hello, world");
+      expect(r.stdout).toContain("A /etc/hello/greeting");
+      expect(existsSync(join(dir, "hello.tar"))).toBe(true);
+      expect(existsSync(join(dir, "hello-layout", "index.json"))).toBe(true);
+      expect(readFileSync(join(dir, "hello.svg"), "utf8")).toMatch(/^<svg/);
+      expect(existsSync(join(dir, "tutorial-log", "events", "segments"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -1,43 +1,50 @@
 /**
  * The CLI's workspace: a directory holding the event log (file backend, `events/`) and the blob store
- * (`blobs/`). Opening it takes the log's lock, checks and replays every event; `save` appends what the
- * commands of this run produced, in one batch, fsynced before the command reports success.
+ * (`blobs/`). Opening it checks and replays every event. A workspace opened for writing takes the log's
+ * lock, and `save` appends what the commands of this run produced, in one batch, fsynced before the
+ * command reports success. One opened read-only (`ps`, `ls`, `events --follow`, ...) takes no lock, so
+ * it can run beside a writer, and cannot save.
  */
 import { join } from "node:path";
 import { InMemoryEventLog, parseEvent, randomIds, systemClock } from "@strata/core";
 import { DiskBlobStore, FsEngine } from "@strata/fs";
-import { FileEventLog } from "@strata/store";
+import { FileEventLog, FileEventLogReader, type StoredEvent } from "@strata/store";
+
+export interface WorkspaceOptions {
+  /** Open without the writer's lock; `save` then refuses. */
+  readonly readOnly?: boolean;
+  /** Told how far the replay of the log has got (for a progress bar). */
+  readonly onReplay?: (done: number, total: number) => void;
+}
 
 export class Workspace {
   readonly dir: string;
   readonly engine: FsEngine;
-  readonly log: FileEventLog;
+  /** The durable log: the writer (holding the lock), or a lock-free reader. */
+  readonly log: FileEventLog | FileEventLogReader;
   #saved: number;
 
-  private constructor(dir: string, engine: FsEngine, log: FileEventLog) {
+  private constructor(dir: string, engine: FsEngine, log: FileEventLog | FileEventLogReader) {
     this.dir = dir;
     this.engine = engine;
     this.log = log;
     this.#saved = engine.log.lastSeq;
   }
 
-  /** Opens (creating) the workspace in `dir`. */
-  static async open(dir: string): Promise<Workspace> {
-    const log = await FileEventLog.open(join(dir, "events"));
+  /** Opens (creating, unless read-only) the workspace in `dir`. */
+  static async open(dir: string, options: WorkspaceOptions = {}): Promise<Workspace> {
+    const log = options.readOnly
+      ? await FileEventLogReader.open(join(dir, "events"))
+      : await FileEventLog.open(join(dir, "events"));
     try {
       const memory = new InMemoryEventLog();
-      const stored = await log.read();
-      memory.append(
-        stored.map((e) => {
-          const { seq: _seq, ...event } = parseEvent(e, `seq ${e.seq}`);
-          return event;
-        }),
-      );
+      memory.append(toEngineEvents(await log.read()));
       const engine = new FsEngine({
         clock: systemClock,
         ids: randomIds,
         blobs: new DiskBlobStore(join(dir, "blobs")),
         log: memory,
+        ...(options.onReplay ? { onReplay: options.onReplay } : {}),
       });
       return new Workspace(dir, engine, log);
     } catch (e) {
@@ -49,7 +56,10 @@ export class Workspace {
   /** Appends the events produced since open (or the last save) to the durable log. */
   async save(): Promise<number> {
     const fresh = this.engine.log.read(this.#saved + 1).map(({ seq: _seq, ...e }) => e);
-    if (fresh.length > 0) await this.log.append(fresh);
+    if (fresh.length > 0) {
+      if (!(this.log instanceof FileEventLog)) throw new Error("a read-only workspace cannot save");
+      await this.log.append(fresh);
+    }
     this.#saved = this.engine.log.lastSeq;
     return fresh.length;
   }
@@ -57,4 +67,12 @@ export class Workspace {
   async close(): Promise<void> {
     await this.log.close();
   }
+}
+
+/** Stored events, checked against the event schemas (an error names the seq), without their seq. */
+export function toEngineEvents(stored: readonly StoredEvent[]) {
+  return stored.map((e) => {
+    const { seq: _seq, ...event } = parseEvent(e, `seq ${e.seq}`);
+    return event;
+  });
 }

@@ -3,18 +3,29 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Command, type EventEnvelope, parseCommand, StrataError, shortId } from "@strata/core";
-import { exportImage, exportImageArchive, importImage, importImageArchive } from "@strata/oci";
+import {
+  type Command,
+  type EventEnvelope,
+  parseCommand,
+  parseEvent,
+  StrataError,
+  shortId,
+} from "@strata/core";
+import { exportImage, exportImageArchive, importImage, importImageArchive, type Progress } from "@strata/oci";
+import { FileEventLog, FileEventLogReader } from "@strata/store";
 import { UsageError } from "./args.js";
 import type { Output } from "./output.js";
+import type { ProgressBar } from "./ProgressBar.js";
 import type { Workspace } from "./Workspace.js";
 
 export interface Context {
   readonly args: readonly string[];
   readonly flags: ReadonlyMap<string, string | true>;
   readonly out: Output;
-  /** Opens the workspace (once). */
+  /** Opens the workspace (once): read-only, without the writer's lock, for a `readOnly` command. */
   readonly workspace: () => Promise<Workspace>;
+  /** A progress bar on stderr (draws nothing unless stderr is a TTY). */
+  readonly progress: ProgressBar;
 }
 
 export interface CommandSpec {
@@ -23,6 +34,8 @@ export interface CommandSpec {
   readonly summary: string;
   readonly booleans?: readonly string[];
   readonly short?: Readonly<Record<string, string>>;
+  /** Only reads the log: opened without the writer's lock, so it runs beside a writer. */
+  readonly readOnly?: boolean;
   readonly run: (ctx: Context) => Promise<number>;
 }
 
@@ -113,19 +126,29 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "events",
-    usage: "strata events [--since SEQ]",
-    summary: "List the events of the log",
+    usage: "strata events [--since SEQ] [--follow [--until SEQ]]",
+    summary:
+      "List the events of the log; --follow keeps printing new ones as another strata appends them (until SEQ, or Ctrl-C)",
+    booleans: ["follow"],
+    short: { f: "follow" },
+    readOnly: true,
     run: async (ctx) => {
-      const ws = await ctx.workspace();
-      const since = Number(ctx.flags.get("since") ?? 1);
-      const events = ws.engine.log.read(since);
-      if (ctx.out.json) ctx.out.data(events);
-      else for (const e of events) ctx.out.line(describe(e));
-      return 0;
+      const since = seqFlag(ctx, "since") ?? 1;
+      const until = seqFlag(ctx, "until");
+      if (ctx.flags.get("follow") !== true) {
+        if (until !== undefined) throw new UsageError("--until goes with --follow");
+        const ws = await ctx.workspace();
+        const events = ws.engine.log.read(since);
+        if (ctx.out.json) ctx.out.data(events);
+        else for (const e of events) ctx.out.line(describe(e));
+        return 0;
+      }
+      return followEvents(ctx, since, until);
     },
   },
   {
     name: "ps",
+    readOnly: true,
     usage: "strata ps [-a]",
     summary: "List containers (running ones; -a: all)",
     booleans: ["all"],
@@ -165,6 +188,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "images",
+    readOnly: true,
     usage: "strata images",
     summary: "List images",
     run: async (ctx) => {
@@ -196,6 +220,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "inspect",
+    readOnly: true,
     usage: "strata inspect REF[@SEQ]",
     summary: "Show everything the engine knows about a container or an image",
     run: async (ctx) => {
@@ -219,6 +244,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "history",
+    readOnly: true,
     usage: "strata history IMAGE",
     summary: "Show the layers of an image, newest first",
     run: async (ctx) => {
@@ -247,6 +273,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "graph",
+    readOnly: true,
     usage: "strata graph REF[@SEQ] [-o FILE] [--format svg|mermaid]",
     summary:
       "Draw the layer stack (whiteouts and opaque directories marked) and, for a container, its lifecycle state",
@@ -290,6 +317,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "ls",
+    readOnly: true,
     usage: "strata ls REF[@SEQ] [PATH]",
     summary: "List a directory of an image or container (as it was at SEQ)",
     run: async (ctx) => {
@@ -315,6 +343,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "tree",
+    readOnly: true,
     usage: "strata tree REF[@SEQ] [PATH]",
     summary: "Walk the union view under PATH",
     run: async (ctx) => {
@@ -334,6 +363,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "cat",
+    readOnly: true,
     usage: "strata cat REF[@SEQ] PATH",
     summary: "Print a file of an image or container",
     run: async (ctx) => {
@@ -347,6 +377,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "diff",
+    readOnly: true,
     usage: "strata diff CONTAINER[@SEQ]",
     summary: "Changes of a container against its image (A/C/D, like docker diff)",
     run: async (ctx) => {
@@ -382,15 +413,21 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "export",
+    readOnly: true,
     usage: "strata export REF DIR|FILE.tar [--compression gzip|none]",
     summary: "Write an image (or a container, as if committed) as an OCI layout directory or archive",
     run: async (ctx) => {
       const [ref, target] = need(ctx, 2, "an image and a destination");
       const ws = await ctx.workspace();
       const compression = ctx.flags.get("compression") === "none" ? "none" : "gzip";
+      const options = {
+        compression,
+        onProgress: (p: Progress) => ctx.progress.update(`exporting ${ref}`, p.done, p.total, p.unit),
+      } as const;
       const result = (target as string).endsWith(".tar")
-        ? await exportImageArchive(ws.engine, ref as string, target as string, { compression })
-        : await exportImage(ws.engine, ref as string, target as string, { compression });
+        ? await exportImageArchive(ws.engine, ref as string, target as string, options)
+        : await exportImage(ws.engine, ref as string, target as string, options);
+      ctx.progress.done();
       if (ctx.out.json) ctx.out.data(result);
       else ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
       return 0;
@@ -408,10 +445,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       const options = {
         ...(typeof tag === "string" ? { tag } : {}),
         ...(typeof ref === "string" ? { ref } : {}),
+        onProgress: (p: Progress) => ctx.progress.update(`importing ${source}`, p.done, p.total, p.unit),
       };
       const result = (source as string).endsWith(".tar")
         ? await importImageArchive(ws.engine, source as string, options)
         : await importImage(ws.engine, source as string, options);
+      ctx.progress.done();
       await ws.save();
       if (ctx.out.json) ctx.out.data(result);
       else ctx.out.line(result.imageId);
@@ -420,6 +459,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "replay",
+    readOnly: true,
     usage: "strata replay [--at SEQ]",
     summary: "Rebuild the state from the log (at SEQ: as it was then) and summarise it",
     run: async (ctx) => {
@@ -452,17 +492,71 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Check every record of the log (checksums, order, hash chain)",
     run: async (ctx) => {
       if (ctx.args[0] !== "verify") throw new UsageError('"strata log" takes one subcommand: verify');
-      const ws = await ctx.workspace();
-      const r = await ws.log.verify();
-      if (ctx.out.json) ctx.out.data({ ...r, truncated: ws.log.openReport.truncated });
+      const { log } = await ctx.workspace();
+      if (!(log instanceof FileEventLog)) throw new Error("log verify opens the log for writing");
+      const r = await log.verify();
+      const { truncated } = log.openReport;
+      if (ctx.out.json) ctx.out.data({ ...r, truncated });
       else
         ctx.out.line(
-          `ok: ${r.events} events, head ${r.headHash}${ws.log.openReport.truncated ? ` (a torn tail was cut at ${ws.log.openReport.truncated.offset})` : ""}`,
+          `ok: ${r.events} events, head ${r.headHash}${truncated ? ` (a torn tail was cut at ${truncated.offset})` : ""}`,
         );
       return 0;
     },
   },
 ];
+
+function seqFlag(ctx: Context, name: string): number | undefined {
+  const v = ctx.flags.get(name);
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !/^\d+$/.test(v))
+    throw new UsageError(`--${name} takes a seq (a whole number)`);
+  return Number(v);
+}
+
+/**
+ * `events --follow`: prints the events from `since` on as they are appended (one JSON object a line with
+ * `--format json`), until event `until` is printed or the process is interrupted.
+ */
+async function followEvents(ctx: Context, since: number, until: number | undefined): Promise<number> {
+  const reader = await FileEventLogReader.open(join(logDir(ctx.flags), "events"));
+  let failure: unknown = null;
+  let stopped = false;
+  let resolveFinished: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
+  const finish = () => {
+    stopped = true;
+    resolveFinished();
+  };
+  const subscription = reader.subscribe(
+    since,
+    (batch) => {
+      for (const e of batch) {
+        if (stopped) return;
+        const event = parseEvent(e, `seq ${e.seq}`);
+        ctx.out.line(ctx.out.json ? JSON.stringify(event) : describe(event));
+        if (e.seq === until) finish();
+      }
+    },
+    (e) => {
+      failure = e;
+      finish();
+    },
+  );
+  const stop = () => finish();
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  try {
+    await finished;
+  } finally {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+    await subscription.close();
+    await reader.close();
+  }
+  if (failure) throw failure;
+  return 0;
+}
 
 export function isStrataError(e: unknown): e is StrataError {
   return e instanceof StrataError;

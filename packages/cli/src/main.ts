@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `strata` command.
  *
@@ -9,6 +8,7 @@ import { StoreError } from "@strata/store";
 import { parseArgs, UsageError } from "./args.js";
 import { COMMANDS, isStrataError, logDir } from "./commands.js";
 import { makeOutput } from "./output.js";
+import { makeProgressBar } from "./ProgressBar.js";
 import { Workspace } from "./Workspace.js";
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, log: 3 } as const;
@@ -33,12 +33,22 @@ export function helpText(name?: string): string {
   ].join("\n");
 }
 
+/** Where `main` writes, whether those are terminals (colour, progress bars), and its clock (progress bars). */
+export interface MainIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly tty: boolean;
+  readonly errTty: boolean;
+  readonly now?: () => number;
+}
+
 export async function main(
   argv: readonly string[],
-  io = {
+  io: MainIo = {
     out: (s: string) => process.stdout.write(s),
     err: (s: string) => process.stderr.write(s),
     tty: process.stdout.isTTY === true,
+    errTty: process.stderr.isTTY === true,
   },
 ): Promise<number> {
   const [name, ...rest] = argv;
@@ -62,14 +72,22 @@ export async function main(
       io.out(helpText(name));
       return EXIT.ok;
     }
-    const out = makeOutput(flags.get("format") === "json", io.out, io.err, io.tty);
+    const out = makeOutput(flags.get("format") === "json", io.out, io.err, io.tty, io.errTty);
+    const progress = makeProgressBar(io.err, io.errTty, io.now);
     const dir = logDir(flags);
     return await spec.run({
       args: positional,
       flags,
       out,
+      progress,
       workspace: async () => {
-        ws ??= await Workspace.open(dir);
+        ws ??= await Workspace.open(dir, {
+          readOnly: spec.readOnly === true,
+          onReplay: (done, total) => {
+            progress.update("replaying the log", done, total, "events");
+            if (done === total) progress.done();
+          },
+        });
         return ws;
       },
     });
@@ -90,16 +108,4 @@ export async function main(
   } finally {
     await ws?.close();
   }
-}
-
-const invokedDirectly =
-  process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (invokedDirectly || process.argv[1]?.endsWith("/strata")) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (e) => {
-      process.stderr.write(`strata: unexpected error: ${(e as Error).stack ?? e}\n`);
-      process.exit(70);
-    },
-  );
 }

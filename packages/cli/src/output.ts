@@ -13,12 +13,13 @@ export function makeOutput(
   write: (s: string) => void,
   writeErr: (s: string) => void,
   tty: boolean,
+  errTty = tty,
 ): Output {
   const bold = (s: string) => (tty ? `\u001b[1m${s}\u001b[22m` : s);
   return {
     json,
     line: (text = "") => write(`${text}\n`),
-    error: (text) => writeErr(`${tty ? "\u001b[31m" : ""}${text}${tty ? "\u001b[39m" : ""}\n`),
+    error: (text) => writeErr(`${errTty ? "\u001b[31m" : ""}${text}${errTty ? "\u001b[39m" : ""}\n`),
     table(headers, rows) {
       const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
       const fmt = (cells: readonly string[]) =>

@@ -1,13 +1,23 @@
 /**
  * End to end: the built `strata` binary against temporary log directories.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { main, makeProgressBar } from "@strata/cli";
+import { FileEventLog } from "@strata/store";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
 
-const BIN = new URL("../dist/main.js", import.meta.url).pathname;
+const BIN = new URL("../dist/bin.js", import.meta.url).pathname;
 const dirs: string[] = [];
 const tmp = () => {
   const d = mkdtempSync(join(tmpdir(), "strata-cli-"));
@@ -155,5 +165,163 @@ describe("strata", () => {
     expect(names.length).toBeGreaterThan(10);
     for (const name of names)
       expect(strata(log, name, "--help").out).toMatch(new RegExp(`^Usage: strata ${name}`));
+  });
+});
+
+/** Resolves once `child` printed `lines` lines on stdout. */
+function lines(child: ChildProcess, count: number): { done: Promise<string[]>; text: () => string } {
+  let text = "";
+  const done = new Promise<string[]>((resolve, reject) => {
+    child.stdout?.on("data", (c: Buffer) => {
+      text += c.toString("utf8");
+      const all = text.split("\n").filter((l) => l !== "");
+      if (all.length >= count) resolve(all);
+    });
+    child.once("exit", (code) => reject(new Error(`exited ${code} after: ${text}`)));
+  });
+  return { done, text: () => text };
+}
+
+describe("strata beside a writer", () => {
+  const script = (path: string, n: number, from = 0) =>
+    writeFileSync(
+      path,
+      Array.from({ length: n }, (_, i) =>
+        JSON.stringify({ type: "image.create", layers: [], tags: [`img:${from + i}`] }),
+      ).join("\n"),
+    );
+
+  test("events --follow prints what another strata appends, in order, and stops on SIGTERM or at --until", async () => {
+    const log = join(tmp(), "log");
+    const first = join(tmp(), "first.jsonl");
+    const second = join(tmp(), "second.jsonl");
+    script(first, 3);
+    script(second, 40, 3);
+    expect(strata(log, "run", first).code).toBe(0);
+    const before = JSON.parse(strata(log, "events", "--format", "json").out) as unknown[];
+    const follower = spawn(process.execPath, [BIN, "events", "--follow", "--format", "json", "--log", log]);
+    const seen = lines(follower, before.length);
+    await seen.done; // it printed what was there; now another strata appends
+    const appended = strata(log, "run", second);
+    expect(appended.code, appended.err).toBe(0);
+    const all = JSON.parse(strata(log, "events", "--format", "json").out) as { seq: number }[];
+    expect(all.length).toBeGreaterThan(before.length);
+    await new Promise<void>((resolve) => {
+      const check = () =>
+        seen.text().trim().split("\n").length >= all.length ? resolve() : setTimeout(check, 20);
+      check();
+    });
+    follower.kill("SIGTERM");
+    const code = await new Promise((r) => follower.once("exit", r));
+    expect(code).toBe(0);
+    const printed = seen
+      .text()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(printed).toEqual(all);
+    // --until stops by itself
+    const until = strata(log, "events", "--follow", "--since", "2", "--until", "4");
+    expect(until.code).toBe(0);
+    expect(
+      until.out
+        .trim()
+        .split("\n")
+        .map((l) => l.split(" ")[0]),
+    ).toEqual(["#2", "#3", "#4"]);
+  }, 60_000);
+
+  test("read-only commands run while another process holds the log; writing ones are refused with exit 3", async () => {
+    const log = join(tmp(), "log");
+    const s = join(tmp(), "s.jsonl");
+    script(s, 2);
+    expect(strata(log, "run", s).code).toBe(0);
+    const writer = await FileEventLog.open(join(log, "events"));
+    try {
+      expect(strata(log, "images").code).toBe(0);
+      expect(strata(log, "events").out).toMatch(/^#2 /m);
+      const refused = strata(log, "run", s);
+      expect(refused.code).toBe(3);
+      expect(refused.err).toMatch(/locked by process \d+/);
+    } finally {
+      await writer.close();
+    }
+  });
+
+  test("the installed binary: the package manager's shim and a symlink on PATH both run strata", () => {
+    const root = new URL("../../../", import.meta.url).pathname;
+    const shim = spawnSync(join(root, "node_modules", ".bin", "strata"), ["--help"], { encoding: "utf8" });
+    expect(shim.status, shim.stderr).toBe(0);
+    expect(shim.stdout).toMatch(/^Usage: strata COMMAND/);
+    const bin = tmp();
+    symlinkSync(BIN, join(bin, "strata"));
+    const onPath = spawnSync("sh", ["-c", 'strata images --log "$1"', "sh", join(tmp(), "log")], {
+      encoding: "utf8",
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
+    expect(onPath.status, onPath.stderr).toBe(0);
+    expect(onPath.stdout).toMatch(/^REPOSITORY/);
+  });
+});
+
+describe("progress bars", () => {
+  test("on a TTY, a long export and import draw a bar on stderr and erase it; piped, stderr stays clean", async () => {
+    const log = join(tmp(), "log");
+    expect(strata(log, "demo").code).toBe(0);
+    const archive = join(tmp(), "web.tar");
+    let t = 0;
+    const err: string[] = [];
+    const io = {
+      out: () => {},
+      err: (s: string) => err.push(s),
+      tty: false,
+      errTty: true,
+      now: () => (t += 150),
+    };
+    expect(await main(["export", "demo/web:2", archive, "--log", log], io)).toBe(0);
+    const drawn = err.join("");
+    expect(drawn).toMatch(/exporting demo\/web:2 \[=+ *\] \d+% \d+\/3 layers/);
+    expect(drawn).toContain("100% 3/3 layers");
+    expect(drawn.endsWith("\r\u001b[2K")).toBe(true);
+    err.length = 0;
+    expect(await main(["import", archive, "--log", join(tmp(), "other")], io)).toBe(0);
+    expect(err.join("")).toMatch(/importing .*web\.tar \[=+\] 100% [\d.]+\/[\d.]+ MB/);
+    const piped = strata(join(tmp(), "third"), "import", archive);
+    expect(piped.code).toBe(0);
+    expect(piped.err).toBe("");
+  });
+
+  test("a bar waits 200 ms before drawing, redraws at most every 100 ms, and draws nothing off a TTY", () => {
+    let t = 0;
+    const out: string[] = [];
+    const bar = makeProgressBar(
+      (s) => out.push(s),
+      true,
+      () => t,
+    );
+    bar.update("x", 1, 10);
+    t = 150;
+    bar.update("x", 2, 10);
+    expect(out).toEqual([]);
+    t = 210;
+    bar.update("x", 3, 10);
+    t = 250;
+    bar.update("x", 4, 10);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toContain("30% 3/10 events");
+    t = 260;
+    bar.update("x", 10, 10);
+    expect(out.at(-1)).toContain("100% 10/10 events");
+    bar.done();
+    expect(out.at(-1)).toBe("\r\u001b[2K");
+    const none: string[] = [];
+    const off = makeProgressBar(
+      (s) => none.push(s),
+      false,
+      () => (t += 1000),
+    );
+    off.update("x", 5, 10, "bytes");
+    off.done();
+    expect(none).toEqual([]);
   });
 });

@@ -71,10 +71,10 @@ export function evolveFs(state: FsState, event: EventEnvelope): FsState {
       const withLayers = { ...next, layers: layerTrees };
       const ids = layers.map((l) => l.id);
       const parent = parentId === null ? undefined : state.images.get(parentId);
-      const prefix = parent !== undefined && parent.layerIds.every((id, i) => ids[i] === id);
-      const flattened = prefix
-        ? treesOf(withLayers, ids.slice(parent.layerIds.length)).reduce(stackLayer, parent.flattened)
-        : flatten(treesOf(withLayers, ids));
+      const flattened =
+        parent?.layerIds.every((id, i) => ids[i] === id) === true
+          ? treesOf(withLayers, ids.slice(parent.layerIds.length)).reduce(stackLayer, parent.flattened)
+          : flatten(treesOf(withLayers, ids));
       return { ...withLayers, images: state.images.set(imageId, { layerIds: ids, flattened }) };
     }
     case "container.created": {
