@@ -22,8 +22,11 @@ export interface Context {
   readonly args: readonly string[];
   readonly flags: ReadonlyMap<string, string | true>;
   readonly out: Output;
-  /** Opens the workspace (once): read-only, without the writer's lock, for a `readOnly` command. */
-  readonly workspace: () => Promise<Workspace>;
+  /**
+   * Opens the workspace (once): the `--log` directory, or `dir` when given; read-only, without the
+   * writer's lock, for a `readOnly` command.
+   */
+  readonly workspace: (dir?: string) => Promise<Workspace>;
   /** A progress bar on stderr (draws nothing unless stderr is a TTY). */
   readonly progress: ProgressBar;
 }
@@ -227,8 +230,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       const [target] = need(ctx, 1, "a container or an image");
       const { ref, at } = refAt(target as string);
       const ws = await ctx.workspace();
-      const { findContainer, findImage, replayTo } = await import("@strata/core");
-      const state = at === undefined ? ws.engine.state : replayTo(ws.engine.log.read(), at);
+      const { findContainer, findImage } = await import("@strata/core");
+      const state = at === undefined ? ws.engine.state : ws.engine.statesAt(at).core;
       const container = findContainer(state, ref);
       const image = container ? undefined : findImage(state, ref);
       if (!container && !image) {
@@ -281,13 +284,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       const [target] = need(ctx, 1, "an image or a container");
       const { ref, at } = refAt(target as string);
       const ws = await ctx.workspace();
-      const { findContainer, findImage, replayProjectedTo } = await import("@strata/core");
-      const { fsProjection } = await import("@strata/fs");
+      const { findContainer, findImage } = await import("@strata/core");
       const { stackOf, toMermaid, toSvg } = await import("./graph.js");
       const states =
         at === undefined
           ? { core: ws.engine.state, projection: ws.engine.projected }
-          : replayProjectedTo(fsProjection({ blobs: ws.engine.blobs }), ws.engine.log.read(), at);
+          : ws.engine.statesAt(at);
       const container = findContainer(states.core, ref);
       const image = container ? undefined : findImage(states.core, ref);
       if (!container && !image) {
@@ -460,16 +462,15 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "replay",
     readOnly: true,
-    usage: "strata replay [--at SEQ]",
-    summary: "Rebuild the state from the log (at SEQ: as it was then) and summarise it",
+    usage: "strata replay [LOG] [--at SEQ]",
+    summary:
+      "Rebuild the state from a log directory (default: --log) and summarise it; at SEQ: as it was right after event SEQ",
     run: async (ctx) => {
-      const ws = await ctx.workspace();
-      const at = ctx.flags.get("at");
-      const { replayTo } = await import("@strata/core");
-      const state = replayTo(
-        ws.engine.log.read(),
-        typeof at === "string" ? Number(at) : ws.engine.log.lastSeq,
-      );
+      if (ctx.args.length > 1)
+        throw new UsageError('"strata replay" takes at most 1 argument: the log directory');
+      const ws = await ctx.workspace(ctx.args[0]);
+      const at = seqFlag(ctx, "at");
+      const state = at === undefined ? ws.engine.state : ws.engine.statesAt(at).core;
       const summary = {
         seq: state.seq,
         containers: Object.values(state.containers).map((c) => ({ name: c.context.name, status: c.status })),

@@ -80,8 +80,8 @@ export async function main(
       flags,
       out,
       progress,
-      workspace: async () => {
-        ws ??= await Workspace.open(dir, {
+      workspace: async (override?: string) => {
+        ws ??= await Workspace.open(override ?? dir, {
           readOnly: spec.readOnly === true,
           onReplay: (done, total) => {
             progress.update("replaying the log", done, total, "events");

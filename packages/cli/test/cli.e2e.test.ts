@@ -124,6 +124,16 @@ describe("strata", () => {
     expect(strata(log, "frobnicate").code).toBe(2);
     expect(strata(log, "cat").code).toBe(2);
     expect(strata(log, "demo").code).toBe(0);
+    const beyond = strata(log, "cat", "web@100000", "/etc/hostname");
+    expect(beyond.code).toBe(1);
+    expect(beyond.err).toMatch(
+      /^Error response from daemon: No such event: 100000 \(the log has events 1 to \d+/,
+    );
+    expect(strata(log, "replay", "--at", "-3").code).toBe(2);
+    const replayed = spawnSync(process.execPath, [BIN, "replay", log, "--at", "3", "--format", "json"], {
+      encoding: "utf8",
+    });
+    expect(JSON.parse(replayed.stdout)).toMatchObject({ seq: 3 });
     const segs = join(log, "events", "segments");
     const file = join(segs, readdirSync(segs)[0] as string);
     const bytes = readFileSync(file);

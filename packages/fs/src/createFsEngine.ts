@@ -73,8 +73,21 @@ export class FsEngine extends Engine<FsState> {
    */
   view(ref: string, options: { at?: number } = {}): UnionView {
     if (options.at === undefined) return viewOf(this.state, this.projected, ref, this.blobs);
-    const past = replayProjectedTo(fsProjection({ blobs: this.blobs }), this.log.read(), options.at);
+    const past = this.statesAt(options.at);
     return viewOf(past.core, past.projection, ref, this.blobs);
+  }
+
+  /**
+   * The engine's state and the fs projection as they were right after event `at` (0: before the
+   * first); a seq the log does not have is a `NotFoundError`.
+   */
+  statesAt(at: number): { readonly core: Engine<FsState>["state"]; readonly projection: FsState } {
+    if (!Number.isSafeInteger(at) || at < 0 || at > this.log.lastSeq)
+      throw new NotFoundError(
+        "no-such-event",
+        `No such event: ${at} (the log has events 1 to ${this.log.lastSeq}; 0 is before the first)`,
+      );
+    return replayProjectedTo(fsProjection({ blobs: this.blobs }), this.log.read(), at);
   }
 
   /**
@@ -86,9 +99,7 @@ export class FsEngine extends Engine<FsState> {
    */
   diff(ref: string, options: { at?: number } = {}): Change[] {
     const states =
-      options.at === undefined
-        ? { core: this.state, projection: this.projected }
-        : replayProjectedTo(fsProjection({ blobs: this.blobs }), this.log.read(), options.at);
+      options.at === undefined ? { core: this.state, projection: this.projected } : this.statesAt(options.at);
     const record = findContainer(states.core, ref);
     const c = record ? states.projection.containers.get(record.context.id) : undefined;
     if (!record || !c) throw new NotFoundError("no-such-container", `No such container: ${ref}`);

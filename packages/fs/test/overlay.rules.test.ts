@@ -201,6 +201,11 @@ describe("time travel and commit", () => {
     exec(e, { type: "fs.writeFile", path: "/etc/motd", content: "v3\n" });
     expect(text(e, "c1", "/etc/motd")).toBe("v3\n");
     expect(Buffer.from(e.view("c1", { at: v2 }).readFile("/etc/motd")).toString()).toBe("v2\n");
+    // a seq the log does not have is an error, not the present passed off as the past
+    for (const at of [e.log.lastSeq + 1, -1, 1.5])
+      expect(() => e.view("c1", { at })).toThrow(/No such event/);
+    expect(() => e.diff("c1", { at: e.log.lastSeq + 1 })).toThrow(/No such event/);
+    expect(() => e.view("c1", { at: 0 })).toThrow(/No such container/);
   });
 
   test("commit of an unchanged container adds no layer; of a changed one, one layer holding only the change", () => {
