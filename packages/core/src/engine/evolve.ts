@@ -23,6 +23,24 @@ import {
   stepLayer,
 } from "./machineSnapshots.js";
 
+const fsAcceptance = new Map<string, boolean>();
+
+/**
+ * Whether the container machine accepts filesystem event `type` in `record`'s state. The machine's
+ * fs transitions are unguarded markers (accepted exactly where the read-write layer exists, context
+ * unchanged), so the answer depends on the state and the type alone and is asked of the machine once
+ * per pair. `evolve.test.ts` checks this against a full machine step in every state.
+ */
+export function fsEventAccepted(record: ContainerRecord, type: string): boolean {
+  const key = `${record.status}\u0000${type}`;
+  let accepted = fsAcceptance.get(key);
+  if (accepted === undefined) {
+    accepted = containerSnapshot(record).can({ type, data: {} } as unknown as ContainerEventInput);
+    fsAcceptance.set(key, accepted);
+  }
+  return accepted;
+}
+
 function stateName(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -73,6 +91,18 @@ export function evolve(state: EngineState, event: EventEnvelope): EngineState {
     });
   }
   const before = state.containers[streamId];
+  if (event.type.startsWith("fs.") && before) {
+    // A filesystem event changes nothing in the lifecycle: the machine only says whether the container
+    // has a read-write layer in its state, which depends on the state alone (see fsEventAccepted).
+    if (!fsEventAccepted(before, event.type)) {
+      throw new ReplayError(
+        seq,
+        "not-accepted",
+        `${event.type} is not accepted for container ${streamId} in state ${before.status}`,
+      );
+    }
+    return Object.freeze({ ...state, seq });
+  }
   const snapshot = containerSnapshot(before);
   const input = body as unknown as ContainerEventInput;
   const step = stepContainer(snapshot, input);

@@ -1,0 +1,62 @@
+/**
+ * `evolve` folds filesystem events without stepping the container machine (the hot path of every
+ * replay). This checks the shortcut against a full machine step in every state, for every fs event:
+ * same acceptance, and where accepted, the same state and context.
+ */
+import { evolve, ReplayError } from "@strata/core";
+import { describe, expect, test } from "vitest";
+import { fsEventAccepted } from "../src/engine/evolve.js";
+import { containerSnapshot, stepContainer } from "../src/engine/machineSnapshots.js";
+import type { ContainerEventInput } from "../src/machines/containerMachine.js";
+import { STATES } from "./support/probe.js";
+import { reach, Scenario } from "./support/scenario.js";
+
+const FS_EVENTS = [
+  "fs.fileWritten",
+  "fs.dirCreated",
+  "fs.symlinkCreated",
+  "fs.hardLinked",
+  "fs.removed",
+  "fs.renamed",
+  "fs.copied",
+  "fs.modeChanged",
+  "fs.ownerChanged",
+  "fs.timesChanged",
+] as const;
+
+describe("evolve's filesystem-event shortcut agrees with the container machine", () => {
+  for (const status of STATES) {
+    test(`in ${status}`, () => {
+      const s = new Scenario().given(...reach(status));
+      const id = s.state.names.web as string;
+      const record = s.state.containers[id];
+      expect(record?.status).toBe(status);
+      if (!record) return;
+      for (const type of FS_EVENTS) {
+        const full = stepContainer(containerSnapshot(record), {
+          type,
+          data: { path: "/x" },
+        } as unknown as ContainerEventInput);
+        expect(fsEventAccepted(record, type), `${type} in ${status}`).toBe(full.accepted);
+        const event = {
+          seq: s.state.seq + 1,
+          streamId: id,
+          type,
+          schemaVersion: 1,
+          recordedAt: 0,
+          data: { path: "/x" },
+        } as unknown as Parameters<typeof evolve>[1];
+        if (full.accepted) {
+          expect(full.next.value).toBe(status);
+          expect(full.next.context).toEqual(record.context);
+          const next = evolve(s.state, event);
+          expect(next.seq).toBe(s.state.seq + 1);
+          expect({ ...next, seq: s.state.seq }).toEqual(s.state);
+          expect(Object.isFrozen(next)).toBe(true);
+        } else {
+          expect(() => evolve(s.state, event)).toThrow(ReplayError);
+        }
+      }
+    });
+  }
+});
