@@ -25,7 +25,7 @@ import { join } from "node:path";
 import type { EventHandler, StoredEvent, Subscription } from "../EventLog.js";
 import { CorruptLogError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
-import { decodeRecord, GENESIS_HASH } from "./recordCodec.js";
+import { decodeChecked, GENESIS_HASH, peekRecord } from "./recordCodec.js";
 
 export interface FileEventLogReaderOptions {
   /** How often a subscription looks for new records when no file change was noticed (default 100 ms). */
@@ -41,6 +41,7 @@ interface Location {
   readonly segment: number;
   readonly offset: number;
   readonly length: number;
+  readonly streamId: string;
 }
 
 export class FileEventLogReader {
@@ -124,7 +125,7 @@ export class FileEventLogReader {
       let offset = 0;
       let waiting = false;
       while (offset < buf.length) {
-        const d = decodeRecord(buf, offset);
+        const d = peekRecord(buf, offset);
         const seq = this.#locations.length + 1;
         if (d.kind !== "record") {
           waiting =
@@ -138,12 +139,12 @@ export class FileEventLogReader {
             d.kind === "incomplete" ? "record cut short" : d.problem,
           );
         }
-        if (d.event.seq !== seq)
+        if (d.seq !== seq)
           throw new CorruptLogError(
             segment.path,
             start + offset,
             seq,
-            `record has seq ${d.event.seq}, expected ${seq}`,
+            `record has seq ${d.seq}, expected ${seq}`,
           );
         if (d.prev !== this.#head)
           throw new CorruptLogError(
@@ -152,10 +153,15 @@ export class FileEventLogReader {
             seq,
             "hash chain broken: the record does not follow the one before it",
           );
-        this.#locations.push({ segment: index, offset: start + offset, length: d.end - offset });
-        const stream = this.#streams.get(d.event.streamId) ?? [];
+        this.#locations.push({
+          segment: index,
+          offset: start + offset,
+          length: d.end - offset,
+          streamId: d.streamId,
+        });
+        const stream = this.#streams.get(d.streamId) ?? [];
         stream.push(seq);
-        this.#streams.set(d.event.streamId, stream);
+        this.#streams.set(d.streamId, stream);
         this.#head = d.hash;
         offset = d.end;
       }
@@ -184,20 +190,42 @@ export class FileEventLogReader {
       Number.isFinite(limit) ? start + limit - 1 : Number.MAX_SAFE_INTEGER,
     );
     const out: StoredEvent[] = [];
-    for (let seq = start; seq <= end; seq++) {
-      const location = this.#locations[seq - 1] as Location;
-      const segment = this.#segments[location.segment] as Segment;
-      const buf = Buffer.alloc(location.length);
+    let seq = start;
+    while (seq <= end) {
+      // One positional read for the run of records in the same segment.
+      const first = this.#locations[seq - 1] as Location;
+      let last = seq;
+      while (last < end && (this.#locations[last] as Location).segment === first.segment) last += 1;
+      const lastLoc = this.#locations[last - 1] as Location;
+      const segment = this.#segments[first.segment] as Segment;
+      const buf = Buffer.alloc(lastLoc.offset + lastLoc.length - first.offset);
       const fd = openSync(segment.path, "r");
       try {
-        readSync(fd, buf, 0, buf.length, location.offset);
+        let done = 0;
+        while (done < buf.length) {
+          const n = readSync(fd, buf, done, buf.length - done, first.offset + done);
+          if (n === 0) break;
+          done += n;
+        }
       } finally {
         closeSync(fd);
       }
-      const d = decodeRecord(buf, 0);
-      if (d.kind !== "record")
-        throw new CorruptLogError(segment.path, location.offset, seq, "record changed on disk");
-      out.push(d.event);
+      for (let q = seq; q <= last; q++) {
+        const location = this.#locations[q - 1] as Location;
+        const event = decodeChecked(buf, location.offset - first.offset, {
+          seq: q,
+          streamId: location.streamId,
+        });
+        if (event === null)
+          throw new CorruptLogError(
+            segment.path,
+            location.offset,
+            q,
+            "record changed on disk, or its JSON disagrees with its layout",
+          );
+        out.push(event);
+      }
+      seq = last + 1;
     }
     return out;
   }
