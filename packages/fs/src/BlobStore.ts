@@ -94,8 +94,12 @@ export class DiskBlobStore implements BlobStore {
   }
 
   get(digest: string): Uint8Array | undefined {
-    const path = this.#path(digest);
-    return existsSync(path) ? readFileSync(path) : undefined;
+    try {
+      return readFileSync(this.#path(digest));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw e;
+    }
   }
 
   has(digest: string): boolean {

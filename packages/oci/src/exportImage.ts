@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PassThrough, Transform } from "node:stream";
+import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
 import { findContainer, findImage, NotFoundError } from "@strata/core";
@@ -72,13 +72,12 @@ async function writeLayer(
 ) {
   const tmp = join(dir, "blobs", "sha256", `.layer-${index}.tmp`);
   const uncompressed = meter();
-  const stored = meter();
-  const stages = compression === "gzip" ? [createGzip({ level: 6 })] : [new PassThrough()];
+  // Uncompressed, the stored blob is the tar itself: one hash gives both its digest and its diff_id.
+  const stored = compression === "gzip" ? meter() : uncompressed;
   await pipeline(
     layerTarStream(tree, engine.blobs),
     uncompressed.stream,
-    ...stages,
-    stored.stream,
+    ...(compression === "gzip" ? [createGzip({ level: 6 }), stored.stream] : []),
     createWriteStream(tmp),
   );
   const digest = stored.digest();

@@ -21,6 +21,8 @@ import { OPAQUE_MARKER, whiteoutName } from "./whiteout.js";
 type Header = Partial<tar.Header> & { name: string };
 
 const EMPTY = new Uint8Array(0);
+/** Files up to this size are read whole from the blob store; larger ones are streamed. */
+const STREAM_ABOVE_BYTES = 1024 * 1024;
 const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
 const marker = (name: string): Header => ({
   name,
@@ -121,7 +123,10 @@ export function layerTarStream(tree: Tree, blobs: BlobStore): Readable {
   (async () => {
     try {
       for (const { header, digest } of layerEntries(tree)) {
-        const stream = digest === undefined ? undefined : blobs.openStream?.(digest);
+        // A large file is streamed from the blob store (it never sits in memory); a small one is read
+        // whole (a stream per small file costs more than its bytes).
+        const large = (header.size ?? 0) > STREAM_ABOVE_BYTES;
+        const stream = digest === undefined || !large ? undefined : blobs.openStream?.(digest);
         if (stream) {
           // Streamed from the blob store: a large file never sits in memory.
           await new Promise<void>((resolve, reject) => {

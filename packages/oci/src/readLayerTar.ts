@@ -19,6 +19,9 @@ import tar from "tar-stream";
 import { OciError } from "./OciError.js";
 import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
 
+/** Files up to this size are read whole and stored in one call; larger ones are streamed. */
+const STREAM_ABOVE_BYTES = 1024 * 1024;
+
 /** The canonical path of a tar entry name, or why it is refused. */
 export function entryPath(name: string): { path: string } | { skip: true } | { error: string } {
   if (name === "" || name.includes("\0")) return { error: "empty name or NUL in name" };
@@ -128,9 +131,11 @@ export async function readLayerTar(
       switch (h.type) {
         case "file":
         case "contiguous-file": {
-          // Streamed into the blob store when it can take a stream: a large file never sits in memory.
+          // A large file is streamed into the blob store when it can take a stream (it never sits in
+          // memory); a small one is stored in one call (a stream per small file costs more than its bytes).
           let stored: { digest: string; size: number };
-          if (blobs.putStream) stored = await blobs.putStream(entry as AsyncIterable<Uint8Array>);
+          if (blobs.putStream && (h.size ?? 0) > STREAM_ABOVE_BYTES)
+            stored = await blobs.putStream(entry as AsyncIterable<Uint8Array>);
           else {
             const chunks: Buffer[] = [];
             for await (const c of entry) chunks.push(c as Buffer);
