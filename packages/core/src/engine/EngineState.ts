@@ -115,5 +115,24 @@ export interface EngineState {
 
 /** The state of the empty log. */
 export function initialState(): EngineState {
-  return Object.freeze({ seq: 0, containers: {}, images: {}, layers: {}, names: {}, tags: {} });
+  const empty: EngineState = {
+    seq: 0,
+    containers: index(),
+    images: index(),
+    layers: index(),
+    names: index(),
+    tags: index(),
+  };
+  return Object.freeze(empty);
+}
+
+/**
+ * An empty index keyed by id, name or tag: a plain object without a prototype. Such objects stay in V8's
+ * dictionary mode through every copy immer makes (immer keeps the prototype), where a normal object
+ * with thousands of keys gets a new hidden class per added key: measured, about 2.7 KiB more heap per
+ * container at 1,000 containers (`pnpm bench --only 6`). No prototype also means a name like
+ * `__proto__` or `constructor` is just a key.
+ */
+function index<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
