@@ -73,6 +73,29 @@ const ev = (streamId: string, n: number) => ({
 });
 
 describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
+  test("a log created before migration 2 is upgraded on open and keeps its events and versions", async () => {
+    const schema = freshSchema();
+    const log = await PostgresEventLog.open({ connectionString: URL_, schema });
+    await log.append([ev("a", 1), ev("a", 2), ev("b", 3)]);
+    await log.close();
+    // Take the schema back to version 1, as an older Strata left it.
+    const admin = new pg.Client({ connectionString: URL_ });
+    await admin.connect();
+    await admin.query(`DROP FUNCTION ${schema}.strata_append`);
+    await admin.query(`DELETE FROM ${schema}.strata_migrations WHERE version = 2`);
+    await admin.end();
+    const upgraded = await PostgresEventLog.open({ connectionString: URL_, schema });
+    const r = await upgraded.append([ev("a", 4)], { a: 2 });
+    expect(r).toEqual({ firstSeq: 4, lastSeq: 4, streamVersions: { a: 3 } });
+    await expect(upgraded.append([ev("b", 5)], { b: "no-stream" })).rejects.toMatchObject({
+      streamId: "b",
+      expected: "no-stream",
+      actual: 1,
+    });
+    expect((await upgraded.read()).map((e) => e.recordedAt)).toEqual([1, 2, 3, 4]);
+    await upgraded.close();
+  });
+
   test("two connections with the same expected version: exactly one wins each round, for 100 rounds; the log is gap-free", async () => {
     const schema = freshSchema();
     const a = await PostgresEventLog.open({ connectionString: URL_, schema });

@@ -17,7 +17,6 @@ import {
   type EventHandler,
   type EventLog,
   type ExpectedVersion,
-  matchesExpectedVersion,
   type NewStoredEvent,
   type StoredEvent,
   type Subscription,
@@ -192,90 +191,43 @@ export class PostgresEventLog implements EventLog {
     this.#check();
     const invalid = validateBatch(events);
     if (invalid) throw invalid;
-    let client: pg.PoolClient;
+    // One statement (strata_append, migration 2) in its own transaction: the head row stays locked for
+    // one round trip and the commit.
+    const wanted = Object.entries(expected);
     try {
-      client = await this.#pool.connect();
-    } catch (e) {
-      throw new StoreUnavailableError(e);
-    }
-    let broken = false;
-    // A connection that dies between our queries emits 'error' on the client; the failing query
-    // reports it to us, so the event itself only needs a listener.
-    const onError = () => {
-      broken = true;
-    };
-    client.on("error", onError);
-    try {
-      await client.query("BEGIN");
-      const head = await client.query(
-        `SELECT last_seq FROM ${this.schema}.strata_head WHERE id = 1 FOR UPDATE`,
+      const r = await this.#pool.query(
+        `SELECT first_seq, last_seq, stream_versions FROM ${this.schema}.strata_append($1, $2, $3, $4, $5::json[], $6, $7, $8)`,
+        [
+          events.map((e) => e.streamId),
+          events.map((e) => e.type),
+          events.map((e) => e.schemaVersion),
+          events.map((e) => e.recordedAt),
+          events.map((e) => JSON.stringify(e.data)),
+          wanted.map(([s]) => s),
+          wanted.map(([, v]) => String(v)),
+          this.#channel,
+        ],
       );
-      const last = Number(head.rows[0]?.last_seq ?? 0);
-      const streams = [...new Set([...events.map((e) => e.streamId), ...Object.keys(expected)])];
-      const current = new Map<string, number>(
-        (
-          await client.query(
-            `SELECT stream_id, version FROM ${this.schema}.strata_streams WHERE stream_id = ANY($1)`,
-            [streams],
-          )
-        ).rows.map((r) => [r.stream_id as string, Number(r.version)]),
-      );
-      for (const [streamId, want] of Object.entries(expected)) {
-        const actual = current.get(streamId) ?? 0;
-        if (!matchesExpectedVersion(want, actual)) {
-          await client.query("ROLLBACK");
-          throw new ExpectedVersionConflictError(streamId, String(want), actual);
-        }
-      }
-      if (events.length === 0) {
-        await client.query("ROLLBACK");
-        return { firstSeq: last + 1, lastSeq: last, streamVersions: {} };
-      }
-      const versions = new Map(current);
-      const rows = events.map((e, i) => {
-        const v = (versions.get(e.streamId) ?? 0) + 1;
-        versions.set(e.streamId, v);
-        return [
-          last + i + 1,
-          e.streamId,
-          v,
-          e.type,
-          e.schemaVersion,
-          e.recordedAt,
-          JSON.stringify(e.data),
-        ] as const;
-      });
-      const cols = 7;
-      const placeholders = rows
-        .map((_, r) => `(${Array.from({ length: cols }, (_, c) => `$${r * cols + c + 1}`).join(",")})`)
-        .join(",");
-      await client.query(
-        `INSERT INTO ${this.schema}.strata_events (seq, stream_id, stream_version, type, schema_version, recorded_at, data) VALUES ${placeholders}`,
-        rows.flat(),
-      );
-      const touched = [...new Set(events.map((e) => e.streamId))];
-      await client.query(
-        `INSERT INTO ${this.schema}.strata_streams (stream_id, version) SELECT * FROM unnest($1::text[], $2::int[])
-         ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version`,
-        [touched, touched.map((s) => versions.get(s))],
-      );
-      const lastSeq = last + events.length;
-      await client.query(`UPDATE ${this.schema}.strata_head SET last_seq = $1 WHERE id = 1`, [lastSeq]);
-      await client.query(`SELECT pg_notify($1, $2)`, [this.#channel, String(lastSeq)]);
-      await client.query("COMMIT");
+      const row = r.rows[0] as {
+        first_seq: string;
+        last_seq: string;
+        stream_versions: Record<string, number>;
+      };
       return {
-        firstSeq: last + 1,
-        lastSeq,
-        streamVersions: Object.fromEntries(touched.map((s) => [s, versions.get(s) as number])),
+        firstSeq: Number(row.first_seq),
+        lastSeq: Number(row.last_seq),
+        streamVersions: row.stream_versions ?? {},
       };
     } catch (e) {
-      if (e instanceof StoreError) throw e;
-      broken = isConnectionError(e);
-      if (!broken) await client.query("ROLLBACK").catch(() => {});
-      throw broken ? new StoreUnavailableError(e) : e;
-    } finally {
-      client.off("error", onError);
-      client.release(broken);
+      if ((e as { code?: string }).code === "SX409") {
+        const d = JSON.parse((e as { detail: string }).detail) as {
+          streamId: string;
+          expected: string;
+          actual: number;
+        };
+        throw new ExpectedVersionConflictError(d.streamId, d.expected, d.actual);
+      }
+      throw isConnectionError(e) ? new StoreUnavailableError(e) : e;
     }
   }
 

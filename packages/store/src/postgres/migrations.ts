@@ -7,6 +7,10 @@
  * - `strata_streams`: each stream's version, for expected-version checks.
  * - `strata_head`: one row holding the last seq. Appends lock it (`FOR UPDATE`) for the length of their
  *   transaction, so seqs are assigned and committed in order: readers never see a gap.
+ * - `strata_append(...)` (version 2): the whole append in one statement, so the head row is locked for
+ *   one round trip and the commit, not for nine round trips. It checks expected versions (raising
+ *   SQLSTATE `SX409` with the stream, expected and actual version as JSON in DETAIL), inserts the events
+ *   with their stream versions, moves the streams and the head, and notifies listeners.
  */
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: (schema: string) => string }[] = [
   {
@@ -25,6 +29,62 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: (sch
       CREATE TABLE ${s}.strata_streams (stream_id text PRIMARY KEY, version integer NOT NULL);
       CREATE TABLE ${s}.strata_head (id integer PRIMARY KEY CHECK (id = 1), last_seq bigint NOT NULL);
       INSERT INTO ${s}.strata_head VALUES (1, 0);
+    `,
+  },
+  {
+    version: 2,
+    sql: (s) => `
+      CREATE FUNCTION ${s}.strata_append(
+        p_stream_ids text[], p_types text[], p_schema_versions integer[], p_recorded_at bigint[], p_data json[],
+        p_expected_streams text[], p_expected text[], p_channel text
+      ) RETURNS TABLE (first_seq bigint, last_seq bigint, stream_versions json)
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_last bigint;
+        v_actual integer;
+        v_want text;
+        v_n integer := coalesce(array_length(p_stream_ids, 1), 0);
+      BEGIN
+        SELECT h.last_seq INTO v_last FROM ${s}.strata_head h WHERE h.id = 1 FOR UPDATE;
+        FOR i IN 1 .. coalesce(array_length(p_expected_streams, 1), 0) LOOP
+          SELECT st.version INTO v_actual FROM ${s}.strata_streams st WHERE st.stream_id = p_expected_streams[i];
+          v_actual := coalesce(v_actual, 0);
+          v_want := p_expected[i];
+          IF NOT (v_want = 'any' OR (v_want = 'no-stream' AND v_actual = 0)
+                  OR (v_want = 'stream-exists' AND v_actual > 0) OR v_want = v_actual::text) THEN
+            RAISE EXCEPTION 'expected version conflict' USING ERRCODE = 'SX409',
+              DETAIL = json_build_object('streamId', p_expected_streams[i], 'expected', v_want, 'actual', v_actual)::text;
+          END IF;
+        END LOOP;
+        IF v_n = 0 THEN
+          RETURN QUERY SELECT v_last + 1, v_last, '{}'::json;
+          RETURN;
+        END IF;
+        WITH batch AS (
+          SELECT t.ord, t.stream_id, t.type, t.schema_version, t.recorded_at, t.data,
+                 coalesce(st.version, 0) + row_number() OVER (PARTITION BY t.stream_id ORDER BY t.ord) AS version
+          FROM unnest(p_stream_ids, p_types, p_schema_versions, p_recorded_at, p_data)
+               WITH ORDINALITY AS t(stream_id, type, schema_version, recorded_at, data, ord)
+          LEFT JOIN ${s}.strata_streams st ON st.stream_id = t.stream_id
+        ), inserted AS (
+          INSERT INTO ${s}.strata_events (seq, stream_id, stream_version, type, schema_version, recorded_at, data)
+          SELECT v_last + b.ord, b.stream_id, b.version, b.type, b.schema_version, b.recorded_at, b.data FROM batch b
+          RETURNING stream_id, stream_version
+        ), tops AS (
+          SELECT i.stream_id, max(i.stream_version) AS version FROM inserted i GROUP BY i.stream_id
+        ), moved AS (
+          INSERT INTO ${s}.strata_streams (stream_id, version) SELECT t.stream_id, t.version FROM tops t
+          ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version
+          RETURNING stream_id, version
+        )
+        SELECT json_object_agg(m.stream_id, m.version) INTO stream_versions FROM moved m;
+        UPDATE ${s}.strata_head SET last_seq = v_last + v_n WHERE id = 1;
+        PERFORM pg_notify(p_channel, (v_last + v_n)::text);
+        first_seq := v_last + 1;
+        last_seq := v_last + v_n;
+        RETURN NEXT;
+      END
+      $fn$;
     `,
   },
 ];
