@@ -1,0 +1,44 @@
+/**
+ * A benchmark measure: a workload timed against a baseline measured in the same run, reported as a
+ * ratio next to its target. Machines are noisy, so no absolute time is ever a target: only ratios
+ * between two things measured moments apart on the same machine.
+ */
+
+/** `>=`: the ratio must be at least `value`; `<=`: at most. */
+export interface Target {
+  readonly op: ">=" | "<=";
+  readonly value: number;
+}
+
+/** What one measure found. */
+export interface Result {
+  readonly ratio: number;
+  /** The numbers behind the ratio, for people (times, rates, sizes). */
+  readonly detail: string;
+}
+
+export interface Measure {
+  /** Its row in the issue's table: "1" to "10", with a letter where one row has several measures. */
+  readonly id: string;
+  readonly measure: string;
+  readonly baseline: string;
+  readonly target: Target;
+  /** Why the measure cannot run here (a missing tool or service), or null. */
+  readonly unavailable?: () => Promise<string | null>;
+  readonly run: () => Promise<Result>;
+}
+
+/** One row of `pnpm bench --json`. */
+export interface Row {
+  readonly id: string;
+  readonly measure: string;
+  readonly baseline: string;
+  readonly ratio: number | null;
+  readonly target: string;
+  readonly met: boolean | null;
+  readonly detail: string;
+}
+
+export const targetText = (t: Target) => `${t.op === ">=" ? "≥" : "≤"} ${t.value}`;
+
+export const meets = (t: Target, ratio: number) => (t.op === ">=" ? ratio >= t.value : ratio <= t.value);

@@ -1,0 +1,36 @@
+/**
+ * The bench's machinery (not its timings: no test here is timed): workloads are a function of their
+ * seed, verdicts follow the target's direction, and every row of the issue's table has a measure.
+ */
+import { MEASURES, meets, seededRandom, targetText } from "@strata/bench";
+import { describe, expect, test } from "vitest";
+
+describe("bench", () => {
+  test("a seeded workload is the same every time, and different for another seed", () => {
+    const a = seededRandom(42);
+    const b = seededRandom(42);
+    const draws = (r: typeof a) => [r.int(1000), r.next(), r.bytes(100).toString("hex"), r.int(7)];
+    const first = draws(a);
+    expect(draws(b)).toEqual(first);
+    expect(draws(seededRandom(43))).not.toEqual(first);
+    const bytes = seededRandom(1).bytes(1_000);
+    expect(bytes.length).toBe(1_000);
+    expect(new Set(bytes).size).toBeGreaterThan(200); // not a constant fill
+  });
+
+  test("verdicts follow the target's direction, at the boundary too", () => {
+    expect(meets({ op: ">=", value: 0.5 }, 0.5)).toBe(true);
+    expect(meets({ op: ">=", value: 0.5 }, 0.49)).toBe(false);
+    expect(meets({ op: "<=", value: 1.5 }, 1.5)).toBe(true);
+    expect(meets({ op: "<=", value: 1.5 }, 1.51)).toBe(false);
+    expect(targetText({ op: "<=", value: 2 })).toBe("≤ 2");
+  });
+
+  test("every row of the issue's table (1 to 10) has a measure, with unique ids", () => {
+    const ids = MEASURES.map((m) => m.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect([...new Set(ids.map((id) => id.replace(/[a-z]$/, "")))]).toEqual(
+      Array.from({ length: 10 }, (_, i) => String(i + 1)),
+    );
+  });
+});
