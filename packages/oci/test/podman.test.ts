@@ -100,7 +100,20 @@ test.runIf(why === null)(
                 .filter((c) => c.kind === k)
                 .map((c) => c.path)
                 .sort();
-            expect((diff.deleted ?? []).sort(), "deleted").toEqual(kind("D"));
+            // Every path we call deleted, podman does. It also calls deleted an entry that was replaced by one
+            // of another type (a file removed, then a directory made in its place): Docker's ChangesDirs,
+            // which we follow, calls that changed. Any other extra deletion is a disagreement.
+            const view = engine.view("box");
+            const image = engine.view("oracle:1");
+            const podmanDeleted = new Set(diff.deleted ?? []);
+            for (const p of kind("D")) expect(podmanDeleted.has(p), `podman deletes ${p}`).toBe(true);
+            for (const p of podmanDeleted) {
+              if (kind("D").includes(p)) continue;
+              expect(kind("C"), `podman's extra deletion ${p} is one we call changed`).toContain(p);
+              expect(view.lookup(p)?.type, `${p} was replaced by another type`).not.toBe(
+                image.lookup(p)?.type,
+              );
+            }
             // podman's added/changed split differs from Docker's (docs/oci.md: it calls copied-up and replaced
             // entries added or changed), so: it notices every path we call added.
             const theirs = new Set([...(diff.added ?? []), ...(diff.changed ?? []), ...(diff.deleted ?? [])]);
@@ -108,7 +121,6 @@ test.runIf(why === null)(
             // On C podman differs too (it lists every copied-up non-directory, judges directories by
             // mode/size/mtime only, and calls a replaced entry added): every non-directory we call changed,
             // it notices.
-            const view = engine.view("box");
             for (const p of kind("C").filter((path) => view.lookup(path)?.type !== "dir")) {
               expect(theirs.has(p), `podman notices changed ${p}`).toBe(true);
             }
@@ -136,7 +148,13 @@ test.runIf(why === null)(
         }
       }),
       // Each case costs seconds: report the first failure instead of shrinking for minutes.
-      { numRuns: RUNS, endOnFailure: true },
+      {
+        numRuns: RUNS,
+        endOnFailure: true,
+        ...(process.env.STRATA_PODMAN_SEED
+          ? { seed: Number(process.env.STRATA_PODMAN_SEED), path: process.env.STRATA_PODMAN_PATH }
+          : {}),
+      },
     );
   },
   300_000,

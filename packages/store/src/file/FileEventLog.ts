@@ -39,7 +39,7 @@ import {
 import { CorruptLogError, ExpectedVersionConflictError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { acquireLock } from "./lock.js";
-import { decodeRecord, encodeRecord, GENESIS_HASH } from "./recordCodec.js";
+import { decodeChecked, decodeRecord, encodeRecord, GENESIS_HASH, peekRecord } from "./recordCodec.js";
 
 export interface FileEventLogOptions {
   /** Size after which a segment is closed and a new one started (default 64 MiB). */
@@ -66,6 +66,7 @@ interface Location {
   readonly segment: number;
   readonly offset: number;
   readonly length: number;
+  readonly streamId: string;
 }
 
 interface Pending {
@@ -149,7 +150,8 @@ export class FileEventLog implements EventLog {
       }
       let offset = 0;
       while (offset < buf.length) {
-        const d = decodeRecord(buf, offset);
+        // Checked (CRC, hash) without parsing the JSON: read() parses each record once, later.
+        const d = peekRecord(buf, offset);
         const atTail =
           last &&
           (d.kind === "incomplete" || (d.kind === "damaged" && (d.end === null || d.end >= buf.length)));
@@ -168,12 +170,12 @@ export class FileEventLog implements EventLog {
             d.kind === "incomplete" ? "record cut short" : d.problem,
           );
         }
-        if (d.event.seq !== expectedSeq) {
+        if (d.seq !== expectedSeq) {
           throw new CorruptLogError(
             segment.path,
             offset,
             expectedSeq,
-            `record has seq ${d.event.seq}, expected ${expectedSeq}`,
+            `record has seq ${d.seq}, expected ${expectedSeq}`,
           );
         }
         if (d.prev !== prev) {
@@ -184,7 +186,7 @@ export class FileEventLog implements EventLog {
             "hash chain broken: the record does not follow the one before it",
           );
         }
-        this.#index(d.event, { segment: index, offset, length: d.end - offset });
+        this.#index(d.seq, { segment: index, offset, length: d.end - offset, streamId: d.streamId });
         prev = d.hash;
         expectedSeq += 1;
         offset = d.end;
@@ -193,11 +195,11 @@ export class FileEventLog implements EventLog {
     return { truncated, head: prev };
   }
 
-  #index(event: StoredEvent, location: Location): void {
+  #index(seq: number, location: Location): void {
     this.#locations.push(location);
-    const stream = this.#streams.get(event.streamId) ?? [];
-    stream.push(event.seq);
-    this.#streams.set(event.streamId, stream);
+    const stream = this.#streams.get(location.streamId) ?? [];
+    stream.push(seq);
+    this.#streams.set(location.streamId, stream);
   }
 
   #check(): void {
@@ -303,7 +305,12 @@ export class FileEventLog implements EventLog {
       }
       let offset = start;
       for (const r of all) {
-        this.#index(r.event, { segment: segmentIndex, offset, length: r.bytes.length });
+        this.#index(r.event.seq, {
+          segment: segmentIndex,
+          offset,
+          length: r.bytes.length,
+          streamId: r.event.streamId,
+        });
         offset += r.bytes.length;
       }
       segment.size = offset;
@@ -373,19 +380,21 @@ export class FileEventLog implements EventLog {
       } finally {
         closeSync(fd);
       }
-      let offset = 0;
       for (let q = s; q <= last; q++) {
-        const d = decodeRecord(buf, offset);
-        if (d.kind !== "record") {
+        const location = this.#locations[q - 1] as Location;
+        const event = decodeChecked(buf, location.offset - first.offset, {
+          seq: q,
+          streamId: location.streamId,
+        });
+        if (event === null) {
           throw new CorruptLogError(
             (this.#segments[first.segment] as Segment).path,
-            first.offset + offset,
+            location.offset,
             q,
-            "record changed on disk after open",
+            "record changed on disk after open, or its JSON disagrees with its layout",
           );
         }
-        out.push(d.event);
-        offset = d.end;
+        out.push(event);
       }
       s = last + 1;
     }
