@@ -19,7 +19,6 @@ import {
   openSync,
   readdirSync,
   readFileSync,
-  readSync,
   statSync,
   truncateSync,
 } from "node:fs";
@@ -39,7 +38,8 @@ import {
 import { CorruptLogError, ExpectedVersionConflictError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { acquireLock } from "./lock.js";
-import { decodeChecked, decodeRecord, encodeRecord, GENESIS_HASH, peekRecord } from "./recordCodec.js";
+import { type RecordLocation, readIndexed } from "./readIndexed.js";
+import { decodeRecord, encodeRecord, GENESIS_HASH, peekRecord } from "./recordCodec.js";
 
 export interface FileEventLogOptions {
   /** Size after which a segment is closed and a new one started (default 64 MiB). */
@@ -62,12 +62,7 @@ interface Segment {
   size: number;
 }
 
-interface Location {
-  readonly segment: number;
-  readonly offset: number;
-  readonly length: number;
-  readonly streamId: string;
-}
+type Location = RecordLocation;
 
 interface Pending {
   readonly events: readonly NewStoredEvent[];
@@ -364,41 +359,7 @@ export class FileEventLog implements EventLog {
       this.#locations.length,
       Number.isFinite(limit) ? start + limit - 1 : this.#locations.length,
     );
-    const out: StoredEvent[] = [];
-    let s = start;
-    while (s <= end) {
-      const first = this.#locations[s - 1] as Location;
-      // One positional read for the run of records in the same segment.
-      let last = s;
-      while (last < end && (this.#locations[last] as Location).segment === first.segment) last += 1;
-      const lastLoc = this.#locations[last - 1] as Location;
-      const length = lastLoc.offset + lastLoc.length - first.offset;
-      const buf = Buffer.alloc(length);
-      const fd = openSync((this.#segments[first.segment] as Segment).path, "r");
-      try {
-        readAll(fd, buf, first.offset);
-      } finally {
-        closeSync(fd);
-      }
-      for (let q = s; q <= last; q++) {
-        const location = this.#locations[q - 1] as Location;
-        const event = decodeChecked(buf, location.offset - first.offset, {
-          seq: q,
-          streamId: location.streamId,
-        });
-        if (event === null) {
-          throw new CorruptLogError(
-            (this.#segments[first.segment] as Segment).path,
-            location.offset,
-            q,
-            "record changed on disk after open, or its JSON disagrees with its layout",
-          );
-        }
-        out.push(event);
-      }
-      s = last + 1;
-    }
-    return out;
+    return readIndexed(this.#segments, this.#locations, start, end);
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
@@ -456,17 +417,4 @@ export class FileEventLog implements EventLog {
     this.#notifier.notify();
     this.#release();
   }
-}
-
-function readAll(fd: number, buf: Buffer, position: number): void {
-  let done = 0;
-  while (done < buf.length) {
-    const n = readSyncAt(fd, buf, done, position + done);
-    if (n === 0) throw new Error("unexpected end of segment");
-    done += n;
-  }
-}
-
-function readSyncAt(fd: number, buf: Buffer, offset: number, position: number): number {
-  return readSync(fd, buf, offset, buf.length - offset, position);
 }

@@ -25,7 +25,8 @@ import { join } from "node:path";
 import type { EventHandler, StoredEvent, Subscription } from "../EventLog.js";
 import { CorruptLogError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
-import { decodeChecked, GENESIS_HASH, peekRecord } from "./recordCodec.js";
+import { type RecordLocation, readIndexed } from "./readIndexed.js";
+import { GENESIS_HASH, peekRecord } from "./recordCodec.js";
 
 export interface FileEventLogReaderOptions {
   /** How often a subscription looks for new records when no file change was noticed (default 100 ms). */
@@ -37,12 +38,7 @@ interface Segment {
   readonly path: string;
 }
 
-interface Location {
-  readonly segment: number;
-  readonly offset: number;
-  readonly length: number;
-  readonly streamId: string;
-}
+type Location = RecordLocation;
 
 export class FileEventLogReader {
   readonly dir: string;
@@ -189,45 +185,7 @@ export class FileEventLogReader {
       this.#locations.length,
       Number.isFinite(limit) ? start + limit - 1 : Number.MAX_SAFE_INTEGER,
     );
-    const out: StoredEvent[] = [];
-    let seq = start;
-    while (seq <= end) {
-      // One positional read for the run of records in the same segment.
-      const first = this.#locations[seq - 1] as Location;
-      let last = seq;
-      while (last < end && (this.#locations[last] as Location).segment === first.segment) last += 1;
-      const lastLoc = this.#locations[last - 1] as Location;
-      const segment = this.#segments[first.segment] as Segment;
-      const buf = Buffer.alloc(lastLoc.offset + lastLoc.length - first.offset);
-      const fd = openSync(segment.path, "r");
-      try {
-        let done = 0;
-        while (done < buf.length) {
-          const n = readSync(fd, buf, done, buf.length - done, first.offset + done);
-          if (n === 0) break;
-          done += n;
-        }
-      } finally {
-        closeSync(fd);
-      }
-      for (let q = seq; q <= last; q++) {
-        const location = this.#locations[q - 1] as Location;
-        const event = decodeChecked(buf, location.offset - first.offset, {
-          seq: q,
-          streamId: location.streamId,
-        });
-        if (event === null)
-          throw new CorruptLogError(
-            segment.path,
-            location.offset,
-            q,
-            "record changed on disk, or its JSON disagrees with its layout",
-          );
-        out.push(event);
-      }
-      seq = last + 1;
-    }
-    return out;
+    return readIndexed(this.#segments, this.#locations, start, end);
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
