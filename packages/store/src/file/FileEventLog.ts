@@ -38,7 +38,7 @@ import {
 import { CorruptLogError, ExpectedVersionConflictError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { acquireLock } from "./lock.js";
-import { type RecordLocation, readIndexed } from "./readIndexed.js";
+import { RecordIndex } from "./RecordIndex.js";
 import { decodeRecord, encodeRecord, GENESIS_HASH, peekRecord } from "./recordCodec.js";
 
 export interface FileEventLogOptions {
@@ -62,8 +62,6 @@ interface Segment {
   size: number;
 }
 
-type Location = RecordLocation;
-
 interface Pending {
   readonly events: readonly NewStoredEvent[];
   readonly expected: Readonly<Record<string, ExpectedVersion>>;
@@ -78,8 +76,7 @@ export class FileEventLog implements EventLog {
   readonly openReport: OpenReport;
   readonly #segmentBytes: number;
   readonly #segments: Segment[];
-  readonly #locations: Location[] = [];
-  readonly #streams = new Map<string, number[]>();
+  readonly #index = new RecordIndex();
   readonly #notifier = new Notifier();
   readonly #release: () => void;
   #head: string;
@@ -105,7 +102,7 @@ export class FileEventLog implements EventLog {
     const { truncated, head } = this.#scan();
     this.#head = head;
     this.openReport = {
-      events: this.#locations.length,
+      events: this.#index.count,
       segments: this.#segments.length,
       truncated,
       headHash: head,
@@ -181,7 +178,7 @@ export class FileEventLog implements EventLog {
             "hash chain broken: the record does not follow the one before it",
           );
         }
-        this.#index(d.seq, { segment: index, offset, length: d.end - offset, streamId: d.streamId });
+        this.#index.add({ segment: index, offset, length: d.end - offset, streamId: d.streamId });
         prev = d.hash;
         expectedSeq += 1;
         offset = d.end;
@@ -190,20 +187,13 @@ export class FileEventLog implements EventLog {
     return { truncated, head: prev };
   }
 
-  #index(seq: number, location: Location): void {
-    this.#locations.push(location);
-    const stream = this.#streams.get(location.streamId) ?? [];
-    stream.push(seq);
-    this.#streams.set(location.streamId, stream);
-  }
-
   #check(): void {
     if (this.#closed) throw new LogClosedError();
   }
 
   async lastSeq(): Promise<number> {
     this.#check();
-    return this.#locations.length;
+    return this.#index.count;
   }
 
   append(
@@ -238,8 +228,8 @@ export class FileEventLog implements EventLog {
 
   async #writeGroup(group: readonly Pending[]): Promise<void> {
     const versions = new Map<string, number>();
-    const version = (s: string) => versions.get(s) ?? this.#streams.get(s)?.length ?? 0;
-    let seq = this.#locations.length;
+    const version = (s: string) => versions.get(s) ?? this.#index.version(s);
+    let seq = this.#index.count;
     let head = this.#head;
     const accepted: {
       pending: Pending;
@@ -300,7 +290,7 @@ export class FileEventLog implements EventLog {
       }
       let offset = start;
       for (const r of all) {
-        this.#index(r.event.seq, {
+        this.#index.add({
           segment: segmentIndex,
           offset,
           length: r.bytes.length,
@@ -354,25 +344,17 @@ export class FileEventLog implements EventLog {
 
   async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
     this.#check();
-    const start = Math.max(1, fromSeq);
-    const end = Math.min(
-      this.#locations.length,
-      Number.isFinite(limit) ? start + limit - 1 : this.#locations.length,
-    );
-    return readIndexed(this.#segments, this.#locations, start, end);
+    return this.#index.read(this.#segments, fromSeq, limit);
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
     this.#check();
-    const seqs = (this.#streams.get(streamId) ?? []).slice(Math.max(0, fromVersion - 1));
-    const out: StoredEvent[] = [];
-    for (const seq of seqs) out.push(...(await this.read(seq, 1)));
-    return out;
+    return this.#index.readStream(this.#segments, streamId, fromVersion);
   }
 
   async streamVersion(streamId: string): Promise<number> {
     this.#check();
-    return this.#streams.get(streamId)?.length ?? 0;
+    return this.#index.version(streamId);
   }
 
   subscribe(fromSeq: number, handler: EventHandler): Subscription {

@@ -25,7 +25,7 @@ import { join } from "node:path";
 import type { EventHandler, StoredEvent, Subscription } from "../EventLog.js";
 import { CorruptLogError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
-import { type RecordLocation, readIndexed } from "./readIndexed.js";
+import { RecordIndex } from "./RecordIndex.js";
 import { GENESIS_HASH, peekRecord } from "./recordCodec.js";
 
 export interface FileEventLogReaderOptions {
@@ -38,14 +38,11 @@ interface Segment {
   readonly path: string;
 }
 
-type Location = RecordLocation;
-
 export class FileEventLogReader {
   readonly dir: string;
   readonly #pollMs: number;
   readonly #segments: Segment[] = [];
-  readonly #locations: Location[] = [];
-  readonly #streams = new Map<string, number[]>();
+  readonly #index = new RecordIndex();
   readonly #notifier = new Notifier();
   /** The segment the reader stopped in (-1: none yet), and how far into it it has checked. */
   #segmentRead = -1;
@@ -81,7 +78,7 @@ export class FileEventLogReader {
    */
   refresh(): number {
     this.#check();
-    const before = this.#locations.length;
+    const before = this.#index.count;
     const segDir = join(this.dir, "segments");
     const names = existsSync(segDir)
       ? readdirSync(segDir)
@@ -101,12 +98,12 @@ export class FileEventLogReader {
     while (index < this.#segments.length) {
       const segment = this.#segments[index] as Segment;
       const last = index === this.#segments.length - 1;
-      if (start === 0 && segment.firstSeq !== this.#locations.length + 1) {
+      if (start === 0 && segment.firstSeq !== this.#index.count + 1) {
         throw new CorruptLogError(
           segment.path,
           0,
-          this.#locations.length + 1,
-          `segment starts at seq ${segment.firstSeq}, expected ${this.#locations.length + 1}`,
+          this.#index.count + 1,
+          `segment starts at seq ${segment.firstSeq}, expected ${this.#index.count + 1}`,
         );
       }
       const buf = readFrom(segment.path, start);
@@ -114,7 +111,7 @@ export class FileEventLogReader {
         throw new CorruptLogError(
           segment.path,
           start,
-          this.#locations.length + 1,
+          this.#index.count + 1,
           "the segment became shorter than what was already read",
         );
       }
@@ -122,7 +119,7 @@ export class FileEventLogReader {
       let waiting = false;
       while (offset < buf.length) {
         const d = peekRecord(buf, offset);
-        const seq = this.#locations.length + 1;
+        const seq = this.#index.count + 1;
         if (d.kind !== "record") {
           waiting =
             last &&
@@ -149,15 +146,12 @@ export class FileEventLogReader {
             seq,
             "hash chain broken: the record does not follow the one before it",
           );
-        this.#locations.push({
+        this.#index.add({
           segment: index,
           offset: start + offset,
           length: d.end - offset,
           streamId: d.streamId,
         });
-        const stream = this.#streams.get(d.streamId) ?? [];
-        stream.push(seq);
-        this.#streams.set(d.streamId, stream);
         this.#head = d.hash;
         offset = d.end;
       }
@@ -167,38 +161,30 @@ export class FileEventLogReader {
       index += 1;
       start = 0;
     }
-    const added = this.#locations.length - before;
+    const added = this.#index.count - before;
     if (added > 0) this.#notifier.notify();
     return added;
   }
 
   async lastSeq(): Promise<number> {
     this.#check();
-    return this.#locations.length;
+    return this.#index.count;
   }
 
   /** Events from `fromSeq` on (as far as the last refresh read), at most `limit`. */
   async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
     this.#check();
-    const start = Math.max(1, fromSeq);
-    const end = Math.min(
-      this.#locations.length,
-      Number.isFinite(limit) ? start + limit - 1 : Number.MAX_SAFE_INTEGER,
-    );
-    return readIndexed(this.#segments, this.#locations, start, end);
+    return this.#index.read(this.#segments, fromSeq, limit);
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
     this.#check();
-    const seqs = (this.#streams.get(streamId) ?? []).slice(Math.max(0, fromVersion - 1));
-    const out: StoredEvent[] = [];
-    for (const seq of seqs) out.push(...(await this.read(seq, 1)));
-    return out;
+    return this.#index.readStream(this.#segments, streamId, fromVersion);
   }
 
   async streamVersion(streamId: string): Promise<number> {
     this.#check();
-    return this.#streams.get(streamId)?.length ?? 0;
+    return this.#index.version(streamId);
   }
 
   /**

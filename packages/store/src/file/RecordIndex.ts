@@ -1,8 +1,9 @@
 /**
- * Reading indexed records back from segment files, shared by the writer (`FileEventLog`) and the reader
- * (`FileEventLogReader`): both index each record by segment, offset, length and stream when they scan,
- * and read a range of seqs with one positional read per run of records in the same segment, parsing each
- * record once and checking it is the one the index expects.
+ * The in-memory index of a file log, shared by the writer (`FileEventLog`) and the reader
+ * (`FileEventLogReader`): where each record is (segment, offset, length, stream) and the seqs of each
+ * stream. Both fill it as they scan and check records; reads go back to the segment files with one
+ * positional read per run of records in the same segment, parse each record once, and check it is the
+ * one the index expects.
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import type { StoredEvent } from "../EventLog.js";
@@ -17,8 +18,48 @@ export interface RecordLocation {
   readonly streamId: string;
 }
 
+export class RecordIndex {
+  readonly #locations: RecordLocation[] = [];
+  readonly #streams = new Map<string, number[]>();
+
+  /** How many records are indexed: the last seq. */
+  get count(): number {
+    return this.#locations.length;
+  }
+
+  /** Indexes the next record (seq `count + 1`). */
+  add(location: RecordLocation): void {
+    this.#locations.push(location);
+    const stream = this.#streams.get(location.streamId);
+    if (stream) stream.push(this.#locations.length);
+    else this.#streams.set(location.streamId, [this.#locations.length]);
+  }
+
+  /** The number of events of `streamId` (0: none). */
+  version(streamId: string): number {
+    return this.#streams.get(streamId)?.length ?? 0;
+  }
+
+  /** Events from `fromSeq` on, at most `limit`, read from `segments`. */
+  read(segments: readonly { readonly path: string }[], fromSeq: number, limit: number): StoredEvent[] {
+    const start = Math.max(1, fromSeq);
+    const end = Math.min(this.count, Number.isFinite(limit) ? start + limit - 1 : this.count);
+    return readRange(segments, this.#locations, start, end);
+  }
+
+  /** The events of `streamId` from version `fromVersion` on. */
+  readStream(
+    segments: readonly { readonly path: string }[],
+    streamId: string,
+    fromVersion: number,
+  ): StoredEvent[] {
+    const seqs = (this.#streams.get(streamId) ?? []).slice(Math.max(0, fromVersion - 1));
+    return seqs.flatMap((seq) => readRange(segments, this.#locations, seq, seq));
+  }
+}
+
 /** Events `start` to `end` (seqs, inclusive), with `locations[seq - 1]` saying where each is. */
-export function readIndexed(
+function readRange(
   segments: readonly { readonly path: string }[],
   locations: readonly RecordLocation[],
   start: number,
