@@ -15,7 +15,8 @@
  */
 import { Readable } from "node:stream";
 import type { BlobStore, FsNode, Tree } from "@strata/fs";
-import tar from "tar-stream";
+import type tar from "tar-stream";
+import { END_OF_TAR, padding, type TarHeader, tarHeader } from "./tarHeader.js";
 import { OPAQUE_MARKER, whiteoutName } from "./whiteout.js";
 
 type Header = Partial<tar.Header> & { name: string };
@@ -23,6 +24,8 @@ type Header = Partial<tar.Header> & { name: string };
 const EMPTY = new Uint8Array(0);
 /** Files up to this size are read whole from the blob store; larger ones are streamed. */
 const STREAM_ABOVE_BYTES = 1024 * 1024;
+/** The stream hands out the tar in chunks of about this size. */
+const CHUNK_BYTES = 1024 * 1024;
 const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
 const marker = (name: string): Header => ({
   name,
@@ -117,43 +120,57 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
   yield* visit(tree.root, "", true);
 }
 
-/** The layer as a tar byte stream. File bytes come from `blobs`, one file at a time. */
+/**
+ * The layer as a tar byte stream, encoded synchronously into chunks of about 1 MiB (a stream per entry
+ * costs more than the bytes of a small file). Files up to 1 MiB are read whole from `blobs`; larger ones
+ * are streamed from it when it can stream, so a large file never sits in memory.
+ */
 export function layerTarStream(tree: Tree, blobs: BlobStore): Readable {
-  const pack = tar.pack();
-  (async () => {
-    try {
-      for (const { header, digest } of layerEntries(tree)) {
-        // A large file is streamed from the blob store (it never sits in memory); a small one is read
-        // whole (a stream per small file costs more than its bytes).
-        const large = (header.size ?? 0) > STREAM_ABOVE_BYTES;
-        const stream = digest === undefined || !large ? undefined : blobs.openStream?.(digest);
-        if (stream) {
-          // Streamed from the blob store: a large file never sits in memory.
-          await new Promise<void>((resolve, reject) => {
-            const sink = pack.entry(header, (err?: Error | null) => (err ? reject(err) : resolve()));
-            (async () => {
-              for await (const chunk of stream) {
-                if (!sink.write(chunk)) await new Promise<void>((r) => sink.once("drain", () => r()));
-              }
-              sink.end(undefined);
-            })().catch(reject);
-          });
-          continue;
-        }
-        const content = digest === undefined ? undefined : blobs.get(digest);
-        if (digest !== undefined && content === undefined) {
-          throw new Error(`layer tar: ${header.name}: content ${digest} is not in the blob store`);
-        }
-        await new Promise<void>((resolve, reject) => {
-          // Always hand over the content (empty for everything but files), so no entry waits for a body.
-          pack.entry(header, content ?? EMPTY, (err?: Error | null) => (err ? reject(err) : resolve()));
-        });
+  return Readable.from(layerTarChunks(tree, blobs));
+}
+
+async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  const push = (b: Buffer) => {
+    pending.push(b);
+    pendingBytes += b.length;
+  };
+  const take = () => {
+    const chunk = Buffer.concat(pending, pendingBytes);
+    pending = [];
+    pendingBytes = 0;
+    return chunk;
+  };
+  for (const { header, digest } of layerEntries(tree)) {
+    const entry = { ...header, mtime: header.mtime ?? new Date(0) } as TarHeader;
+    const size = header.size ?? 0;
+    const stream = digest !== undefined && size > STREAM_ABOVE_BYTES ? blobs.openStream?.(digest) : undefined;
+    if (stream) {
+      for (const b of tarHeader(entry)) push(b);
+      yield take();
+      let written = 0;
+      for await (const chunk of stream) {
+        written += chunk.length;
+        yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       }
-      pack.finalize();
-    } catch (e) {
-      pack.destroy(e as Error);
+      if (written !== size)
+        throw new Error(
+          `layer tar: ${header.name}: the blob store gave ${written} bytes for a ${size}-byte file`,
+        );
+      push(padding(size));
+      continue;
     }
-  })();
-  // tar-stream's streams are streamx streams; hand out a Node stream.
-  return Readable.from(pack as AsyncIterable<Buffer>);
+    const content = digest === undefined ? EMPTY : blobs.get(digest);
+    if (content === undefined) {
+      throw new Error(`layer tar: ${header.name}: content ${digest} is not in the blob store`);
+    }
+    // As tar-stream did: the size is the content's (empty for everything but files).
+    for (const b of tarHeader({ ...entry, size: content.byteLength })) push(b);
+    push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+    push(padding(content.byteLength));
+    if (pendingBytes >= CHUNK_BYTES) yield take();
+  }
+  push(END_OF_TAR);
+  yield take();
 }

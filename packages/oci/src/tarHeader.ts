@@ -1,0 +1,142 @@
+/**
+ * The 512-byte header blocks of one tar entry, byte for byte as tar-stream 3 writes them (ustar; a PAX
+ * extended header first when the name or link name does not fit or is not ASCII), so a layer written
+ * here hashes to the same digest as one written through tar-stream's pack stream. Written out so a
+ * layer can be encoded synchronously, in large chunks, without a stream per entry.
+ */
+
+/** The fields our layers use (see layerTar.ts). */
+export interface TarHeader {
+  readonly name: string;
+  readonly type: "file" | "link" | "symlink" | "directory";
+  readonly size?: number;
+  readonly mode?: number;
+  readonly uid?: number;
+  readonly gid?: number;
+  readonly mtime: Date;
+  readonly linkname?: string;
+}
+
+const TYPEFLAG = { file: 0, link: 1, symlink: 2, directory: 5, "pax-header": 72 } as const;
+const ZEROS = "0000000000000000000";
+const SEVENS = "7777777777777777777";
+const USTAR = Buffer.from([0x75, 0x73, 0x74, 0x61, 0x72, 0x00, 0x30, 0x30]); // "ustar\0" "00"
+
+/** Two zero blocks: the end of an archive. */
+export const END_OF_TAR = Buffer.alloc(1024);
+
+/** Zero bytes that pad `size` bytes of content to a whole block. */
+export function padding(size: number): Buffer {
+  const rest = size & 511;
+  return rest === 0 ? EMPTY : Buffer.alloc(512 - rest);
+}
+const EMPTY = Buffer.alloc(0);
+
+/** The header block(s) of an entry: with tar-stream's defaults (mode 0 becomes 0644 or 0755). */
+export function tarHeader(entry: TarHeader): Buffer[] {
+  const header = {
+    ...entry,
+    size: !entry.size || entry.type === "symlink" ? 0 : entry.size,
+    mode: entry.mode || (entry.type === "directory" ? 0o755 : 0o644),
+    uid: entry.uid || 0,
+    gid: entry.gid || 0,
+  };
+  const plain = encode(header);
+  if (plain) return [plain];
+  const pax = encodePax(header.name, header.linkname);
+  const paxHeader = {
+    ...header,
+    name: "PaxHeader",
+    type: "pax-header" as const,
+    size: pax.length,
+    linkname: header.linkname ? "PaxHeader" : undefined,
+  };
+  return [
+    encode(paxHeader) as Buffer,
+    pax,
+    padding(pax.length),
+    encode({ ...paxHeader, size: header.size, type: header.type }) as Buffer,
+  ];
+}
+
+interface Encodable {
+  readonly name: string;
+  readonly type: keyof typeof TYPEFLAG;
+  readonly size: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly mtime: Date;
+  readonly linkname?: string | undefined;
+}
+
+/** One ustar block, or null when the entry needs a PAX header. */
+function encode(h: Encodable): Buffer | null {
+  const buf = Buffer.alloc(512);
+  let name = h.name;
+  let prefix = "";
+  if (Buffer.byteLength(name) !== name.length) return null;
+  while (Buffer.byteLength(name) > 100) {
+    const i = name.indexOf("/");
+    if (i === -1) return null;
+    prefix += prefix ? `/${name.slice(0, i)}` : name.slice(0, i);
+    name = name.slice(i + 1);
+  }
+  if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) return null;
+  if (h.linkname && Buffer.byteLength(h.linkname) > 100) return null;
+  buf.write(name, 0);
+  buf.write(octal(h.mode & 0o7777, 6), 100);
+  buf.write(octal(h.uid, 6), 108);
+  buf.write(octal(h.gid, 6), 116);
+  encodeSize(h.size, buf, 124);
+  buf.write(octal((h.mtime.getTime() / 1000) | 0, 11), 136);
+  buf[156] = 0x30 + TYPEFLAG[h.type];
+  if (h.linkname) buf.write(h.linkname, 157);
+  USTAR.copy(buf, 257);
+  buf.write(octal(0, 6), 329);
+  buf.write(octal(0, 6), 337);
+  if (prefix) buf.write(prefix, 345);
+  buf.write(octal(checksum(buf), 6), 148);
+  return buf;
+}
+
+function octal(value: number, n: number): string {
+  const s = value.toString(8);
+  return s.length > n ? `${SEVENS.slice(0, n)} ` : `${ZEROS.slice(0, n - s.length)}${s} `;
+}
+
+function encodeSize(size: number, buf: Buffer, offset: number): void {
+  if (size.toString(8).length <= 11) {
+    buf.write(octal(size, 11), offset);
+    return;
+  }
+  // base-256 for sizes of 8 GiB and more
+  buf[offset] = 0x80;
+  let n = size;
+  for (let i = 11; i > 0; i--) {
+    buf[offset + i] = n & 0xff;
+    n = Math.floor(n / 0x100);
+  }
+}
+
+function checksum(block: Buffer): number {
+  let sum = 8 * 32;
+  for (let i = 0; i < 148; i++) sum += block[i] as number;
+  for (let j = 156; j < 512; j++) sum += block[j] as number;
+  return sum;
+}
+
+function encodePax(name: string, linkname: string | undefined): Buffer {
+  let text = "";
+  if (name) text += record(` path=${name}\n`);
+  if (linkname) text += record(` linkpath=${linkname}\n`);
+  return Buffer.from(text);
+}
+
+/** A PAX record: its own length in decimal, then the text. */
+function record(text: string): string {
+  const len = Buffer.byteLength(text);
+  let digits = Math.floor(Math.log(len) / Math.log(10)) + 1;
+  if (len + digits >= 10 ** digits) digits++;
+  return `${len + digits}${text}`;
+}
