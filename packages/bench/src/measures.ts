@@ -8,7 +8,7 @@ import { lookupDepth } from "./lookupDepth.js";
 import type { Measure } from "./Measure.js";
 import { memfsUnion } from "./memfsUnion.js";
 import { ociExport, ociImport, ociRepack, ociUnpack } from "./ociThroughput.js";
-import { postgresWriters } from "./postgresWriters.js";
+import { postgresSharedWriters, postgresWriters } from "./postgresWriters.js";
 import { snapshotSize } from "./snapshotSize.js";
 
 export const MEASURES: readonly Measure[] = [
@@ -26,4 +26,5 @@ export const MEASURES: readonly Measure[] = [
   durableBatches,
   durableWriters,
   postgresWriters,
+  postgresSharedWriters,
 ];

@@ -7,7 +7,7 @@
  */
 import { type NewStoredEvent, PostgresEventLog } from "@strata/store";
 import pg from "pg";
-import type { Measure } from "./Measure.js";
+import type { Measure, Result } from "./Measure.js";
 import { fmtRate, median } from "./timing.js";
 import { writeHistory } from "./workloads.js";
 
@@ -30,78 +30,95 @@ async function unavailable(): Promise<string | null> {
 
 export const postgresWriters: Measure = {
   id: "10",
-  measure: "appends to the PostgreSQL backend from 8 concurrent writers",
+  measure: "appends to the PostgreSQL backend from 8 concurrent writers (8 logs, as 8 processes)",
   baseline: "raw INSERTs of the same rows through the same client library",
   target: { op: ">=", value: 0.5 },
   unavailable,
-  async run() {
-    const events: NewStoredEvent[] = writeHistory(EVENTS)
-      .log.read()
-      .slice(-EVENTS)
-      .map(({ seq: _seq, ...e }) => e);
-    const admin = new pg.Client({ connectionString: URL });
-    await admin.connect();
-    try {
-      const reset = async () => {
-        await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-        await admin.query(`CREATE SCHEMA ${SCHEMA}`);
-        await admin.query(
-          `CREATE TABLE ${SCHEMA}.raw_events (seq bigserial PRIMARY KEY, stream_id text NOT NULL, type text NOT NULL, schema_version integer NOT NULL, recorded_at bigint NOT NULL, data json NOT NULL)`,
-        );
-      };
-      const split = (w: number) => events.filter((_, i) => i % WRITERS === w);
-      const ours = async () => {
-        await reset();
-        const logs = await Promise.all(
+  run: () => compare("processes"),
+};
+
+export const postgresSharedWriters: Measure = {
+  id: "10b",
+  measure: "appends to the PostgreSQL backend from 8 concurrent writers sharing one log (group commit)",
+  baseline: "raw INSERTs of the same rows through the same client library",
+  target: { op: ">=", value: 0.5 },
+  unavailable,
+  run: () => compare("shared"),
+};
+
+async function compare(shape: "processes" | "shared"): Promise<Result> {
+  const events: NewStoredEvent[] = writeHistory(EVENTS)
+    .log.read()
+    .slice(-EVENTS)
+    .map(({ seq: _seq, ...e }) => e);
+  const admin = new pg.Client({ connectionString: URL });
+  await admin.connect();
+  try {
+    const reset = async () => {
+      await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+      await admin.query(`CREATE SCHEMA ${SCHEMA}`);
+      await admin.query(
+        `CREATE TABLE ${SCHEMA}.raw_events (seq bigserial PRIMARY KEY, stream_id text NOT NULL, type text NOT NULL, schema_version integer NOT NULL, recorded_at bigint NOT NULL, data json NOT NULL)`,
+      );
+    };
+    const split = (w: number) => events.filter((_, i) => i % WRITERS === w);
+    const ours = async () => {
+      await reset();
+      let logs: PostgresEventLog[];
+      if (shape === "processes") {
+        logs = await Promise.all(
           Array.from({ length: WRITERS }, () =>
             PostgresEventLog.open({ connectionString: URL, schema: SCHEMA, poolSize: 1 }),
           ),
         );
-        const start = performance.now();
-        await Promise.all(
-          logs.map(async (log, w) => {
-            for (const e of split(w)) await log.append([e]);
-          }),
-        );
-        const took = performance.now() - start;
-        await Promise.all(logs.map((l) => l.close()));
-        return took;
-      };
-      const raw = async () => {
-        await reset();
-        const clients = Array.from({ length: WRITERS }, () => new pg.Client({ connectionString: URL }));
-        await Promise.all(clients.map((c) => c.connect()));
-        const start = performance.now();
-        await Promise.all(
-          clients.map(async (c, w) => {
-            for (const e of split(w))
-              await c.query(
-                `INSERT INTO ${SCHEMA}.raw_events (stream_id, type, schema_version, recorded_at, data) VALUES ($1, $2, $3, $4, $5)`,
-                [e.streamId, e.type, e.schemaVersion, e.recordedAt, JSON.stringify(e.data)],
-              );
-          }),
-        );
-        const took = performance.now() - start;
-        await Promise.all(clients.map((c) => c.end()));
-        return took;
-      };
-      // Time only the appends (not opening, migrating or connecting): alternate rounds, medians.
-      const oursTimes: number[] = [];
-      const rawTimes: number[] = [];
-      await ours();
-      await raw();
-      for (let r = 0; r < 3; r++) {
-        oursTimes.push(await ours());
-        rawTimes.push(await raw());
+      } else {
+        const shared = await PostgresEventLog.open({ connectionString: URL, schema: SCHEMA });
+        logs = Array.from({ length: WRITERS }, () => shared);
       }
-      await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-      const [o, b] = [median(oursTimes), median(rawTimes)];
-      return {
-        ratio: b / o,
-        detail: `${fmtRate(events.length, o, "events")} vs ${fmtRate(events.length, b, "events")}`,
-      };
-    } finally {
-      await admin.end();
+      const start = performance.now();
+      await Promise.all(
+        logs.map(async (log, w) => {
+          for (const e of split(w)) await log.append([e]);
+        }),
+      );
+      const took = performance.now() - start;
+      await Promise.all([...new Set(logs)].map((l) => l.close()));
+      return took;
+    };
+    const raw = async () => {
+      await reset();
+      const clients = Array.from({ length: WRITERS }, () => new pg.Client({ connectionString: URL }));
+      await Promise.all(clients.map((c) => c.connect()));
+      const start = performance.now();
+      await Promise.all(
+        clients.map(async (c, w) => {
+          for (const e of split(w))
+            await c.query(
+              `INSERT INTO ${SCHEMA}.raw_events (stream_id, type, schema_version, recorded_at, data) VALUES ($1, $2, $3, $4, $5)`,
+              [e.streamId, e.type, e.schemaVersion, e.recordedAt, JSON.stringify(e.data)],
+            );
+        }),
+      );
+      const took = performance.now() - start;
+      await Promise.all(clients.map((c) => c.end()));
+      return took;
+    };
+    // Time only the appends (not opening, migrating or connecting): alternate rounds, medians.
+    const oursTimes: number[] = [];
+    const rawTimes: number[] = [];
+    await ours();
+    await raw();
+    for (let r = 0; r < 3; r++) {
+      oursTimes.push(await ours());
+      rawTimes.push(await raw());
     }
-  },
-};
+    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    const [o, b] = [median(oursTimes), median(rawTimes)];
+    return {
+      ratio: b / o,
+      detail: `${fmtRate(events.length, o, "events")} vs ${fmtRate(events.length, b, "events")}`,
+    };
+  } finally {
+    await admin.end();
+  }
+}

@@ -73,6 +73,47 @@ const ev = (streamId: string, n: number) => ({
 });
 
 describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
+  test("group commit: concurrent appends on one log share transactions, each checked on its own", async () => {
+    const schema = freshSchema();
+    const log = await PostgresEventLog.open({ connectionString: URL_, schema });
+    // 60 appends at once: stream s<i%6> expects version "no-stream" for its first append and "any"
+    // after, except every 7th, which expects a version it cannot have.
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 60 }, (_, i) =>
+        log.append([ev(`s${i % 6}`, i), ev(`s${i % 6}`, i + 1000)], {
+          [`s${i % 6}`]: i % 7 === 3 ? 999 : i < 6 ? "no-stream" : "any",
+        }),
+      ),
+    );
+    const refused = outcomes.flatMap((o, i) => (o.status === "rejected" ? [i] : []));
+    expect(refused).toEqual(Array.from({ length: 60 }, (_, i) => i).filter((i) => i % 7 === 3));
+    for (const i of refused)
+      expect((outcomes[i] as PromiseRejectedResult).reason).toBeInstanceOf(ExpectedVersionConflictError);
+    // In order, gap-free, each stream's versions consecutive, and each result names its own seqs.
+    const successes = new Map<number, number>();
+    const events = await log.read();
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: events.length }, (_, i) => i + 1));
+    expect(events).toHaveLength(2 * (60 - refused.length));
+    for (const [i, o] of outcomes.entries()) {
+      if (o.status !== "fulfilled") continue;
+      const mine = events.slice(o.value.firstSeq - 1, o.value.lastSeq);
+      expect(mine.map((e) => e.recordedAt)).toEqual([i, i + 1000]);
+      successes.set(i % 6, (successes.get(i % 6) ?? 0) + 1);
+      expect(o.value.streamVersions).toEqual({ [`s${i % 6}`]: 2 * (successes.get(i % 6) as number) });
+    }
+    for (let s = 0; s < 6; s++) {
+      const stream = await log.readStream(`s${s}`);
+      expect(stream.length).toBe(await log.streamVersion(`s${s}`));
+    }
+    // Fewer transactions than appends: they were grouped.
+    const admin = new pg.Client({ connectionString: URL_ });
+    await admin.connect();
+    const tx = await admin.query(`SELECT count(DISTINCT xmin::text) AS n FROM ${schema}.strata_events`);
+    await admin.end();
+    expect(Number(tx.rows[0].n)).toBeLessThan(60 - refused.length);
+    await log.close();
+  });
+
   test("a log created before migration 2 is upgraded on open and keeps its events and versions", async () => {
     const schema = freshSchema();
     const log = await PostgresEventLog.open({ connectionString: URL_, schema });

@@ -68,6 +68,13 @@ function isConnectionError(e: unknown): boolean {
   );
 }
 
+interface PendingAppend {
+  readonly events: readonly NewStoredEvent[];
+  readonly expected: Readonly<Record<string, ExpectedVersion>>;
+  readonly resolve: (r: AppendResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
 export class PostgresEventLog implements EventLog {
   readonly schema: string;
   readonly #pool: pg.Pool;
@@ -76,6 +83,8 @@ export class PostgresEventLog implements EventLog {
   readonly #channel: string;
   #listener: pg.Client | null = null;
   #closed = false;
+  #queue: PendingAppend[] = [];
+  #flushing: Promise<void> | null = null;
 
   private constructor(options: PostgresEventLogOptions) {
     this.#options = options;
@@ -191,8 +200,70 @@ export class PostgresEventLog implements EventLog {
     this.#check();
     const invalid = validateBatch(events);
     if (invalid) throw invalid;
-    // One statement (strata_append, migration 2) in its own transaction: the head row stays locked for
-    // one round trip and the commit.
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ events, expected, resolve, reject });
+      if (!this.#flushing) this.#flushing = this.#flush();
+    });
+  }
+
+  /**
+   * Group commit: appends made while one is in flight wait, then go together in one statement and one
+   * transaction (`strata_append_many`), so they share one WAL flush; each is still checked against its
+   * own expected versions, in the order they were made.
+   */
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0);
+        if (group.length === 1) {
+          const [one] = group as [PendingAppend];
+          await this.#appendOne(one.events, one.expected).then(one.resolve, one.reject);
+        } else await this.#appendMany(group);
+      }
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  async #appendMany(group: readonly PendingAppend[]): Promise<void> {
+    const batches = group.map((p) => ({
+      events: p.events.map((e) => ({
+        streamId: e.streamId,
+        type: e.type,
+        schemaVersion: e.schemaVersion,
+        recordedAt: e.recordedAt,
+        data: e.data,
+      })),
+      expected: Object.fromEntries(Object.entries(p.expected).map(([k, v]) => [k, String(v)])),
+    }));
+    let results: (AppendResult | { conflict: { streamId: string; expected: string; actual: number } })[];
+    try {
+      const r = await this.#pool.query(`SELECT ${this.schema}.strata_append_many($1::json, $2) AS results`, [
+        JSON.stringify(batches),
+        this.#channel,
+      ]);
+      results = (r.rows[0] as { results: typeof results }).results;
+    } catch (e) {
+      const error = isConnectionError(e) ? new StoreUnavailableError(e) : e;
+      for (const p of group) p.reject(error);
+      return;
+    }
+    group.forEach((p, i) => {
+      const r = results[i];
+      if (r && "conflict" in r)
+        p.reject(
+          new ExpectedVersionConflictError(r.conflict.streamId, r.conflict.expected, r.conflict.actual),
+        );
+      else if (r) p.resolve({ firstSeq: r.firstSeq, lastSeq: r.lastSeq, streamVersions: r.streamVersions });
+      else p.reject(new StoreError("Internal", "strata_append_many returned fewer results than appends"));
+    });
+  }
+
+  /** One append as one statement (strata_append, migration 2): the head row is locked for one round trip and the commit. */
+  async #appendOne(
+    events: readonly NewStoredEvent[],
+    expected: Readonly<Record<string, ExpectedVersion>>,
+  ): Promise<AppendResult> {
     const wanted = Object.entries(expected);
     try {
       const r = await this.#pool.query(
@@ -266,6 +337,7 @@ export class PostgresEventLog implements EventLog {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    while (this.#flushing) await this.#flushing;
     this.#closed = true;
     this.#notifier.notify();
     const listener = this.#listener;

@@ -11,6 +11,10 @@
  *   one round trip and the commit, not for nine round trips. It checks expected versions (raising
  *   SQLSTATE `SX409` with the stream, expected and actual version as JSON in DETAIL), inserts the events
  *   with their stream versions, moves the streams and the head, and notifies listeners.
+ * - `strata_append_many(batches json, channel)` (version 3): several appends in one statement and one
+ *   transaction (group commit: one WAL flush for all of them), each checked against its own expected
+ *   versions in order; a conflicting one is reported in its slot of the result and appends nothing, the
+ *   others go ahead.
  */
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: (schema: string) => string }[] = [
   {
@@ -83,6 +87,66 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: (sch
         first_seq := v_last + 1;
         last_seq := v_last + v_n;
         RETURN NEXT;
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 3,
+    sql: (s) => `
+      CREATE FUNCTION ${s}.strata_append_many(p_batches json, p_channel text) RETURNS json
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_last bigint;
+        v_results json[] := '{}';
+        v_batch json;
+        v_exp record;
+        v_event json;
+        v_actual integer;
+        v_conflict json;
+        v_versions jsonb := '{}';
+        v_touched jsonb;
+        v_first bigint;
+        v_stream text;
+        v_version integer;
+      BEGIN
+        SELECT h.last_seq INTO v_last FROM ${s}.strata_head h WHERE h.id = 1 FOR UPDATE;
+        FOR v_batch IN SELECT value FROM json_array_elements(p_batches) LOOP
+          v_conflict := NULL;
+          FOR v_exp IN SELECT key, value FROM json_each_text(v_batch->'expected') LOOP
+            v_actual := coalesce((v_versions->>v_exp.key)::integer,
+              (SELECT st.version FROM ${s}.strata_streams st WHERE st.stream_id = v_exp.key), 0);
+            IF NOT (v_exp.value = 'any' OR (v_exp.value = 'no-stream' AND v_actual = 0)
+                    OR (v_exp.value = 'stream-exists' AND v_actual > 0) OR v_exp.value = v_actual::text) THEN
+              v_conflict := json_build_object('streamId', v_exp.key, 'expected', v_exp.value, 'actual', v_actual);
+              EXIT;
+            END IF;
+          END LOOP;
+          IF v_conflict IS NOT NULL THEN
+            v_results := v_results || json_build_object('conflict', v_conflict);
+            CONTINUE;
+          END IF;
+          v_first := v_last + 1;
+          v_touched := '{}';
+          FOR v_event IN SELECT value FROM json_array_elements(v_batch->'events') LOOP
+            v_stream := v_event->>'streamId';
+            v_version := coalesce((v_versions->>v_stream)::integer,
+              (SELECT st.version FROM ${s}.strata_streams st WHERE st.stream_id = v_stream), 0) + 1;
+            v_versions := v_versions || jsonb_build_object(v_stream, v_version);
+            v_touched := v_touched || jsonb_build_object(v_stream, v_version);
+            v_last := v_last + 1;
+            INSERT INTO ${s}.strata_events (seq, stream_id, stream_version, type, schema_version, recorded_at, data)
+            VALUES (v_last, v_stream, v_version, v_event->>'type', (v_event->>'schemaVersion')::integer,
+                    (v_event->>'recordedAt')::bigint, v_event->'data');
+          END LOOP;
+          v_results := v_results || json_build_object('firstSeq', v_first, 'lastSeq', v_last, 'streamVersions', v_touched);
+        END LOOP;
+        INSERT INTO ${s}.strata_streams (stream_id, version)
+        SELECT key, value::text::integer FROM jsonb_each(v_versions)
+        ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version;
+        UPDATE ${s}.strata_head SET last_seq = v_last WHERE id = 1;
+        PERFORM pg_notify(p_channel, v_last::text);
+        RETURN array_to_json(v_results);
       END
       $fn$;
     `,
