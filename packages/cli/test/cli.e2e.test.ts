@@ -2,31 +2,15 @@
  * End to end: the built `strata` binary against temporary log directories.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import {
-  existsSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main, makeProgressBar } from "@strata/cli";
 import { FileEventLog } from "@strata/store";
-import { afterEach, beforeAll, describe, expect, test } from "vitest";
+import { beforeAll, describe, expect, test } from "vitest";
+import { tempDirs } from "../../../test-support/tempDirs.js";
 
 const BIN = new URL("../dist/bin.js", import.meta.url).pathname;
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), "strata-cli-"));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("strata-cli-");
 beforeAll(() => {
   if (!existsSync(BIN))
     throw new Error(`the e2e tests run the built binary: run pnpm build first (${BIN} is missing)`);

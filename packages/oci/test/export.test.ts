@@ -8,25 +8,17 @@
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { emptyTree, IMPLIED_DIR } from "@strata/fs";
 import { chainIds, exportImage, layerTarStream, sha256 } from "@strata/oci";
 import fc from "fast-check";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
+import { tempDirs } from "../../../test-support/tempDirs.js";
 import { genScenario } from "../../fs/test/support/generators.js";
 import { buildModel, type Listed, listMerged, runOps } from "../../fs/test/support/model.js";
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), "strata-oci-"));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("strata-oci-");
 
 function toolMissing(): string | null {
   for (const tool of ["umoci", "skopeo"]) {

@@ -6,7 +6,6 @@ import { execFileSync } from "node:child_process";
 import {
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -14,7 +13,6 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { sequentialIds, simulatedClock } from "@strata/core";
@@ -30,19 +28,12 @@ import {
 } from "@strata/oci";
 import fc from "fast-check";
 import tar from "tar-stream";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
+import { tempDirs } from "../../../test-support/tempDirs.js";
 import { genScenario } from "../../fs/test/support/generators.js";
 import { buildModel, listMerged, runOps } from "../../fs/test/support/model.js";
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), "strata-oci-in-"));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("strata-oci-in-");
 const fresh = () => createFsEngine({ clock: simulatedClock(), ids: sequentialIds("import") });
 
 const haveUmoci = (() => {

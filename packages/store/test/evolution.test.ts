@@ -2,9 +2,7 @@
  * Schema evolution and snapshots: upcasters on read; a committed fixture log written in version 1
  * stays readable; loading a snapshot and replaying the tail gives exactly the full replay.
  */
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import {
   applyEvents,
   type Command,
@@ -25,17 +23,10 @@ import {
   withUpcasting,
 } from "@strata/store";
 import fc from "fast-check";
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
+import { tempDirs } from "../../../test-support/tempDirs.js";
 
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), "strata-evolution-"));
-  dirs.push(d);
-  return d;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs("strata-evolution-");
 
 describe("upcasting", () => {
   const upcasters = [
