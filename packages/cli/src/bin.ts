@@ -3,13 +3,18 @@
  * The `strata` executable: runs `main` on the process's arguments and exits with its code. Kept apart
  * from `main.ts` so importing the library never runs the command, and an installed `strata` (a symlink
  * or a package manager's shim) runs it whatever path it is called by.
+ *
+ * It exits only once stdout and stderr have drained: `process.exit` right after a large write to a pipe
+ * would cut the output short (`strata events | wc -l` lost most of a long log that way).
  */
 import { main } from "./main.js";
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`strata: unexpected error: ${(e as Error).stack ?? e}\n`);
-    process.exit(70);
-  },
-);
+function exitWhenDrained(code: number): void {
+  process.exitCode = code;
+  process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+}
+
+main(process.argv.slice(2)).then(exitWhenDrained, (e: unknown) => {
+  process.stderr.write(`strata: unexpected error: ${(e as Error).stack ?? e}\n`);
+  exitWhenDrained(70);
+});

@@ -176,6 +176,28 @@ function lines(child: ChildProcess, count: number): { done: Promise<string[]>; t
   return { done, text: () => text };
 }
 
+describe("output", () => {
+  test("a large output through a pipe arrives whole (the process does not exit before stdout drains)", () => {
+    const log = join(tmp(), "log");
+    const script = join(tmp(), "many.jsonl");
+    writeFileSync(
+      script,
+      Array.from({ length: 1500 }, (_, i) =>
+        JSON.stringify({ type: "image.create", layers: [], tags: [`img:${i}`], cmd: ["x".repeat(2000)] }),
+      ).join("\n"),
+    );
+    expect(strata(log, "run", script).code).toBe(0);
+    const r = spawnSync(process.execPath, [BIN, "events", "--format", "json", "--log", log], {
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(2 * 1024 * 1024); // far more than a pipe's buffer
+    const events = JSON.parse(r.stdout) as { seq: number }[];
+    expect(events).toHaveLength(3000);
+  });
+});
+
 describe("strata beside a writer", () => {
   const script = (path: string, n: number, from = 0) =>
     writeFileSync(
