@@ -199,6 +199,26 @@ describe("output", () => {
 });
 
 describe("strata beside a writer", () => {
+  test("a follower whose reader goes away (| head) ends quietly with code 0", async () => {
+    const log = join(tmp(), "log");
+    const s = join(tmp(), "s.jsonl");
+    writeFileSync(s, JSON.stringify({ type: "image.create", layers: [], tags: ["x:1"] }));
+    expect(strata(log, "run", s).code).toBe(0);
+    const follower = spawn(process.execPath, [BIN, "events", "--follow", "--log", log]);
+    let err = "";
+    follower.stderr.on("data", (c: Buffer) => {
+      err += c.toString();
+    });
+    await new Promise<void>((resolve) => follower.stdout.once("data", () => resolve()));
+    follower.stdout.destroy(); // the reader is gone: the next write gets EPIPE
+    const more = join(tmp(), "more.jsonl");
+    writeFileSync(more, JSON.stringify({ type: "image.create", layers: [], tags: ["y:1"] }));
+    expect(strata(log, "run", more).code).toBe(0);
+    const code = await new Promise((r) => follower.once("exit", r));
+    expect(code).toBe(0);
+    expect(err).toBe("");
+  });
+
   const script = (path: string, n: number, from = 0) =>
     writeFileSync(
       path,
