@@ -1,7 +1,7 @@
 /**
  * The commands of `strata`. Each has a usage line, a summary and a handler; `--help` prints them.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type Command,
@@ -95,7 +95,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       const [file] = need(ctx, 1, "exactly 1 argument: the script file");
       const ws = await ctx.workspace();
       let failed = 0;
-      const lines = readFileSync(file as string, "utf8").split("\n");
+      let text: string;
+      try {
+        text = readFileSync(file as string, "utf8");
+      } catch (e) {
+        throw new UsageError(
+          `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+        );
+      }
+      const lines = text.split("\n");
       const results: unknown[] = [];
       for (const [i, line] of lines.entries()) {
         if (line.trim() === "" || line.trim().startsWith("#")) continue;
@@ -468,6 +476,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => {
       if (ctx.args.length > 1)
         throw new UsageError('"strata replay" takes at most 1 argument: the log directory');
+      if (ctx.args[0] !== undefined && !existsSync(join(ctx.args[0], "events")))
+        throw new UsageError(`${ctx.args[0]} holds no strata log (no events/ directory)`);
       const ws = await ctx.workspace(ctx.args[0]);
       const at = seqFlag(ctx, "at");
       const state = at === undefined ? ws.engine.state : ws.engine.statesAt(at).core;

@@ -114,6 +114,15 @@ describe("strata", () => {
       /^Error response from daemon: No such event: 100000 \(the log has events 1 to \d+/,
     );
     expect(strata(log, "replay", "--at", "-3").code).toBe(2);
+    // Missing inputs are named, never a stack trace.
+    expect(strata(log, "import", "/nonexistent/image.tar")).toMatchObject({
+      code: 1,
+      err: "Error response from daemon: cannot read /nonexistent/image.tar: ENOENT\n",
+    });
+    expect(strata(log, "run", "/nonexistent/script.jsonl").err).toMatch(
+      /^strata run: cannot read \/nonexistent\/script\.jsonl: ENOENT/,
+    );
+    expect(strata(log, "replay", "/nonexistent/log").code).toBe(2);
     const replayed = spawnSync(process.execPath, [BIN, "replay", log, "--at", "3", "--format", "json"], {
       encoding: "utf8",
     });

@@ -93,7 +93,11 @@ async function extractArchive(file: string, dir: string): Promise<Map<string, st
   /** Symlinks docker archives use (`<id>/layer.tar -> ../<hex>.tar`), kept as names, never created. */
   const aliases = new Map<string, string>();
   const extract = tar.extract();
-  createReadStream(file).pipe(extract as unknown as NodeJS.WritableStream);
+  const source = createReadStream(file);
+  source.on("error", (e: NodeJS.ErrnoException) =>
+    extract.destroy(new OciError("InvalidLayout", `cannot read ${file}: ${e.code ?? e.message}`)),
+  );
+  source.pipe(extract as unknown as NodeJS.WritableStream);
   let index = -1;
   try {
     for await (const entry of extract) {
