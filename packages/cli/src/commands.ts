@@ -329,13 +329,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "ls",
     readOnly: true,
     usage: "strata ls REF[@SEQ] [PATH]",
-    summary: "List a directory of an image or container (as it was at SEQ)",
+    summary: "List a directory of an image or container (as it was at SEQ); a file lists itself",
     run: async (ctx) => {
       const [target, path = "/"] = need(ctx, 1, "an image or container");
       const { ref, at } = refAt(target as string);
       const view = (await ctx.workspace()).engine.view(ref, at === undefined ? {} : { at });
-      const names = view.readdir(path);
-      const rows = names.map((n) => ({ name: n, ...view.stat(`${path}/${n}`, { follow: false }) }));
+      // Like ls(1): a directory (or a link to one) lists its entries; anything else lists itself.
+      const rows =
+        view.stat(path).type === "dir"
+          ? view.readdir(path).map((n) => ({ name: n, ...view.stat(`${path}/${n}`, { follow: false }) }))
+          : [{ name: path, ...view.stat(path, { follow: false }) }];
       if (ctx.out.json) ctx.out.data(rows);
       else
         ctx.out.table(

@@ -48,6 +48,13 @@ describe("strata", () => {
     expect(strata(log, "cat", "web", "/usr/share/nginx/html/index.html").out).toBe(
       "<h1>Hello from Strata</h1>\n",
     );
+    const listed = JSON.parse(strata(log, "ls", "web", "/etc/nginx", "--format", "json").out) as {
+      name: string;
+    }[];
+    expect(listed.map((r) => r.name)).toEqual(["conf.d", "nginx.conf"]);
+    const single = JSON.parse(strata(log, "ls", "web", "/etc/nginx/nginx.conf", "--format", "json").out);
+    expect(single).toMatchObject([{ name: "/etc/nginx/nginx.conf", type: "file" }]);
+    expect(strata(log, "ls", "web", "/nope").code).toBe(1);
     expect(strata(log, "log", "verify").out).toMatch(/^ok: \d+ events, head [0-9a-f]{64}/);
     const [inspected] = JSON.parse(strata(log, "inspect", "web").out);
     expect(inspected).toMatchObject({ Type: "container", name: "web", State: { Status: "exited" } });
