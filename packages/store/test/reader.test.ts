@@ -175,3 +175,58 @@ describe("FileEventLogReader", () => {
     await log.close();
   }, 60_000);
 });
+
+describe("records laid out differently from encodeRecord (another writer, an older version)", () => {
+  test("are read whole by the writer and the reader, through the full decode", async () => {
+    const dir = tmp();
+    const segDir = join(dir, "segments");
+    const { mkdirSync } = await import("node:fs");
+    const { createHash } = await import("node:crypto");
+    const { crc32 } = await import("node:zlib");
+    mkdirSync(segDir, { recursive: true });
+    let prev = "0".repeat(64);
+    const records: Buffer[] = [];
+    const events = [1, 2, 3].map((n) => ({
+      seq: n,
+      streamId: n === 2 ? "strom-\u00e9" : `s${n}`,
+      type: "t",
+      schemaVersion: 1,
+      recordedAt: n,
+      data: { n },
+    }));
+    for (const e of events) {
+      // Keys in another order, and whitespace: valid JSON, valid CRC and chain, not encodeRecord's layout.
+      const payload = Buffer.from(
+        JSON.stringify(
+          {
+            prev,
+            type: e.type,
+            data: e.data,
+            seq: e.seq,
+            recordedAt: e.recordedAt,
+            streamId: e.streamId,
+            schemaVersion: 1,
+          },
+          null,
+          1,
+        ),
+      );
+      const header = Buffer.alloc(8);
+      header.writeUInt32LE(payload.length, 0);
+      header.writeUInt32LE(crc32(payload), 4);
+      records.push(header, payload);
+      prev = createHash("sha256").update(payload).digest("hex");
+    }
+    writeFileSync(join(segDir, `${"1".padStart(16, "0")}.seg`), Buffer.concat(records));
+    const reader = await FileEventLogReader.open(dir);
+    expect(await reader.read()).toEqual(events);
+    expect(await reader.readStream("strom-\u00e9")).toEqual([events[1]]);
+    await reader.close();
+    const writer = await FileEventLog.open(dir);
+    expect(await writer.read()).toEqual(events);
+    await writer.append([{ streamId: "s4", type: "t", schemaVersion: 1, recordedAt: 4, data: { n: 4 } }]);
+    expect((await writer.read(4))[0]?.seq).toBe(4);
+    expect(await writer.verify()).toMatchObject({ events: 4 });
+    await writer.close();
+  });
+});

@@ -109,7 +109,10 @@ export function decodeChecked(
     return null;
   }
   if (parsed.seq !== expected.seq || parsed.streamId !== expected.streamId) return null;
-  if (parsed.prev !== buf.toString("latin1", end - 66, end - 2)) return null;
+  // Laid out as encodeRecord writes it, the scan took prev from the tail: it must be what the JSON says.
+  // (A record laid out otherwise was fully decoded, prev included, by the scan.)
+  if (bytesAt(buf, end - TAIL_BYTES, TAIL) && parsed.prev !== buf.toString("latin1", end - 66, end - 2))
+    return null;
   return storedEvent(parsed);
 }
 
