@@ -114,6 +114,22 @@ describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
     await log.close();
   });
 
+  test("group commit: an append the server refuses fails alone, the others in its group are stored", async () => {
+    const schema = freshSchema();
+    const log = await PostgresEventLog.open({ connectionString: URL_, schema });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        // schemaVersion 2^40 passes validation but not PostgreSQL's integer column.
+        log.append([{ ...ev(`s${i}`, i), ...(i === 5 ? { schemaVersion: 2 ** 40 } : {}) }]),
+      ),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(
+      Array.from({ length: 12 }, (_, i) => (i === 5 ? "rejected" : "fulfilled")),
+    );
+    expect((await log.read()).map((e) => e.recordedAt)).toEqual([0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11]);
+    await log.close();
+  });
+
   test("a log created before migration 2 is upgraded on open and keeps its events and versions", async () => {
     const schema = freshSchema();
     const log = await PostgresEventLog.open({ connectionString: URL_, schema });

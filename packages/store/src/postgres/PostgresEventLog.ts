@@ -244,8 +244,14 @@ export class PostgresEventLog implements EventLog {
       ]);
       results = (r.rows[0] as { results: typeof results }).results;
     } catch (e) {
-      const error = isConnectionError(e) ? new StoreUnavailableError(e) : e;
-      for (const p of group) p.reject(error);
+      if (isConnectionError(e)) {
+        const error = new StoreUnavailableError(e);
+        for (const p of group) p.reject(error);
+        return;
+      }
+      // Something in one append the server refuses (a value out of a column's range, say) must not fail
+      // the others: the group rolled back, so each is tried again on its own.
+      for (const p of group) await this.#appendOne(p.events, p.expected).then(p.resolve, p.reject);
       return;
     }
     group.forEach((p, i) => {
