@@ -109,15 +109,33 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
+/** The largest schema version (a 32-bit signed integer: what every backend can store). */
+export const MAX_SCHEMA_VERSION = 2 ** 31 - 1;
+
+/**
+ * A stream id or type every backend stores and gives back exactly: not empty, no NUL (PostgreSQL text
+ * cannot hold one), no lone surrogate (it would not survive UTF-8).
+ */
+function isName(value: unknown): value is string {
+  return (
+    typeof value === "string" && value !== "" && !value.includes("\u0000") && !LONE_SURROGATE.test(value)
+  );
+}
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 /** Checks a batch's shape before it is stored: the first malformed event, as an error, or null. */
 export function validateBatch(events: readonly NewStoredEvent[]): InvalidEventError | null {
   for (const [i, e] of events.entries()) {
-    if (typeof e.streamId !== "string" || e.streamId === "")
-      return new InvalidEventError(i, "streamId must be a non-empty string");
-    if (typeof e.type !== "string" || e.type === "")
-      return new InvalidEventError(i, "type must be a non-empty string");
-    if (!Number.isSafeInteger(e.schemaVersion) || e.schemaVersion < 1) {
-      return new InvalidEventError(i, "schemaVersion must be an integer >= 1");
+    if (!isName(e.streamId))
+      return new InvalidEventError(i, "streamId must be a non-empty, well-formed string without NUL");
+    if (!isName(e.type))
+      return new InvalidEventError(i, "type must be a non-empty, well-formed string without NUL");
+    if (
+      !Number.isSafeInteger(e.schemaVersion) ||
+      e.schemaVersion < 1 ||
+      e.schemaVersion > MAX_SCHEMA_VERSION
+    ) {
+      return new InvalidEventError(i, `schemaVersion must be an integer from 1 to ${MAX_SCHEMA_VERSION}`);
     }
     if (!Number.isSafeInteger(e.recordedAt) || e.recordedAt < 0)
       return new InvalidEventError(i, "recordedAt must be an integer >= 0");

@@ -119,6 +119,23 @@ export function runEventLogSuite(
         expect(await log.lastSeq()).toBe(0);
       }));
 
+    test("what one backend could not store exactly, every backend refuses alike", () =>
+      withLog(async ({ log }) => {
+        const refused = [
+          { ...ev("a", 1), schemaVersion: 2 ** 31 }, // beyond a 32-bit column
+          { ...ev("a", 1), streamId: "a\u0000b" }, // NUL: PostgreSQL text cannot hold it
+          { ...ev("a", 1), type: "t\ud800" }, // a lone surrogate does not survive UTF-8
+          { ...ev("a", 1), streamId: "" },
+        ];
+        for (const bad of refused) await expect(log.append([bad])).rejects.toBeInstanceOf(InvalidEventError);
+        await log.append([
+          { ...ev("a", 1), schemaVersion: 2 ** 31 - 1, streamId: "strom-\u00e9-\ud83d\ude00" },
+        ]);
+        expect((await log.read()).map((e) => [e.streamId, e.schemaVersion])).toEqual([
+          ["strom-\u00e9-\ud83d\ude00", 2 ** 31 - 1],
+        ]);
+      }));
+
     test("subscribe delivers stored then new events, in order, without gaps or repeats", () =>
       withLog(async ({ log }) => {
         await log.append([ev("a", 1), ev("a", 2)]);
