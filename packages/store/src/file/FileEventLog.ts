@@ -39,7 +39,8 @@ import { CorruptLogError, ExpectedVersionConflictError, LogClosedError } from ".
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { acquireLock } from "./lock.js";
 import { RecordIndex } from "./RecordIndex.js";
-import { decodeRecord, encodeRecord, GENESIS_HASH, peekRecord } from "./recordCodec.js";
+import { decodeRecord, encodeRecord, GENESIS_HASH } from "./recordCodec.js";
+import { scanSegment } from "./scanSegment.js";
 
 export interface FileEventLogOptions {
   /** Size after which a segment is closed and a new one started (default 64 MiB). */
@@ -124,67 +125,31 @@ export class FileEventLog implements EventLog {
     }
   }
 
-  /** Reads and checks every segment, building the indexes. */
+  /** Reads and checks every segment, building the indexes; cuts a torn tail. */
   #scan(): { truncated: OpenReport["truncated"]; head: string } {
-    let prev = GENESIS_HASH;
-    let expectedSeq = 1;
+    let at = { seq: 1, prev: GENESIS_HASH };
     let truncated: OpenReport["truncated"] = null;
-    this.#segments.forEach((segment, index) => {
-      const last = index === this.#segments.length - 1;
+    for (const [index, segment] of this.#segments.entries()) {
       const buf = readFileSync(segment.path);
-      if (segment.firstSeq !== expectedSeq) {
-        throw new CorruptLogError(
-          segment.path,
-          0,
-          expectedSeq,
-          `segment starts at seq ${segment.firstSeq}, expected ${expectedSeq}`,
-        );
+      const end = scanSegment(
+        buf,
+        {
+          path: segment.path,
+          firstSeq: segment.firstSeq,
+          base: 0,
+          ...at,
+          last: index === this.#segments.length - 1,
+        },
+        (r) => this.#index.add({ segment: index, ...r }),
+      );
+      at = end;
+      if (end.tail) {
+        truncateSync(segment.path, end.offset);
+        truncated = { file: segment.path, offset: end.offset, bytes: buf.length - end.offset };
+        segment.size = end.offset;
       }
-      let offset = 0;
-      while (offset < buf.length) {
-        // Checked (CRC, hash) without parsing the JSON: read() parses each record once, later.
-        const d = peekRecord(buf, offset);
-        const atTail =
-          last &&
-          (d.kind === "incomplete" || (d.kind === "damaged" && (d.end === null || d.end >= buf.length)));
-        if (d.kind !== "record") {
-          const zeros = buf.subarray(offset).every((b) => b === 0);
-          if (atTail || (last && zeros)) {
-            truncateSync(segment.path, offset);
-            truncated = { file: segment.path, offset, bytes: buf.length - offset };
-            segment.size = offset;
-            return;
-          }
-          throw new CorruptLogError(
-            segment.path,
-            offset,
-            expectedSeq,
-            d.kind === "incomplete" ? "record cut short" : d.problem,
-          );
-        }
-        if (d.seq !== expectedSeq) {
-          throw new CorruptLogError(
-            segment.path,
-            offset,
-            expectedSeq,
-            `record has seq ${d.seq}, expected ${expectedSeq}`,
-          );
-        }
-        if (d.prev !== prev) {
-          throw new CorruptLogError(
-            segment.path,
-            offset,
-            expectedSeq,
-            "hash chain broken: the record does not follow the one before it",
-          );
-        }
-        this.#index.add({ segment: index, offset, length: d.end - offset, streamId: d.streamId });
-        prev = d.hash;
-        expectedSeq += 1;
-        offset = d.end;
-      }
-    });
-    return { truncated, head: prev };
+    }
+    return { truncated, head: at.prev };
   }
 
   #check(): void {

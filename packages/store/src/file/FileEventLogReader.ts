@@ -26,7 +26,8 @@ import type { EventHandler, StoredEvent, Subscription } from "../EventLog.js";
 import { CorruptLogError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { RecordIndex } from "./RecordIndex.js";
-import { GENESIS_HASH, peekRecord } from "./recordCodec.js";
+import { GENESIS_HASH } from "./recordCodec.js";
+import { scanSegment } from "./scanSegment.js";
 
 export interface FileEventLogReaderOptions {
   /** How often a subscription looks for new records when no file change was noticed (default 100 ms). */
@@ -94,72 +95,38 @@ export class FileEventLogReader {
     }
     // Continue in the segment read last, where the reader stopped, then go on through any newer ones.
     let index = Math.max(0, this.#segmentRead);
-    let start = this.#segmentRead >= 0 ? this.#offset : 0;
+    let base = this.#segmentRead >= 0 ? this.#offset : 0;
     while (index < this.#segments.length) {
       const segment = this.#segments[index] as Segment;
-      const last = index === this.#segments.length - 1;
-      if (start === 0 && segment.firstSeq !== this.#index.count + 1) {
-        throw new CorruptLogError(
-          segment.path,
-          0,
-          this.#index.count + 1,
-          `segment starts at seq ${segment.firstSeq}, expected ${this.#index.count + 1}`,
-        );
-      }
-      const buf = readFrom(segment.path, start);
+      const buf = readFrom(segment.path, base);
       if (buf === null) {
         throw new CorruptLogError(
           segment.path,
-          start,
+          base,
           this.#index.count + 1,
           "the segment became shorter than what was already read",
         );
       }
-      let offset = 0;
-      let waiting = false;
-      while (offset < buf.length) {
-        const d = peekRecord(buf, offset);
-        const seq = this.#index.count + 1;
-        if (d.kind !== "record") {
-          waiting =
-            last &&
-            (d.kind === "incomplete" || (d.kind === "damaged" && (d.end === null || d.end >= buf.length)));
-          if (waiting) break;
-          throw new CorruptLogError(
-            segment.path,
-            start + offset,
-            seq,
-            d.kind === "incomplete" ? "record cut short" : d.problem,
-          );
-        }
-        if (d.seq !== seq)
-          throw new CorruptLogError(
-            segment.path,
-            start + offset,
-            seq,
-            `record has seq ${d.seq}, expected ${seq}`,
-          );
-        if (d.prev !== this.#head)
-          throw new CorruptLogError(
-            segment.path,
-            start + offset,
-            seq,
-            "hash chain broken: the record does not follow the one before it",
-          );
-        this.#index.add({
-          segment: index,
-          offset: start + offset,
-          length: d.end - offset,
-          streamId: d.streamId,
-        });
-        this.#head = d.hash;
-        offset = d.end;
-      }
+      const last = index === this.#segments.length - 1;
+      const end = scanSegment(
+        buf,
+        {
+          path: segment.path,
+          firstSeq: segment.firstSeq,
+          base,
+          seq: this.#index.count + 1,
+          prev: this.#head,
+          last,
+        },
+        (r) => this.#index.add({ segment: index, ...r }),
+      );
+      this.#head = end.prev;
       this.#segmentRead = index;
-      this.#offset = start + offset;
-      if (waiting || last) break;
+      this.#offset = end.offset;
+      // A tail at the end of the last segment is a write in progress: look again at the next refresh.
+      if (end.tail || last) break;
       index += 1;
-      start = 0;
+      base = 0;
     }
     const added = this.#index.count - before;
     if (added > 0) this.#notifier.notify();
