@@ -33,6 +33,7 @@ import { type ExportOptions, type ExportResult, exportImage } from "./exportImag
 import { ImageAssembler } from "./ImageAssembler.js";
 import { type ImportOptions, type ImportResult, importImage } from "./importImage.js";
 import { OciError } from "./OciError.js";
+import { importProgress } from "./Progress.js";
 
 /** Writes `ref` as an OCI layout packed in one tar file at `file`. */
 export async function exportImageArchive(
@@ -219,27 +220,21 @@ async function importDockerArchive(
   }
   const assembler = new ImageAssembler(engine);
   const sizes = layerPaths.map((path) => statSync(inside(path), { throwIfNoEntry: false })?.size ?? 0);
-  const total = sizes.reduce((n, s) => n + s, 0);
-  let done = 0;
-  const report = () => options.onProgress?.({ task: "import", unit: "bytes", done, total });
-  report();
+  const progress = importProgress(
+    options.onProgress,
+    sizes.reduce((n, s) => n + s, 0),
+  );
   for (const [i, path] of layerPaths.entries()) {
     const diffId = diffIds[i] as string;
-    const size = sizes[i] as number;
     if (assembler.known(diffId, i)) {
-      done += size;
-      report();
+      progress.skip(sizes[i] as number);
       continue;
     }
     const full = inside(path);
     const gz = startsWithGzipMagic(full);
     const hash = createHash("sha256");
     const file = createReadStream(full);
-    if (options.onProgress)
-      file.on("data", (c) => {
-        done += c.length;
-        report();
-      });
+    progress.watch(file);
     const source = file.pipe(gz ? createGunzip() : new PassThrough());
     source.on("data", (c: Buffer) => hash.update(c));
     await assembler.add(diffId, source, diffId);

@@ -19,7 +19,7 @@ import { DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
 import { ImageAssembler } from "./ImageAssembler.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 import { OciError } from "./OciError.js";
-import type { ProgressListener } from "./Progress.js";
+import { importProgress, type ProgressListener } from "./Progress.js";
 
 export interface ImportOptions {
   /** Which manifest of index.json (by its ref name annotation); default: the only one. */
@@ -178,16 +178,15 @@ export async function importImage(
 
   // Read and check every layer before appending anything.
   const assembler = new ImageAssembler(engine);
-  const total = manifest.layers.reduce((n, d) => n + (Number.isSafeInteger(d.size) ? d.size : 0), 0);
-  let done = 0;
-  const report = () => options.onProgress?.({ task: "import", unit: "bytes", done, total });
-  report();
+  const sizeOf = (d: Desc) => (Number.isSafeInteger(d.size) ? d.size : 0);
+  const progress = importProgress(
+    options.onProgress,
+    manifest.layers.reduce((n, d) => n + sizeOf(d), 0),
+  );
   for (const [i, d] of manifest.layers.entries()) {
     const diffId = diffIds[i] as string;
-    const before = done;
     if (assembler.known(diffId, i)) {
-      done += Number.isSafeInteger(d.size) ? d.size : 0;
-      report();
+      progress.skip(sizeOf(d));
       continue;
     }
     const path = blobPath(dir, d);
@@ -208,17 +207,11 @@ export async function importImage(
           : new OciError("InvalidTar", `cannot decompress: ${(e as Error).message}`, { layer: d.digest }),
       );
     file.on("error", onError);
-    if (options.onProgress)
-      file.on("data", (chunk) => {
-        done += chunk.length;
-        report();
-      });
+    progress.watch(file);
     compressed.stream.on("error", onError);
     unpack.on("error", onError);
     file.pipe(compressed.stream).pipe(unpack).pipe(uncompressed.stream);
     await assembler.add(diffId, uncompressed.stream, d.digest);
-    done = before + (Number.isSafeInteger(d.size) ? d.size : 0);
-    report();
     const c = compressed.result();
     if (c.digest !== d.digest)
       throw new OciError("DigestMismatch", `the blob hashes to ${c.digest}`, { layer: d.digest });

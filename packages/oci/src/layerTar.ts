@@ -22,8 +22,11 @@ import { OPAQUE_MARKER, whiteoutName } from "./whiteout.js";
 type Header = Partial<tar.Header> & { name: string };
 
 const EMPTY = new Uint8Array(0);
-/** Files up to this size are read whole from the blob store; larger ones are streamed. */
-const STREAM_ABOVE_BYTES = 1024 * 1024;
+/**
+ * Files up to this size go into and out of the blob store in one call; larger ones are streamed (a
+ * stream per small file costs more than its bytes; a large file never sits in memory).
+ */
+export const STREAM_ABOVE_BYTES = 1024 * 1024;
 /** The stream hands out the tar in chunks of about this size. */
 const CHUNK_BYTES = 1024 * 1024;
 const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);

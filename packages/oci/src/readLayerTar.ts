@@ -16,11 +16,9 @@ import { Readable } from "node:stream";
 import { type LayerEntry, normalizeFsPath } from "@strata/core";
 import { type BlobStore, LayerError, layerTree, type Tree } from "@strata/fs";
 import tar from "tar-stream";
+import { STREAM_ABOVE_BYTES } from "./layerTar.js";
 import { OciError } from "./OciError.js";
 import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
-
-/** Files up to this size are read whole and stored in one call; larger ones are streamed. */
-const STREAM_ABOVE_BYTES = 1024 * 1024;
 
 /** The canonical path of a tar entry name, or why it is refused. */
 export function entryPath(name: string): { path: string } | { skip: true } | { error: string } {
