@@ -19,6 +19,8 @@
  *
  * ## Errors
  * `ExpectedVersionConflictError` (nothing appended), `InvalidEventError` (a malformed event; nothing
+ * appended), `EventTooLargeError` (an event over {@link MAX_EVENT_BYTES}; nothing appended),
+ * `StorageError` (the operating system refused a write: no space, read-only, permissions; nothing
  * appended), `LogClosedError` (after `close`), backend errors such as `CorruptLogError` (file: damage in
  * the middle of the log, named by file, offset and seq) and `LogLockedError` (file: another process
  * writes the same log).
@@ -32,7 +34,7 @@
  *   (PostgreSQL LISTEN/NOTIFY).
  */
 
-import { InvalidEventError } from "./errors.js";
+import { EventTooLargeError, InvalidEventError } from "./errors.js";
 
 /** An event as the caller gives it to `append`: everything but its position. */
 export interface NewStoredEvent<D = unknown> {
@@ -109,6 +111,28 @@ export interface EventLog {
   close(): Promise<void>;
 }
 
+/**
+ * The largest event every backend stores: the bytes of its data as JSON plus its stream id and type
+ * (64 MiB less room for the record's own fields). A larger event is `EventTooLargeError`, before anything
+ * is written.
+ */
+export const MAX_EVENT_BYTES = 64 * 1024 * 1024 - 64 * 1024;
+
+/** The longest stream id or type, in UTF-8 bytes. */
+export const MAX_NAME_BYTES = 4096;
+
+const dataJsonCache = new WeakMap<object, string>();
+
+/**
+ * The JSON text of an event's data, as `validateBatch` computed it (so a backend that stores JSON does
+ * not stringify the data twice).
+ */
+export function dataJsonOf(event: NewStoredEvent): string {
+  const cached = dataJsonCache.get(event);
+  if (cached !== undefined) return cached;
+  return JSON.stringify(event.data) ?? "null";
+}
+
 /** The largest schema version (a 32-bit signed integer: what every backend can store). */
 export const MAX_SCHEMA_VERSION = 2 ** 31 - 1;
 
@@ -118,18 +142,33 @@ export const MAX_SCHEMA_VERSION = 2 ** 31 - 1;
  */
 function isName(value: unknown): value is string {
   return (
-    typeof value === "string" && value !== "" && !value.includes("\u0000") && !LONE_SURROGATE.test(value)
+    typeof value === "string" &&
+    value !== "" &&
+    !value.includes("\u0000") &&
+    !LONE_SURROGATE.test(value) &&
+    Buffer.byteLength(value) <= MAX_NAME_BYTES
   );
 }
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Checks a batch's shape before it is stored: the first malformed event, as an error, or null. */
-export function validateBatch(events: readonly NewStoredEvent[]): InvalidEventError | null {
+/**
+ * Checks a batch's shape and size before it is stored: the first malformed or oversized event, as an
+ * error, or null.
+ */
+export function validateBatch(
+  events: readonly NewStoredEvent[],
+): InvalidEventError | EventTooLargeError | null {
   for (const [i, e] of events.entries()) {
     if (!isName(e.streamId))
-      return new InvalidEventError(i, "streamId must be a non-empty, well-formed string without NUL");
+      return new InvalidEventError(
+        i,
+        `streamId must be a non-empty, well-formed string without NUL, at most ${MAX_NAME_BYTES} bytes`,
+      );
     if (!isName(e.type))
-      return new InvalidEventError(i, "type must be a non-empty, well-formed string without NUL");
+      return new InvalidEventError(
+        i,
+        `type must be a non-empty, well-formed string without NUL, at most ${MAX_NAME_BYTES} bytes`,
+      );
     if (
       !Number.isSafeInteger(e.schemaVersion) ||
       e.schemaVersion < 1 ||
@@ -139,6 +178,13 @@ export function validateBatch(events: readonly NewStoredEvent[]): InvalidEventEr
     }
     if (!Number.isSafeInteger(e.recordedAt) || e.recordedAt < 0)
       return new InvalidEventError(i, "recordedAt must be an integer >= 0");
+    const json = JSON.stringify(e.data) ?? "null";
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long text needs its bytes counted.
+    if ((json.length + e.streamId.length + e.type.length) * 3 > MAX_EVENT_BYTES) {
+      const bytes = Buffer.byteLength(json) + Buffer.byteLength(e.streamId) + Buffer.byteLength(e.type);
+      if (bytes > MAX_EVENT_BYTES) return new EventTooLargeError(i, bytes, MAX_EVENT_BYTES);
+    }
+    if (typeof e === "object" && e !== null) dataJsonCache.set(e, json);
   }
   return null;
 }

@@ -12,19 +12,26 @@ export type {
   StoredEvent,
   Subscription,
 } from "./EventLog.js";
-export { matchesExpectedVersion } from "./EventLog.js";
+export { MAX_EVENT_BYTES, MAX_NAME_BYTES, matchesExpectedVersion } from "./EventLog.js";
 export {
   CorruptLogError,
+  EventTooLargeError,
   ExpectedVersionConflictError,
+  errnoWords,
   InvalidEventError,
   LogClosedError,
+  LogFailedError,
   LogLockedError,
+  LogNotFoundError,
+  StorageError,
   StoreError,
 } from "./errors.js";
 export type { FileEventLogOptions, OpenReport } from "./file/FileEventLog.js";
 export { FileEventLog } from "./file/FileEventLog.js";
-export type { FileEventLogReaderOptions } from "./file/FileEventLogReader.js";
+export type { FileEventLogReaderOptions, TornTail } from "./file/FileEventLogReader.js";
 export { FileEventLogReader } from "./file/FileEventLogReader.js";
+export type { RepairReport } from "./file/repairFileLog.js";
+export { repairFileLog } from "./file/repairFileLog.js";
 export { MemoryEventLog } from "./MemoryEventLog.js";
 export type { PostgresEventLogOptions } from "./postgres/PostgresEventLog.js";
 export { PostgresEventLog, StoreUnavailableError } from "./postgres/PostgresEventLog.js";

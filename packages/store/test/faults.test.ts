@@ -9,6 +9,7 @@ import { crc32 } from "node:zlib";
 import { CorruptLogError, FileEventLog, LogLockedError } from "@strata/store";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
+import { type BatchSpan, batchesOfFile, recordsOfFile } from "./support/segmentLayout.js";
 
 const DIST = new URL("../dist/index.js", import.meta.url).pathname;
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -42,12 +43,7 @@ const segments = (dir: string) =>
     .map((f) => join(dir, "segments", f));
 
 /** Offsets of the records in a segment file. */
-function recordOffsets(file: string): number[] {
-  const buf = readFileSync(file);
-  const offsets: number[] = [];
-  for (let o = 0; o < buf.length; o += 8 + buf.readUInt32LE(o)) offsets.push(o);
-  return offsets;
-}
+const recordOffsets = (file: string): number[] => recordsOfFile(file).map((r) => r.offset);
 
 const CRASHES = Number(process.env.STRATA_CRASH_RUNS ?? 30);
 
@@ -145,17 +141,17 @@ describe("two writers", () => {
 });
 
 describe("damaged logs", () => {
-  test("a torn tail (a record cut short) is truncated on open and reported; everything before it stays", async () => {
+  test("a torn tail (a batch cut short) is truncated on open and reported; everything before it stays", async () => {
     const dir = await filled(10);
     const [file] = segments(dir);
     const buf = readFileSync(file as string);
-    const lastRecord = recordOffsets(file as string).at(-1) as number;
+    const lastBatch = batchesOfFile(file as string).at(-1)?.offset as number;
     writeFileSync(file as string, buf.subarray(0, buf.length - 5));
     const log = await FileEventLog.open(dir);
     expect(log.openReport.truncated).toEqual({
       file,
-      offset: lastRecord,
-      bytes: buf.length - 5 - lastRecord,
+      offset: lastBatch,
+      bytes: buf.length - 5 - lastBatch,
     });
     expect(await log.lastSeq()).toBe(9);
     await log.append([ev("s", 11)]);
@@ -177,35 +173,52 @@ describe("damaged logs", () => {
     expect(readFileSync(file).length).toBe(size);
   });
 
-  test("records swapped (reordered) are detected by seq and chain", async () => {
+  test("batches swapped (reordered) are detected by seq and chain", async () => {
     const dir = await filled(6);
     const [file] = segments(dir) as [string];
-    const offsets = recordOffsets(file);
+    const batches = batchesOfFile(file);
     const buf = readFileSync(file);
-    const r2 = buf.subarray(offsets[1], offsets[2]);
-    const r3 = buf.subarray(offsets[2], offsets[3]);
-    writeFileSync(file, Buffer.concat([buf.subarray(0, offsets[1]), r3, r2, buf.subarray(offsets[3])]));
+    const [b1, b2, b3] = batches.slice(1, 4) as [BatchSpan, BatchSpan, BatchSpan];
+    writeFileSync(
+      file,
+      Buffer.concat([
+        buf.subarray(0, b1.offset),
+        buf.subarray(b2.offset, b2.end),
+        buf.subarray(b1.offset, b1.end),
+        buf.subarray(b3.offset),
+      ]),
+    );
     await expect(FileEventLog.open(dir)).rejects.toMatchObject({
       code: "CorruptLog",
       seq: 2,
-      offset: offsets[1],
+      offset: b1.offset + 20,
     });
   });
 
-  test("a forged record with a valid checksum breaks the hash chain", async () => {
+  test("a forged record with valid checksums (record and batch) breaks the hash chain", async () => {
     const dir = await filled(6);
     const [file] = segments(dir) as [string];
-    const offsets = recordOffsets(file);
+    const batches = batchesOfFile(file);
     const buf = readFileSync(file);
-    const start = offsets[2] as number;
-    const payload = JSON.parse(buf.subarray(start + 8, offsets[3]).toString());
+    const batch = batches[2] as BatchSpan;
+    const record = batch.records[0] as { offset: number; end: number };
+    const payload = JSON.parse(buf.subarray(record.offset + 8, record.end).toString());
     payload.data = { n: 999, forged: true };
     // Keep the chain field but change the content: the next record's prev no longer matches.
     const forged = Buffer.from(JSON.stringify(payload));
     const header = Buffer.alloc(8);
     header.writeUInt32LE(forged.length, 0);
     header.writeUInt32LE(crc32(forged), 4);
-    writeFileSync(file, Buffer.concat([buf.subarray(0, start), header, forged, buf.subarray(offsets[3])]));
+    const body = Buffer.concat([header, forged]);
+    const batchHeader = Buffer.alloc(20);
+    buf.copy(batchHeader, 0, batch.offset, batch.offset + 8);
+    batchHeader.writeUInt32LE(body.length, 8);
+    batchHeader.writeUInt32LE(crc32(body), 12);
+    batchHeader.writeUInt32LE(crc32(batchHeader.subarray(0, 16)), 16);
+    writeFileSync(
+      file,
+      Buffer.concat([buf.subarray(0, batch.offset), batchHeader, body, buf.subarray(batch.end)]),
+    );
     await expect(FileEventLog.open(dir)).rejects.toMatchObject({ code: "CorruptLog", seq: 4 });
   });
 

@@ -10,6 +10,7 @@ import { CorruptLogError, FileEventLog, FileEventLogReader, type StoredEvent } f
 import fc from "fast-check";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
+import { batchesOfFile, recordsOfFile } from "./support/segmentLayout.js";
 
 const DIST = new URL("../dist/index.js", import.meta.url).pathname;
 const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url).pathname;
@@ -26,10 +27,16 @@ const ev = (streamId: string, n: number) => ({
   data: { n, pad: "y".repeat(n % 50) },
 });
 
-async function filled(n: number, segmentBytes = 1 << 20): Promise<{ dir: string; events: StoredEvent[] }> {
+/** A log of `n` appends; with `batches`, append i holds 1 + i % 3 events. */
+async function filled(
+  n: number,
+  segmentBytes = 1 << 20,
+  batches = false,
+): Promise<{ dir: string; events: StoredEvent[] }> {
   const dir = tmp();
   const log = await FileEventLog.open(dir, { segmentBytes });
-  for (let i = 1; i <= n; i++) await log.append([ev(`s${i % 3}`, i)]);
+  for (let i = 1; i <= n; i++)
+    await log.append(Array.from({ length: batches ? 1 + (i % 3) : 1 }, (_, j) => ev(`s${(i + j) % 3}`, i)));
   const events = await log.read();
   await log.close();
   return { dir, events };
@@ -39,12 +46,10 @@ const segmentFiles = (dir: string) =>
     .sort()
     .map((f) => join(dir, "segments", f));
 const snapshotBytes = (dir: string) => segmentFiles(dir).map((f) => readFileSync(f).toString("base64"));
-const recordEnds = (file: string) => {
-  const buf = readFileSync(file);
-  const ends: number[] = [];
-  for (let o = 0; o < buf.length; o += 8 + buf.readUInt32LE(o)) ends.push(o + 8 + buf.readUInt32LE(o));
-  return ends;
-};
+const recordEnds = (file: string) => recordsOfFile(file).map((r) => r.end);
+/** For each batch, its end and how many records it holds. */
+const batchEnds = (file: string) =>
+  batchesOfFile(file).map((b) => ({ end: b.end, records: b.records.length }));
 
 describe("FileEventLogReader", () => {
   test("reads what the writer wrote, with the same head hash, while the writer holds the lock", async () => {
@@ -70,11 +75,13 @@ describe("FileEventLogReader", () => {
     await reader.close();
   });
 
-  test("property: cut anywhere during a write, the reader sees exactly the complete records and changes nothing", async () => {
-    const { dir, events } = await filled(40, 1500);
+  test("property: cut anywhere during a write, the reader sees exactly the complete batches and changes nothing", async () => {
+    const { dir, events } = await filled(40, 1500, true);
     const files = segmentFiles(dir);
     const full = files.map((f) => readFileSync(f));
-    const ends = files.map(recordEnds);
+    const batches = files.map(batchEnds);
+    const count = (bs: readonly { end: number; records: number }[], upTo = Number.POSITIVE_INFINITY) =>
+      bs.filter((b) => b.end <= upTo).reduce((n, b) => n + b.records, 0);
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: files.length - 1 }), fc.nat(), async (segment, cutSeed) => {
         const scratch = tmp();
@@ -89,8 +96,8 @@ describe("FileEventLogReader", () => {
         }
         const before = snapshotBytes(scratch);
         const reader = await FileEventLogReader.open(scratch);
-        const earlier = ends.slice(0, segment).reduce((n, e) => n + e.length, 0);
-        const complete = earlier + (ends[segment] as number[]).filter((e) => e <= cut).length;
+        const earlier = batches.slice(0, segment).reduce((n, bs) => n + count(bs), 0);
+        const complete = earlier + count(batches[segment] as { end: number; records: number }[], cut);
         expect(await reader.read()).toEqual(events.slice(0, complete));
         expect(snapshotBytes(scratch)).toEqual(before);
         // the writer finishes the write: the reader picks it up from where it stopped
@@ -99,7 +106,7 @@ describe("FileEventLogReader", () => {
           (full[segment] as Buffer).subarray(cut),
         );
         reader.refresh();
-        const inSegment = earlier + (ends[segment] as number[]).length;
+        const inSegment = earlier + count(batches[segment] as { end: number; records: number }[]);
         expect(await reader.read()).toEqual(events.slice(0, inSegment));
         await reader.close();
       }),
@@ -110,7 +117,8 @@ describe("FileEventLogReader", () => {
   test("a torn tail is left alone (the writer, not a reader, cuts it)", async () => {
     const { dir, events } = await filled(10);
     const [file] = segmentFiles(dir) as [string];
-    appendFileSync(file, Buffer.from([40, 0, 0, 0, 1, 2]));
+    // The start of a batch whose write was cut short.
+    appendFileSync(file, Buffer.from([0xf5, 0x53, 0x42, 0x31, 1, 0]));
     const before = readFileSync(file);
     const reader = await FileEventLogReader.open(dir);
     expect(await reader.read()).toEqual(events);
@@ -121,14 +129,14 @@ describe("FileEventLogReader", () => {
   test("damage that is not a write in progress is a CorruptLogError naming file, offset and seq", async () => {
     const { dir } = await filled(20);
     const [file] = segmentFiles(dir) as [string];
-    const ends = recordEnds(file);
+    const record6 = (recordsOfFile(file)[5] as { offset: number }).offset;
     const buf = readFileSync(file);
-    const at = (ends[4] as number) + 20; // inside record 6's payload
+    const at = record6 + 20; // inside record 6's payload
     buf[at] = (buf[at] as number) ^ 0xff;
     writeFileSync(file, buf);
     const e = await FileEventLogReader.open(dir).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CorruptLogError);
-    expect(e).toMatchObject({ file, offset: ends[4], seq: 6 });
+    expect(e).toMatchObject({ file, offset: record6, seq: 6 });
   });
 
   test("a log cut back under a reader is reported, not silently re-read", async () => {

@@ -2,26 +2,20 @@
  * The file backend, the embedded default: append-only segment files in one directory.
  *
  * Layout: `<dir>/LOCK` (the writer's pid) and `<dir>/segments/<first seq, 16 digits>.seg`, each a
- * sequence of records (see recordCodec.ts: length, CRC-32, JSON payload chained by sha256). A segment is
- * closed when it passes `segmentBytes`; the next one starts with the next seq.
+ * sequence of batches, one per `append`, each a header (count, length, CRC-32) and its records (see
+ * recordCodec.ts: length, CRC-32, JSON payload chained by sha256). A segment is closed when it passes
+ * `segmentBytes`; the next one starts with the next seq.
  *
  * Durability: appends are queued and written in groups (group commit): one write and one fsync per
- * group, and no append is acknowledged before the fsync that covers it. On open, every record is
- * checked (CRC, seq order, hash chain). A record cut short at the very end of the last segment, or
- * failing its checksum with nothing after it, is a torn tail from a crash: it is truncated and reported
- * (`openReport.truncated`); it was never acknowledged. Damage anywhere else is a `CorruptLogError` naming
- * the file, offset and seq; nothing is truncated or skipped.
+ * group, every byte count checked, and no append is acknowledged before the fsync that covers it. A
+ * write that fails (no space, an I/O error) is cut back and its appends fail with a `StorageError`; if
+ * the sync itself failed, or the cut did, the log refuses further appends (`LogFailedError`) until it is
+ * opened again. On open, every batch and record is checked (see scanSegment.ts). A batch not all on disk
+ * at the end of the last segment is a torn tail from a crash: it was never acknowledged, so it is cut off
+ * whole and reported (`openReport.truncated`). Damage anywhere else is a `CorruptLogError` naming the
+ * file, offset and seq; nothing is truncated or skipped (`repairFileLog` is the explicit way to cut).
  */
-import {
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  truncateSync,
-} from "node:fs";
+import { closeSync, fsyncSync, ftruncateSync, openSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -35,32 +29,67 @@ import {
   type Subscription,
   validateBatch,
 } from "../EventLog.js";
-import { CorruptLogError, ExpectedVersionConflictError, LogClosedError } from "../errors.js";
+import {
+  ExpectedVersionConflictError,
+  LogClosedError,
+  LogFailedError,
+  StorageError,
+  StoreError,
+} from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { acquireLock } from "./lock.js";
 import { RecordIndex } from "./RecordIndex.js";
-import { decodeRecord, encodeRecord, GENESIS_HASH } from "./recordCodec.js";
-import { scanSegment } from "./scanSegment.js";
+import { BATCH_HEADER_BYTES, encodeBatchHeader, encodeRecord } from "./recordCodec.js";
+import { scanLog } from "./scanLog.js";
+import {
+  ensureDirectory,
+  io,
+  ioAsync,
+  listSegments,
+  type SegmentFile,
+  segmentName,
+  syncDirectory,
+} from "./segmentFiles.js";
 
 export interface FileEventLogOptions {
   /** Size after which a segment is closed and a new one started (default 64 MiB). */
   readonly segmentBytes?: number;
 }
 
+/** Cuts `path` to `size` bytes and syncs it. */
+function cutFile(path: string, size: number): void {
+  io("cut the torn tail of", path, () => {
+    const fd = openSync(path, "r+");
+    try {
+      ftruncateSync(fd, size);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  });
+}
+
+/** `buffers` without their first `n` bytes. */
+function dropBytes(buffers: readonly Buffer[], n: number): Buffer[] {
+  let skip = n;
+  let i = 0;
+  while (i < buffers.length && skip >= (buffers[i] as Buffer).length) {
+    skip -= (buffers[i] as Buffer).length;
+    i += 1;
+  }
+  const rest = buffers.slice(i);
+  if (skip > 0 && rest.length > 0) rest[0] = (rest[0] as Buffer).subarray(skip);
+  return rest;
+}
+
 /** What opening found. */
 export interface OpenReport {
   readonly events: number;
   readonly segments: number;
-  /** A torn tail that was cut off, if any. */
+  /** A torn tail (a batch not all on disk, left by a crash) that was cut off, if any. */
   readonly truncated: { readonly file: string; readonly offset: number; readonly bytes: number } | null;
   /** sha256 of the last record's payload: the head of the hash chain. */
   readonly headHash: string;
-}
-
-interface Segment {
-  readonly firstSeq: number;
-  readonly path: string;
-  size: number;
 }
 
 interface Pending {
@@ -70,13 +99,12 @@ interface Pending {
   readonly reject: (e: unknown) => void;
 }
 
-const segmentName = (firstSeq: number) => `${String(firstSeq).padStart(16, "0")}.seg`;
-
 export class FileEventLog implements EventLog {
   readonly dir: string;
   readonly openReport: OpenReport;
   readonly #segmentBytes: number;
-  readonly #segments: Segment[];
+  readonly #segmentDir: string;
+  readonly #segments: SegmentFile[];
   readonly #index = new RecordIndex();
   readonly #notifier = new Notifier();
   readonly #release: () => void;
@@ -85,37 +113,40 @@ export class FileEventLog implements EventLog {
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
   #closed = false;
+  /** Set when a failed write or sync leaves the disk in a state the log cannot vouch for. */
+  #failed: unknown = null;
 
   private constructor(dir: string, options: FileEventLogOptions, release: () => void) {
     this.dir = dir;
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.#release = release;
-    const segDir = join(dir, "segments");
-    mkdirSync(segDir, { recursive: true });
-    this.#segments = readdirSync(segDir)
-      .filter((f) => /^\d{16}\.seg$/.test(f))
-      .sort()
-      .map((f) => ({
-        firstSeq: Number(f.slice(0, 16)),
-        path: join(segDir, f),
-        size: statSync(join(segDir, f)).size,
-      }));
-    const { truncated, head } = this.#scan();
-    this.#head = head;
+    this.#segmentDir = join(dir, "segments");
+    ensureDirectory(this.#segmentDir, true);
+    this.#segments = listSegments(this.#segmentDir);
+    const scan = scanLog(this.#segments, {}, (segment, r) => this.#index.add({ segment, ...r }));
+    let truncated: OpenReport["truncated"] = null;
+    if (scan.tail) {
+      const segment = this.#segments[scan.tail.segment] as SegmentFile;
+      cutFile(segment.path, scan.tail.offset);
+      truncated = { file: segment.path, offset: scan.tail.offset, bytes: scan.tail.bytes };
+      segment.size = scan.tail.offset;
+    }
+    this.#head = scan.headHash;
     this.openReport = {
       events: this.#index.count,
       segments: this.#segments.length,
       truncated,
-      headHash: head,
+      headHash: scan.headHash,
     };
   }
 
   /**
    * Opens (creating if needed) the log in `dir`, takes its lock, checks every record and cuts a torn
-   * tail. Throws `LogLockedError` if another live process holds the log, `CorruptLogError` on damage.
+   * tail. Throws `LogLockedError` if another live process holds the log, `CorruptLogError` on damage,
+   * `StorageError` when the operating system refuses (not a directory, read-only, no permission, no space).
    */
   static async open(dir: string, options: FileEventLogOptions = {}): Promise<FileEventLog> {
-    mkdirSync(dir, { recursive: true });
+    ensureDirectory(dir, true);
     const release = acquireLock(join(dir, "LOCK"));
     try {
       return new FileEventLog(dir, options, release);
@@ -123,33 +154,6 @@ export class FileEventLog implements EventLog {
       release();
       throw e;
     }
-  }
-
-  /** Reads and checks every segment, building the indexes; cuts a torn tail. */
-  #scan(): { truncated: OpenReport["truncated"]; head: string } {
-    let at = { seq: 1, prev: GENESIS_HASH };
-    let truncated: OpenReport["truncated"] = null;
-    for (const [index, segment] of this.#segments.entries()) {
-      const buf = readFileSync(segment.path);
-      const end = scanSegment(
-        buf,
-        {
-          path: segment.path,
-          firstSeq: segment.firstSeq,
-          base: 0,
-          ...at,
-          last: index === this.#segments.length - 1,
-        },
-        (r) => this.#index.add({ segment: index, ...r }),
-      );
-      at = end;
-      if (end.tail) {
-        truncateSync(segment.path, end.offset);
-        truncated = { file: segment.path, offset: end.offset, bytes: buf.length - end.offset };
-        segment.size = end.offset;
-      }
-    }
-    return { truncated, head: at.prev };
   }
 
   #check(): void {
@@ -167,6 +171,7 @@ export class FileEventLog implements EventLog {
   ): Promise<AppendResult> {
     try {
       this.#check();
+      if (this.#failed) throw new LogFailedError(this.#failed);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -184,6 +189,10 @@ export class FileEventLog implements EventLog {
       while (this.#queue.length > 0) {
         const group = this.#queue;
         this.#queue = [];
+        if (this.#failed) {
+          for (const p of group) p.reject(new LogFailedError(this.#failed));
+          continue;
+        }
         await this.#writeGroup(group);
       }
     } finally {
@@ -211,6 +220,14 @@ export class FileEventLog implements EventLog {
         );
         continue;
       }
+      if (pending.events.length === 0) {
+        accepted.push({
+          pending,
+          records: [],
+          result: { firstSeq: seq + 1, lastSeq: seq, streamVersions: {} },
+        });
+        continue;
+      }
       const firstSeq = seq + 1;
       const streamVersions: Record<string, number> = {};
       const records = pending.events.map((e) => {
@@ -223,7 +240,7 @@ export class FileEventLog implements EventLog {
           data: e.data,
           seq,
         };
-        const { bytes, hash } = encodeRecord(event, head);
+        const { bytes, hash } = encodeRecord(event, head, e);
         head = hash;
         versions.set(e.streamId, version(e.streamId) + 1);
         streamVersions[e.streamId] = version(e.streamId);
@@ -231,37 +248,38 @@ export class FileEventLog implements EventLog {
       });
       accepted.push({ pending, records, result: { firstSeq, lastSeq: seq, streamVersions } });
     }
-    const all = accepted.flatMap((a) => a.records);
-    if (all.length === 0) {
+    // One batch per append: its header, then its records.
+    const buffers: Buffer[] = [];
+    for (const a of accepted) {
+      if (a.records.length === 0) continue;
+      const bytes = a.records.map((r) => r.bytes);
+      buffers.push(encodeBatchHeader(bytes), ...bytes);
+    }
+    if (buffers.length === 0) {
       for (const a of accepted) a.pending.resolve(a.result);
       return;
     }
     try {
-      const bytes = all.reduce((n, r) => n + r.bytes.length, 0);
-      const writer = await this.#writerFor(bytes, (all[0] as { event: StoredEvent }).event.seq);
+      const total = buffers.reduce((n, b) => n + b.length, 0);
+      const firstSeq = this.#index.count + 1;
+      const writer = await this.#writerFor(total, firstSeq);
       const segmentIndex = this.#segments.length - 1;
-      const segment = this.#segments[segmentIndex] as Segment;
+      const segment = this.#segments[segmentIndex] as SegmentFile;
       const start = segment.size;
-      try {
-        await writer.writev(
-          all.map((r) => r.bytes),
-          start,
-        );
-        await writer.datasync();
-      } catch (e) {
-        // Leave no partial group behind: cut the file back to where it was.
-        await writer.truncate(start).catch(() => {});
-        throw e;
-      }
+      await this.#write(writer, segment.path, buffers, start);
       let offset = start;
-      for (const r of all) {
-        this.#index.add({
-          segment: segmentIndex,
-          offset,
-          length: r.bytes.length,
-          streamId: r.event.streamId,
-        });
-        offset += r.bytes.length;
+      for (const a of accepted) {
+        if (a.records.length === 0) continue;
+        offset += BATCH_HEADER_BYTES;
+        for (const r of a.records) {
+          this.#index.add({
+            segment: segmentIndex,
+            offset,
+            length: r.bytes.length,
+            streamId: r.event.streamId,
+          });
+          offset += r.bytes.length;
+        }
       }
       segment.size = offset;
       this.#head = head;
@@ -273,38 +291,62 @@ export class FileEventLog implements EventLog {
     this.#notifier.notify();
   }
 
+  /**
+   * Writes `buffers` at `start` of the segment and syncs them, checking every byte count. A failure cuts
+   * the file back to `start`; if the sync failed, or the cut did, the log stops taking appends.
+   */
+  async #write(writer: FileHandle, path: string, buffers: Buffer[], start: number): Promise<void> {
+    let position = start;
+    try {
+      let rest = buffers;
+      while (rest.length > 0) {
+        const { bytesWritten } = await writer.writev(rest, position);
+        if (bytesWritten <= 0) throw new StorageError("append to", path, "EIO", "the write made no progress");
+        position += bytesWritten;
+        rest = dropBytes(rest, bytesWritten);
+      }
+    } catch (e) {
+      const error = StorageError.from(e, "append to", path);
+      await this.#cutBack(writer, path, start, error);
+      throw error;
+    }
+    try {
+      await writer.datasync();
+    } catch (e) {
+      // After a failed fsync the kernel may have dropped the dirty pages: what is on disk is unknown.
+      const error = StorageError.from(e, "sync", path);
+      await this.#cutBack(writer, path, start, error);
+      this.#failed ??= error;
+      throw error;
+    }
+  }
+
+  /** Cuts a failed write back off the segment; if that fails too, the log stops taking appends. */
+  async #cutBack(writer: FileHandle, path: string, start: number, cause: unknown): Promise<void> {
+    try {
+      await writer.truncate(start);
+      await writer.datasync();
+    } catch {
+      this.#failed ??= cause instanceof StoreError ? cause : StorageError.from(cause, "append to", path);
+    }
+  }
+
   /** The handle of the segment to write `bytes` starting with `firstSeq` into, starting a new one when full. */
   async #writerFor(bytes: number, firstSeq: number): Promise<FileHandle> {
     const current = this.#segments[this.#segments.length - 1];
-    if (current && this.#writer && current.size + bytes <= this.#segmentBytes) return this.#writer;
-    if (current && current.size > 0 && current.size + bytes > this.#segmentBytes) {
-      await this.#writer?.close();
-      this.#writer = null;
-      const path = join(this.dir, "segments", segmentName(firstSeq));
-      this.#segments.push({ firstSeq, path, size: 0 });
-      this.#writer = await open(path, "a+");
-      this.#syncDir();
+    const full = current !== undefined && current.size > 0 && current.size + bytes > this.#segmentBytes;
+    if (current && !full) {
+      this.#writer ??= await ioAsync("open", current.path, () => open(current.path, "r+"));
       return this.#writer;
     }
-    if (!current) {
-      const path = join(this.dir, "segments", segmentName(firstSeq));
-      this.#segments.push({ firstSeq, path, size: 0 });
-      this.#writer = await open(path, "a+");
-      this.#syncDir();
-      return this.#writer;
-    }
-    this.#writer = await open(current.path, "r+");
-    return this.#writer;
-  }
-
-  /** fsync the segments directory, so a new segment file itself survives a crash. */
-  #syncDir(): void {
-    const fd = openSync(join(this.dir, "segments"), "r");
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    await this.#writer?.close();
+    this.#writer = null;
+    const path = join(this.#segmentDir, segmentName(firstSeq));
+    const handle = await ioAsync("create", path, () => open(path, "wx+"));
+    this.#segments.push({ firstSeq, path, size: 0 });
+    this.#writer = handle;
+    syncDirectory(this.#segmentDir);
+    return handle;
   }
 
   async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
@@ -327,32 +369,14 @@ export class FileEventLog implements EventLog {
     return subscribeByReading((from, limit) => this.read(from, limit), this.#notifier, fromSeq, handler);
   }
 
-  /** Re-reads the whole log from disk and checks every record and the hash chain; returns the head hash. */
+  /**
+   * Re-reads the whole log from disk (up to what was acknowledged) and checks every batch and record,
+   * parsing each; returns the head hash. Writes nothing.
+   */
   async verify(): Promise<{ events: number; headHash: string }> {
     this.#check();
-    let prev = GENESIS_HASH;
-    let seq = 0;
-    for (const segment of this.#segments) {
-      const buf = readFileSync(segment.path).subarray(0, segment.size);
-      let offset = 0;
-      while (offset < buf.length) {
-        const d = decodeRecord(buf, offset);
-        if (d.kind !== "record")
-          throw new CorruptLogError(
-            segment.path,
-            offset,
-            seq + 1,
-            d.kind === "incomplete" ? "record cut short" : d.problem,
-          );
-        if (d.event.seq !== seq + 1)
-          throw new CorruptLogError(segment.path, offset, seq + 1, `record has seq ${d.event.seq}`);
-        if (d.prev !== prev) throw new CorruptLogError(segment.path, offset, seq + 1, "hash chain broken");
-        prev = d.hash;
-        seq += 1;
-        offset = d.end;
-      }
-    }
-    return { events: seq, headHash: prev };
+    const scan = scanLog(this.#segments, { full: true, upToSize: true });
+    return { events: scan.events, headHash: scan.headHash };
   }
 
   async close(): Promise<void> {

@@ -6,9 +6,9 @@
  * are. It checks every record it reads the way the writer does (CRC-32, seq order, hash chain), but it
  * treats what the writer may be in the middle of differently:
  *
- * - a record cut short, or failing its checksum, at the end of the last segment is *not yet written*:
- *   the reader stops before it and looks again at the next `refresh` (the writer appends whole groups
- *   with one write, so a reader may catch one half-done). The reader never truncates anything.
+ * - a batch not all there yet at the end of the last segment is *not yet written*: the reader stops
+ *   before it and looks again at the next `refresh` (the writer appends whole groups with one write, so
+ *   a reader may catch one half-done). It never hands out part of a batch, and never truncates anything.
  * - damage anywhere else (in a closed segment, or followed by more records) is a `CorruptLogError`
  *   naming the file, offset and seq, as for the writer.
  * - a segment that became shorter than what the reader already read (the writer cut back a group whose
@@ -20,14 +20,23 @@
  * `subscribe` follows the log: it hands over what is there from `fromSeq` on, then watches the segments
  * directory (and polls, since file watching can miss changes) and hands over each new batch in order.
  */
-import { closeSync, existsSync, openSync, readdirSync, readSync, statSync, watch } from "node:fs";
+import { closeSync, existsSync, openSync, readSync, statSync, watch } from "node:fs";
 import { join } from "node:path";
 import type { EventHandler, StoredEvent, Subscription } from "../EventLog.js";
 import { CorruptLogError, LogClosedError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { RecordIndex } from "./RecordIndex.js";
 import { GENESIS_HASH } from "./recordCodec.js";
+import { scanLog } from "./scanLog.js";
 import { scanSegment } from "./scanSegment.js";
+import { ensureDirectory, io, listSegments, type SegmentFile } from "./segmentFiles.js";
+
+/** A torn batch at the end of a log: the file, where it starts and how many bytes it has. */
+export interface TornTail {
+  readonly file: string;
+  readonly offset: number;
+  readonly bytes: number;
+}
 
 export interface FileEventLogReaderOptions {
   /** How often a subscription looks for new records when no file change was noticed (default 100 ms). */
@@ -49,6 +58,7 @@ export class FileEventLogReader {
   #segmentRead = -1;
   #offset = 0;
   #head = GENESIS_HASH;
+  #framed = false;
   #closed = false;
   #stopWatching: (() => void) | null = null;
 
@@ -57,8 +67,13 @@ export class FileEventLogReader {
     this.#pollMs = options.pollMs ?? 100;
   }
 
-  /** Opens the log in `dir` for reading (it must exist) and reads what is there. Takes no lock. */
+  /**
+   * Opens the log in `dir` for reading and reads what is there. Takes no lock and creates nothing: a
+   * missing `dir` is `LogNotFoundError`, a file there a `StorageError`. (A directory with no segments
+   * yet is an empty log: a writer may start it later.)
+   */
   static async open(dir: string, options: FileEventLogReaderOptions = {}): Promise<FileEventLogReader> {
+    ensureDirectory(dir, false);
     const reader = new FileEventLogReader(dir, options);
     reader.refresh();
     return reader;
@@ -81,16 +96,10 @@ export class FileEventLogReader {
     this.#check();
     const before = this.#index.count;
     const segDir = join(this.dir, "segments");
-    const names = existsSync(segDir)
-      ? readdirSync(segDir)
-          .filter((f) => /^\d{16}\.seg$/.test(f))
-          .sort()
-      : [];
-    for (const name of names.slice(this.#segments.length)) {
-      this.#segments.push({ firstSeq: Number(name.slice(0, 16)), path: join(segDir, name) });
-    }
-    if (names.length < this.#segments.length) {
-      const gone = this.#segments[names.length] as Segment;
+    const files = existsSync(segDir) ? listSegments(segDir) : [];
+    for (const file of files.slice(this.#segments.length)) this.#segments.push(file);
+    if (files.length < this.#segments.length) {
+      const gone = this.#segments[files.length] as Segment;
       throw new CorruptLogError(gone.path, 0, gone.firstSeq, "segment removed while the log was being read");
     }
     // Continue in the segment read last, where the reader stopped, then go on through any newer ones.
@@ -116,11 +125,13 @@ export class FileEventLogReader {
           base,
           seq: this.#index.count + 1,
           prev: this.#head,
+          framed: this.#framed,
           last,
         },
         (r) => this.#index.add({ segment: index, ...r }),
       );
       this.#head = end.prev;
+      this.#framed = end.framed;
       this.#segmentRead = index;
       this.#offset = end.offset;
       // A tail at the end of the last segment is a write in progress: look again at the next refresh.
@@ -131,6 +142,26 @@ export class FileEventLogReader {
     const added = this.#index.count - before;
     if (added > 0) this.#notifier.notify();
     return added;
+  }
+
+  /**
+   * Re-reads the whole log from disk and checks every batch and record, parsing each, as opening for
+   * writing would — but writes nothing. A torn batch at the end (a crash, or a write in progress) is
+   * reported in `tail`, not an error; damage anywhere else is a `CorruptLogError`.
+   */
+  async verify(): Promise<{ events: number; headHash: string; tail: TornTail | null }> {
+    this.#check();
+    const segDir = join(this.dir, "segments");
+    const segments = existsSync(segDir) ? listSegments(segDir) : [];
+    const scan = scanLog(segments, { full: true });
+    const tail = scan.tail
+      ? {
+          file: (segments[scan.tail.segment] as SegmentFile).path,
+          offset: scan.tail.offset,
+          bytes: scan.tail.bytes,
+        }
+      : null;
+    return { events: scan.events, headHash: scan.headHash, tail };
   }
 
   async lastSeq(): Promise<number> {
@@ -207,6 +238,10 @@ export class FileEventLogReader {
 
 /** The bytes of `path` from `start` to its end; null if the file is now shorter than `start`. */
 function readFrom(path: string, start: number): Buffer | null {
+  return io("read", path, () => readFromUnchecked(path, start));
+}
+
+function readFromUnchecked(path: string, start: number): Buffer | null {
   const size = statSync(path).size;
   if (size < start) return null;
   const buf = Buffer.alloc(size - start);

@@ -1,17 +1,31 @@
 /**
- * The on-disk record: a header of two little-endian u32 — the payload length and the payload's
- * CRC-32 — then the payload, the event as UTF-8 JSON with one more field, `prev`: the sha256 (hex) of
- * the previous record's payload (64 zeros for the first). The CRC catches a damaged record; the hash
- * chain catches records that were removed, reordered or forged.
+ * The on-disk format of the file log.
+ *
+ * A **record** is a header of two little-endian u32 — the payload length and the payload's CRC-32 — then
+ * the payload, the event as UTF-8 JSON with one more field, `prev`: the sha256 (hex) of the previous
+ * record's payload (64 zeros for the first). The CRC catches a damaged record; the hash chain catches
+ * records that were removed, reordered or forged.
+ *
+ * A **batch** (one `append`) is a 20-byte header, then its records: the magic `F5 53 42 31` (a value no
+ * record length can take, so a batch is told from a record of a log written before batches existed),
+ * u32 count of records, u32 byte length of the records, u32 CRC-32 of those bytes, u32 CRC-32 of the
+ * header's first 16 bytes. A batch whose bytes are not all on disk is a torn batch: opening cuts the log
+ * back to the batch before it, so no part of a batch is ever kept.
  */
 import { createHash, hash } from "node:crypto";
 import { crc32 } from "node:zlib";
-import type { StoredEvent } from "../EventLog.js";
+import { dataJsonOf, type NewStoredEvent, type StoredEvent } from "../EventLog.js";
 
 export const HEADER_BYTES = 8;
 /** Larger records are refused (and a larger length on disk is damage). */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 export const GENESIS_HASH = "0".repeat(64);
+
+/** The first bytes of a batch. Read as a record length (u32 LE) it is far over `MAX_RECORD_BYTES`. */
+export const BATCH_MAGIC: Buffer = Buffer.from([0xf5, 0x53, 0x42, 0x31]);
+export const BATCH_HEADER_BYTES = 20;
+/** The largest batch body (the u32 of its header), about 4 GiB. */
+export const MAX_BATCH_BYTES = 0xffff_ffff;
 
 export function sha256Hex(bytes: Uint8Array): string {
   // crypto.hash (Node 20.12+) skips the Hash object: about twice as fast for records this small.
@@ -20,24 +34,95 @@ export function sha256Hex(bytes: Uint8Array): string {
     : createHash("sha256").update(bytes).digest("hex");
 }
 
-/** The bytes of one record, and the hash the next record must name as `prev`. */
-export function encodeRecord(event: StoredEvent, prev: string): { bytes: Buffer; hash: string } {
+/**
+ * The bytes of one record, and the hash the next record must name as `prev`. `source` is the event as
+ * it was given to `append` (its data's JSON was computed when the batch was checked).
+ */
+export function encodeRecord(
+  event: StoredEvent,
+  prev: string,
+  source: NewStoredEvent = event,
+): { bytes: Buffer; hash: string } {
+  // The same text as JSON.stringify of { seq, streamId, type, schemaVersion, recordedAt, data, prev }.
   const payload = Buffer.from(
-    JSON.stringify({
-      seq: event.seq,
-      streamId: event.streamId,
-      type: event.type,
-      schemaVersion: event.schemaVersion,
-      recordedAt: event.recordedAt,
-      data: event.data,
-      prev,
-    }),
+    `{"seq":${event.seq},"streamId":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)},"schemaVersion":${event.schemaVersion},"recordedAt":${event.recordedAt},"data":${dataJsonOf(source)},"prev":"${prev}"}`,
     "utf8",
   );
   const header = Buffer.alloc(HEADER_BYTES);
   header.writeUInt32LE(payload.length, 0);
   header.writeUInt32LE(crc32(payload), 4);
   return { bytes: Buffer.concat([header, payload]), hash: sha256Hex(payload) };
+}
+
+/** The header of a batch made of `records` (each a whole record, as `encodeRecord` made it). */
+export function encodeBatchHeader(records: readonly Uint8Array[]): Buffer {
+  let bytes = 0;
+  let crc = 0;
+  for (const r of records) {
+    bytes += r.length;
+    crc = crc32(r, crc);
+  }
+  const header = Buffer.alloc(BATCH_HEADER_BYTES);
+  BATCH_MAGIC.copy(header, 0);
+  header.writeUInt32LE(records.length, 4);
+  header.writeUInt32LE(bytes, 8);
+  header.writeUInt32LE(crc, 12);
+  header.writeUInt32LE(crc32(header.subarray(0, 16)), 16);
+  return header;
+}
+
+/** What reading a batch header at an offset found. */
+export type PeekedBatch =
+  | {
+      readonly kind: "batch";
+      readonly count: number;
+      /** Where the records start and where the batch ends. */
+      readonly start: number;
+      readonly end: number;
+      readonly bodyCrc: number;
+    }
+  | { readonly kind: "incomplete" }
+  | { readonly kind: "damaged"; readonly problem: string };
+
+/** Whether the bytes at `offset` (up to 4 of them) are the start of a batch. */
+export function startsBatch(buf: Uint8Array, offset: number): boolean {
+  const n = Math.min(4, buf.length - offset);
+  for (let i = 0; i < n; i++) if (buf[offset + i] !== BATCH_MAGIC[i]) return false;
+  return n > 0;
+}
+
+/** Reads the batch header at `offset` of `buf` (checking its own CRC, not yet the records'). */
+export function peekBatchHeader(buf: Buffer, offset: number): PeekedBatch {
+  if (!startsBatch(buf, offset)) return { kind: "damaged", problem: "a batch header was expected here" };
+  if (offset + BATCH_HEADER_BYTES > buf.length) return { kind: "incomplete" };
+  if (crc32(buf.subarray(offset, offset + 16)) !== buf.readUInt32LE(offset + 16))
+    return { kind: "damaged", problem: "the batch header fails its checksum" };
+  const count = buf.readUInt32LE(offset + 4);
+  const bytes = buf.readUInt32LE(offset + 8);
+  if (count === 0 || bytes < count * (HEADER_BYTES + 2))
+    return { kind: "damaged", problem: `impossible batch header (${count} records in ${bytes} bytes)` };
+  const start = offset + BATCH_HEADER_BYTES;
+  const end = start + bytes;
+  if (end > buf.length) return { kind: "incomplete" };
+  return { kind: "batch", count, start, end, bodyCrc: buf.readUInt32LE(offset + 12) };
+}
+
+/** The CRC-32 of a batch's records, to compare with its header's. */
+export function batchBodyCrc(buf: Buffer, start: number, end: number): number {
+  return crc32(buf.subarray(start, end));
+}
+
+/**
+ * Whether `buf[offset..]` could be the start of a record written before batches existed and cut short
+ * by a crash: its length is possible and the payload bytes present begin as `encodeRecord`'s do.
+ */
+export function couldBeCutRecord(buf: Buffer, offset: number, seq: number): boolean {
+  if (offset + HEADER_BYTES > buf.length) return true;
+  const length = buf.readUInt32LE(offset);
+  if (length === 0 || length > MAX_RECORD_BYTES) return false;
+  const expected = Buffer.from(`{"seq":${seq},`);
+  const present = buf.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + expected.length);
+  return present.equals(expected.subarray(0, present.length));
 }
 
 /** What reading a record at an offset found. */
