@@ -29,16 +29,21 @@ export class ExpectedVersionConflictError extends StoreError {
   }
 }
 
-/** The log on disk is damaged in the middle (not a torn tail): names the file, the byte offset and the seq. */
+/**
+ * The log on disk is damaged (not a torn tail): names the file, the byte offset and the seq of the
+ * damaged record, and `batchOffset`, where the batch holding it starts (where a repair cuts).
+ */
 export class CorruptLogError extends StoreError {
   readonly file: string;
   readonly offset: number;
   readonly seq: number | null;
-  constructor(file: string, offset: number, seq: number | null, problem: string) {
+  readonly batchOffset: number;
+  constructor(file: string, offset: number, seq: number | null, problem: string, batchOffset = offset) {
     super("CorruptLog", `${file} at byte ${offset}${seq === null ? "" : ` (seq ${seq})`}: ${problem}`);
     this.file = file;
     this.offset = offset;
     this.seq = seq;
+    this.batchOffset = batchOffset;
   }
 }
 

@@ -48,7 +48,7 @@ const recordOffsets = (file: string): number[] => recordsOfFile(file).map((r) =>
 const CRASHES = Number(process.env.STRATA_CRASH_RUNS ?? 30);
 
 describe("crashes", () => {
-  test(`a writer killed with SIGKILL at random moments (${CRASHES} times) loses no acknowledged event and leaves no partial record`, async () => {
+  test(`a writer killed with SIGKILL at random moments (${CRASHES} times) loses no acknowledged event and keeps no part of a batch`, async () => {
     const dir = tmp();
     const acked = new Map<number, { run: number; n: number }>();
     let rng = 12345;
@@ -89,6 +89,17 @@ describe("crashes", () => {
           expect(e, `acknowledged seq ${seq} is missing after crash ${run}`).toBeDefined();
           expect(e?.data).toMatchObject({ run: who.run, n: who.n });
         }
+        // Every batch is whole: the events of one append (run, n) are all there, or none is.
+        const batches = new Map<string, { size: number; seen: number }>();
+        for (const e of events) {
+          const d = e.data as { run: number; n: number; size: number };
+          const key = `${d.run}/${d.n}`;
+          const b = batches.get(key) ?? { size: d.size, seen: 0 };
+          b.seen += 1;
+          batches.set(key, b);
+        }
+        for (const [key, b] of batches)
+          expect(b.seen, `batch ${key} is partial after crash ${run}`).toBe(b.size);
         await log.verify();
       } finally {
         await log.close();

@@ -90,13 +90,14 @@ export async function repairFileLog(dir: string): Promise<RepairReport> {
         if (at < 0) throw e;
         const stamp = Date.now();
         const first = segments[at] as SegmentFile;
-        if (e.offset > 0) {
-          const savedAs = join(aside, `${basename(first.path)}.from-${e.offset}.${stamp}`);
-          const bytes = copyFrom(first.path, e.offset, savedAs);
-          movedAside.push({ file: first.path, offset: e.offset, bytes, savedAs });
-          cut(first.path, e.offset);
+        const from = e.batchOffset;
+        if (from > 0) {
+          const savedAs = join(aside, `${basename(first.path)}.from-${from}.${stamp}`);
+          const bytes = copyFrom(first.path, from, savedAs);
+          movedAside.push({ file: first.path, offset: from, bytes, savedAs });
+          cut(first.path, from);
         }
-        for (const later of segments.slice(e.offset > 0 ? at + 1 : at)) {
+        for (const later of segments.slice(from > 0 ? at + 1 : at)) {
           const target = join(aside, `${basename(later.path)}.${stamp}`);
           io("move aside", later.path, () => renameSync(later.path, target));
           movedAside.push({ file: later.path, offset: 0, bytes: later.size, savedAs: target });

@@ -72,8 +72,9 @@ export function scanSegment(
   // (valid bytes end with a record's closing brace, never with a zero).
   const buf = last ? whole.subarray(0, endOfData(whole)) : whole;
   const tailAt = (offset: number): ScanEnd => ({ offset: base + offset, seq, prev, framed, tail: true });
+  let batchStart = 0;
   const corrupt = (offset: number, atSeq: number, problem: string) =>
-    new CorruptLogError(path, base + offset, atSeq, problem);
+    new CorruptLogError(path, base + offset, atSeq, problem, base + batchStart);
 
   /** Checks one record at `offset` (seq, chain, and in full mode its JSON); returns it and its end. */
   const check = (d: Peeked & { kind: "record" }, offset: number, atSeq: number, atPrev: string) => {
@@ -89,6 +90,7 @@ export function scanSegment(
 
   let offset = 0;
   while (offset < buf.length) {
+    batchStart = offset;
     if (framed || startsBatch(buf, offset)) {
       framed = true;
       const b = peekBatchHeader(buf, offset);

@@ -1,0 +1,383 @@
+/**
+ * What the file log does with a damaged or torn log: the property "opening never loses a batch that was
+ * acknowledged, never keeps part of one, and never accepts damage silently", over generated logs and
+ * generated damage (a write cut short by a crash, pages never written, flipped bytes, a damaged length,
+ * garbage segments, a segment cut in the middle), and one named test per case an outside check found.
+ */
+import {
+  appendFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import {
+  CorruptLogError,
+  EventTooLargeError,
+  FileEventLog,
+  FileEventLogReader,
+  MAX_EVENT_BYTES,
+  type NewStoredEvent,
+  repairFileLog,
+  type StoredEvent,
+} from "@strata/store";
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { tempDirs } from "../../../test-support/tempDirs.js";
+import { type BatchSpan, batchesOf, batchesOfFile, recordsOfFile } from "./support/segmentLayout.js";
+
+const tmp = tempDirs("strata-damage-");
+const RUNS = Number(process.env.STRATA_DAMAGE_RUNS ?? 300);
+
+const ev = (streamId: string, n: number, pad = 0): NewStoredEvent => ({
+  streamId,
+  type: "t",
+  schemaVersion: 1,
+  recordedAt: n,
+  data: { n, pad: "z".repeat(pad) },
+});
+
+const segmentFiles = (dir: string) =>
+  existsSync(join(dir, "segments"))
+    ? readdirSync(join(dir, "segments"))
+        .filter((f) => f.endsWith(".seg"))
+        .sort()
+        .map((f) => join(dir, "segments", f))
+    : [];
+const bytesOf = (dir: string) => segmentFiles(dir).map((f) => readFileSync(f).toString("base64"));
+
+/** Writes a log of the given batches (sizes of their events' padding); returns the events of each batch. */
+async function writeLog(
+  dir: string,
+  batches: readonly (readonly number[])[],
+  segmentBytes: number,
+): Promise<StoredEvent[][]> {
+  const log = await FileEventLog.open(dir, { segmentBytes });
+  const out: StoredEvent[][] = [];
+  let n = 0;
+  for (const pads of batches) {
+    const r = await log.append(pads.map((pad) => ev(`s${n % 3}`, n++, pad)));
+    out.push(await log.read(r.firstSeq, r.lastSeq - r.firstSeq + 1));
+  }
+  await log.close();
+  return out;
+}
+
+/** Opens for writing; the events, or the error. */
+async function openOutcome(dir: string): Promise<StoredEvent[] | CorruptLogError> {
+  try {
+    const log = await FileEventLog.open(dir);
+    try {
+      return await log.read();
+    } finally {
+      await log.close();
+    }
+  } catch (e) {
+    if (e instanceof CorruptLogError) return e;
+    throw e;
+  }
+}
+
+/** Opens for reading; the events, or the error. */
+async function readOutcome(dir: string): Promise<StoredEvent[] | CorruptLogError> {
+  try {
+    const reader = await FileEventLogReader.open(dir);
+    try {
+      return await reader.read();
+    } finally {
+      await reader.close();
+    }
+  } catch (e) {
+    if (e instanceof CorruptLogError) return e;
+    throw e;
+  }
+}
+
+const batchArb = fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 6 });
+
+describe("property: opening never loses an acknowledged batch, never keeps part of one, never accepts damage silently", () => {
+  test(`a crash during the last write: cut, or its pages never written (${RUNS} runs)`, async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(batchArb, { minLength: 1, maxLength: 8 }),
+        batchArb,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.boolean(),
+        async (before, last, where, zeros) => {
+          const dir = tmp();
+          const acked = await writeLog(dir, [...before, last], 4096);
+          const files = segmentFiles(dir);
+          const file = files.at(-1) as string;
+          const buf = readFileSync(file);
+          const lastBatch = batchesOf(buf).at(-1) as BatchSpan;
+          // The crash left only part of the last batch: cut at, or zeros from, a point inside it.
+          const at = lastBatch.offset + Math.floor(where * (lastBatch.end - lastBatch.offset));
+          writeFileSync(
+            file,
+            zeros ? Buffer.concat([buf.subarray(0, at), Buffer.alloc(buf.length - at)]) : buf.subarray(0, at),
+          );
+          const expected = acked.slice(0, -1).flat();
+          // A reader waits on the torn batch and changes nothing; the writer cuts it whole.
+          const seen = bytesOf(dir);
+          expect(await readOutcome(dir)).toEqual(expected);
+          expect(bytesOf(dir)).toEqual(seen);
+          const log = await FileEventLog.open(dir);
+          expect(await log.read()).toEqual(expected);
+          expect(log.openReport.truncated?.offset ?? lastBatch.offset).toBe(lastBatch.offset);
+          await log.verify();
+          // ... and the next append follows the last whole batch.
+          const r = await log.append([ev("next", 0)]);
+          expect(r.firstSeq).toBe(expected.length + 1);
+          await log.close();
+          expect(await openOutcome(dir)).toHaveLength(expected.length + 1);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
+  test(`bit rot, garbage and cut segments anywhere are a CorruptLogError at or before the damage, for the writer and the reader, and nothing is cut (${RUNS} runs)`, async () => {
+    type Damage =
+      | { kind: "flip"; where: number; mask: number }
+      | { kind: "length"; record: number; value: number }
+      | { kind: "garbage"; segment: number; seed: number }
+      | { kind: "cut-early-segment"; where: number };
+    const damageArb: fc.Arbitrary<Damage> = fc.oneof(
+      fc.record({
+        kind: fc.constant("flip" as const),
+        where: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+        mask: fc.integer({ min: 1, max: 255 }),
+      }),
+      fc.record({
+        kind: fc.constant("length" as const),
+        record: fc.nat(),
+        value: fc.integer({ min: 0, max: 255 }),
+      }),
+      fc.record({ kind: fc.constant("garbage" as const), segment: fc.nat(), seed: fc.nat() }),
+      fc.record({
+        kind: fc.constant("cut-early-segment" as const),
+        where: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(batchArb, { minLength: 2, maxLength: 10 }),
+        damageArb,
+        async (batches, damage) => {
+          const dir = tmp();
+          await writeLog(dir, batches, 2048);
+          const files = segmentFiles(dir);
+          const sizes = files.map((f) => readFileSync(f).length);
+          const total = sizes.reduce((a, b) => a + b, 0);
+          // Where in which file the damage goes, and the first byte it changes.
+          let file: string;
+          let at: number;
+          if (damage.kind === "flip") {
+            let pos = Math.floor(damage.where * total);
+            let i = 0;
+            while (pos >= (sizes[i] as number)) pos -= sizes[i++] as number;
+            file = files[i] as string;
+            at = pos;
+            const buf = readFileSync(file);
+            // Zeroing the very last byte is what a crash looks like (a page never written): not bit rot.
+            if (
+              i === files.length - 1 &&
+              pos === buf.length - 1 &&
+              ((buf[pos] as number) ^ damage.mask) === 0
+            )
+              return;
+            buf[pos] = (buf[pos] as number) ^ damage.mask;
+            writeFileSync(file, buf);
+          } else if (damage.kind === "length") {
+            const records = files.flatMap((f) => recordsOfFile(f).map((r) => ({ f, ...r })));
+            const r = records[damage.record % records.length] as { f: string; offset: number };
+            file = r.f;
+            at = r.offset;
+            const buf = readFileSync(file);
+            if (buf[at] === damage.value) return;
+            buf[at] = damage.value;
+            writeFileSync(file, buf);
+          } else if (damage.kind === "garbage") {
+            const i = damage.segment % files.length;
+            file = files[i] as string;
+            at = 0;
+            let x = damage.seed | 1;
+            const garbage = Buffer.alloc(sizes[i] as number, 0).map(() => {
+              x = (x * 1103515245 + 12345) % 2 ** 31;
+              return 1 + (x % 255); // garbage, never ending in the zeros of pages never written
+            });
+            writeFileSync(file, garbage);
+          } else {
+            if (files.length < 2) return;
+            const i = Math.floor(damage.where * (files.length - 1));
+            file = files[i] as string;
+            const buf = readFileSync(file);
+            at = Math.floor(damage.where * buf.length);
+            writeFileSync(file, buf.subarray(0, at));
+          }
+          const seen = bytesOf(dir);
+          // The damaged spot's batch, in the original layout: the error must name it or an earlier spot.
+          for (const outcome of [await readOutcome(dir), await openOutcome(dir)]) {
+            expect(outcome).toBeInstanceOf(CorruptLogError);
+            const e = outcome as CorruptLogError;
+            const fileIndex = files.indexOf(e.file);
+            expect(fileIndex).toBeGreaterThanOrEqual(0);
+            const damaged = files.indexOf(file);
+            expect(
+              fileIndex < damaged ||
+                (e.file === file && e.offset <= at) ||
+                // a segment cut short shows where the next one does not start at the seq that follows
+                (damage.kind === "cut-early-segment" && fileIndex === damaged + 1 && e.offset === 0),
+              `${e.message}; damage at ${file}:${at}`,
+            ).toBe(true);
+          }
+          // Nothing was cut or changed.
+          expect(bytesOf(dir)).toEqual(seen);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe("named cases an outside check found", () => {
+  test("a multi-record batch cut at every byte offset: the log opens with exactly the batches before it", async () => {
+    const dir = tmp();
+    const acked = await writeLog(
+      dir,
+      [
+        [10, 20],
+        [300, 5, 60, 7],
+      ],
+      1 << 20,
+    );
+    const [file] = segmentFiles(dir) as [string];
+    const full = readFileSync(file);
+    const last = batchesOf(full).at(-1) as BatchSpan;
+    expect(last.records).toHaveLength(4);
+    for (let cut = last.offset; cut < last.end; cut++) {
+      const copy = tmp();
+      cpSync(dir, copy, { recursive: true });
+      writeFileSync(join(copy, "segments", file.split("/").at(-1) as string), full.subarray(0, cut));
+      expect(await readOutcome(copy), `cut at ${cut}`).toEqual(acked[0]);
+      const log = await FileEventLog.open(copy);
+      expect(await log.lastSeq(), `cut at ${cut}`).toBe(2);
+      await log.close();
+    }
+  });
+
+  test("one damaged length byte in record 2 of 6 (one batch, or six) is damage, never a cut", async () => {
+    for (const batches of [[[0, 0, 0, 0, 0, 0]], [[0], [0], [0], [0], [0], [0]]]) {
+      const dir = tmp();
+      await writeLog(dir, batches, 1 << 20);
+      const [file] = segmentFiles(dir) as [string];
+      const record2 = recordsOfFile(file)[1] as { offset: number };
+      const buf = readFileSync(file);
+      buf[record2.offset] = (buf[record2.offset] as number) + 7;
+      writeFileSync(file, buf);
+      for (const outcome of [await openOutcome(dir), await readOutcome(dir)]) {
+        expect(outcome).toBeInstanceOf(CorruptLogError);
+        expect(outcome).toMatchObject({ file, seq: 2 });
+      }
+      expect(readFileSync(file).equals(buf)).toBe(true);
+    }
+  });
+
+  test("a segment filled with garbage does not open as an empty log", async () => {
+    const dir = tmp();
+    mkdirSync(join(dir, "segments"), { recursive: true });
+    const file = join(dir, "segments", "0000000000000001.seg");
+    writeFileSync(file, Buffer.from("this is not a strata segment, only some text someone saved here\n"));
+    await expect(FileEventLog.open(dir)).rejects.toMatchObject({ code: "CorruptLog", file, offset: 0 });
+    await expect(FileEventLogReader.open(dir)).rejects.toMatchObject({ code: "CorruptLog", file });
+  });
+
+  test("verification never writes: a torn tail is reported, damage is an error, the bytes stay", async () => {
+    const dir = tmp();
+    await writeLog(dir, [[1], [2, 3]], 1 << 20);
+    const [file] = segmentFiles(dir) as [string];
+    appendFileSync(file, Buffer.from([0xf5, 0x53, 0x42])); // a batch header cut short
+    const seen = bytesOf(dir);
+    const reader = await FileEventLogReader.open(dir);
+    const report = await reader.verify();
+    expect(report).toMatchObject({ events: 3, tail: { file, bytes: 3 } });
+    await reader.close();
+    expect(bytesOf(dir)).toEqual(seen);
+  });
+
+  test("repair moves the damaged part and every later segment aside, then the log opens and appends", async () => {
+    const dir = tmp();
+    await writeLog(
+      dir,
+      Array.from({ length: 30 }, (_, i) => [i % 7, 100]),
+      1024,
+    );
+    const files = segmentFiles(dir);
+    expect(files.length).toBeGreaterThan(3);
+    const damaged = files[1] as string;
+    const batches = batchesOfFile(damaged);
+    const target = (batches[1] as BatchSpan).records[0] as { offset: number };
+    const buf = readFileSync(damaged);
+    buf[target.offset + 12] = (buf[target.offset + 12] as number) ^ 0x10;
+    writeFileSync(damaged, buf);
+    await expect(FileEventLog.open(dir)).rejects.toBeInstanceOf(CorruptLogError);
+    const report = await repairFileLog(dir);
+    expect(report.damage).toMatchObject({ file: damaged, offset: target.offset });
+    expect(report.movedAside.map((m) => m.file)).toEqual(files.slice(1));
+    for (const m of report.movedAside) expect(existsSync(m.savedAs)).toBe(true);
+    // The log is cut where the damaged batch starts; the part moved aside holds exactly what was cut.
+    const cutAt = (batches[1] as BatchSpan).offset;
+    expect(readFileSync(damaged).length).toBe(cutAt);
+    expect(report.movedAside[0]).toMatchObject({ file: damaged, offset: cutAt, bytes: buf.length - cutAt });
+    expect(readFileSync(report.movedAside[0]?.savedAs as string).equals(buf.subarray(cutAt))).toBe(true);
+    const log = await FileEventLog.open(dir);
+    expect(await log.lastSeq()).toBe(report.events);
+    await log.append([ev("after", 1)]);
+    await log.verify();
+    await log.close();
+  });
+
+  test("an event over the record limit is refused before anything is written, naming the limit", async () => {
+    const dir = tmp();
+    const log = await FileEventLog.open(dir);
+    await log.append([ev("a", 1)]);
+    const before = bytesOf(dir);
+    const huge = { ...ev("a", 2), data: { arg: "x".repeat(MAX_EVENT_BYTES) } };
+    const error = await log.append([ev("a", 3), huge]).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventTooLargeError);
+    expect(error).toMatchObject({ index: 1, limit: MAX_EVENT_BYTES });
+    expect((error as Error).message).toMatch(/64 MiB/);
+    expect(bytesOf(dir)).toEqual(before);
+    await log.append([ev("a", 4)]);
+    await log.close();
+    expect(await openOutcome(dir)).toHaveLength(2);
+  });
+
+  test("a log written before batches existed still opens, verifies, takes appends, and cuts its own torn tail", async () => {
+    const fixture = new URL("./fixtures/log-v1", import.meta.url).pathname;
+    const dir = tmp();
+    cpSync(fixture, dir, { recursive: true });
+    const [file] = segmentFiles(dir) as [string];
+    const legacy = batchesOfFile(file);
+    expect(legacy.every((b) => !b.header)).toBe(true);
+    // Cut inside its last record at every 97th byte: the records before it stay.
+    const full = readFileSync(file);
+    const last = legacy.at(-1) as BatchSpan;
+    for (let cut = last.offset; cut < last.end; cut += 97) {
+      writeFileSync(file, full.subarray(0, cut));
+      expect(await readOutcome(dir)).toHaveLength(legacy.length - 1);
+    }
+    writeFileSync(file, full);
+    const log = await FileEventLog.open(dir);
+    expect(await log.lastSeq()).toBe(legacy.length);
+    await log.append([ev("new", 1), ev("new", 2)]);
+    await log.verify();
+    await log.close();
+    const mixed = batchesOfFile(file);
+    expect(mixed.at(-1)?.header).toBe(true);
+    expect(await openOutcome(dir)).toHaveLength(legacy.length + 2);
+  });
+});
