@@ -58,6 +58,8 @@ export class Workspace {
     const fresh = this.engine.log.read(this.#saved + 1).map(({ seq: _seq, ...e }) => e);
     if (fresh.length > 0) {
       if (!(this.log instanceof FileEventLog)) throw new Error("a read-only workspace cannot save");
+      // The blobs the events name are durable before the events are.
+      await this.engine.blobs.sync?.();
       await this.log.append(fresh);
     }
     this.#saved = this.engine.log.lastSeq;

@@ -5,22 +5,34 @@
  * Contract:
  * - `put(bytes)` stores the bytes and returns `sha256:<hex>` of them; storing the same bytes again is a
  *   no-op that returns the same digest.
- * - `get(digest)` returns exactly the bytes that were put, or undefined if the digest is unknown.
+ * - `get(digest)` returns exactly the bytes that were put, or undefined if the digest is unknown. Bytes
+ *   that no longer match their digest are never returned: a `BlobError` (`blob-corrupt`) instead.
+ * - `sync()`, where a store has it, makes every blob put so far durable (it survives a power loss). An
+ *   event that names a blob is appended only after the blob is durable: whoever appends calls `sync()`
+ *   first.
  * - Stored bytes never change and are never removed by the engine.
  */
+
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
 import {
+  closeSync,
   createReadStream,
   createWriteStream,
   existsSync,
+  fsyncSync,
   mkdirSync,
+  openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   writeFileSync,
 } from "node:fs";
+import { open } from "node:fs/promises";
 import { join } from "node:path";
+import { BlobError } from "./BlobError.js";
 
 export interface BlobStore {
   put(bytes: Uint8Array): string;
@@ -28,8 +40,10 @@ export interface BlobStore {
   has(digest: string): boolean;
   /** Optional: stores a stream without holding it in memory; resolves with its digest and size. */
   putStream?(source: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }>;
-  /** Optional: the bytes of a blob as a stream (undefined if unknown). */
+  /** Optional: the bytes of a blob as a stream (undefined if unknown); fails at its end if they were changed. */
   openStream?(digest: string): AsyncIterable<Uint8Array> | undefined;
+  /** Optional: makes every blob put so far durable. Call it before appending events that name them. */
+  sync?(): Promise<void>;
 }
 
 /** `sha256:` + the hex sha256 of `bytes`. */
@@ -66,15 +80,21 @@ export class MemoryBlobStore implements BlobStore {
 }
 
 /**
- * A blob store on disk: `<dir>/sha256/<hex>`, written to a temporary file and renamed, so a blob is
- * either whole or absent. Streams in and out, so a 1 GiB file never needs 1 GiB of memory.
+ * A blob store on disk: `<dir>/sha256/<hex>`. A blob is written to a temporary file and is only given
+ * its name by `sync()`, after its bytes are fsynced — so a named blob is always whole, even after a power
+ * loss, and a blob is durable before any event naming it is appended (the engine syncs first). Until
+ * then it is served from its temporary file. Reads check the digest (streams at their end), so bytes
+ * changed on disk are refused, never served. Streams in and out, so a 1 GiB file never needs 1 GiB of
+ * memory. Nothing is created on disk before the first write: a read-only user never makes directories.
  */
 export class DiskBlobStore implements BlobStore {
   readonly dir: string;
+  /** Blobs written but not yet synced: digest → temporary file. */
+  readonly #pending = new Map<string, string>();
+  #ready = false;
 
   constructor(dir: string) {
     this.dir = dir;
-    mkdirSync(join(dir, "sha256"), { recursive: true });
   }
 
   #path(digest: string): string {
@@ -82,35 +102,68 @@ export class DiskBlobStore implements BlobStore {
     return join(this.dir, "sha256", digest.slice(7));
   }
 
+  /** Creates the directory before the first write, and clears what a crashed writer left unnamed. */
+  #prepare(): void {
+    if (this.#ready) return;
+    const dir = join(this.dir, "sha256");
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw BlobError.storage(e, "create the blob directory", "", dir);
+    }
+    // Blobs a writer that died had not synced yet: no event names them.
+    for (const name of readdirSync(dir)) {
+      const m = /^\.(?:pending|incoming)-(\d+)-/.exec(name);
+      if (m && !processAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
+    }
+    this.#ready = true;
+  }
+
+  #tmp(): string {
+    return join(this.dir, "sha256", `.pending-${process.pid}-${randomBytes(8).toString("hex")}`);
+  }
+
   put(bytes: Uint8Array): string {
     const digest = sha256Digest(bytes);
+    if (this.#pending.has(digest)) return digest;
     const path = this.#path(digest);
-    if (!existsSync(path)) {
-      const tmp = `${path}.${process.pid}.tmp`;
-      writeFileSync(tmp, bytes);
-      renameSync(tmp, path);
+    if (existsSync(path)) return digest;
+    this.#prepare();
+    const tmp = this.#tmp();
+    try {
+      writeFileSync(tmp, bytes, { flag: "wx" });
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw BlobError.storage(e, "write", digest, tmp);
     }
+    this.#pending.set(digest, tmp);
     return digest;
   }
 
   get(digest: string): Uint8Array | undefined {
+    const path = this.#pending.get(digest) ?? this.#path(digest);
+    let bytes: Buffer;
     try {
-      return readFileSync(this.#path(digest));
+      bytes = readFileSync(path);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw e;
+      throw BlobError.storage(e, "read", digest, path);
     }
+    const actual = sha256Digest(bytes);
+    if (actual !== digest) throw BlobError.corrupt(digest, path, actual);
+    return bytes;
   }
 
   has(digest: string): boolean {
-    return existsSync(this.#path(digest));
+    return this.#pending.has(digest) || existsSync(this.#path(digest));
   }
 
   async putStream(source: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
-    const tmp = join(this.dir, "sha256", `.incoming-${process.pid}-${randomBytes(6).toString("hex")}`);
+    this.#prepare();
+    const tmp = this.#tmp();
     const hash = createHash("sha256");
     let size = 0;
-    const out = createWriteStream(tmp);
+    const out = createWriteStream(tmp, { flags: "wx" });
     try {
       for await (const chunk of source) {
         hash.update(chunk);
@@ -122,15 +175,98 @@ export class DiskBlobStore implements BlobStore {
     } catch (e) {
       out.destroy();
       rmSync(tmp, { force: true });
-      throw e;
+      throw (e as NodeJS.ErrnoException)?.code ? BlobError.storage(e, "write", "(a stream)", tmp) : e;
     }
     const digest = `sha256:${hash.digest("hex")}`;
-    renameSync(tmp, this.#path(digest));
+    if (this.#pending.has(digest) || existsSync(this.#path(digest))) rmSync(tmp, { force: true });
+    else this.#pending.set(digest, tmp);
     return { digest, size };
   }
 
   openStream(digest: string): AsyncIterable<Uint8Array> | undefined {
-    const path = this.#path(digest);
-    return existsSync(path) ? createReadStream(path) : undefined;
+    const path = this.#pending.get(digest) ?? this.#path(digest);
+    return existsSync(path) ? verified(createReadStream(path), digest, path) : undefined;
   }
+
+  /**
+   * Makes every blob put so far durable: fsyncs their bytes (one syncfs for many), names them, and
+   * fsyncs the directory. Resolves once all are on disk.
+   */
+  async sync(): Promise<void> {
+    if (this.#pending.size === 0) return;
+    const pending = [...this.#pending];
+    const dir = join(this.dir, "sha256");
+    if (pending.length > 64)
+      await syncFileSystem(
+        dir,
+        pending.map(([, tmp]) => tmp),
+      );
+    else await Promise.all(pending.map(([digest, tmp]) => syncFile(tmp, digest)));
+    for (const [digest, tmp] of pending) {
+      try {
+        renameSync(tmp, this.#path(digest));
+      } catch (e) {
+        throw BlobError.storage(e, "name", digest, tmp);
+      }
+      this.#pending.delete(digest);
+    }
+    try {
+      const fd = openSync(dir, "r");
+      try {
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      throw BlobError.storage(e, "sync the directory", "", dir);
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function syncFile(path: string, digest: string): Promise<void> {
+  try {
+    const handle = await open(path, "r");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    throw BlobError.storage(e, "sync", digest, path);
+  }
+}
+
+/** Syncs the whole file system holding `dir` (syncfs(2), via `sync -f`); file by file if that fails. */
+async function syncFileSystem(dir: string, files: readonly string[]): Promise<void> {
+  const ok = await new Promise<boolean>((resolve) => {
+    execFile("sync", ["-f", dir], (error) => resolve(error === null));
+  });
+  if (ok) return;
+  for (let i = 0; i < files.length; i += 32)
+    await Promise.all(files.slice(i, i + 32).map((f) => syncFile(f, "")));
+}
+
+/** The chunks of `source`, then an error instead of the end if they do not hash to `digest`. */
+async function* verified(
+  source: AsyncIterable<Uint8Array>,
+  digest: string,
+  path: string,
+): AsyncIterable<Uint8Array> {
+  const hash = createHash("sha256");
+  for await (const chunk of source) {
+    hash.update(chunk);
+    yield chunk;
+  }
+  const actual = `sha256:${hash.digest("hex")}`;
+  if (actual !== digest) throw BlobError.corrupt(digest, path, actual);
 }

@@ -4,6 +4,7 @@
  * root; symlinks are followed where the matching system call follows them.
  */
 import { joinPath } from "@strata/core";
+import { BlobError } from "./BlobError.js";
 import type { BlobStore } from "./BlobStore.js";
 import { FsError } from "./FsError.js";
 import {
@@ -71,7 +72,7 @@ export class UnionView {
     if (shown(r.pair).kind === "dir") throw new FsError("EISDIR", "read", path);
     const { digest } = inodeOf(this.overlay, r.pair);
     const bytes = this.#blobs?.get(digest);
-    if (bytes === undefined) throw new Error(`readFile ${path}: content ${digest} is not in the blob store`);
+    if (bytes === undefined) throw BlobError.missing(digest);
     return bytes;
   }
 

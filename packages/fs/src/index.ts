@@ -3,6 +3,8 @@
  * overlayfs does; checks every filesystem change against the union before it is appended.
  */
 export { applyFsEvent, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEvent.js";
+export type { BlobProblem } from "./BlobError.js";
+export { BlobError } from "./BlobError.js";
 export type { BlobStore } from "./BlobStore.js";
 export { DiskBlobStore, EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
 export { commitLayer, isEmptyLayer } from "./commitLayer.js";

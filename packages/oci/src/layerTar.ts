@@ -14,7 +14,7 @@
  * - the archive ends with two zero blocks (an empty layer is exactly 1,024 zero bytes).
  */
 import { Readable } from "node:stream";
-import type { BlobStore, FsNode, Tree } from "@strata/fs";
+import { BlobError, type BlobStore, type FsNode, type Tree } from "@strata/fs";
 import type tar from "tar-stream";
 import { END_OF_TAR, padding, type TarHeader, tarHeader } from "./tarHeader.js";
 import { OPAQUE_MARKER, whiteoutName } from "./whiteout.js";
@@ -165,9 +165,7 @@ async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buf
       continue;
     }
     const content = digest === undefined ? EMPTY : blobs.get(digest);
-    if (content === undefined) {
-      throw new Error(`layer tar: ${header.name}: content ${digest} is not in the blob store`);
-    }
+    if (content === undefined) throw BlobError.missing(digest as string);
     // As tar-stream did: the size is the content's (empty for everything but files).
     for (const b of tarHeader({ ...entry, size: content.byteLength })) push(b);
     push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
