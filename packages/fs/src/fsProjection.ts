@@ -279,6 +279,8 @@ function inheritFrom(
 }
 
 /** Creates the fs projection. */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 export function fsProjection(options: FsProjectionOptions): Projection<FsState> {
   const { blobs } = options;
   return {
@@ -317,6 +319,12 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
         bytes.set(old.subarray(0, command.size));
       } else {
         const content = command.content ?? "";
+        // Buffer.from skips what is not base64: refuse it instead of storing other bytes than were sent.
+        if (command.encoding === "base64" && !BASE64.test(content))
+          throw new InvalidParameterError(
+            "invalid-base64",
+            `${command.type}: content is not base64 (A-Z a-z 0-9 + /, padded with = to a multiple of 4)`,
+          );
         const added =
           command.encoding === "base64" ? Buffer.from(content, "base64") : Buffer.from(content, "utf8");
         bytes = command.append ? Buffer.concat([current(), added]) : added;

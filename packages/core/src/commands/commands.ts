@@ -39,6 +39,9 @@ const fsPath = v.pipe(
 /** A signal as a user writes it: `TERM`, `SIGTERM` or `15`. */
 const signal = v.union([v.string(), v.pipe(v.number(), v.safeInteger())]);
 const seconds = v.pipe(v.number(), v.safeInteger(), v.minValue(-1));
+/** A UTF-16 surrogate without its pair: text that has no UTF-8 bytes. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 const cmd = <T extends string, E extends v.ObjectEntries>(type: T, entries: E) =>
   v.strictObject({ type: v.literal(type), ...entries });
 
@@ -114,7 +117,15 @@ export const CommandSchemas = [
     container: ref,
     path: fsPath,
     /** The new content (or the bytes to append), as text or base64. The engine stores it and fills digest/size. */
-    content: v.optional(v.string()),
+    content: v.optional(
+      v.pipe(
+        v.string(),
+        v.check(
+          (s) => !LONE_SURROGATE.test(s),
+          "must be well-formed text (a lone surrogate has no UTF-8 bytes); send other bytes as base64",
+        ),
+      ),
+    ),
     encoding: v.optional(v.picklist(["utf8", "base64"])),
     digest: v.optional(ContentDigestSchema),
     size: v.optional(SizeSchema),
