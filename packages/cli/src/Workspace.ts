@@ -5,10 +5,18 @@
  * command reports success. One opened read-only (`ps`, `ls`, `events --follow`, ...) takes no lock, so
  * it can run beside a writer, and cannot save.
  */
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { InMemoryEventLog, parseEvent, randomIds, systemClock } from "@strata/core";
 import { DiskBlobStore, FsEngine } from "@strata/fs";
-import { FileEventLog, FileEventLogReader, type StoredEvent } from "@strata/store";
+import {
+  FileEventLog,
+  FileEventLogReader,
+  LogNotFoundError,
+  StorageError,
+  type StoredEvent,
+  type TornTail,
+} from "@strata/store";
 
 export interface WorkspaceOptions {
   /** Open without the writer's lock; `save` then refuses. */
@@ -31,8 +39,20 @@ export class Workspace {
     this.#saved = engine.log.lastSeq;
   }
 
-  /** Opens (creating, unless read-only) the workspace in `dir`. */
+  /** A torn tail the writer cut when it opened the log (a crash left it), if any. */
+  get tornTail(): TornTail | null {
+    return this.log instanceof FileEventLog ? this.log.openReport.truncated : null;
+  }
+
+  /**
+   * Opens the workspace in `dir`: a writer creates it if needed; a read-only open never creates
+   * anything, and a missing log is `LogNotFoundError`.
+   */
   static async open(dir: string, options: WorkspaceOptions = {}): Promise<Workspace> {
+    const stat = statSync(dir, { throwIfNoEntry: false });
+    if (stat && !stat.isDirectory())
+      throw new StorageError("use", dir, "ENOTDIR", "it is a file, not a log directory");
+    if (options.readOnly && !stat) throw new LogNotFoundError(dir, "there is no strata log here");
     const log = options.readOnly
       ? await FileEventLogReader.open(join(dir, "events"))
       : await FileEventLog.open(join(dir, "events"));

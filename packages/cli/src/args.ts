@@ -1,7 +1,20 @@
 /**
- * Argument parsing for `strata`: positional arguments and `--flag value` / `--flag=value` / boolean
- * flags; `-a` style short flags map to long names per command.
+ * Argument parsing for `strata`: strict. Each command declares its flags (a value or a switch, an
+ * optional one-letter short form, the values it takes); an unknown flag, a missing value or a value not
+ * in the list is a usage error naming it — never silently ignored, never taking the next flag as its
+ * value. Built on node:util's parseArgs.
  */
+import { parseArgs as parseNodeArgs } from "node:util";
+
+export interface FlagSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  /** The values a string flag takes (any, if absent). */
+  readonly values?: readonly string[];
+}
+
+export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
+
 export interface ParsedArgs {
   readonly positional: string[];
   readonly flags: Map<string, string | true>;
@@ -9,40 +22,46 @@ export interface ParsedArgs {
 
 export class UsageError extends Error {}
 
-export function parseArgs(
-  argv: readonly string[],
-  booleans: ReadonlySet<string>,
-  short: Readonly<Record<string, string>> = {},
-): ParsedArgs {
-  const positional: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--") {
-      positional.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0) flags.set(name, a.slice(eq + 1));
-      else if (booleans.has(name)) flags.set(name, true);
-      else {
-        const value = argv[i + 1];
-        if (value === undefined) throw new UsageError(`flag --${name} needs a value`);
-        flags.set(name, value);
-        i++;
-      }
-    } else if (a === "-o") {
-      const value = argv[i + 1];
-      if (value === undefined) throw new UsageError("flag -o needs a file");
-      flags.set("o", value);
-      i++;
-    } else if (a.startsWith("-") && a.length > 1) {
-      const name = short[a.slice(1)];
-      if (!name) throw new UsageError(`unknown flag ${a}`);
-      flags.set(name, true);
-    } else positional.push(a);
+export function parseArgs(argv: readonly string[], specs: FlagSpecs): ParsedArgs {
+  let parsed: ReturnType<typeof parseNodeArgs>;
+  try {
+    parsed = parseNodeArgs({
+      args: [...argv],
+      options: Object.fromEntries(
+        Object.entries(specs).map(([name, s]) => [
+          name,
+          s.short ? { type: s.type, short: s.short } : { type: s.type },
+        ]),
+      ),
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (e) {
+    throw new UsageError(usageMessage(e as Error & { code?: string }));
   }
-  return { positional, flags };
+  const flags = new Map<string, string | true>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === undefined || value === false) continue;
+    const v = Array.isArray(value) ? value.at(-1) : value;
+    const spec = specs[name] as FlagSpec;
+    if (typeof v === "string" && spec.values && !spec.values.includes(v))
+      throw new UsageError(`invalid value "${v}" for flag --${name}: use ${spec.values.join(" or ")}`);
+    flags.set(name, v === true ? true : String(v));
+  }
+  return { positional: parsed.positionals, flags };
+}
+
+/** parseArgs' error, said shortly: which flag, and what is wrong with it. */
+function usageMessage(e: Error & { code?: string }): string {
+  const flag = /'(-[^' ]*)/.exec(e.message)?.[1] ?? "";
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown flag: ${flag}`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /argument missing|ambiguous/.test(e.message)
+        ? `flag ${flag} needs a value`
+        : `flag ${flag} takes no value`;
+    default:
+      return e.message;
+  }
 }

@@ -9,7 +9,7 @@
  * It exits only once stdout and stderr have drained: `process.exit` right after a large write to a pipe
  * would cut the output short (`strata events | wc -l` lost most of a long log that way).
  */
-import { main } from "./main.js";
+import { main, reportFailure } from "./main.js";
 
 // Whoever reads our output closed it (`strata events --follow | head -3`): that is the end, not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
@@ -23,6 +23,5 @@ function exitWhenDrained(code: number): void {
 }
 
 main(process.argv.slice(2)).then(exitWhenDrained, (e: unknown) => {
-  process.stderr.write(`strata: unexpected error: ${(e as Error).stack ?? e}\n`);
-  exitWhenDrained(70);
+  exitWhenDrained(reportFailure(process.argv[2] ?? "", e, (s) => process.stderr.write(s)));
 });

@@ -11,9 +11,10 @@ import {
   StrataError,
   shortId,
 } from "@strata/core";
+import { blobsNamedBy, DiskBlobStore } from "@strata/fs";
 import { exportImage, exportImageArchive, importImage, importImageArchive, type Progress } from "@strata/oci";
-import { FileEventLog, FileEventLogReader } from "@strata/store";
-import { UsageError } from "./args.js";
+import { FileEventLogReader, LogNotFoundError, type RepairReport, repairFileLog } from "@strata/store";
+import { type FlagSpecs, UsageError } from "./args.js";
 import type { Output } from "./output.js";
 import type { ProgressBar } from "./ProgressBar.js";
 import type { Workspace } from "./Workspace.js";
@@ -35,8 +36,10 @@ export interface CommandSpec {
   readonly name: string;
   readonly usage: string;
   readonly summary: string;
-  readonly booleans?: readonly string[];
-  readonly short?: Readonly<Record<string, string>>;
+  /** The command's own flags (beside the global --log, --format, --help). */
+  readonly flags?: FlagSpecs;
+  /** The values --format takes (default: json). */
+  readonly formats?: readonly string[];
   /** Only reads the log: opened without the writer's lock, so it runs beside a writer. */
   readonly readOnly?: boolean;
   readonly run: (ctx: Context) => Promise<number>;
@@ -93,45 +96,58 @@ export const COMMANDS: readonly CommandSpec[] = [
       "Apply a file of commands, one JSON object a line (see docs/commands.md); a failing line changes nothing",
     run: async (ctx) => {
       const [file] = need(ctx, 1, "exactly 1 argument: the script file");
-      const ws = await ctx.workspace();
-      let failed = 0;
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = readFileSync(file as string, "utf8");
+        bytes = readFileSync(file as string);
       } catch (e) {
         throw new UsageError(
           `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
         );
       }
-      const lines = text.split("\n");
+      const ws = await ctx.workspace();
+      let failed = 0;
       const results: unknown[] = [];
-      for (const [i, line] of lines.entries()) {
-        if (line.trim() === "" || line.trim().startsWith("#")) continue;
+      // What to print once the events are durable (announcing seqs before would announce what a crash
+      // can still take away).
+      const report: { line: string; error: boolean }[] = [];
+      for (const [i, text] of scriptLines(bytes).entries()) {
+        const n = i + 1;
+        if (text === null) {
+          failed++;
+          const message = `line ${n}: not valid UTF-8 (names and text are kept byte for byte, never replaced): send other bytes as base64`;
+          results.push({ line: n, ok: false, error: { message } });
+          report.push({ line: message, error: true });
+          continue;
+        }
+        if (text.trim() === "" || text.trim().startsWith("#")) continue;
         try {
-          const command = parseCommand(JSON.parse(line), `line ${i + 1}`);
+          const command = parseCommand(JSON.parse(text), `line ${n}`);
           const r = ws.engine.execute(command);
           if (r.ok) {
-            results.push({ line: i + 1, ok: true, events: r.events.map((e) => e.seq) });
-            if (!ctx.out.json)
-              ctx.out.line(
-                `line ${i + 1}: ${command.type}: ${r.events.length} event(s)${r.events.length ? ` #${r.events[0]?.seq}..#${r.events.at(-1)?.seq}` : ""}`,
-              );
+            results.push({ line: n, ok: true, events: r.events.map((e) => e.seq) });
+            report.push({
+              line: `line ${n}: ${command.type}: ${r.events.length} event(s)${r.events.length ? ` #${r.events[0]?.seq}..#${r.events.at(-1)?.seq}` : ""}`,
+              error: false,
+            });
           } else {
             failed++;
-            results.push({ line: i + 1, ok: false, error: r.error.toJSON() });
-            if (!ctx.out.json)
-              ctx.out.error(`line ${i + 1}: ${command.type}: Error response from daemon: ${r.error.message}`);
+            results.push({ line: n, ok: false, error: r.error.toJSON() });
+            report.push({
+              line: `line ${n}: ${command.type}: Error response from daemon: ${r.error.message}`,
+              error: true,
+            });
           }
         } catch (e) {
           failed++;
           const message =
-            e instanceof SyntaxError ? `line ${i + 1}: not JSON: ${e.message}` : (e as Error).message;
-          results.push({ line: i + 1, ok: false, error: { message } });
-          if (!ctx.out.json) ctx.out.error(message);
+            e instanceof SyntaxError ? `line ${n}: not JSON: ${e.message}` : (e as Error).message;
+          results.push({ line: n, ok: false, error: { message } });
+          report.push({ line: message, error: true });
         }
       }
       await ws.save();
       if (ctx.out.json) ctx.out.data(results);
+      else for (const r of report) r.error ? ctx.out.error(r.line) : ctx.out.line(r.line);
       return failed > 0 ? 1 : 0;
     },
   },
@@ -140,8 +156,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "strata events [--since SEQ] [--follow [--until SEQ]]",
     summary:
       "List the events of the log; --follow keeps printing new ones as another strata appends them (until SEQ, or Ctrl-C)",
-    booleans: ["follow"],
-    short: { f: "follow" },
+    flags: {
+      follow: { type: "boolean", short: "f" },
+      since: { type: "string" },
+      until: { type: "string" },
+    },
     readOnly: true,
     run: async (ctx) => {
       const since = seqFlag(ctx, "since") ?? 1;
@@ -162,8 +181,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     readOnly: true,
     usage: "strata ps [-a]",
     summary: "List containers (running ones; -a: all)",
-    booleans: ["all"],
-    short: { a: "all" },
+    flags: { all: { type: "boolean", short: "a" } },
     run: async (ctx) => {
       const ws = await ctx.workspace();
       const all = ctx.flags.get("all") === true;
@@ -286,6 +304,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "graph",
     readOnly: true,
     usage: "strata graph REF[@SEQ] [-o FILE] [--format svg|mermaid]",
+    flags: { output: { type: "string", short: "o" } },
+    formats: ["svg", "mermaid"],
     summary:
       "Draw the layer stack (whiteouts and opaque directories marked) and, for a container, its lifecycle state",
     run: async (ctx) => {
@@ -316,7 +336,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         : `image ${ref}${at === undefined ? "" : ` @${at}`}`;
       const format = ctx.flags.get("format") === "mermaid" ? "mermaid" : "svg";
       const text = format === "mermaid" ? toMermaid(title, layers, status) : toSvg(title, layers, status);
-      const file = ctx.flags.get("o") ?? ctx.flags.get("output");
+      const file = ctx.flags.get("output");
       if (typeof file === "string") {
         const { writeFileSync } = await import("node:fs");
         writeFileSync(file, text);
@@ -405,6 +425,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "commit",
     usage: "strata commit CONTAINER [REPOSITORY[:TAG]] [--message TEXT] [--author NAME]",
+    flags: { message: { type: "string", short: "m" }, author: { type: "string", short: "a" } },
     summary: "Create a new image from a container's changes",
     run: async (ctx) => {
       const [container, tag] = need(ctx, 1, "a container");
@@ -428,6 +449,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "export",
     readOnly: true,
     usage: "strata export REF DIR|FILE.tar [--compression gzip|none]",
+    flags: { compression: { type: "string", values: ["gzip", "none"] } },
     summary: "Write an image (or a container, as if committed) as an OCI layout directory or archive",
     run: async (ctx) => {
       const [ref, target] = need(ctx, 2, "an image and a destination");
@@ -449,6 +471,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "import",
     usage: "strata import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME]",
+    flags: { tag: { type: "string" }, ref: { type: "string" } },
     summary: "Import an OCI layout (directory or tar) or a docker save archive",
     run: async (ctx) => {
       const [source] = need(ctx, 1, "a layout directory or archive");
@@ -474,6 +497,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "replay",
     readOnly: true,
     usage: "strata replay [LOG] [--at SEQ]",
+    flags: { at: { type: "string" } },
     summary:
       "Rebuild the state from a log directory (default: --log) and summarise it; at SEQ: as it was right after event SEQ",
     run: async (ctx) => {
@@ -502,23 +526,134 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "log",
-    usage: "strata log verify",
-    summary: "Check every record of the log (checksums, order, hash chain)",
+    usage: "strata log verify|repair",
+    summary:
+      "verify: check every record (checksums, order, hash chain) and every blob the log names, writing nothing; repair: cut a damaged log before the damage, moving the rest aside",
+    readOnly: true,
     run: async (ctx) => {
-      if (ctx.args[0] !== "verify") throw new UsageError('"strata log" takes one subcommand: verify');
-      const { log } = await ctx.workspace();
-      if (!(log instanceof FileEventLog)) throw new Error("log verify opens the log for writing");
-      const r = await log.verify();
-      const { truncated } = log.openReport;
-      if (ctx.out.json) ctx.out.data({ ...r, truncated });
-      else
-        ctx.out.line(
-          `ok: ${r.events} events, head ${r.headHash}${truncated ? ` (a torn tail was cut at ${truncated.offset})` : ""}`,
-        );
-      return 0;
+      const [sub] = ctx.args;
+      if (sub === "verify") return verifyLog(ctx);
+      if (sub === "repair") return repairLog(ctx);
+      throw new UsageError('"strata log" takes one subcommand: verify or repair');
     },
   },
 ];
+
+/** `log verify`: checks the log and its blobs without writing a byte (no lock: it runs beside a writer). */
+async function verifyLog(ctx: Context): Promise<number> {
+  const dir = logDir(ctx.flags);
+  if (!existsSync(dir)) throw new OpenFailure(new LogNotFoundError(dir, "there is no strata log here"));
+  let reader: FileEventLogReader;
+  let report: Awaited<ReturnType<FileEventLogReader["verify"]>>;
+  try {
+    reader = await FileEventLogReader.open(join(dir, "events"));
+    report = await reader.verify();
+  } catch (e) {
+    throw new OpenFailure(e);
+  }
+  try {
+    // Every event must parse, and every blob it names must be there with its bytes intact.
+    const blobs = new DiskBlobStore(join(dir, "blobs"));
+    const problems: { seq: number; digest: string; problem: string }[] = [];
+    const checked = new Set<string>();
+    const events = await reader.read(1, report.events);
+    for (const e of events) {
+      try {
+        parseEvent(e, `seq ${e.seq}`);
+      } catch (error) {
+        throw new OpenFailure(error);
+      }
+      for (const digest of blobsNamedBy(e)) {
+        if (checked.has(digest)) continue;
+        checked.add(digest);
+        const stream = blobs.openStream(digest);
+        if (!stream) {
+          problems.push({ seq: e.seq, digest, problem: "missing" });
+          continue;
+        }
+        try {
+          for await (const _ of stream);
+        } catch (error) {
+          problems.push({ seq: e.seq, digest, problem: (error as Error).message });
+        }
+      }
+    }
+    const result = { ...report, blobs: checked.size, problems };
+    if (ctx.out.json) ctx.out.data(result);
+    else {
+      for (const p of problems.slice(0, 50))
+        ctx.out.error(
+          `seq ${p.seq}: content ${p.digest}: ${p.problem === "missing" ? "missing from the blob store" : p.problem}`,
+        );
+      if (problems.length > 50) ctx.out.error(`... and ${problems.length - 50} more`);
+      ctx.out.line(
+        `${problems.length ? "damaged" : "ok"}: ${report.events} events, head ${report.headHash}, ${checked.size} blobs checked${problems.length ? `, ${problems.length} missing or changed` : ""}`,
+      );
+      if (report.tail)
+        ctx.out.line(
+          `note: ${report.tail.bytes} bytes at the end of ${report.tail.file} (offset ${report.tail.offset}) are an unfinished batch, left by a crash or a write in progress; it was never reported as done, and the next command that writes cuts it`,
+        );
+    }
+    return problems.length ? 1 : 0;
+  } finally {
+    await reader.close();
+  }
+}
+
+/** `log repair`: cuts a damaged log before its first damage, moving the rest aside (never deleted). */
+async function repairLog(ctx: Context): Promise<number> {
+  const dir = logDir(ctx.flags);
+  if (!existsSync(dir)) throw new OpenFailure(new LogNotFoundError(dir, "there is no strata log here"));
+  let report: RepairReport;
+  try {
+    report = await repairFileLog(join(dir, "events"));
+  } catch (e) {
+    throw new OpenFailure(e);
+  }
+  if (ctx.out.json) ctx.out.data(report);
+  else {
+    if (report.damage) ctx.out.line(`damage: ${report.damage.problem}`);
+    for (const m of report.movedAside)
+      ctx.out.line(
+        `moved aside: ${m.file}${m.offset ? ` from byte ${m.offset}` : ""} (${m.bytes} bytes) -> ${m.savedAs}`,
+      );
+    if (report.tornTail)
+      ctx.out.line(
+        `cut an unfinished batch: ${report.tornTail.bytes} bytes at the end of ${report.tornTail.file} (offset ${report.tornTail.offset})`,
+      );
+    ctx.out.line(
+      `${report.damage || report.tornTail ? "repaired" : "nothing to repair"}: the log holds ${report.events} events`,
+    );
+  }
+  return 0;
+}
+
+/** The lines of a script, each decoded as UTF-8; null for a line that is not valid UTF-8. */
+function scriptLines(bytes: Buffer): (string | null)[] {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const lines: (string | null)[] = [];
+  let start = 0;
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    try {
+      lines.push(decoder.decode(bytes.subarray(start, end)));
+    } catch {
+      lines.push(null);
+    }
+    start = end + 1;
+  }
+  return lines;
+}
+
+/** An error met while opening the log: the command ends with exit 3. */
+export class OpenFailure extends Error {
+  readonly reason: unknown;
+  constructor(reason: unknown) {
+    super((reason as Error)?.message ?? String(reason));
+    this.reason = reason;
+  }
+}
 
 function seqFlag(ctx: Context, name: string): number | undefined {
   const v = ctx.flags.get(name);

@@ -1,17 +1,24 @@
 /**
  * The `strata` command.
  *
- * Exit codes: 0 success; 1 the command was refused (the engine's typed error, on stderr in Docker's
- * words); 2 usage error; 3 the log could not be opened (locked by another process, or damaged).
+ * Exit codes (docs/cli.md lists every message):
+ * - 0 success;
+ * - 1 the command failed: refused by the engine (its typed error, in Docker's words), its events could
+ *   not be stored (no space, an event over 64 MiB, ...: nothing was changed), content it needed is
+ *   missing or damaged, or a file it was given cannot be read or written;
+ * - 2 usage error (unknown command or flag, missing argument);
+ * - 3 the log could not be opened: locked by another process, damaged, missing, not a directory,
+ *   read-only or not permitted;
+ * - 70 an internal error (a bug): one line on stderr, the stack with STRATA_DEBUG=1.
  */
 import { StoreError } from "@strata/store";
 import { parseArgs, UsageError } from "./args.js";
-import { COMMANDS, isStrataError, logDir } from "./commands.js";
+import { COMMANDS, isStrataError, logDir, OpenFailure } from "./commands.js";
 import { makeOutput } from "./output.js";
 import { makeProgressBar } from "./ProgressBar.js";
 import { Workspace } from "./Workspace.js";
 
-export const EXIT = { ok: 0, refused: 1, usage: 2, log: 3 } as const;
+export const EXIT = { ok: 0, refused: 1, usage: 2, log: 3, internal: 70 } as const;
 
 const GLOBAL = "Global flags: --log DIR (default .strata, or $STRATA_LOG), --format json, --help";
 
@@ -63,11 +70,12 @@ export async function main(
   }
   let ws: Workspace | undefined;
   try {
-    const { positional, flags } = parseArgs(
-      rest,
-      new Set(["help", ...(spec.booleans ?? [])]),
-      spec.short ?? {},
-    );
+    const { positional, flags } = parseArgs(rest, {
+      log: { type: "string" },
+      format: { type: "string", values: spec.formats ?? ["json"] },
+      help: { type: "boolean", short: "h" },
+      ...spec.flags,
+    });
     if (flags.has("help")) {
       io.out(helpText(name));
       return EXIT.ok;
@@ -81,31 +89,78 @@ export async function main(
       out,
       progress,
       workspace: async (override?: string) => {
-        ws ??= await Workspace.open(override ?? dir, {
-          readOnly: spec.readOnly === true,
-          onReplay: (done, total) => {
-            progress.update("replaying the log", done, total, "events");
-            if (done === total) progress.done();
-          },
-        });
+        if (ws) return ws;
+        try {
+          ws = await Workspace.open(override ?? dir, {
+            readOnly: spec.readOnly === true,
+            onReplay: (done, total) => {
+              progress.update("replaying the log", done, total, "events");
+              if (done === total) progress.done();
+            },
+          });
+        } catch (e) {
+          throw new OpenFailure(e);
+        }
+        if (ws.tornTail && spec.readOnly !== true)
+          io.err(
+            `strata: warning: cut ${ws.tornTail.bytes} bytes at the end of ${ws.tornTail.file} (offset ${ws.tornTail.offset}): a batch a crash left unfinished; it was never reported as done\n`,
+          );
         return ws;
       },
     });
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`strata ${name}: ${e.message}\nSee 'strata ${name} --help'\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof StoreError) {
-      io.err(`Error: the log could not be used: ${e.message}\n`);
-      return EXIT.log;
-    }
-    if (isStrataError(e)) {
-      io.err(`Error response from daemon: ${e.message}\n`);
-      return EXIT.refused;
-    }
-    throw e;
+    return reportFailure(name, e, io.err);
   } finally {
     await ws?.close();
   }
+}
+
+/** Says what went wrong on stderr, in one or two lines and no stack; returns the exit code. */
+export function reportFailure(name: string, e: unknown, err: (s: string) => void): number {
+  if (e instanceof UsageError) {
+    err(`strata ${name}: ${e.message}\nSee 'strata ${name} --help'\n`);
+    return EXIT.usage;
+  }
+  if (e instanceof OpenFailure) {
+    const reason = e.reason;
+    if (reason instanceof StoreError || isStrataError(reason) || errnoOf(reason)) {
+      err(`Error: the log could not be opened: ${(reason as Error).message}${hintFor(reason)}\n`);
+      return EXIT.log;
+    }
+    return reportFailure(name, reason, err);
+  }
+  if (e instanceof StoreError) {
+    err(`Error: the events of this command could not be stored, so nothing was changed: ${e.message}\n`);
+    return EXIT.refused;
+  }
+  if (isStrataError(e)) {
+    // The engine's refusals are Docker's errors; a blob that cannot be served is a storage failure.
+    err(
+      `${e.code === "System" && e.reason.startsWith("blob-") ? "Error" : "Error response from daemon"}: ${e.message}\n`,
+    );
+    return EXIT.refused;
+  }
+  const errno = errnoOf(e);
+  if (errno) {
+    err(`Error: ${(e as Error).message}\n`);
+    return EXIT.refused;
+  }
+  err(
+    `strata: internal error: ${(e as Error)?.message ?? String(e)}\n${process.env.STRATA_DEBUG ? `${(e as Error)?.stack ?? ""}\n` : "(a bug in strata; run again with STRATA_DEBUG=1 to see where)\n"}`,
+  );
+  return EXIT.internal;
+}
+
+function errnoOf(e: unknown): string | null {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === "string" && /^E[A-Z0-9]+$/.test(code) ? code : null;
+}
+
+function hintFor(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  if (code === "CorruptLog")
+    return "\nRun 'strata log verify' for details; 'strata log repair' cuts the log before the damage and moves the rest aside (into damaged/).";
+  if (code === "LogNotFound")
+    return "\nGive the log's directory with --log DIR (or $STRATA_LOG); a command that writes starts a new log.";
+  return "";
 }

@@ -108,13 +108,13 @@ describe("strata", () => {
 
   test("errors: Docker's wording on stderr and documented exit codes", () => {
     const log = join(tmp(), "log");
+    expect(strata(log, "frobnicate").code).toBe(2);
+    expect(strata(log, "cat").code).toBe(2);
+    expect(strata(log, "demo").code).toBe(0);
     expect(strata(log, "cat", "nope", "/x")).toMatchObject({
       code: 1,
       err: "Error response from daemon: No such container or image: nope\n",
     });
-    expect(strata(log, "frobnicate").code).toBe(2);
-    expect(strata(log, "cat").code).toBe(2);
-    expect(strata(log, "demo").code).toBe(0);
     const beyond = strata(log, "cat", "web@100000", "/etc/hostname");
     expect(beyond.code).toBe(1);
     expect(beyond.err).toMatch(
@@ -307,7 +307,11 @@ describe("strata beside a writer", () => {
     expect(shim.stdout).toMatch(/^Usage: strata COMMAND/);
     const bin = tmp();
     symlinkSync(BIN, join(bin, "strata"));
-    const onPath = spawnSync("sh", ["-c", 'strata images --log "$1"', "sh", join(tmp(), "log")], {
+    const log = join(tmp(), "log");
+    const script = join(tmp(), "empty.jsonl");
+    writeFileSync(script, "");
+    expect(strata(log, "run", script).code).toBe(0);
+    const onPath = spawnSync("sh", ["-c", 'strata images --log "$1"', "sh", log], {
       encoding: "utf8",
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
     });

@@ -2,10 +2,8 @@
  * The blobs an event names: the content digests its files point at. What must be in the blob store,
  * and durable, before the event is appended; what `strata log verify` checks for every event.
  */
-import type { EventEnvelope } from "@strata/core";
-
 /** The content digests `event` names (files written, files of a layer), in order, without repeats. */
-export function blobsNamedBy(event: Pick<EventEnvelope, "type" | "data">): string[] {
+export function blobsNamedBy(event: { readonly type: string; readonly data: unknown }): string[] {
   const data = event.data as Record<string, unknown>;
   if (event.type === "fs.fileWritten") return typeof data.digest === "string" ? [data.digest] : [];
   if (event.type === "layer.created") {
