@@ -49,7 +49,12 @@ export class Workspace {
    * anything, and a missing log is `LogNotFoundError`.
    */
   static async open(dir: string, options: WorkspaceOptions = {}): Promise<Workspace> {
-    const stat = statSync(dir, { throwIfNoEntry: false });
+    let stat: ReturnType<typeof statSync>;
+    try {
+      stat = statSync(dir, { throwIfNoEntry: false });
+    } catch (e) {
+      throw StorageError.from(e, "look at", dir);
+    }
     if (stat && !stat.isDirectory())
       throw new StorageError("use", dir, "ENOTDIR", "it is a file, not a log directory");
     if (options.readOnly && !stat) throw new LogNotFoundError(dir, "there is no strata log here");

@@ -66,7 +66,7 @@ async function execute(ctx: Context, command: Command): Promise<EventEnvelope[] 
   const ws = await ctx.workspace();
   const r = ws.engine.execute(command);
   if (!r.ok) {
-    ctx.out.error(`Error response from daemon: ${r.error.message}`);
+    ctx.out.error(refusal(r.error));
     return null;
   }
   await ws.save();
@@ -133,7 +133,7 @@ export const COMMANDS: readonly CommandSpec[] = [
             failed++;
             results.push({ line: n, ok: false, error: r.error.toJSON() });
             report.push({
-              line: `line ${n}: ${command.type}: Error response from daemon: ${r.error.message}`,
+              line: `line ${n}: ${command.type}: ${refusal(r.error)}`,
               error: true,
             });
           }
@@ -705,6 +705,14 @@ async function followEvents(ctx: Context, since: number, until: number | undefin
   }
   if (failure) throw failure;
   return 0;
+}
+
+/**
+ * A failed command's error on one line: the engine's refusals as Docker says them ("Error response from
+ * daemon: ..."), a storage failure (content that cannot be stored or served) as a plain error.
+ */
+export function refusal(e: StrataError): string {
+  return `${e.code === "System" && e.reason.startsWith("blob-") ? "Error" : "Error response from daemon"}: ${e.message}`;
 }
 
 export function isStrataError(e: unknown): e is StrataError {

@@ -13,7 +13,7 @@
  */
 import { StoreError } from "@strata/store";
 import { parseArgs, UsageError } from "./args.js";
-import { COMMANDS, isStrataError, logDir, OpenFailure } from "./commands.js";
+import { COMMANDS, isStrataError, logDir, OpenFailure, refusal } from "./commands.js";
 import { makeOutput } from "./output.js";
 import { makeProgressBar } from "./ProgressBar.js";
 import { Workspace } from "./Workspace.js";
@@ -135,9 +135,7 @@ export function reportFailure(name: string, e: unknown, err: (s: string) => void
   }
   if (isStrataError(e)) {
     // The engine's refusals are Docker's errors; a blob that cannot be served is a storage failure.
-    err(
-      `${e.code === "System" && e.reason.startsWith("blob-") ? "Error" : "Error response from daemon"}: ${e.message}\n`,
-    );
+    err(`${refusal(e)}\n`);
     return EXIT.refused;
   }
   const errno = errnoOf(e);
