@@ -1,0 +1,130 @@
+/**
+ * The built `strata` killed with SIGKILL at random moments, often inside a large write: afterwards
+ * `strata log verify` passes, the next command appends, every run that reported success has all its
+ * events in the log, and no run is kept in part.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { tempDirs } from "../../../test-support/tempDirs.js";
+
+const BIN = new URL("../dist/bin.js", import.meta.url).pathname;
+const tmp = tempDirs("strata-crash-");
+const RUNS = Number(process.env.STRATA_CLI_CRASH_RUNS ?? 24);
+beforeAll(() => {
+  if (!existsSync(BIN)) throw new Error(`run pnpm build first (${BIN} is missing)`);
+});
+
+function strata(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8" });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+/** Runs strata, killing it with SIGKILL after `killAfterMs` unless it ended first. */
+function strataKilled(killAfterMs: number, ...args: string[]) {
+  return new Promise<{ code: number | null; killed: boolean; out: string; err: string }>((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, killed: signal === "SIGKILL", out, err });
+    });
+  });
+}
+
+describe("strata killed at random moments", () => {
+  test(`SIGKILL ${RUNS} times, inside small and large writes: verify passes, nothing reported is lost, no run is kept in part`, async () => {
+    const dir = tmp();
+    const log = join(dir, "log");
+    const setup = join(dir, "setup.jsonl");
+    writeFileSync(
+      setup,
+      [
+        { type: "image.create", layers: [], tags: ["base:1"] },
+        { type: "container.create", image: "base:1", name: "web" },
+      ]
+        .map((c) => JSON.stringify(c))
+        .join("\n"),
+    );
+    expect(strata("run", setup, "--log", log).code).toBe(0);
+    let seed = 20261202;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const lines = 6;
+    const reported = new Map<number, string>(); // seq → the path its line wrote
+    let kills = 0;
+    for (let run = 0; run < RUNS; run++) {
+      // Every third run writes about 6 MiB (a kill often lands in its blobs or its batch).
+      const size = run % 3 === 2 ? 1_000_000 : 200 + Math.floor(random() * 2000);
+      const script = join(dir, `run${run}.jsonl`);
+      writeFileSync(
+        script,
+        Array.from({ length: lines }, (_, i) =>
+          JSON.stringify({
+            type: "fs.writeFile",
+            container: "web",
+            path: `/r${run}-${i}`,
+            content: `${run}.${i}:`.repeat(Math.ceil(size / 8)),
+          }),
+        ).join("\n"),
+      );
+      const r = await strataKilled(
+        150 + Math.floor(random() * 700),
+        "run",
+        script,
+        "--log",
+        log,
+        "--format",
+        "json",
+      );
+      if (r.killed) kills++;
+      else {
+        expect(r.code, r.err).toBe(0);
+        for (const [i, line] of (JSON.parse(r.out) as { ok: boolean; events: number[] }[]).entries()) {
+          expect(line.ok).toBe(true);
+          for (const seq of line.events) reported.set(seq, `/r${run}-${i}`);
+        }
+      }
+      const verify = strata("log", "verify", "--log", log);
+      expect(verify.code, `${verify.out}${verify.err}`).toBe(0);
+    }
+    expect(kills).toBeGreaterThan(RUNS / 4); // the kills did land
+    // The next command appends.
+    const last = join(dir, "last.jsonl");
+    writeFileSync(
+      last,
+      JSON.stringify({ type: "fs.writeFile", container: "web", path: "/last", content: "end" }),
+    );
+    const after = strata("run", last, "--log", log);
+    expect(after.code, after.err).toBe(0);
+    const events = JSON.parse(strata("events", "--format", "json", "--log", log).out) as {
+      seq: number;
+      type: string;
+      data: { path?: string };
+    }[];
+    const bySeq = new Map(events.map((e) => [e.seq, e]));
+    for (const [seq, path] of reported) {
+      expect(bySeq.get(seq), `reported seq ${seq} is missing`).toMatchObject({
+        type: "fs.fileWritten",
+        data: { path },
+      });
+    }
+    // Each run is one batch: all its lines are in the log, or none.
+    for (let run = 0; run < RUNS; run++) {
+      const written = events.filter((e) => e.data.path?.startsWith(`/r${run}-`)).length;
+      expect([0, lines], `run ${run} kept ${written} of ${lines} writes`).toContain(written);
+    }
+    expect(strata("cat", "web", "/last", "--log", log).out).toBe("end");
+  }, 300_000);
+});
