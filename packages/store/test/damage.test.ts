@@ -155,12 +155,16 @@ describe("property: opening never loses an acknowledged batch, never keeps part 
     );
   });
 
-  test(`bit rot, garbage and cut segments anywhere are a CorruptLogError at or before the damage, for the writer and the reader, and nothing is cut (${RUNS} runs)`, async () => {
+  test(`bit rot, garbage, short writes followed by more, oversized lengths and cut segments anywhere are a CorruptLogError at or before the damage, for the writer and the reader, and nothing is cut (${RUNS} runs)`, async () => {
     type Damage =
       | { kind: "flip"; where: number; mask: number }
       | { kind: "length"; record: number; value: number }
       | { kind: "garbage"; segment: number; seed: number }
-      | { kind: "cut-early-segment"; where: number };
+      | { kind: "cut-early-segment"; where: number }
+      // A write that was short and never finished, with later batches written after it (the old bug).
+      | { kind: "short-write"; batch: number; where: number }
+      // A record whose length says more than any record may hold.
+      | { kind: "oversized"; record: number };
     const damageArb: fc.Arbitrary<Damage> = fc.oneof(
       fc.record({
         kind: fc.constant("flip" as const),
@@ -177,13 +181,16 @@ describe("property: opening never loses an acknowledged batch, never keeps part 
         kind: fc.constant("cut-early-segment" as const),
         where: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
       }),
+      fc.record({
+        kind: fc.constant("short-write" as const),
+        batch: fc.nat(),
+        where: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }),
+      }),
+      fc.record({ kind: fc.constant("oversized" as const), record: fc.nat() }),
     );
     await fc.assert(
-      fc.asyncProperty(
-        fc.array(batchArb, { minLength: 2, maxLength: 10 }),
-        damageArb,
-        async (batches, damage) => {
-          const dir = tmp();
+      fc.asyncProperty(fc.array(batchArb, { minLength: 2, maxLength: 10 }), damageArb, (batches, damage) =>
+        inScratch(async (dir) => {
           await writeLog(dir, batches, 2048);
           const files = segmentFiles(dir);
           const sizes = files.map((f) => readFileSync(f).length);
@@ -226,6 +233,27 @@ describe("property: opening never loses an acknowledged batch, never keeps part 
               return 1 + (x % 255); // garbage, never ending in the zeros of pages never written
             });
             writeFileSync(file, garbage);
+          } else if (damage.kind === "short-write") {
+            // A batch that is not the last of its segment loses its end; what follows it stays.
+            const candidates = files.flatMap((f) =>
+              batchesOfFile(f)
+                .slice(0, -1)
+                .map((b) => ({ f, ...b })),
+            );
+            if (candidates.length === 0) return;
+            const b = candidates[damage.batch % candidates.length] as BatchSpan & { f: string };
+            file = b.f;
+            at = b.offset + 1 + Math.floor(damage.where * (b.end - b.offset - 1));
+            const buf = readFileSync(file);
+            writeFileSync(file, Buffer.concat([buf.subarray(0, at), buf.subarray(b.end)]));
+          } else if (damage.kind === "oversized") {
+            const records = files.flatMap((f) => recordsOfFile(f).map((r) => ({ f, ...r })));
+            const r = records[damage.record % records.length] as { f: string; offset: number };
+            file = r.f;
+            at = r.offset;
+            const buf = readFileSync(file);
+            buf.writeUInt32LE(64 * 1024 * 1024 + 1 + (damage.record % 1000), at);
+            writeFileSync(file, buf);
           } else {
             if (files.length < 2) return;
             const i = Math.floor(damage.where * (files.length - 1));
@@ -252,7 +280,7 @@ describe("property: opening never loses an acknowledged batch, never keeps part 
           }
           // Nothing was cut or changed.
           expect(bytesOf(dir)).toEqual(seen);
-        },
+        }),
       ),
       { numRuns: RUNS },
     );
