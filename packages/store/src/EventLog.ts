@@ -13,6 +13,14 @@
  *   is the number of its events; see {@link ExpectedVersion}). If any does not match, the append fails
  *   with `ExpectedVersionConflictError` and appends nothing. Two writers that expect the same version:
  *   exactly one wins.
+ * - **Append conditions (consistency across streams).** An event has **keys**: its stream id and its
+ *   `tags` (for example `name:web`, the container name it takes or frees). `append` may carry an
+ *   {@link AppendCondition} `{ after, keys }`: "append only if no event stored after position `after`
+ *   has any of these keys" — the facts the caller's decision read, as of the position it read them at
+ *   (a Dynamic Consistency Boundary). If one has, the append fails with `AppendConditionError` and
+ *   appends nothing; the caller catches up and decides again. Writers whose decisions read different
+ *   keys never refuse each other; of two that read the same key, exactly one wins. The check and the
+ *   append are one atomic step, across processes and hosts for the backends that have several writers.
  * - **Durability.** When `append` resolves, the events are durable for the backend's kind: in memory,
  *   until the process ends; on file, fsynced to disk; on PostgreSQL, committed.
  * - **Immutability.** A stored event never changes and is never removed.
@@ -34,7 +42,7 @@
  *   (PostgreSQL LISTEN/NOTIFY).
  */
 
-import { EventTooLargeError, InvalidEventError } from "./errors.js";
+import { AppendConditionError, EventTooLargeError, InvalidEventError } from "./errors.js";
 
 /** An event as the caller gives it to `append`: everything but its position. */
 export interface NewStoredEvent<D = unknown> {
@@ -43,6 +51,11 @@ export interface NewStoredEvent<D = unknown> {
   readonly schemaVersion: number;
   readonly recordedAt: number;
   readonly data: D;
+  /**
+   * More keys of the event beside its stream id, for append conditions (stored and given back as they
+   * were; an event without tags has no `tags` field).
+   */
+  readonly tags?: readonly string[];
 }
 
 /** An event in the log. */
@@ -58,6 +71,44 @@ export interface StoredEvent<D = unknown> extends NewStoredEvent<D> {
  * - `"any"`: no check.
  */
 export type ExpectedVersion = number | "no-stream" | "stream-exists" | "any";
+
+/**
+ * "Append only if no event stored after position `after` has any of `keys`" (an event's keys are its
+ * stream id and its tags). `after` is the last seq the caller's decision had seen.
+ */
+export interface AppendCondition {
+  readonly after: number;
+  readonly keys: readonly string[];
+}
+
+/** What an append is conditional on (both may be given; each must hold). */
+export interface AppendOptions {
+  /** Stream versions the caller expects (streams not named are not checked). */
+  readonly expected?: Readonly<Record<string, ExpectedVersion>>;
+  readonly condition?: AppendCondition;
+}
+
+/** The keys of an event: its stream id, then its tags. */
+export function keysOf(event: Pick<NewStoredEvent, "streamId" | "tags">): readonly string[] {
+  return event.tags && event.tags.length > 0 ? [event.streamId, ...event.tags] : [event.streamId];
+}
+
+/**
+ * The error for `condition`, if an event after its position has one of its keys (`lastSeqOf` gives a
+ * key's last seq, 0 if none); null if it holds. Every backend with a key index checks this way.
+ */
+export function firstBreak(
+  condition: AppendCondition | undefined,
+  lastSeqOf: (key: string) => number,
+): AppendConditionError | null {
+  if (!condition) return null;
+  let worst: { key: string; seq: number } | null = null;
+  for (const key of condition.keys) {
+    const seq = lastSeqOf(key);
+    if (seq > condition.after && (worst === null || seq < worst.seq)) worst = { key, seq };
+  }
+  return worst ? new AppendConditionError(condition.after, worst.seq, worst.key) : null;
+}
 
 /** Whether a stream at `actual` events satisfies `expected`. */
 export function matchesExpectedVersion(expected: ExpectedVersion, actual: number): boolean {
@@ -89,13 +140,10 @@ export interface EventLog {
   /** The seq of the last event (0 for an empty log). */
   lastSeq(): Promise<number>;
   /**
-   * Appends a batch atomically. `expected` maps stream ids to the versions they must be at; streams not
-   * named are not checked.
+   * Appends a batch atomically, if `options` hold: `expected` maps stream ids to the versions they must
+   * be at; `condition` says which keys must have no event after a position.
    */
-  append(
-    events: readonly NewStoredEvent[],
-    expected?: Readonly<Record<string, ExpectedVersion>>,
-  ): Promise<AppendResult>;
+  append(events: readonly NewStoredEvent[], options?: AppendOptions): Promise<AppendResult>;
   /** Events with seq ≥ `fromSeq` (default 1), in order, at most `limit` (default: all). */
   read(fromSeq?: number, limit?: number): Promise<StoredEvent[]>;
   /** The events of one stream, in order, from stream version `fromVersion` (1-based, default 1). */
@@ -118,8 +166,11 @@ export interface EventLog {
  */
 export const MAX_EVENT_BYTES = 64 * 1024 * 1024 - 64 * 1024;
 
-/** The longest stream id or type, in UTF-8 bytes. */
+/** The longest stream id, type or tag, in UTF-8 bytes. */
 export const MAX_NAME_BYTES = 4096;
+
+/** The most tags one event may have. */
+export const MAX_TAGS = 256;
 
 const dataJsonCache = new WeakMap<object, string>();
 
@@ -151,6 +202,17 @@ function isName(value: unknown): value is string {
 }
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Checks an append's options: the error, or null. */
+export function validateOptions(options: AppendOptions): InvalidEventError | null {
+  const c = options.condition;
+  if (c === undefined) return null;
+  if (!Number.isSafeInteger(c.after) || c.after < 0)
+    return new InvalidEventError(-1, "condition.after must be a seq (a whole number >= 0)");
+  if (!Array.isArray(c.keys) || !c.keys.every(isName))
+    return new InvalidEventError(-1, "condition.keys must be non-empty, well-formed strings");
+  return null;
+}
+
 /**
  * Checks a batch's shape and size before it is stored: the first malformed or oversized event, as an
  * error, or null.
@@ -178,10 +240,22 @@ export function validateBatch(
     }
     if (!Number.isSafeInteger(e.recordedAt) || e.recordedAt < 0)
       return new InvalidEventError(i, "recordedAt must be an integer >= 0");
+    if (e.tags !== undefined) {
+      if (!Array.isArray(e.tags) || e.tags.length > MAX_TAGS || !e.tags.every(isName))
+        return new InvalidEventError(
+          i,
+          `tags must be an array of at most ${MAX_TAGS} non-empty, well-formed strings without NUL, at most ${MAX_NAME_BYTES} bytes each`,
+        );
+    }
     const json = JSON.stringify(e.data) ?? "null";
+    const tagChars = e.tags?.reduce((n, t) => n + t.length, 0) ?? 0;
     // UTF-8 takes at most 3 bytes per UTF-16 unit: only a long text needs its bytes counted.
-    if ((json.length + e.streamId.length + e.type.length) * 3 > MAX_EVENT_BYTES) {
-      const bytes = Buffer.byteLength(json) + Buffer.byteLength(e.streamId) + Buffer.byteLength(e.type);
+    if ((json.length + e.streamId.length + e.type.length + tagChars) * 3 > MAX_EVENT_BYTES) {
+      const bytes =
+        Buffer.byteLength(json) +
+        Buffer.byteLength(e.streamId) +
+        Buffer.byteLength(e.type) +
+        (e.tags?.reduce((n, t) => n + Buffer.byteLength(t), 0) ?? 0);
       if (bytes > MAX_EVENT_BYTES) return new EventTooLargeError(i, bytes, MAX_EVENT_BYTES);
     }
     if (typeof e === "object" && e !== null) dataJsonCache.set(e, json);

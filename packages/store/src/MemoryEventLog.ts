@@ -4,15 +4,18 @@
  */
 
 import {
+  type AppendOptions,
   type AppendResult,
   type EventHandler,
   type EventLog,
-  type ExpectedVersion,
+  firstBreak,
+  keysOf,
   matchesExpectedVersion,
   type NewStoredEvent,
   type StoredEvent,
   type Subscription,
   validateBatch,
+  validateOptions,
 } from "./EventLog.js";
 import { ExpectedVersionConflictError, LogClosedError } from "./errors.js";
 import { Notifier, subscribeByReading } from "./Notifier.js";
@@ -20,6 +23,8 @@ import { Notifier, subscribeByReading } from "./Notifier.js";
 export class MemoryEventLog implements EventLog {
   readonly #events: StoredEvent[] = [];
   readonly #streams = new Map<string, number[]>();
+  /** Each key's last seq (for append conditions). */
+  readonly #lastByKey = new Map<string, number>();
   readonly #notifier = new Notifier();
   #closed = false;
 
@@ -32,14 +37,13 @@ export class MemoryEventLog implements EventLog {
     return this.#events.length;
   }
 
-  async append(
-    events: readonly NewStoredEvent[],
-    expected: Readonly<Record<string, ExpectedVersion>> = {},
-  ): Promise<AppendResult> {
+  async append(events: readonly NewStoredEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     this.#check();
-    const invalid = validateBatch(events);
+    const invalid = validateBatch(events) ?? validateOptions(options);
     if (invalid) throw invalid;
-    for (const [streamId, want] of Object.entries(expected)) {
+    const broken = firstBreak(options.condition, (k) => this.#lastByKey.get(k) ?? 0);
+    if (broken) throw broken;
+    for (const [streamId, want] of Object.entries(options.expected ?? {})) {
       const actual = this.#streams.get(streamId)?.length ?? 0;
       if (!matchesExpectedVersion(want, actual))
         throw new ExpectedVersionConflictError(streamId, String(want), actual);
@@ -50,8 +54,10 @@ export class MemoryEventLog implements EventLog {
       const stored: StoredEvent = Object.freeze({
         ...e,
         data: structuredClone(e.data),
+        ...(e.tags ? { tags: Object.freeze([...e.tags]) } : {}),
         seq: this.#events.length + 1,
       });
+      for (const k of keysOf(e)) this.#lastByKey.set(k, stored.seq);
       this.#events.push(stored);
       const stream = this.#streams.get(e.streamId) ?? [];
       stream.push(stored.seq);

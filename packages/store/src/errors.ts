@@ -75,10 +75,33 @@ export class LogClosedError extends StoreError {
   }
 }
 
-/** An event given to append is not well formed. */
+/** An event given to append (or the append's options, index -1) is not well formed. */
 export class InvalidEventError extends StoreError {
   constructor(index: number, problem: string) {
-    super("InvalidEvent", `event ${index} of the batch: ${problem}`);
+    super(
+      "InvalidEvent",
+      index < 0 ? `the append's options: ${problem}` : `event ${index} of the batch: ${problem}`,
+    );
+  }
+}
+
+/**
+ * An append's condition did not hold: an event stored after the position the caller's decision read at
+ * has one of the keys it read. Nothing was appended; catch up and decide again.
+ */
+export class AppendConditionError extends StoreError {
+  readonly after: number;
+  /** The first event that broke the condition, and the key it has. */
+  readonly seq: number;
+  readonly key: string;
+  constructor(after: number, seq: number, key: string) {
+    super(
+      "AppendCondition",
+      `the log moved: event ${seq}, stored after position ${after}, has key ${key}, which the decision read; nothing was appended`,
+    );
+    this.after = after;
+    this.seq = seq;
+    this.key = key;
   }
 }
 

@@ -4,6 +4,8 @@
  */
 
 export type {
+  AppendCondition,
+  AppendOptions,
   AppendResult,
   EventHandler,
   EventLog,
@@ -12,8 +14,9 @@ export type {
   StoredEvent,
   Subscription,
 } from "./EventLog.js";
-export { MAX_EVENT_BYTES, MAX_NAME_BYTES, matchesExpectedVersion } from "./EventLog.js";
+export { keysOf, MAX_EVENT_BYTES, MAX_NAME_BYTES, MAX_TAGS, matchesExpectedVersion } from "./EventLog.js";
 export {
+  AppendConditionError,
   CorruptLogError,
   EventTooLargeError,
   ExpectedVersionConflictError,
@@ -26,9 +29,9 @@ export {
   StorageError,
   StoreError,
 } from "./errors.js";
-export type { FileEventLogOptions, OpenReport } from "./file/FileEventLog.js";
+export type { FileEventLogOptions, OpenReport, TornTail } from "./file/FileEventLog.js";
 export { FileEventLog } from "./file/FileEventLog.js";
-export type { FileEventLogReaderOptions, TornTail } from "./file/FileEventLogReader.js";
+export type { FileEventLogReaderOptions } from "./file/FileEventLogReader.js";
 export { FileEventLogReader } from "./file/FileEventLogReader.js";
 export type { RepairReport } from "./file/repairFileLog.js";
 export { repairFileLog } from "./file/repairFileLog.js";

@@ -59,7 +59,7 @@ export function withUpcasting(
   const up = (events: StoredEvent[]) => events.map((e) => upcastEvent(e, upcasters, current));
   return {
     lastSeq: () => log.lastSeq(),
-    append: (events, expected) => log.append(events, expected),
+    append: (events, options) => log.append(events, options),
     read: async (from, limit) => up(await log.read(from, limit)),
     readStream: async (id, from) => up(await log.readStream(id, from)),
     streamVersion: (id) => log.streamVersion(id),

@@ -16,8 +16,9 @@ runEventLogSuite(
     return {
       log: await FileEventLog.open(dir, { segmentBytes: 4096 }),
       reopen: () => FileEventLog.open(dir, { segmentBytes: 4096 }),
+      another: () => FileEventLog.open(dir, { segmentBytes: 4096 }),
       cleanup: async () => rmSync(dir, { recursive: true, force: true }),
     };
   },
-  { durable: true, runs: 100 },
+  { durable: true, sharedWriters: true, runs: 100 },
 );

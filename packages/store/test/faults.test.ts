@@ -109,45 +109,81 @@ describe("crashes", () => {
   }, 120_000);
 });
 
-describe("two writers", () => {
-  test("three processes with the same expected version: exactly one wins each round, and the log stays gap-free", async () => {
-    const dir = tmp();
-    const rounds = 15;
-    for (let round = 0; round < rounds; round++) {
-      const results = await Promise.all(
-        ["a", "b", "c"].map(
-          (who) =>
-            new Promise<string>((resolve, reject) => {
-              const child = spawn(
-                process.execPath,
-                [fixture("contender.mjs"), dir, "race", String(round), who],
-                {
-                  stdio: ["ignore", "pipe", "inherit"],
-                },
-              );
-              let out = "";
-              child.stdout.on("data", (c: Buffer) => {
-                out += c.toString();
-              });
-              child.on("exit", () => resolve(out.trim()));
-              child.on("error", reject);
-            }),
-        ),
-      );
-      expect(results.sort()).toEqual(["lost", "lost", "won"]);
-    }
-    const log = await FileEventLog.open(dir);
-    expect((await log.read()).map((e) => e.seq)).toEqual(Array.from({ length: rounds }, (_, i) => i + 1));
-    await log.close();
-  }, 60_000);
+describe("several writers", () => {
+  for (const mode of ["expected", "condition"] as const) {
+    test(`three processes race with the same ${mode === "expected" ? "expected version" : "append condition"}: exactly one wins each round, and the log stays gap-free`, async () => {
+      const dir = tmp();
+      const rounds = 15;
+      for (let round = 0; round < rounds; round++) {
+        const results = await Promise.all(
+          ["a", "b", "c"].map(
+            (who) =>
+              new Promise<string>((resolve, reject) => {
+                const child = spawn(
+                  process.execPath,
+                  [fixture("contender.mjs"), dir, "race", String(round), who, mode],
+                  { stdio: ["ignore", "pipe", "inherit"] },
+                );
+                let out = "";
+                child.stdout.on("data", (c: Buffer) => {
+                  out += c.toString();
+                });
+                child.on("exit", () => resolve(out.trim()));
+                child.on("error", reject);
+              }),
+          ),
+        );
+        expect(results.sort()).toEqual(["lost", "lost", "won"]);
+      }
+      const log = await FileEventLog.open(dir);
+      expect((await log.read()).map((e) => e.seq)).toEqual(Array.from({ length: rounds }, (_, i) => i + 1));
+      await log.close();
+    }, 60_000);
+  }
 
-  test("while one process holds the log, another cannot open it", async () => {
+  test("two handles on one log take turns and each sees the other's appends", async () => {
     const dir = tmp();
-    const log = await FileEventLog.open(dir);
-    await expect(FileEventLog.open(dir)).rejects.toBeInstanceOf(LogLockedError);
+    const a = await FileEventLog.open(dir);
+    const b = await FileEventLog.open(dir);
+    await a.append([ev("x", 1)]);
+    await b.append([ev("y", 2)]);
+    await a.append([ev("x", 3)], { expected: { x: 1, y: 1 } });
+    expect((await b.read()).map((e) => [e.seq, e.streamId])).toEqual([
+      [1, "x"],
+      [2, "y"],
+      [3, "x"],
+    ]);
+    await expect(b.append([ev("y", 4)], { condition: { after: 2, keys: ["x"] } })).rejects.toMatchObject({
+      code: "AppendCondition",
+      seq: 3,
+      key: "x",
+    });
+    await a.close();
+    await b.close();
+  });
+
+  test("a writer whose lock is held by a live process waits, then names it (pid, how to check) and appends nothing", async () => {
+    const dir = tmp();
+    const log = await FileEventLog.open(dir, { lockWaitMs: 300 });
+    await log.append([ev("x", 1)]);
+    const holder = spawn("sleep", ["5"]);
+    try {
+      writeFileSync(join(dir, "LOCK"), `${holder.pid} 0123456789abcdef\n`);
+      const started = performance.now();
+      const e = await log.append([ev("x", 2)]).catch((x: unknown) => x);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(250);
+      expect(e).toBeInstanceOf(LogLockedError);
+      expect(e).toMatchObject({ holderPid: holder.pid });
+      expect((e as Error).message).toMatch(new RegExp(`ps -p ${holder.pid}`));
+      expect(await log.lastSeq()).toBe(1);
+    } finally {
+      holder.kill("SIGKILL");
+    }
+    // Once it is gone, the lock is stale and taken over.
+    await new Promise((r) => holder.once("exit", r));
+    await log.append([ev("x", 3)]);
+    expect(await log.lastSeq()).toBe(2);
     await log.close();
-    const again = await FileEventLog.open(dir);
-    await again.close();
   });
 });
 

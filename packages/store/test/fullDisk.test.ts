@@ -92,10 +92,11 @@ describe.skipIf(why !== null)("a full disk", () => {
     await third.close();
   });
 
-  test("opening a log on a disk with no space at all is a named error and leaves no lock file behind", async () => {
+  test("on a disk with no space at all the log still opens and reads; an append is a named error and leaves no lock file behind", async () => {
     const disk = smallDisk("64k");
     const dir = join(disk, "log");
     const first = await FileEventLog.open(dir);
+    await first.append([ev(1, 10)]);
     await first.close();
     // Fill the disk to the last byte.
     try {
@@ -110,9 +111,13 @@ describe.skipIf(why !== null)("a full disk", () => {
         break;
       }
     }
-    const error = await FileEventLog.open(dir).catch((e: unknown) => e);
+    const log = await FileEventLog.open(dir);
+    expect(await log.lastSeq()).toBe(1);
+    const error = await log.append([ev(2, 10)]).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StorageError);
     expect(error).toMatchObject({ errno: "ENOSPC" });
     expect(readdirSync(dir).filter((f) => f.startsWith("LOCK"))).toEqual([]);
+    expect(await log.lastSeq()).toBe(1);
+    await log.close();
   });
 });

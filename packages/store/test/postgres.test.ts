@@ -57,10 +57,11 @@ if (why === null) {
       return {
         log: await PostgresEventLog.open({ connectionString: URL_, schema }),
         reopen: () => PostgresEventLog.open({ connectionString: URL_, schema }),
+        another: () => PostgresEventLog.open({ connectionString: URL_, schema }),
         cleanup: async () => {},
       };
     },
-    { durable: true, runs: 25 },
+    { durable: true, sharedWriters: true, runs: 25 },
   );
 }
 
@@ -81,7 +82,7 @@ describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
     const outcomes = await Promise.allSettled(
       Array.from({ length: 60 }, (_, i) =>
         log.append([ev(`s${i % 6}`, i), ev(`s${i % 6}`, i + 1000)], {
-          [`s${i % 6}`]: i % 7 === 3 ? 999 : i < 6 ? "no-stream" : "any",
+          expected: { [`s${i % 6}`]: i % 7 === 3 ? 999 : i < 6 ? "no-stream" : "any" },
         }),
       ),
     );
@@ -117,24 +118,32 @@ describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
   test("group commit: when the group statement fails, each append is tried on its own", async () => {
     const schema = freshSchema();
     const log = await PostgresEventLog.open({ connectionString: URL_, schema });
-    // Make every group statement fail (as a value the server refuses in one append would).
+    // The server refuses one append's row (a trigger, as a value out of a column's range would):
+    // the group statement fails as a whole.
     const admin = new pg.Client({ connectionString: URL_ });
     await admin.connect();
-    await admin.query(`ALTER FUNCTION ${schema}.strata_append_many(json, text) RENAME TO gone`);
+    await admin.query(`
+      CREATE FUNCTION ${schema}.refuse_seven() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.recorded_at = 7 THEN RAISE EXCEPTION 'seven is refused'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse_seven BEFORE INSERT ON ${schema}.strata_events
+        FOR EACH ROW EXECUTE FUNCTION ${schema}.refuse_seven();`);
     await admin.end();
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, i) => log.append([ev(`s${i % 3}`, i)], i === 7 ? { s1: 0 } : {})),
+      Array.from({ length: 12 }, (_, i) =>
+        log.append([ev(`s${i % 3}`, i)], i === 9 ? { expected: { s0: 0 } } : {}),
+      ),
     );
-    // Each went on its own: all stored but #7, whose expected version was wrong.
+    // Each went on its own: all stored but #7 (refused by the server) and #9 (a wrong expected version).
     expect(outcomes.map((o) => o.status)).toEqual(
-      Array.from({ length: 12 }, (_, i) => (i === 7 ? "rejected" : "fulfilled")),
+      Array.from({ length: 12 }, (_, i) => (i === 7 || i === 9 ? "rejected" : "fulfilled")),
     );
-    expect((outcomes[7] as PromiseRejectedResult).reason).toBeInstanceOf(ExpectedVersionConflictError);
-    expect((await log.read()).map((e) => e.recordedAt)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11]);
+    expect(String((outcomes[7] as PromiseRejectedResult).reason)).toMatch(/seven is refused/);
+    expect((outcomes[9] as PromiseRejectedResult).reason).toBeInstanceOf(ExpectedVersionConflictError);
+    expect((await log.read()).map((e) => e.recordedAt)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 10, 11]);
     await log.close();
   });
 
-  test("a log created before migration 2 is upgraded on open and keeps its events and versions", async () => {
+  test("a log created by version 1 of the schema is upgraded on open and keeps its events, versions and keys", async () => {
     const schema = freshSchema();
     const log = await PostgresEventLog.open({ connectionString: URL_, schema });
     await log.append([ev("a", 1), ev("a", 2), ev("b", 3)]);
@@ -143,12 +152,24 @@ describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
     const admin = new pg.Client({ connectionString: URL_ });
     await admin.connect();
     await admin.query(`DROP FUNCTION ${schema}.strata_append`);
-    await admin.query(`DELETE FROM ${schema}.strata_migrations WHERE version = 2`);
+    await admin.query(`DROP FUNCTION ${schema}.strata_append_many`);
+    await admin.query(`DROP FUNCTION ${schema}.strata_append_batches`);
+    await admin.query(`DROP TABLE ${schema}.strata_keys`);
+    await admin.query(`ALTER TABLE ${schema}.strata_events DROP COLUMN tags`);
+    await admin.query(`DELETE FROM ${schema}.strata_migrations WHERE version > 1`);
     await admin.end();
     const upgraded = await PostgresEventLog.open({ connectionString: URL_, schema });
-    const r = await upgraded.append([ev("a", 4)], { a: 2 });
+    const r = await upgraded.append([ev("a", 4)], { expected: { a: 2 } });
     expect(r).toEqual({ firstSeq: 4, lastSeq: 4, streamVersions: { a: 3 } });
-    await expect(upgraded.append([ev("b", 5)], { b: "no-stream" })).rejects.toMatchObject({
+    // The keys of the events from before the upgrade were filled in: b's last seq is 3.
+    await expect(
+      upgraded.append([ev("c", 5)], { condition: { after: 2, keys: ["b"] } }),
+    ).rejects.toMatchObject({
+      code: "AppendCondition",
+      seq: 3,
+      key: "b",
+    });
+    await expect(upgraded.append([ev("b", 5)], { expected: { b: "no-stream" } })).rejects.toMatchObject({
       streamId: "b",
       expected: "no-stream",
       actual: 1,
@@ -164,8 +185,8 @@ describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
     try {
       for (let round = 0; round < 100; round++) {
         const results = await Promise.allSettled([
-          a.append([ev("race", round)], { race: round }),
-          b.append([ev("race", round)], { race: round }),
+          a.append([ev("race", round)], { expected: { race: round } }),
+          b.append([ev("race", round)], { expected: { race: round } }),
         ]);
         expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
         expect((results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason).toBeInstanceOf(

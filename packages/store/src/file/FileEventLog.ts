@@ -1,35 +1,55 @@
 /**
- * The file backend, the embedded default: append-only segment files in one directory.
+ * The file backend, the embedded default: append-only segment files in one directory, which several
+ * processes on one machine may read and write.
  *
- * Layout: `<dir>/LOCK` (the writer's pid) and `<dir>/segments/<first seq, 16 digits>.seg`, each a
- * sequence of batches, one per `append`, each a header (count, length, CRC-32) and its records (see
+ * Layout: `<dir>/LOCK` (held by a writer while it writes) and `<dir>/segments/<first seq, 16 digits>.seg`,
+ * each a sequence of batches, one per `append`: a header (count, length, CRC-32) and its records (see
  * recordCodec.ts: length, CRC-32, JSON payload chained by sha256). A segment is closed when it passes
  * `segmentBytes`; the next one starts with the next seq.
  *
- * Durability: appends are queued and written in groups (group commit): one write and one fsync per
- * group, every byte count checked, and no append is acknowledged before the fsync that covers it. A
- * write that fails (no space, an I/O error) is cut back and its appends fail with a `StorageError`; if
- * the sync itself failed, or the cut did, the log refuses further appends (`LogFailedError`) until it is
- * opened again. On open, every batch and record is checked (see scanSegment.ts). A batch not all on disk
- * at the end of the last segment is a torn tail from a crash: it was never acknowledged, so it is cut off
- * whole and reported (`openReport.truncated`). Damage anywhere else is a `CorruptLogError` naming the
- * file, offset and seq; nothing is truncated or skipped (`repairFileLog` is the explicit way to cut).
+ * **Writers take turns.** Appends are queued and written in groups (group commit). For each group a
+ * writer takes `LOCK` (waiting while another live process holds it, up to `lockWaitMs`), reads what
+ * other processes appended since it last looked, checks every append's expected versions and condition
+ * against that, writes the group with one write — every byte count checked — and one fsync, and
+ * releases the lock. No append is acknowledged before the fsync that covers it. A write that fails (no
+ * space, an I/O error) is cut back and its appends fail with a `StorageError`; if the sync itself failed,
+ * or the cut did, this handle refuses further appends (`LogFailedError`) until the log is opened again.
+ *
+ * **Reading** checks every batch and record (see scanSegment.ts) and sees other processes' appends at the
+ * next `refresh()` (reads and `lastSeq` refresh first; subscriptions watch the directory). A batch not
+ * all on disk at the end of the last segment is a write in progress, or a torn tail a crashed writer
+ * left: never handed out; the next writer, holding the lock, cuts it whole (`openReport.truncated` when
+ * opening found one). Damage anywhere else is a `CorruptLogError` naming the file, offset and seq;
+ * nothing is truncated or skipped (`repairFileLog` is the explicit way to cut). A handle opened
+ * `readOnly` never writes a byte and never creates anything.
  */
-import { closeSync, fsyncSync, ftruncateSync, openSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  statSync,
+  watch,
+} from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
 import {
+  type AppendOptions,
   type AppendResult,
   type EventHandler,
   type EventLog,
-  type ExpectedVersion,
+  firstBreak,
   matchesExpectedVersion,
   type NewStoredEvent,
   type StoredEvent,
   type Subscription,
   validateBatch,
+  validateOptions,
 } from "../EventLog.js";
 import {
+  CorruptLogError,
   ExpectedVersionConflictError,
   LogClosedError,
   LogFailedError,
@@ -37,10 +57,11 @@ import {
   StoreError,
 } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
-import { acquireLock } from "./lock.js";
+import { acquireLock, tryLock } from "./lock.js";
 import { RecordIndex } from "./RecordIndex.js";
-import { BATCH_HEADER_BYTES, encodeBatchHeader, encodeRecord } from "./recordCodec.js";
+import { BATCH_HEADER_BYTES, encodeBatchHeader, encodeRecord, GENESIS_HASH } from "./recordCodec.js";
 import { scanLog } from "./scanLog.js";
+import { scanSegment } from "./scanSegment.js";
 import {
   ensureDirectory,
   io,
@@ -54,6 +75,513 @@ import {
 export interface FileEventLogOptions {
   /** Size after which a segment is closed and a new one started (default 64 MiB). */
   readonly segmentBytes?: number;
+  /** Open only to read: no appends; nothing is created, cut or written. */
+  readonly readOnly?: boolean;
+  /** How long an append waits while another process holds the lock (default 30 s). */
+  readonly lockWaitMs?: number;
+  /** How often a subscription looks for other processes' appends when no change was noticed (default 100 ms). */
+  readonly pollMs?: number;
+}
+
+/** A torn batch at the end of a log: the file, where it starts and how many bytes it has. */
+export interface TornTail {
+  readonly file: string;
+  readonly offset: number;
+  readonly bytes: number;
+}
+
+/** What opening found. */
+export interface OpenReport {
+  readonly events: number;
+  readonly segments: number;
+  /** A torn tail (a batch not all on disk, left by a crashed writer) that was cut off, if any. */
+  readonly truncated: TornTail | null;
+  /** sha256 of the last record's payload: the head of the hash chain. */
+  readonly headHash: string;
+}
+
+interface Pending {
+  readonly events: readonly NewStoredEvent[];
+  readonly options: AppendOptions;
+  readonly resolve: (r: AppendResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export class FileEventLog implements EventLog {
+  readonly dir: string;
+  readonly readOnly: boolean;
+  readonly #segmentBytes: number;
+  readonly #lockWaitMs: number;
+  readonly #pollMs: number;
+  readonly #segmentDir: string;
+  readonly #lockPath: string;
+  /** The segments seen so far; each one's `size` is how far it has been checked. */
+  readonly #segments: SegmentFile[] = [];
+  readonly #index = new RecordIndex();
+  readonly #notifier = new Notifier();
+  #head = GENESIS_HASH;
+  #framed = false;
+  /** A tail seen at the end of the last segment (a write in progress, or a crash's leftover). */
+  #tail: TornTail | null = null;
+  #report: OpenReport;
+  #writer: { path: string; handle: FileHandle } | null = null;
+  #queue: Pending[] = [];
+  #flushing: Promise<void> | null = null;
+  #closed = false;
+  /** Set when a failed write or sync leaves the disk in a state this handle cannot vouch for. */
+  #failed: unknown = null;
+  #stopWatching: (() => void) | null = null;
+  /** This handle is writing a group: its bytes are on disk before they are indexed, so do not scan. */
+  #writing = false;
+
+  private constructor(dir: string, options: FileEventLogOptions) {
+    this.dir = dir;
+    this.readOnly = options.readOnly === true;
+    this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.#lockWaitMs = options.lockWaitMs ?? 30_000;
+    this.#pollMs = options.pollMs ?? 100;
+    this.#segmentDir = join(dir, "segments");
+    this.#lockPath = join(dir, "LOCK");
+    this.#report = { events: 0, segments: 0, truncated: null, headHash: GENESIS_HASH };
+  }
+
+  /**
+   * Opens (a writer creates it if needed) the log in `dir` and checks every record. A torn tail left by
+   * a crashed writer is cut if no other writer is at work (reported in `openReport.truncated`). Throws
+   * `CorruptLogError` on damage, `LogNotFoundError` for a missing log opened read-only, `StorageError`
+   * when the operating system refuses (not a directory, read-only, no permission, no space).
+   */
+  static async open(dir: string, options: FileEventLogOptions = {}): Promise<FileEventLog> {
+    const log = new FileEventLog(dir, options);
+    ensureDirectory(dir, !log.readOnly);
+    if (!log.readOnly) ensureDirectory(log.#segmentDir, true);
+    log.refresh();
+    let truncated: TornTail | null = null;
+    if (log.#tail && !log.readOnly) {
+      const attempt = tryLock(log.#lockPath);
+      if (attempt.taken) {
+        try {
+          truncated = log.#refreshLocked();
+        } finally {
+          attempt.release();
+        }
+      }
+    }
+    log.#report = {
+      events: log.#index.count,
+      segments: log.#segments.length,
+      truncated,
+      headHash: log.#head,
+    };
+    return log;
+  }
+
+  /** What opening found. */
+  get openReport(): OpenReport {
+    return this.#report;
+  }
+
+  /** The sha256 head of the hash chain as far as this handle has read. */
+  get headHash(): string {
+    return this.#head;
+  }
+
+  #check(): void {
+    if (this.#closed) throw new LogClosedError();
+  }
+
+  /**
+   * Reads and checks what was appended (by any process) since the last look; returns the number of new
+   * events. Throws `CorruptLogError` on damage that is not a write in progress.
+   */
+  refresh(): number {
+    this.#check();
+    if (this.#writing) return 0; // the write indexes its own records and notifies
+    const before = this.#index.count;
+    const files = existsSync(this.#segmentDir) ? listSegments(this.#segmentDir) : [];
+    if (files.length < this.#segments.length) {
+      const gone = this.#segments[files.length] as SegmentFile;
+      throw new CorruptLogError(gone.path, 0, gone.firstSeq, "segment removed while the log was in use");
+    }
+    for (const file of files.slice(this.#segments.length))
+      this.#segments.push({ firstSeq: file.firstSeq, path: file.path, size: 0 });
+    this.#tail = null;
+    // Go on in the segment checked last, where checking stopped, then through any newer ones.
+    let index = Math.max(0, this.#lastChecked());
+    while (index < this.#segments.length) {
+      const segment = this.#segments[index] as SegmentFile;
+      const base = segment.size;
+      const buf = readFrom(segment.path, base);
+      if (buf === null) {
+        throw new CorruptLogError(
+          segment.path,
+          base,
+          this.#index.count + 1,
+          "the segment became shorter than what was already read",
+        );
+      }
+      const last = index === this.#segments.length - 1;
+      const end = scanSegment(
+        buf,
+        {
+          path: segment.path,
+          firstSeq: segment.firstSeq,
+          base,
+          seq: this.#index.count + 1,
+          prev: this.#head,
+          framed: this.#framed,
+          last,
+        },
+        (r) =>
+          this.#index.add(
+            { segment: index, offset: r.offset, length: r.length, streamId: r.streamId },
+            r.tags,
+          ),
+      );
+      this.#head = end.prev;
+      this.#framed = end.framed;
+      segment.size = end.offset;
+      if (end.tail)
+        this.#tail = { file: segment.path, offset: end.offset, bytes: base + buf.length - end.offset };
+      if (end.tail || last) break;
+      index += 1;
+    }
+    const added = this.#index.count - before;
+    if (added > 0) this.#notifier.notify();
+    return added;
+  }
+
+  /** The index of the segment checking stopped in: the last one that has bytes checked, or -1. */
+  #lastChecked(): number {
+    for (let i = this.#segments.length - 1; i >= 0; i--)
+      if ((this.#segments[i] as SegmentFile).size > 0) return i;
+    return -1;
+  }
+
+  /** Refreshes while holding the lock: a tail now is a crashed writer's leftover, cut whole. */
+  #refreshLocked(): TornTail | null {
+    this.refresh();
+    const tail = this.#tail;
+    if (!tail) return null;
+    cutFile(tail.file, tail.offset);
+    this.#tail = null;
+    return tail;
+  }
+
+  async lastSeq(): Promise<number> {
+    this.refresh();
+    return this.#index.count;
+  }
+
+  append(events: readonly NewStoredEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    try {
+      this.#check();
+      if (this.readOnly) throw new StoreError("ReadOnly", `${this.dir}: this log was opened read-only`);
+      if (this.#failed) throw new LogFailedError(this.#failed);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const invalid = validateBatch(events) ?? validateOptions(options);
+    if (invalid) return Promise.reject(invalid);
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ events, options, resolve, reject });
+      if (!this.#flushing) this.#flushing = this.#flush();
+    });
+  }
+
+  /** Writes queued batches in groups: one lock, one write and one fsync per group. */
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue;
+        this.#queue = [];
+        if (this.#failed) {
+          for (const p of group) p.reject(new LogFailedError(this.#failed));
+          continue;
+        }
+        let release: () => void;
+        try {
+          release = await acquireLock(this.#lockPath, this.#lockWaitMs);
+        } catch (e) {
+          for (const p of group) p.reject(e);
+          continue;
+        }
+        try {
+          this.#refreshLocked();
+          this.#writing = true;
+          await this.#writeGroup(group);
+        } catch (e) {
+          for (const p of group) p.reject(e);
+        } finally {
+          this.#writing = false;
+          release();
+        }
+      }
+    } finally {
+      this.#flushing = null;
+    }
+  }
+
+  /** Writes a group while holding the lock, the log refreshed: checks, encodes, writes, syncs, settles. */
+  async #writeGroup(group: readonly Pending[]): Promise<void> {
+    const versions = new Map<string, number>();
+    const version = (s: string) => versions.get(s) ?? this.#index.version(s);
+    const lastOf = new Map<string, number>();
+    let seq = this.#index.count;
+    let head = this.#head;
+    const accepted: {
+      pending: Pending;
+      records: { event: StoredEvent; bytes: Buffer }[];
+      result: AppendResult;
+    }[] = [];
+    for (const pending of group) {
+      // Earlier appends of the same group count: they are before this one in the log.
+      const broken = firstBreak(pending.options.condition, (k) => lastOf.get(k) ?? this.#index.lastSeqOf(k));
+      if (broken) {
+        pending.reject(broken);
+        continue;
+      }
+      const conflict = Object.entries(pending.options.expected ?? {}).find(
+        ([s, want]) => !matchesExpectedVersion(want, version(s)),
+      );
+      if (conflict) {
+        pending.reject(
+          new ExpectedVersionConflictError(conflict[0], String(conflict[1]), version(conflict[0])),
+        );
+        continue;
+      }
+      const firstSeq = seq + 1;
+      const streamVersions: Record<string, number> = {};
+      const records = pending.events.map((e) => {
+        seq += 1;
+        const event: StoredEvent = {
+          streamId: e.streamId,
+          ...(e.tags && e.tags.length > 0 ? { tags: [...e.tags] } : {}),
+          type: e.type,
+          schemaVersion: e.schemaVersion,
+          recordedAt: e.recordedAt,
+          data: e.data,
+          seq,
+        };
+        const { bytes, hash } = encodeRecord(event, head, e);
+        head = hash;
+        versions.set(e.streamId, version(e.streamId) + 1);
+        streamVersions[e.streamId] = version(e.streamId);
+        lastOf.set(e.streamId, seq);
+        for (const t of e.tags ?? []) lastOf.set(t, seq);
+        return { event, bytes };
+      });
+      accepted.push({ pending, records, result: { firstSeq, lastSeq: seq, streamVersions } });
+    }
+    // One batch per append: its header, then its records.
+    const buffers: Buffer[] = [];
+    for (const a of accepted) {
+      if (a.records.length === 0) continue;
+      const bytes = a.records.map((r) => r.bytes);
+      buffers.push(encodeBatchHeader(bytes), ...bytes);
+    }
+    if (buffers.length > 0) {
+      const total = buffers.reduce((n, b) => n + b.length, 0);
+      const segmentIndex = await this.#segmentFor(total, this.#index.count + 1);
+      const segment = this.#segments[segmentIndex] as SegmentFile;
+      const handle = await this.#handleFor(segment.path);
+      const start = segment.size;
+      try {
+        await this.#write(handle, segment.path, buffers, start);
+      } catch (e) {
+        for (const a of accepted) a.pending.reject(e);
+        return;
+      }
+      let offset = start;
+      for (const a of accepted) {
+        if (a.records.length === 0) continue;
+        offset += BATCH_HEADER_BYTES;
+        for (const r of a.records) {
+          this.#index.add(
+            { segment: segmentIndex, offset, length: r.bytes.length, streamId: r.event.streamId },
+            r.event.tags ?? null,
+          );
+          offset += r.bytes.length;
+        }
+      }
+      segment.size = offset;
+      this.#head = head;
+    }
+    for (const a of accepted) a.pending.resolve(a.result);
+    if (buffers.length > 0) this.#notifier.notify();
+  }
+
+  /**
+   * Writes `buffers` at `start` of the segment and syncs them, checking every byte count. A failure cuts
+   * the file back to `start`; if the sync failed, or the cut did, this handle stops taking appends.
+   */
+  async #write(handle: FileHandle, path: string, buffers: Buffer[], start: number): Promise<void> {
+    let position = start;
+    try {
+      let rest = buffers;
+      while (rest.length > 0) {
+        const { bytesWritten } = await handle.writev(rest, position);
+        if (bytesWritten <= 0) throw new StorageError("append to", path, "EIO", "the write made no progress");
+        position += bytesWritten;
+        rest = dropBytes(rest, bytesWritten);
+      }
+    } catch (e) {
+      const error = StorageError.from(e, "append to", path);
+      await this.#cutBack(handle, path, start, error);
+      throw error;
+    }
+    try {
+      await handle.datasync();
+    } catch (e) {
+      // After a failed fsync the kernel may have dropped the dirty pages: what is on disk is unknown.
+      const error = StorageError.from(e, "sync", path);
+      await this.#cutBack(handle, path, start, error);
+      this.#failed ??= error;
+      throw error;
+    }
+  }
+
+  /** Cuts a failed write back off the segment; if that fails too, this handle stops taking appends. */
+  async #cutBack(handle: FileHandle, path: string, start: number, cause: unknown): Promise<void> {
+    try {
+      await handle.truncate(start);
+      await handle.datasync();
+    } catch {
+      this.#failed ??= cause instanceof StoreError ? cause : StorageError.from(cause, "append to", path);
+    }
+  }
+
+  /** The index of the segment to write `bytes` starting with `firstSeq` into, starting a new one when full. */
+  async #segmentFor(bytes: number, firstSeq: number): Promise<number> {
+    const current = this.#segments[this.#segments.length - 1];
+    const full = current !== undefined && current.size > 0 && current.size + bytes > this.#segmentBytes;
+    if (current && !full) return this.#segments.length - 1;
+    const path = join(this.#segmentDir, segmentName(firstSeq));
+    const handle = await ioAsync("create", path, () => open(path, "wx+"));
+    await this.#writer?.handle.close();
+    this.#writer = { path, handle };
+    this.#segments.push({ firstSeq, path, size: 0 });
+    syncDirectory(this.#segmentDir);
+    return this.#segments.length - 1;
+  }
+
+  async #handleFor(path: string): Promise<FileHandle> {
+    if (this.#writer?.path === path) return this.#writer.handle;
+    await this.#writer?.handle.close();
+    const handle = await ioAsync("open", path, () => open(path, "r+"));
+    this.#writer = { path, handle };
+    return handle;
+  }
+
+  async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
+    this.refresh();
+    return this.#index.read(this.#segments, fromSeq, limit);
+  }
+
+  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
+    this.refresh();
+    return this.#index.readStream(this.#segments, streamId, fromVersion);
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    this.refresh();
+    return this.#index.version(streamId);
+  }
+
+  /**
+   * Hands every event from `fromSeq` on to `handler`, in order and in batches, including those appended
+   * later by this or another process, until the subscription (or the log) is closed. A `CorruptLogError`
+   * found while following goes to `onError` and ends the subscription.
+   */
+  subscribe(fromSeq: number, handler: EventHandler, onError: (e: unknown) => void = () => {}): Subscription {
+    this.#check();
+    this.#watch(onError);
+    return subscribeByReading(
+      (from, limit) => this.read(from, limit),
+      this.#notifier,
+      fromSeq,
+      handler,
+      onError,
+    );
+  }
+
+  /** Watches the segments directory (and polls: watching can miss changes) for other processes' appends. */
+  #watch(onError: (e: unknown) => void): void {
+    if (this.#stopWatching) return;
+    const look = () => {
+      if (this.#closed) return;
+      try {
+        this.refresh();
+      } catch (e) {
+        onError(e);
+        this.#stopWatching?.();
+      }
+    };
+    const timer = setInterval(look, this.#pollMs);
+    timer.unref?.();
+    let watcher: ReturnType<typeof watch> | null = null;
+    try {
+      watcher = watch(this.#segmentDir, { persistent: false }, look);
+      watcher.on("error", () => {});
+    } catch {
+      // No watching where the directory cannot be watched; the interval still polls.
+    }
+    this.#stopWatching = () => {
+      clearInterval(timer);
+      watcher?.close();
+      this.#stopWatching = null;
+    };
+  }
+
+  /**
+   * Re-reads the whole log from disk and checks every batch and record, parsing each; writes nothing.
+   * A torn batch at the end (a crash, or a write in progress) is reported in `tail`, not an error;
+   * damage anywhere else is a `CorruptLogError`.
+   */
+  async verify(): Promise<{ events: number; headHash: string; tail: TornTail | null }> {
+    this.#check();
+    const segments = existsSync(this.#segmentDir) ? listSegments(this.#segmentDir) : [];
+    const scan = scanLog(segments, { full: true });
+    const tail = scan.tail
+      ? {
+          file: (segments[scan.tail.segment] as SegmentFile).path,
+          offset: scan.tail.offset,
+          bytes: scan.tail.bytes,
+        }
+      : null;
+    return { events: scan.events, headHash: scan.headHash, tail };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    while (this.#flushing) await this.#flushing;
+    this.#closed = true;
+    this.#stopWatching?.();
+    await this.#writer?.handle.close();
+    this.#writer = null;
+    this.#notifier.notify();
+  }
+}
+
+/** The bytes of `path` from `start` to its end; null if the file is now shorter than `start`. */
+function readFrom(path: string, start: number): Buffer | null {
+  return io("read", path, () => {
+    const size = statSync(path).size;
+    if (size < start) return null;
+    const buf = Buffer.alloc(size - start);
+    const fd = openSync(path, "r");
+    try {
+      let done = 0;
+      while (done < buf.length) {
+        const n = readSync(fd, buf, done, buf.length - done, start + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return buf.subarray(0, done);
+    } finally {
+      closeSync(fd);
+    }
+  });
 }
 
 /** Cuts `path` to `size` bytes and syncs it. */
@@ -80,312 +608,4 @@ function dropBytes(buffers: readonly Buffer[], n: number): Buffer[] {
   const rest = buffers.slice(i);
   if (skip > 0 && rest.length > 0) rest[0] = (rest[0] as Buffer).subarray(skip);
   return rest;
-}
-
-/** What opening found. */
-export interface OpenReport {
-  readonly events: number;
-  readonly segments: number;
-  /** A torn tail (a batch not all on disk, left by a crash) that was cut off, if any. */
-  readonly truncated: { readonly file: string; readonly offset: number; readonly bytes: number } | null;
-  /** sha256 of the last record's payload: the head of the hash chain. */
-  readonly headHash: string;
-}
-
-interface Pending {
-  readonly events: readonly NewStoredEvent[];
-  readonly expected: Readonly<Record<string, ExpectedVersion>>;
-  readonly resolve: (r: AppendResult) => void;
-  readonly reject: (e: unknown) => void;
-}
-
-export class FileEventLog implements EventLog {
-  readonly dir: string;
-  readonly openReport: OpenReport;
-  readonly #segmentBytes: number;
-  readonly #segmentDir: string;
-  readonly #segments: SegmentFile[];
-  readonly #index = new RecordIndex();
-  readonly #notifier = new Notifier();
-  readonly #release: () => void;
-  #head: string;
-  #writer: FileHandle | null = null;
-  #queue: Pending[] = [];
-  #flushing: Promise<void> | null = null;
-  #closed = false;
-  /** Set when a failed write or sync leaves the disk in a state the log cannot vouch for. */
-  #failed: unknown = null;
-
-  private constructor(dir: string, options: FileEventLogOptions, release: () => void) {
-    this.dir = dir;
-    this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
-    this.#release = release;
-    this.#segmentDir = join(dir, "segments");
-    ensureDirectory(this.#segmentDir, true);
-    this.#segments = listSegments(this.#segmentDir);
-    const scan = scanLog(this.#segments, {}, (segment, r) => this.#index.add({ segment, ...r }));
-    let truncated: OpenReport["truncated"] = null;
-    if (scan.tail) {
-      const segment = this.#segments[scan.tail.segment] as SegmentFile;
-      cutFile(segment.path, scan.tail.offset);
-      truncated = { file: segment.path, offset: scan.tail.offset, bytes: scan.tail.bytes };
-      segment.size = scan.tail.offset;
-    }
-    this.#head = scan.headHash;
-    this.openReport = {
-      events: this.#index.count,
-      segments: this.#segments.length,
-      truncated,
-      headHash: scan.headHash,
-    };
-  }
-
-  /**
-   * Opens (creating if needed) the log in `dir`, takes its lock, checks every record and cuts a torn
-   * tail. Throws `LogLockedError` if another live process holds the log, `CorruptLogError` on damage,
-   * `StorageError` when the operating system refuses (not a directory, read-only, no permission, no space).
-   */
-  static async open(dir: string, options: FileEventLogOptions = {}): Promise<FileEventLog> {
-    ensureDirectory(dir, true);
-    const release = acquireLock(join(dir, "LOCK"));
-    try {
-      return new FileEventLog(dir, options, release);
-    } catch (e) {
-      release();
-      throw e;
-    }
-  }
-
-  #check(): void {
-    if (this.#closed) throw new LogClosedError();
-  }
-
-  async lastSeq(): Promise<number> {
-    this.#check();
-    return this.#index.count;
-  }
-
-  append(
-    events: readonly NewStoredEvent[],
-    expected: Readonly<Record<string, ExpectedVersion>> = {},
-  ): Promise<AppendResult> {
-    try {
-      this.#check();
-      if (this.#failed) throw new LogFailedError(this.#failed);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    const invalid = validateBatch(events);
-    if (invalid) return Promise.reject(invalid);
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ events, expected, resolve, reject });
-      if (!this.#flushing) this.#flushing = this.#flush();
-    });
-  }
-
-  /** Writes queued batches in groups: one write and one fsync per group. */
-  async #flush(): Promise<void> {
-    try {
-      while (this.#queue.length > 0) {
-        const group = this.#queue;
-        this.#queue = [];
-        if (this.#failed) {
-          for (const p of group) p.reject(new LogFailedError(this.#failed));
-          continue;
-        }
-        await this.#writeGroup(group);
-      }
-    } finally {
-      this.#flushing = null;
-    }
-  }
-
-  async #writeGroup(group: readonly Pending[]): Promise<void> {
-    const versions = new Map<string, number>();
-    const version = (s: string) => versions.get(s) ?? this.#index.version(s);
-    let seq = this.#index.count;
-    let head = this.#head;
-    const accepted: {
-      pending: Pending;
-      records: { event: StoredEvent; bytes: Buffer }[];
-      result: AppendResult;
-    }[] = [];
-    for (const pending of group) {
-      const conflict = Object.entries(pending.expected).find(
-        ([s, want]) => !matchesExpectedVersion(want, version(s)),
-      );
-      if (conflict) {
-        pending.reject(
-          new ExpectedVersionConflictError(conflict[0], String(conflict[1]), version(conflict[0])),
-        );
-        continue;
-      }
-      if (pending.events.length === 0) {
-        accepted.push({
-          pending,
-          records: [],
-          result: { firstSeq: seq + 1, lastSeq: seq, streamVersions: {} },
-        });
-        continue;
-      }
-      const firstSeq = seq + 1;
-      const streamVersions: Record<string, number> = {};
-      const records = pending.events.map((e) => {
-        seq += 1;
-        const event: StoredEvent = {
-          streamId: e.streamId,
-          type: e.type,
-          schemaVersion: e.schemaVersion,
-          recordedAt: e.recordedAt,
-          data: e.data,
-          seq,
-        };
-        const { bytes, hash } = encodeRecord(event, head, e);
-        head = hash;
-        versions.set(e.streamId, version(e.streamId) + 1);
-        streamVersions[e.streamId] = version(e.streamId);
-        return { event, bytes };
-      });
-      accepted.push({ pending, records, result: { firstSeq, lastSeq: seq, streamVersions } });
-    }
-    // One batch per append: its header, then its records.
-    const buffers: Buffer[] = [];
-    for (const a of accepted) {
-      if (a.records.length === 0) continue;
-      const bytes = a.records.map((r) => r.bytes);
-      buffers.push(encodeBatchHeader(bytes), ...bytes);
-    }
-    if (buffers.length === 0) {
-      for (const a of accepted) a.pending.resolve(a.result);
-      return;
-    }
-    try {
-      const total = buffers.reduce((n, b) => n + b.length, 0);
-      const firstSeq = this.#index.count + 1;
-      const writer = await this.#writerFor(total, firstSeq);
-      const segmentIndex = this.#segments.length - 1;
-      const segment = this.#segments[segmentIndex] as SegmentFile;
-      const start = segment.size;
-      await this.#write(writer, segment.path, buffers, start);
-      let offset = start;
-      for (const a of accepted) {
-        if (a.records.length === 0) continue;
-        offset += BATCH_HEADER_BYTES;
-        for (const r of a.records) {
-          this.#index.add({
-            segment: segmentIndex,
-            offset,
-            length: r.bytes.length,
-            streamId: r.event.streamId,
-          });
-          offset += r.bytes.length;
-        }
-      }
-      segment.size = offset;
-      this.#head = head;
-    } catch (e) {
-      for (const a of accepted) a.pending.reject(e);
-      return;
-    }
-    for (const a of accepted) a.pending.resolve(a.result);
-    this.#notifier.notify();
-  }
-
-  /**
-   * Writes `buffers` at `start` of the segment and syncs them, checking every byte count. A failure cuts
-   * the file back to `start`; if the sync failed, or the cut did, the log stops taking appends.
-   */
-  async #write(writer: FileHandle, path: string, buffers: Buffer[], start: number): Promise<void> {
-    let position = start;
-    try {
-      let rest = buffers;
-      while (rest.length > 0) {
-        const { bytesWritten } = await writer.writev(rest, position);
-        if (bytesWritten <= 0) throw new StorageError("append to", path, "EIO", "the write made no progress");
-        position += bytesWritten;
-        rest = dropBytes(rest, bytesWritten);
-      }
-    } catch (e) {
-      const error = StorageError.from(e, "append to", path);
-      await this.#cutBack(writer, path, start, error);
-      throw error;
-    }
-    try {
-      await writer.datasync();
-    } catch (e) {
-      // After a failed fsync the kernel may have dropped the dirty pages: what is on disk is unknown.
-      const error = StorageError.from(e, "sync", path);
-      await this.#cutBack(writer, path, start, error);
-      this.#failed ??= error;
-      throw error;
-    }
-  }
-
-  /** Cuts a failed write back off the segment; if that fails too, the log stops taking appends. */
-  async #cutBack(writer: FileHandle, path: string, start: number, cause: unknown): Promise<void> {
-    try {
-      await writer.truncate(start);
-      await writer.datasync();
-    } catch {
-      this.#failed ??= cause instanceof StoreError ? cause : StorageError.from(cause, "append to", path);
-    }
-  }
-
-  /** The handle of the segment to write `bytes` starting with `firstSeq` into, starting a new one when full. */
-  async #writerFor(bytes: number, firstSeq: number): Promise<FileHandle> {
-    const current = this.#segments[this.#segments.length - 1];
-    const full = current !== undefined && current.size > 0 && current.size + bytes > this.#segmentBytes;
-    if (current && !full) {
-      this.#writer ??= await ioAsync("open", current.path, () => open(current.path, "r+"));
-      return this.#writer;
-    }
-    await this.#writer?.close();
-    this.#writer = null;
-    const path = join(this.#segmentDir, segmentName(firstSeq));
-    const handle = await ioAsync("create", path, () => open(path, "wx+"));
-    this.#segments.push({ firstSeq, path, size: 0 });
-    this.#writer = handle;
-    syncDirectory(this.#segmentDir);
-    return handle;
-  }
-
-  async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
-    this.#check();
-    return this.#index.read(this.#segments, fromSeq, limit);
-  }
-
-  async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
-    this.#check();
-    return this.#index.readStream(this.#segments, streamId, fromVersion);
-  }
-
-  async streamVersion(streamId: string): Promise<number> {
-    this.#check();
-    return this.#index.version(streamId);
-  }
-
-  subscribe(fromSeq: number, handler: EventHandler): Subscription {
-    this.#check();
-    return subscribeByReading((from, limit) => this.read(from, limit), this.#notifier, fromSeq, handler);
-  }
-
-  /**
-   * Re-reads the whole log from disk (up to what was acknowledged) and checks every batch and record,
-   * parsing each; returns the head hash. Writes nothing.
-   */
-  async verify(): Promise<{ events: number; headHash: string }> {
-    this.#check();
-    const scan = scanLog(this.#segments, { full: true, upToSize: true });
-    return { events: scan.events, headHash: scan.headHash };
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    while (this.#flushing) await this.#flushing;
-    this.#closed = true;
-    await this.#writer?.close();
-    this.#writer = null;
-    this.#notifier.notify();
-    this.#release();
-  }
 }

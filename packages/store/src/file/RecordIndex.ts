@@ -21,18 +21,27 @@ export interface RecordLocation {
 export class RecordIndex {
   readonly #locations: RecordLocation[] = [];
   readonly #streams = new Map<string, number[]>();
+  /** Each tag's last seq (a stream's last seq is the end of its list in `#streams`). */
+  readonly #lastByTag = new Map<string, number>();
 
   /** How many records are indexed: the last seq. */
   get count(): number {
     return this.#locations.length;
   }
 
-  /** Indexes the next record (seq `count + 1`). */
-  add(location: RecordLocation): void {
+  /** Indexes the next record (seq `count + 1`), with the event's tags. */
+  add(location: RecordLocation, tags: readonly string[] | null = null): void {
     this.#locations.push(location);
+    const seq = this.#locations.length;
     const stream = this.#streams.get(location.streamId);
-    if (stream) stream.push(this.#locations.length);
-    else this.#streams.set(location.streamId, [this.#locations.length]);
+    if (stream) stream.push(seq);
+    else this.#streams.set(location.streamId, [seq]);
+    if (tags) for (const t of tags) this.#lastByTag.set(t, seq);
+  }
+
+  /** The last seq of an event with `key` (a stream id or a tag); 0 if none. */
+  lastSeqOf(key: string): number {
+    return Math.max(this.#streams.get(key)?.at(-1) ?? 0, this.#lastByTag.get(key) ?? 0);
   }
 
   /** The number of events of `streamId` (0: none). */

@@ -1,5 +1,7 @@
 /**
- * A lock file so that two processes cannot interleave writes to one log.
+ * A lock file so that two processes cannot interleave writes to one log. Writers take it for each
+ * group of appends and release it after the sync, so several processes can write one log in turn; a
+ * writer that finds it held waits (`acquireLock`), up to a timeout.
  *
  * `LOCK` holds `<pid> <nonce> <start time>`: the writer's pid, a random nonce, and the process's start
  * time as the kernel counts it (`/proc/<pid>/stat`, field 22), so that a pid reused by an unrelated
@@ -126,8 +128,13 @@ function tryCreate(path: string, content: string): boolean {
   }
 }
 
-/** Takes the lock at `path`; returns the function that releases it. */
-export function acquireLock(path: string): () => void {
+/** What one attempt at the lock found: taken (and how to release it), or held by a live process. */
+type Attempt =
+  | { readonly taken: true; readonly release: () => void }
+  | { readonly taken: false; readonly holder: number | null; readonly command: string | null };
+
+/** One attempt at the lock at `path`, without waiting; takes over a stale lock. */
+export function tryLock(path: string): Attempt {
   const self = processInfo(process.pid);
   const mine = `${process.pid} ${randomBytes(8).toString("hex")} ${self?.startTime ?? "-"}\n`;
   const release = () => {
@@ -138,12 +145,12 @@ export function acquireLock(path: string): () => void {
     }
   };
   for (let attempt = 0; attempt < 50; attempt++) {
-    if (tryCreate(path, mine)) return release;
+    if (tryCreate(path, mine)) return { taken: true, release };
     const held = read(path);
     if (held === null) continue; // released meanwhile: try again
     const holder = holderOf(held);
     const info = holder ? liveHolder(holder) : null;
-    if (holder && info) throw new LogLockedError(path, holder.pid, info.command);
+    if (holder && info) return { taken: false, holder: holder.pid, command: info.command };
     // Stale. Take it over under the takeover lock, and only if it is still the same stale lock.
     const takeover = `${path}.takeover`;
     if (!tryCreate(takeover, mine)) {
@@ -154,11 +161,27 @@ export function acquireLock(path: string): () => void {
     try {
       if (read(path) === held) {
         renameSync(staged(path, mine), path);
-        return release;
+        return { taken: true, release };
       }
     } finally {
       rmSync(takeover, { force: true });
     }
   }
-  throw new LogLockedError(path, holderOf(read(path))?.pid ?? null, null);
+  return { taken: false, holder: holderOf(read(path))?.pid ?? null, command: null };
+}
+
+/**
+ * Takes the lock at `path`, waiting while a live process holds it, up to `waitMs` (0: do not wait);
+ * returns the function that releases it. Throws `LogLockedError` naming the holder after that.
+ */
+export async function acquireLock(path: string, waitMs = 0): Promise<() => void> {
+  const start = performance.now();
+  let pause = 1;
+  for (;;) {
+    const attempt = tryLock(path);
+    if (attempt.taken) return attempt.release;
+    if (performance.now() - start >= waitMs) throw new LogLockedError(path, attempt.holder, attempt.command);
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    pause = Math.min(pause * 2, 25);
+  }
 }

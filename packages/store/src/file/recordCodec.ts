@@ -43,9 +43,10 @@ export function encodeRecord(
   prev: string,
   source: NewStoredEvent = event,
 ): { bytes: Buffer; hash: string } {
-  // The same text as JSON.stringify of { seq, streamId, type, schemaVersion, recordedAt, data, prev }.
+  // The same text as JSON.stringify of { seq, streamId, tags?, type, schemaVersion, recordedAt, data, prev }.
+  const tags = event.tags && event.tags.length > 0 ? `,"tags":${JSON.stringify(event.tags)}` : "";
   const payload = Buffer.from(
-    `{"seq":${event.seq},"streamId":${JSON.stringify(event.streamId)},"type":${JSON.stringify(event.type)},"schemaVersion":${event.schemaVersion},"recordedAt":${event.recordedAt},"data":${dataJsonOf(source)},"prev":"${prev}"}`,
+    `{"seq":${event.seq},"streamId":${JSON.stringify(event.streamId)}${tags},"type":${JSON.stringify(event.type)},"schemaVersion":${event.schemaVersion},"recordedAt":${event.recordedAt},"data":${dataJsonOf(source)},"prev":"${prev}"}`,
     "utf8",
   );
   const header = Buffer.alloc(HEADER_BYTES);
@@ -162,14 +163,16 @@ export function decodeRecord(buf: Buffer, offset: number): Decoded {
 
 /** The event of a parsed payload (every field but `prev`, built directly: faster than a rest spread). */
 function storedEvent(p: Record<string, unknown>): StoredEvent {
-  return {
+  const event = {
     seq: p.seq,
     streamId: p.streamId,
     type: p.type,
     schemaVersion: p.schemaVersion,
     recordedAt: p.recordedAt,
     data: p.data,
-  } as StoredEvent;
+  } as StoredEvent & { tags?: readonly string[] };
+  if (Array.isArray(p.tags)) event.tags = p.tags as string[];
+  return event;
 }
 
 /**
@@ -194,11 +197,16 @@ export function decodeChecked(
     return null;
   }
   if (parsed.seq !== expected.seq || parsed.streamId !== expected.streamId) return null;
+  if (parsed.tags !== undefined && !isTagList(parsed.tags)) return null;
   // Laid out as encodeRecord writes it, the scan took prev from the tail: it must be what the JSON says.
   // (A record laid out otherwise was fully decoded, prev included, by the scan.)
   if (bytesAt(buf, end - TAIL_BYTES, TAIL) && parsed.prev !== buf.toString("latin1", end - 66, end - 2))
     return null;
   return storedEvent(parsed);
+}
+
+function isTagList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((t) => typeof t === "string");
 }
 
 /** What `peekRecord` found: the fields the index needs, without parsing the payload's JSON. */
@@ -207,6 +215,8 @@ export type Peeked =
       readonly kind: "record";
       readonly seq: number;
       readonly streamId: string;
+      /** The event's tags (null: none). */
+      readonly tags: readonly string[] | null;
       readonly prev: string;
       readonly hash: string;
       readonly end: number;
@@ -216,6 +226,7 @@ export type Peeked =
 
 const HEAD = Buffer.from('{"seq":');
 const STREAM = Buffer.from(',"streamId":"');
+const TAGS = Buffer.from(',"tags":[');
 const TAIL = Buffer.from(',"prev":"');
 const TAIL_BYTES = TAIL.length + 64 + 2; // ,"prev":"<64 hex>"}
 
@@ -252,20 +263,55 @@ export function peekRecord(buf: Buffer, offset: number): Peeked {
   laidOut &&= bytesAt(buf, at, STREAM);
   const streamStart = at + STREAM.length;
   const streamEnd = laidOut ? buf.indexOf(0x22, streamStart) : -1;
+  let tags: string[] | null = null;
+  if (laidOut && streamEnd > 0 && bytesAt(buf, streamEnd + 1, TAGS)) {
+    const open = streamEnd + TAGS.length; // at the "["
+    const close = arrayEnd(buf, open, tail);
+    try {
+      const parsed: unknown = close < 0 ? null : JSON.parse(buf.toString("utf8", open, close + 1));
+      tags = isTagList(parsed) ? parsed : null;
+    } catch {
+      tags = null;
+    }
+    laidOut = tags !== null;
+  }
   if (!laidOut || streamEnd < 0 || streamEnd >= tail || hasBackslash(buf, streamStart, streamEnd)) {
     const d = decodeRecord(buf, offset);
     return d.kind === "record"
-      ? { kind: "record", seq: d.event.seq, streamId: d.event.streamId, prev: d.prev, hash: d.hash, end }
+      ? {
+          kind: "record",
+          seq: d.event.seq,
+          streamId: d.event.streamId,
+          tags: d.event.tags && d.event.tags.length > 0 ? d.event.tags : null,
+          prev: d.prev,
+          hash: d.hash,
+          end,
+        }
       : d;
   }
   return {
     kind: "record",
     seq,
     streamId: buf.toString("utf8", streamStart, streamEnd),
+    tags,
     prev: buf.toString("latin1", end - 66, end - 2),
     hash: sha256Hex(payload),
     end,
   };
+}
+
+/** The index of the `]` that closes the JSON array opening at `open` (strings skipped); -1 if none before `limit`. */
+function arrayEnd(buf: Buffer, open: number, limit: number): number {
+  let inString = false;
+  for (let i = open + 1; i < limit; i++) {
+    const b = buf[i];
+    if (inString) {
+      if (b === 0x5c) i += 1;
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5d) return i;
+  }
+  return -1;
 }
 
 function bytesAt(buf: Buffer, at: number, expected: Buffer): boolean {

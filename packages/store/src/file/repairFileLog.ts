@@ -47,7 +47,7 @@ export interface RepairReport {
 /** Repairs the file log in `dir` (see above). */
 export async function repairFileLog(dir: string): Promise<RepairReport> {
   ensureDirectory(dir, false);
-  const release = acquireLock(join(dir, "LOCK"));
+  const release = await acquireLock(join(dir, "LOCK"));
   try {
     const segDir = join(dir, "segments");
     ensureDirectory(segDir, false);

@@ -56,6 +56,7 @@ export interface ScannedRecord {
   readonly offset: number;
   readonly length: number;
   readonly streamId: string;
+  readonly tags: readonly string[] | null;
 }
 
 /** Checks the records of `buf` (a segment's bytes from `start.base`), calling `onRecord` for each. */
@@ -115,7 +116,7 @@ export function scanSegment(
           );
         }
         check(d, at, q, p);
-        records.push({ offset: base + at, length: d.end - at, streamId: d.streamId });
+        records.push({ offset: base + at, length: d.end - at, streamId: d.streamId, tags: d.tags });
         p = d.hash;
         q += 1;
         at = d.end;
@@ -133,7 +134,7 @@ export function scanSegment(
     const d = peekRecord(buf, offset);
     if (d.kind === "record") {
       check(d, offset, seq, prev);
-      onRecord({ offset: base + offset, length: d.end - offset, streamId: d.streamId });
+      onRecord({ offset: base + offset, length: d.end - offset, streamId: d.streamId, tags: d.tags });
       prev = d.hash;
       seq += 1;
       offset = d.end;

@@ -13,16 +13,17 @@
  */
 import pg from "pg";
 import {
+  type AppendOptions,
   type AppendResult,
   type EventHandler,
   type EventLog,
-  type ExpectedVersion,
   type NewStoredEvent,
   type StoredEvent,
   type Subscription,
   validateBatch,
+  validateOptions,
 } from "../EventLog.js";
-import { ExpectedVersionConflictError, LogClosedError, StoreError } from "../errors.js";
+import { AppendConditionError, ExpectedVersionConflictError, LogClosedError, StoreError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { MIGRATIONS } from "./migrations.js";
 
@@ -45,7 +46,7 @@ export interface PostgresEventLogOptions {
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
 function rowToEvent(r: Record<string, unknown>): StoredEvent {
-  return {
+  const event: StoredEvent & { tags?: readonly string[] } = {
     seq: Number(r.seq),
     streamId: r.stream_id as string,
     type: r.type as string,
@@ -53,6 +54,8 @@ function rowToEvent(r: Record<string, unknown>): StoredEvent {
     recordedAt: Number(r.recorded_at),
     data: r.data,
   };
+  if (Array.isArray(r.tags)) event.tags = r.tags as string[];
+  return event;
 }
 
 function isConnectionError(e: unknown): boolean {
@@ -70,7 +73,7 @@ function isConnectionError(e: unknown): boolean {
 
 interface PendingAppend {
   readonly events: readonly NewStoredEvent[];
-  readonly expected: Readonly<Record<string, ExpectedVersion>>;
+  readonly options: AppendOptions;
   readonly resolve: (r: AppendResult) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -193,39 +196,30 @@ export class PostgresEventLog implements EventLog {
     return Number(r.rows[0]?.last_seq ?? 0);
   }
 
-  async append(
-    events: readonly NewStoredEvent[],
-    expected: Readonly<Record<string, ExpectedVersion>> = {},
-  ): Promise<AppendResult> {
+  async append(events: readonly NewStoredEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     this.#check();
-    const invalid = validateBatch(events);
+    const invalid = validateBatch(events) ?? validateOptions(options);
     if (invalid) throw invalid;
     return new Promise((resolve, reject) => {
-      this.#queue.push({ events, expected, resolve, reject });
+      this.#queue.push({ events, options, resolve, reject });
       if (!this.#flushing) this.#flushing = this.#flush();
     });
   }
 
   /**
    * Group commit: appends made while one is in flight wait, then go together in one statement and one
-   * transaction (`strata_append_many`), so they share one WAL flush; each is still checked against its
-   * own expected versions, in the order they were made.
+   * transaction (`strata_append_batches`), so they share one WAL flush; each is still checked against
+   * its own condition and expected versions, in the order they were made.
    */
   async #flush(): Promise<void> {
     try {
-      while (this.#queue.length > 0) {
-        const group = this.#queue.splice(0);
-        if (group.length === 1) {
-          const [one] = group as [PendingAppend];
-          await this.#appendOne(one.events, one.expected).then(one.resolve, one.reject);
-        } else await this.#appendMany(group);
-      }
+      while (this.#queue.length > 0) await this.#appendBatches(this.#queue.splice(0), true);
     } finally {
       this.#flushing = null;
     }
   }
 
-  async #appendMany(group: readonly PendingAppend[]): Promise<void> {
+  async #appendBatches(group: readonly PendingAppend[], retryAlone: boolean): Promise<void> {
     const batches = group.map((p) => ({
       events: p.events.map((e) => ({
         streamId: e.streamId,
@@ -233,25 +227,31 @@ export class PostgresEventLog implements EventLog {
         schemaVersion: e.schemaVersion,
         recordedAt: e.recordedAt,
         data: e.data,
+        ...(e.tags && e.tags.length > 0 ? { tags: e.tags } : {}),
       })),
-      expected: Object.fromEntries(Object.entries(p.expected).map(([k, v]) => [k, String(v)])),
+      expected: Object.fromEntries(Object.entries(p.options.expected ?? {}).map(([k, v]) => [k, String(v)])),
+      condition: p.options.condition ?? null,
     }));
-    let results: (AppendResult | { conflict: { streamId: string; expected: string; actual: number } })[];
+    type Slot =
+      | AppendResult
+      | { conflict: { streamId: string; expected: string; actual: number } }
+      | { broken: { seq: string | number; key: string } };
+    let results: Slot[];
     try {
-      const r = await this.#pool.query(`SELECT ${this.schema}.strata_append_many($1::json, $2) AS results`, [
-        JSON.stringify(batches),
-        this.#channel,
-      ]);
-      results = (r.rows[0] as { results: typeof results }).results;
+      const r = await this.#pool.query(
+        `SELECT ${this.schema}.strata_append_batches($1::json, $2) AS results`,
+        [JSON.stringify(batches), this.#channel],
+      );
+      results = (r.rows[0] as { results: Slot[] }).results;
     } catch (e) {
-      if (isConnectionError(e)) {
-        const error = new StoreUnavailableError(e);
+      if (isConnectionError(e) || !retryAlone || group.length === 1) {
+        const error = isConnectionError(e) ? new StoreUnavailableError(e) : e;
         for (const p of group) p.reject(error);
         return;
       }
       // Something in one append the server refuses (a value out of a column's range, say) must not fail
       // the others: the group rolled back, so each is tried again on its own.
-      for (const p of group) await this.#appendOne(p.events, p.expected).then(p.resolve, p.reject);
+      for (const p of group) await this.#appendBatches([p], false);
       return;
     }
     group.forEach((p, i) => {
@@ -260,58 +260,24 @@ export class PostgresEventLog implements EventLog {
         p.reject(
           new ExpectedVersionConflictError(r.conflict.streamId, r.conflict.expected, r.conflict.actual),
         );
-      else if (r) p.resolve({ firstSeq: r.firstSeq, lastSeq: r.lastSeq, streamVersions: r.streamVersions });
-      else p.reject(new StoreError("Internal", "strata_append_many returned fewer results than appends"));
+      else if (r && "broken" in r)
+        p.reject(
+          new AppendConditionError(p.options.condition?.after ?? 0, Number(r.broken.seq), r.broken.key),
+        );
+      else if (r)
+        p.resolve({
+          firstSeq: Number(r.firstSeq),
+          lastSeq: Number(r.lastSeq),
+          streamVersions: r.streamVersions ?? {},
+        });
+      else p.reject(new StoreError("Internal", "strata_append_batches returned fewer results than appends"));
     });
-  }
-
-  /** One append as one statement (strata_append, migration 2): the head row is locked for one round trip and the commit. */
-  async #appendOne(
-    events: readonly NewStoredEvent[],
-    expected: Readonly<Record<string, ExpectedVersion>>,
-  ): Promise<AppendResult> {
-    const wanted = Object.entries(expected);
-    try {
-      const r = await this.#pool.query(
-        `SELECT first_seq, last_seq, stream_versions FROM ${this.schema}.strata_append($1, $2, $3, $4, $5::json[], $6, $7, $8)`,
-        [
-          events.map((e) => e.streamId),
-          events.map((e) => e.type),
-          events.map((e) => e.schemaVersion),
-          events.map((e) => e.recordedAt),
-          events.map((e) => JSON.stringify(e.data)),
-          wanted.map(([s]) => s),
-          wanted.map(([, v]) => String(v)),
-          this.#channel,
-        ],
-      );
-      const row = r.rows[0] as {
-        first_seq: string;
-        last_seq: string;
-        stream_versions: Record<string, number>;
-      };
-      return {
-        firstSeq: Number(row.first_seq),
-        lastSeq: Number(row.last_seq),
-        streamVersions: row.stream_versions ?? {},
-      };
-    } catch (e) {
-      if ((e as { code?: string }).code === "SX409") {
-        const d = JSON.parse((e as { detail: string }).detail) as {
-          streamId: string;
-          expected: string;
-          actual: number;
-        };
-        throw new ExpectedVersionConflictError(d.streamId, d.expected, d.actual);
-      }
-      throw isConnectionError(e) ? new StoreUnavailableError(e) : e;
-    }
   }
 
   async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
     this.#check();
     const r = await this.#query(
-      `SELECT seq, stream_id, type, schema_version, recorded_at, data FROM ${this.schema}.strata_events
+      `SELECT seq, stream_id, type, schema_version, recorded_at, data, tags FROM ${this.schema}.strata_events
        WHERE seq >= $1 ORDER BY seq ${Number.isFinite(limit) ? "LIMIT $2" : ""}`,
       Number.isFinite(limit) ? [fromSeq, limit] : [fromSeq],
     );
@@ -321,7 +287,7 @@ export class PostgresEventLog implements EventLog {
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
     this.#check();
     const r = await this.#query(
-      `SELECT seq, stream_id, type, schema_version, recorded_at, data FROM ${this.schema}.strata_events
+      `SELECT seq, stream_id, type, schema_version, recorded_at, data, tags FROM ${this.schema}.strata_events
        WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
       [streamId, fromVersion],
     );

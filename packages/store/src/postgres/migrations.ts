@@ -15,6 +15,14 @@
  *   transaction (group commit: one WAL flush for all of them), each checked against its own expected
  *   versions in order; a conflicting one is reported in its slot of the result and appends nothing, the
  *   others go ahead.
+ * - Version 4: events have `tags` (a text array, null when none); `strata_keys` holds each key's last
+ *   seq (a key is a stream id or a tag; filled from the events already there), and
+ *   `strata_append_batches(batches json, channel)` is the one append function: for each batch in order,
+ *   under the head lock, it checks the append condition (`{ after, keys }`: no key of the condition may
+ *   have a seq after `after`) and the expected versions against what the earlier batches of the same
+ *   call left, inserts the events set-wise with their tags and stream versions, and moves the streams,
+ *   the keys and the head. A batch that fails reports `{ conflict }` or `{ broken: { seq, key } }` in its
+ *   slot and appends nothing; the others go ahead.
  */
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: (schema: string) => string }[] = [
   {
@@ -144,6 +152,100 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: (sch
         INSERT INTO ${s}.strata_streams (stream_id, version)
         SELECT key, value::text::integer FROM jsonb_each(v_versions)
         ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version;
+        UPDATE ${s}.strata_head SET last_seq = v_last WHERE id = 1;
+        PERFORM pg_notify(p_channel, v_last::text);
+        RETURN array_to_json(v_results);
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 4,
+    sql: (s) => `
+      ALTER TABLE ${s}.strata_events ADD COLUMN tags text[];
+      CREATE TABLE ${s}.strata_keys (key text PRIMARY KEY, last_seq bigint NOT NULL);
+      INSERT INTO ${s}.strata_keys (key, last_seq)
+        SELECT stream_id, max(seq) FROM ${s}.strata_events GROUP BY stream_id;
+      CREATE FUNCTION ${s}.strata_append_batches(p_batches json, p_channel text) RETURNS json
+      LANGUAGE plpgsql AS $fn$
+      DECLARE
+        v_last bigint;
+        v_results json[] := '{}';
+        v_batch json;
+        v_exp record;
+        v_actual integer;
+        v_conflict json;
+        v_broken json;
+        v_n integer;
+        v_versions json;
+      BEGIN
+        SELECT h.last_seq INTO v_last FROM ${s}.strata_head h WHERE h.id = 1 FOR UPDATE;
+        FOR v_batch IN SELECT value FROM json_array_elements(p_batches) LOOP
+          v_broken := NULL;
+          IF json_typeof(v_batch->'condition') = 'object' THEN
+            SELECT json_build_object('seq', k.last_seq, 'key', k.key) INTO v_broken
+            FROM ${s}.strata_keys k
+            WHERE k.key IN (SELECT json_array_elements_text(v_batch->'condition'->'keys'))
+              AND k.last_seq > (v_batch->'condition'->>'after')::bigint
+            ORDER BY k.last_seq LIMIT 1;
+          END IF;
+          IF v_broken IS NOT NULL THEN
+            v_results := v_results || json_build_object('broken', v_broken);
+            CONTINUE;
+          END IF;
+          v_conflict := NULL;
+          FOR v_exp IN SELECT key, value FROM json_each_text(v_batch->'expected') LOOP
+            SELECT st.version INTO v_actual FROM ${s}.strata_streams st WHERE st.stream_id = v_exp.key;
+            v_actual := coalesce(v_actual, 0);
+            IF NOT (v_exp.value = 'any' OR (v_exp.value = 'no-stream' AND v_actual = 0)
+                    OR (v_exp.value = 'stream-exists' AND v_actual > 0) OR v_exp.value = v_actual::text) THEN
+              v_conflict := json_build_object('streamId', v_exp.key, 'expected', v_exp.value, 'actual', v_actual);
+              EXIT;
+            END IF;
+          END LOOP;
+          IF v_conflict IS NOT NULL THEN
+            v_results := v_results || json_build_object('conflict', v_conflict);
+            CONTINUE;
+          END IF;
+          v_n := json_array_length(v_batch->'events');
+          IF v_n = 0 THEN
+            v_results := v_results || json_build_object('firstSeq', v_last + 1, 'lastSeq', v_last, 'streamVersions', '{}'::json);
+            CONTINUE;
+          END IF;
+          WITH batch AS (
+            SELECT x.ord, x.ev->>'streamId' AS stream_id, x.ev
+            FROM json_array_elements(v_batch->'events') WITH ORDINALITY AS x(ev, ord)
+          ), numbered AS (
+            SELECT b.ord, b.stream_id, b.ev,
+                   coalesce(st.version, 0) + row_number() OVER (PARTITION BY b.stream_id ORDER BY b.ord) AS version
+            FROM batch b LEFT JOIN ${s}.strata_streams st ON st.stream_id = b.stream_id
+          ), inserted AS (
+            INSERT INTO ${s}.strata_events (seq, stream_id, stream_version, type, schema_version, recorded_at, data, tags)
+            SELECT v_last + n.ord, n.stream_id, n.version, n.ev->>'type', (n.ev->>'schemaVersion')::integer,
+                   (n.ev->>'recordedAt')::bigint, n.ev->'data',
+                   CASE WHEN json_typeof(n.ev->'tags') = 'array'
+                        THEN ARRAY(SELECT json_array_elements_text(n.ev->'tags')) END
+            FROM numbered n
+            RETURNING seq, stream_id, stream_version, tags
+          ), tops AS (
+            SELECT i.stream_id, max(i.stream_version) AS version FROM inserted i GROUP BY i.stream_id
+          ), moved AS (
+            INSERT INTO ${s}.strata_streams (stream_id, version) SELECT t.stream_id, t.version FROM tops t
+            ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version
+            RETURNING stream_id, version
+          ), keyed AS (
+            INSERT INTO ${s}.strata_keys (key, last_seq)
+            SELECT k.key, max(k.seq) FROM (
+              SELECT i.stream_id AS key, i.seq FROM inserted i
+              UNION ALL SELECT unnest(i.tags), i.seq FROM inserted i WHERE i.tags IS NOT NULL
+            ) k GROUP BY k.key
+            ON CONFLICT (key) DO UPDATE SET last_seq = EXCLUDED.last_seq
+            RETURNING key
+          )
+          SELECT json_object_agg(m.stream_id, m.version) INTO v_versions FROM moved m;
+          v_results := v_results || json_build_object('firstSeq', v_last + 1, 'lastSeq', v_last + v_n, 'streamVersions', v_versions);
+          v_last := v_last + v_n;
+        END LOOP;
         UPDATE ${s}.strata_head SET last_seq = v_last WHERE id = 1;
         PERFORM pg_notify(p_channel, v_last::text);
         RETURN array_to_json(v_results);

@@ -12,18 +12,27 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import type { EventLog, ExpectedVersion, NewStoredEvent, StoredEvent } from "../EventLog.js";
-import { ExpectedVersionConflictError, InvalidEventError, LogClosedError } from "../errors.js";
+import {
+  AppendConditionError,
+  ExpectedVersionConflictError,
+  InvalidEventError,
+  LogClosedError,
+} from "../errors.js";
 
 export interface LogUnderTest {
   readonly log: EventLog;
   /** Closes and reopens the same log (durable backends only). */
   readonly reopen?: () => Promise<EventLog>;
+  /** Opens a second handle on the same log, as another process would (backends with shared writers). */
+  readonly another?: () => Promise<EventLog>;
   readonly cleanup: () => Promise<void>;
 }
 
 export interface SuiteCapabilities {
   /** Events survive close and reopen. */
   readonly durable: boolean;
+  /** Several handles (processes, hosts) may write the same log: `another` opens one. */
+  readonly sharedWriters?: boolean;
   /** Number of random cases for the property tests (default 100). */
   readonly runs?: number;
 }
@@ -79,19 +88,21 @@ export function runEventLogSuite(
 
     test("expected versions: a mismatch is a typed conflict and appends nothing", () =>
       withLog(async ({ log }) => {
-        await log.append([ev("a", 1)], { a: "no-stream" });
-        await expect(log.append([ev("a", 2)], { a: "no-stream" })).rejects.toBeInstanceOf(
+        await log.append([ev("a", 1)], { expected: { a: "no-stream" } });
+        await expect(log.append([ev("a", 2)], { expected: { a: "no-stream" } })).rejects.toBeInstanceOf(
           ExpectedVersionConflictError,
         );
-        await expect(log.append([ev("a", 2), ev("b", 3)], { a: 1, b: 5 })).rejects.toMatchObject({
+        await expect(
+          log.append([ev("a", 2), ev("b", 3)], { expected: { a: 1, b: 5 } }),
+        ).rejects.toMatchObject({
           code: "ExpectedVersionConflict",
           streamId: "b",
           actual: 0,
         });
         expect(await log.lastSeq()).toBe(1);
-        await log.append([ev("a", 2)], { a: 1 });
-        await log.append([ev("a", 3)], { a: "stream-exists", c: "no-stream" });
-        await log.append([ev("a", 4)], { a: "any" });
+        await log.append([ev("a", 2)], { expected: { a: 1 } });
+        await log.append([ev("a", 3)], { expected: { a: "stream-exists", c: "no-stream" } });
+        await log.append([ev("a", 4)], { expected: { a: "any" } });
         expect(await log.streamVersion("a")).toBe(4);
       }));
 
@@ -100,8 +111,8 @@ export function runEventLogSuite(
         for (let round = 0; round < 20; round++) {
           const v = await log.streamVersion("race");
           const results = await Promise.allSettled([
-            log.append([ev("race", round * 2)], { race: v }),
-            log.append([ev("race", round * 2 + 1)], { race: v }),
+            log.append([ev("race", round * 2)], { expected: { race: v } }),
+            log.append([ev("race", round * 2 + 1)], { expected: { race: v } }),
           ]);
           expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
           const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
@@ -110,6 +121,63 @@ export function runEventLogSuite(
         const seqs = (await log.read()).map((e) => e.seq);
         expect(seqs).toEqual(seqs.map((_, i) => i + 1));
         expect(await log.streamVersion("race")).toBe(20);
+      }));
+
+    test("tags are stored and given back exactly; an event without tags has no tags field", () =>
+      withLog(async ({ log }) => {
+        await log.append([{ ...ev("a", 1), tags: ["name:web", "image:x", "ü✓"] }, ev("a", 2)]);
+        const [first, second] = await log.read();
+        expect(first?.tags).toEqual(["name:web", "image:x", "ü✓"]);
+        expect(second).not.toHaveProperty("tags");
+        expect((await log.readStream("a"))[0]?.tags).toEqual(["name:web", "image:x", "ü✓"]);
+      }));
+
+    test("append conditions: refused when an event after the position has a key the decision read (stream or tag)", () =>
+      withLog(async ({ log }) => {
+        await log.append([{ ...ev("c1", 1), tags: ["name:web"] }]); // seq 1
+        await log.append([ev("c2", 2)]); // seq 2
+        // Keys untouched since position 1: fine.
+        await log.append([ev("c3", 3)], { condition: { after: 1, keys: ["name:web", "c1", "nobody"] } });
+        // c2 moved after position 1.
+        const e = await log.append([ev("c4", 4)], { condition: { after: 1, keys: ["c2"] } }).catch((x) => x);
+        expect(e).toBeInstanceOf(AppendConditionError);
+        expect(e).toMatchObject({ code: "AppendCondition", after: 1, seq: 2, key: "c2" });
+        // A tag is a key too.
+        await log.append([{ ...ev("c5", 5), tags: ["name:db"] }]); // seq 4
+        await expect(
+          log.append([ev("c6", 6)], { condition: { after: 3, keys: ["name:db"] } }),
+        ).rejects.toMatchObject({ seq: 4, key: "name:db" });
+        // Nothing was appended by the refused ones.
+        expect((await log.read()).map((e) => e.streamId)).toEqual(["c1", "c2", "c3", "c5"]);
+        // At the latest position every key holds; with both options, both must hold.
+        await log.append([ev("c6", 6)], { condition: { after: 4, keys: ["c2", "name:db"] } });
+        await expect(
+          log.append([ev("c7", 7)], { condition: { after: 5, keys: ["c2"] }, expected: { c7: 1 } }),
+        ).rejects.toBeInstanceOf(ExpectedVersionConflictError);
+        await expect(
+          log.append([ev("c7", 7)], { condition: { after: -1, keys: ["c2"] } }),
+        ).rejects.toBeInstanceOf(InvalidEventError);
+      }));
+
+    test("of concurrent appends with the same condition, exactly one wins; appends reading other keys all go in", () =>
+      withLog(async ({ log }) => {
+        for (let round = 0; round < 10; round++) {
+          const at = await log.lastSeq();
+          const results = await Promise.allSettled([
+            log.append([{ ...ev(`x${round}`, 1), tags: ["name:same"] }], {
+              condition: { after: at, keys: ["name:same"] },
+            }),
+            log.append([{ ...ev(`y${round}`, 2), tags: ["name:same"] }], {
+              condition: { after: at, keys: ["name:same"] },
+            }),
+            log.append([ev(`z${round}`, 3)], { condition: { after: at, keys: [`z${round}`] } }),
+          ]);
+          expect(results.map((r) => r.status).filter((s) => s === "fulfilled")).toHaveLength(2);
+          expect(results[2]?.status).toBe("fulfilled");
+          const failed = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+          expect(failed.reason).toBeInstanceOf(AppendConditionError);
+        }
+        expect(await log.lastSeq()).toBe(20);
       }));
 
     test("a malformed event is refused and nothing of its batch is stored", () =>
@@ -188,7 +256,7 @@ export function runEventLogSuite(
                 (want === "no-stream" && actual === 0) ||
                 (want === "stream-exists" && actual > 0) ||
                 want === actual;
-              const r = log.append(batch, want === undefined ? {} : { [o.stream]: want });
+              const r = log.append(batch, want === undefined ? {} : { expected: { [o.stream]: want } });
               if (ok) {
                 await r;
                 for (const e of batch) expected.push({ ...e, seq: expected.length + 1 });
@@ -204,18 +272,94 @@ export function runEventLogSuite(
       );
     });
 
+    test("random appends with conditions behave like a sequential reference", async () => {
+      const op = fc.record({
+        stream: fc.constantFrom("x", "y", "z"),
+        tag: fc.option(fc.constantFrom("t1", "t2"), { nil: undefined }),
+        size: fc.integer({ min: 1, max: 2 }),
+        condition: fc.option(
+          fc.record({
+            back: fc.nat({ max: 4 }),
+            keys: fc.subarray(["x", "y", "z", "t1", "t2"], { minLength: 1 }),
+          }),
+          { nil: undefined },
+        ),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 20 }), async (ops) => {
+          await withLog(async ({ log }) => {
+            const stored: StoredEvent[] = [];
+            const lastOf = new Map<string, number>();
+            let n = 0;
+            for (const o of ops) {
+              const batch = Array.from({ length: o.size }, () => ({
+                ...ev(o.stream, n++),
+                ...(o.tag ? { tags: [o.tag] } : {}),
+              }));
+              const after = Math.max(0, stored.length - (o.condition?.back ?? 0));
+              const ok = !o.condition || o.condition.keys.every((k) => (lastOf.get(k) ?? 0) <= after);
+              const r = log.append(
+                batch,
+                o.condition ? { condition: { after, keys: o.condition.keys } } : {},
+              );
+              if (ok) {
+                await r;
+                for (const e of batch) {
+                  stored.push({ ...e, seq: stored.length + 1 });
+                  lastOf.set(e.streamId, stored.length);
+                  if (o.tag) lastOf.set(o.tag, stored.length);
+                }
+              } else await expect(r).rejects.toBeInstanceOf(AppendConditionError);
+            }
+            expect(await log.read()).toEqual(stored);
+          });
+        }),
+        { numRuns: runs },
+      );
+    });
+
+    if (caps.sharedWriters) {
+      test("shared writers: two handles on one log see each other's appends, and of two with the same condition exactly one wins", () =>
+        withLog(async (u) => {
+          const other = await (u.another as () => Promise<EventLog>)();
+          try {
+            for (let round = 0; round < 15; round++) {
+              const at = await u.log.lastSeq();
+              const results = await Promise.allSettled([
+                u.log.append([{ ...ev(`a${round}`, round), tags: ["name:web"] }], {
+                  condition: { after: at, keys: ["name:web"] },
+                }),
+                other.append([{ ...ev(`b${round}`, round), tags: ["name:web"] }], {
+                  condition: { after: at, keys: ["name:web"] },
+                }),
+              ]);
+              expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+              expect(
+                (results.find((r) => r.status === "rejected") as PromiseRejectedResult).reason,
+              ).toBeInstanceOf(AppendConditionError);
+            }
+            expect(await other.read()).toEqual(await u.log.read());
+            expect((await u.log.read()).map((e) => e.seq)).toEqual(
+              Array.from({ length: 15 }, (_, i) => i + 1),
+            );
+          } finally {
+            await other.close();
+          }
+        }));
+    }
+
     if (caps.durable) {
       test("durable: everything appended is there after close and reopen", () =>
         withLog(async (u) => {
           await u.log.append([ev("a", 1), ev("b", 2)]);
-          await u.log.append([ev("a", 3)], { a: 1 });
+          await u.log.append([ev("a", 3)], { expected: { a: 1 } });
           const before = await u.log.read();
           await u.log.close();
           const again = await (u.reopen as () => Promise<EventLog>)();
           try {
             expect(await again.read()).toEqual(before);
             expect(await again.streamVersion("a")).toBe(2);
-            const r = await again.append([ev("a", 4)], { a: 2 });
+            const r = await again.append([ev("a", 4)], { expected: { a: 2 } });
             expect(r.firstSeq).toBe(4);
           } finally {
             await again.close();
