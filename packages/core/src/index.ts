@@ -34,7 +34,10 @@ export type {
 } from "./engine/EngineState.js";
 export { initialState } from "./engine/EngineState.js";
 export { evolve } from "./engine/evolve.js";
+export { changedKeys, changedKeysFully, readTracking } from "./engine/keys.js";
 export type { ProjectedState, Projection } from "./engine/Projection.js";
+export type { Plan, PlannedEvent } from "./engine/plan.js";
+export { earliestDeadline, nextDue, plan } from "./engine/plan.js";
 export {
   applyEvents,
   applyProjected,
