@@ -17,7 +17,7 @@ export { CommandSchema, parseCommand } from "./commands/commands.js";
 export { runLifecycleDemo } from "./demo/lifecycleDemo.js";
 export type { DecideResult } from "./engine/decide.js";
 export { decide, decideTick, nextDeadline } from "./engine/decide.js";
-export type { CommandResult, EngineOptions, WaitCondition } from "./engine/Engine.js";
+export type { CommandResult, EngineOptions, WaitCondition, WaitResult } from "./engine/Engine.js";
 export { Engine } from "./engine/Engine.js";
 // engine
 export type {
