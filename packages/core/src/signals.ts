@@ -58,7 +58,11 @@ export const SIGNALS: Readonly<Record<SignalName, number>> = Object.freeze({ ...
 export type SignalName = keyof typeof STANDARD | RtName;
 
 /** Names Docker accepts for a signal that has another canonical name. */
-const ALIASES: Readonly<Record<string, SignalName>> = { SIGCLD: "SIGCHLD", SIGIOT: "SIGABRT", SIGPOLL: "SIGIO" };
+const ALIASES: Readonly<Record<string, SignalName>> = {
+  SIGCLD: "SIGCHLD",
+  SIGIOT: "SIGABRT",
+  SIGPOLL: "SIGIO",
+};
 
 /** Signals whose default action is to be ignored. */
 export const DEFAULT_IGNORED_SIGNALS: readonly SignalName[] = ["SIGCHLD", "SIGCONT", "SIGURG", "SIGWINCH"];
@@ -93,7 +97,8 @@ export function parseSignal(input: string | number): SignalName | undefined {
 export function signalError(input: string | number): string | null {
   if (parseSignal(input) !== undefined) return null;
   const text = String(input);
-  if (/^-?[0-9]+$/.test(text) && Number(text) !== 0) return `the linux daemon does not support signal ${text}`;
+  if (/^-?[0-9]+$/.test(text) && Number(text) !== 0)
+    return `the linux daemon does not support signal ${text}`;
   return `invalid signal: ${text}`;
 }
 

@@ -130,7 +130,9 @@ function compare(model: World, real: Real): void {
     expect(c.oomKilled, `OOMKilled of ${n}`).toBe(m.oomKilled);
     expect(c.error !== "", `State.Error of ${n} is set`).toBe(m.hasError);
     expect(
-      c.health === null ? null : { status: c.health.status, streak: c.health.failingStreak, next: c.health.nextProbeAt },
+      c.health === null
+        ? null
+        : { status: c.health.status, streak: c.health.failingStreak, next: c.health.nextProbeAt },
       `health of ${n}`,
     ).toEqual(m.health);
     expect(
@@ -242,7 +244,14 @@ class Wait implements fc.Command<World, Real> {
 
 /** A valid container configuration (--rm only without a restart policy, a retry count only with on-failure). */
 const containerSpec: fc.Arbitrary<MSpec> = fc
-  .record({ policy, maxRetry: fc.constantFrom(0, 1, 2), autoRemove: fc.boolean(), term, startError, health: healthcheck })
+  .record({
+    policy,
+    maxRetry: fc.constantFrom(0, 1, 2),
+    autoRemove: fc.boolean(),
+    term,
+    startError,
+    health: healthcheck,
+  })
   .map((spec) => ({
     ...spec,
     autoRemove: spec.autoRemove && spec.policy === "no",
@@ -290,8 +299,22 @@ const commands = [
   // Containers go often (--rm, prune, rm): creating them again keeps most commands meeting one.
   fc.tuple(name, containerSpec).map(([n, spec]) => createStep(n, spec)),
   fc.tuple(name, containerSpec).map(([n, spec]) => createStep(n, spec)),
-  name.map((n) => new Step(`start(${n})`, (m) => m.start(n), () => ({ type: "container.start", container: n }))),
-  name.map((n) => new Step(`start(${n})`, (m) => m.start(n), () => ({ type: "container.start", container: n }))),
+  name.map(
+    (n) =>
+      new Step(
+        `start(${n})`,
+        (m) => m.start(n),
+        () => ({ type: "container.start", container: n }),
+      ),
+  ),
+  name.map(
+    (n) =>
+      new Step(
+        `start(${n})`,
+        (m) => m.start(n),
+        () => ({ type: "container.start", container: n }),
+      ),
+  ),
   fc.tuple(name, timeout).map(
     ([n, t]) =>
       new Step(
@@ -308,9 +331,21 @@ const commands = [
         () => ({ type: "container.kill", container: n, signal: s }),
       ),
   ),
-  name.map((n) => new Step(`pause(${n})`, (m) => m.pause(n), () => ({ type: "container.pause", container: n }))),
   name.map(
-    (n) => new Step(`unpause(${n})`, (m) => m.unpause(n), () => ({ type: "container.unpause", container: n })),
+    (n) =>
+      new Step(
+        `pause(${n})`,
+        (m) => m.pause(n),
+        () => ({ type: "container.pause", container: n }),
+      ),
+  ),
+  name.map(
+    (n) =>
+      new Step(
+        `unpause(${n})`,
+        (m) => m.unpause(n),
+        () => ({ type: "container.unpause", container: n }),
+      ),
   ),
   fc.tuple(name, timeout).map(
     ([n, t]) =>
@@ -372,21 +407,33 @@ const commands = [
         () => ({ type: "process.exit", container: n, pid, exitCode: 0 }),
       ),
   ),
-  fc.tuple(name, term.filter((t) => t !== "none")).map(
-    ([n, t]) =>
+  fc
+    .tuple(
+      name,
+      term.filter((t) => t !== "none"),
+    )
+    .map(
+      ([n, t]) =>
+        new Step(
+          `trapTerm(${n}, ${t})`,
+          (m) => m.trapTerm(n, t),
+          () => ({
+            type: "process.trap",
+            container: n,
+            pid: 1,
+            signal: "SIGTERM",
+            action: actionOf(t) ?? { action: "ignore" },
+          }),
+        ),
+    ),
+  name.map(
+    (n) =>
       new Step(
-        `trapTerm(${n}, ${t})`,
-        (m) => m.trapTerm(n, t),
-        () => ({
-          type: "process.trap",
-          container: n,
-          pid: 1,
-          signal: "SIGTERM",
-          action: actionOf(t) ?? { action: "ignore" },
-        }),
+        `oom(${n})`,
+        (m) => m.oom(n),
+        () => ({ type: "container.oom", container: n }),
       ),
   ),
-  name.map((n) => new Step(`oom(${n})`, (m) => m.oom(n), () => ({ type: "container.oom", container: n }))),
   fc.tuple(name, fc.constantFrom(0, 1)).map(
     ([n, code]) =>
       new Step(
@@ -411,8 +458,21 @@ const commands = [
         () => ({ type: "container.rename", container: n, name: to }),
       ),
   ),
-  name.map((n) => new Step(`commit(${n})`, (m) => m.commit(n), () => ({ type: "container.commit", container: n }))),
-  fc.constant(new Step("prune", (m) => m.prune(), () => ({ type: "container.prune" }))),
+  name.map(
+    (n) =>
+      new Step(
+        `commit(${n})`,
+        (m) => m.commit(n),
+        () => ({ type: "container.commit", container: n }),
+      ),
+  ),
+  fc.constant(
+    new Step(
+      "prune",
+      (m) => m.prune(),
+      () => ({ type: "container.prune" }),
+    ),
+  ),
   fc.boolean().map(
     (crashed) =>
       new Step(
@@ -421,9 +481,9 @@ const commands = [
         () => ({ type: "daemon.restart", crashed }),
       ),
   ),
-  fc.tuple(name, fc.constantFrom<MWaiter["condition"]>("not-running", "next-exit", "removed")).map(
-    ([n, c]) => new Wait(n, c),
-  ),
+  fc
+    .tuple(name, fc.constantFrom<MWaiter["condition"]>("not-running", "next-exit", "removed"))
+    .map(([n, c]) => new Wait(n, c)),
   fc.constantFrom(50, 100, 500, 1_000, 5_000, 10_000, 60_000).map((ms) => new Advance(ms)),
 ];
 
@@ -449,7 +509,10 @@ test(`engine agrees with the reference model on random command sequences (${RUNS
         // Let the engine's wait promises settle, then compare every answer with the model's.
         await new Promise((resolve) => setImmediate(resolve));
         for (const [i, w] of real.waits.entries()) {
-          const actual = w.answer.value === null ? null : { statusCode: w.answer.value.statusCode, error: w.answer.value.error !== undefined };
+          const actual =
+            w.answer.value === null
+              ? null
+              : { statusCode: w.answer.value.statusCode, error: w.answer.value.error !== undefined };
           expect(actual, `wait #${i} (${w.model.condition})`).toEqual(w.model.result);
         }
       },

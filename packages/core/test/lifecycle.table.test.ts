@@ -249,7 +249,8 @@ describe("command × container state", () => {
             ? "cannot kill container: web: No such container: web"
             : "No such container: web",
         );
-      if (o.error?.reason === "no-such-exec") expect(o.error.message).toBe(`No such exec instance: ${PROBE_EXEC_ID}`);
+      if (o.error?.reason === "no-such-exec")
+        expect(o.error.message).toBe(`No such exec instance: ${PROBE_EXEC_ID}`);
     });
   }
 });

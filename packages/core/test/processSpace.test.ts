@@ -292,7 +292,12 @@ describe("removal", () => {
       reason: "removal-failed",
       message: 'cannot remove container "web": unable to remove filesystem: injected fault',
     });
-    expect(s.engine.log.read().slice(-2).map((e) => e.type)).toEqual(types(r));
+    expect(
+      s.engine.log
+        .read()
+        .slice(-2)
+        .map((e) => e.type),
+    ).toEqual(types(r));
     expect(s.status("web")).toBe("dead");
     expect(s.context("web").error).toBe("unable to remove filesystem: injected fault");
     s.given({ type: "container.remove", container: "web" });

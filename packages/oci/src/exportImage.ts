@@ -13,7 +13,13 @@ import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { containerImageConfig, findContainer, findImage, type ImageConfig, NotFoundError } from "@strata/core";
+import {
+  containerImageConfig,
+  findContainer,
+  findImage,
+  type ImageConfig,
+  NotFoundError,
+} from "@strata/core";
 import { commitLayer, emptyTree, type FsEngine, IMPLIED_DIR, isEmptyLayer, type Tree } from "@strata/fs";
 import { chainIds, hexOf, sha256 } from "./digest.js";
 import { layerTarStream } from "./layerTar.js";

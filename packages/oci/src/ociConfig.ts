@@ -16,7 +16,9 @@ export function ociRuntimeConfig(config: ImageConfig): Record<string, unknown> {
     ...(config.user !== "" ? { User: config.user } : {}),
     ...(config.exposedPorts.length > 0 ? { ExposedPorts: asSet(config.exposedPorts) } : {}),
     ...(config.env.length > 0 ? { Env: [...config.env] } : {}),
-    ...(config.entrypoint !== null && config.entrypoint.length > 0 ? { Entrypoint: [...config.entrypoint] } : {}),
+    ...(config.entrypoint !== null && config.entrypoint.length > 0
+      ? { Entrypoint: [...config.entrypoint] }
+      : {}),
     Cmd: [...config.cmd],
     ...(config.volumes.length > 0 ? { Volumes: asSet(config.volumes) } : {}),
     ...(config.workingDir !== "" ? { WorkingDir: config.workingDir } : {}),

@@ -244,7 +244,10 @@ export class Engine<S = undefined> {
           if (e.streamId !== id) continue;
           const woken = wakes(e, exitCode, restarting);
           exitCode = woken.exitCode;
-          restarting = e.type === "container.died" ? e.data.restart !== null : restarting && !woken.stop && e.type !== "container.started";
+          restarting =
+            e.type === "container.died"
+              ? e.data.restart !== null
+              : restarting && !woken.stop && e.type !== "container.started";
           if (!woken.stop && !woken.removed) continue;
           if (condition === "removed" && !woken.removed) continue;
           unsubscribe();

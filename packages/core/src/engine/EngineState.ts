@@ -2,13 +2,7 @@
  * The engine's state: a pure fold of the log. Plain, frozen data (no class instances, no xstate
  * objects), so it can be compared, serialised and snapshotted.
  */
-import type {
-  ContainerConfig,
-  HistoryEntry,
-  ImageConfig,
-  Layer,
-  SignalHandlers,
-} from "../events/common.js";
+import type { ContainerConfig, HistoryEntry, ImageConfig, Layer, SignalHandlers } from "../events/common.js";
 import type { ImageStore } from "../events/daemonEvents.js";
 
 /** Docker's seven container states (`State.Status`). A removed container is no longer in the state. */

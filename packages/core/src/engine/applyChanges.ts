@@ -159,7 +159,15 @@ const asArgv = (line: { exec: string[] } | { shell: string }): string[] =>
 
 /** Go durations: `30s`, `1m30s`, `500ms`, `1h`. */
 function durationMs(flag: string, text: string): number {
-  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = {
+    ns: 1e-6,
+    us: 1e-3,
+    µs: 1e-3,
+    ms: 1,
+    s: 1000,
+    m: 60_000,
+    h: 3_600_000,
+  };
   const re = /([0-9]*\.?[0-9]+)(ns|us|µs|ms|s|m|h)/gy;
   let total = 0;
   let matched = 0;
@@ -257,7 +265,10 @@ function apply(config: ImageConfig, name: string, args: string, cmdSet: { value:
       return { ...config, env };
     }
     case "label":
-      return { ...config, labels: { ...config.labels, ...Object.fromEntries(pairs("LABEL", args, config.env)) } };
+      return {
+        ...config,
+        labels: { ...config.labels, ...Object.fromEntries(pairs("LABEL", args, config.env)) },
+      };
     case "expose": {
       const specs = words(args, config.env);
       if (specs.length === 0) fail("EXPOSE requires at least one argument");

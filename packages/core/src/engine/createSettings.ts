@@ -18,7 +18,7 @@ export interface InvalidSetting {
 /** Docker's `ValidateRestartPolicy` (api/types/container/hostconfig.go): null when valid. */
 export function restartPolicyError(policy: { name: string; maximumRetryCount: number }): string | null {
   const { name, maximumRetryCount: n } = policy;
-  if (name === "" ) return null;
+  if (name === "") return null;
   if (name === "always" || name === "unless-stopped" || name === "no") {
     if (n === 0) return null;
     return `invalid restart policy: maximum retry count can only be used with 'on-failure'${n < 0 ? " and cannot be negative" : ""}`;

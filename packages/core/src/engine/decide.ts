@@ -141,8 +141,7 @@ function containerInput(
         c.context.execs.some((x) => x.execId === command.exec),
       );
       const exec = owner?.context.execs.find((x) => x.execId === command.exec);
-      if (!owner || !exec)
-        throw new NotFoundError("no-such-exec", `No such exec instance: ${command.exec}`);
+      if (!owner || !exec) throw new NotFoundError("no-such-exec", `No such exec instance: ${command.exec}`);
       return {
         streamId: owner.context.id,
         input: { type: "exec.start", now, ref: owner.context.id, execId: command.exec, exec },

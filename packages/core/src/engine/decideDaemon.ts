@@ -71,6 +71,8 @@ export function decideDaemonConfigure(
   return {
     ok: true,
     outcome: "accepted",
-    events: [toNewEvent({ type: "daemon.configured", data: { imageStore: command.imageStore } }, DAEMON_STREAM, now)],
+    events: [
+      toNewEvent({ type: "daemon.configured", data: { imageStore: command.imageStore } }, DAEMON_STREAM, now),
+    ],
   };
 }

@@ -57,4 +57,3 @@ export function toNewEvent(draft: EventDraft, streamId: string, now: number): Ne
     ...body,
   } as NewEvent;
 }
-

@@ -49,7 +49,10 @@ type ImageCreatedInput = Extract<EventEnvelope, { type: "image.created" }>;
  * An `image.created` written before images had a config and a history gets the ones it implies: its
  * `cmd`; one history entry per layer, plus the empty-layer entry of a commit that added no layer.
  */
-function withImpliedImageData(state: EngineState, e: Omit<ImageCreatedInput, "seq" | "streamId" | "schemaVersion">) {
+function withImpliedImageData(
+  state: EngineState,
+  e: Omit<ImageCreatedInput, "seq" | "streamId" | "schemaVersion">,
+) {
   if (e.data.config !== undefined && e.data.history !== undefined) return e;
   const history = impliedHistory(e.data.layers, e.recordedAt);
   const parent = e.data.parentId === null ? undefined : state.images[e.data.parentId];
@@ -113,9 +116,9 @@ export function evolve(state: EngineState, event: EventEnvelope): EngineState {
   if (event.type.startsWith("image.")) {
     const before = state.images[streamId];
     const snapshot = imageSnapshot(before);
-    const input = (
-      event.type === "image.created" ? withImpliedImageData(state, body as ImageCreatedInput) : body
-    ) as unknown as ImageEventInput;
+    const input = (event.type === "image.created"
+      ? withImpliedImageData(state, body as ImageCreatedInput)
+      : body) as unknown as ImageEventInput;
     const step = stepImage(snapshot, input);
     if (!step.accepted) {
       throw new ReplayError(

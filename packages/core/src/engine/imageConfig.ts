@@ -28,7 +28,13 @@ export function impliedImageConfig(cmd: readonly string[]): ImageConfig {
 
 /** The history an `image.created` without one implies: one entry per layer, at the image's creation. */
 export function impliedHistory(layers: readonly Layer[], created: number): HistoryEntry[] {
-  return layers.map((l) => ({ created, createdBy: l.createdBy, comment: l.comment, author: "", emptyLayer: false }));
+  return layers.map((l) => ({
+    created,
+    createdBy: l.createdBy,
+    comment: l.comment,
+    author: "",
+    emptyLayer: false,
+  }));
 }
 
 /** A container's configuration as an image's (what a commit starts from before `--change`). */
@@ -101,7 +107,17 @@ export function compactConfig(config: ContainerConfig): ContainerConfig {
     v === "" ||
     (Array.isArray(v) && v.length === 0) ||
     (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0);
-  for (const key of ["entrypoint", "env", "labels", "exposedPorts", "user", "workingDir", "volumes", "healthcheck", "onBuild"])
+  for (const key of [
+    "entrypoint",
+    "env",
+    "labels",
+    "exposedPorts",
+    "user",
+    "workingDir",
+    "volumes",
+    "healthcheck",
+    "onBuild",
+  ])
     if (key in out && empty(out[key])) delete out[key];
   return out as ContainerConfig;
 }

@@ -57,7 +57,11 @@ export function decideContainerPrune(
     s = foldDrafts(s, r.events);
     if (!s.containers[id]) removed.push(id);
   }
-  const pruned = toNewEvent({ type: "daemon.containersPruned", data: { containerIds: removed } }, DAEMON_STREAM, now);
+  const pruned = toNewEvent(
+    { type: "daemon.containersPruned", data: { containerIds: removed } },
+    DAEMON_STREAM,
+    now,
+  );
   return { ok: true, outcome: "accepted", events: [...events, pruned] };
 }
 
@@ -130,7 +134,8 @@ function containerdPrune(state: EngineState, command: CommandOfType<"image.prune
       if (refCount > 1) refCount--;
       else if (usedById.has(image.id)) continue;
       remaining--;
-      if (name !== null) drafts.push(toNewEvent({ type: "image.untagged", data: { tag: name } }, image.id, now));
+      if (name !== null)
+        drafts.push(toNewEvent({ type: "image.untagged", data: { tag: name } }, image.id, now));
     }
     if (remaining === 0) drafts.push(toNewEvent({ type: "image.deleted", data: {} }, image.id, now));
     events.push(...drafts);
@@ -144,7 +149,9 @@ export function decideImagePrune(
   now: number,
 ): DecideResult {
   const events =
-    imageStoreOf(state) === "containerd" ? containerdPrune(state, command, now) : classicPrune(state, command, now);
+    imageStoreOf(state) === "containerd"
+      ? containerdPrune(state, command, now)
+      : classicPrune(state, command, now);
   const after = foldDrafts(state, events);
   const deleted = Object.keys(state.images)
     .filter((id) => state.images[id]?.status === "present" && after.images[id]?.status === "deleted")

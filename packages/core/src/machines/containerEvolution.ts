@@ -180,7 +180,9 @@ export const onShutDown = update(({ context, event }: Args): Partial<ContainerCo
   };
 });
 
-export const onStopped = update((): Partial<ContainerContext> => ({ restartAt: null, manuallyStopped: true }));
+export const onStopped = update(
+  (): Partial<ContainerContext> => ({ restartAt: null, manuallyStopped: true }),
+);
 
 export const onPaused = update(
   ({ context }: Args): Partial<ContainerContext> => ({ health: healthStopped(context.health) }),

@@ -144,9 +144,16 @@ const removalOutcome = (fails: boolean): EventDraft[] =>
 const remove = decidedWith<"container.remove">((_, k) => removal(k));
 
 /** `commit`: a new image from the container's image plus one layer; the container's state is unchanged. */
-function commitDecision(context: ContainerContext, k: Cmd<"container.commit">, pauseAround: boolean): Decision {
+function commitDecision(
+  context: ContainerContext,
+  k: Cmd<"container.commit">,
+  pauseAround: boolean,
+): Decision {
   if ("error" in k.config)
-    return { type: "rejected", rejection: { code: "InvalidParameter", reason: "invalid-change", message: k.config.error } };
+    return {
+      type: "rejected",
+      rejection: { code: "InvalidParameter", reason: "invalid-change", message: k.config.error },
+    };
   const top = k.image.layers[k.image.layers.length - 1];
   const createdBy = context.config.cmd.join(" ");
   const layers = [
@@ -219,7 +226,10 @@ const start = decidedWith((c) => {
 
 /** A restart with no process to stop first (created, exited): start, then Docker's `restart`. */
 const startAgain = decidedWith<"container.restart">((c, k) =>
-  restartDecision(k, startMain(c, { manual: true, then: [{ type: "container.restarted", data: {} }] }).events),
+  restartDecision(
+    k,
+    startMain(c, { manual: true, then: [{ type: "container.restarted", data: {} }] }).events,
+  ),
 );
 
 const hasProcess = ({ context, event }: Args) =>
@@ -243,7 +253,12 @@ const execStartRules = [
       },
       ...(k.exec.exitsWith === null || k.exec.exitsWith === undefined
         ? []
-        : [{ type: "process.exited" as const, data: { pid: c.nextPid, exitCode: k.exec.exitsWith, signal: null } }]),
+        : [
+            {
+              type: "process.exited" as const,
+              data: { pid: c.nextPid, exitCode: k.exec.exitsWith, signal: null },
+            },
+          ]),
     ]),
   },
 ];
@@ -543,7 +558,10 @@ export const containerMachine = setup({
           {
             guard: forced,
             actions: decidedWith<"container.remove">((c, k) =>
-              removal(k, deliverSignal(c, 1, "SIGKILL", k.now, { cancelsRestartPolicy: true, removing: true })),
+              removal(
+                k,
+                deliverSignal(c, 1, "SIGKILL", k.now, { cancelsRestartPolicy: true, removing: true }),
+              ),
             ),
           },
           { actions: E.removeRunning },

@@ -66,11 +66,7 @@ export const E = {
     "exec-running",
     (_, k) => `exec command ${(k as Cmd<"exec.start">).execId} is already running`,
   ),
-  oomPaused: rejected(
-    "Conflict",
-    "paused",
-    (c) => `Container ${c.id} is paused: its processes are frozen`,
-  ),
+  oomPaused: rejected("Conflict", "paused", (c) => `Container ${c.id} is paused: its processes are frozen`),
   noHealthcheck: rejected(
     "InvalidParameter",
     "no-healthcheck",

@@ -52,8 +52,9 @@ const update = (f: (args: Args) => Partial<ImageRecord>) =>
 const decided = <T extends ImageMachineCommandType>(
   f: (image: ImageRecord, command: Cmd<T>) => EventDraft[],
 ) => emitDecision(({ context, event }) => ({ type: "decided", events: f(context, event as Cmd<T>) }));
-const decidedWith = <T extends ImageMachineCommandType>(f: (image: ImageRecord, command: Cmd<T>) => Decision) =>
-  emitDecision(({ context, event }) => f(context, event as Cmd<T>));
+const decidedWith = <T extends ImageMachineCommandType>(
+  f: (image: ImageRecord, command: Cmd<T>) => Decision,
+) => emitDecision(({ context, event }) => f(context, event as Cmd<T>));
 const rejected = (
   code: Rejection["code"],
   reason: string,
@@ -135,62 +136,62 @@ const createRules = {
 
 /** `image.remove` in the classic (graphdriver) store. */
 const classicRemove = [
-          // By tag: the tag goes first; the image follows only if nothing else needs it.
-          { guard: (a: Args) => remove(a).byTag !== null && a.context.tags.length > 1, actions: untagOnly },
-          {
-            guard: (a: Args) => remove(a).byTag !== null && !remove(a).force && remove(a).usedBy.length > 0,
-            actions: rejected(
-              "Conflict",
-              "image-in-use",
-              (i, k) =>
-                `conflict: unable to remove repository reference "${(k as Cmd<"image.remove">).byTag}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
-            ),
-          },
-          {
-            guard: (a: Args) =>
-              remove(a).byTag !== null && (remove(a).usedBy.some((u) => u.running) || remove(a).hasChildren),
-            actions: untagOnly,
-          },
-          { guard: (a: Args) => remove(a).byTag !== null, actions: decided<"image.remove">(deleteDrafts) },
-          // By id.
-          {
-            guard: (a: Args) => remove(a).hasChildren,
-            actions: rejected(
-              "Conflict",
-              "image-has-children",
-              (i) =>
-                `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image has dependent child images`,
-            ),
-          },
-          {
-            guard: (a: Args) => remove(a).usedBy.some((u) => u.running),
-            actions: rejected(
-              "Conflict",
-              "image-in-use",
-              (i, k) =>
-                `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image is being used by running container ${firstUser(k as Cmd<"image.remove">, true)}`,
-            ),
-          },
-          {
-            guard: (a: Args) => !remove(a).force && a.context.tags.length > 1,
-            actions: rejected(
-              "Conflict",
-              "image-multiple-references",
-              (i) =>
-                `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is referenced in multiple repositories`,
-            ),
-          },
-          {
-            guard: (a: Args) => !remove(a).force && remove(a).usedBy.length > 0,
-            actions: rejected(
-              "Conflict",
-              "image-in-use",
-              (i, k) =>
-                `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is being used by stopped container ${firstUser(k as Cmd<"image.remove">, false)}`,
-            ),
-          },
-          { actions: decided<"image.remove">(deleteDrafts) },
-        ];
+  // By tag: the tag goes first; the image follows only if nothing else needs it.
+  { guard: (a: Args) => remove(a).byTag !== null && a.context.tags.length > 1, actions: untagOnly },
+  {
+    guard: (a: Args) => remove(a).byTag !== null && !remove(a).force && remove(a).usedBy.length > 0,
+    actions: rejected(
+      "Conflict",
+      "image-in-use",
+      (i, k) =>
+        `conflict: unable to remove repository reference "${(k as Cmd<"image.remove">).byTag}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
+    ),
+  },
+  {
+    guard: (a: Args) =>
+      remove(a).byTag !== null && (remove(a).usedBy.some((u) => u.running) || remove(a).hasChildren),
+    actions: untagOnly,
+  },
+  { guard: (a: Args) => remove(a).byTag !== null, actions: decided<"image.remove">(deleteDrafts) },
+  // By id.
+  {
+    guard: (a: Args) => remove(a).hasChildren,
+    actions: rejected(
+      "Conflict",
+      "image-has-children",
+      (i) =>
+        `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image has dependent child images`,
+    ),
+  },
+  {
+    guard: (a: Args) => remove(a).usedBy.some((u) => u.running),
+    actions: rejected(
+      "Conflict",
+      "image-in-use",
+      (i, k) =>
+        `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image is being used by running container ${firstUser(k as Cmd<"image.remove">, true)}`,
+    ),
+  },
+  {
+    guard: (a: Args) => !remove(a).force && a.context.tags.length > 1,
+    actions: rejected(
+      "Conflict",
+      "image-multiple-references",
+      (i) =>
+        `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is referenced in multiple repositories`,
+    ),
+  },
+  {
+    guard: (a: Args) => !remove(a).force && remove(a).usedBy.length > 0,
+    actions: rejected(
+      "Conflict",
+      "image-in-use",
+      (i, k) =>
+        `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is being used by stopped container ${firstUser(k as Cmd<"image.remove">, false)}`,
+    ),
+  },
+  { actions: decided<"image.remove">(deleteDrafts) },
+];
 
 /** `image.remove` in the containerd store (moby daemon/containerd/image_delete.go). */
 const containerdRemove = decidedWith<"image.remove">((i, k): Decision => {
@@ -200,7 +201,9 @@ const containerdRemove = decidedWith<"image.remove">((i, k): Decision => {
   });
   const untag = (tags: readonly string[]): EventDraft[] =>
     tags.map((tag): EventDraft => ({ type: "image.untagged", data: { tag } }));
-  const parents = k.prunableParents.map((id): EventDraft => ({ streamId: id, type: "image.deleted", data: {} }));
+  const parents = k.prunableParents.map(
+    (id): EventDraft => ({ streamId: id, type: "image.deleted", data: {} }),
+  );
   // The last name goes; with child images and no force the image stays, dangling (moby creates a
   // dangling record and still logs a delete), and dangling parents are pruned either way.
   const deleteAll = (): Decision => ({

@@ -63,7 +63,10 @@ export function startMain(
   if (kind === undefined)
     return {
       ok: true,
-      events: [{ type: "container.started", data: { pid: 1, manual: options.manual } }, ...(options.then ?? [])],
+      events: [
+        { type: "container.started", data: { pid: 1, manual: options.manual } },
+        ...(options.then ?? []),
+      ],
     };
   const failure = startFailure(kind, mainCommand(context)[0] ?? "");
   const events: EventDraft[] = [

@@ -100,7 +100,8 @@ export class ReferenceModel {
 
   create(name: string, spec: MSpec): Outcome {
     if (spec.autoRemove && spec.policy !== "no") return no("InvalidParameter", "auto-remove-with-restart");
-    if (spec.maxRetry !== 0 && spec.policy !== "on-failure") return no("InvalidParameter", "invalid-restart-policy");
+    if (spec.maxRetry !== 0 && spec.policy !== "on-failure")
+      return no("InvalidParameter", "invalid-restart-policy");
     if (this.containers.has(name)) return no("Conflict", "name-in-use");
     this.containers.set(name, {
       name,
@@ -384,13 +385,17 @@ export class ReferenceModel {
       let next: { c: MContainer; at: number; what: "stop" | "probe" | "restart" | "removal" } | null = null;
       for (const c of this.containers.values()) {
         const candidates: { at: number | null; what: "stop" | "probe" | "restart" | "removal" }[] = [
-          { at: (c.state === "running" || c.state === "paused") && c.stop ? c.stop.deadline : null, what: "stop" },
+          {
+            at: (c.state === "running" || c.state === "paused") && c.stop ? c.stop.deadline : null,
+            what: "stop",
+          },
           { at: c.state === "running" ? (c.health?.next ?? null) : null, what: "probe" },
           { at: c.state === "restarting" ? c.restartAt : null, what: "restart" },
           { at: c.state === "removing" ? (c.removal?.at ?? null) : null, what: "removal" },
         ];
         for (const k of candidates)
-          if (k.at !== null && k.at <= end && (next === null || k.at < next.at)) next = { c, at: k.at, what: k.what };
+          if (k.at !== null && k.at <= end && (next === null || k.at < next.at))
+            next = { c, at: k.at, what: k.what };
       }
       if (!next) break;
       this.now = next.at;
@@ -459,7 +464,9 @@ export class ReferenceModel {
     const h = c.spec.health as MHealthcheck;
     if (this.now - (c.startedAt ?? this.now) >= or(h.startPeriodMs, HEALTH.startPeriodMs))
       return or(h.intervalMs, HEALTH.intervalMs);
-    return status === "starting" ? or(h.startIntervalMs, HEALTH.startIntervalMs) : or(h.intervalMs, HEALTH.intervalMs);
+    return status === "starting"
+      ? or(h.startIntervalMs, HEALTH.startIntervalMs)
+      : or(h.intervalMs, HEALTH.intervalMs);
   }
 
   #probe(c: MContainer): void {
@@ -497,7 +504,9 @@ export class ReferenceModel {
   /** PID 1 and every process are gone: exec instances still created (or, crashed, running) are dropped. */
   #processesGone(c: MContainer, execsDieOfKill: boolean): void {
     c.execs = c.execs
-      .map((e) => (e.state === "running" && execsDieOfKill ? { ...e, state: "exited" as const, exitCode: 137 } : e))
+      .map((e) =>
+        e.state === "running" && execsDieOfKill ? { ...e, state: "exited" as const, exitCode: 137 } : e,
+      )
       .filter((e) => e.state === "exited");
     c.stop = null;
     if (c.health) c.health.next = null;

@@ -103,4 +103,5 @@ export function reach(state: ReachableState, name = "web", options: ReachOptions
 }
 
 /** The types of the events a command appended (also when it failed part-way). */
-export const types = (r: CommandResult): string[] => (r.outcome === "refused" ? [] : r.events.map((e) => e.type));
+export const types = (r: CommandResult): string[] =>
+  r.outcome === "refused" ? [] : r.events.map((e) => e.type);
