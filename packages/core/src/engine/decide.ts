@@ -156,6 +156,11 @@ function containerInput(
     case "daemon.restart":
     case "daemon.configure":
       return null;
+    case "container.rename":
+      // Docker checks the names before it looks the container up (moby daemon/rename.go).
+      if (command.name.trim().replace(/^\//, "") === "" || command.container.trim().replace(/^\//, "") === "")
+        throw new InvalidParameterError("empty-name", "Neither old nor new names may be empty");
+      break;
     case "container.kill": {
       // Docker parses the signal before it looks the container up; its router prefixes the error.
       const error = command.signal === undefined ? null : signalError(command.signal);
@@ -220,7 +225,7 @@ function containerInput(
         },
       };
     case "container.rename": {
-      const name = command.name.replace(/^\//, "");
+      const name = command.name.trim().replace(/^\//, "");
       return { streamId, input: { type: command.type, ...at, name, nameOwner: state.names[name] ?? null } };
     }
     case "container.execCreate":
