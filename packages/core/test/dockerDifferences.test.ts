@@ -38,11 +38,17 @@ describe("2. an image not found is named as Docker looked it up (`:latest` added
     ["image.remove", { type: "image.remove", image: "nosuch" }],
     ["image.tag", { type: "image.tag", image: "nosuch", tag: "x:1" }],
     ["container.create", { type: "container.create", image: "nosuch" }],
-  ] as const)("given no image nosuch, when %s nosuch, then 404 No such image: nosuch:latest", (_, command) => {
-    const s = new Scenario().given(baseImage);
-    const r = s.when(command);
-    expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 404, message: "No such image: nosuch:latest" });
-  });
+  ] as const)(
+    "given no image nosuch, when %s nosuch, then 404 No such image: nosuch:latest",
+    (_, command) => {
+      const s = new Scenario().given(baseImage);
+      const r = s.when(command);
+      expect(!r.ok && r.error.toJSON()).toMatchObject({
+        status: 404,
+        message: "No such image: nosuch:latest",
+      });
+    },
+  );
 
   test("a 64-hex id that matches nothing is named sha256:<id>", () => {
     const s = new Scenario().given(baseImage);
@@ -64,18 +70,21 @@ describe("4. a wait is woken when a pending restart is cancelled", () => {
   test.each([
     ["stop", { type: "container.stop", container: "web" }],
     ["kill", kill],
-  ] as const)("given a restarting container and a next-exit wait, when %s, then the wait answers the previous exit code", async (_, command) => {
-    const s = new Scenario().given(
-      baseImage,
-      create({ restartPolicy: { name: "always", maximumRetryCount: 0 } }),
-      start,
-      { type: "process.exit", container: "web", pid: 1, exitCode: 3 },
-    );
-    const waiting = s.engine.wait("web", "not-running");
-    s.given(command);
-    expect(s.status("web")).toBe("exited");
-    await expect(waiting).resolves.toEqual({ statusCode: 3 });
-  });
+  ] as const)(
+    "given a restarting container and a next-exit wait, when %s, then the wait answers the previous exit code",
+    async (_, command) => {
+      const s = new Scenario().given(
+        baseImage,
+        create({ restartPolicy: { name: "always", maximumRetryCount: 0 } }),
+        start,
+        { type: "process.exit", container: "web", pid: 1, exitCode: 3 },
+      );
+      const waiting = s.engine.wait("web", "not-running");
+      s.given(command);
+      expect(s.status("web")).toBe("exited");
+      await expect(waiting).resolves.toEqual({ statusCode: 3 });
+    },
+  );
 });
 
 describe("5. wait refuses a condition Docker does not know", () => {
@@ -108,7 +117,13 @@ describe("7. a commit adds exactly one history entry, its own record", () => {
   test("given a container, when committed with a message and author, then the image has the parent's history plus one entry", () => {
     const s = new Scenario().given(baseImage, create({ cmd: ["sh", "-c", "run"] }), start);
     s.clock.advance(1_000);
-    const r = s.when({ type: "container.commit", container: "web", tag: "snap:1", comment: "m", author: "a" });
+    const r = s.when({
+      type: "container.commit",
+      container: "web",
+      tag: "snap:1",
+      comment: "m",
+      author: "a",
+    });
     expect(r.ok).toBe(true);
     const image = s.state.images[s.state.tags["snap:1"] ?? ""];
     const parent = s.state.images[s.state.tags["base:1"] ?? ""];
@@ -130,14 +145,30 @@ describe("9. a value Docker validates gets Docker's message", () => {
   });
 
   test.each([
-    [{ name: "always", maximumRetryCount: 3 }, "invalid restart policy: maximum retry count can only be used with 'on-failure'"],
-    [{ name: "unless-stopped", maximumRetryCount: -1 }, "invalid restart policy: maximum retry count can only be used with 'on-failure' and cannot be negative"],
-    [{ name: "on-failure", maximumRetryCount: -2 }, "invalid restart policy: maximum retry count cannot be negative"],
-    [{ name: "sometimes", maximumRetryCount: 0 }, "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"],
+    [
+      { name: "always", maximumRetryCount: 3 },
+      "invalid restart policy: maximum retry count can only be used with 'on-failure'",
+    ],
+    [
+      { name: "unless-stopped", maximumRetryCount: -1 },
+      "invalid restart policy: maximum retry count can only be used with 'on-failure' and cannot be negative",
+    ],
+    [
+      { name: "on-failure", maximumRetryCount: -2 },
+      "invalid restart policy: maximum retry count cannot be negative",
+    ],
+    [
+      { name: "sometimes", maximumRetryCount: 0 },
+      "invalid restart policy: unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'",
+    ],
   ])("when create with restart policy %j, then 400 %s", (restartPolicy, message) => {
     const s = new Scenario().given(baseImage);
     const r = s.when(create({ restartPolicy }));
-    expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 400, reason: "invalid-restart-policy", message });
+    expect(!r.ok && r.error.toJSON()).toMatchObject({
+      status: 400,
+      reason: "invalid-restart-policy",
+      message,
+    });
   });
 
   test("an empty policy name is `no` (Docker's create normalises it)", () => {
@@ -163,13 +194,18 @@ describe("9. a value Docker validates gets Docker's message", () => {
       });
     }
     const n = s.when({ type: "container.kill", container: "web", signal: 99 });
-    expect(!n.ok && n.error.message).toBe("cannot kill container: web: the linux daemon does not support signal 99");
+    expect(!n.ok && n.error.message).toBe(
+      "cannot kill container: web: the linux daemon does not support signal 99",
+    );
   });
 
   test("when stop -s SIGFOO: a running container answers 500 (stop wraps untyped), a stopped one 304", () => {
     const s = new Scenario().given(baseImage, create(), start);
     const r = s.when({ type: "container.stop", container: "web", signal: "SIGFOO" });
-    expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 500, message: "cannot stop container: web: invalid signal: SIGFOO" });
+    expect(!r.ok && r.error.toJSON()).toMatchObject({
+      status: 500,
+      message: "cannot stop container: web: invalid signal: SIGFOO",
+    });
     s.given(kill);
     const again = s.when({ type: "container.stop", container: "web", signal: "SIGFOO" });
     expect(!again.ok && again.error.status).toBe(304);
@@ -210,7 +246,11 @@ describe("10. a removal that fails part-way records dead and answers 500", () =>
       "container.removalStarted",
       "container.removalFailed",
     ]);
-    expect(!r.ok && r.error.toJSON()).toMatchObject({ code: "System", status: 500, reason: "removal-failed" });
+    expect(!r.ok && r.error.toJSON()).toMatchObject({
+      code: "System",
+      status: 500,
+      reason: "removal-failed",
+    });
     expect(s.status("web")).toBe("dead");
   });
 
@@ -226,7 +266,10 @@ describe("10. a removal that fails part-way records dead and answers 500", () =>
     const s = new Scenario().given(baseImage, create());
     const waiting = s.engine.wait("web", "removed");
     s.given({ type: "container.remove", container: "web", fault: { fail: true } });
-    await expect(waiting).resolves.toEqual({ statusCode: 0, error: "unable to remove filesystem: injected fault" });
+    await expect(waiting).resolves.toEqual({
+      statusCode: 0,
+      error: "unable to remove filesystem: injected fault",
+    });
     await expect(s.engine.wait("web", "removed")).resolves.toEqual({
       statusCode: 0,
       error: "unable to remove filesystem: injected fault",

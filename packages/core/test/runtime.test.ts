@@ -17,20 +17,29 @@ describe("start failures (moby daemon/start.go, errors.go setExitCodeFromError)"
     ["not-found", 127, 400, `${PREFIX}exec: "nosuch": executable file not found in $PATH: unknown`],
     ["not-executable", 126, 400, `${PREFIX}exec: "nosuch": permission denied: unknown`],
     ["runtime", 128, 500, `${PREFIX}injected runtime error: unknown`],
-  ] as const)("given a program that fails to start (%s), when start, then it stays created with %i and answers %i", (startError, exitCode, status, message) => {
-    const s = new Scenario().given(baseImage, create({ cmd: ["nosuch"], startError }));
-    const r = s.when(start);
-    expect(r.outcome).toBe("failed");
-    expect(types(r)).toEqual(["container.startFailed"]);
-    expect(!r.ok && r.error.toJSON()).toMatchObject({ status, reason: "start-failed", message });
-    expect(s.status("web")).toBe("created");
-    expect(inspectContainer(s.state, "web").State).toMatchObject({ ExitCode: exitCode, Error: message, Pid: 0 });
-  });
+  ] as const)(
+    "given a program that fails to start (%s), when start, then it stays created with %i and answers %i",
+    (startError, exitCode, status, message) => {
+      const s = new Scenario().given(baseImage, create({ cmd: ["nosuch"], startError }));
+      const r = s.when(start);
+      expect(r.outcome).toBe("failed");
+      expect(types(r)).toEqual(["container.startFailed"]);
+      expect(!r.ok && r.error.toJSON()).toMatchObject({ status, reason: "start-failed", message });
+      expect(s.status("web")).toBe("created");
+      expect(inspectContainer(s.state, "web").State).toMatchObject({
+        ExitCode: exitCode,
+        Error: message,
+        Pid: 0,
+      });
+    },
+  );
 
   test("an absolute path that does not exist is runc's stat error, still 127", () => {
     const s = new Scenario().given(baseImage, create({ cmd: ["/bin/nosuch"], startError: "not-found" }));
     const r = s.when(start);
-    expect(!r.ok && r.error.message).toBe(`${PREFIX}exec: "/bin/nosuch": stat /bin/nosuch: no such file or directory: unknown`);
+    expect(!r.ok && r.error.message).toBe(
+      `${PREFIX}exec: "/bin/nosuch": stat /bin/nosuch: no such file or directory: unknown`,
+    );
   });
 
   test("a restart whose start fails answers 500 Cannot restart container", () => {
@@ -67,22 +76,36 @@ describe("exec instances (moby daemon/exec.go)", () => {
     expect(running).toMatchObject({ Running: true, ExitCode: null, ProcessConfig: { entrypoint: "sh" } });
     expect(running.Pid).toBeGreaterThan(0);
     const again = s.when({ type: "exec.start", exec: execId });
-    expect(!again.ok && again.error.toJSON()).toMatchObject({ status: 409, message: `exec command ${execId} is already running` });
+    expect(!again.ok && again.error.toJSON()).toMatchObject({
+      status: 409,
+      message: `exec command ${execId} is already running`,
+    });
     s.given({ type: "process.exit", container: "web", pid: 2, exitCode: 5 });
     expect(inspectExec(s.state, execId)).toMatchObject({ Running: false, ExitCode: 5, Pid: running.Pid });
     const ran = s.when({ type: "exec.start", exec: execId });
-    expect(!ran.ok && ran.error.toJSON()).toMatchObject({ status: 409, message: `exec command ${execId} has already run` });
+    expect(!ran.ok && ran.error.toJSON()).toMatchObject({
+      status: 409,
+      message: `exec command ${execId} has already run`,
+    });
   });
 
   test("an unknown exec id is 404 No such exec instance", () => {
     const s = new Scenario().given(baseImage, create(), start);
     const r = s.when({ type: "exec.start", exec: "nosuch" });
-    expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 404, message: "No such exec instance: nosuch" });
+    expect(!r.ok && r.error.toJSON()).toMatchObject({
+      status: 404,
+      message: "No such exec instance: nosuch",
+    });
     expect(() => inspectExec(s.state, "nosuch")).toThrow("No such exec instance: nosuch");
   });
 
   test("exec start checks the container first: paused names the container by id (409)", () => {
-    const s = new Scenario().given(baseImage, create(), start, { type: "container.execCreate", container: "web", execId, cmd: ["ps"] });
+    const s = new Scenario().given(baseImage, create(), start, {
+      type: "container.execCreate",
+      container: "web",
+      execId,
+      cmd: ["ps"],
+    });
     s.given({ type: "container.pause", container: "web" });
     const r = s.when({ type: "exec.start", exec: execId });
     const id = s.state.names.web;
@@ -109,19 +132,31 @@ describe("the OOM killer (moby daemon/monitor.go EventOOM)", () => {
     const s = new Scenario().given(baseImage, create(), start);
     const r = s.when({ type: "container.oom", container: "web" });
     expect(types(r)).toEqual(["container.oomKilled", "container.died"]);
-    expect(inspectContainer(s.state, "web").State).toMatchObject({ Status: "exited", ExitCode: 137, OOMKilled: true });
+    expect(inspectContainer(s.state, "web").State).toMatchObject({
+      Status: "exited",
+      ExitCode: 137,
+      OOMKilled: true,
+    });
     s.given(start);
     expect(inspectContainer(s.state, "web").State.OOMKilled).toBe(false);
   });
 
   test("an OOM kill is not a user's stop: the restart policy restarts the container", () => {
-    const s = new Scenario().given(baseImage, create({ restartPolicy: { name: "on-failure", maximumRetryCount: 0 } }), start);
+    const s = new Scenario().given(
+      baseImage,
+      create({ restartPolicy: { name: "on-failure", maximumRetryCount: 0 } }),
+      start,
+    );
     s.given({ type: "container.oom", container: "web" });
     expect(s.status("web")).toBe("restarting");
   });
 
   test("an OOM kill of an exec'd process leaves PID 1 running, OOMKilled set", () => {
-    const s = new Scenario().given(baseImage, create(), start, { type: "container.exec", container: "web", cmd: ["hog"] });
+    const s = new Scenario().given(baseImage, create(), start, {
+      type: "container.exec",
+      container: "web",
+      cmd: ["hog"],
+    });
     const r = s.when({ type: "container.oom", container: "web", pid: 2 });
     expect(types(r)).toEqual(["container.oomKilled", "process.exited"]);
     expect(inspectContainer(s.state, "web").State).toMatchObject({ Status: "running", OOMKilled: true });
@@ -139,7 +174,11 @@ describe("a trap that dies of the signal", () => {
   });
 
   test("every Linux signal Docker accepts is known: SIGALRM kills an exec'd process with 142", () => {
-    const s = new Scenario().given(baseImage, create(), start, { type: "container.exec", container: "web", cmd: ["x"] });
+    const s = new Scenario().given(baseImage, create(), start, {
+      type: "container.exec",
+      container: "web",
+      cmd: ["x"],
+    });
     s.given({ type: "process.signal", container: "web", pid: 2, signal: "ALRM" });
     expect(s.context("web").execs[0]?.exitCode).toBe(142);
   });

@@ -228,7 +228,7 @@ const start = decidedWith((c) => {
 const startAgain = decidedWith<"container.restart">((c, k) =>
   restartDecision(
     k,
-    startMain(c, { manual: true, then: [{ type: "container.restarted", data: {} }] }).events,
+    startMain(c, { manual: true, afterStart: [{ type: "container.restarted", data: {} }] }).events,
   ),
 );
 
@@ -730,7 +730,7 @@ export const containerMachine = setup({
               { type: "container.stopped", data: {} },
               ...startMain(
                 { ...c, manuallyStopped: true, restartAt: null },
-                { manual: true, then: [{ type: "container.restarted", data: {} }] },
+                { manual: true, afterStart: [{ type: "container.restarted", data: {} }] },
               ).events,
             ]),
           ),

@@ -99,7 +99,7 @@ export function mainProcessExit(
       // The start half of a restart (it may fail: then the container stays exited, see startMain).
       const after = { ...context, exitCode, pendingStop: null };
       drafts.push(
-        ...startMain(after, { manual: true, then: [{ type: "container.restarted", data: {} }] }).events,
+        ...startMain(after, { manual: true, afterStart: [{ type: "container.restarted", data: {} }] }).events,
       );
       return drafts;
     }

@@ -53,11 +53,11 @@ export type StartOutcome =
 /**
  * Starts PID 1. `manual`: a user's start or restart (resets the restart count). `keepExitCode`: the
  * start is the restart manager's (a failure leaves the previous exit code, as Docker's monitor does).
- * `then`: events that follow a successful start (Docker's `restart`).
+ * `afterStart`: events that follow a successful start (Docker's `restart`).
  */
 export function startMain(
   context: ContainerContext,
-  options: { manual: boolean; keepExitCode?: boolean; then?: EventDraft[]; removeOnFailure?: boolean },
+  options: { manual: boolean; keepExitCode?: boolean; afterStart?: EventDraft[]; removeOnFailure?: boolean },
 ): StartOutcome {
   const kind = context.config.startError;
   if (kind === undefined)
@@ -65,7 +65,7 @@ export function startMain(
       ok: true,
       events: [
         { type: "container.started", data: { pid: 1, manual: options.manual } },
-        ...(options.then ?? []),
+        ...(options.afterStart ?? []),
       ],
     };
   const failure = startFailure(kind, mainCommand(context)[0] ?? "");
