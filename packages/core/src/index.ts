@@ -18,7 +18,6 @@ export { runLifecycleDemo } from "./demo/lifecycleDemo.js";
 export { applyChanges } from "./engine/applyChanges.js";
 export type { DecideResult } from "./engine/decide.js";
 export { decide, decideTick, nextDeadline } from "./engine/decide.js";
-export { withoutCommitLayer } from "./engine/emptyCommit.js";
 export type { CommandResult, EngineOptions, WaitCondition, WaitResult } from "./engine/Engine.js";
 export { Engine } from "./engine/Engine.js";
 // engine
@@ -37,6 +36,7 @@ export type {
   ProcessInfo,
 } from "./engine/EngineState.js";
 export { imageStoreOf, initialState } from "./engine/EngineState.js";
+export { withoutCommitLayer } from "./engine/emptyCommit.js";
 export { evolve } from "./engine/evolve.js";
 export { containerImageConfig, EMPTY_IMAGE_CONFIG } from "./engine/imageConfig.js";
 export type { ContainerStateView, ContainerView, ExecView } from "./engine/inspect.js";

@@ -10,6 +10,7 @@ import {
   type CommandResult,
   Engine,
   type ImageStore,
+  parseEvent,
   replay,
   sequentialIds,
   simulatedClock,
@@ -209,6 +210,11 @@ describe.each<ImageStore>(["classic", "containerd"])("the %s image store", (stor
         }
         fc.modelRun(() => ({ model, real }), cmds);
         expect(replay(engine.log.read())).toEqual(engine.state);
+        // Every event reads back from JSON through parseEvent exactly as it was written (schema, key order).
+        for (const e of engine.log.read())
+          expect(JSON.stringify(parseEvent(JSON.parse(JSON.stringify(e)), `seq ${e.seq}`).data), e.type).toBe(
+            JSON.stringify(e.data),
+          );
         expect(engine.state.daemon?.imageStore ?? "classic").toBe(store);
       }),
       { numRuns: RUNS },

@@ -15,6 +15,7 @@ import {
   type EngineState,
   evolve,
   initialState,
+  parseEvent,
   replay,
   type SignalAction,
   sequentialIds,
@@ -506,6 +507,11 @@ test(`engine agrees with the reference model on random command sequences (${RUNS
         fc.modelRun(() => ({ model, real }), cmds);
         checkPrefixes(real);
         expect(replay(real.engine.log.read())).toEqual(real.engine.state);
+        // Every event reads back from JSON through parseEvent exactly as it was written (schema, key order).
+        for (const e of real.engine.log.read())
+          expect(JSON.stringify(parseEvent(JSON.parse(JSON.stringify(e)), `seq ${e.seq}`).data), e.type).toBe(
+            JSON.stringify(e.data),
+          );
         // Let the engine's wait promises settle, then compare every answer with the model's.
         await new Promise((resolve) => setImmediate(resolve));
         for (const [i, w] of real.waits.entries()) {

@@ -17,12 +17,12 @@ import type { ImageMachineCommand } from "../machines/imageCommands.js";
 import { parseSignal, type SignalName, signalError } from "../signals.js";
 import { applyChanges } from "./applyChanges.js";
 import { createSettings, restartPolicyOf } from "./createSettings.js";
-import { type EngineState, type ImageRecord, imageStoreOf } from "./EngineState.js";
-import { imageRemoveInput } from "./imageRemoveFacts.js";
 import { decideDaemonConfigure, decideDaemonRestart } from "./decideDaemon.js";
 import { type DecideResult, envelopes } from "./drafts.js";
+import { type EngineState, type ImageRecord, imageStoreOf } from "./EngineState.js";
 import { generateName } from "./generateName.js";
 import {
+  canonicalHandlers,
   compactConfig,
   containerImageConfig,
   EMPTY_IMAGE_CONFIG,
@@ -30,6 +30,7 @@ import {
   mergeCommitConfig,
   mergeCreateConfig,
 } from "./imageConfig.js";
+import { imageRemoveInput } from "./imageRemoveFacts.js";
 import {
   containerSnapshot,
   imageSnapshot,
@@ -111,12 +112,24 @@ function containerInput(
           : command.name.replace(/^\//, "");
       const { invalid, stopSignal } = createSettings(command);
       const imageConfig = match?.image.config ?? EMPTY_IMAGE_CONFIG;
+      const merged = mergeCreateConfig(imageConfig, command, stopSignal);
+      // In the schema's key order, so the event reads back (parseEvent) exactly as it was written.
       const config: ContainerConfig = compactConfig({
-        ...mergeCreateConfig(imageConfig, command, stopSignal),
+        cmd: merged.cmd,
         restartPolicy: restartPolicyOf(command),
         autoRemove: command.autoRemove ?? false,
+        stopSignal: merged.stopSignal,
         stopTimeout: command.stopTimeout ?? null,
-        handlers: command.handlers ?? {},
+        handlers: canonicalHandlers(command.handlers ?? {}),
+        entrypoint: merged.entrypoint,
+        env: merged.env,
+        labels: merged.labels,
+        exposedPorts: merged.exposedPorts,
+        user: merged.user,
+        workingDir: merged.workingDir,
+        volumes: merged.volumes,
+        healthcheck: merged.healthcheck,
+        onBuild: merged.onBuild,
         ...(command.startError === undefined ? {} : { startError: command.startError }),
       });
       return {
@@ -209,7 +222,7 @@ function containerInput(
           ...at,
           execId: required(command.execId, "execId", command.type),
           cmd: command.cmd,
-          handlers: command.handlers ?? {},
+          handlers: canonicalHandlers(command.handlers ?? {}),
           exitCode: command.exitCode ?? null,
         },
       };
@@ -236,7 +249,7 @@ function containerInput(
           ...at,
           execId: required(command.execId, "execId", command.type),
           cmd: command.cmd,
-          handlers: command.handlers ?? {},
+          handlers: canonicalHandlers(command.handlers ?? {}),
           exitCode: command.exitCode ?? null,
         },
       };
@@ -287,7 +300,7 @@ function containerInput(
           ...at,
           pid: command.pid,
           signal: signalParam(command.signal),
-          action: command.action,
+          action: canonicalHandlers({ SIGTERM: command.action }).SIGTERM ?? command.action,
         },
       };
     case "process.exit":

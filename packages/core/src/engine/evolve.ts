@@ -9,13 +9,13 @@
  */
 import { castDraft, produce } from "immer";
 import { ReplayError } from "../errors.js";
+import { DAEMON_STREAM } from "../events/daemonEvents.js";
 import type { EventEnvelope } from "../events/envelope.js";
 import type { ContainerEventInput } from "../machines/containerMachine.js";
 import type { ImageEventInput } from "../machines/imageMachine.js";
 import type { LayerMachineInput } from "../machines/layerMachine.js";
 import type { ContainerRecord, ContainerStatus, EngineState, ImageRecord } from "./EngineState.js";
 import { impliedHistory, impliedImageConfig } from "./imageConfig.js";
-import { DAEMON_STREAM } from "../events/daemonEvents.js";
 import {
   containerSnapshot,
   imageSnapshot,

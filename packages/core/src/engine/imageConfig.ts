@@ -4,7 +4,15 @@
  * daemon/commit.go `merge`, used by create's `mergeAndVerifyConfig` as well).
  */
 import type { CommandOfType } from "../commands/commands.js";
-import type { ContainerConfig, HistoryEntry, ImageConfig, Layer } from "../events/common.js";
+import type {
+  ContainerConfig,
+  Healthcheck,
+  HistoryEntry,
+  ImageConfig,
+  Layer,
+  SignalAction,
+  SignalHandlers,
+} from "../events/common.js";
 import type { SignalName } from "../signals.js";
 
 export const EMPTY_IMAGE_CONFIG: ImageConfig = Object.freeze({
@@ -79,7 +87,7 @@ export function mergeCreateConfig(
     user: k.user ?? image.user,
     workingDir: k.workingDir ?? image.workingDir,
     volumes: [...image.volumes],
-    healthcheck: k.healthcheck ?? image.healthcheck,
+    healthcheck: canonicalHealthcheck(k.healthcheck ?? image.healthcheck),
     onBuild: [...image.onBuild],
     stopSignal: stopSignal ?? image.stopSignal,
   };
@@ -124,5 +132,27 @@ export function compactConfig(config: ContainerConfig): ContainerConfig {
 
 /** The configuration `image.create` records: its `config` fields over the empty one, `cmd` first. */
 export function imageCreateConfig(k: CommandOfType<"image.create">): ImageConfig {
-  return { ...EMPTY_IMAGE_CONFIG, ...(k.config ?? {}), cmd: [...(k.cmd ?? k.config?.cmd ?? [])] };
+  const c = { ...EMPTY_IMAGE_CONFIG, ...(k.config ?? {}), cmd: [...(k.cmd ?? k.config?.cmd ?? [])] };
+  return { ...c, healthcheck: canonicalHealthcheck(c.healthcheck) };
+}
+
+/** A healthcheck with its keys in the schema's order (a user's object may have them in any order). */
+export function canonicalHealthcheck(hc: Healthcheck | null | undefined): Healthcheck | null {
+  if (!hc) return null;
+  return {
+    test: [...hc.test],
+    intervalMs: hc.intervalMs,
+    timeoutMs: hc.timeoutMs,
+    startPeriodMs: hc.startPeriodMs,
+    startIntervalMs: hc.startIntervalMs,
+    retries: hc.retries,
+  };
+}
+
+/** Signal handlers with each action's keys in the schema's order. */
+export function canonicalHandlers(handlers: SignalHandlers): SignalHandlers {
+  const out: Record<string, SignalAction> = {};
+  for (const [signal, a] of Object.entries(handlers))
+    out[signal] = a.action === "exit" ? { action: "exit", exitCode: a.exitCode } : { action: a.action };
+  return out as SignalHandlers;
 }

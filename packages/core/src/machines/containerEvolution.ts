@@ -4,7 +4,7 @@
  */
 import type { ContainerContext, ExecInfo, HealthInfo } from "../engine/EngineState.js";
 import { type Args, type Ev, update } from "./containerMachineKit.js";
-import { healthOnStart, hasProbe, probeDelay } from "./health.js";
+import { hasProbe, healthOnStart, probeDelay } from "./health.js";
 import { mainCommand } from "./startProcess.js";
 
 /** Host PIDs are derived from the seq of the event that started the process: unique, deterministic. */

@@ -54,8 +54,8 @@ import {
   rejected,
 } from "./containerMachineKit.js";
 import { E } from "./containerRejections.js";
-import { bootDrafts, shutdownDrafts } from "./daemonLifecycle.js";
 import type { Decision, EventDraft } from "./Decision.js";
+import { bootDrafts, shutdownDrafts } from "./daemonLifecycle.js";
 import { hasProbe, probeResult } from "./health.js";
 import {
   DEFAULT_STOP_TIMEOUT_SECONDS,

@@ -15,8 +15,8 @@
  */
 import { assign, emit, setup } from "xstate";
 import type { ImageRecord } from "../engine/EngineState.js";
-import type { Rejection } from "../errors.js";
 import { EMPTY_IMAGE_CONFIG } from "../engine/imageConfig.js";
+import type { Rejection } from "../errors.js";
 import type { ImageEvent } from "../events/imageEvents.js";
 import { shortId } from "../ids.js";
 import type { Decision, EventDraft } from "./Decision.js";
