@@ -108,8 +108,10 @@ export class Engine<S = undefined> {
     this.#state = both.core;
     this.#projected = both.projection;
     if (options.imageStore !== undefined && options.imageStore !== imageStoreOf(this.#state)) {
-      const r = this.execute({ type: "daemon.configure", imageStore: options.imageStore });
-      if (!r.ok) throw r.error;
+      // Recorded like any command, but without firing the timers that are due (no `tick` here).
+      const r = decide(this.#state, { type: "daemon.configure", imageStore: options.imageStore }, this.#clock.now());
+      if (r.outcome === "refused") throw r.error;
+      this.#commit(r.events);
     }
   }
 

@@ -152,7 +152,7 @@ export function canonicalHealthcheck(hc: Healthcheck | null | undefined): Health
 /** Signal handlers with each action's keys in the schema's order. */
 export function canonicalHandlers(handlers: SignalHandlers): SignalHandlers {
   const out: Record<string, SignalAction> = {};
-  for (const [signal, a] of Object.entries(handlers))
+  for (const [signal, a] of Object.entries(handlers) as [string, SignalAction][])
     out[signal] = a.action === "exit" ? { action: "exit", exitCode: a.exitCode } : { action: a.action };
   return out as SignalHandlers;
 }
