@@ -42,6 +42,8 @@ function compare(model: World, real: Real): void {
     const r = state.images[id];
     expect(r?.status ?? "absent", `image ${id.slice(7, 15)}`).toBe(m.present ? "present" : "deleted");
     expect([...(r?.tags ?? [])].sort(), `tags of ${id.slice(7, 15)}`).toEqual([...m.tags].sort());
+    expect(r?.history.length, `history of ${id.slice(7, 15)}`).toBe(m.history);
+    expect(r?.config.env, `env of ${id.slice(7, 15)}`).toEqual(m.env);
   }
   for (const tag of TAGS) {
     const owner = [...model.images.values()].find((i) => i.present && i.tags.includes(tag));
@@ -60,8 +62,10 @@ class Step implements fc.Command<World, Real> {
   }
   run(model: World, real: Real): void {
     const command = this.command(model, real);
-    const expected = this.onModel(model, command);
-    expect(outcomeOf(real.engine.execute(command)), `${this.label}: outcome`).toEqual(expected);
+    const { message, ...expected } = this.onModel(model, command) as Outcome & { message?: string };
+    const r = real.engine.execute(command);
+    expect(outcomeOf(r), `${this.label}: outcome`).toEqual(expected);
+    if (message !== undefined) expect(!r.ok && r.error.message, `${this.label}: message`).toBe(message);
     compare(model, real);
   }
   toString(): string {
@@ -73,7 +77,7 @@ class Step implements fc.Command<World, Real> {
 const ref = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom<string>(...TAGS) },
   { weight: 3, arbitrary: fc.nat({ max: 5 }).map((i) => `#${i}`) },
-  { weight: 1, arbitrary: fc.constantFrom("nosuch:1", " ") },
+  { weight: 1, arbitrary: fc.constantFrom("nosuch:1", "nosuch", " ") },
 );
 /** `#n` stands for the n-th known id (base ids, then committed ones). */
 const idOf = (m: World, r: string) => {
@@ -147,29 +151,32 @@ const commands = [
         () => ({ type: "container.remove", container: n, force: true }),
       ),
   ),
-  fc.tuple(name, fc.option(fc.constantFrom(...TAGS))).map(
-    ([n, tag]) =>
-      new Step(
-        `commit(${n}, ${tag})`,
-        (m, k) => {
-          const id = (k as { imageId: string }).imageId;
-          const r = m.commit(n, id, tag);
-          if (r.ok) m.committed.push(id);
-          return r;
-        },
-        (m, real) => {
-          real.layer += 1;
-          const imageId = `sha256:${`c${m.committed.length}`.padStart(64, "0")}`;
-          return {
-            type: "container.commit",
-            container: n,
-            imageId,
-            layerId: `sha256:${real.layer.toString(16).padStart(64, "0")}`,
-            ...(tag === null ? {} : { tag }),
-          };
-        },
-      ),
-  ),
+  fc
+    .tuple(name, fc.option(fc.constantFrom(...TAGS)), fc.constantFrom(null, "ENV X=1", "ENV X=2", "RUN make"))
+    .map(
+      ([n, tag, change]) =>
+        new Step(
+          `commit(${n}, ${tag}, ${change})`,
+          (m, k) => {
+            const id = (k as { imageId: string }).imageId;
+            const r = m.commit(n, id, tag, change);
+            if (r.ok) m.committed.push(id);
+            return r;
+          },
+          (m, real) => {
+            real.layer += 1;
+            const imageId = `sha256:${`c${m.committed.length}`.padStart(64, "0")}`;
+            return {
+              type: "container.commit",
+              container: n,
+              imageId,
+              layerId: `sha256:${real.layer.toString(16).padStart(64, "0")}`,
+              ...(tag === null ? {} : { tag }),
+              ...(change === null ? {} : { changes: [change] }),
+            };
+          },
+        ),
+    ),
   fc.record({ r: ref, force: fc.boolean(), noPrune: fc.boolean() }).map(
     ({ r, force, noPrune }) =>
       new Step(

@@ -46,6 +46,11 @@ interface Real {
   pids: Map<string, number>;
   runsOfPid: Map<number, string>;
   waits: { model: MWaiter; answer: { value: WaitResult | null } }[];
+  /** Waits the model refuses: the engine's promise must reject alike. */
+  refusals: {
+    expected: Outcome;
+    refusal: { value: null | { code: string; reason: string; message: string } };
+  }[];
 }
 
 /** The model plus what the test hands out (exec ids), shared by a run's steps. */
@@ -188,10 +193,14 @@ class Step implements fc.Command<World, Real> {
   run(model: World, real: Real): void {
     const command = this.command(model);
     const expected = this.onModel(model, command);
-    const actual = outcomeOf(real.engine.execute(command));
+    const result = real.engine.execute(command);
+    const actual = outcomeOf(result);
     const key = actual.ok ? "ok" : `${actual.code}${actual.failed ? " (failed)" : ""}`;
     stats[key] = (stats[key] ?? 0) + 1;
-    expect(actual, `${this.label}: outcome`).toEqual(expected);
+    const { message, ...rest } = expected as Outcome & { message?: string };
+    expect(actual, `${this.label}: outcome`).toEqual(rest);
+    if (message !== undefined)
+      expect(!result.ok && result.error.message, `${this.label}: message`).toBe(message);
     compare(model, real);
   }
   toString(): string {
@@ -219,7 +228,7 @@ class Advance implements fc.Command<World, Real> {
 class Wait implements fc.Command<World, Real> {
   constructor(
     readonly n: string,
-    readonly condition: MWaiter["condition"],
+    readonly condition: MWaiter["condition"] | "bogus",
   ) {}
   check(): boolean {
     return true;
@@ -227,10 +236,14 @@ class Wait implements fc.Command<World, Real> {
   run(model: World, real: Real): void {
     const { outcome, waiter } = model.wait(this.n, this.condition);
     const answer: { value: WaitResult | null } = { value: null };
-    const promise = real.engine.wait(this.n, this.condition);
+    const promise = real.engine.wait(this.n, this.condition as MWaiter["condition"]);
     if (waiter === null) {
       expect(outcome.ok).toBe(false);
-      promise.catch(() => undefined);
+      const refusal = { value: null as null | { code: string; reason: string; message: string } };
+      promise.catch((e: { code: string; reason: string; message: string }) => {
+        refusal.value = { code: e.code, reason: e.reason, message: e.message };
+      });
+      real.refusals.push({ expected: outcome, refusal });
       return;
     }
     promise.then((v) => {
@@ -324,7 +337,7 @@ const commands = [
         () => ({ type: "container.stop", container: n, timeout: t }),
       ),
   ),
-  fc.tuple(name, fc.constantFrom("SIGKILL", "SIGTERM", "SIGHUP")).map(
+  fc.tuple(name, fc.constantFrom("SIGKILL", "SIGTERM", "SIGHUP", "SIGFOO")).map(
     ([n, s]) =>
       new Step(
         `kill(${n}, ${s})`,
@@ -451,7 +464,7 @@ const commands = [
         () => ({ type: "container.remove", container: n, force, fault: { fail, delayMs: delay } }),
       ),
   ),
-  fc.tuple(name, name).map(
+  fc.tuple(name, fc.oneof(name, fc.constant("-x"))).map(
     ([n, to]) =>
       new Step(
         `rename(${n}, ${to})`,
@@ -502,7 +515,15 @@ test(`engine agrees with the reference model on random command sequences (${RUNS
         expect(engine.execute(baseImage).ok).toBe(true);
         const model = new World(clock.now());
         // Every run starts with the three containers created, so most commands meet a container.
-        const real: Real = { engine, clock, history: [], pids: new Map(), runsOfPid: new Map(), waits: [] };
+        const real: Real = {
+          engine,
+          clock,
+          history: [],
+          pids: new Map(),
+          runsOfPid: new Map(),
+          waits: [],
+          refusals: [],
+        };
         for (const [i, spec] of specs.entries()) createStep(NAMES[i] ?? "web", spec).run(model, real);
         fc.modelRun(() => ({ model, real }), cmds);
         checkPrefixes(real);
@@ -514,6 +535,13 @@ test(`engine agrees with the reference model on random command sequences (${RUNS
           );
         // Let the engine's wait promises settle, then compare every answer with the model's.
         await new Promise((resolve) => setImmediate(resolve));
+        for (const { expected, refusal } of real.refusals) {
+          const { message, ...rest } = expected as Outcome & { message?: string };
+          expect(
+            refusal.value && { ok: false, code: refusal.value.code, reason: refusal.value.reason },
+          ).toEqual(rest);
+          if (message !== undefined) expect(refusal.value?.message).toBe(message);
+        }
         for (const [i, w] of real.waits.entries()) {
           const actual =
             w.answer.value === null

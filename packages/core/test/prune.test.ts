@@ -2,13 +2,18 @@
  * `container prune` and `image prune [-a]` in both image stores (moby daemon/prune.go,
  * daemon/images/image_prune.go, daemon/containerd/image_prune.go).
  */
-import { Engine, type ImageStore, sequentialIds, simulatedClock } from "@strata/core";
+import { type Command, Engine, type ImageStore, sequentialIds, simulatedClock } from "@strata/core";
 import { describe, expect, test } from "vitest";
 import { baseImage, Scenario, types } from "./support/scenario.js";
 
 const layer = (n: number) => `sha256:${n.toString(16).padStart(64, "0")}`;
-const image = (id: number, tags: string[] = [], labels: Record<string, string> = {}) =>
-  ({ type: "image.create", imageId: layer(id), layers: [], tags, config: { labels } }) as const;
+const image = (id: number, tags: string[] = [], labels: Record<string, string> = {}): Command => ({
+  type: "image.create",
+  imageId: layer(id),
+  layers: [],
+  tags,
+  config: { labels },
+});
 
 describe("container prune", () => {
   test("removes created, exited and dead containers; keeps running, paused, restarting and those being removed", () => {

@@ -109,7 +109,11 @@ export class Engine<S = undefined> {
     this.#projected = both.projection;
     if (options.imageStore !== undefined && options.imageStore !== imageStoreOf(this.#state)) {
       // Recorded like any command, but without firing the timers that are due (no `tick` here).
-      const r = decide(this.#state, { type: "daemon.configure", imageStore: options.imageStore }, this.#clock.now());
+      const r = decide(
+        this.#state,
+        { type: "daemon.configure", imageStore: options.imageStore },
+        this.#clock.now(),
+      );
       if (r.outcome === "refused") throw r.error;
       this.#commit(r.events);
     }

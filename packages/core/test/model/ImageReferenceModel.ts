@@ -14,6 +14,10 @@ export interface MImage {
   tags: string[];
   parent: string | null;
   present: boolean;
+  /** Its history's length: a commit adds exactly one entry to its parent's. */
+  history: number;
+  /** Its config's environment (what `commit --change ENV` sets and containers take). */
+  env: string[];
 }
 
 export interface MUser {
@@ -21,10 +25,18 @@ export interface MUser {
   /** The reference given at create: a tag, or an id. */
   ref: string;
   running: boolean;
+  env: string[];
 }
 
 const OK: Outcome = { ok: true };
 const no = (code: string, reason: string): Outcome => ({ ok: false, code, reason });
+/** Docker's `ErrImageDoesNotExist`: the reference as it looked it up (`:latest` added to a bare name). */
+const noSuchImage = (ref: string): Outcome => ({
+  ok: false,
+  code: "NotFound",
+  reason: "no-such-image",
+  message: `No such image: ${ref.startsWith("sha256:") || ref.includes(":") ? ref : `${ref}:latest`}`,
+});
 
 export class ImageReferenceModel {
   readonly images = new Map<string, MImage>();
@@ -58,9 +70,15 @@ export class ImageReferenceModel {
     img.tags = [];
   }
 
-  createImage(id: string, tags: readonly string[], parent: string | null = null): Outcome {
+  createImage(
+    id: string,
+    tags: readonly string[],
+    parent: string | null = null,
+    history = 0,
+    env: string[] = [],
+  ): Outcome {
     if (this.images.get(id)?.present) return no("Conflict", "image-exists");
-    const img: MImage = { id, tags: [], parent, present: true };
+    const img: MImage = { id, tags: [], parent, present: true, history, env };
     this.images.set(id, img);
     for (const t of tags) this.#moveTag(t, img);
     return OK;
@@ -68,29 +86,40 @@ export class ImageReferenceModel {
 
   tag(ref: string, tag: string): Outcome {
     const img = this.resolve(ref);
-    if (!img) return no("NotFound", "no-such-image");
+    if (!img) return noSuchImage(ref);
     if (!img.tags.includes(tag)) this.#moveTag(tag, img);
     return OK;
   }
 
   createContainer(name: string, ref: string): Outcome {
     const img = this.resolve(ref);
-    if (!img) return no("NotFound", "no-such-image");
+    if (!img) return noSuchImage(ref);
     if (this.containers.has(name)) return no("Conflict", "name-in-use");
-    this.containers.set(name, { imageId: img.id, ref, running: false });
+    this.containers.set(name, { imageId: img.id, ref, running: false, env: [...img.env] });
     return OK;
   }
 
-  commit(name: string, childId: string, tag: string | null): Outcome {
+  /** `changes`: none, `ENV X=<v>` (replaces X or appends it), or an instruction commit refuses. */
+  commit(name: string, childId: string, tag: string | null, change: string | null): Outcome {
     const c = this.containers.get(name);
     if (!c) return no("NotFound", "no-such-container");
-    return this.createImage(childId, tag === null ? [] : [tag], c.imageId);
+    if (change !== null && !change.startsWith("ENV ")) return no("InvalidParameter", "invalid-change");
+    let env = [...c.env];
+    if (change !== null) {
+      const entry = change.slice(4);
+      const key = entry.split("=")[0];
+      env = env.some((e) => e.split("=")[0] === key)
+        ? env.map((e) => (e.split("=")[0] === key ? entry : e))
+        : [...env, entry];
+    }
+    const parentHistory = this.images.get(c.imageId)?.history ?? 0;
+    return this.createImage(childId, tag === null ? [] : [tag], c.imageId, parentHistory + 1, env);
   }
 
   rmi(ref: string, force: boolean, noPrune: boolean): Outcome {
     if (ref.trim() === "") return no("InvalidParameter", "blank-name");
     const img = this.resolve(ref);
-    if (!img) return no("NotFound", "no-such-image");
+    if (!img) return noSuchImage(ref);
     return this.store === "classic"
       ? this.#classicDelete(img, ref, force, !noPrune)
       : this.#containerdDelete(img, ref, force, !noPrune);

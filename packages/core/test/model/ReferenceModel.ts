@@ -72,7 +72,10 @@ export interface MContainer {
   healthAnswer: number;
 }
 
-export type Outcome = { ok: true } | { ok: false; code: string; reason: string; failed?: true };
+/** A command's outcome; `message`, when the model gives one, must be Docker's exact words. */
+export type Outcome =
+  | { ok: true }
+  | { ok: false; code: string; reason: string; failed?: true; message?: string };
 const OK: Outcome = { ok: true };
 const no = (code: string, reason: string): Outcome => ({ ok: false, code, reason });
 const failed = (code: string, reason: string): Outcome => ({ ok: false, code, reason, failed: true });
@@ -149,7 +152,13 @@ export class ReferenceModel {
     return OK;
   }
 
-  kill(name: string, signal: "SIGKILL" | "SIGTERM" | "SIGHUP"): Outcome {
+  kill(name: string, signal: "SIGKILL" | "SIGTERM" | "SIGHUP" | "SIGFOO"): Outcome {
+    // Docker parses the signal before it looks the container up.
+    if (signal === "SIGFOO")
+      return {
+        ...no("InvalidParameter", "invalid-signal"),
+        message: `cannot kill container: ${name}: invalid signal: SIGFOO`,
+      };
     const c = this.containers.get(name);
     if (!c) return no("NotFound", "no-such-container");
     if (c.state === "restarting") {
@@ -304,6 +313,11 @@ export class ReferenceModel {
     const c = this.containers.get(name);
     if (!c) return no("NotFound", "no-such-container");
     if (to === name) return no("InvalidParameter", "same-name");
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(to))
+      return {
+        ...no("InvalidParameter", "invalid-name"),
+        message: `Error when allocating new name: Invalid container name (/${to}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      };
     if (this.containers.has(to)) return no("Conflict", "name-in-use");
     this.containers.delete(name);
     c.name = to;
@@ -367,7 +381,15 @@ export class ReferenceModel {
   }
 
   /** Docker's wait: answered at once, or registered until woken. */
-  wait(name: string, condition: MWaiter["condition"]): { outcome: Outcome; waiter: MWaiter | null } {
+  wait(
+    name: string,
+    condition: MWaiter["condition"] | "bogus",
+  ): { outcome: Outcome; waiter: MWaiter | null } {
+    if (condition === "bogus")
+      return {
+        outcome: { ...no("InvalidParameter", "invalid-condition"), message: 'invalid condition: "bogus"' },
+        waiter: null,
+      };
     const c = this.containers.get(name);
     if (!c) return { outcome: no("NotFound", "no-such-container"), waiter: null };
     const waiter: MWaiter = { container: c, condition, result: null };
