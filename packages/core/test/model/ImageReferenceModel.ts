@@ -5,7 +5,7 @@
  * tags and a parent; containers pin an image by id and remember the reference they were created with.
  * Plain, imperative code, one branch per rule of moby's functions.
  */
-import type { Outcome } from "./ReferenceModel.js";
+import type { Outcome, Refusal } from "./ReferenceModel.js";
 
 export type Store = "classic" | "containerd";
 
@@ -29,7 +29,7 @@ export interface MUser {
 }
 
 const OK: Outcome = { ok: true };
-const no = (code: string, reason: string): Outcome => ({ ok: false, code, reason });
+const no = (code: string, reason: string): Refusal => ({ ok: false, code, reason });
 /** Docker's `ErrImageDoesNotExist`: the reference as it looked it up (`:latest` added to a bare name). */
 const noSuchImage = (ref: string): Outcome => ({
   ok: false,

@@ -73,12 +73,11 @@ export interface MContainer {
 }
 
 /** A command's outcome; `message`, when the model gives one, must be Docker's exact words. */
-export type Outcome =
-  | { ok: true }
-  | { ok: false; code: string; reason: string; failed?: true; message?: string };
+export type Refusal = { ok: false; code: string; reason: string; failed?: true; message?: string };
+export type Outcome = { ok: true } | Refusal;
 const OK: Outcome = { ok: true };
-const no = (code: string, reason: string): Outcome => ({ ok: false, code, reason });
-const failed = (code: string, reason: string): Outcome => ({ ok: false, code, reason, failed: true });
+const no = (code: string, reason: string): Refusal => ({ ok: false, code, reason });
+const failed = (code: string, reason: string): Refusal => ({ ok: false, code, reason, failed: true });
 
 /** A waiter (`docker wait`): pending until woken, then its status code and whether an error came with it. */
 export interface MWaiter {
