@@ -139,3 +139,18 @@ describe("the image store option", () => {
     expect(s.state.daemon).toBeUndefined();
   });
 });
+
+describe("daemon restart after a crash", () => {
+  test("a restarting container (Running set) finds no task either: 255, then its policy restarts it", () => {
+    const s = new Scenario().given(baseImage, create("again", "always"), start("again"), {
+      type: "process.exit",
+      container: "again",
+      pid: 1,
+      exitCode: 1,
+    });
+    const r = s.when({ type: "daemon.restart", crashed: true });
+    expect(types(r)).toEqual(["container.shutDown", "daemon.restarted", "container.started"]);
+    const down = r.ok ? r.events[0] : undefined;
+    expect(down?.type === "container.shutDown" && down.data.exitCode).toBe(255);
+  });
+});

@@ -5,8 +5,9 @@
  * Shutdown (graceful): every live container is stopped the way `docker stop` does, with its own stop
  * signal, and SIGKILLed if PID 1 survives it; the daemon is shutting down, so the kill does not mark
  * the container stopped by hand and the restart manager does not restart it. The shutdown's wait for
- * the stop timeout takes no clock time here. A `restarting` container's pending restart is dropped.
- * Crash: no shutdown runs; the processes are gone and restore finds no task: exit code 255.
+ * the stop timeout takes no clock time here. A `restarting` container's pending restart is dropped,
+ * its exit code kept. Crash: no shutdown runs; restore finds no task for a container whose Running flag
+ * was set (running, paused, restarting): exit code 255.
  *
  * Boot (restore): a `removing` container becomes `dead`; a container that was started before and whose
  * restart policy says so (`always`; `unless-stopped` unless stopped by hand; `on-failure` for a
@@ -29,9 +30,11 @@ export function shutdownDrafts(
   crashed: boolean,
   now: number,
 ): EventDraft[] {
+  // A crash finds every container whose Running flag was set (restarting included) without a task.
+  if (crashed && (status === "running" || status === "paused" || status === "restarting"))
+    return [{ type: "container.shutDown", data: { exitCode: LOST_TASK_EXIT_CODE } }];
   if (status === "restarting") return [{ type: "container.shutDown", data: { exitCode: null } }];
   if (status !== "running" && status !== "paused") return [];
-  if (crashed) return [{ type: "container.shutDown", data: { exitCode: LOST_TASK_EXIT_CODE } }];
   const signal = (context.config.stopSignal ?? "SIGTERM") as SignalName;
   const options = { cancelsRestartPolicy: false, removing: true } as const;
   const drafts = deliverSignal(context, 1, signal, now, {

@@ -345,7 +345,9 @@ export class ReferenceModel {
   daemonRestart(crashed: boolean): Outcome {
     for (const c of this.containers.values()) {
       if (c.state === "restarting") {
+        // Graceful: the pending restart is dropped, the exit code kept; a crash finds no task: 255.
         c.restartAt = null;
+        if (crashed) c.exitCode = 255;
         this.#stopped(c);
       } else if (c.state === "running" || c.state === "paused") {
         if (crashed) {
