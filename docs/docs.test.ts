@@ -18,6 +18,7 @@ import { COMMANDS, helpText } from "@strata/cli";
 import {
   CommandSchema,
   ContainerEventSchema,
+  DaemonEventSchema,
   FsEventSchema,
   ImageEventSchema,
   LayerEventSchema,
@@ -34,6 +35,7 @@ const eventSchemas = [
   ...FsEventSchema.options,
   ...ImageEventSchema.options,
   ...LayerEventSchema.options,
+  ...DaemonEventSchema.options,
 ] as unknown as {
   entries: { type: { literal: string }; data: Parameters<typeof fieldsText>[0] };
 }[];

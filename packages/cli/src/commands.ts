@@ -66,6 +66,8 @@ async function execute(ctx: Context, command: Command): Promise<EventEnvelope[] 
   const ws = await ctx.workspace();
   const r = ws.engine.execute(command);
   if (!r.ok) {
+    // A command that failed part-way (a removal that left the container dead) recorded its events.
+    if (r.outcome === "failed") await ws.save();
     ctx.out.error(refusal(r.error));
     return null;
   }

@@ -15,25 +15,32 @@ export type {
 export { CommandSchema, parseCommand } from "./commands/commands.js";
 // the README's walkthrough
 export { runLifecycleDemo } from "./demo/lifecycleDemo.js";
+export { applyChanges } from "./engine/applyChanges.js";
 export type { DecideResult } from "./engine/decide.js";
 export { decide, decideTick, nextDeadline } from "./engine/decide.js";
-export type { CommandResult, EngineOptions, WaitCondition } from "./engine/Engine.js";
+export type { CommandResult, EngineOptions, WaitCondition, WaitResult } from "./engine/Engine.js";
 export { Engine } from "./engine/Engine.js";
 // engine
 export type {
   ContainerContext,
   ContainerRecord,
   ContainerStatus,
+  DaemonRecord,
   EngineState,
   ExecInfo,
+  HealthInfo,
   ImageRecord,
   LayerRecord,
   PendingRemoval,
   PendingStop,
   ProcessInfo,
 } from "./engine/EngineState.js";
-export { initialState } from "./engine/EngineState.js";
+export { imageStoreOf, initialState } from "./engine/EngineState.js";
+export { withoutCommitLayer } from "./engine/emptyCommit.js";
 export { evolve } from "./engine/evolve.js";
+export { containerImageConfig, EMPTY_IMAGE_CONFIG } from "./engine/imageConfig.js";
+export type { ContainerStateView, ContainerView, ExecView } from "./engine/inspect.js";
+export { inspectContainer, inspectExec } from "./engine/inspect.js";
 export { changedKeys, changedKeysFully, readTracking } from "./engine/keys.js";
 export type { ProjectedState, Projection } from "./engine/Projection.js";
 export type { Plan, PlannedEvent } from "./engine/plan.js";
@@ -62,9 +69,21 @@ export {
   ValidationError,
 } from "./errors.js";
 // events and commands
-export type { ContainerConfig, Layer, RestartPolicy, SignalAction, SignalHandlers } from "./events/common.js";
+export type {
+  ContainerConfig,
+  Healthcheck,
+  HistoryEntry,
+  ImageConfig,
+  Layer,
+  RestartPolicy,
+  SignalAction,
+  SignalHandlers,
+  StartError,
+} from "./events/common.js";
 export type { ContainerEvent } from "./events/containerEvents.js";
 export { ContainerEventSchema } from "./events/containerEvents.js";
+export type { DaemonEvent, ImageStore } from "./events/daemonEvents.js";
+export { DAEMON_STREAM, DaemonEventSchema } from "./events/daemonEvents.js";
 export type {
   EventEnvelope,
   EventOfType,
@@ -100,7 +119,8 @@ export type {
 } from "./machines/containerMachine.js";
 export { containerMachine } from "./machines/containerMachine.js";
 // machines
-export type { Decided, Decision, EventDraft, Rejected } from "./machines/Decision.js";
+export type { Decided, Decision, EventDraft, Failed, Rejected } from "./machines/Decision.js";
+export { HEALTH_DEFAULTS } from "./machines/health.js";
 export type { ImageMachineCommand, ImageUser } from "./machines/imageCommands.js";
 export type { ImageEventInput, ImageMachineInput } from "./machines/imageMachine.js";
 export { imageMachine } from "./machines/imageMachine.js";
@@ -114,4 +134,11 @@ export {
   signalOutcome,
 } from "./machines/processSpace.js";
 export type { SignalName } from "./signals.js";
-export { DEFAULT_IGNORED_SIGNALS, exitCodeForSignal, parseSignal, SIGNALS } from "./signals.js";
+export {
+  DEFAULT_IGNORED_SIGNALS,
+  DEFAULT_STOP_SIGNALS,
+  exitCodeForSignal,
+  parseSignal,
+  SIGNALS,
+  signalError,
+} from "./signals.js";

@@ -3,9 +3,10 @@
  * given/when/then form: given a container in STATE, when COMMAND, then OUTCOME.
  */
 import { describe, expect, test } from "vitest";
-import { PROBES, type ProbeOutcome, probe, STATES } from "./support/probe.js";
+import { PROBE_EXEC_ID, PROBE_SETUP, PROBES, type ProbeOutcome, probe, STATES } from "./support/probe.js";
 
 type Expected = { to: string; events: string[] } | { code: string; reason: string };
+type Column = (typeof STATES)[number] | "absent";
 
 const ok = (to: string, ...events: string[]): Expected => ({
   to,
@@ -18,7 +19,15 @@ const notPaused = err("System", "not-paused");
 const commitAt = (to: string) => ok(to, "image.created", "committed");
 const removed = ok("gone", "removalStarted", "destroyed");
 
-const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
+const noSuch = err("NotFound", "no-such-container");
+const noExec = err("NotFound", "no-such-exec");
+const pruned = (to: string, ...events: string[]) => ok(to, ...events, "daemon.containersPruned");
+const restarted = (to: string, ...events: string[]) => ({
+  to,
+  events: events.map((e) => (e.includes(".") ? e : `container.${e}`)),
+});
+
+const TABLE: Record<string, Record<Column, Expected>> = {
   start: {
     created: ok("running", "started"),
     running: err("NotModified", "already-running"),
@@ -27,6 +36,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: ok("running", "started"),
     dead: err("Conflict", "marked-for-removal"),
     removing: err("Conflict", "marked-for-removal"),
+    absent: noSuch,
   },
   stop: {
     created: err("NotModified", "already-stopped"),
@@ -37,6 +47,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: err("NotModified", "already-stopped"),
     dead: err("NotModified", "already-stopped"),
     removing: err("NotModified", "already-stopped"),
+    absent: noSuch,
   },
   kill: {
     created: notRunning,
@@ -46,6 +57,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: notRunning,
     dead: notRunning,
     removing: notRunning,
+    absent: err("NotFound", "no-such-container"),
   },
   pause: {
     created: notRunning,
@@ -55,6 +67,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: notRunning,
     dead: notRunning,
     removing: notRunning,
+    absent: noSuch,
   },
   unpause: {
     created: notPaused,
@@ -64,15 +77,18 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: notPaused,
     dead: notPaused,
     removing: notPaused,
+    absent: noSuch,
   },
   restart: {
     created: ok("running", "started", "restarted"),
     running: ok("running", "stopRequested", "signalled"),
     paused: ok("running", "stopRequested", "signalled", "unpaused"),
-    restarting: ok("running", "started", "restarted"),
+    // Docker's restart stops first: the pending restart is cancelled (its `stop`), then it starts.
+    restarting: ok("running", "stopped", "started", "restarted"),
     exited: ok("running", "started", "restarted"),
     dead: err("System", "restart-failed"),
     removing: err("System", "restart-failed"),
+    absent: noSuch,
   },
   exec: {
     created: notRunning,
@@ -82,6 +98,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: notRunning,
     dead: notRunning,
     removing: notRunning,
+    absent: noSuch,
   },
   commit: {
     created: commitAt("created"),
@@ -91,6 +108,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: commitAt("exited"),
     dead: err("Conflict", "commit-dead"),
     removing: err("Conflict", "commit-removing"),
+    absent: noSuch,
   },
   rm: {
     created: removed,
@@ -100,6 +118,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: removed,
     dead: removed,
     removing: err("Conflict", "removal-in-progress"),
+    absent: noSuch,
   },
   "rm -f": {
     created: removed,
@@ -109,6 +128,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: removed,
     dead: removed,
     removing: err("Conflict", "removal-in-progress"),
+    absent: noSuch,
   },
   "fs write (cp into)": {
     created: ok("created", "fs.fileWritten"),
@@ -118,6 +138,7 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: ok("exited", "fs.fileWritten"),
     dead: err("System", "no-rw-layer"),
     removing: err("System", "no-rw-layer"),
+    absent: noSuch,
   },
   rename: {
     created: ok("created", "renamed"),
@@ -127,6 +148,80 @@ const TABLE: Record<string, Record<(typeof STATES)[number], Expected>> = {
     exited: ok("exited", "renamed"),
     dead: ok("dead", "renamed"),
     removing: ok("removing", "renamed"),
+    absent: noSuch,
+  },
+
+  "exec create": {
+    created: notRunning,
+    running: ok("running", "execCreated"),
+    paused: err("Conflict", "paused"),
+    restarting: err("Conflict", "restarting"),
+    exited: notRunning,
+    dead: notRunning,
+    removing: notRunning,
+    absent: noSuch,
+  },
+  // The instance is created right after the start; PID 1's exit unregisters an instance never started.
+  "exec start": {
+    created: noExec,
+    running: ok("running", "execStarted"),
+    paused: err("Conflict", "paused"),
+    restarting: noExec,
+    exited: noExec,
+    dead: noExec,
+    removing: noExec,
+    absent: noExec,
+  },
+  oom: {
+    created: notRunning,
+    running: ok("exited", "oomKilled", "died"),
+    paused: err("Conflict", "paused"),
+    restarting: err("Conflict", "restarting"),
+    exited: notRunning,
+    dead: notRunning,
+    removing: notRunning,
+    absent: noSuch,
+  },
+  "set health": {
+    created: ok("created", "healthSet"),
+    running: ok("running", "healthSet"),
+    paused: ok("paused", "healthSet"),
+    restarting: ok("restarting", "healthSet"),
+    exited: ok("exited", "healthSet"),
+    dead: ok("dead", "healthSet"),
+    removing: ok("removing", "healthSet"),
+    absent: noSuch,
+  },
+  "container prune": {
+    created: pruned("gone", "removalStarted", "destroyed"),
+    running: pruned("running"),
+    paused: pruned("paused"),
+    restarting: pruned("restarting"),
+    exited: pruned("gone", "removalStarted", "destroyed"),
+    dead: pruned("gone", "removalStarted", "destroyed"),
+    removing: pruned("removing"),
+    absent: pruned("gone"),
+  },
+  // Graceful: the stop signal (ignored by a PID 1 without a handler), then SIGKILL.
+  "daemon restart": {
+    created: restarted("created", "daemon.restarted"),
+    running: restarted("exited", "signalled", "signalled", "died", "daemon.restarted"),
+    paused: restarted("exited", "signalled", "unpaused", "signalled", "died", "daemon.restarted"),
+    restarting: restarted("running", "shutDown", "daemon.restarted", "started"),
+    exited: restarted("exited", "daemon.restarted"),
+    dead: restarted("dead", "daemon.restarted"),
+    removing: restarted("dead", "daemon.restarted", "removalFailed"),
+    absent: restarted("gone", "daemon.restarted"),
+  },
+  "daemon restart (crashed)": {
+    created: restarted("created", "daemon.restarted"),
+    running: restarted("exited", "shutDown", "daemon.restarted"),
+    paused: restarted("exited", "shutDown", "daemon.restarted"),
+    restarting: restarted("running", "shutDown", "daemon.restarted", "started"),
+    exited: restarted("exited", "daemon.restarted"),
+    dead: restarted("dead", "daemon.restarted"),
+    removing: restarted("dead", "daemon.restarted", "removalFailed"),
+    absent: restarted("gone", "daemon.restarted"),
   },
 };
 
@@ -134,16 +229,28 @@ const summary = (o: ProbeOutcome): Expected =>
   o.error ? { code: o.error.code, reason: o.error.reason } : { to: o.to ?? "", events: [...o.events] };
 
 describe("command × container state", () => {
+  test("every probed command has a row", () => {
+    expect(Object.keys(TABLE).sort()).toEqual(Object.keys(PROBES).sort());
+  });
   for (const [label, command] of Object.entries(PROBES)) {
     for (const state of STATES) {
       const expected = TABLE[label]?.[state];
       test(`given a ${state} container, when ${label}, then ${JSON.stringify(expected)}`, () => {
-        expect(summary(probe(state, command))).toEqual(expected);
+        expect(summary(probe(state, command, PROBE_SETUP[label]))).toEqual(expected);
       });
     }
-    test(`given no such container, when ${label}, then 404 No such container`, () => {
+    const absent = TABLE[label]?.absent;
+    test(`given no such container, when ${label}, then ${JSON.stringify(absent)}`, () => {
       const o = probe("absent", command);
-      expect(o.error).toMatchObject({ code: "NotFound", status: 404, message: "No such container: web" });
+      expect(summary(o)).toEqual(absent);
+      if (o.error?.reason === "no-such-container")
+        expect(o.error.message).toBe(
+          command.type === "container.kill"
+            ? "cannot kill container: web: No such container: web"
+            : "No such container: web",
+        );
+      if (o.error?.reason === "no-such-exec")
+        expect(o.error.message).toBe(`No such exec instance: ${PROBE_EXEC_ID}`);
     });
   }
 });

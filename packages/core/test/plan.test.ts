@@ -91,6 +91,7 @@ function history(ops: readonly Op[]) {
 }
 
 const decisionOf = (p: Plan<undefined>) => ({
+  outcome: p.outcome,
   error: p.error ? { code: p.error.code, reason: p.error.reason, message: p.error.message } : null,
   events: p.events.map((e) => ({ streamId: e.event.streamId, type: e.event.type, data: e.event.data })),
 });
@@ -113,7 +114,7 @@ describe("plan", () => {
           const r = engine.execute(command);
           const appended = engine.log.read(before + 1).map(({ seq: _s, ...e }) => e);
           expect(p.events.map((e) => e.event)).toEqual(appended);
-          expect(p.error === null).toBe(r.ok);
+          expect(p.outcome).toBe(r.outcome);
           if (!r.ok) expect(p.error?.reason).toBe(r.error.reason);
           expect(p.after.core).toEqual(engine.state);
           states = p.after;

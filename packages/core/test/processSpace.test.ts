@@ -143,14 +143,14 @@ describe("signals", () => {
     expect(s.context("web").exitCode).toBe(7);
   });
 
-  test("an unknown signal is a 400 naming it", () => {
+  test("an unknown signal is a 400 in Docker's words (kill's router prefixes the container)", () => {
     const s = new Scenario().given(baseImage, create(), start);
     const r = s.when({ type: "container.kill", container: "web", signal: "SIGBOGUS" });
-    expect(r.ok).toBe(false);
+    expect(r.outcome).toBe("refused");
     expect(!r.ok && r.error.toJSON()).toMatchObject({
       code: "InvalidParameter",
       status: 400,
-      message: "Invalid signal: SIGBOGUS (signal)",
+      message: "cannot kill container: web: invalid signal: SIGBOGUS",
     });
   });
 
@@ -283,9 +283,23 @@ describe("removal", () => {
   test("a removal that fails part-way leaves the container dead; removing it again can succeed", () => {
     const s = new Scenario().given(baseImage, create());
     const r = s.when({ type: "container.remove", container: "web", fault: { fail: true } });
+    // The removal failed part-way: its events are recorded and the command still answers 500.
+    expect(r.outcome).toBe("failed");
     expect(types(r)).toEqual(["container.removalStarted", "container.removalFailed"]);
+    expect(!r.ok && r.error.toJSON()).toMatchObject({
+      code: "System",
+      status: 500,
+      reason: "removal-failed",
+      message: 'cannot remove container "web": unable to remove filesystem: injected fault',
+    });
+    expect(
+      s.engine.log
+        .read()
+        .slice(-2)
+        .map((e) => e.type),
+    ).toEqual(types(r));
     expect(s.status("web")).toBe("dead");
-    expect(s.context("web").error).toMatch(/injected fault/);
+    expect(s.context("web").error).toBe("unable to remove filesystem: injected fault");
     s.given({ type: "container.remove", container: "web" });
     expect(s.status("web")).toBe("gone");
   });

@@ -1,7 +1,8 @@
 /**
  * Differences between two trees of the union (flattened: no whiteouts):
  * - `changeset(a, b)`: a layer that turns `a` into `b` when stacked on it (deletions as whiteouts);
- * - `changes(a, b)`: Docker's change list (`docker diff`), A/C/D with moby's rules.
+ * - `changes(a, b)`: Docker's change list (`docker diff`), A/C/D with moby's rules (a content change
+ *   counts, as the kernel's mtime would show it).
  */
 import { joinPath } from "@strata/core";
 import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
@@ -78,10 +79,16 @@ export interface Change {
 
 /**
  * Docker's change list between `a` (the image) and `b` (the container), as moby's ChangesDirs
- * computes it: A for a new path and every path under a new directory; D for a deleted path only at
- * its top; C for a non-directory whose type, mode, owner, mtime or size changed (content is not
- * compared), for a directory whose type, mode or owner changed (not its mtime or size), and for every
- * directory that contains a change. `/` is never listed. Sorted by path.
+ * computes it (overlay2 and the containerd store both use it: moby graphdriver/overlay2 `Changes` is
+ * the naive diff since 2018, daemon/containerd/image_changes.go): A for a new path and every path
+ * under a new directory; D for a deleted path only at its top; C for a non-directory whose type, mode,
+ * owner, mtime or size changed, for a directory whose type, mode or owner changed (not its mtime or
+ * size), and for every directory that contains a change. `/` is never listed. Sorted by path.
+ *
+ * moby compares no content: a write moves the kernel's mtime (nanoseconds) and that is what it sees.
+ * Here mtimes come from the injected clock in milliseconds, and a clock that did not move makes a
+ * rewrite look untouched; so a file whose content differs counts as changed, as its mtime would have.
+ * An entry only copied up (a chmod to the same mode) is not a change, as in Docker.
  */
 export function changes(a: Tree, b: Tree): Change[] {
   const out: Change[] = [];
@@ -99,7 +106,8 @@ export function changes(a: Tree, b: Tree): Change[] {
         x.uid !== y.uid ||
         x.gid !== y.gid ||
         x.mtime !== y.mtime ||
-        x.size !== y.size
+        x.size !== y.size ||
+        x.digest !== y.digest
       );
     }
     if (an.kind === "symlink" && bn.kind === "symlink") {

@@ -21,6 +21,7 @@ import {
   pathComponents,
   ReplayError,
   StrataError,
+  withoutCommitLayer,
 } from "@strata/core";
 import { applyFsEvent, type InodeIds } from "./applyFsEvent.js";
 import type { BlobStore } from "./BlobStore.js";
@@ -360,9 +361,7 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
         const layer = commitLayer(target.fs.lower, target.fs.upper);
         if (!isEmptyLayer(layer)) return events;
         // Nothing changed: Docker adds no layer (the history entry is an empty layer).
-        return events.map((e) =>
-          e.type === "image.created" ? { ...e, data: { ...e.data, layers: e.data.layers.slice(0, -1) } } : e,
-        );
+        return events.map(withoutCommitLayer);
       }
       if (!command.type.startsWith("fs.")) return events;
       const fsCommand = command as Extract<Command, { type: `fs.${string}` }>;

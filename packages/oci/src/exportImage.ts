@@ -1,6 +1,7 @@
 /**
  * An image (or a container, as if committed) → an OCI image layout directory: `oci-layout`,
- * `index.json`, a manifest, a config (`rootfs.diff_ids`, `history` with `empty_layer`) and
+ * `index.json`, a manifest, a config (its `config` from the image's: Env, Entrypoint, Cmd, Labels…;
+ * `rootfs.diff_ids`; the image's `history` with `empty_layer`) and
  * `blobs/sha256/`. Layers are streamed: tar → sha256 (the DiffID) → gzip (optional) → sha256 (the blob
  * digest) → a temporary file renamed to its digest. Exporting the same image twice gives
  * byte-identical blobs: every byte comes from the log (times from the injected clock, no host state).
@@ -12,11 +13,18 @@ import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGzip } from "node:zlib";
-import { findContainer, findImage, NotFoundError } from "@strata/core";
+import {
+  containerImageConfig,
+  findContainer,
+  findImage,
+  type ImageConfig,
+  NotFoundError,
+} from "@strata/core";
 import { commitLayer, emptyTree, type FsEngine, IMPLIED_DIR, isEmptyLayer, type Tree } from "@strata/fs";
 import { chainIds, hexOf, sha256 } from "./digest.js";
 import { layerTarStream } from "./layerTar.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
+import { type OciHistory, ociHistory, ociRuntimeConfig } from "./ociConfig.js";
 import type { ProgressListener } from "./Progress.js";
 
 export interface ExportOptions {
@@ -109,8 +117,9 @@ export async function exportImage(
   const core = engine.state;
   const fs = engine.projected;
   let trees: Tree[];
-  let history: { created: string; created_by: string; comment: string; empty_layer?: true }[];
-  let cmd: readonly string[];
+  let history: OciHistory[];
+  let imageConfig: ImageConfig;
+  let author = "";
   let created: number;
   let tags: readonly string[];
   const image = findImage(core, ref);
@@ -119,22 +128,10 @@ export async function exportImage(
     const record = image.image;
     const layerIds = fs.images.get(record.id)?.layerIds ?? record.layers.map((l) => l.id);
     trees = layerIds.map((id) => fs.layers.get(id) ?? emptyTree(IMPLIED_DIR));
-    history = record.layers.map((l) => ({
-      created: iso(record.createdAt),
-      created_by: l.createdBy,
-      comment: l.comment,
-    }));
-    const parent = record.parentId === null ? undefined : core.images[record.parentId];
-    if (record.containerId !== null && parent && parent.layers.length === record.layers.length) {
-      // A commit of an unchanged container: Docker adds a history entry and no layer.
-      history.push({
-        created: iso(record.createdAt),
-        created_by: record.cmd.join(" "),
-        comment: record.comment,
-        empty_layer: true,
-      });
-    }
-    cmd = record.cmd;
+    // The image's own history (a commit of an unchanged container has an empty-layer entry).
+    history = ociHistory(record.history);
+    imageConfig = record.config;
+    author = record.author;
     created = record.createdAt;
     tags = options.tags ?? record.tags;
   } else if (container) {
@@ -147,18 +144,17 @@ export async function exportImage(
       ...baseIds.map((id) => fs.layers.get(id) ?? emptyTree(IMPLIED_DIR)),
       ...(isEmptyLayer(top) ? [] : [top]),
     ];
-    history = base.layers.map((l) => ({
-      created: iso(base.createdAt),
-      created_by: l.createdBy,
-      comment: l.comment,
-    }));
-    history.push({
-      created: iso(engine.clock.now()),
-      created_by: container.context.config.cmd.join(" "),
-      comment: "",
-      ...(isEmptyLayer(top) ? { empty_layer: true as const } : {}),
-    });
-    cmd = container.context.config.cmd;
+    history = ociHistory([
+      ...base.history,
+      {
+        created: engine.clock.now(),
+        createdBy: container.context.config.cmd.join(" "),
+        comment: "",
+        author: "",
+        emptyLayer: isEmptyLayer(top),
+      },
+    ]);
+    imageConfig = containerImageConfig(container.context.config);
     created = engine.clock.now();
     tags = options.tags ?? [];
   } else {
@@ -177,9 +173,10 @@ export async function exportImage(
   const diffIds = layers.map((l) => l.diffId);
   const configJson = {
     created: iso(created),
+    ...(author !== "" ? { author } : {}),
     architecture: "amd64",
     os: "linux",
-    config: { Cmd: [...cmd] },
+    config: ociRuntimeConfig(imageConfig),
     rootfs: { type: "layers", diff_ids: diffIds },
     history,
   };

@@ -12,14 +12,17 @@ import {
   ContainerIdSchema,
   ExecIdSchema,
   ExitCodeSchema,
+  HealthcheckSchema,
+  ImageConfigSchema,
   ImageIdSchema,
   LayerIdSchema,
   PidSchema,
-  RestartPolicySchema,
   SignalActionSchema,
   SignalHandlersSchema,
+  StartErrorSchema,
   TimestampSchema,
 } from "../events/common.js";
+import { ImageStoreSchema } from "../events/daemonEvents.js";
 import {
   ContentDigestSchema,
   LayerEntrySchema,
@@ -42,6 +45,21 @@ const seconds = v.pipe(v.number(), v.safeInteger(), v.minValue(-1));
 /** A UTF-16 surrogate without its pair: text that has no UTF-8 bytes. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/**
+ * A restart policy as a user writes it. Docker validates the values itself (an unknown name, a retry
+ * count with anything but `on-failure`, a negative count), so `decide` checks them, in Docker's words.
+ */
+const restartPolicy = v.strictObject({
+  name: v.string(),
+  maximumRetryCount: v.pipe(v.number(), v.safeInteger()),
+});
+/** Prune filters: `until` (created before this time) and `label` filters (`key`, `key=value`). */
+const pruneFilters = {
+  until: v.optional(TimestampSchema),
+  labels: v.optional(v.array(v.string())),
+  /** `label!` filters: skip what has one of these labels. */
+  notLabels: v.optional(v.array(v.string())),
+};
 const cmd = <T extends string, E extends v.ObjectEntries>(type: T, entries: E) =>
   v.strictObject({ type: v.literal(type), ...entries });
 
@@ -51,11 +69,21 @@ export const CommandSchemas = [
     name: v.optional(v.string()),
     image: ref,
     cmd: v.optional(v.array(v.string())),
-    restartPolicy: v.optional(RestartPolicySchema),
+    /** Replaces the image's entrypoint (`[]` clears it). */
+    entrypoint: v.optional(v.array(v.string())),
+    /** `KEY=value` entries, merged over the image's by key. */
+    env: v.optional(v.array(v.string())),
+    labels: v.optional(v.record(v.string(), v.string())),
+    user: v.optional(v.string()),
+    workingDir: v.optional(v.string()),
+    healthcheck: v.optional(HealthcheckSchema),
+    restartPolicy: v.optional(restartPolicy),
     autoRemove: v.optional(v.boolean()),
     stopSignal: v.optional(signal),
     stopTimeout: v.optional(seconds),
     handlers: v.optional(SignalHandlersSchema),
+    /** Injected fault: the runtime refuses to start the program (see StartError). */
+    startError: v.optional(StartErrorSchema),
   }),
   cmd("container.start", { container: ref }),
   cmd("container.stop", { container: ref, timeout: v.optional(seconds), signal: v.optional(signal) }),
@@ -91,7 +119,31 @@ export const CommandSchemas = [
     comment: v.optional(v.string()),
     author: v.optional(v.string()),
     pause: v.optional(v.boolean()),
+    /** Dockerfile instructions applied to the new image's config (`--change`), e.g. `ENV A=1`. */
+    changes: v.optional(v.array(v.string())),
   }),
+  /** Docker's exec create: an instance that `exec.start` runs later. */
+  cmd("container.execCreate", {
+    container: ref,
+    execId: v.optional(ExecIdSchema),
+    cmd: v.pipe(v.array(v.string()), v.minLength(1, "must name a program")),
+    handlers: v.optional(SignalHandlersSchema),
+    exitCode: v.optional(ExitCodeSchema),
+  }),
+  /** Docker's exec start of an instance made by `container.execCreate` (it runs once). */
+  cmd("exec.start", { exec: ref }),
+  /** Injected: the kernel's OOM killer kills a process (default PID 1) of a running container. */
+  cmd("container.oom", { container: ref, pid: v.optional(PidSchema) }),
+  /** Injected: from now on the container's health check command exits with `exitCode`. */
+  cmd("container.setHealth", { container: ref, exitCode: ExitCodeSchema }),
+  /** `docker container prune`: remove every container that is not running. */
+  cmd("container.prune", pruneFilters),
+  /** `docker image prune [-a]`: dangling images, or (`all`) every image no container uses. */
+  cmd("image.prune", { all: v.optional(v.boolean()), ...pruneFilters }),
+  /** The daemon stops and starts again (`crashed`: it was killed, no shutdown ran). */
+  cmd("daemon.restart", { crashed: v.optional(v.boolean()) }),
+  /** Choose the image store (the Engine option `imageStore` issues it). */
+  cmd("daemon.configure", { imageStore: ImageStoreSchema }),
   cmd("process.signal", { container: ref, pid: PidSchema, signal }),
   cmd("process.trap", { container: ref, pid: PidSchema, signal, action: SignalActionSchema }),
   cmd("process.exit", { container: ref, pid: PidSchema, exitCode: ExitCodeSchema }),
@@ -107,9 +159,16 @@ export const CommandSchemas = [
     ),
     tags: v.optional(v.array(v.string())),
     cmd: v.optional(v.array(v.string())),
+    /** The image's configuration (env, entrypoint, labels…); each field defaults to empty. */
+    config: v.optional(v.partial(ImageConfigSchema)),
   }),
   cmd("image.tag", { image: ref, tag: v.string() }),
-  cmd("image.remove", { image: ref, force: v.optional(v.boolean()), noPrune: v.optional(v.boolean()) }),
+  // A blank name reaches decide, which answers in Docker's words ("image name cannot be blank").
+  cmd("image.remove", {
+    image: v.string(),
+    force: v.optional(v.boolean()),
+    noPrune: v.optional(v.boolean()),
+  }),
   cmd("layer.create", { layerId: v.optional(LayerIdSchema), entries: v.array(LayerEntrySchema) }),
   // Filesystem commands on a container's read-write layer. Paths are what a user types inside the
   // container: absolute or relative to `/`, normalised, symlinks resolved inside the container root.

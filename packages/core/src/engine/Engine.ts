@@ -3,23 +3,54 @@
  *
  * `execute(command)`: first fires whatever is due at the clock's time (`tick`), fills the ids the
  * command needs from the id source, `decide`s, appends the events to the log and `evolve`s the state.
- * A refused command appends nothing. The state is always exactly `replay(log.read())`.
+ * The state is always exactly `replay(log.read())`. A command has one of three outcomes
+ * ({@link CommandResult}, `outcome`):
+ * - `accepted` (`ok: true`): its events were appended;
+ * - `refused` (`ok: false`): nothing was appended, `error` says why. Every refusal is this one;
+ * - `failed` (`ok: false`, with `events`): the command ran, failed part-way, and its events **were
+ *   appended** before the error is reported. Docker answers this way when a removal fails (the
+ *   container is recorded `dead`, the `rm` answers 500) or the runtime refuses a start (the exit code
+ *   127/126/128 is recorded, the `start` answers 400/500). A wrapper that appends the events itself
+ *   (a durable log) must append these events and still report the failure.
  */
 import type { Clock, IdSource } from "../clock.js";
 import type { Command } from "../commands/commands.js";
-import { NotFoundError, StrataError } from "../errors.js";
+import { InvalidParameterError, NotFoundError, StrataError } from "../errors.js";
+import type { ImageStore } from "../events/daemonEvents.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
 import { InMemoryEventLog } from "../log/InMemoryEventLog.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
-import type { EngineState } from "./EngineState.js";
+import { type EngineState, imageStoreOf } from "./EngineState.js";
 import type { Projection } from "./Projection.js";
 import { applyProjected, replayProjected } from "./replay.js";
 import { findContainer } from "./resolve.js";
 
-/** The outcome of {@link Engine.execute}. */
+/**
+ * The outcome of {@link Engine.execute}: `accepted` (events appended), `refused` (nothing appended) or
+ * `failed` (events appended **and** an error: the command failed part-way, see the class comment).
+ * `ok` is true only for `accepted`.
+ */
 export type CommandResult =
-  | { readonly ok: true; readonly command: Command; readonly events: readonly EventEnvelope[] }
-  | { readonly ok: false; readonly command: Command; readonly error: StrataError };
+  | {
+      readonly ok: true;
+      readonly outcome: "accepted";
+      readonly command: Command;
+      readonly events: readonly EventEnvelope[];
+    }
+  | {
+      readonly ok: false;
+      readonly outcome: "refused";
+      readonly command: Command;
+      readonly error: StrataError;
+    }
+  | {
+      readonly ok: false;
+      readonly outcome: "failed";
+      readonly command: Command;
+      readonly error: StrataError;
+      /** What happened before the failure; already appended to the log. */
+      readonly events: readonly EventEnvelope[];
+    };
 
 export interface EngineOptions<S = undefined> {
   readonly clock: Clock;
@@ -33,10 +64,26 @@ export interface EngineOptions<S = undefined> {
    * (for a progress bar; the replay itself is the same with or without it).
    */
   readonly onReplay?: (done: number, total: number) => void;
+  /**
+   * The image store (default `classic`, Docker's graphdriver store; `containerd` is Docker 29's default
+   * on fresh installs). Recorded in the log (`daemon.configured`, appended by the constructor when the
+   * log records another store), so a replay applies the same rules. Switching a log that has images to
+   * the other store is refused: the constructor throws the `ConflictError`.
+   */
+  readonly imageStore?: ImageStore;
 }
 
 /** What `wait` waits for (Docker's `--condition`). */
 export type WaitCondition = "not-running" | "next-exit" | "removed";
+
+/** What `wait` answers (Docker's wait response): the exit code, and the container's error if it has one. */
+export interface WaitResult {
+  readonly statusCode: number;
+  /** Docker's `Error.Message`: the last start or removal error, e.g. after a removal that failed. */
+  readonly error?: string;
+}
+
+const WAIT_CONDITIONS: readonly string[] = ["not-running", "next-exit", "removed"];
 
 const MAX_TICK_STEPS = 100_000;
 
@@ -60,6 +107,16 @@ export class Engine<S = undefined> {
     );
     this.#state = both.core;
     this.#projected = both.projection;
+    if (options.imageStore !== undefined && options.imageStore !== imageStoreOf(this.#state)) {
+      // Recorded like any command, but without firing the timers that are due (no `tick` here).
+      const r = decide(
+        this.#state,
+        { type: "daemon.configure", imageStore: options.imageStore },
+        this.#clock.now(),
+      );
+      if (r.outcome === "refused") throw r.error;
+      this.#commit(r.events);
+    }
   }
 
   /** The current state (frozen). */
@@ -83,6 +140,7 @@ export class Engine<S = undefined> {
       case "container.create":
         return command.containerId ? command : { ...command, containerId: this.#ids.next("container") };
       case "container.exec":
+      case "container.execCreate":
         return command.execId ? command : { ...command, execId: this.#ids.next("exec") };
       case "container.commit":
         return {
@@ -112,13 +170,22 @@ export class Engine<S = undefined> {
     try {
       if (p?.prepare) prepared = p.prepare(this.#projected, this.#state, prepared);
       const result = decide(this.#state, prepared, now);
-      if (!result.ok) return { ok: false, command: prepared, error: result.error };
+      if (result.outcome === "refused")
+        return { ok: false, outcome: "refused", command: prepared, error: result.error };
       const events = p?.refine
         ? p.refine(this.#projected, this.#state, prepared, result.events, now)
         : result.events;
-      return { ok: true, command: prepared, events: this.#commit(events) };
+      if (result.outcome === "failed")
+        return {
+          ok: false,
+          outcome: "failed",
+          command: prepared,
+          error: result.error,
+          events: this.#commit(events),
+        };
+      return { ok: true, outcome: "accepted", command: prepared, events: this.#commit(events) };
     } catch (e) {
-      if (e instanceof StrataError) return { ok: false, command: prepared, error: e };
+      if (e instanceof StrataError) return { ok: false, outcome: "refused", command: prepared, error: e };
       throw e;
     }
   }
@@ -146,35 +213,52 @@ export class Engine<S = undefined> {
   }
 
   /**
-   * Resolves with the container's exit code when `condition` is met (Docker's `wait`): at once for a
-   * container that is not running; at the next `container.died` otherwise. `removed` waits for the
-   * removal and rejects if it fails.
+   * Docker's `wait`: resolves with the container's exit code when `condition` is met.
+   * - `not-running`: at once for a container that is not running (its stored exit code), else at the
+   *   next time its waiters are woken: PID 1 exits (also when a restart policy restarts it), a pending
+   *   restart is cancelled, or the container is removed;
+   * - `next-exit`: always the next of those;
+   * - `removed`: when the container is gone (the exit code it died with); at once for a `dead` one.
+   * A failed removal wakes every waiter with `error` set (Docker's 200 with `Error.Message`). An unknown
+   * condition is a 400 `invalid condition: "x"`, checked before the container is looked up.
    */
-  wait(ref: string, condition: WaitCondition = "not-running"): Promise<{ statusCode: number }> {
-    const record = findContainer(this.#state, ref);
+  wait(ref: string, condition: WaitCondition = "not-running"): Promise<WaitResult> {
+    if (!WAIT_CONDITIONS.includes(condition))
+      return Promise.reject(
+        new InvalidParameterError("invalid-condition", `invalid condition: ${JSON.stringify(condition)}`),
+      );
+    let record: ReturnType<typeof findContainer>;
+    try {
+      record = findContainer(this.#state, ref);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (!record) return Promise.reject(new NotFoundError("no-such-container", `No such container: ${ref}`));
     const id = record.context.id;
+    const answer = (exitCode: number, error: string): WaitResult =>
+      error === "" ? { statusCode: exitCode } : { statusCode: exitCode, error };
     const live = record.status === "running" || record.status === "paused" || record.status === "restarting";
-    if (condition === "not-running" && !live) return Promise.resolve({ statusCode: record.context.exitCode });
-    return new Promise((resolve, reject) => {
+    if (condition === "not-running" && !live)
+      return Promise.resolve(answer(record.context.exitCode, record.context.error));
+    if (condition === "removed" && record.status === "dead")
+      return Promise.resolve(answer(record.context.exitCode, record.context.error));
+    let exitCode = record.context.exitCode;
+    let restarting = record.status === "restarting";
+    return new Promise((resolve) => {
       const unsubscribe = this.log.subscribe((batch) => {
         for (const e of batch) {
           if (e.streamId !== id) continue;
-          if (condition !== "removed" && e.type === "container.died") {
-            unsubscribe();
-            resolve({ statusCode: e.data.exitCode });
-            return;
-          }
-          if (condition === "removed" && e.type === "container.destroyed") {
-            unsubscribe();
-            resolve({ statusCode: this.#state.containers[id]?.context.exitCode ?? record.context.exitCode });
-            return;
-          }
-          if (condition === "removed" && e.type === "container.removalFailed") {
-            unsubscribe();
-            reject(new Error(`removal of container ${id} failed: ${e.data.error}`));
-            return;
-          }
+          const woken = wakes(e, exitCode, restarting);
+          exitCode = woken.exitCode;
+          restarting =
+            e.type === "container.died"
+              ? e.data.restart !== null
+              : restarting && !woken.stop && e.type !== "container.started";
+          if (!woken.stop && !woken.removed) continue;
+          if (condition === "removed" && !woken.removed) continue;
+          unsubscribe();
+          resolve(answer(exitCode, woken.error));
+          return;
         }
       });
     });
@@ -193,6 +277,40 @@ export class Engine<S = undefined> {
     this.#state = next.core;
     this.#projected = next.projection;
     return stored;
+  }
+}
+
+/**
+ * Whether event `e` wakes a container's waiters (moby container/state.go: `SetStopped`,
+ * `SetRestarting` wake the stop waiters; `SetRemoved`, `SetRemovalError` wake every waiter), and the
+ * exit code the container has after it.
+ */
+function wakes(
+  e: EventEnvelope,
+  exitCode: number,
+  restarting: boolean,
+): { exitCode: number; stop: boolean; removed: boolean; error: string } {
+  const none = { exitCode, stop: false, removed: false, error: "" };
+  switch (e.type) {
+    case "container.started":
+      return { ...none, exitCode: 0 };
+    case "container.startFailed":
+      // A start the runtime refused records its code; only the restart manager's (the container was
+      // restarting) marks the container stopped and wakes the waiters.
+      return { ...none, exitCode: e.data.exitCode, stop: restarting };
+    case "container.died":
+      return { ...none, exitCode: e.data.exitCode, stop: true };
+    case "container.shutDown":
+      return { ...none, exitCode: e.data.exitCode ?? exitCode, stop: true };
+    case "container.stopped":
+    case "container.restartCancelled":
+      return { ...none, stop: true };
+    case "container.destroyed":
+      return { ...none, removed: true, stop: true };
+    case "container.removalFailed":
+      return { ...none, removed: true, stop: true, error: e.data.error };
+    default:
+      return none;
   }
 }
 

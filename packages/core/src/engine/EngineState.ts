@@ -2,7 +2,8 @@
  * The engine's state: a pure fold of the log. Plain, frozen data (no class instances, no xstate
  * objects), so it can be compared, serialised and snapshotted.
  */
-import type { ContainerConfig, Layer, SignalHandlers } from "../events/common.js";
+import type { ContainerConfig, HistoryEntry, ImageConfig, Layer, SignalHandlers } from "../events/common.js";
+import type { ImageStore } from "../events/daemonEvents.js";
 
 /** Docker's seven container states (`State.Status`). A removed container is no longer in the state. */
 export type ContainerStatus =
@@ -23,13 +24,33 @@ export interface ProcessInfo {
   readonly handlers: SignalHandlers;
 }
 
-/** An exec instance, kept inspectable after its process ended. */
+/**
+ * An exec instance (Docker's exec inspect): created, then running, then exited with its code. Kept
+ * inspectable after its process ended; an instance still created or running when PID 1 dies is
+ * unregistered with it (`No such exec instance`).
+ */
 export interface ExecInfo {
   readonly execId: string;
+  /** Its PID inside the container (0 until it starts). */
   readonly pid: number;
   readonly cmd: readonly string[];
   readonly running: boolean;
   readonly exitCode: number | null;
+  /** Started (an instance can be started once). Absent in states folded before exec create existed. */
+  readonly started?: boolean;
+  /** Its host PID (Docker's exec inspect `Pid`), 0 until it starts. */
+  readonly hostPid?: number;
+  /** The handlers and immediate exit code it was created with (used when it starts). */
+  readonly handlers?: SignalHandlers;
+  readonly exitsWith?: number | null;
+}
+
+/** A container's health (Docker's `State.Health`), when its config has a healthcheck. */
+export interface HealthInfo {
+  readonly status: "starting" | "healthy" | "unhealthy";
+  readonly failingStreak: number;
+  /** When the next probe runs (null while no monitor runs: not running, or paused). */
+  readonly nextProbeAt: number | null;
 }
 
 /** A stop in progress: the stop signal was sent; SIGKILL follows at `deadline` (null: never). */
@@ -51,6 +72,8 @@ export interface ContainerContext {
   readonly id: string;
   readonly name: string;
   readonly imageId: string;
+  /** The image reference it was created with (`base:1`, an id); "" when the log did not record it. */
+  readonly imageRef: string;
   readonly config: ContainerConfig;
   readonly createdAt: number;
   /** When PID 1 last started; null until the first start (that is what makes `created` differ from `exited`). */
@@ -68,8 +91,16 @@ export interface ContainerContext {
   readonly pendingStop: PendingStop | null;
   readonly restartAt: number | null;
   readonly removal: PendingRemoval | null;
-  /** The last removal error (Docker's `State.Error`). */
+  /** The last start or removal error (Docker's `State.Error`); a successful start clears it. */
   readonly error: string;
+  /** PID 1's host PID while it runs (Docker's `State.Pid`), 0 otherwise. */
+  readonly hostPid: number;
+  /** Set when the OOM killer killed a process; cleared by the next start (Docker's `State.OOMKilled`). */
+  readonly oomKilled: boolean;
+  /** Health, once a container with a healthcheck started (Docker's `State.Health`); null otherwise. */
+  readonly health: HealthInfo | null;
+  /** What the health check command exits with now (an injected fact, `container.setHealth`; 0). */
+  readonly healthAnswer: number;
 }
 
 /** A container in the engine's state. */
@@ -91,6 +122,16 @@ export interface ImageRecord {
   readonly createdAt: number;
   /** Tags pointing at it, in the order they were added. */
   readonly tags: readonly string[];
+  /** Its configuration (env, entrypoint, cmd, labels…); older logs give `cmd` only. */
+  readonly config: ImageConfig;
+  /** Its history, oldest first (older logs: one entry per layer). */
+  readonly history: readonly HistoryEntry[];
+}
+
+/** The engine itself: which image store it runs and how often it restarted. */
+export interface DaemonRecord {
+  readonly imageStore: ImageStore;
+  readonly restarts: number;
 }
 
 /** A read-only layer known to the engine (its contents live in the fs package's state). */
@@ -111,6 +152,17 @@ export interface EngineState {
   readonly names: Readonly<Record<string, string>>;
   /** Image tag (`repo:tag`) → image id. */
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * The daemon, once a `daemon.*` event happened (absent before: the classic image store, never
+   * restarted). Absent rather than defaulted so that logs written before it existed replay to exactly
+   * the state they did.
+   */
+  readonly daemon?: DaemonRecord;
+}
+
+/** The image store `state` runs (classic until a `daemon.configured` says otherwise). */
+export function imageStoreOf(state: EngineState): ImageStore {
+  return state.daemon?.imageStore ?? "classic";
 }
 
 /** The state of the empty log. */

@@ -6,17 +6,31 @@
  */
 
 import type { Command, CommandOfType, FsCommand } from "../commands/commands.js";
-import { type ErrorCode, errorFromRejection, InvalidParameterError, StrataError } from "../errors.js";
-import type { ContainerConfig, Layer } from "../events/common.js";
-import { EVENT_SCHEMA_VERSION, type NewEvent } from "../events/envelope.js";
+import { InvalidParameterError, NotFoundError, StrataError } from "../errors.js";
+import type { ContainerConfig, ImageConfig, Layer } from "../events/common.js";
+import type { NewEvent } from "../events/envelope.js";
 import { normalizeFsPath } from "../fsPath.js";
 import { IMAGE_REF_PATTERN, normalizeImageRef } from "../ids.js";
 import type { ContainerMachineCommand, ImageFacts } from "../machines/containerCommands.js";
-import type { Decision, EventDraft } from "../machines/Decision.js";
+import type { EventDraft } from "../machines/Decision.js";
 import type { ImageMachineCommand } from "../machines/imageCommands.js";
-import { parseSignal, type SignalName } from "../signals.js";
-import type { EngineState, ImageRecord } from "./EngineState.js";
+import { parseSignal, type SignalName, signalError } from "../signals.js";
+import { applyChanges } from "./applyChanges.js";
+import { createSettings, restartPolicyOf } from "./createSettings.js";
+import { decideDaemonConfigure, decideDaemonRestart } from "./decideDaemon.js";
+import { type DecideResult, envelopes } from "./drafts.js";
+import { type EngineState, type ImageRecord, imageStoreOf } from "./EngineState.js";
 import { generateName } from "./generateName.js";
+import {
+  canonicalHandlers,
+  compactConfig,
+  containerImageConfig,
+  EMPTY_IMAGE_CONFIG,
+  imageCreateConfig,
+  mergeCommitConfig,
+  mergeCreateConfig,
+} from "./imageConfig.js";
+import { imageRemoveInput } from "./imageRemoveFacts.js";
 import {
   containerSnapshot,
   imageSnapshot,
@@ -25,16 +39,14 @@ import {
   stepImage,
   stepLayer,
 } from "./machineSnapshots.js";
+import { decideContainerPrune, decideImagePrune } from "./prune.js";
 import { findContainer, findImage } from "./resolve.js";
 
-/** The answer to a command: the events to append, or why nothing happens. */
-export type DecideResult =
-  | { readonly ok: true; readonly events: readonly NewEvent[] }
-  | { readonly ok: false; readonly error: StrataError & { readonly code: ErrorCode | string } };
+export type { DecideResult } from "./drafts.js";
 
-function signalParam(input: string | number, field = "signal"): SignalName {
+function signalParam(input: string | number): SignalName {
   const s = parseSignal(input);
-  if (!s) throw new InvalidParameterError("invalid-signal", `Invalid signal: ${input} (${field})`);
+  if (!s) throw new InvalidParameterError("invalid-signal", signalError(input) ?? `invalid signal: ${input}`);
   return s;
 }
 
@@ -49,7 +61,16 @@ function required<T>(value: T | undefined, field: string, type: string): T {
 }
 
 function imageFacts(image: ImageRecord): ImageFacts {
-  return { id: image.id, layers: image.layers, cmd: image.cmd };
+  return { id: image.id, layers: image.layers, cmd: image.cmd, history: image.history, config: image.config };
+}
+
+/**
+ * How Docker names an image reference it did not find (`ErrImageDoesNotExist`): a full id as
+ * `sha256:<hex>`, anything else as a name with `:latest` added when it has no tag.
+ */
+export function imageDisplayRef(ref: string): string {
+  const id = /^(?:sha256:)?([0-9a-f]{64})$/.exec(ref);
+  return id ? `sha256:${id[1]}` : normalizeImageRef(ref);
 }
 
 function tagParam(tag: string): string {
@@ -89,14 +110,28 @@ function containerInput(
         command.name === undefined || command.name === ""
           ? generateName(containerId, taken)
           : command.name.replace(/^\//, "");
-      const config: ContainerConfig = {
-        cmd: command.cmd ?? [...(match?.image.cmd ?? [])],
-        restartPolicy: command.restartPolicy ?? { name: "no", maximumRetryCount: 0 },
+      const { invalid, stopSignal } = createSettings(command);
+      const imageConfig = match?.image.config ?? EMPTY_IMAGE_CONFIG;
+      const merged = mergeCreateConfig(imageConfig, command, stopSignal);
+      // In the schema's key order, so the event reads back (parseEvent) exactly as it was written.
+      const config: ContainerConfig = compactConfig({
+        cmd: merged.cmd,
+        restartPolicy: restartPolicyOf(command),
         autoRemove: command.autoRemove ?? false,
-        stopSignal: command.stopSignal === undefined ? null : signalParam(command.stopSignal, "stopSignal"),
+        stopSignal: merged.stopSignal,
         stopTimeout: command.stopTimeout ?? null,
-        handlers: command.handlers ?? {},
-      };
+        handlers: canonicalHandlers(command.handlers ?? {}),
+        entrypoint: merged.entrypoint,
+        env: merged.env,
+        labels: merged.labels,
+        exposedPorts: merged.exposedPorts,
+        user: merged.user,
+        workingDir: merged.workingDir,
+        volumes: merged.volumes,
+        healthcheck: merged.healthcheck,
+        onBuild: merged.onBuild,
+        ...(command.startError === undefined ? {} : { startError: command.startError }),
+      });
       return {
         streamId: containerId,
         input: {
@@ -107,20 +142,48 @@ function containerInput(
           name,
           nameGiven: command.name !== undefined && command.name !== "",
           nameOwner: state.names[name] ?? null,
-          imageRef:
-            command.image.includes(":") || /^[0-9a-f]{12,}$/.test(command.image)
-              ? command.image
-              : `${command.image}:latest`,
+          imageRef: match ? (match.tag ?? command.image) : imageDisplayRef(command.image),
           image: match ? imageFacts(match.image) : null,
           config,
+          invalid,
         },
+      };
+    }
+    case "exec.start": {
+      const owner = Object.values(state.containers).find((c) =>
+        c.context.execs.some((x) => x.execId === command.exec),
+      );
+      const exec = owner?.context.execs.find((x) => x.execId === command.exec);
+      if (!owner || !exec) throw new NotFoundError("no-such-exec", `No such exec instance: ${command.exec}`);
+      return {
+        streamId: owner.context.id,
+        input: { type: "exec.start", now, ref: owner.context.id, execId: command.exec, exec },
       };
     }
     case "image.create":
     case "image.tag":
     case "image.remove":
+    case "image.prune":
     case "layer.create":
+    case "container.prune":
+    case "daemon.restart":
+    case "daemon.configure":
       return null;
+    case "container.rename":
+      // Docker checks the names before it looks the container up (moby daemon/rename.go).
+      if (command.name.trim().replace(/^\//, "") === "" || command.container.trim().replace(/^\//, "") === "")
+        throw new InvalidParameterError("empty-name", "Neither old nor new names may be empty");
+      break;
+    case "container.kill": {
+      // Docker parses the signal before it looks the container up; its router prefixes the error.
+      const error = command.signal === undefined ? null : signalError(command.signal);
+      if (error !== null)
+        throw new InvalidParameterError(
+          "invalid-signal",
+          `cannot kill container: ${command.container}: ${error}`,
+        );
+      break;
+    }
     default:
       break;
   }
@@ -139,7 +202,8 @@ function containerInput(
         input: {
           type: command.type,
           ...at,
-          signal: command.signal === undefined ? null : signalParam(command.signal),
+          signal: command.signal === undefined ? null : (parseSignal(command.signal) ?? null),
+          badSignal: command.signal === undefined ? null : signalError(command.signal),
           timeout: command.timeout ?? null,
         },
       };
@@ -158,7 +222,7 @@ function containerInput(
           ...at,
           execId: required(command.execId, "execId", command.type),
           cmd: command.cmd,
-          handlers: command.handlers ?? {},
+          handlers: canonicalHandlers(command.handlers ?? {}),
           exitCode: command.exitCode ?? null,
         },
       };
@@ -174,14 +238,38 @@ function containerInput(
         },
       };
     case "container.rename": {
-      const name = command.name.replace(/^\//, "");
+      const name = command.name.trim().replace(/^\//, "");
       return { streamId, input: { type: command.type, ...at, name, nameOwner: state.names[name] ?? null } };
     }
+    case "container.execCreate":
+      return {
+        streamId,
+        input: {
+          type: command.type,
+          ...at,
+          execId: required(command.execId, "execId", command.type),
+          cmd: command.cmd,
+          handlers: canonicalHandlers(command.handlers ?? {}),
+          exitCode: command.exitCode ?? null,
+        },
+      };
+    case "container.oom":
+      return { streamId, input: { type: command.type, ...at, pid: command.pid ?? 1 } };
+    case "container.setHealth":
+      return { streamId, input: { type: command.type, ...at, exitCode: command.exitCode } };
     case "container.commit": {
       const imageId = required(command.imageId, "imageId", command.type);
       const tag = command.tag === undefined ? null : tagParam(command.tag);
       const tagOwner = tag === null ? null : (state.tags[tag] ?? null);
       const pinned = record ? state.images[record.context.imageId] : undefined;
+      const own = record ? containerImageConfig(record.context.config) : EMPTY_IMAGE_CONFIG;
+      let config: ImageConfig | { error: string };
+      try {
+        config = mergeCommitConfig(applyChanges(own, command.changes ?? []), own);
+      } catch (e) {
+        if (!(e instanceof StrataError)) throw e;
+        config = { error: e.message };
+      }
       return {
         streamId,
         input: {
@@ -195,6 +283,7 @@ function containerInput(
           author: command.author ?? "",
           pause: command.pause ?? true,
           image: pinned ? imageFacts(pinned) : { id: record?.context.imageId ?? "", layers: [], cmd: [] },
+          config,
         },
       };
     }
@@ -211,7 +300,7 @@ function containerInput(
           ...at,
           pid: command.pid,
           signal: signalParam(command.signal),
-          action: command.action,
+          action: canonicalHandlers({ SIGTERM: command.action }).SIGTERM ?? command.action,
         },
       };
     case "process.exit":
@@ -318,6 +407,7 @@ function imageInput(
     case "image.create": {
       const imageId = required(command.imageId, "imageId", command.type);
       const tags = [...new Set((command.tags ?? []).map(tagParam))];
+      const layers = layerChain(command.layers);
       return {
         streamId: imageId,
         input: {
@@ -325,8 +415,9 @@ function imageInput(
           now,
           ref: imageId,
           imageId,
-          layers: layerChain(command.layers),
-          cmd: command.cmd ?? [],
+          layers,
+          cmd: command.cmd ?? command.config?.cmd ?? [],
+          config: imageCreateConfig(command),
           tags: tags.map((tag) => ({ tag, owner: state.tags[tag] ?? null })),
         },
       };
@@ -336,78 +427,40 @@ function imageInput(
       const tag = tagParam(command.tag);
       return {
         streamId: match?.image.id ?? command.image,
-        input: { type: command.type, now, ref: command.image, tag, tagOwner: state.tags[tag] ?? null },
-      };
-    }
-    case "image.remove": {
-      if (command.image === "") throw new InvalidParameterError("blank-name", "image name cannot be blank");
-      const match = findImage(state, command.image);
-      const image = match?.image;
-      const usedBy = Object.values(state.containers)
-        .filter((c) => image !== undefined && c.context.imageId === image.id)
-        .map((c) => ({
-          containerId: c.context.id,
-          running: c.status === "running" || c.status === "paused" || c.status === "restarting",
-        }));
-      const children = (id: string) =>
-        Object.values(state.images).filter((i) => i.status === "present" && i.parentId === id);
-      const prunableParents: string[] = [];
-      if (image && !command.noPrune) {
-        let gone = new Set([image.id]);
-        let parentId = image.parentId;
-        while (parentId !== null) {
-          const parent = state.images[parentId];
-          if (parent?.status !== "present" || parent.tags.length > 0) break;
-          if (Object.values(state.containers).some((c) => c.context.imageId === parent.id)) break;
-          if (children(parent.id).some((c) => !gone.has(c.id))) break;
-          prunableParents.push(parent.id);
-          gone = new Set([...gone, parent.id]);
-          parentId = parent.parentId;
-        }
-      }
-      return {
-        streamId: image?.id ?? command.image,
         input: {
           type: command.type,
           now,
-          ref: match?.tag ?? command.image,
-          byTag: match?.tag ?? null,
-          force: command.force ?? false,
-          usedBy,
-          hasChildren: image ? children(image.id).length > 0 : false,
-          prunableParents,
+          ref: match ? command.image : imageDisplayRef(command.image),
+          tag,
+          tagOwner: state.tags[tag] ?? null,
         },
+      };
+    }
+    case "image.remove": {
+      if (command.image.trim() === "")
+        throw new InvalidParameterError("blank-name", "image name cannot be blank");
+      const match = findImage(state, command.image);
+      const image = match?.image;
+      return {
+        streamId: image?.id ?? command.image,
+        input: image
+          ? imageRemoveInput(state, image, match.tag, command, now)
+          : {
+              type: command.type,
+              now,
+              ref: imageDisplayRef(command.image),
+              store: imageStoreOf(state),
+              byTag: null,
+              force: false,
+              usedBy: [],
+              hasChildren: false,
+              prunableParents: [],
+            },
       };
     }
     default:
       throw new Error(`imageInput: ${command.type} is not an image command`);
   }
-}
-
-function envelopes(
-  decisions: readonly Decision[],
-  streamId: string,
-  now: number,
-  what: string,
-): DecideResult {
-  const decision = decisions[0];
-  if (decisions.length !== 1 || !decision) {
-    throw new Error(
-      `lifecycle machine made ${decisions.length} decisions for ${what}; exactly one is required`,
-    );
-  }
-  if (decision.type === "rejected") return { ok: false, error: errorFromRejection(decision.rejection) };
-  return { ok: true, events: decision.events.map((d) => toNewEvent(d, streamId, now)) };
-}
-
-function toNewEvent(draft: EventDraft, streamId: string, now: number): NewEvent {
-  const { streamId: own, ...body } = draft;
-  return {
-    streamId: own ?? streamId,
-    schemaVersion: EVENT_SCHEMA_VERSION,
-    recordedAt: now,
-    ...body,
-  } as NewEvent;
 }
 
 /**
@@ -419,6 +472,18 @@ function toNewEvent(draft: EventDraft, streamId: string, now: number): NewEvent 
  */
 export function decide(state: EngineState, command: Command, now: number): DecideResult {
   try {
+    switch (command.type) {
+      case "daemon.restart":
+        return decideDaemonRestart(state, command, now);
+      case "daemon.configure":
+        return decideDaemonConfigure(state, command, now);
+      case "container.prune":
+        return decideContainerPrune(state, command, now);
+      case "image.prune":
+        return decideImagePrune(state, command, now);
+      default:
+        break;
+    }
     const container = containerInput(state, command, now);
     if (container) {
       const { decisions } = stepContainer(
@@ -442,7 +507,7 @@ export function decide(state: EngineState, command: Command, now: number): Decid
     const { decisions } = stepImage(imageSnapshot(state.images[image.streamId]), image.input);
     return envelopes(decisions, image.streamId, now, command.type);
   } catch (e) {
-    if (e instanceof StrataError) return { ok: false, error: e };
+    if (e instanceof StrataError) return { ok: false, outcome: "refused", error: e };
     throw e;
   }
 }
@@ -461,7 +526,9 @@ export function decideTick(state: EngineState, containerId: string, now: number)
   });
   if (decisions.length === 0) return [];
   const r = envelopes(decisions, containerId, now, "clock.tick");
-  return r.ok ? r.events : [];
+  // Nobody waits for a timer's answer: a failure part-way (a policy restart the runtime refuses) is
+  // its events alone.
+  return r.outcome === "refused" ? [] : r.events;
 }
 
 /** The earliest time something is due in container `record` (null if nothing is pending). */
@@ -469,6 +536,7 @@ export function nextDeadline(record: EngineState["containers"][string]): number 
   const c = record.context;
   const times = [
     record.status === "running" || record.status === "paused" ? (c.pendingStop?.deadline ?? null) : null,
+    record.status === "running" ? (c.health?.nextProbeAt ?? null) : null,
     record.status === "restarting" ? c.restartAt : null,
     record.status === "removing" ? (c.removal?.deadline ?? null) : null,
   ].filter((t): t is number => t !== null);

@@ -9,11 +9,13 @@
  */
 import { castDraft, produce } from "immer";
 import { ReplayError } from "../errors.js";
+import { DAEMON_STREAM } from "../events/daemonEvents.js";
 import type { EventEnvelope } from "../events/envelope.js";
 import type { ContainerEventInput } from "../machines/containerMachine.js";
 import type { ImageEventInput } from "../machines/imageMachine.js";
 import type { LayerMachineInput } from "../machines/layerMachine.js";
 import type { ContainerRecord, ContainerStatus, EngineState, ImageRecord } from "./EngineState.js";
+import { impliedHistory, impliedImageConfig } from "./imageConfig.js";
 import {
   containerSnapshot,
   imageSnapshot,
@@ -41,6 +43,50 @@ export function fsEventAccepted(record: ContainerRecord, type: string): boolean 
   return accepted;
 }
 
+type ImageCreatedInput = Extract<EventEnvelope, { type: "image.created" }>;
+
+/**
+ * An `image.created` written before images had a config and a history gets the ones it implies: its
+ * `cmd`; one history entry per layer, plus the empty-layer entry of a commit that added no layer.
+ */
+function withImpliedImageData(
+  state: EngineState,
+  e: Omit<ImageCreatedInput, "seq" | "streamId" | "schemaVersion">,
+) {
+  if (e.data.config !== undefined && e.data.history !== undefined) return e;
+  const history = impliedHistory(e.data.layers, e.recordedAt);
+  const parent = e.data.parentId === null ? undefined : state.images[e.data.parentId];
+  if (e.data.containerId !== null && parent && parent.layers.length === e.data.layers.length)
+    history.push({
+      created: e.recordedAt,
+      createdBy: e.data.cmd.join(" "),
+      comment: e.data.comment,
+      author: e.data.author,
+      emptyLayer: true,
+    });
+  return {
+    ...e,
+    data: {
+      ...e.data,
+      config: e.data.config ?? impliedImageConfig(e.data.cmd),
+      history: e.data.history ?? history,
+    },
+  };
+}
+
+/** A daemon event: the daemon record (the image store, the restart count). */
+function evolveDaemon(state: EngineState, event: EventEnvelope): EngineState {
+  if (event.streamId !== DAEMON_STREAM)
+    throw new ReplayError(event.seq, "not-accepted", `${event.type} belongs to the ${DAEMON_STREAM} stream`);
+  return produce(state, (draft) => {
+    draft.seq = event.seq;
+    const daemon = draft.daemon ?? { imageStore: "classic", restarts: 0 };
+    if (event.type === "daemon.configured") daemon.imageStore = event.data.imageStore;
+    if (event.type === "daemon.restarted") daemon.restarts += 1;
+    draft.daemon = daemon;
+  });
+}
+
 function stateName(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
@@ -66,10 +112,13 @@ export function evolve(state: EngineState, event: EventEnvelope): EngineState {
       draft.layers[streamId] = step.next.context;
     });
   }
+  if (event.type.startsWith("daemon.")) return evolveDaemon(state, event);
   if (event.type.startsWith("image.")) {
     const before = state.images[streamId];
     const snapshot = imageSnapshot(before);
-    const input = body as unknown as ImageEventInput;
+    const input = (event.type === "image.created"
+      ? withImpliedImageData(state, body as ImageCreatedInput)
+      : body) as unknown as ImageEventInput;
     const step = stepImage(snapshot, input);
     if (!step.accepted) {
       throw new ReplayError(
@@ -104,7 +153,7 @@ export function evolve(state: EngineState, event: EventEnvelope): EngineState {
     return Object.freeze({ ...state, seq });
   }
   const snapshot = containerSnapshot(before);
-  const input = body as unknown as ContainerEventInput;
+  const input = { ...body, seq } as unknown as ContainerEventInput;
   const step = stepContainer(snapshot, input);
   if (!step.accepted) {
     throw new ReplayError(

@@ -25,7 +25,12 @@ export interface PlannedEvent {
 export interface Plan<S> {
   /** The command as decided. */
   readonly command: Command;
-  /** Null when the command is accepted; its error when refused (the timers due still fire). */
+  /**
+   * `accepted`: its events are in `events`; `refused`: none are (the timers due still fire); `failed`:
+   * it failed part-way — its events are in `events` and must be appended, and `error` reported too.
+   */
+  readonly outcome: "accepted" | "refused" | "failed";
+  /** Null when the command is accepted; its error otherwise. */
   readonly error: StrataError | null;
   /** The timers' events, then the command's (none when refused). */
   readonly events: readonly PlannedEvent[];
@@ -78,20 +83,20 @@ export function plan<S>(
   try {
     if (projection?.prepare) prepared = projection.prepare(states.projection, tracked.state, prepared);
     const decided = decide(tracked.state, prepared, now);
-    if (!decided.ok) return done(decided.error);
+    if (decided.outcome === "refused") return done("refused", decided.error);
     const refined = projection?.refine
       ? projection.refine(states.projection, tracked.state, prepared, decided.events, now)
       : decided.events;
     commit(refined);
-    return done(null);
+    return decided.outcome === "failed" ? done("failed", decided.error) : done("accepted", null);
   } catch (e) {
-    if (e instanceof StrataError) return done(e);
+    if (e instanceof StrataError) return done("refused", e);
     throw e;
   }
 
-  function done(error: StrataError | null): Plan<S> {
+  function done(outcome: Plan<S>["outcome"], error: StrataError | null): Plan<S> {
     for (const k of tracked.reads) reads.add(k);
-    return { command: prepared, error, events, reads: [...reads].sort(), after: states };
+    return { command: prepared, outcome, error, events, reads: [...reads].sort(), after: states };
   }
 }
 

@@ -22,10 +22,14 @@ export const SignalNameSchema = v.picklist(
   "must be a known signal name",
 );
 
-/** What a process does when it receives a signal it has a handler for. */
+/**
+ * What a process does when it receives a signal it has a handler for: ignore it, exit with a code, or
+ * die of the signal (a handler that cleans up and re-raises it: exit 128 + N, killed by the signal).
+ */
 export const SignalActionSchema = v.variant("action", [
   v.strictObject({ action: v.literal("ignore") }),
   v.strictObject({ action: v.literal("exit"), exitCode: ExitCodeSchema }),
+  v.strictObject({ action: v.literal("die") }),
 ]);
 export type SignalAction = v.InferOutput<typeof SignalActionSchema>;
 
@@ -40,7 +44,71 @@ export const RestartPolicySchema = v.strictObject({
 });
 export type RestartPolicy = v.InferOutput<typeof RestartPolicySchema>;
 
-/** A container's configuration, fixed at create time. */
+/** A duration in milliseconds (Docker's healthcheck durations; 0 means "the default"). */
+const DurationMsSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
+
+/**
+ * Docker's HEALTHCHECK: `test` is `["CMD", prog, ...args]`, `["CMD-SHELL", command]` or `["NONE"]`;
+ * durations are in ms and 0 means Docker's default (interval 30 s, timeout 30 s, start period 0,
+ * start interval 5 s); `retries` 0 means 3.
+ */
+export const HealthcheckSchema = v.strictObject({
+  test: v.array(v.string()),
+  intervalMs: DurationMsSchema,
+  timeoutMs: DurationMsSchema,
+  startPeriodMs: DurationMsSchema,
+  startIntervalMs: DurationMsSchema,
+  retries: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+});
+export type Healthcheck = v.InferOutput<typeof HealthcheckSchema>;
+
+/**
+ * How the runtime refuses to start the program (an injected fault, like the program's signal handlers):
+ * `not-found` (exit 127, "executable file not found"), `not-executable` (126, "permission denied"),
+ * `runtime` (128, any other OCI runtime error). Docker's `start` then fails and the container keeps
+ * its state with that exit code.
+ */
+export const StartErrorSchema = v.picklist(["not-found", "not-executable", "runtime"]);
+export type StartError = v.InferOutput<typeof StartErrorSchema>;
+
+const LabelsSchema = v.record(v.string(), v.string());
+
+/**
+ * An image's configuration, Docker's names in camelCase (what `commit --change` sets and the OCI
+ * config's `config` carries): environment (`KEY=value`), entrypoint (null: none), cmd, labels, exposed
+ * ports (`80/tcp`), user, working directory, stop signal (null: SIGTERM), volumes, healthcheck (null:
+ * none) and ONBUILD triggers.
+ */
+export const ImageConfigSchema = v.strictObject({
+  env: v.array(v.string()),
+  entrypoint: v.nullable(v.array(v.string())),
+  cmd: v.array(v.string()),
+  labels: LabelsSchema,
+  exposedPorts: v.array(v.string()),
+  user: v.string(),
+  workingDir: v.string(),
+  stopSignal: v.nullable(SignalNameSchema),
+  volumes: v.array(v.string()),
+  healthcheck: v.nullable(HealthcheckSchema),
+  onBuild: v.array(v.string()),
+});
+export type ImageConfig = v.InferOutput<typeof ImageConfigSchema>;
+
+/** One entry of an image's history (OCI `history`): newest last. */
+export const HistoryEntrySchema = v.strictObject({
+  created: TimestampSchema,
+  createdBy: v.string(),
+  comment: v.string(),
+  author: v.string(),
+  /** The step added no layer (a commit of an unchanged container, a metadata-only instruction). */
+  emptyLayer: v.boolean(),
+});
+export type HistoryEntry = v.InferOutput<typeof HistoryEntrySchema>;
+
+/**
+ * A container's configuration, fixed at create time. The optional fields came later (older logs do
+ * not have them; absent means empty): what the container took from its image and the command.
+ */
 export const ContainerConfigSchema = v.strictObject({
   cmd: v.array(v.string()),
   restartPolicy: RestartPolicySchema,
@@ -51,6 +119,17 @@ export const ContainerConfigSchema = v.strictObject({
   stopTimeout: v.nullable(v.pipe(v.number(), v.safeInteger(), v.minValue(-1))),
   /** Signal handlers the main process installs when it starts (what the program traps). */
   handlers: SignalHandlersSchema,
+  entrypoint: v.optional(v.nullable(v.array(v.string()))),
+  env: v.optional(v.array(v.string())),
+  labels: v.optional(LabelsSchema),
+  exposedPorts: v.optional(v.array(v.string())),
+  user: v.optional(v.string()),
+  workingDir: v.optional(v.string()),
+  volumes: v.optional(v.array(v.string())),
+  healthcheck: v.optional(v.nullable(HealthcheckSchema)),
+  onBuild: v.optional(v.array(v.string())),
+  /** The runtime refuses to start the program (an injected fault). */
+  startError: v.optional(StartErrorSchema),
 });
 export type ContainerConfig = v.InferOutput<typeof ContainerConfigSchema>;
 

@@ -28,6 +28,8 @@ export const ContainerCreated = event(
     name: v.string(),
     imageId: ImageIdSchema,
     config: ContainerConfigSchema,
+    /** The image reference the user gave, normalised (`base:1`, or an id); absent in older logs. */
+    imageRef: v.optional(v.string()),
   }),
 );
 /** The main process started as PID 1. `manual` is true for a user's start/restart (resets RestartCount). */
@@ -111,6 +113,54 @@ export const ContainerRemovalFailed = event("container.removalFailed", v.strictO
 export const ContainerDestroyed = event("container.destroyed", empty);
 /** The container was committed into a new image (Docker's `commit`). */
 export const ContainerCommitted = event("container.committed", v.strictObject({ imageId: ImageIdSchema }));
+/**
+ * The runtime refused to start PID 1 (Docker's `start` failing with 127, 126 or 128): the container
+ * keeps its state (`created` stays `created`) with this exit code and error. From `restarting` (a policy
+ * restart that failed) it becomes `exited`, keeping its previous exit code, as Docker's monitor does.
+ */
+export const ContainerStartFailed = event(
+  "container.startFailed",
+  v.strictObject({ exitCode: ExitCodeSchema, error: v.string() }),
+);
+/** The kernel's OOM killer killed a process of the container (Docker's `oom`); SIGKILL follows. */
+export const ContainerOomKilled = event("container.oomKilled", v.strictObject({ pid: PidSchema }));
+/** From now on the health check command exits with `exitCode` (an injected fact about the program). */
+export const ContainerHealthSet = event("container.healthSet", v.strictObject({ exitCode: ExitCodeSchema }));
+const HealthStatusSchema = v.picklist(["starting", "healthy", "unhealthy"]);
+/** A health probe ran: its exit code, and the health status and failing streak after it. */
+export const ContainerHealthChecked = event(
+  "container.healthChecked",
+  v.strictObject({
+    exitCode: ExitCodeSchema,
+    status: HealthStatusSchema,
+    failingStreak: v.pipe(v.number(), v.safeInteger(), v.minValue(0)),
+  }),
+);
+/** The health status changed (Docker's `health_status: <status>`). */
+export const ContainerHealthStatusChanged = event(
+  "container.healthStatusChanged",
+  v.strictObject({ status: HealthStatusSchema }),
+);
+/** An exec instance was created and not started yet (Docker's `exec_create`). */
+export const ContainerExecCreated = event(
+  "container.execCreated",
+  v.strictObject({
+    execId: ExecIdSchema,
+    cmd: v.array(v.string()),
+    handlers: SignalHandlersSchema,
+    /** If set, the process exits with it as soon as it starts. */
+    exitCode: v.nullable(ExitCodeSchema),
+  }),
+);
+/**
+ * The daemon went down under a live container: its processes are gone (exit code, or null to keep the
+ * previous one for a container that was `restarting`). The container is `exited` and not marked stopped
+ * by hand, so its restart policy decides at the next boot.
+ */
+export const ContainerShutDown = event(
+  "container.shutDown",
+  v.strictObject({ exitCode: v.nullable(ExitCodeSchema) }),
+);
 
 export const ContainerEventSchemas = [
   ContainerCreated,
@@ -131,6 +181,13 @@ export const ContainerEventSchemas = [
   ContainerRemovalFailed,
   ContainerDestroyed,
   ContainerCommitted,
+  ContainerStartFailed,
+  ContainerOomKilled,
+  ContainerHealthSet,
+  ContainerHealthChecked,
+  ContainerHealthStatusChanged,
+  ContainerExecCreated,
+  ContainerShutDown,
 ] as const;
 
 export const ContainerEventSchema = v.variant("type", ContainerEventSchemas);

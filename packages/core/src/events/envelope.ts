@@ -3,6 +3,7 @@
  * decision and the injected clock.
  */
 import type { ContainerEvent } from "./containerEvents.js";
+import type { DaemonEvent } from "./daemonEvents.js";
 import type { FsEvent, LayerEvent } from "./fsEvents.js";
 import type { ImageEvent } from "./imageEvents.js";
 
@@ -10,7 +11,7 @@ import type { ImageEvent } from "./imageEvents.js";
 export const EVENT_SCHEMA_VERSION = 1 as const;
 
 /** Any event body: `{ type, data }`. */
-export type StrataEvent = ContainerEvent | FsEvent | ImageEvent | LayerEvent;
+export type StrataEvent = ContainerEvent | FsEvent | ImageEvent | LayerEvent | DaemonEvent;
 /** Every event type string. */
 export type StrataEventType = StrataEvent["type"];
 
@@ -20,7 +21,7 @@ type Distribute<E, X> = E extends unknown ? X & E : never;
 export type NewEvent<E extends StrataEvent = StrataEvent> = Distribute<
   E,
   {
-    /** The stream it belongs to: a container id (64 hex) or an image id (`sha256:…`). */
+    /** The stream it belongs to: a container id (64 hex), an image or layer id (`sha256:…`), or `daemon`. */
     readonly streamId: string;
     readonly schemaVersion: number;
     /** The injected clock's time when it was decided, in ms since the epoch. */

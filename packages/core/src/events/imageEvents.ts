@@ -2,7 +2,13 @@
  * `image.*` events. Each belongs to the stream of one image (its id).
  */
 import * as v from "valibot";
-import { ContainerIdSchema, ImageIdSchema, LayerSchema } from "./common.js";
+import {
+  ContainerIdSchema,
+  HistoryEntrySchema,
+  ImageConfigSchema,
+  ImageIdSchema,
+  LayerSchema,
+} from "./common.js";
 
 const event = <T extends string, D extends v.GenericSchema>(type: T, data: D) =>
   v.strictObject({ type: v.literal(type), data });
@@ -19,6 +25,10 @@ export const ImageCreated = event(
     cmd: v.array(v.string()),
     author: v.string(),
     comment: v.string(),
+    /** The image's configuration; absent in older logs (then: `cmd` and nothing else). */
+    config: v.optional(ImageConfigSchema),
+    /** The image's history, oldest first; absent in older logs (then: one entry per layer). */
+    history: v.optional(v.array(HistoryEntrySchema)),
   }),
 );
 /** A tag now points at this image. A tag moving from another image first untags that one. */

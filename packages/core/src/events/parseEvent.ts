@@ -5,6 +5,7 @@
 import * as v from "valibot";
 import { ValidationError, type ValidationIssue } from "../errors.js";
 import { ContainerEventSchema } from "./containerEvents.js";
+import { DAEMON_STREAM, DaemonEventSchema } from "./daemonEvents.js";
 import { EVENT_SCHEMA_VERSION, type EventEnvelope } from "./envelope.js";
 import { FsEventSchema, LayerEventSchema } from "./fsEvents.js";
 import { ImageEventSchema } from "./imageEvents.js";
@@ -23,7 +24,7 @@ const EnvelopeSchema = v.looseObject({
 
 const BodySchema = v.variant(
   "type",
-  [ContainerEventSchema, FsEventSchema, ImageEventSchema, LayerEventSchema],
+  [ContainerEventSchema, FsEventSchema, ImageEventSchema, LayerEventSchema, DaemonEventSchema],
   "unknown event type",
 );
 
@@ -50,9 +51,15 @@ export function parseEvent(input: unknown, position: string): EventEnvelope {
     ? "an image id"
     : t.startsWith("layer.")
       ? "a layer id"
-      : "a container id";
+      : t.startsWith("daemon.")
+        ? `"${DAEMON_STREAM}"`
+        : "a container id";
   const streamOk =
-    kind === "a container id" ? /^[0-9a-f]{64}$/.test(streamId) : /^sha256:[0-9a-f]{64}$/.test(streamId);
+    kind === "a container id"
+      ? /^[0-9a-f]{64}$/.test(streamId)
+      : t.startsWith("daemon.")
+        ? streamId === DAEMON_STREAM
+        : /^sha256:[0-9a-f]{64}$/.test(streamId);
   if (!streamOk) {
     throw new ValidationError("event", position, [
       { field: "streamId", message: `must be ${kind} for ${type}` },

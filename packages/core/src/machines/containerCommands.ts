@@ -3,7 +3,15 @@
  * `decide` (the container found, signals parsed, ids filled in), plus the facts from outside the
  * container that the rules need (the time, who owns a name, what the image is).
  */
-import type { ContainerConfig, Layer, SignalAction, SignalHandlers } from "../events/common.js";
+import type { ExecInfo } from "../engine/EngineState.js";
+import type {
+  ContainerConfig,
+  HistoryEntry,
+  ImageConfig,
+  Layer,
+  SignalAction,
+  SignalHandlers,
+} from "../events/common.js";
 import type { SignalName } from "../signals.js";
 import type { EventDraft } from "./Decision.js";
 
@@ -19,6 +27,9 @@ export interface ImageFacts {
   readonly id: string;
   readonly layers: readonly Layer[];
   readonly cmd: readonly string[];
+  /** Its history (a commit appends one entry) and configuration. */
+  readonly history?: readonly HistoryEntry[];
+  readonly config?: ImageConfig;
 }
 
 export type ContainerMachineCommand =
@@ -33,11 +44,15 @@ export type ContainerMachineCommand =
       readonly imageRef: string;
       readonly image: ImageFacts | null;
       readonly config: ContainerConfig;
+      /** A value Docker validates that is wrong (restart policy, stop signal…): its 400 refusal. */
+      readonly invalid: { readonly reason: string; readonly message: string } | null;
     })
   | (At & { readonly type: "container.start" })
   | (At & {
       readonly type: "container.stop";
       readonly signal: SignalName | null;
+      /** The request's signal, when Docker cannot parse it: its message (a 500 if the container runs). */
+      readonly badSignal: string | null;
       readonly timeout: number | null;
     })
   | (At & { readonly type: "container.kill"; readonly signal: SignalName })
@@ -69,7 +84,24 @@ export type ContainerMachineCommand =
       readonly author: string;
       readonly pause: boolean;
       readonly image: ImageFacts;
+      /** The `--change` instructions applied to the container's config, or their 400 message. */
+      readonly config: ImageConfig | { readonly error: string };
     })
+  | (At & {
+      readonly type: "container.execCreate";
+      readonly execId: string;
+      readonly cmd: readonly string[];
+      readonly handlers: SignalHandlers;
+      readonly exitCode: number | null;
+    })
+  /** Docker's exec start: `exec` is the instance (found in this container by decide). */
+  | (At & { readonly type: "exec.start"; readonly execId: string; readonly exec: ExecInfo })
+  | (At & { readonly type: "container.oom"; readonly pid: number })
+  | (At & { readonly type: "container.setHealth"; readonly exitCode: number })
+  /** The daemon goes down: what happens to this container (`crashed`: no shutdown ran). */
+  | (At & { readonly type: "daemon.shutdown"; readonly crashed: boolean })
+  /** The daemon comes up again: dockerd's restore for this container. */
+  | (At & { readonly type: "daemon.boot" })
   | (At & { readonly type: "process.signal"; readonly pid: number; readonly signal: SignalName })
   | (At & {
       readonly type: "process.trap";

@@ -1,7 +1,8 @@
 /**
  * The container lifecycle, Docker's real states, as one xstate v5 machine. It is the single source of
  * the rules: for every command in every state it either emits a {@link Decision} (the events to
- * append, or a typed rejection in Docker's words) or, for an event, moves to the next state.
+ * append, a typed rejection in Docker's words, or both when the command fails part-way) or, for an
+ * event, moves to the next state.
  *
  * Two kinds of input, never mixed:
  * - a command (`container.stop`, `process.exit`, `clock.tick`…): the machine emits a decision and
@@ -13,179 +14,76 @@
  * `exited`, `dead`, `removing` → `removed` (final; the engine drops the container).
  * The command × state table this machine implements is in docs/lifecycle.md, generated from it.
  */
-import { assign, emit, setup } from "xstate";
+import { setup } from "xstate";
 import type { ContainerContext } from "../engine/EngineState.js";
 import type { Rejection } from "../errors.js";
-import type { ContainerEvent } from "../events/containerEvents.js";
-import type { FsEvent } from "../events/fsEvents.js";
-import { shortId } from "../ids.js";
-import type { ContainerMachineCommand, ContainerMachineCommandType } from "./containerCommands.js";
+import type { HistoryEntry } from "../events/common.js";
+import type { ContainerMachineCommand } from "./containerCommands.js";
+import {
+  ABSENT_CONTEXT,
+  onCreated,
+  onDied,
+  onExecCreated,
+  onExecStarted,
+  onHealthChecked,
+  onHealthSet,
+  onOomKilled,
+  onPaused,
+  onProcessExited,
+  onRemovalFailed,
+  onRemovalStarted,
+  onRenamed,
+  onShutDown,
+  onSignalled,
+  onStarted,
+  onStartFailed,
+  onStopped,
+  onStopRequested,
+  onTrapped,
+  onUnpaused,
+} from "./containerEvolution.js";
+import {
+  type Args,
+  type Cmd,
+  type ContainerEventInput,
+  type ContainerMachineInput,
+  decided,
+  decidedWith,
+  type Ev,
+  marker,
+  rejected,
+} from "./containerMachineKit.js";
+import { E } from "./containerRejections.js";
 import type { Decision, EventDraft } from "./Decision.js";
+import { bootDrafts, shutdownDrafts } from "./daemonLifecycle.js";
+import { hasProbe, probeResult } from "./health.js";
 import {
   DEFAULT_STOP_TIMEOUT_SECONDS,
   deliverSignal,
   processExit,
   stopProcessSpace,
 } from "./processSpace.js";
+import { startMain } from "./startProcess.js";
 
-/** An event as the machine receives it: its body and the time it was recorded. */
-export type ContainerEventInput = (ContainerEvent | FsEvent) & { readonly recordedAt: number };
-/** Everything the container machine can be sent. */
-export type ContainerMachineInput = ContainerMachineCommand | ContainerEventInput;
+export { ABSENT_CONTEXT } from "./containerEvolution.js";
+export type { ContainerEventInput, ContainerMachineInput } from "./containerMachineKit.js";
 
-type Cmd<T extends ContainerMachineCommandType> = Extract<ContainerMachineCommand, { type: T }>;
-type Ev<T extends ContainerEventInput["type"]> = Extract<ContainerEventInput, { type: T }>;
-type Args = { context: ContainerContext; event: ContainerMachineInput };
-
-/** The context of a container that does not exist (the `absent` state). */
-export const ABSENT_CONTEXT: ContainerContext = Object.freeze({
-  id: "",
-  name: "",
-  imageId: "",
-  config: {
-    cmd: [],
-    restartPolicy: { name: "no" as const, maximumRetryCount: 0 },
-    autoRemove: false,
-    stopSignal: null,
-    stopTimeout: null,
-    handlers: {},
-  },
-  createdAt: 0,
-  startedAt: null,
-  finishedAt: null,
-  exitCode: 0,
-  restartCount: 0,
-  backoffMs: 0,
-  manuallyStopped: false,
-  processes: [],
-  nextPid: 1,
-  execs: [],
-  pendingStop: null,
-  restartAt: null,
-  removal: null,
-  error: "",
+const ok = (events: EventDraft[]): Decision => ({ type: "decided", events });
+const failed = (events: EventDraft[], rejection: Rejection): Decision => ({
+  type: "failed",
+  events,
+  rejection,
 });
-
-// ---- typed action builders ------------------------------------------------------------------------
-
-const emitDecision = (f: (args: Args) => Decision) =>
-  emit<ContainerContext, ContainerMachineInput, undefined, ContainerMachineInput, Decision>(f);
-const update = (f: (args: Args) => Partial<ContainerContext>) =>
-  assign<ContainerContext, ContainerMachineInput, undefined, ContainerMachineInput, never>(f);
-
-// ---- decisions ------------------------------------------------------------------------------------
-
-const decided = <T extends ContainerMachineCommandType>(
-  f: (context: ContainerContext, command: Cmd<T>) => EventDraft[],
-) =>
-  emitDecision(
-    ({ context, event }: Args): Decision => ({ type: "decided", events: f(context, event as Cmd<T>) }),
-  );
-
-const rejected = (
-  code: Rejection["code"],
-  reason: string,
-  message: (context: ContainerContext, command: ContainerMachineCommand) => string,
-) =>
-  emitDecision(
-    ({ context, event }: Args): Decision => ({
-      type: "rejected",
-      rejection: { code, reason, message: message(context, event as ContainerMachineCommand) },
-    }),
-  );
-
-/** Docker's messages (docs/lifecycle.md lists them with their E-numbers). */
-const E = {
-  noSuchContainer: rejected("NotFound", "no-such-container", (_, c) => `No such container: ${c.ref}`),
-  alreadyExists: rejected("Conflict", "container-exists", (c) => `container ${c.id} already exists`),
-  alreadyRunning: rejected("NotModified", "already-running", () => "container is already running"),
-  startPaused: rejected(
-    "Conflict",
-    "start-paused",
-    () => "cannot start a paused container, try unpause instead",
-  ),
-  markedForRemoval: rejected(
-    "Conflict",
-    "marked-for-removal",
-    () => "container is marked for removal and cannot be started",
-  ),
-  alreadyStopped: rejected("NotModified", "already-stopped", () => "container is already stopped"),
-  notRunning: rejected("Conflict", "not-running", (c) => `container ${c.id} is not running`),
-  killNotRunning: rejected(
-    "Conflict",
-    "not-running",
-    (c, k) => `cannot kill container: ${k.ref}: container ${c.id} is not running`,
-  ),
-  alreadyPaused: rejected("Conflict", "already-paused", (c) => `container ${c.id} is already paused`),
-  restarting: rejected(
-    "Conflict",
-    "restarting",
-    (c) => `Container ${c.id} is restarting, wait until the container is running`,
-  ),
-  notPaused: rejected("System", "not-paused", (c) => `Container ${c.id} is not paused`),
-  restartMarkedForRemoval: rejected(
-    "System",
-    "restart-failed",
-    (_, k) => `Cannot restart container ${k.ref}: container is marked for removal and cannot be started`,
-  ),
-  pausedExec: rejected(
-    "Conflict",
-    "paused",
-    (_, k) => `Container ${k.ref} is paused, unpause the container before exec`,
-  ),
-  commitDead: rejected("Conflict", "commit-dead", (c) => `You cannot commit container ${c.id} which is Dead`),
-  commitRemoving: rejected(
-    "Conflict",
-    "commit-removing",
-    (c) => `You cannot commit container ${c.id} which is being removed`,
-  ),
-  removeRunning: rejected(
-    "Conflict",
-    "remove-running",
-    (_, k) =>
-      `cannot remove container "${k.ref}": container is running: stop the container before removing or force remove`,
-  ),
-  removeRestarting: rejected(
-    "Conflict",
-    "remove-running",
-    (_, k) =>
-      `cannot remove container "${k.ref}": container is restarting: stop the container before removing or force remove`,
-  ),
-  removePaused: rejected(
-    "Conflict",
-    "remove-paused",
-    (_, k) => `cannot remove container "${k.ref}": container is paused and must be unpaused first`,
-  ),
-  removalInProgress: rejected(
-    "Conflict",
-    "removal-in-progress",
-    (_, k) => `removal of container ${k.ref} is already in progress`,
-  ),
-  noSuchProcess: rejected(
-    "NotFound",
-    "no-such-process",
-    (c, k) => `No such process: ${(k as Cmd<"process.exit">).pid} in container ${shortId(c.id)}`,
-  ),
-};
 
 const CONTAINER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 const nameInUse = (name: string, owner: string) =>
   `Conflict. The container name "/${name}" is already in use by container "${owner}". You have to remove (or rename) that container to be able to reuse that name.`;
 
-/** `rename`: the same rules in every state that has a container. */
+/** `rename`: the same rules in every state that has a container (moby daemon/rename.go, in order). */
 const renameRules = [
   {
     guard: ({ event }: Args) => (event as Cmd<"container.rename">).name === "",
     actions: rejected("InvalidParameter", "empty-name", () => "Neither old nor new names may be empty"),
-  },
-  {
-    guard: ({ event }: Args) => !CONTAINER_NAME.test((event as Cmd<"container.rename">).name),
-    actions: rejected(
-      "InvalidParameter",
-      "invalid-name",
-      (_, k) =>
-        `Invalid container name (${(k as Cmd<"container.rename">).name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
-    ),
   },
   {
     guard: ({ context, event }: Args) => (event as Cmd<"container.rename">).name === context.name,
@@ -193,6 +91,15 @@ const renameRules = [
       "InvalidParameter",
       "same-name",
       () => "Renaming a container with the same name as its current name",
+    ),
+  },
+  {
+    guard: ({ event }: Args) => !CONTAINER_NAME.test((event as Cmd<"container.rename">).name),
+    actions: rejected(
+      "InvalidParameter",
+      "invalid-name",
+      (_, k) =>
+        `Error when allocating new name: Invalid container name (/${(k as Cmd<"container.rename">).name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
     ),
   },
   {
@@ -209,42 +116,53 @@ const renameRules = [
   },
 ];
 
-/** Removal, possibly slowed down or failed by an injected fault. */
-function removalDrafts(context: ContainerContext, command: Cmd<"container.remove">): EventDraft[] {
-  const deadline = command.delayMs > 0 ? command.now + command.delayMs : null;
-  const drafts: EventDraft[] = [
-    { type: "container.removalStarted", data: { deadline, fails: command.fail } },
+/** Docker's words for a removal that fails part-way (moby daemon/delete.go). */
+const REMOVAL_ERROR = "unable to remove filesystem: injected fault";
+
+/**
+ * Removal after `before` (an `rm -f`'s kill), possibly slowed down or failed by an injected fault. A
+ * failure without delay fails the command: the container is recorded `dead` and the `rm` answers 500.
+ */
+function removal(k: Cmd<"container.remove">, before: EventDraft[] = []): Decision {
+  const deadline = k.delayMs > 0 ? k.now + k.delayMs : null;
+  const events: EventDraft[] = [
+    ...before,
+    { type: "container.removalStarted", data: { deadline, fails: k.fail } },
   ];
-  if (deadline === null) drafts.push(...removalOutcome(context, command.fail));
-  return drafts;
+  if (deadline !== null) return ok(events);
+  if (!k.fail) return ok([...events, { type: "container.destroyed", data: {} }]);
+  return failed([...events, { type: "container.removalFailed", data: { error: REMOVAL_ERROR } }], {
+    code: "System",
+    reason: "removal-failed",
+    message: `cannot remove container "${k.ref}": ${REMOVAL_ERROR}`,
+  });
 }
-function removalOutcome(context: ContainerContext, fails: boolean): EventDraft[] {
-  return fails
-    ? [
-        {
-          type: "container.removalFailed",
-          data: { error: `unable to remove filesystem for ${context.id}: injected fault` },
-        },
-      ]
+const removalOutcome = (fails: boolean): EventDraft[] =>
+  fails
+    ? [{ type: "container.removalFailed", data: { error: REMOVAL_ERROR } }]
     : [{ type: "container.destroyed", data: {} }];
-}
-const remove = decided<"container.remove">(removalDrafts);
+const remove = decidedWith<"container.remove">((_, k) => removal(k));
 
 /** `commit`: a new image from the container's image plus one layer; the container's state is unchanged. */
-function commitDrafts(
+function commitDecision(
   context: ContainerContext,
   k: Cmd<"container.commit">,
   pauseAround: boolean,
-): EventDraft[] {
+): Decision {
+  if ("error" in k.config)
+    return {
+      type: "rejected",
+      rejection: { code: "InvalidParameter", reason: "invalid-change", message: k.config.error },
+    };
   const top = k.image.layers[k.image.layers.length - 1];
+  const createdBy = context.config.cmd.join(" ");
   const layers = [
     ...k.image.layers,
-    {
-      id: k.layerId,
-      parent: top ? top.id : null,
-      createdBy: context.config.cmd.join(" "),
-      comment: k.comment,
-    },
+    { id: k.layerId, parent: top ? top.id : null, createdBy, comment: k.comment },
+  ];
+  const history: HistoryEntry[] = [
+    ...(k.image.history ?? []),
+    { created: k.now, createdBy, comment: k.comment, author: k.author, emptyLayer: false },
   ];
   const drafts: EventDraft[] = [
     {
@@ -255,9 +173,11 @@ function commitDrafts(
         layers,
         parentId: k.image.id,
         containerId: context.id,
-        cmd: [...context.config.cmd],
+        cmd: [...k.config.cmd],
         author: k.author,
         comment: k.comment,
+        config: k.config,
+        history,
       },
     },
   ];
@@ -267,11 +187,13 @@ function commitDrafts(
     drafts.push({ streamId: k.imageId, type: "image.tagged", data: { tag: k.tag } });
   }
   drafts.push({ type: "container.committed", data: { imageId: k.imageId } });
-  return pauseAround
-    ? [{ type: "container.paused", data: {} }, ...drafts, { type: "container.unpaused", data: {} }]
-    : drafts;
+  return ok(
+    pauseAround
+      ? [{ type: "container.paused", data: {} }, ...drafts, { type: "container.unpaused", data: {} }]
+      : drafts,
+  );
 }
-const commit = decided<"container.commit">((c, k) => commitDrafts(c, k, false));
+const commit = decidedWith<"container.commit">((c, k) => commitDecision(c, k, false));
 
 const stopRequest = (
   c: ContainerContext,
@@ -285,99 +207,86 @@ const stopRequest = (
 const killCancelsPolicy = (c: ContainerContext, signal: string) =>
   c.config.stopSignal === null || signal === "SIGKILL" || signal === c.config.stopSignal;
 
+/** A restart's start half may be refused by the runtime: Docker's restart then answers 500. */
+function restartDecision(k: { ref: string }, events: EventDraft[]): Decision {
+  const failure = events.find((e) => e.type === "container.startFailed");
+  if (failure?.type !== "container.startFailed") return ok(events);
+  return failed(events, {
+    code: "System",
+    reason: "restart-failed",
+    message: `Cannot restart container ${k.ref}: ${failure.data.error}`,
+  });
+}
+
+/** A user's start: PID 1 starts, or the runtime refuses (the command fails, the exit code is recorded). */
+const start = decidedWith((c) => {
+  const r = startMain(c, { manual: true });
+  return r.ok ? ok(r.events) : failed(r.events, r.rejection);
+});
+
+/** A restart with no process to stop first (created, exited): start, then Docker's `restart`. */
+const startAgain = decidedWith<"container.restart">((c, k) =>
+  restartDecision(
+    k,
+    startMain(c, { manual: true, afterStart: [{ type: "container.restarted", data: {} }] }).events,
+  ),
+);
+
 const hasProcess = ({ context, event }: Args) =>
   context.processes.some((p) => p.pid === (event as Cmd<"process.exit">).pid);
 
 const forced = ({ event }: Args) => (event as Cmd<"container.remove">).force;
+const badStopSignal = ({ event }: Args) => (event as Cmd<"container.stop">).badSignal !== null;
 
-// ---- evolution --------------------------------------------------------------------------------------
+/** Exec instances: a created one starts once (moby daemon/exec.go `ContainerExecStart`). */
+const execStartRules = [
+  {
+    guard: ({ event }: Args) => (event as Cmd<"exec.start">).exec.exitCode !== null,
+    actions: E.execAlreadyRan,
+  },
+  { guard: ({ event }: Args) => (event as Cmd<"exec.start">).exec.running, actions: E.execRunning },
+  {
+    actions: decided<"exec.start">((c, k) => [
+      {
+        type: "container.execStarted",
+        data: { execId: k.execId, pid: c.nextPid, cmd: [...k.exec.cmd], handlers: k.exec.handlers ?? {} },
+      },
+      ...(k.exec.exitsWith === null || k.exec.exitsWith === undefined
+        ? []
+        : [
+            {
+              type: "process.exited" as const,
+              data: { pid: c.nextPid, exitCode: k.exec.exitsWith, signal: null },
+            },
+          ]),
+    ]),
+  },
+];
 
-const onCreated = update(({ event }: Args): Partial<ContainerContext> => {
-  const e = event as Ev<"container.created">;
-  return {
-    ...ABSENT_CONTEXT,
-    id: e.data.containerId,
-    name: e.data.name,
-    imageId: e.data.imageId,
-    config: e.data.config,
-    createdAt: e.recordedAt,
-  };
+/** A stop's SIGKILL deadline has passed. */
+const stopDue = ({ context, event }: Args) =>
+  context.pendingStop !== null &&
+  context.pendingStop.deadline !== null &&
+  context.pendingStop.deadline <= (event as Cmd<"clock.tick">).now;
+/** A health probe is due (and not after a stop's deadline that is due too: the stop fires first). */
+const probeDue = ({ context, event }: Args) =>
+  context.health?.nextProbeAt != null && context.health.nextProbeAt <= (event as Cmd<"clock.tick">).now;
+
+/** One health probe: its result, and Docker's `health_status` event when the status changes. */
+const probe = decided<"clock.tick">((c, k) => {
+  const hc = c.config.healthcheck;
+  const h = c.health;
+  if (!h || !hasProbe(hc)) return [];
+  const r = probeResult(hc, h, c.startedAt ?? k.now, k.now, c.healthAnswer);
+  return [
+    { type: "container.healthChecked", data: { exitCode: c.healthAnswer, ...r } },
+    ...(r.status === h.status
+      ? []
+      : [{ type: "container.healthStatusChanged" as const, data: { status: r.status } }]),
+  ];
 });
-const onStarted = update(({ context, event }: Args): Partial<ContainerContext> => {
-  const e = event as Ev<"container.started">;
-  return {
-    processes: [
-      { pid: 1, kind: "main", execId: null, cmd: context.config.cmd, handlers: context.config.handlers },
-    ],
-    nextPid: 2,
-    startedAt: e.recordedAt,
-    pendingStop: null,
-    restartAt: null,
-    manuallyStopped: false,
-    ...(e.data.manual ? { restartCount: 0, backoffMs: 0 } : {}),
-  };
-});
-const onStopRequested = update(({ event }: Args): Partial<ContainerContext> => {
-  const { signal, deadline, thenStart } = (event as Ev<"container.stopRequested">).data;
-  return { pendingStop: { signal, deadline, thenStart }, manuallyStopped: true };
-});
-const onSignalled = update(
-  ({ context, event }: Args): Partial<ContainerContext> => ({
-    manuallyStopped:
-      context.manuallyStopped || (event as Ev<"container.signalled">).data.cancelsRestartPolicy,
-  }),
-);
-const onTrapped = update(({ context, event }: Args): Partial<ContainerContext> => {
-  const { pid, signal, action } = (event as Ev<"process.trapped">).data;
-  return {
-    processes: context.processes.map((p) =>
-      p.pid === pid ? { ...p, handlers: { ...p.handlers, [signal]: action } } : p,
-    ),
-  };
-});
-const onExecStarted = update(({ context, event }: Args): Partial<ContainerContext> => {
-  const { execId, pid, cmd, handlers } = (event as Ev<"container.execStarted">).data;
-  return {
-    processes: [...context.processes, { pid, kind: "exec", execId, cmd, handlers }],
-    nextPid: pid + 1,
-    execs: [...context.execs, { execId, pid, cmd, running: true, exitCode: null }],
-  };
-});
-const onProcessExited = update(({ context, event }: Args): Partial<ContainerContext> => {
-  const { pid, exitCode } = (event as Ev<"process.exited">).data;
-  return {
-    processes: context.processes.filter((p) => p.pid !== pid),
-    execs: context.execs.map((x) => (x.pid === pid && x.running ? { ...x, running: false, exitCode } : x)),
-  };
-});
-const onDied = update(({ event }: Args): Partial<ContainerContext> => {
-  const e = event as Ev<"container.died">;
-  const r = e.data.restart;
-  return {
-    processes: [],
-    execs: [],
-    exitCode: e.data.exitCode,
-    finishedAt: e.recordedAt,
-    pendingStop: null,
-    ...(r ? { restartCount: r.restartCount, backoffMs: r.delayMs, restartAt: r.restartAt } : {}),
-  };
-});
-const onStopped = update((): Partial<ContainerContext> => ({ restartAt: null, manuallyStopped: true }));
-const onRenamed = update(
-  ({ event }: Args): Partial<ContainerContext> => ({
-    name: (event as Ev<"container.renamed">).data.newName,
-  }),
-);
-const onRemovalStarted = update(({ event }: Args): Partial<ContainerContext> => {
-  const { deadline, fails } = (event as Ev<"container.removalStarted">).data;
-  return { removal: { deadline, fails }, restartAt: null };
-});
-const onRemovalFailed = update(
-  ({ event }: Args): Partial<ContainerContext> => ({
-    removal: null,
-    error: (event as Ev<"container.removalFailed">).data.error,
-  }),
-);
+
+// ---- evolution guards -------------------------------------------------------------------------------
 
 const pidOf = ({ event }: Args) => (event as Ev<"process.exited">).data.pid;
 const exitedPidIsLive = (a: Args) => pidOf(a) !== 1 && a.context.processes.some((p) => p.pid === pidOf(a));
@@ -386,9 +295,6 @@ const execPidIsNext = ({ context, event }: Args) =>
 const trappedPidIsLive = ({ context, event }: Args) =>
   context.processes.some((p) => p.pid === (event as Ev<"process.trapped">).data.pid);
 const restartScheduled = ({ event }: Args) => (event as Ev<"container.died">).data.restart !== null;
-
-/** Marker events change nothing but must count as accepted (`snapshot.can` ignores empty transitions). */
-const marker = update(() => ({}));
 
 /** Filesystem changes need the read-write layer, which exists from create until removal starts. */
 const fsChange = decided<"fs.change">((_, k) => [...k.drafts]);
@@ -414,54 +320,80 @@ const withoutRwLayer = {
   },
 };
 
-/** A restart with no process to stop first (created, exited, restarting): start, then Docker's `restart`. */
-const startAgain = decided(() => [
-  { type: "container.started", data: { pid: 1, manual: true } },
-  { type: "container.restarted", data: {} },
-]);
+/** Commands that need a running container, refused alike by every state without a live PID 1. */
+const notRunningCommands = {
+  "container.kill": { actions: E.killNotRunning },
+  "container.pause": { actions: E.notRunning },
+  "container.unpause": { actions: E.notPaused },
+  "container.exec": { actions: E.notRunning },
+  "container.execCreate": { actions: E.notRunning },
+  "exec.start": { actions: E.notRunning },
+  "container.oom": { actions: E.notRunning },
+  "process.signal": { actions: E.notRunning },
+  "process.trap": { actions: E.notRunning },
+  "process.exit": { actions: E.notRunning },
+};
 
 /**
  * `created` and `exited` answer commands alike (they differ only in whether PID 1 ever started): start
  * and restart start it, everything that needs a live process is refused, removal and commit work.
  */
 const stoppedCommands = {
-  "container.start": {
-    actions: decided(() => [{ type: "container.started", data: { pid: 1, manual: true } }]),
-  },
+  ...notRunningCommands,
+  "container.start": { actions: start },
   "container.stop": { actions: E.alreadyStopped },
-  "container.kill": { actions: E.killNotRunning },
-  "container.pause": { actions: E.notRunning },
-  "container.unpause": { actions: E.notPaused },
   "container.restart": { actions: startAgain },
-  "container.exec": { actions: E.notRunning },
   "container.remove": { actions: remove },
   "container.commit": { actions: commit },
-  "process.signal": { actions: E.notRunning },
-  "process.trap": { actions: E.notRunning },
-  "process.exit": { actions: E.notRunning },
+  "container.started": { target: "running", actions: onStarted },
+  "container.startFailed": { actions: onStartFailed },
+  "container.removalStarted": { target: "removing", actions: onRemovalStarted },
 };
 
 /** `dead` and `removing` refuse alike everything but remove and commit (which differ). */
 const markedForRemovalCommands = {
+  ...notRunningCommands,
   "container.start": { actions: E.markedForRemoval },
   "container.stop": { actions: E.alreadyStopped },
-  "container.kill": { actions: E.killNotRunning },
-  "container.pause": { actions: E.notRunning },
-  "container.unpause": { actions: E.notPaused },
   "container.restart": { actions: E.restartMarkedForRemoval },
-  "container.exec": { actions: E.notRunning },
-  "process.signal": { actions: E.notRunning },
-  "process.trap": { actions: E.notRunning },
-  "process.exit": { actions: E.notRunning },
 };
 
-/** Renames and commits can happen in every state of an existing container. */
+/** Refusals of a container whose PID 1 is paused or restarting, for the process-level commands. */
+const processCommands = (refusal: typeof E.restarting) => ({
+  "container.exec": { actions: refusal },
+  "container.execCreate": { actions: refusal },
+  "process.signal": { actions: refusal },
+  "process.trap": { actions: refusal },
+  "process.exit": { actions: refusal },
+});
+
+/** Renames, commits, health answers and the daemon's restart work in every state of a container. */
 const everywhere = {
   "container.create": { actions: E.alreadyExists },
   "container.rename": renameRules,
   "container.renamed": { actions: onRenamed },
   "container.committed": { actions: marker },
+  "container.setHealth": [
+    {
+      guard: ({ context }: Args) => hasProbe(context.config.healthcheck),
+      actions: decided<"container.setHealth">((_, k) => [
+        { type: "container.healthSet", data: { exitCode: k.exitCode } },
+      ]),
+    },
+    { actions: E.noHealthcheck },
+  ],
+  "container.healthSet": { actions: onHealthSet },
+  "daemon.shutdown": { actions: decided<"daemon.shutdown">(() => []) },
+  "daemon.boot": { actions: decided<"daemon.boot">(() => []) },
 };
+
+/** What a live container (running, paused, restarting) does when the daemon goes down. */
+const shutdownFrom = (status: "running" | "paused" | "restarting") => ({
+  actions: decided<"daemon.shutdown">((c, k) => shutdownDrafts(c, status, k.crashed, k.now)),
+});
+const bootFrom = (status: "created" | "exited" | "dead" | "removing") => ({
+  actions: decided<"daemon.boot">((c) => bootDrafts(c, status)),
+});
 
 export const containerMachine = setup({
   types: {
@@ -478,6 +410,27 @@ export const containerMachine = setup({
       on: {
         "container.create": [
           {
+            // Docker validates the settings first (verifyContainerSettings), then finds the image,
+            // then reserves the name (moby daemon/create.go).
+            guard: ({ event }) => (event as Cmd<"container.create">).invalid !== null,
+            actions: decidedWith<"container.create">((_, k) => ({
+              type: "rejected",
+              rejection: {
+                code: "InvalidParameter",
+                reason: k.invalid?.reason ?? "",
+                message: k.invalid?.message ?? "",
+              },
+            })),
+          },
+          {
+            guard: ({ event }) => (event as Cmd<"container.create">).image === null,
+            actions: rejected(
+              "NotFound",
+              "no-such-image",
+              (_, k) => `No such image: ${(k as Cmd<"container.create">).imageRef}`,
+            ),
+          },
+          {
             guard: ({ event }) =>
               (event as Cmd<"container.create">).nameGiven &&
               !CONTAINER_NAME.test((event as Cmd<"container.create">).name),
@@ -486,25 +439,6 @@ export const containerMachine = setup({
               "invalid-name",
               (_, k) =>
                 `Invalid container name (${(k as Cmd<"container.create">).name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
-            ),
-          },
-          {
-            guard: ({ event }) => {
-              const k = event as Cmd<"container.create">;
-              return k.config.autoRemove && k.config.restartPolicy.name !== "no";
-            },
-            actions: rejected(
-              "InvalidParameter",
-              "auto-remove-with-restart",
-              () => "can't create 'AutoRemove' container with restart policy",
-            ),
-          },
-          {
-            guard: ({ event }) => (event as Cmd<"container.create">).image === null,
-            actions: rejected(
-              "NotFound",
-              "no-such-image",
-              (_, k) => `No such image: ${(k as Cmd<"container.create">).imageRef}`,
             ),
           },
           {
@@ -523,25 +457,35 @@ export const containerMachine = setup({
                   name: k.name,
                   imageId: k.image?.id ?? "",
                   config: k.config,
+                  imageRef: k.imageRef,
                 },
               },
             ]),
           },
         ],
-        "container.start": { actions: E.noSuchContainer },
-        "container.stop": { actions: E.noSuchContainer },
-        "container.kill": { actions: E.noSuchContainer },
-        "container.pause": { actions: E.noSuchContainer },
-        "container.unpause": { actions: E.noSuchContainer },
-        "container.restart": { actions: E.noSuchContainer },
-        "container.exec": { actions: E.noSuchContainer },
-        "container.remove": { actions: E.noSuchContainer },
-        "container.rename": { actions: E.noSuchContainer },
-        "container.commit": { actions: E.noSuchContainer },
-        "process.signal": { actions: E.noSuchContainer },
-        "process.trap": { actions: E.noSuchContainer },
-        "process.exit": { actions: E.noSuchContainer },
-        "fs.change": { actions: E.noSuchContainer },
+        ...Object.fromEntries(
+          (
+            [
+              "container.start",
+              "container.stop",
+              "container.pause",
+              "container.unpause",
+              "container.restart",
+              "container.exec",
+              "container.execCreate",
+              "container.remove",
+              "container.rename",
+              "container.commit",
+              "container.oom",
+              "container.setHealth",
+              "process.signal",
+              "process.trap",
+              "process.exit",
+              "fs.change",
+            ] as const
+          ).map((t) => [t, { actions: E.noSuchContainer }]),
+        ),
+        "container.kill": { actions: E.killNoSuchContainer },
         "container.created": { target: "created", actions: onCreated },
       },
     },
@@ -550,8 +494,7 @@ export const containerMachine = setup({
         ...everywhere,
         ...withRwLayer,
         ...stoppedCommands,
-        "container.started": { target: "running", actions: onStarted },
-        "container.removalStarted": { target: "removing", actions: onRemovalStarted },
+        "daemon.boot": bootFrom("created"),
       },
     },
     running: {
@@ -559,11 +502,14 @@ export const containerMachine = setup({
         ...everywhere,
         ...withRwLayer,
         "container.start": { actions: E.alreadyRunning },
-        "container.stop": {
-          actions: decided<"container.stop">((c, k) =>
-            stopProcessSpace(c, { ...stopRequest(c, k), thenStart: false, paused: false }, k.now),
-          ),
-        },
+        "container.stop": [
+          { guard: badStopSignal, actions: E.stopBadSignal },
+          {
+            actions: decided<"container.stop">((c, k) =>
+              stopProcessSpace(c, { ...stopRequest(c, k), thenStart: false, paused: false }, k.now),
+            ),
+          },
+        ],
         "container.kill": {
           actions: decided<"container.kill">((c, k) =>
             deliverSignal(c, 1, k.signal, k.now, { cancelsRestartPolicy: killCancelsPolicy(c, k.signal) }),
@@ -572,11 +518,14 @@ export const containerMachine = setup({
         "container.pause": { actions: decided(() => [{ type: "container.paused", data: {} }]) },
         "container.unpause": { actions: E.notPaused },
         "container.restart": {
-          actions: decided<"container.restart">((c, k) =>
-            stopProcessSpace(
-              c,
-              { ...stopRequest(c, { ...k, signal: null }), thenStart: true, paused: false },
-              k.now,
+          actions: decidedWith<"container.restart">((c, k) =>
+            restartDecision(
+              k,
+              stopProcessSpace(
+                c,
+                { ...stopRequest(c, { ...k, signal: null }), thenStart: true, paused: false },
+                k.now,
+              ),
             ),
           ),
         },
@@ -596,19 +545,40 @@ export const containerMachine = setup({
                 ]),
           ]),
         },
+        "container.execCreate": {
+          actions: decided<"container.execCreate">((_, k) => [
+            {
+              type: "container.execCreated",
+              data: { execId: k.execId, cmd: [...k.cmd], handlers: k.handlers, exitCode: k.exitCode },
+            },
+          ]),
+        },
+        "exec.start": execStartRules,
         "container.remove": [
           {
             guard: forced,
-            actions: decided<"container.remove">((c, k) => [
-              ...deliverSignal(c, 1, "SIGKILL", k.now, { cancelsRestartPolicy: true, removing: true }),
-              ...removalDrafts(c, k),
-            ]),
+            actions: decidedWith<"container.remove">((c, k) =>
+              removal(
+                k,
+                deliverSignal(c, 1, "SIGKILL", k.now, { cancelsRestartPolicy: true, removing: true }),
+              ),
+            ),
           },
           { actions: E.removeRunning },
         ],
         "container.commit": {
-          actions: decided<"container.commit">((c, k) => commitDrafts(c, k, k.pause)),
+          actions: decidedWith<"container.commit">((c, k) => commitDecision(c, k, k.pause)),
         },
+        "container.oom": [
+          {
+            guard: hasProcess,
+            actions: decided<"container.oom">((c, k) => [
+              { type: "container.oomKilled", data: { pid: k.pid } },
+              ...processExit(c, k.pid, 137, "SIGKILL", k.now),
+            ]),
+          },
+          { actions: E.noSuchProcess },
+        ],
         "process.signal": [
           {
             guard: hasProcess,
@@ -636,25 +606,34 @@ export const containerMachine = setup({
           },
           { actions: E.noSuchProcess },
         ],
-        "clock.tick": {
-          guard: ({ context, event }) =>
-            context.pendingStop !== null &&
-            context.pendingStop.deadline !== null &&
-            context.pendingStop.deadline <= event.now,
-          actions: decided<"clock.tick">((c, k) =>
-            deliverSignal(c, 1, "SIGKILL", k.now, { cancelsRestartPolicy: true }),
-          ),
-        },
+        "clock.tick": [
+          {
+            guard: (a: Args) =>
+              stopDue(a) &&
+              ((a.context.pendingStop?.deadline ?? 0) <= (a.context.health?.nextProbeAt ?? Infinity) ||
+                !probeDue(a)),
+            actions: decided<"clock.tick">((c, k) =>
+              deliverSignal(c, 1, "SIGKILL", k.now, { cancelsRestartPolicy: true }),
+            ),
+          },
+          { guard: probeDue, actions: probe },
+        ],
+        "daemon.shutdown": shutdownFrom("running"),
         "container.stopRequested": { actions: onStopRequested },
         "container.signalled": { actions: onSignalled },
         "process.trapped": { guard: trappedPidIsLive, actions: onTrapped },
+        "container.execCreated": { actions: onExecCreated },
         "container.execStarted": { guard: execPidIsNext, actions: onExecStarted },
         "process.exited": { guard: exitedPidIsLive, actions: onProcessExited },
+        "container.oomKilled": { actions: onOomKilled },
+        "container.healthChecked": { actions: onHealthChecked },
+        "container.healthStatusChanged": { actions: marker },
         "container.died": [
           { guard: restartScheduled, target: "restarting", actions: onDied },
           { target: "exited", actions: onDied },
         ],
-        "container.paused": { target: "paused" },
+        "container.shutDown": { target: "exited", actions: onShutDown },
+        "container.paused": { target: "paused", actions: onPaused },
         "container.restarted": { actions: marker },
       },
     },
@@ -662,12 +641,16 @@ export const containerMachine = setup({
       on: {
         ...everywhere,
         ...withRwLayer,
+        ...processCommands(E.pausedExec),
         "container.start": { actions: E.startPaused },
-        "container.stop": {
-          actions: decided<"container.stop">((c, k) =>
-            stopProcessSpace(c, { ...stopRequest(c, k), thenStart: false, paused: true }, k.now),
-          ),
-        },
+        "container.stop": [
+          { guard: badStopSignal, actions: E.stopBadSignal },
+          {
+            actions: decided<"container.stop">((c, k) =>
+              stopProcessSpace(c, { ...stopRequest(c, k), thenStart: false, paused: true }, k.now),
+            ),
+          },
+        ],
         "container.kill": {
           actions: decided<"container.kill">((c, k) =>
             deliverSignal(c, 1, k.signal, k.now, {
@@ -679,40 +662,40 @@ export const containerMachine = setup({
         "container.pause": { actions: E.alreadyPaused },
         "container.unpause": { actions: decided(() => [{ type: "container.unpaused", data: {} }]) },
         "container.restart": {
-          actions: decided<"container.restart">((c, k) =>
-            stopProcessSpace(
-              c,
-              { ...stopRequest(c, { ...k, signal: null }), thenStart: true, paused: true },
-              k.now,
+          actions: decidedWith<"container.restart">((c, k) =>
+            restartDecision(
+              k,
+              stopProcessSpace(
+                c,
+                { ...stopRequest(c, { ...k, signal: null }), thenStart: true, paused: true },
+                k.now,
+              ),
             ),
           ),
         },
-        "container.exec": { actions: E.pausedExec },
+        "exec.start": { actions: E.pausedExecStart },
+        "container.oom": { actions: E.oomPaused },
         "container.remove": [
           {
             guard: forced,
-            actions: decided<"container.remove">((c, k) => [
-              ...deliverSignal(c, 1, "SIGKILL", k.now, {
-                cancelsRestartPolicy: true,
-                removing: true,
-                between: [{ type: "container.unpaused", data: {} }],
-              }),
-              ...removalDrafts(c, k),
-            ]),
+            actions: decidedWith<"container.remove">((c, k) =>
+              removal(
+                k,
+                deliverSignal(c, 1, "SIGKILL", k.now, {
+                  cancelsRestartPolicy: true,
+                  removing: true,
+                  between: [{ type: "container.unpaused", data: {} }],
+                }),
+              ),
+            ),
           },
           { actions: E.removePaused },
         ],
         "container.commit": { actions: commit },
-        "process.signal": { actions: E.pausedExec },
-        "process.trap": { actions: E.pausedExec },
-        "process.exit": { actions: E.pausedExec },
         // A stop's deadline can pass while the container is paused: SIGKILL is queued and the
         // cgroup thawed so it is delivered, as Docker's kill does for a paused container.
         "clock.tick": {
-          guard: ({ context, event }) =>
-            context.pendingStop !== null &&
-            context.pendingStop.deadline !== null &&
-            context.pendingStop.deadline <= event.now,
+          guard: stopDue,
           actions: decided<"clock.tick">((c, k) =>
             deliverSignal(c, 1, "SIGKILL", k.now, {
               cancelsRestartPolicy: true,
@@ -720,43 +703,61 @@ export const containerMachine = setup({
             }),
           ),
         },
+        "daemon.shutdown": shutdownFrom("paused"),
         "container.stopRequested": { actions: onStopRequested },
         "container.signalled": { actions: onSignalled },
-        "container.unpaused": { target: "running" },
+        "container.unpaused": { target: "running", actions: onUnpaused },
+        "container.shutDown": { target: "exited", actions: onShutDown },
       },
     },
     restarting: {
       on: {
         ...everywhere,
         ...withRwLayer,
+        ...processCommands(E.restarting),
         "container.start": { actions: E.alreadyRunning },
-        "container.stop": { actions: decided(() => [{ type: "container.stopped", data: {} }]) },
+        "container.stop": [
+          { guard: badStopSignal, actions: E.stopBadSignal },
+          { actions: decided(() => [{ type: "container.stopped", data: {} }]) },
+        ],
         "container.kill": { actions: decided(() => [{ type: "container.restartCancelled", data: {} }]) },
         "container.pause": { actions: E.restarting },
         "container.unpause": { actions: E.notPaused },
-        "container.restart": { actions: startAgain },
-        "container.exec": { actions: E.restarting },
+        // Docker's restart stops first: the pending restart is cancelled (its `stop` event), then starts.
+        "container.restart": {
+          actions: decidedWith<"container.restart">((c, k) =>
+            restartDecision(k, [
+              { type: "container.stopped", data: {} },
+              ...startMain(
+                { ...c, manuallyStopped: true, restartAt: null },
+                { manual: true, afterStart: [{ type: "container.restarted", data: {} }] },
+              ).events,
+            ]),
+          ),
+        },
+        "exec.start": { actions: E.restarting },
+        "container.oom": { actions: E.restarting },
         "container.remove": [
           {
             guard: forced,
-            actions: decided<"container.remove">((c, k) => [
-              { type: "container.restartCancelled", data: {} },
-              ...removalDrafts(c, k),
-            ]),
+            actions: decidedWith<"container.remove">((_, k) =>
+              removal(k, [{ type: "container.restartCancelled", data: {} }]),
+            ),
           },
           { actions: E.removeRestarting },
         ],
         "container.commit": { actions: commit },
-        "process.signal": { actions: E.restarting },
-        "process.trap": { actions: E.restarting },
-        "process.exit": { actions: E.restarting },
         "clock.tick": {
           guard: ({ context, event }) => context.restartAt !== null && context.restartAt <= event.now,
-          actions: decided(() => [{ type: "container.started", data: { pid: 1, manual: false } }]),
+          // The restart manager's start: a failure leaves the container exited with its previous code.
+          actions: decided((c) => startMain(c, { manual: false, keepExitCode: true }).events),
         },
+        "daemon.shutdown": shutdownFrom("restarting"),
         "container.started": { target: "running", actions: onStarted },
+        "container.startFailed": { target: "exited", actions: onStartFailed },
         "container.stopped": { target: "exited", actions: onStopped },
         "container.restartCancelled": { target: "exited", actions: onStopped },
+        "container.shutDown": { target: "exited", actions: onShutDown },
       },
     },
     exited: {
@@ -764,9 +765,8 @@ export const containerMachine = setup({
         ...everywhere,
         ...withRwLayer,
         ...stoppedCommands,
-        "container.started": { target: "running", actions: onStarted },
+        "daemon.boot": bootFrom("exited"),
         "container.stopped": { actions: onStopped },
-        "container.removalStarted": { target: "removing", actions: onRemovalStarted },
       },
     },
     dead: {
@@ -776,6 +776,7 @@ export const containerMachine = setup({
         ...markedForRemovalCommands,
         "container.remove": { actions: remove },
         "container.commit": { actions: E.commitDead },
+        "daemon.boot": bootFrom("dead"),
         "container.removalStarted": { target: "removing", actions: onRemovalStarted },
       },
     },
@@ -791,8 +792,9 @@ export const containerMachine = setup({
             context.removal !== null &&
             context.removal.deadline !== null &&
             context.removal.deadline <= event.now,
-          actions: decided((c) => removalOutcome(c, c.removal?.fails ?? false)),
+          actions: decided((c) => removalOutcome(c.removal?.fails ?? false)),
         },
+        "daemon.boot": bootFrom("removing"),
         "container.destroyed": { target: "removed" },
         "container.removalFailed": { target: "dead", actions: onRemovalFailed },
       },
@@ -812,3 +814,8 @@ export type ContainerMachineState =
   | "dead"
   | "removing"
   | "removed";
+
+/** The command types the machine decides (for exhaustiveness checks in tests). */
+export type ContainerMachineCommandName = ContainerMachineCommand["type"];
+/** The event types the machine folds. */
+export type ContainerMachineEventName = ContainerEventInput["type"];

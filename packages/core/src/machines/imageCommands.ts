@@ -2,7 +2,8 @@
  * The image machine's input when it decides: a user's command, resolved by `decide`, plus the facts
  * the rules need (which containers use the image, whether it has children, who owns a tag).
  */
-import type { Layer } from "../events/common.js";
+import type { ImageConfig, Layer } from "../events/common.js";
+import type { ImageStore } from "../events/daemonEvents.js";
 
 export interface ImageCommandBase {
   readonly now: number;
@@ -22,6 +23,7 @@ export type ImageMachineCommand =
       readonly imageId: string;
       readonly layers: readonly Layer[];
       readonly cmd: readonly string[];
+      readonly config: ImageConfig;
       /** Normalised tags, each with the image it points at now (null if none). */
       readonly tags: readonly { readonly tag: string; readonly owner: string | null }[];
     })
@@ -32,6 +34,8 @@ export type ImageMachineCommand =
     })
   | (ImageCommandBase & {
       readonly type: "image.remove";
+      /** Which store's rules apply (they differ: docs/lifecycle.md §Images). */
+      readonly store: ImageStore;
       /** The tag the user named, or null when they named the image by id. */
       readonly byTag: string | null;
       readonly force: boolean;

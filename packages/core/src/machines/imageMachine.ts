@@ -3,13 +3,19 @@
  * containers may still pin; an image with the same id can be created again). Like the container
  * machine, it decides commands by emitting a {@link Decision} and evolves on events.
  *
- * `image.remove` follows Docker's classic (graphdriver) image store, docs/lifecycle.md §Images:
- * by tag, the tag goes first and the image only when it was the last reference and nothing needs it;
- * by id, conflicts are checked in this order: dependent child images (cannot be forced), running
- * containers (cannot be forced), several tags (must force), stopped containers (must force).
+ * `image.remove` follows the image store the daemon runs (docs/lifecycle.md §Images):
+ * - classic (graphdriver): by tag, the tag goes first and the image only when it was the last reference
+ *   and nothing needs it; by id, conflicts are checked in this order: dependent child images (cannot be
+ *   forced), running containers (cannot be forced), several tags (must force), stopped containers (must
+ *   force);
+ * - containerd: images are names; by tag, a container that uses the image is a conflict (must force; a
+ *   forced one only untags, the image stays dangling); by id, running containers (cannot be forced),
+ *   stopped containers (must force), several tags (must force); child images are no conflict, and an
+ *   image that has some stays dangling unless forced.
  */
 import { assign, emit, setup } from "xstate";
 import type { ImageRecord } from "../engine/EngineState.js";
+import { EMPTY_IMAGE_CONFIG } from "../engine/imageConfig.js";
 import type { Rejection } from "../errors.js";
 import type { ImageEvent } from "../events/imageEvents.js";
 import { shortId } from "../ids.js";
@@ -34,6 +40,8 @@ export const ABSENT_IMAGE: ImageRecord = Object.freeze({
   comment: "",
   createdAt: 0,
   tags: [],
+  config: EMPTY_IMAGE_CONFIG,
+  history: [],
 });
 
 const emitDecision = (f: (args: Args) => Decision) =>
@@ -44,6 +52,9 @@ const update = (f: (args: Args) => Partial<ImageRecord>) =>
 const decided = <T extends ImageMachineCommandType>(
   f: (image: ImageRecord, command: Cmd<T>) => EventDraft[],
 ) => emitDecision(({ context, event }) => ({ type: "decided", events: f(context, event as Cmd<T>) }));
+const decidedWith = <T extends ImageMachineCommandType>(
+  f: (image: ImageRecord, command: Cmd<T>) => Decision,
+) => emitDecision(({ context, event }) => f(context, event as Cmd<T>));
 const rejected = (
   code: Rejection["code"],
   reason: string,
@@ -91,6 +102,9 @@ const onCreated = update(({ event }) => {
     author: e.data.author,
     comment: e.data.comment,
     createdAt: e.recordedAt,
+    // evolve fills both for older events (their implied values).
+    config: e.data.config ?? { ...EMPTY_IMAGE_CONFIG, cmd: e.data.cmd },
+    history: e.data.history ?? [],
   };
 });
 
@@ -106,11 +120,129 @@ const createRules = {
         cmd: [...k.cmd],
         author: "",
         comment: "",
+        config: k.config,
+        history: k.layers.map((l) => ({
+          created: k.now,
+          createdBy: l.createdBy,
+          comment: l.comment,
+          author: "",
+          emptyLayer: false,
+        })),
       },
     },
     ...k.tags.flatMap(({ tag, owner }) => tagDrafts(k.imageId, tag, owner)),
   ]),
 };
+
+/** `image.remove` in the classic (graphdriver) store. */
+const classicRemove = [
+  // By tag: the tag goes first; the image follows only if nothing else needs it.
+  { guard: (a: Args) => remove(a).byTag !== null && a.context.tags.length > 1, actions: untagOnly },
+  {
+    guard: (a: Args) => remove(a).byTag !== null && !remove(a).force && remove(a).usedBy.length > 0,
+    actions: rejected(
+      "Conflict",
+      "image-in-use",
+      (i, k) =>
+        `conflict: unable to remove repository reference "${(k as Cmd<"image.remove">).byTag}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
+    ),
+  },
+  {
+    guard: (a: Args) =>
+      remove(a).byTag !== null && (remove(a).usedBy.some((u) => u.running) || remove(a).hasChildren),
+    actions: untagOnly,
+  },
+  { guard: (a: Args) => remove(a).byTag !== null, actions: decided<"image.remove">(deleteDrafts) },
+  // By id.
+  {
+    guard: (a: Args) => remove(a).hasChildren,
+    actions: rejected(
+      "Conflict",
+      "image-has-children",
+      (i) =>
+        `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image has dependent child images`,
+    ),
+  },
+  {
+    guard: (a: Args) => remove(a).usedBy.some((u) => u.running),
+    actions: rejected(
+      "Conflict",
+      "image-in-use",
+      (i, k) =>
+        `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image is being used by running container ${firstUser(k as Cmd<"image.remove">, true)}`,
+    ),
+  },
+  {
+    guard: (a: Args) => !remove(a).force && a.context.tags.length > 1,
+    actions: rejected(
+      "Conflict",
+      "image-multiple-references",
+      (i) =>
+        `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is referenced in multiple repositories`,
+    ),
+  },
+  {
+    guard: (a: Args) => !remove(a).force && remove(a).usedBy.length > 0,
+    actions: rejected(
+      "Conflict",
+      "image-in-use",
+      (i, k) =>
+        `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is being used by stopped container ${firstUser(k as Cmd<"image.remove">, false)}`,
+    ),
+  },
+  { actions: decided<"image.remove">(deleteDrafts) },
+];
+
+/** `image.remove` in the containerd store (moby daemon/containerd/image_delete.go). */
+const containerdRemove = decidedWith<"image.remove">((i, k): Decision => {
+  const conflict = (reason: string, message: string): Decision => ({
+    type: "rejected",
+    rejection: { code: "Conflict", reason, message },
+  });
+  const untag = (tags: readonly string[]): EventDraft[] =>
+    tags.map((tag): EventDraft => ({ type: "image.untagged", data: { tag } }));
+  const parents = k.prunableParents.map(
+    (id): EventDraft => ({ streamId: id, type: "image.deleted", data: {} }),
+  );
+  // The last name goes; with child images and no force the image stays, dangling (moby creates a
+  // dangling record and still logs a delete), and dangling parents are pruned either way.
+  const deleteAll = (): Decision => ({
+    type: "decided",
+    events:
+      !k.force && i.tags.length === 1 && k.hasChildren
+        ? [...untag(i.tags), ...parents]
+        : [...untag(i.tags), { type: "image.deleted", data: {} }, ...parents],
+  });
+  if (k.byTag !== null) {
+    if (i.tags.length > 1) return { type: "decided", events: untag([k.byTag]) };
+    const user = k.usedBy[0];
+    if (user && !k.force)
+      return conflict(
+        "image-in-use",
+        `conflict: unable to delete ${k.byTag} (must be forced) - container ${shortId(user.containerId)} is using its referenced image ${shortId(i.id)}`,
+      );
+    if (user) return { type: "decided", events: untag([k.byTag]) }; // kept dangling
+    return deleteAll();
+  }
+  const running = k.usedBy.find((u) => u.running);
+  if (running)
+    return conflict(
+      "image-in-use",
+      `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image is being used by running container ${shortId(running.containerId)}`,
+    );
+  const stopped = k.usedBy[0];
+  if (stopped && !k.force)
+    return conflict(
+      "image-in-use",
+      `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is being used by stopped container ${shortId(stopped.containerId)}`,
+    );
+  if (!k.force && i.tags.length > 1)
+    return conflict(
+      "image-multiple-references",
+      `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is referenced in multiple repositories`,
+    );
+  return deleteAll();
+});
 
 export const imageMachine = setup({
   types: { context: {} as ImageRecord, events: {} as ImageMachineInput, emitted: {} as Decision },
@@ -134,61 +266,8 @@ export const imageMachine = setup({
         },
         "image.tag": { actions: decided<"image.tag">((i, k) => tagDrafts(i.id, k.tag, k.tagOwner)) },
         "image.remove": [
-          // By tag: the tag goes first; the image follows only if nothing else needs it.
-          { guard: (a) => remove(a).byTag !== null && a.context.tags.length > 1, actions: untagOnly },
-          {
-            guard: (a) => remove(a).byTag !== null && !remove(a).force && remove(a).usedBy.length > 0,
-            actions: rejected(
-              "Conflict",
-              "image-in-use",
-              (i, k) =>
-                `conflict: unable to remove repository reference "${(k as Cmd<"image.remove">).byTag}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
-            ),
-          },
-          {
-            guard: (a) =>
-              remove(a).byTag !== null && (remove(a).usedBy.some((u) => u.running) || remove(a).hasChildren),
-            actions: untagOnly,
-          },
-          { guard: (a) => remove(a).byTag !== null, actions: decided<"image.remove">(deleteDrafts) },
-          // By id.
-          {
-            guard: (a) => remove(a).hasChildren,
-            actions: rejected(
-              "Conflict",
-              "image-has-children",
-              (i) =>
-                `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image has dependent child images`,
-            ),
-          },
-          {
-            guard: (a) => remove(a).usedBy.some((u) => u.running),
-            actions: rejected(
-              "Conflict",
-              "image-in-use",
-              (i, k) =>
-                `conflict: unable to delete ${shortId(i.id)} (cannot be forced) - image is being used by running container ${firstUser(k as Cmd<"image.remove">, true)}`,
-            ),
-          },
-          {
-            guard: (a) => !remove(a).force && a.context.tags.length > 1,
-            actions: rejected(
-              "Conflict",
-              "image-multiple-references",
-              (i) =>
-                `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is referenced in multiple repositories`,
-            ),
-          },
-          {
-            guard: (a) => !remove(a).force && remove(a).usedBy.length > 0,
-            actions: rejected(
-              "Conflict",
-              "image-in-use",
-              (i, k) =>
-                `conflict: unable to delete ${shortId(i.id)} (must be forced) - image is being used by stopped container ${firstUser(k as Cmd<"image.remove">, false)}`,
-            ),
-          },
-          { actions: decided<"image.remove">(deleteDrafts) },
+          { guard: (a) => remove(a).store === "containerd", actions: containerdRemove },
+          ...classicRemove,
         ],
         "image.tagged": {
           actions: update(({ context, event }) => {

@@ -6,8 +6,14 @@
 
 import type { ContainerContext, ProcessInfo } from "../engine/EngineState.js";
 import type { RestartPolicy } from "../events/common.js";
-import { DEFAULT_IGNORED_SIGNALS, exitCodeForSignal, type SignalName } from "../signals.js";
+import {
+  DEFAULT_IGNORED_SIGNALS,
+  DEFAULT_STOP_SIGNALS,
+  exitCodeForSignal,
+  type SignalName,
+} from "../signals.js";
 import type { EventDraft } from "./Decision.js";
+import { startMain } from "./startProcess.js";
 
 /** Docker's default stop timeout on Linux, seconds. */
 export const DEFAULT_STOP_TIMEOUT_SECONDS = 10;
@@ -20,19 +26,23 @@ export type SignalOutcome =
   | { readonly kind: "exits"; readonly exitCode: number; readonly signal: SignalName | null };
 
 /**
- * What `process` does with `signal`. SIGKILL always kills (137). A handler decides next. Without one,
- * PID 1 ignores the signal (a PID namespace's init only gets signals it handles), and any other
- * process takes the default action: ignore for SIGCHLD/SIGCONT/SIGURG/SIGWINCH, else die (128 + N).
+ * What `process` does with `signal`. SIGKILL always kills (137). A handler decides next: ignore, exit
+ * with a code, or die of the signal (128 + N). Without one, PID 1 ignores the signal (a PID
+ * namespace's init only gets signals it handles), and any other process takes the default action:
+ * ignore for SIGCHLD/SIGCONT/SIGURG/SIGWINCH, stop for SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU (not simulated:
+ * the process keeps running), else die (128 + N).
  */
 export function signalOutcome(process: ProcessInfo, signal: SignalName): SignalOutcome {
   if (signal === "SIGKILL")
     return { kind: "exits", exitCode: exitCodeForSignal("SIGKILL"), signal: "SIGKILL" };
   const handler = process.handlers[signal];
-  if (handler)
-    return handler.action === "ignore"
-      ? { kind: "ignored" }
-      : { kind: "exits", exitCode: handler.exitCode, signal: null };
-  if (process.pid === 1 || DEFAULT_IGNORED_SIGNALS.includes(signal)) return { kind: "ignored" };
+  if (handler) {
+    if (handler.action === "ignore") return { kind: "ignored" };
+    if (handler.action === "die") return { kind: "exits", exitCode: exitCodeForSignal(signal), signal };
+    return { kind: "exits", exitCode: handler.exitCode, signal: null };
+  }
+  if (process.pid === 1 || DEFAULT_IGNORED_SIGNALS.includes(signal) || DEFAULT_STOP_SIGNALS.includes(signal))
+    return { kind: "ignored" };
   return { kind: "exits", exitCode: exitCodeForSignal(signal), signal };
 }
 
@@ -86,8 +96,11 @@ export function mainProcessExit(
   if (stopping && !options.removing) {
     drafts.push({ type: "container.stopped", data: {} });
     if (stopping.thenStart) {
-      drafts.push({ type: "container.started", data: { pid: 1, manual: true } });
-      drafts.push({ type: "container.restarted", data: {} });
+      // The start half of a restart (it may fail: then the container stays exited, see startMain).
+      const after = { ...context, exitCode, pendingStop: null };
+      drafts.push(
+        ...startMain(after, { manual: true, afterStart: [{ type: "container.restarted", data: {} }] }).events,
+      );
       return drafts;
     }
   }

@@ -17,11 +17,14 @@ export class Scenario {
   readonly clock = simulatedClock();
   readonly engine = new Engine({ clock: this.clock, ids: sequentialIds("scenario") });
 
-  /** Runs commands that must succeed. */
+  /**
+   * Runs commands that must not be refused (a command that fails part-way, like a removal that leaves
+   * the container dead, still records its events: that is a way to reach a state).
+   */
   given(...commands: Command[]): this {
     for (const c of commands) {
       const r = this.engine.execute(c);
-      if (!r.ok) throw new Error(`given ${c.type} failed: ${r.error.message}`);
+      if (r.outcome === "refused") throw new Error(`given ${c.type} was refused: ${r.error.message}`);
     }
     return this;
   }
@@ -66,25 +69,32 @@ export const baseImage: Command = {
 /** Every container state, and the commands that bring container `name` there from nothing. */
 export type ReachableState = "created" | "running" | "paused" | "restarting" | "exited" | "dead" | "removing";
 
-export function reach(state: ReachableState, name = "web"): Command[] {
+/** Options of {@link reach}: more for the create command, commands to run right after the start. */
+export interface ReachOptions {
+  readonly create?: Partial<Extract<Command, { type: "container.create" }>>;
+  readonly afterStart?: readonly Command[];
+}
+
+export function reach(state: ReachableState, name = "web", options: ReachOptions = {}): Command[] {
   const create: Command = {
     type: "container.create",
     image: "base:1",
     name,
     ...(state === "restarting" ? { restartPolicy: { name: "always", maximumRetryCount: 0 } } : {}),
+    ...(options.create ?? {}),
   };
-  const start: Command = { type: "container.start", container: name };
+  const start: Command[] = [{ type: "container.start", container: name }, ...(options.afterStart ?? [])];
   switch (state) {
     case "created":
       return [baseImage, create];
     case "running":
-      return [baseImage, create, start];
+      return [baseImage, create, ...start];
     case "paused":
-      return [baseImage, create, start, { type: "container.pause", container: name }];
+      return [baseImage, create, ...start, { type: "container.pause", container: name }];
     case "restarting":
-      return [baseImage, create, start, { type: "process.exit", container: name, pid: 1, exitCode: 3 }];
+      return [baseImage, create, ...start, { type: "process.exit", container: name, pid: 1, exitCode: 3 }];
     case "exited":
-      return [baseImage, create, start, { type: "container.kill", container: name }];
+      return [baseImage, create, ...start, { type: "container.kill", container: name }];
     case "dead":
       return [baseImage, create, { type: "container.remove", container: name, fault: { fail: true } }];
     case "removing":
@@ -92,4 +102,6 @@ export function reach(state: ReachableState, name = "web"): Command[] {
   }
 }
 
-export const types = (r: CommandResult): string[] => (r.ok ? r.events.map((e) => e.type) : []);
+/** The types of the events a command appended (also when it failed part-way). */
+export const types = (r: CommandResult): string[] =>
+  r.outcome === "refused" ? [] : r.events.map((e) => e.type);
