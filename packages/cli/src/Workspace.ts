@@ -60,7 +60,7 @@ export class Workspace {
     if (options.readOnly && !stat) throw new LogNotFoundError(dir, "there is no strata log here");
     const log = options.readOnly
       ? await FileEventLogReader.open(join(dir, "events"))
-      : await FileEventLog.open(join(dir, "events"));
+      : await FileEventLog.open(join(dir, "events"), { lockWaitMs: lockWaitMs() });
     try {
       const memory = new InMemoryEventLog();
       memory.append(toEngineEvents(await log.read()));
@@ -94,6 +94,12 @@ export class Workspace {
   async close(): Promise<void> {
     await this.log.close();
   }
+}
+
+/** How long a command waits for another writer's lock: `STRATA_LOCK_WAIT_MS`, default 30 s. */
+function lockWaitMs(): number {
+  const ms = Number(process.env.STRATA_LOCK_WAIT_MS);
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms : 30_000;
 }
 
 /** Stored events, checked against the event schemas (an error names the seq), without their seq. */

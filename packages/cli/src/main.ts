@@ -129,6 +129,11 @@ export function reportFailure(name: string, e: unknown, err: (s: string) => void
     }
     return reportFailure(name, reason, err);
   }
+  if (e instanceof StoreError && LOG_UNUSABLE.has(e.code)) {
+    // Met while appending: the log is damaged or another live process holds its lock.
+    err(`Error: the log could not be used, so nothing was changed: ${e.message}${hintFor(e)}\n`);
+    return EXIT.log;
+  }
   if (e instanceof StoreError) {
     err(`Error: the events of this command could not be stored, so nothing was changed: ${e.message}\n`);
     return EXIT.refused;
@@ -148,6 +153,9 @@ export function reportFailure(name: string, e: unknown, err: (s: string) => void
   );
   return EXIT.internal;
 }
+
+/** Store errors that say the log itself cannot be used (exit 3), wherever they are met. */
+const LOG_UNUSABLE = new Set(["CorruptLog", "LogLocked", "LogNotFound"]);
 
 function errnoOf(e: unknown): string | null {
   const code = (e as NodeJS.ErrnoException | null)?.code;

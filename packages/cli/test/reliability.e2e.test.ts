@@ -16,7 +16,11 @@ beforeAll(() => {
 });
 
 function strata(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", cwd: tmp() });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: "utf8",
+    cwd: tmp(),
+    env: { ...process.env, STRATA_LOCK_WAIT_MS: "500" },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

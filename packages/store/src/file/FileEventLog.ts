@@ -146,8 +146,9 @@ export class FileEventLog implements EventLog {
   }
 
   /**
-   * Opens (a writer creates it if needed) the log in `dir` and checks every record. A torn tail left by
-   * a crashed writer is cut if no other writer is at work (reported in `openReport.truncated`). Throws
+   * Opens (a writer creates it if needed) the log in `dir` and checks every record. A writer takes the
+   * lock once (so a log it cannot write is refused now) and cuts a torn tail a crashed writer left
+   * (reported in `openReport.truncated`), unless another writer is at work. Throws
    * `CorruptLogError` on damage, `LogNotFoundError` for a missing log opened read-only, `StorageError`
    * when the operating system refuses (not a directory, read-only, no permission, no space).
    */
@@ -157,7 +158,10 @@ export class FileEventLog implements EventLog {
     if (!log.readOnly) ensureDirectory(log.#segmentDir, true);
     log.refresh();
     let truncated: TornTail | null = null;
-    if (log.#tail && !log.readOnly) {
+    if (!log.readOnly) {
+      // Take the lock once now, so that a log this process cannot write (read-only, no permission, no
+      // space, a LOCK that is not a file) is refused when it is opened, not at the first append; and
+      // cut a torn tail while holding it. A live writer holding it is fine: it is writing.
       const attempt = tryLock(log.#lockPath);
       if (attempt.taken) {
         try {
@@ -518,7 +522,6 @@ export class FileEventLog implements EventLog {
       }
     };
     const timer = setInterval(look, this.#pollMs);
-    timer.unref?.();
     let watcher: ReturnType<typeof watch> | null = null;
     try {
       watcher = watch(this.#segmentDir, { persistent: false }, look);

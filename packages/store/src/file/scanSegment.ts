@@ -14,6 +14,7 @@
  */
 import { CorruptLogError } from "../errors.js";
 import {
+  BATCH_MAGIC,
   batchBodyCrc,
   couldBeCutRecord,
   decodeRecord,
@@ -96,8 +97,13 @@ export function scanSegment(
       framed = true;
       const b = peekBatchHeader(buf, offset);
       if (b.kind === "incomplete") {
-        if (last) return tailAt(offset);
-        throw corrupt(offset, seq, "the segment ends inside a batch");
+        // A batch cut short with another one written after it was not the last write: damage.
+        if (last && !laterBatchAfter(buf, offset)) return tailAt(offset);
+        throw corrupt(
+          offset,
+          seq,
+          last ? "the batch was cut short, and another batch follows it" : "the segment ends inside a batch",
+        );
       }
       if (b.kind === "damaged") throw corrupt(offset, seq, b.problem);
       const bodyIntact = batchBodyCrc(buf, b.start, b.end) === b.bodyCrc;
@@ -140,11 +146,29 @@ export function scanSegment(
       offset = d.end;
       continue;
     }
-    if (d.kind === "incomplete" && last && couldBeCutRecord(buf, offset, seq)) return tailAt(offset);
+    if (
+      d.kind === "incomplete" &&
+      last &&
+      couldBeCutRecord(buf, offset, seq) &&
+      buf.indexOf(`{"seq":${seq + 1},`, offset + 8) < 0 &&
+      !laterBatchAfter(buf, offset)
+    )
+      return tailAt(offset);
     throw corrupt(offset, seq, d.kind === "incomplete" ? "record cut short" : d.problem);
   }
   if (buf.length < whole.length) return tailAt(buf.length);
   return { offset: base + offset, seq, prev, framed, tail: false };
+}
+
+/**
+ * Whether a whole batch header (its magic and a header checksum that holds) starts somewhere after
+ * `offset`. The magic's first byte, 0xF5, never occurs in UTF-8, so it cannot come from a payload.
+ */
+function laterBatchAfter(buf: Buffer, offset: number): boolean {
+  for (let at = buf.indexOf(BATCH_MAGIC, offset + 1); at >= 0; at = buf.indexOf(BATCH_MAGIC, at + 1)) {
+    if (peekBatchHeader(buf, at).kind !== "damaged") return true;
+  }
+  return false;
 }
 
 /** The length of `buf` without the zeros at its end. */
