@@ -36,9 +36,19 @@ export { FileEventLogReader } from "./file/FileEventLogReader.js";
 export type { RepairReport } from "./file/repairFileLog.js";
 export { repairFileLog } from "./file/repairFileLog.js";
 export { MemoryEventLog } from "./MemoryEventLog.js";
+export { PostgresBlobStore } from "./postgres/PostgresBlobStore.js";
 export type { PostgresEventLogOptions } from "./postgres/PostgresEventLog.js";
 export { PostgresEventLog, StoreUnavailableError } from "./postgres/PostgresEventLog.js";
-export type { LoadedSnapshot, Snapshot } from "./snapshots.js";
-export { SNAPSHOT_FORMAT, SNAPSHOT_VERSION, SnapshotStore } from "./snapshots.js";
+export { PostgresSnapshotStore } from "./postgres/PostgresSnapshotStore.js";
+export type { RemoteBlobStore } from "./RemoteBlobStore.js";
+export type { LoadedSnapshot, Snapshot, SnapshotStorage } from "./snapshots.js";
+export {
+  decodeSnapshot,
+  encodeSnapshot,
+  SNAPSHOT_FORMAT,
+  SNAPSHOT_VERSION,
+  SNAPSHOTS_KEPT,
+  SnapshotStore,
+} from "./snapshots.js";
 export type { Upcaster } from "./upcasting.js";
 export { UpcastError, upcastEvent, withUpcasting } from "./upcasting.js";

@@ -2,7 +2,8 @@
  * Schema evolution and snapshots: upcasters on read; a committed fixture log written in version 1
  * stays readable; loading a snapshot and replaying the tail gives exactly the full replay.
  */
-import { cpSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   applyEvents,
   type Command,
@@ -22,6 +23,7 @@ import {
   upcastEvent,
   withUpcasting,
 } from "@strata/store";
+import { runSnapshotSuite } from "@strata/store/testsuite";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
@@ -117,9 +119,9 @@ describe("snapshots", () => {
     ),
   );
 
-  test("loading a snapshot and replaying the tail gives exactly the state of a full replay", () => {
-    fc.assert(
-      fc.property(fc.array(commands, { maxLength: 40 }), fc.nat(), (cmds, cut) => {
+  test("loading a snapshot and replaying the tail gives exactly the state of a full replay", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(commands, { maxLength: 40 }), fc.nat(), async (cmds, cut) => {
         const clock = simulatedClock();
         const engine = new Engine({ clock, ids: sequentialIds("snap") });
         engine.execute({ type: "image.create", layers: [], tags: ["base:1"] });
@@ -132,8 +134,8 @@ describe("snapshots", () => {
         const events = engine.log.read() as EventEnvelope[];
         const k = cut % (events.length + 1);
         const store = new SnapshotStore(tmp());
-        store.save({ position: k, kind: "strata.engine/1", state: replay(events.slice(0, k)) });
-        const loaded = store.load<EngineState>("strata.engine/1");
+        await store.save({ position: k, kind: "strata.engine/1", state: replay(events.slice(0, k)) });
+        const loaded = await store.load<EngineState>("strata.engine/1");
         expect(loaded.snapshot?.position).toBe(k);
         const resumed = applyEvents(loaded.snapshot?.state as EngineState, events.slice(k));
         expect(resumed).toEqual(replay(events));
@@ -143,17 +145,20 @@ describe("snapshots", () => {
     );
   });
 
-  test("the latest valid snapshot wins; a damaged one is skipped and reported", () => {
+  test("a damaged snapshot file is skipped and reported, and reading creates no directory", async () => {
     const dir = tmp();
     const store = new SnapshotStore(dir);
-    store.save({ position: 5, kind: "k", state: { a: 5 } });
-    const latest = store.save({ position: 9, kind: "k", state: { a: 9 } });
-    expect(store.load("k").snapshot).toEqual({ position: 9, kind: "k", state: { a: 9 } });
-    expect(store.load("k", 8).snapshot?.position).toBe(5);
+    await store.save({ position: 5, kind: "k", state: { a: 5 } });
+    await store.save({ position: 9, kind: "k", state: { a: 9 } });
+    const latest = join(dir, "0000000000000009.snapshot.json");
     writeFileSync(latest, readFileSync(latest, "utf8").replace('"a":9', '"a":10'));
-    const loaded = store.load("k");
+    const loaded = await store.load("k");
     expect(loaded.snapshot?.position).toBe(5);
     expect(loaded.skipped).toEqual([{ file: latest, reason: "state does not match its sha256" }]);
-    expect(store.load("other").snapshot).toBeNull();
+    const nowhere = new SnapshotStore(join(dir, "not-yet"));
+    expect((await nowhere.load("k")).snapshot).toBeNull();
+    expect(existsSync(join(dir, "not-yet"))).toBe(false);
   });
 });
+
+runSnapshotSuite("file", async () => new SnapshotStore(tmp()));

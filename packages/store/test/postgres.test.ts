@@ -8,9 +8,9 @@
  * skipped with the reason printed.
  */
 import { execFileSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { ExpectedVersionConflictError, PostgresEventLog, StoreUnavailableError } from "@strata/store";
-import { runEventLogSuite } from "@strata/store/testsuite";
+import { runEventLogSuite, runSnapshotSuite } from "@strata/store/testsuite";
 import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
 
@@ -63,6 +63,55 @@ if (why === null) {
     },
     { durable: true, sharedWriters: true, runs: 25 },
   );
+}
+
+if (why === null) {
+  const opened: PostgresEventLog[] = [];
+  afterAll(async () => {
+    for (const log of opened) await log.close();
+  });
+  runSnapshotSuite("postgres", async () => {
+    const log = await PostgresEventLog.open({ connectionString: URL_, schema: freshSchema() });
+    opened.push(log);
+    return log.snapshots();
+  });
+
+  describe("file contents beside the log (PostgresBlobStore)", () => {
+    const sha = (b: Uint8Array) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
+    test("what is put is read back exactly (parts of 4 MiB), twice is a no-op, and changed bytes are refused", async () => {
+      const log = await PostgresEventLog.open({ connectionString: URL_, schema: freshSchema() });
+      opened.push(log);
+      const blobs = log.blobs();
+      const small = Buffer.from("hello\n");
+      const big = randomBytes(9 * 1024 * 1024 + 17);
+      const empty = Buffer.alloc(0);
+      await blobs.put([
+        { digest: sha(small), bytes: small },
+        { digest: sha(big), bytes: big },
+        { digest: sha(empty), bytes: empty },
+        { digest: sha(small), bytes: small },
+      ]);
+      await blobs.put([{ digest: sha(small), bytes: small }]);
+      expect(await blobs.has([sha(small), sha(big), sha(empty), `sha256:${"0".repeat(64)}`])).toEqual(
+        new Set([sha(small), sha(big), sha(empty)]),
+      );
+      expect(Buffer.from((await blobs.get(sha(big))) as Uint8Array).equals(big)).toBe(true);
+      expect(Buffer.from((await blobs.get(sha(empty))) as Uint8Array).length).toBe(0);
+      expect(await blobs.get(`sha256:${"0".repeat(64)}`)).toBeUndefined();
+      // Another handle (another host) reads the same.
+      const other = await PostgresEventLog.open({ connectionString: URL_, schema: log.schema });
+      opened.push(other);
+      expect(Buffer.from((await other.blobs().get(sha(small))) as Uint8Array).toString()).toBe("hello\n");
+      const admin = new pg.Client({ connectionString: URL_ });
+      await admin.connect();
+      await admin.query(
+        `UPDATE ${log.schema}.strata_blob_parts SET bytes = 'HELLO'::bytea WHERE digest = $1`,
+        [sha(small)],
+      );
+      await admin.end();
+      await expect(blobs.get(sha(small))).rejects.toThrow(/does not match its digest/);
+    });
+  });
 }
 
 const ev = (streamId: string, n: number) => ({
@@ -155,6 +204,7 @@ describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
     await admin.query(`DROP FUNCTION ${schema}.strata_append_many`);
     await admin.query(`DROP FUNCTION ${schema}.strata_append_batches`);
     await admin.query(`DROP TABLE ${schema}.strata_keys`);
+    await admin.query(`DROP TABLE ${schema}.strata_blobs, ${schema}.strata_blob_parts, ${schema}.strata_snapshots`);
     await admin.query(`ALTER TABLE ${schema}.strata_events DROP COLUMN tags`);
     await admin.query(`DELETE FROM ${schema}.strata_migrations WHERE version > 1`);
     await admin.end();

@@ -26,6 +26,8 @@ import {
 import { AppendConditionError, ExpectedVersionConflictError, LogClosedError, StoreError } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { MIGRATIONS } from "./migrations.js";
+import { PostgresBlobStore } from "./PostgresBlobStore.js";
+import { PostgresSnapshotStore } from "./PostgresSnapshotStore.js";
 
 /** The database could not be reached, or the connection broke during the call. */
 export class StoreUnavailableError extends StoreError {
@@ -305,6 +307,16 @@ export class PostgresEventLog implements EventLog {
   subscribe(fromSeq: number, handler: EventHandler): Subscription {
     this.#check();
     return subscribeByReading((from, limit) => this.read(from, limit), this.#notifier, fromSeq, handler);
+  }
+
+  /** The snapshots kept beside this log (same connections and schema). */
+  snapshots(): PostgresSnapshotStore {
+    return new PostgresSnapshotStore(this.#pool, this.schema);
+  }
+
+  /** The file contents kept beside this log (same connections and schema). */
+  blobs(): PostgresBlobStore {
+    return new PostgresBlobStore(this.#pool, this.schema);
   }
 
   async close(): Promise<void> {

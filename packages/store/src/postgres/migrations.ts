@@ -23,6 +23,9 @@
  *   call left, inserts the events set-wise with their tags and stream versions, and moves the streams,
  *   the keys and the head. A batch that fails reports `{ conflict }` or `{ broken: { seq, key } }` in its
  *   slot and appends nothing; the others go ahead.
+ * - Version 5: what travels with the log. `strata_blobs` (digest, size, number of parts) and
+ *   `strata_blob_parts` (the bytes, in parts of at most 4 MiB) hold file contents by sha256, stored
+ *   before the events that name them; `strata_snapshots` holds snapshots (kind, position, text).
  */
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: (schema: string) => string }[] = [
   {
@@ -251,6 +254,18 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: (sch
         RETURN array_to_json(v_results);
       END
       $fn$;
+    `,
+  },
+  {
+    version: 5,
+    sql: (s) => `
+      CREATE TABLE ${s}.strata_blobs (digest text PRIMARY KEY, size bigint NOT NULL, parts integer NOT NULL);
+      CREATE TABLE ${s}.strata_blob_parts (
+        digest text NOT NULL, part integer NOT NULL, bytes bytea NOT NULL, PRIMARY KEY (digest, part)
+      );
+      CREATE TABLE ${s}.strata_snapshots (
+        kind text NOT NULL, position bigint NOT NULL, body text NOT NULL, PRIMARY KEY (kind, position)
+      );
     `,
   },
 ];

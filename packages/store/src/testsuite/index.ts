@@ -18,6 +18,7 @@ import {
   InvalidEventError,
   LogClosedError,
 } from "../errors.js";
+import { SNAPSHOTS_KEPT, type SnapshotStorage } from "../snapshots.js";
 
 export interface LogUnderTest {
   readonly log: EventLog;
@@ -366,5 +367,37 @@ export function runEventLogSuite(
           }
         }));
     }
+  });
+}
+
+/**
+ * The conformance suite every `SnapshotStorage` runs: what is saved is loaded back exactly, the latest
+ * at or before a position wins, kinds are kept apart, and only the newest few of a kind are kept.
+ */
+export function runSnapshotSuite(name: string, factory: () => Promise<SnapshotStorage>): void {
+  describe(`SnapshotStorage conformance: ${name}`, () => {
+    test("the latest snapshot at or before a position is loaded back exactly; kinds are apart", async () => {
+      const store = await factory();
+      expect((await store.load("k")).snapshot).toBeNull();
+      const state = { a: [1, 2, { b: "ü✓" }], n: null, big: "x".repeat(100_000) };
+      await store.save({ position: 5, kind: "k", state });
+      await store.save({ position: 9, kind: "k", state: { a: 9 } });
+      await store.save({ position: 7, kind: "other", state: { o: 7 } });
+      expect((await store.load("k")).snapshot).toEqual({ position: 9, kind: "k", state: { a: 9 } });
+      expect((await store.load("k", 8)).snapshot).toEqual({ position: 5, kind: "k", state });
+      expect((await store.load("k", 4)).snapshot).toBeNull();
+      expect((await store.load("other")).snapshot?.state).toEqual({ o: 7 });
+      expect((await store.load("none")).snapshot).toBeNull();
+    });
+
+    test(`only the newest ${SNAPSHOTS_KEPT} of a kind are kept`, async () => {
+      const store = await factory();
+      for (let p = 1; p <= SNAPSHOTS_KEPT + 3; p++)
+        await store.save({ position: p * 10, kind: "k", state: { p } });
+      await store.save({ position: 1, kind: "keep", state: {} });
+      expect((await store.load("k", 30)).snapshot).toBeNull();
+      expect((await store.load("k")).snapshot?.position).toBe((SNAPSHOTS_KEPT + 3) * 10);
+      expect((await store.load("keep")).snapshot?.position).toBe(1);
+    });
   });
 }
