@@ -18,7 +18,7 @@ export { runLifecycleDemo } from "./demo/lifecycleDemo.js";
 export { applyChanges } from "./engine/applyChanges.js";
 export type { DecideResult } from "./engine/decide.js";
 export { decide, decideTick, nextDeadline } from "./engine/decide.js";
-export type { CommandResult, EngineOptions, WaitCondition, WaitResult } from "./engine/Engine.js";
+export type { CommandResult, EngineOptions } from "./engine/Engine.js";
 export { Engine } from "./engine/Engine.js";
 // engine
 export type {
@@ -38,6 +38,7 @@ export type {
 export { imageStoreOf, initialState } from "./engine/EngineState.js";
 export { withoutCommitLayer } from "./engine/emptyCommit.js";
 export { evolve } from "./engine/evolve.js";
+export { fillIds } from "./engine/fillIds.js";
 export { containerImageConfig, EMPTY_IMAGE_CONFIG } from "./engine/imageConfig.js";
 export type { ContainerStateView, ContainerView, ExecView } from "./engine/inspect.js";
 export { inspectContainer, inspectExec } from "./engine/inspect.js";
@@ -55,6 +56,8 @@ export {
 } from "./engine/replay.js";
 export type { ImageMatch } from "./engine/resolve.js";
 export { findContainer, findImage } from "./engine/resolve.js";
+export type { WaitCondition, WaitResult } from "./engine/wait.js";
+export { startWait } from "./engine/wait.js";
 export type { ErrorCode, Rejection, ValidationIssue } from "./errors.js";
 export {
   ConflictError,

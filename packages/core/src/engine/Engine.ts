@@ -15,15 +15,16 @@
  */
 import type { Clock, IdSource } from "../clock.js";
 import type { Command } from "../commands/commands.js";
-import { InvalidParameterError, NotFoundError, StrataError } from "../errors.js";
+import { StrataError } from "../errors.js";
 import type { ImageStore } from "../events/daemonEvents.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
 import { InMemoryEventLog } from "../log/InMemoryEventLog.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
 import { type EngineState, imageStoreOf } from "./EngineState.js";
+import { fillIds } from "./fillIds.js";
 import type { Projection } from "./Projection.js";
 import { applyProjected, replayProjected } from "./replay.js";
-import { findContainer } from "./resolve.js";
+import { startWait, type WaitCondition, type WaitResult } from "./wait.js";
 
 /**
  * The outcome of {@link Engine.execute}: `accepted` (events appended), `refused` (nothing appended) or
@@ -72,18 +73,6 @@ export interface EngineOptions<S = undefined> {
    */
   readonly imageStore?: ImageStore;
 }
-
-/** What `wait` waits for (Docker's `--condition`). */
-export type WaitCondition = "not-running" | "next-exit" | "removed";
-
-/** What `wait` answers (Docker's wait response): the exit code, and the container's error if it has one. */
-export interface WaitResult {
-  readonly statusCode: number;
-  /** Docker's `Error.Message`: the last start or removal error, e.g. after a removal that failed. */
-  readonly error?: string;
-}
-
-const WAIT_CONDITIONS: readonly string[] = ["not-running", "next-exit", "removed"];
 
 const MAX_TICK_STEPS = 100_000;
 
@@ -136,23 +125,7 @@ export class Engine<S = undefined> {
 
   /** Fills the ids a command creates things with, from the id source. */
   prepare(command: Command): Command {
-    switch (command.type) {
-      case "container.create":
-        return command.containerId ? command : { ...command, containerId: this.#ids.next("container") };
-      case "container.exec":
-      case "container.execCreate":
-        return command.execId ? command : { ...command, execId: this.#ids.next("exec") };
-      case "container.commit":
-        return {
-          ...command,
-          imageId: command.imageId ?? `sha256:${this.#ids.next("image")}`,
-          layerId: command.layerId ?? `sha256:${this.#ids.next("layer")}`,
-        };
-      case "image.create":
-        return command.imageId ? command : { ...command, imageId: `sha256:${this.#ids.next("image")}` };
-      default:
-        return command;
-    }
+    return fillIds(command, this.#ids);
   }
 
   /**
@@ -223,42 +196,22 @@ export class Engine<S = undefined> {
    * condition is a 400 `invalid condition: "x"`, checked before the container is looked up.
    */
   wait(ref: string, condition: WaitCondition = "not-running"): Promise<WaitResult> {
-    if (!WAIT_CONDITIONS.includes(condition))
-      return Promise.reject(
-        new InvalidParameterError("invalid-condition", `invalid condition: ${JSON.stringify(condition)}`),
-      );
-    let record: ReturnType<typeof findContainer>;
+    let start: ReturnType<typeof startWait>;
     try {
-      record = findContainer(this.#state, ref);
+      start = startWait(this.#state, ref, condition);
     } catch (e) {
       return Promise.reject(e);
     }
-    if (!record) return Promise.reject(new NotFoundError("no-such-container", `No such container: ${ref}`));
-    const id = record.context.id;
-    const answer = (exitCode: number, error: string): WaitResult =>
-      error === "" ? { statusCode: exitCode } : { statusCode: exitCode, error };
-    const live = record.status === "running" || record.status === "paused" || record.status === "restarting";
-    if (condition === "not-running" && !live)
-      return Promise.resolve(answer(record.context.exitCode, record.context.error));
-    if (condition === "removed" && record.status === "dead")
-      return Promise.resolve(answer(record.context.exitCode, record.context.error));
-    let exitCode = record.context.exitCode;
-    let restarting = record.status === "restarting";
+    if ("done" in start) return Promise.resolve(start.done);
     return new Promise((resolve) => {
       const unsubscribe = this.log.subscribe((batch) => {
         for (const e of batch) {
-          if (e.streamId !== id) continue;
-          const woken = wakes(e, exitCode, restarting);
-          exitCode = woken.exitCode;
-          restarting =
-            e.type === "container.died"
-              ? e.data.restart !== null
-              : restarting && !woken.stop && e.type !== "container.started";
-          if (!woken.stop && !woken.removed) continue;
-          if (condition === "removed" && !woken.removed) continue;
-          unsubscribe();
-          resolve(answer(exitCode, woken.error));
-          return;
+          const done = start.watch(e);
+          if (done) {
+            unsubscribe();
+            resolve(done);
+            return;
+          }
         }
       });
     });
@@ -277,40 +230,6 @@ export class Engine<S = undefined> {
     this.#state = next.core;
     this.#projected = next.projection;
     return stored;
-  }
-}
-
-/**
- * Whether event `e` wakes a container's waiters (moby container/state.go: `SetStopped`,
- * `SetRestarting` wake the stop waiters; `SetRemoved`, `SetRemovalError` wake every waiter), and the
- * exit code the container has after it.
- */
-function wakes(
-  e: EventEnvelope,
-  exitCode: number,
-  restarting: boolean,
-): { exitCode: number; stop: boolean; removed: boolean; error: string } {
-  const none = { exitCode, stop: false, removed: false, error: "" };
-  switch (e.type) {
-    case "container.started":
-      return { ...none, exitCode: 0 };
-    case "container.startFailed":
-      // A start the runtime refused records its code; only the restart manager's (the container was
-      // restarting) marks the container stopped and wakes the waiters.
-      return { ...none, exitCode: e.data.exitCode, stop: restarting };
-    case "container.died":
-      return { ...none, exitCode: e.data.exitCode, stop: true };
-    case "container.shutDown":
-      return { ...none, exitCode: e.data.exitCode ?? exitCode, stop: true };
-    case "container.stopped":
-    case "container.restartCancelled":
-      return { ...none, stop: true };
-    case "container.destroyed":
-      return { ...none, removed: true, stop: true };
-    case "container.removalFailed":
-      return { ...none, removed: true, stop: true, error: e.data.error };
-    default:
-      return none;
   }
 }
 

@@ -23,8 +23,8 @@ export interface PlannedEvent {
 
 /** What a command does at a moment, before anything is appended. */
 export interface Plan<S> {
-  /** The command as decided. */
-  readonly command: Command;
+  /** The command as decided (null: only the timers due). */
+  readonly command: Command | null;
   /**
    * `accepted`: its events are in `events`; `refused`: none are (the timers due still fire); `failed`:
    * it failed part-way — its events are in `events` and must be appended, and `error` reported too.
@@ -52,7 +52,7 @@ const MAX_TICK_STEPS = 100_000;
 export function plan<S>(
   projection: Projection<S> | undefined,
   from: ProjectedState<S>,
-  command: Command,
+  command: Command | null,
   now: number,
 ): Plan<S> {
   const events: PlannedEvent[] = [];
@@ -80,12 +80,16 @@ export function plan<S>(
   // The command, on a view that records what it reads.
   const tracked = readTracking(states.core);
   let prepared = command;
+  if (prepared === null) return done("accepted", null);
   try {
-    if (projection?.prepare) prepared = projection.prepare(states.projection, tracked.state, prepared);
-    const decided = decide(tracked.state, prepared, now);
+    const ready: Command = projection?.prepare
+      ? projection.prepare(states.projection, tracked.state, prepared)
+      : prepared;
+    prepared = ready;
+    const decided = decide(tracked.state, ready, now);
     if (decided.outcome === "refused") return done("refused", decided.error);
     const refined = projection?.refine
-      ? projection.refine(states.projection, tracked.state, prepared, decided.events, now)
+      ? projection.refine(states.projection, tracked.state, ready, decided.events, now)
       : decided.events;
     commit(refined);
     return decided.outcome === "failed" ? done("failed", decided.error) : done("accepted", null);
