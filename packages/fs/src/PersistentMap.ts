@@ -207,15 +207,34 @@ export class PersistentMap<V> {
     return Array.from(this.entries(), ([k]) => k);
   }
 
-  /** Keys in byte order (UTF-16 code unit order equals byte order for the names we allow). */
+  /** Keys in byte order (the order of their UTF-8 bytes, see {@link compareNames}). */
   sortedKeys(): string[] {
     return this.keys().sort(compareNames);
   }
 }
 
-/** Byte-order comparison of two names. */
+/**
+ * Byte-order comparison of two names: the order of their UTF-8 bytes, which is code point order.
+ * JavaScript's `<` compares UTF-16 code units, which puts U+10000 and above (surrogate pairs, D800 to
+ * DFFF) before U+E000 to U+FFFF; at the first differing unit this shifts the surrogates above them
+ * (ICU's code point order fix-up), without encoding either string.
+ *
+ * @example
+ * ["！", "😀", "a"].sort(compareNames) // ["a", "！", "😀"] (61 < EF BC 81 < F0 9F 98 80)
+ */
 export function compareNames(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) {
+      x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+      y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 const EMPTY: PersistentMap<never> = (() => {
