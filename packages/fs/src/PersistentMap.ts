@@ -153,6 +153,13 @@ function* iterate<V>(node: Node<V>): Generator<[string, V]> {
   for (const c of node.children) yield* iterate(c);
 }
 
+/**
+ * Counts map operations while set: tests use it to show that a command's cost grows linearly with its
+ * path's depth, by counting rather than timing. Off (undefined) in normal use.
+ * @internal
+ */
+export const mapProbe: { counter: { gets: number; sets: number } | undefined } = { counter: undefined };
+
 /** An immutable map from strings to `V`. */
 export class PersistentMap<V> {
   readonly #root: Node<V>;
@@ -175,6 +182,7 @@ export class PersistentMap<V> {
   }
 
   get(key: string): V | undefined {
+    if (mapProbe.counter) mapProbe.counter.gets++;
     return getNode(this.#root, hashOf(key), key, 0);
   }
 
@@ -184,6 +192,7 @@ export class PersistentMap<V> {
 
   /** A map with `key` set to `value` (the same map if nothing changes). `value` must not be undefined. */
   set(key: string, value: V): PersistentMap<V> {
+    if (mapProbe.counter) mapProbe.counter.sets++;
     const root = this.#root;
     const leaf: Leaf<V> = { t: 1, hash: hashOf(key), key, value };
     if (root.t === 0 && root.bitmap === 0) return new PersistentMap<V>(leaf, 1);
@@ -193,6 +202,7 @@ export class PersistentMap<V> {
 
   /** A map without `key` (the same map if it was absent). */
   delete(key: string): PersistentMap<V> {
+    if (mapProbe.counter) mapProbe.counter.sets++;
     const next = deleteNode(this.#root, hashOf(key), key, 0);
     if (next === this.#root) return this;
     return next === undefined ? PersistentMap.empty<V>() : new PersistentMap(next, this.size - 1);

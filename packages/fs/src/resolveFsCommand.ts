@@ -16,7 +16,7 @@ import {
   nameTooLong,
   notBytes,
 } from "./pathLimits.js";
-import { MAX_SYMLINK_FOLLOWS, type Resolved, resolve } from "./resolvePath.js";
+import { lookUpLast, MAX_SYMLINK_FOLLOWS, type Resolved, resolve } from "./resolvePath.js";
 
 type FsCommand = Extract<Command, { type: `fs.${string}` }>;
 
@@ -47,6 +47,7 @@ function dropCapability(ov: Overlay, pair: Pair, path: string): FsEvent[] {
 
 /** A name that must not be followed by `/` unless it is a directory (creation of a non-directory). */
 function newName(r: Resolved, op: string, path: string, onSlash: "ENOENT"): void {
+  lookUpLast(r, op, path);
   if (r.last !== "norm" || r.pair !== undefined) throw new FsError("EEXIST", op, path);
   if (r.trailingSlash) throw new FsError(onSlash, op, path, "a trailing / names a directory");
 }
@@ -78,7 +79,7 @@ export function resolveFsCommand(ov: Overlay, command: FsCommand, drafts: readon
       return [{ type: "fs.hardLinked", data: { path: canonical(r.comps), target: canonical(target.comps) } }];
     }
     case "fs.unlink": {
-      const r = resolve(ov, command.path, "create", "unlink");
+      const r = lookUpLast(resolve(ov, command.path, "create", "unlink"), "unlink", command.path);
       if (r.last !== "norm") throw new FsError("EISDIR", "unlink", command.path);
       if (r.pair === undefined) throw new FsError("ENOENT", "unlink", command.path);
       if (shown(r.pair).kind === "dir") throw new FsError("EISDIR", "unlink", command.path);
@@ -90,6 +91,7 @@ export function resolveFsCommand(ov: Overlay, command: FsCommand, drafts: readon
       const op = command.type === "fs.rmdir" ? "rmdir" : "unlink";
       const r = resolve(ov, command.path, "create", op);
       if (r.last === "dot") throw new FsError("EINVAL", "rmdir", command.path);
+      lookUpLast(r, op, command.path);
       if (r.last === "dotdot") throw new FsError("ENOTEMPTY", "rmdir", command.path);
       if (r.last === "root") throw new FsError("EBUSY", "rmdir", command.path);
       if (r.pair === undefined) throw new FsError("ENOENT", op, command.path);
@@ -153,7 +155,7 @@ function writeEvents(
 }
 
 function mkdir(ov: Overlay, path: string, mode: number | undefined): FsEvent[] {
-  const r = resolve(ov, path, "create", "mkdir");
+  const r = lookUpLast(resolve(ov, path, "create", "mkdir"), "mkdir", path);
   if (r.last !== "norm" || r.pair !== undefined) throw new FsError("EEXIST", "mkdir", path);
   // mkdir(2) keeps only the permission and sticky bits of its mode argument.
   const meta = inheritFrom(r.parent, (mode ?? 0o755) & 0o1777, true);
@@ -215,7 +217,9 @@ function renameEvents(
   const to = resolve(ov, toPath, "create", "rename");
   if (from.last !== "norm") throw new FsError("EBUSY", "rename", fromPath);
   if (to.last !== "norm") throw new FsError("EBUSY", "rename", toPath);
+  lookUpLast(from, "rename", fromPath);
   if (from.pair === undefined) throw new FsError("ENOENT", "rename", fromPath);
+  lookUpLast(to, "rename", toPath);
   const isDir = shown(from.pair).kind === "dir";
   if (!isDir && (from.trailingSlash || to.trailingSlash))
     throw new FsError("ENOTDIR", "rename", from.trailingSlash ? fromPath : toPath);

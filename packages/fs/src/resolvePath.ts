@@ -40,6 +40,18 @@ export interface Resolved {
   readonly last: LastType;
   /** The last component was followed by `/`. */
   readonly trailingSlash: boolean;
+  /**
+   * `create` mode: the last name is over 255 bytes. The kernel finds that out when it looks the name
+   * up, after the parent walk, so the caller throws ENAMETOOLONG where that lookup happens (see
+   * {@link lookUpLast}).
+   */
+  readonly tooLong?: true;
+}
+
+/** The lookup of the last component of a `create`-mode walk: ENAMETOOLONG for a name over 255 bytes. */
+export function lookUpLast(r: Resolved, op: string, path: string): Resolved {
+  if (r.tooLong) throw new FsError("ENAMETOOLONG", op, path, "a name has at most 255 bytes");
+  return r;
 }
 
 /**
@@ -93,7 +105,18 @@ export function resolve(
     }
     if (last && slash && options.creat)
       throw new FsError("EISDIR", op, path, "O_CREAT of a name with a trailing /");
-    if (nameTooLong(name)) throw new FsError("ENAMETOOLONG", op, path, "a name has at most 255 bytes");
+    if (nameTooLong(name)) {
+      if (last && mode === "create")
+        return {
+          comps: [...names, name],
+          pair: undefined,
+          parent: cur,
+          last: "norm",
+          trailingSlash: slash,
+          tooLong: true,
+        };
+      throw new FsError("ENAMETOOLONG", op, path, "a name has at most 255 bytes");
+    }
     const next = childPair(cur, name);
     if (next === undefined) {
       if (last)

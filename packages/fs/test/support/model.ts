@@ -36,6 +36,21 @@ export function withoutTimesAndLinks(listing: readonly Listed[]): Listed[] {
   return listing.map(({ mtime: _m, atime: _a, xattrs: _x, nlink: _n, link: _l, ...rest }) => rest);
 }
 
+/**
+ * A listing as an OCI layer carries it: mtimes in whole seconds, no atime, link counts left out (a
+ * copy-up that changed nothing is not committed, so a broken lower hard link is whole again); xattrs kept.
+ */
+export function asLayersKeepIt(listing: readonly Listed[]): Listed[] {
+  return listing.map(({ atime: _a, nlink: _n, link: _l, mtime, ...rest }) =>
+    mtime === undefined ? rest : { ...rest, mtime: mtime === "now" ? NOW : mtime - (mtime % 1000) },
+  );
+}
+
+/** Names in byte order (their UTF-8 bytes compared), as our listings sort them. */
+export function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
+}
+
 /** The model's clock during the operations: every time it stamps is "now". */
 export const NOW = Date.UTC(2026, 0, 1);
 const time = (t: number): number | "now" => (t === NOW ? "now" : t);
