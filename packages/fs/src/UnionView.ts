@@ -27,6 +27,8 @@ export type { EntryType, Stat };
 /** One entry of a walk. */
 export interface WalkEntry extends Stat {
   readonly path: string;
+  /** Its extended attributes (name → value in base64), when it has any. */
+  readonly xattrs?: Readonly<Record<string, string>>;
 }
 
 export class UnionView {
@@ -100,9 +102,11 @@ export class UnionView {
     const r = resolve(this.overlay, path, "follow", "walk");
     if (r.pair === undefined) throw new FsError("ENOENT", "walk", path);
     for (const [comps, pair] of walkPairs(this.overlay, r.comps, r.pair)) {
+      const xattrs = xattrsOf(this.overlay, pair);
       yield {
         path: comps.length === 0 ? "/" : joinPath("", comps.join("/")),
         ...statPair(this.overlay, pair),
+        ...(xattrs === undefined ? {} : { xattrs }),
       };
     }
   }

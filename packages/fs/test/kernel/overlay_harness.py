@@ -108,18 +108,19 @@ def when(ns, t0):
 
 
 def entry_of(path, st, upper, t0, full):
+    """`full`: where to read it now (a name in the current directory while listing)."""
     m = st.st_mode
     times = {"mtime": when(st.st_mtime_ns, t0), "atime": when(st.st_atime_ns, t0), "xattrs": xattrs_of(full)}
     if stat.S_ISDIR(m):
         e = {"path": path, "type": "dir", "mode": stat.S_IMODE(m), "uid": st.st_uid, "gid": st.st_gid, **times}
         if upper:
             try:
-                e["opaque"] = os.getxattr(path if not upper else upper + path, OPAQUE, follow_symlinks=False) == b"y"
+                e["opaque"] = os.getxattr(full, OPAQUE, follow_symlinks=False) == b"y"
             except OSError:
                 e["opaque"] = False
             for name in ("trusted.overlay.redirect", "trusted.overlay.metacopy"):
                 try:
-                    os.getxattr(upper + path, name, follow_symlinks=False)
+                    os.getxattr(full, name, follow_symlinks=False)
                     e["unexpected"] = name
                 except OSError:
                     pass
@@ -136,19 +137,20 @@ def entry_of(path, st, upper, t0, full):
 
 
 def listing(root, t0, upper=None):
-    """Pre-order lstat walk of root ('' = the chroot's /), names in byte order; hard links as `link`."""
+    """Pre-order lstat walk of root ('' = the chroot's /), names in byte order; hard links as `link`.
+    It walks by changing directory, so that entries deeper than PATH_MAX (reached through symlinks) list."""
     out = []
     first = {}
+    here = os.getcwd()
 
-    def walk(rel):
-        full = (root + rel) if rel != "/" else (root or "/")
+    def walk(rel, name):
         try:
-            st = os.lstat(full)
+            st = os.lstat(name)
         except FileNotFoundError:
             # A "phantom": a directory served by a single lower layer lists that layer's whiteouts
             # in readdir, but lstat on them gives ENOENT. They are not entries of the view.
             return
-        e = entry_of(rel, st, upper, t0, full)
+        e = entry_of(rel, st, upper, t0, name)
         if e["type"] in ("file", "symlink"):
             key = (st.st_dev, st.st_ino)
             if key in first:
@@ -156,16 +158,22 @@ def listing(root, t0, upper=None):
             else:
                 first[key] = rel
         if e["type"] == "file":
-            with open(full, "rb") as f:
+            with open(name, "rb") as f:
                 e["sha256"] = "sha256:" + hashlib.sha256(f.read()).hexdigest()
         if e["type"] == "symlink":
-            e["target"] = os.readlink(full)
+            e["target"] = os.readlink(name)
         out.append(e)
         if e["type"] == "dir":
-            for name in sorted(os.listdir(full), key=os.fsencode):
-                walk((rel if rel != "/" else "") + "/" + name)
+            os.chdir(name)
+            for child in sorted(os.listdir("."), key=os.fsencode):
+                walk((rel if rel != "/" else "") + "/" + child, child)
+            os.chdir("..")
 
-    walk("/")
+    os.chdir(root or "/")
+    try:
+        walk("/", ".")
+    finally:
+        os.chdir(here)
     return out
 
 

@@ -228,10 +228,8 @@ export function listMerged(engine: FsEngine, ref = "box"): Listed[] {
   const view = engine.view(ref);
   return linkGroups(
     [...view.walk("/")].map((e) => {
-      const names = view.listxattr(e.path, { follow: false });
-      const xattrs = Object.fromEntries(
-        names.map((n) => [n, Buffer.from(view.getxattr(e.path, n, { follow: false })).toString("base64")]),
-      );
+      // From the walk, not getxattr: an entry reached through symlinks may lie deeper than PATH_MAX.
+      const xattrs = { ...(e.xattrs ?? {}) };
       const common = {
         path: e.path,
         uid: e.uid,
