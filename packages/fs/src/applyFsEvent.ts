@@ -55,7 +55,7 @@ import {
 /** Makes new inode ids; deterministic for a given event (see fsProjection). */
 export type InodeIds = () => string;
 
-/** chown's "leave this id as it is" (`(uid_t)-1`). */
+/** chown's "leave this id as it is" (`(uid_t)-1`), resolved to the current id before an event is written. */
 export const KEEP_ID = 0xffffffff;
 
 const opName: Record<FsEvent["type"], string> = {
@@ -524,9 +524,14 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
               mode &= ~0o4000;
               if (mode & 0o010) mode &= ~0o2000;
             }
-            const uid = event.data.uid === KEEP_ID ? m.uid : event.data.uid;
-            const gid = event.data.gid === KEEP_ID ? m.gid : event.data.gid;
-            return { ...m, uid, gid, ...(mode === undefined ? {} : { mode }) };
+            // The ids are the new ones: chown's -1 was resolved to the current id before the event was
+            // written, so an old log's 4294967295 replays as it was written.
+            return {
+              ...m,
+              uid: event.data.uid,
+              gid: event.data.gid,
+              ...(mode === undefined ? {} : { mode }),
+            };
           }
         }
       };
