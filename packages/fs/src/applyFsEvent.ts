@@ -19,6 +19,8 @@
  * depth), plus the size of what it copies or removes.
  */
 import { type FsEvent, pathComponents } from "@strata/core";
+import { copyTree } from "./copyTree.js";
+import { copyUp, ensureUpperDir, type InodeIds, lowerPositive } from "./copyUp.js";
 import { FsError } from "./FsError.js";
 import {
   type DirNode,
@@ -41,19 +43,11 @@ import {
   shown,
   xattrsOf,
 } from "./Overlay.js";
-import { compareNames } from "./PersistentMap.js";
-import {
-  filesUnder,
-  mapLinkedSymlinks,
-  nodeAt,
-  recountSymlinkGroups,
-  symlinkGroupsUnder,
-  withDir,
-  withNode,
-} from "./treeOps.js";
+import { mapLinkedSymlinks, nodeAt, recountSymlinkGroups, withNode } from "./treeOps.js";
+import { place, setInode, touchDir } from "./upperTree.js";
 
-/** Makes new inode ids; deterministic for a given event (see fsProjection). */
-export type InodeIds = () => string;
+export type { InodeIds };
+export { copyUp, ensureUpperDir, lowerPositive };
 
 /** chown's "leave this id as it is" (`(uid_t)-1`), resolved to the current id before an event is written. */
 export const KEEP_ID = 0xffffffff;
@@ -78,177 +72,6 @@ function requireDirAt(ov: Overlay, comps: readonly string[], op: string, path: s
   if (pair === undefined) throw new FsError("ENOENT", op, path);
   if (shown(pair).kind !== "dir") throw new FsError("ENOTDIR", op, path);
   return pair;
-}
-
-/**
- * The upper tree with a directory at every prefix of `comps` (comps included), copied up from the
- * union. One walk down both trees: O(depth).
- */
-export function ensureUpperDir(ov: Overlay, comps: readonly string[]): Tree {
-  let upper: DirNode = ov.upper.root;
-  let pair: Pair | undefined = rootPair(ov);
-  let i = 0;
-  for (; i < comps.length; i++) {
-    const next: FsNode | undefined = upper.children.get(comps[i] as string);
-    pair = pair === undefined ? undefined : childPair(pair, comps[i] as string);
-    if (next?.kind !== "dir") break;
-    upper = next;
-  }
-  if (i === comps.length) return ov.upper;
-  // From comps[i] down, the upper layer has no directory: copy the union's up, as one new chain.
-  const metas: DirNode[] = [];
-  for (let j = i; j < comps.length; j++) {
-    if (j > i) pair = pair === undefined ? undefined : childPair(pair, comps[j] as string);
-    if (pair === undefined || shown(pair).kind !== "dir")
-      throw new Error(`ensureUpperDir: /${comps.slice(0, j + 1).join("/")} is not a directory of the union`);
-    metas.push(shown(pair) as DirNode);
-  }
-  let chain: DirNode = emptyDir(metas[metas.length - 1] as DirNode);
-  for (let j = metas.length - 2; j >= 0; j--) {
-    const dir = emptyDir(metas[j] as DirNode);
-    chain = { ...dir, children: dir.children.set(comps[i + j + 1] as string, chain) };
-  }
-  return { ...ov.upper, root: withNode(ov.upper.root, comps.slice(0, i + 1), chain) };
-}
-
-/** The upper tree with the union entry at `comps` present in it (copied up if it was only below). */
-export function copyUp(ov: Overlay, comps: readonly string[], newIno: InodeIds): Tree {
-  const pair = lookupPair(ov, comps);
-  if (pair === undefined) throw new Error(`copyUp: /${comps.join("/")} does not exist`);
-  if (pair.upper !== undefined) return ov.upper;
-  const withParents = ensureUpperDir(ov, comps.slice(0, -1));
-  const lower = pair.lower as FsNode;
-  switch (lower.kind) {
-    case "dir":
-      return { ...withParents, root: withNode(withParents.root, comps, emptyDir(lower)) };
-    case "symlink": {
-      // A new inode: a lower hard link of a symlink is broken by copy-up, as for files.
-      const { linkId: _l, nlink: _n, ...copy } = lower;
-      return { ...withParents, root: withNode(withParents.root, comps, copy) };
-    }
-    case "file": {
-      const inode = ov.lower.inodes.get(lower.ino) as Inode;
-      const ino = newIno();
-      return {
-        root: withNode(withParents.root, comps, { kind: "file", ino }),
-        inodes: withParents.inodes.set(ino, { ...inode, nlink: 1 }),
-      };
-    }
-    case "whiteout":
-      throw new Error("copyUp: a lower tree never shows whiteouts");
-  }
-}
-
-/** Drops one name of every inode under `node` from the inode table, and recounts symlink groups. */
-function release(tree: Tree, node: FsNode | undefined): Tree {
-  if (node === undefined) return tree;
-  let inodes = tree.inodes;
-  for (const ino of filesUnder(node)) {
-    const i = inodes.get(ino);
-    if (!i) continue;
-    inodes = i.nlink <= 1 ? inodes.delete(ino) : inodes.set(ino, { ...i, nlink: i.nlink - 1 });
-  }
-  return inodes === tree.inodes ? tree : { ...tree, inodes };
-}
-
-function touchDir(tree: Tree, comps: readonly string[], mtime: number): Tree {
-  return { ...tree, root: withDir(tree.root, comps, (d) => withMtime(d, mtime)) };
-}
-
-/** Whether something exists below at `comps` (overlayfs's "lower positive"): then a removal needs a whiteout. */
-export function lowerPositive(ov: Overlay, comps: readonly string[]): boolean {
-  const parent = lookupPair(ov, comps.slice(0, -1));
-  const lowerDir = parent?.lower?.kind === "dir" ? parent.lower : undefined;
-  return lowerDir?.children.has(comps[comps.length - 1] as string) ?? false;
-}
-
-/** Sets an upper node, releasing the inodes of what it replaces (and recounting its symlink groups). */
-function place(tree: Tree, comps: readonly string[], node: FsNode | undefined): Tree {
-  const old = nodeAt(tree.root, comps);
-  const released = release(tree, old);
-  const root = withNode(released.root, comps, node);
-  return { ...released, root: recountSymlinkGroups(root, symlinkGroupsUnder(old)) };
-}
-
-function setInode(tree: Tree, ino: string, f: (i: Inode) => Inode): Tree {
-  const i = tree.inodes.get(ino);
-  if (!i) throw new Error(`setInode: missing inode ${ino}`);
-  return { ...tree, inodes: tree.inodes.set(ino, f(i)) };
-}
-
-/** The union entries under a directory pair, by name in byte order. */
-function* walkChildren(pair: Pair): Generator<[string, Pair]> {
-  const names = new Set<string>();
-  const upper = pair.upper?.kind === "dir" ? pair.upper : undefined;
-  const lower = pair.lower?.kind === "dir" ? pair.lower : undefined;
-  if (upper) for (const [n, c] of upper.children.entries()) if (c.kind !== "whiteout") names.add(n);
-  if (lower) for (const [n] of lower.children.entries()) if (!upper?.children.has(n)) names.add(n);
-  for (const n of [...names].sort(compareNames)) {
-    const child = childPair(pair, n);
-    if (child) yield [n, child];
-  }
-}
-
-/**
- * Copies the union subtree at `pair` into a fresh upper subtree (new inodes, no opaque flags), keeping
- * the hard links inside it as `cp -a` does: names of one inode (one file inode, or one symlink group)
- * stay names of one new inode.
- */
-function copyTree(ov: Overlay, pair: Pair, upper: Tree, newIno: InodeIds): [FsNode, Tree] {
-  let tree = upper;
-  const identity = (p: Pair, id: string) => `${p.upper ? "u" : "l"}:${id}`;
-  // Names of each symlink group in the subtree, so that each copy gets its nlink at once.
-  const groupNames = new Map<string, number>();
-  const count = (p: Pair) => {
-    const node = shown(p);
-    if (node.kind === "symlink" && node.linkId !== undefined) {
-      const key = identity(p, node.linkId);
-      groupNames.set(key, (groupNames.get(key) ?? 0) + 1);
-    } else if (node.kind === "dir") for (const [, child] of walkChildren(p)) count(child);
-  };
-  count(pair);
-  const copies = new Map<string, string>();
-  const build = (p: Pair): FsNode => {
-    const node = shown(p);
-    switch (node.kind) {
-      case "file": {
-        const key = identity(p, node.ino);
-        const done = copies.get(key);
-        if (done !== undefined) {
-          tree = setInode(tree, done, (i) => ({ ...i, nlink: i.nlink + 1 }));
-          return { kind: "file", ino: done };
-        }
-        const source = (p.upper ? ov.upper : ov.lower).inodes.get(node.ino) as Inode;
-        const ino = newIno();
-        copies.set(key, ino);
-        tree = { ...tree, inodes: tree.inodes.set(ino, { ...source, nlink: 1 }) };
-        return { kind: "file", ino };
-      }
-      case "symlink": {
-        const { linkId, nlink: _n, ...copy } = node;
-        if (linkId === undefined) return copy;
-        const key = identity(p, linkId);
-        const names = groupNames.get(key) ?? 1;
-        if (names < 2) return copy;
-        let id = copies.get(key);
-        if (id === undefined) {
-          id = newIno();
-          copies.set(key, id);
-        }
-        return { ...copy, linkId: id, nlink: names };
-      }
-      case "dir": {
-        let dir = emptyDir(node);
-        for (const [name, child] of walkChildren(p))
-          dir = { ...dir, children: dir.children.set(name, build(child)) };
-        return dir;
-      }
-      case "whiteout":
-        throw new Error("copyTree: whiteouts are never shown");
-    }
-  };
-  const root = build(pair);
-  return [root, tree];
 }
 
 /** Applies `f` to the upper node at `comps` (to every name of its inode for linked symlinks). */
