@@ -200,6 +200,9 @@ async function exactly(bytes: Bytes, n: number, what: string): Promise<Buffer> {
 
 const padded = (n: number) => Math.ceil(n / 512) * 512;
 
+/** An extended header (PAX, GNU long name) larger than this is refused: it would sit in memory. */
+export const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
+
 /** The entries of a tar, in order. Consume (or leave) each body before asking for the next entry. */
 export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
   const bytes = new Bytes(source);
@@ -217,6 +220,11 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       const typeflag = String.fromCharCode(block[156] as number);
       let size = number(block, 124, 12, at);
       if (typeflag === "x" || typeflag === "g" || typeflag === "L" || typeflag === "K") {
+        if (size > MAX_EXTENDED_HEADER_BYTES)
+          throw new TarFormatError(
+            `an extended header of ${size} bytes (at most ${MAX_EXTENDED_HEADER_BYTES})`,
+            at,
+          );
         const data = (await exactly(bytes, padded(size), "an extended header")).subarray(0, size);
         if (typeflag === "x") pax = new Map([...pax, ...parsePax(data, bytes.offset)]);
         else if (typeflag === "g") global = new Map([...global, ...parsePax(data, bytes.offset)]);

@@ -167,6 +167,24 @@ describe("names are bytes", () => {
     expect(error.message).not.toContain("\uFFFD");
   });
 
+  test("an extended header too large to hold in memory is refused, before it is read", async () => {
+    const block = Buffer.alloc(512);
+    block.write("PaxHeader", 0);
+    block.write("0000644\0", 100);
+    block.write(`${(64 * 1024 * 1024).toString(8).padStart(11, "0")}\0`, 124);
+    block.write("00000000000\0", 136);
+    block.write("x", 156);
+    block.write("ustar\x0000", 257, "latin1");
+    block.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const b of block) sum += b;
+    block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const error = await readLayerTarBytes(block, new MemoryBlobStore(), { layer: LAYER }).catch((e) => e);
+    expect(error).toBeInstanceOf(OciError);
+    expect(error.code).toBe("InvalidTar");
+    expect(error.message).toContain("extended header");
+  });
+
   test("tar entries are in byte order: a, ！ (EF BC 81), 😀 (F0 9F 98 80)", async () => {
     const engine = engineWith(
       ["😀", "a", "！"].map(
