@@ -180,6 +180,11 @@ function mkdirParents(ov: Overlay, path: string, mode: number | undefined): FsEv
     const last = i === comps.length - 1;
     const next = childPair(cur, name);
     if (next === undefined) {
+      // The whole missing tail is made at once, so each of its names is checked first (the kernel's
+      // mkdir -p would make the directories before a name that is too long; we refuse the whole).
+      for (const rest of comps.slice(i + 1))
+        if (nameTooLong(rest))
+          throw new FsError("ENAMETOOLONG", "mkdir", path, `a name has at most ${NAME_MAX} bytes`);
       const meta = inheritFrom(cur, (mode ?? 0o755) & 0o1777, true);
       const target = canonical([...at, ...comps.slice(i)]);
       return [
@@ -195,9 +200,15 @@ function mkdirParents(ov: Overlay, path: string, mode: number | undefined): FsEv
       // At most 40 of these walks in all, each O(depth): the whole stays linear.
       links += 1;
       if (links > MAX_SYMLINK_FOLLOWS) throw new FsError("ELOOP", "mkdir", path);
-      const r = resolve(ov, canonical(at), "follow", "mkdir");
-      pair = r.pair;
-      at = [...r.comps];
+      try {
+        const r = resolve(ov, canonical(at), "follow", "mkdir");
+        pair = r.pair;
+        at = [...r.comps];
+      } catch (e) {
+        // A dangling symlink (its target's parent missing too) is "not a directory" like any other.
+        if (!(e instanceof FsError && e.errno === "ENOENT")) throw e;
+        pair = undefined;
+      }
     }
     if (pair === undefined || shown(pair).kind !== "dir")
       throw new FsError(last ? "EEXIST" : "ENOTDIR", "mkdir", path);

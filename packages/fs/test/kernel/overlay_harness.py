@@ -270,6 +270,35 @@ def move(src_path, dst_path):
     remove_tree(src)
 
 
+def mkdirp(path, mode):
+    """Our mkdir -p (docs/fs-model.md): `.` and `..` applied to the text, each existing component
+    followed (it must be a directory), the missing tail made with mkdir(2), its names checked first."""
+    comps = [c for c in os.path.normpath("/" + path).split("/") if c]
+    cur = ""
+    for i, c in enumerate(comps):
+        last = i == len(comps) - 1
+        if len(os.fsencode(c)) > 255:
+            raise OSError(errno.ENAMETOOLONG, "name too long")
+        p = cur + "/" + c
+        if not os.path.lexists(p):
+            if any(len(os.fsencode(rest)) > 255 for rest in comps[i + 1:]):
+                raise OSError(errno.ENAMETOOLONG, "name too long")
+            for name in comps[i:]:
+                cur = cur + "/" + name
+                os.mkdir(cur, mode)
+            return
+        try:
+            st = os.stat(p)
+        except OSError as e:
+            if e.errno != errno.ENOENT:
+                raise
+            st = None
+        if st is None or not stat.S_ISDIR(st.st_mode):
+            raise OSError(errno.EEXIST if last else errno.ENOTDIR, "not a directory")
+        cur = os.path.realpath(p)
+        cur = "" if cur == "/" else cur
+
+
 def setxattr(op):
     """setxattr(2), with XATTR_CREATE / XATTR_REPLACE checked before the call rather than by it: overlayfs
     copies the entry up before the upper filesystem refuses the flag, and a refused command of ours
@@ -332,6 +361,8 @@ def run_op(op):
         os.truncate(op["path"], op["size"])
     elif k == "mkdir":
         os.mkdir(op["path"], op["mode"])
+    elif k == "mkdirp":
+        mkdirp(op["path"], op["mode"])
     elif k == "symlink":
         os.symlink(op["target"], op["path"])
     elif k == "link":

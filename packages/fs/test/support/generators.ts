@@ -205,8 +205,10 @@ export function toEntries(root: GenNode): GenEntry[] {
           mtime: node.mtime,
           xattrs: node.xattrs,
         });
+        files.push(path);
         return;
       case "hardlink": {
+        // link(2) of a file or of a symlink itself: one inode, two names.
         const target = files[files.length - 1];
         if (target) out.push({ type: "hardlink", path, target });
         else
@@ -277,6 +279,7 @@ export type GenOp =
   | { op: "write"; path: string; content: string; append: boolean; create: boolean; mode: number }
   | { op: "truncate"; path: string; size: number }
   | { op: "mkdir"; path: string; mode: number }
+  | { op: "mkdirp"; path: string; mode: number }
   | { op: "symlink"; path: string; target: string }
   | { op: "link"; path: string; target: string }
   | { op: "remove"; path: string; recursive: boolean }
@@ -330,6 +333,14 @@ export function genOpOver(path: fc.Arbitrary<string>): fc.Arbitrary<GenOp> {
         op: fc.constant("mkdir" as const),
         path: loose,
         mode: fc.constantFrom(0o755, 0o700, 0o4755, 0o1777),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        op: fc.constant("mkdirp" as const),
+        path: fc.tuple(strict, fc.constantFrom("", "/e", "/e/f", "/a/e")).map(([p, tail]) => `${p}${tail}`),
+        mode: fc.constantFrom(0o755, 0o700, 0o2775),
       }),
     },
     {

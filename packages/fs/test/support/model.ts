@@ -163,6 +163,8 @@ export function commandOf(op: Exclude<GenOp, { op: "getxattr" }>): Command {
       return { type: "fs.truncate", container, path: op.path, size: op.size };
     case "mkdir":
       return { type: "fs.mkdir", container, path: op.path, mode: op.mode };
+    case "mkdirp":
+      return { type: "fs.mkdir", container, path: op.path, mode: op.mode, parents: true };
     case "symlink":
       return { type: "fs.symlink", container, path: op.path, target: op.target };
     case "link":
