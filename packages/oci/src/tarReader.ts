@@ -188,6 +188,15 @@ class Bytes {
       }
     }
   }
+  /** Reads the source to its end, discarding (a caller may be hashing the whole stream). */
+  async drain(): Promise<void> {
+    this.drop(this.#length);
+    while (!this.#done) {
+      const next = await this.#it.next();
+      if (next.done) this.#done = true;
+      else this.offset += next.value.length;
+    }
+  }
   async close(): Promise<void> {
     await this.#it.return?.();
   }
@@ -215,7 +224,12 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       if (!(await bytes.fill(512))) return; // tolerated: an archive without its end blocks
       const at = bytes.offset;
       const block = bytes.take(512);
-      if (block.every((b) => b === 0)) return;
+      if (block.every((b) => b === 0)) {
+        // The end: the rest (the second zero block, padding to a record) is read too, as tar-stream
+        // did, so that whoever hashes the stream (the DiffID check) sees all of it.
+        await bytes.drain();
+        return;
+      }
       if (!checksumOk(block, at)) throw new TarFormatError("invalid tar header checksum", at);
       const typeflag = String.fromCharCode(block[156] as number);
       let size = number(block, 124, 12, at);

@@ -5,9 +5,10 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { type Command, sequentialIds, simulatedClock } from "@strata/core";
 import { createFsEngine, type FsEngine, MemoryBlobStore } from "@strata/fs";
-import { layerEntries, layerTarStream, OciError, readLayerTarBytes } from "@strata/oci";
+import { layerEntries, layerTarStream, OciError, readLayerTar, readLayerTarBytes } from "@strata/oci";
 import { describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
 
@@ -165,6 +166,24 @@ describe("names are bytes", () => {
     expect(error.code).toBe("InvalidEntry");
     expect(error.message).toContain("\\xffb");
     expect(error.message).not.toContain("\uFFFD");
+  });
+
+  test("the whole stream is read, end blocks and record padding included (the DiffID check hashes all of it)", async () => {
+    const tar = Buffer.concat([
+      await tarOf(engineWith([{ type: "fs.writeFile", container: "box", path: "/f", content: "x" }])),
+      Buffer.alloc(8192),
+    ]);
+    let read = 0;
+    async function* chunks() {
+      for (let i = 0; i < tar.length; i += 100) {
+        const c = tar.subarray(i, i + 100);
+        read += c.length;
+        yield c;
+      }
+    }
+    const entries = await readLayerTar(Readable.from(chunks()), new MemoryBlobStore(), { layer: LAYER });
+    expect(entries.map((e) => e.path)).toEqual(["/f"]);
+    expect(read).toBe(tar.length);
   });
 
   test("an extended header too large to hold in memory is refused, before it is read", async () => {
