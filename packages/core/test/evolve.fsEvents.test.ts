@@ -17,7 +17,7 @@ const FS_EVENTS = (FsEventSchema.options as unknown as { entries: { type: { lite
 );
 
 describe("evolve's filesystem-event shortcut agrees with the container machine", () => {
-  test("the catalogue has the ten filesystem events", () => expect(FS_EVENTS).toHaveLength(10));
+  test("the catalogue has the twelve filesystem events", () => expect(FS_EVENTS).toHaveLength(12));
   for (const status of STATES) {
     test(`in ${status}`, () => {
       const s = new Scenario().given(...reach(status));

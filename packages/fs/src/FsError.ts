@@ -15,7 +15,11 @@ export type Errno =
   | "ELOOP"
   | "EPERM"
   | "EBUSY"
-  | "ENAMETOOLONG";
+  | "ENAMETOOLONG"
+  | "ENODATA"
+  | "ENOTSUP"
+  | "ERANGE"
+  | "E2BIG";
 
 const MESSAGES: Record<Errno, string> = {
   ENOENT: "No such file or directory",
@@ -29,6 +33,10 @@ const MESSAGES: Record<Errno, string> = {
   EPERM: "Operation not permitted",
   EBUSY: "Device or resource busy",
   ENAMETOOLONG: "File name too long",
+  ENODATA: "No data available",
+  ENOTSUP: "Operation not supported",
+  ERANGE: "Numerical result out of range",
+  E2BIG: "Argument list too long",
 };
 
 const STATUS: Partial<Record<Errno, number>> = { ENOENT: 404, EEXIST: 409, ENOTEMPTY: 409, EBUSY: 409 };

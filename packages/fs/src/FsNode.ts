@@ -8,8 +8,21 @@
  */
 import { PersistentMap } from "./PersistentMap.js";
 
+/** Extended attributes by name (`user.*`, `security.*`, `trusted.*`); values are bytes in base64. */
+export type Xattrs = Readonly<Record<string, string>>;
+
+/** Times and attributes every kind of entry has beside its own metadata. */
+interface Common {
+  /** Modification time, ms since the epoch. */
+  readonly mtime: number;
+  /** Access time, ms since the epoch; absent: equal to `mtime` (set together at creation). */
+  readonly atime?: number;
+  /** Extended attributes; absent: none. */
+  readonly xattrs?: Xattrs;
+}
+
 /** Content and metadata of a regular file; hard links share one. */
-export interface Inode {
+export interface Inode extends Common {
   /** sha256 of the content (`sha256:` + 64 hex); the bytes live in the blob store. */
   readonly digest: string;
   readonly size: number;
@@ -17,8 +30,6 @@ export interface Inode {
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
-  /** Modification time, ms since the epoch. */
-  readonly mtime: number;
   /** Names in this tree that refer to it. */
   readonly nlink: number;
 }
@@ -27,12 +38,11 @@ export interface FileNode {
   readonly kind: "file";
   readonly ino: string;
 }
-export interface DirNode {
+export interface DirNode extends Common {
   readonly kind: "dir";
   readonly mode: number;
   readonly uid: number;
   readonly gid: number;
-  readonly mtime: number;
   /** Hides every entry of the same directory in the layers below (overlayfs `trusted.overlay.opaque=y`). */
   readonly opaque: boolean;
   /**
@@ -42,15 +52,19 @@ export interface DirNode {
   readonly implied?: boolean;
   readonly children: PersistentMap<FsNode>;
 }
-export interface SymlinkNode {
+export interface SymlinkNode extends Common {
   readonly kind: "symlink";
   /** Stored verbatim; resolved inside the container root when followed. */
   readonly target: string;
   readonly uid: number;
   readonly gid: number;
-  readonly mtime: number;
-  /** Set when the symlink has several names (link(2) of a symlink): names with the same id are one inode. */
+  /**
+   * Set when the symlink has several names (link(2) of a symlink): names with the same id are one
+   * inode, and each of them holds the inode's metadata (kept equal by every change).
+   */
   readonly linkId?: string;
+  /** Names of this inode in its tree, when more than one. */
+  readonly nlink?: number;
 }
 /** Hides the same path in the layers below (overlayfs char device 0/0, OCI `.wh.<name>`). */
 export interface WhiteoutNode {
@@ -67,11 +81,19 @@ export interface Tree {
 
 export const ROOT_META = { mode: 0o755, uid: 0, gid: 0, mtime: 0 } as const;
 
+/** An empty directory with `meta`'s metadata (its atime and xattrs too, when it has them). */
 export function emptyDir(
-  meta: { mode: number; uid: number; gid: number; mtime: number },
+  meta: {
+    readonly mode: number;
+    readonly uid: number;
+    readonly gid: number;
+    readonly mtime: number;
+    readonly atime?: number;
+    readonly xattrs?: Xattrs;
+  },
   opaque = false,
 ): DirNode {
-  return {
+  const dir: DirNode = {
     kind: "dir",
     mode: meta.mode,
     uid: meta.uid,
@@ -80,6 +102,36 @@ export function emptyDir(
     opaque,
     children: PersistentMap.empty(),
   };
+  if (meta.atime === undefined && meta.xattrs === undefined) return dir;
+  return {
+    ...dir,
+    ...(meta.atime === undefined ? {} : { atime: meta.atime }),
+    ...(meta.xattrs === undefined ? {} : { xattrs: meta.xattrs }),
+  };
+}
+
+/** `node` with a new mtime, its atime kept (an absent atime follows mtime, so it is written down first). */
+export function withMtime<T extends { readonly mtime: number; readonly atime?: number }>(
+  node: T,
+  mtime: number,
+): T {
+  if (node.mtime === mtime) return node;
+  return { ...node, atime: node.atime ?? node.mtime, mtime };
+}
+
+/** `node` with xattr `name` set to `value` (base64), or removed when `value` is undefined. */
+export function withXattr<T extends { readonly xattrs?: Xattrs }>(
+  node: T,
+  name: string,
+  value: string | undefined,
+): T {
+  const { [name]: _old, ...rest } = node.xattrs ?? {};
+  const xattrs = value === undefined ? rest : { ...rest, [name]: value };
+  if (Object.keys(xattrs).length === 0) {
+    const { xattrs: _x, ...bare } = node;
+    return bare as T;
+  }
+  return { ...node, xattrs };
 }
 
 /** A tree with an empty root directory. */

@@ -14,8 +14,6 @@
  * - upper has nothing → the lower entry.
  * A merged directory's metadata is the upper directory's.
  */
-import { normalizeFsPath, pathComponents } from "@strata/core";
-import { FsError } from "./FsError.js";
 import type { DirNode, FsNode, Inode, Tree } from "./FsNode.js";
 import { compareNames } from "./PersistentMap.js";
 
@@ -40,20 +38,24 @@ export interface Stat {
   readonly uid: number;
   readonly gid: number;
   readonly mtime: number;
-  /** Content length for files, target length for symlinks, 0 for directories. */
+  /** Access time (set with mtime at creation and by utimes; reads do not change it). */
+  readonly atime: number;
+  /** Content length for files, target length in bytes for symlinks, 0 for directories. */
   readonly size: number;
   /** Files: content digest. */
   readonly digest?: string;
-  /** Files: names of this inode in its layer. */
+  /** Files and symlinks: names of this inode in its layer. */
   readonly nlink?: number;
+  /**
+   * Files, and symlinks with several names: the inode's identity. Two names with the same `ino` are
+   * hard links of one inode (names of a lower hard link broken by copy-up have different ones).
+   */
+  readonly ino?: string;
   /** Symlinks: the target, verbatim. */
   readonly target?: string;
   /** Which tree the entry comes from: `upper` (the read-write layer) or `lower` (the image). */
   readonly layer: "upper" | "lower";
 }
-
-export const MAX_SYMLINK_FOLLOWS = 40;
-export const MAX_NAME_LENGTH = 255;
 
 export function rootPair(ov: Overlay): Pair {
   return { upper: ov.upper.root, lower: ov.upper.root.opaque ? undefined : ov.lower.root };
@@ -110,9 +112,11 @@ export function statPair(ov: Overlay, pair: Pair): Stat {
         uid: i.uid,
         gid: i.gid,
         mtime: i.mtime,
+        atime: i.atime ?? i.mtime,
         size: i.size,
         digest: i.digest,
         nlink: i.nlink,
+        ino: node.ino,
         layer,
       };
     }
@@ -123,6 +127,7 @@ export function statPair(ov: Overlay, pair: Pair): Stat {
         uid: node.uid,
         gid: node.gid,
         mtime: node.mtime,
+        atime: node.atime ?? node.mtime,
         size: 0,
         layer,
       };
@@ -133,13 +138,24 @@ export function statPair(ov: Overlay, pair: Pair): Stat {
         uid: node.uid,
         gid: node.gid,
         mtime: node.mtime,
+        atime: node.atime ?? node.mtime,
         size: Buffer.byteLength(node.target),
         target: node.target,
+        nlink: node.nlink ?? 1,
+        ...(node.linkId === undefined ? {} : { ino: node.linkId }),
         layer,
       };
     case "whiteout":
       throw new Error("statPair: a whiteout is never shown");
   }
+}
+
+/** The extended attributes of a union entry (names to base64 values). */
+export function xattrsOf(ov: Overlay, pair: Pair): Readonly<Record<string, string>> | undefined {
+  const node = shown(pair);
+  if (node.kind === "file") return (pair.upper ? ov.upper : ov.lower).inodes.get(node.ino)?.xattrs;
+  if (node.kind === "whiteout") return undefined;
+  return node.xattrs;
 }
 
 /** Names in a directory pair, merged, whiteouts applied, in byte order. */
@@ -160,64 +176,6 @@ export function isEmptyDirPair(pair: Pair): boolean {
   if (upper) for (const [, node] of upper.children.entries()) if (node.kind !== "whiteout") return false;
   if (lower) for (const [name] of lower.children.entries()) if (!upper?.children.has(name)) return false;
   return true;
-}
-
-/** A resolved path: its canonical components (no symlink left in them) and its entry, if any. */
-export interface Resolved {
-  readonly comps: readonly string[];
-  readonly pair: Pair | undefined;
-}
-
-/**
- * Resolves `path` inside the container root: relative paths start at `/`, `..` never leaves the root,
- * symlinks in the parent components are followed (absolute targets restart at the container root,
- * never the host's), and the last component too when `followLast`. A missing last component is not an
- * error (`pair` is undefined); a missing or non-directory parent is ENOENT / ENOTDIR; more than 40
- * symlinks is ELOOP.
- */
-export function resolve(ov: Overlay, path: string, followLast: boolean, op: string): Resolved {
-  let pending = pathComponents(normalizeFsPath(path));
-  let done: string[] = [];
-  let cur: Pair = rootPair(ov);
-  let follows = 0;
-  const shownPath = () => `/${done.join("/")}`;
-  while (pending.length > 0) {
-    const name = pending[0] as string;
-    pending = pending.slice(1);
-    if (name === "" || name === ".") continue;
-    if (name === "..") {
-      done = done.slice(0, -1);
-      cur = lookupPair(ov, done) ?? rootPair(ov);
-      continue;
-    }
-    if (name.length > MAX_NAME_LENGTH) throw new FsError("ENAMETOOLONG", op, path);
-    const last = pending.length === 0;
-    const next = childPair(cur, name);
-    if (next === undefined) {
-      if (last) return { comps: [...done, name], pair: undefined };
-      throw new FsError(
-        "ENOENT",
-        op,
-        path,
-        `${shownPath() === "/" ? "" : shownPath()}/${name} does not exist`,
-      );
-    }
-    const node = shown(next);
-    if (node.kind === "symlink" && (!last || followLast)) {
-      follows += 1;
-      if (follows > MAX_SYMLINK_FOLLOWS) throw new FsError("ELOOP", op, path);
-      if (node.target.startsWith("/")) {
-        done = [];
-        cur = rootPair(ov);
-      }
-      pending = [...node.target.split("/"), ...pending];
-      continue;
-    }
-    if (!last && node.kind !== "dir") throw new FsError("ENOTDIR", op, path);
-    done = [...done, name];
-    cur = next;
-  }
-  return { comps: done, pair: cur };
 }
 
 /** Walks the union under `comps` in pre-order, names in byte order, yielding each path and its pair. */

@@ -3,8 +3,8 @@
  *
  * - a change to an entry that exists only below first **copies it up**: every missing ancestor
  *   directory is created in the upper layer with the union view's metadata, then the entry itself (a
- *   file gets a new inode with the same content and metadata: a hard link of the lower layer is broken
- *   there, as overlayfs does without `index`; a directory is copied without its children);
+ *   file gets a new inode with the same content, metadata and xattrs: a hard link of the lower layer is
+ *   broken there, as overlayfs does without `index`; a directory is copied without its children);
  * - removing something that exists below leaves a **whiteout**; removing something that exists only
  *   in the upper layer deletes it;
  * - creating a directory where the upper layer has a whiteout makes it **opaque**; a directory renamed
@@ -15,24 +15,42 @@
  *
  * Paths in events are canonical and their parents are already free of symlinks (the fs projection's
  * `refine` resolved them), so these functions never follow symlinks. Each checks its preconditions
- * and throws an {@link FsError} when they do not hold; nothing is changed then.
+ * and throws an {@link FsError} when they do not hold; nothing is changed then. Each costs O(path
+ * depth), plus the size of what it copies or removes.
  */
 import { type FsEvent, pathComponents } from "@strata/core";
+import { copyTree } from "./copyTree.js";
+import { copyUp, ensureUpperDir, type InodeIds, lowerPositive } from "./copyUp.js";
 import { FsError } from "./FsError.js";
-import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
+import {
+  type DirNode,
+  emptyDir,
+  type FsNode,
+  type Inode,
+  type SymlinkNode,
+  type Tree,
+  withMtime,
+  withXattr,
+  type Xattrs,
+} from "./FsNode.js";
 import {
   childPair,
   isEmptyDirPair,
   lookupPair,
   type Overlay,
   type Pair,
+  rootPair,
   shown,
-  statPair,
+  xattrsOf,
 } from "./Overlay.js";
-import { filesUnder, nodeAt, withDir, withNode } from "./treeOps.js";
+import { mapLinkedSymlinks, nodeAt, recountSymlinkGroups, withNode } from "./treeOps.js";
+import { place, setInode, touchDir } from "./upperTree.js";
 
-/** Makes new inode ids; deterministic for a given event (see fsProjection). */
-export type InodeIds = () => string;
+export type { InodeIds };
+export { copyUp, ensureUpperDir, lowerPositive };
+
+/** chown's "leave this id as it is" (`(uid_t)-1`), resolved to the current id before an event is written. */
+export const KEEP_ID = 0xffffffff;
 
 const opName: Record<FsEvent["type"], string> = {
   "fs.fileWritten": "open",
@@ -45,6 +63,8 @@ const opName: Record<FsEvent["type"], string> = {
   "fs.modeChanged": "chmod",
   "fs.ownerChanged": "chown",
   "fs.timesChanged": "utimes",
+  "fs.xattrSet": "setxattr",
+  "fs.xattrRemoved": "removexattr",
 };
 
 function requireDirAt(ov: Overlay, comps: readonly string[], op: string, path: string): Pair {
@@ -54,132 +74,38 @@ function requireDirAt(ov: Overlay, comps: readonly string[], op: string, path: s
   return pair;
 }
 
-/** The upper tree with a directory at every prefix of `comps` (comps included), copied up from the union. */
-export function ensureUpperDir(ov: Overlay, comps: readonly string[]): Tree {
-  let root = ov.upper.root;
-  for (let i = 1; i <= comps.length; i++) {
-    const prefix = comps.slice(0, i);
-    const existing = nodeAt(root, prefix);
-    if (existing?.kind === "dir") continue;
-    const pair = lookupPair(ov, prefix);
-    if (pair === undefined || shown(pair).kind !== "dir") {
-      throw new Error(`ensureUpperDir: /${prefix.join("/")} is not a directory of the union`);
+/** Applies `f` to the upper node at `comps` (to every name of its inode for linked symlinks). */
+function changeNode(
+  up: Tree,
+  comps: readonly string[],
+  onFile: (i: Inode) => Inode,
+  onOther: <T extends DirNode | SymlinkNode>(n: T) => T,
+): Tree {
+  const current = comps.length === 0 ? up.root : (nodeAt(up.root, comps) as FsNode);
+  switch (current.kind) {
+    case "file":
+      return setInode(up, current.ino, onFile);
+    case "dir": {
+      const dir = onOther(current);
+      return comps.length === 0 ? { ...up, root: dir } : { ...up, root: withNode(up.root, comps, dir) };
     }
-    const meta = shown(pair) as DirNode;
-    root = withNode(root, prefix, emptyDir(meta));
-  }
-  return root === ov.upper.root ? ov.upper : { ...ov.upper, root };
-}
-
-/** The upper tree with the union entry at `comps` present in it (copied up if it was only below). */
-export function copyUp(ov: Overlay, comps: readonly string[], newIno: InodeIds): Tree {
-  const pair = lookupPair(ov, comps);
-  if (pair === undefined) throw new Error(`copyUp: /${comps.join("/")} does not exist`);
-  if (pair.upper !== undefined) return ov.upper;
-  const withParents = ensureUpperDir(ov, comps.slice(0, -1));
-  const lower = pair.lower as FsNode;
-  switch (lower.kind) {
-    case "dir":
-      return { ...withParents, root: withNode(withParents.root, comps, emptyDir(lower)) };
     case "symlink":
-      return { ...withParents, root: withNode(withParents.root, comps, lower) };
-    case "file": {
-      const inode = ov.lower.inodes.get(lower.ino) as Inode;
-      const ino = newIno();
-      return {
-        root: withNode(withParents.root, comps, { kind: "file", ino }),
-        inodes: withParents.inodes.set(ino, { ...inode, nlink: 1 }),
-      };
-    }
+      if (current.linkId !== undefined)
+        return { ...up, root: mapLinkedSymlinks(up.root, current.linkId, (s) => onOther(s)) };
+      return { ...up, root: withNode(up.root, comps, onOther(current)) };
     case "whiteout":
-      throw new Error("copyUp: a lower tree never shows whiteouts");
+      throw new Error("unreachable: whiteout shown");
   }
 }
 
-/** Drops one name of every inode under `node` from the inode table. */
-function release(tree: Tree, node: FsNode | undefined): Tree {
-  if (node === undefined) return tree;
-  let inodes = tree.inodes;
-  for (const ino of filesUnder(node)) {
-    const i = inodes.get(ino);
-    if (!i) continue;
-    inodes = i.nlink <= 1 ? inodes.delete(ino) : inodes.set(ino, { ...i, nlink: i.nlink - 1 });
-  }
-  return inodes === tree.inodes ? tree : { ...tree, inodes };
-}
-
-function touchDir(tree: Tree, comps: readonly string[], mtime: number): Tree {
-  return { ...tree, root: withDir(tree.root, comps, (d) => ({ ...d, mtime })) };
-}
-
-/** Whether something exists below at `comps` (overlayfs's "lower positive"): then a removal needs a whiteout. */
-export function lowerPositive(ov: Overlay, comps: readonly string[]): boolean {
-  const parent = lookupPair(ov, comps.slice(0, -1));
-  const lowerDir = parent?.lower?.kind === "dir" ? parent.lower : undefined;
-  return lowerDir?.children.has(comps[comps.length - 1] as string) ?? false;
-}
-
-/** Sets an upper node, releasing the inodes of what it replaces. */
-function place(tree: Tree, comps: readonly string[], node: FsNode | undefined): Tree {
-  const released = release(tree, nodeAt(tree.root, comps));
-  return { ...released, root: withNode(released.root, comps, node) };
-}
-
-function setInode(tree: Tree, ino: string, f: (i: Inode) => Inode): Tree {
-  const i = tree.inodes.get(ino);
-  if (!i) throw new Error(`setInode: missing inode ${ino}`);
-  return { ...tree, inodes: tree.inodes.set(ino, f(i)) };
-}
-
-/** Copies the union subtree at `pair` into a fresh upper subtree (new inodes, no opaque flags). */
-function copyTree(ov: Overlay, pair: Pair, upper: Tree, newIno: InodeIds): [FsNode, Tree] {
-  let tree = upper;
-  const build = (p: Pair): FsNode => {
-    const node = shown(p);
-    switch (node.kind) {
-      case "file": {
-        const s = statPair(ov, p);
-        const ino = newIno();
-        tree = {
-          ...tree,
-          inodes: tree.inodes.set(ino, {
-            digest: s.digest as string,
-            size: s.size,
-            mode: s.mode,
-            uid: s.uid,
-            gid: s.gid,
-            mtime: s.mtime,
-            nlink: 1,
-          }),
-        };
-        return { kind: "file", ino };
-      }
-      case "symlink":
-        return node;
-      case "dir": {
-        let dir = emptyDir(node);
-        for (const [path, child] of walkChildren(p))
-          dir = { ...dir, children: dir.children.set(path, build(child)) };
-        return dir;
-      }
-      case "whiteout":
-        throw new Error("copyTree: whiteouts are never shown");
-    }
-  };
-  const root = build(pair);
-  return [root, tree];
-}
-
-function* walkChildren(pair: Pair): Generator<[string, Pair]> {
-  const names = new Set<string>();
-  const upper = pair.upper?.kind === "dir" ? pair.upper : undefined;
-  const lower = pair.lower?.kind === "dir" ? pair.lower : undefined;
-  if (upper) for (const [n, c] of upper.children.entries()) if (c.kind !== "whiteout") names.add(n);
-  if (lower) for (const [n] of lower.children.entries()) if (!upper?.children.has(n)) names.add(n);
-  for (const n of [...names].sort()) {
-    const child = childPair(pair, n);
-    if (child) yield [n, child];
-  }
+/**
+ * Why an xattr may not be set on (or removed from) this kind of entry: user.* lives only on files and
+ * directories (EPERM), and overlayfs's own trusted.overlay.* is never set through the union (ENOTSUP).
+ */
+export function xattrRefusal(kind: FsNode["kind"], name: string): "EPERM" | "ENOTSUP" | undefined {
+  if (name.startsWith("user.") && kind !== "file" && kind !== "dir") return "EPERM";
+  if (name.startsWith("trusted.overlay.")) return "ENOTSUP";
+  return undefined;
 }
 
 /**
@@ -191,6 +117,7 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
   switch (event.type) {
     case "fs.fileWritten": {
       const { path, digest, size, mode, uid, gid } = event.data;
+      const mtime = event.data.mtime ?? t;
       const comps = pathComponents(path);
       if (comps.length === 0) throw new FsError("EISDIR", op, path);
       requireDirAt(ov, comps.slice(0, -1), op, path);
@@ -202,21 +129,44 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
           throw new FsError("EINVAL", op, path, "a symlink: the path must be resolved");
         const up = copyUp(ov, comps, newIno);
         const ino = (nodeAt(up.root, comps) as { ino: string }).ino;
-        return setInode(up, ino, (i) => ({ ...i, digest, size, mode, uid, gid, mtime: t }));
+        return setInode(up, ino, (i) => withMtime({ ...i, digest, size, mode, uid, gid }, mtime));
       }
       const parent = ensureUpperDir(ov, comps.slice(0, -1));
       const ino = newIno();
-      const placed = place(
-        { ...parent, inodes: parent.inodes.set(ino, { digest, size, mode, uid, gid, mtime: t, nlink: 1 }) },
-        comps,
-        {
-          kind: "file",
-          ino,
-        },
-      );
+      const inode: Inode = { digest, size, mode, uid, gid, mtime, nlink: 1 };
+      const placed = place({ ...parent, inodes: parent.inodes.set(ino, inode) }, comps, {
+        kind: "file",
+        ino,
+      });
       return touchDir(placed, comps.slice(0, -1), t);
     }
-    case "fs.dirCreated":
+    case "fs.dirCreated": {
+      const { path, mode, uid, gid } = event.data;
+      const comps = pathComponents(path);
+      if (comps.length === 0) throw new FsError("EEXIST", op, path);
+      // The first missing component: the last one, or (mkdir -p) any after existing directories.
+      let pair: Pair | undefined = rootPair(ov);
+      let first = 0;
+      for (; first < comps.length; first++) {
+        const next = childPair(pair as Pair, comps[first] as string);
+        if (next === undefined) break;
+        if (shown(next).kind !== "dir")
+          throw new FsError(first === comps.length - 1 ? "EEXIST" : "ENOTDIR", op, path);
+        pair = next;
+      }
+      if (first === comps.length) throw new FsError("EEXIST", op, path);
+      if (first < comps.length - 1 && !event.data.parents) throw new FsError("ENOENT", op, path);
+      const parentComps = comps.slice(0, first);
+      const parent = ensureUpperDir(ov, parentComps);
+      const overWhiteout = nodeAt(parent.root, comps.slice(0, first + 1))?.kind === "whiteout";
+      const meta = { mode, uid, gid, mtime: t };
+      let chain: DirNode = emptyDir(meta, overWhiteout && first === comps.length - 1);
+      for (let j = comps.length - 2; j >= first; j--) {
+        const dir = emptyDir(meta, overWhiteout && j === first);
+        chain = { ...dir, children: dir.children.set(comps[j + 1] as string, chain) };
+      }
+      return touchDir(place(parent, comps.slice(0, first + 1), chain), parentComps, t);
+    }
     case "fs.symlinkCreated": {
       const { path } = event.data;
       const comps = pathComponents(path);
@@ -224,20 +174,13 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       requireDirAt(ov, comps.slice(0, -1), op, path);
       if (lookupPair(ov, comps) !== undefined) throw new FsError("EEXIST", op, path);
       const parent = ensureUpperDir(ov, comps.slice(0, -1));
-      const overWhiteout = nodeAt(parent.root, comps)?.kind === "whiteout";
-      const node: FsNode =
-        event.type === "fs.dirCreated"
-          ? emptyDir(
-              { mode: event.data.mode, uid: event.data.uid, gid: event.data.gid, mtime: t },
-              overWhiteout,
-            )
-          : {
-              kind: "symlink",
-              target: event.data.target,
-              uid: event.data.uid,
-              gid: event.data.gid,
-              mtime: t,
-            };
+      const node: SymlinkNode = {
+        kind: "symlink",
+        target: event.data.target,
+        uid: event.data.uid,
+        gid: event.data.gid,
+        mtime: t,
+      };
       return touchDir(place(parent, comps, node), comps.slice(0, -1), t);
     }
     case "fs.hardLinked": {
@@ -255,14 +198,17 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       const up = copyUp(ov, targetComps, newIno);
       const withTarget: Overlay = { lower: ov.lower, upper: up };
       const parent = ensureUpperDir(withTarget, comps.slice(0, -1));
-      let linked = nodeAt(parent.root, targetComps) as FsNode;
-      let base = parent;
-      if (linked.kind === "symlink" && linked.linkId === undefined) {
-        // link(2) of a symlink links the symlink itself: both names become one inode.
-        linked = { ...linked, linkId: newIno() };
-        base = { ...parent, root: withNode(parent.root, targetComps, linked) };
+      const linked = nodeAt(parent.root, targetComps) as FsNode;
+      if (linked.kind === "symlink") {
+        // link(2) of a symlink links the symlink itself: its names become one inode.
+        const linkId = linked.linkId ?? newIno();
+        const grouped: SymlinkNode = { ...linked, linkId };
+        const base = { ...parent, root: withNode(parent.root, targetComps, grouped) };
+        const tree = place(base, comps, grouped);
+        const root = recountSymlinkGroups(tree.root, new Set([linkId]));
+        return touchDir({ ...tree, root }, comps.slice(0, -1), t);
       }
-      let tree = place(base, comps, linked);
+      let tree = place(parent, comps, linked);
       if (linked.kind === "file") tree = setInode(tree, linked.ino, (i) => ({ ...i, nlink: i.nlink + 1 }));
       return touchDir(tree, comps.slice(0, -1), t);
     }
@@ -359,39 +305,65 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
     }
     case "fs.modeChanged":
     case "fs.ownerChanged":
-    case "fs.timesChanged": {
+    case "fs.timesChanged":
+    case "fs.xattrSet":
+    case "fs.xattrRemoved": {
       const { path } = event.data;
       const comps = pathComponents(path);
       const pair = lookupPair(ov, comps);
       if (pair === undefined) throw new FsError("ENOENT", op, path);
       const node = shown(pair);
       if (node.kind === "symlink" && event.type === "fs.modeChanged") {
-        throw new FsError("EINVAL", op, path, "the mode of a symlink cannot change");
+        throw new FsError("ENOTSUP", op, path, "the mode of a symlink cannot change");
+      }
+      if (event.type === "fs.xattrSet" || event.type === "fs.xattrRemoved") {
+        const refused = xattrRefusal(node.kind, event.data.name);
+        if (refused) throw new FsError(refused, op, path, `${event.data.name} on a ${node.kind}`);
+        if (event.type === "fs.xattrRemoved" && xattrsOf(ov, pair)?.[event.data.name] === undefined)
+          throw new FsError("ENODATA", op, path, `no ${event.data.name}`);
       }
       const up = comps.length === 0 ? ov.upper : copyUp(ov, comps, newIno);
-      const current = comps.length === 0 ? up.root : (nodeAt(up.root, comps) as FsNode);
-      const change = <T extends { mode?: number; uid: number; gid: number; mtime: number }>(
+      const change = <
+        T extends { mode?: number; uid: number; gid: number; mtime: number; atime?: number; xattrs?: Xattrs },
+      >(
         m: T,
         isFile: boolean,
       ): T => {
-        if (event.type === "fs.modeChanged") return { ...m, mode: event.data.mode };
-        if (event.type === "fs.timesChanged") return { ...m, mtime: event.data.mtime };
-        // chown of a regular file clears setuid, and setgid when group-exec is set (kernel rule).
-        let mode = m.mode;
-        if (isFile && mode !== undefined) {
-          mode &= ~0o4000;
-          if (mode & 0o010) mode &= ~0o2000;
+        switch (event.type) {
+          case "fs.modeChanged":
+            return { ...m, mode: event.data.mode };
+          case "fs.timesChanged": {
+            const { mtime, atime } = event.data;
+            return { ...m, mtime, atime: atime ?? m.atime ?? m.mtime };
+          }
+          case "fs.xattrSet":
+            return withXattr(m, event.data.name, event.data.value);
+          case "fs.xattrRemoved":
+            return withXattr(m, event.data.name, undefined);
+          case "fs.ownerChanged": {
+            // chown of a regular file clears setuid, and setgid when group-exec is set (kernel rule).
+            let mode = m.mode;
+            if (isFile && mode !== undefined) {
+              mode &= ~0o4000;
+              if (mode & 0o010) mode &= ~0o2000;
+            }
+            // The ids are the new ones: chown's -1 was resolved to the current id before the event was
+            // written, so an old log's 4294967295 replays as it was written.
+            return {
+              ...m,
+              uid: event.data.uid,
+              gid: event.data.gid,
+              ...(mode === undefined ? {} : { mode }),
+            };
+          }
         }
-        return { ...m, uid: event.data.uid, gid: event.data.gid, ...(mode === undefined ? {} : { mode }) };
       };
-      if (current.kind === "file") return setInode(up, current.ino, (i) => change(i, true));
-      if (current.kind === "dir") {
-        const dir = change(current, false);
-        return comps.length === 0 ? { ...up, root: dir } : { ...up, root: withNode(up.root, comps, dir) };
-      }
-      if (current.kind === "symlink")
-        return { ...up, root: withNode(up.root, comps, change(current, false)) };
-      throw new Error("unreachable: whiteout shown");
+      return changeNode(
+        up,
+        comps,
+        (i) => change(i, true),
+        (n) => change(n, false),
+      );
     }
   }
 }

@@ -5,16 +5,34 @@
  *   counts, as the kernel's mtime would show it).
  */
 import { joinPath } from "@strata/core";
-import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
+import { type DirNode, emptyDir, type FsNode, type Inode, type Tree, type Xattrs } from "./FsNode.js";
 import { compareNames, PersistentMap } from "./PersistentMap.js";
+
+const CAPABILITY = "security.capability";
 
 function inode(tree: Tree, node: FsNode): Inode | undefined {
   return node.kind === "file" ? tree.inodes.get(node.ino) : undefined;
 }
 
-/** Whether two entries (of trees `a` and `b`) have the same type, content and metadata. */
+/** Whether two sets of extended attributes are equal. */
+export function sameXattrs(x: Xattrs | undefined, y: Xattrs | undefined): boolean {
+  const xk = Object.keys(x ?? {});
+  if (xk.length !== Object.keys(y ?? {}).length) return false;
+  return xk.every((k) => y?.[k] === x?.[k]);
+}
+
+function xattrsOfNode(tree: Tree, node: FsNode): Xattrs | undefined {
+  if (node.kind === "file") return tree.inodes.get(node.ino)?.xattrs;
+  return node.kind === "whiteout" ? undefined : node.xattrs;
+}
+
+/**
+ * Whether two entries (of trees `a` and `b`) have the same type, content and metadata, extended
+ * attributes included (the access time is not part of a layer: tars do not carry it).
+ */
 export function sameEntry(a: Tree, an: FsNode, b: Tree, bn: FsNode): boolean {
   if (an.kind !== bn.kind) return false;
+  if (!sameXattrs(xattrsOfNode(a, an), xattrsOfNode(b, bn))) return false;
   if (an.kind === "file" && bn.kind === "file") {
     const x = inode(a, an);
     const y = inode(b, bn);
@@ -83,7 +101,8 @@ export interface Change {
  * the naive diff since 2018, daemon/containerd/image_changes.go): A for a new path and every path
  * under a new directory; D for a deleted path only at its top; C for a non-directory whose type, mode,
  * owner, mtime or size changed, for a directory whose type, mode or owner changed (not its mtime or
- * size), and for every directory that contains a change. `/` is never listed. Sorted by path.
+ * size), for any entry whose `security.capability` changed, and for every directory that contains a
+ * change. `/` is never listed. Sorted by path.
  *
  * moby compares no content: a write moves the kernel's mtime (nanoseconds) and that is what it sees.
  * Here mtimes come from the injected clock in milliseconds, and a clock that did not move makes a
@@ -94,6 +113,8 @@ export function changes(a: Tree, b: Tree): Change[] {
   const out: Change[] = [];
   const statDifferent = (an: FsNode, bn: FsNode): boolean => {
     if (an.kind !== bn.kind) return true;
+    // moby compares one extended attribute: the file capabilities.
+    if (xattrsOfNode(a, an)?.[CAPABILITY] !== xattrsOfNode(b, bn)?.[CAPABILITY]) return true;
     if (an.kind === "dir" && bn.kind === "dir")
       return an.mode !== bn.mode || an.uid !== bn.uid || an.gid !== bn.gid;
     if (an.kind === "file" && bn.kind === "file") {

@@ -16,9 +16,7 @@ import {
   InvalidParameterError,
   type NewEvent,
   NotFoundError,
-  normalizeFsPath,
   type Projection,
-  pathComponents,
   ReplayError,
   StrataError,
   withoutCommitLayer,
@@ -30,7 +28,10 @@ import { FsError } from "./FsError.js";
 import { emptyTree, type Tree } from "./FsNode.js";
 import { type ContainerFs, emptyUpper, type FsState, initialFsState } from "./FsState.js";
 import { flatten, IMPLIED_DIR, layerTree, stackLayer } from "./layerTree.js";
-import { inodeOf, lookupPair, type Overlay, resolve, shown } from "./Overlay.js";
+import { inodeOf, type Overlay, shown } from "./Overlay.js";
+import { notBytes, shownPath } from "./pathLimits.js";
+import { resolveFsCommand } from "./resolveFsCommand.js";
+import { resolve } from "./resolvePath.js";
 
 export interface FsProjectionOptions {
   /** Where file bytes go. */
@@ -119,166 +120,6 @@ function containerFs(
   return record && fs ? { id: record.context.id, fs } : undefined;
 }
 
-const canonical = (comps: readonly string[]) => `/${comps.join("/")}`;
-
-/** Resolves what a filesystem command names into the events it appends, checking each against the union. */
-function resolveFsCommand(
-  ov: Overlay,
-  command: Extract<Command, { type: `fs.${string}` }>,
-  drafts: readonly NewEvent[],
-): FsEvent[] {
-  const first = drafts[0] as FsEvent & NewEvent;
-  switch (command.type) {
-    case "fs.writeFile":
-    case "fs.truncate": {
-      const op = command.type === "fs.truncate" ? "truncate" : "open";
-      const r = resolve(ov, command.path, true, op);
-      if (r.comps.length === 0) throw new FsError("EISDIR", op, command.path);
-      const parent = lookupPair(ov, r.comps.slice(0, -1));
-      if (parent === undefined) throw new FsError("ENOENT", op, command.path);
-      if (shown(parent).kind !== "dir") throw new FsError("ENOTDIR", op, command.path);
-      const data = (first as Extract<FsEvent, { type: "fs.fileWritten" }>).data;
-      if (r.pair !== undefined) {
-        const node = shown(r.pair);
-        if (node.kind === "dir") throw new FsError("EISDIR", op, command.path);
-        const inode = inodeOf(ov, r.pair);
-        return [
-          {
-            type: "fs.fileWritten",
-            data: { ...data, path: canonical(r.comps), mode: inode.mode, uid: inode.uid, gid: inode.gid },
-          },
-        ];
-      }
-      if (command.type === "fs.truncate") throw new FsError("ENOENT", op, command.path);
-      const dir = shown(parent);
-      const setgid = dir.kind === "dir" && (dir.mode & 0o2000) !== 0;
-      return [
-        {
-          type: "fs.fileWritten",
-          data: {
-            ...data,
-            path: canonical(r.comps),
-            uid: 0,
-            gid: setgid && dir.kind === "dir" ? dir.gid : 0,
-          },
-        },
-      ];
-    }
-    case "fs.mkdir": {
-      // mkdir(2) keeps only the permission and sticky bits of its mode argument.
-      const mode = (command.mode ?? 0o755) & 0o1777;
-      if (!command.parents) {
-        const r = resolve(ov, command.path, false, "mkdir");
-        return [
-          { type: "fs.dirCreated", data: { path: canonical(r.comps), ...inheritFrom(ov, r.comps, mode) } },
-        ];
-      }
-      // mkdir -p: create each missing directory, following symlinks on the way; an existing directory is
-      // fine, anything else is EEXIST (last component) or ENOTDIR.
-      const events: FsEvent[] = [];
-      const comps = pathComponents(normalizeFsPath(command.path));
-      let scratch = ov;
-      for (let i = 1; i <= comps.length; i++) {
-        const prefix = comps.slice(0, i);
-        const at = resolve(scratch, canonical(prefix), true, "mkdir");
-        if (at.pair !== undefined) {
-          if (shown(at.pair).kind !== "dir")
-            throw new FsError(i === comps.length ? "EEXIST" : "ENOTDIR", "mkdir", command.path);
-          continue;
-        }
-        const e: FsEvent = {
-          type: "fs.dirCreated",
-          data: { path: canonical(at.comps), ...inheritFrom(scratch, at.comps, mode) },
-        };
-        scratch = { lower: scratch.lower, upper: applyFsEvent(scratch, e, 0, inoIds("check")) };
-        events.push(e);
-      }
-      return events;
-    }
-    case "fs.symlink": {
-      const r = resolve(ov, command.path, false, "symlink");
-      return [
-        {
-          type: "fs.symlinkCreated",
-          // A new entry in a setgid directory takes the directory's group.
-          data: {
-            path: canonical(r.comps),
-            target: command.target,
-            uid: 0,
-            gid: inheritFrom(ov, r.comps, 0).gid,
-          },
-        },
-      ];
-    }
-    case "fs.link": {
-      const target = resolve(ov, command.target, false, "link");
-      if (target.pair === undefined) throw new FsError("ENOENT", "link", command.target);
-      const r = resolve(ov, command.path, false, "link");
-      return [{ type: "fs.hardLinked", data: { path: canonical(r.comps), target: canonical(target.comps) } }];
-    }
-    case "fs.remove": {
-      const r = resolve(ov, command.path, false, "unlink");
-      if (r.pair === undefined) throw new FsError("ENOENT", "unlink", command.path);
-      if (!command.recursive && shown(r.pair).kind === "dir") {
-        const names = lookupPair(ov, r.comps);
-        if (names && !isEmpty(names)) throw new FsError("ENOTEMPTY", "rmdir", command.path);
-      }
-      return [{ type: "fs.removed", data: { path: canonical(r.comps) } }];
-    }
-    case "fs.rename": {
-      // rename(2) looks up both parents before the source itself.
-      const from = resolve(ov, command.from, false, "rename");
-      const to = resolve(ov, command.to, false, "rename");
-      if (from.pair === undefined) throw new FsError("ENOENT", "rename", command.from);
-      return [{ type: "fs.renamed", data: { from: canonical(from.comps), to: canonical(to.comps) } }];
-    }
-    case "fs.move": {
-      // rename(2) looks up both parents before the source itself.
-      const from = resolve(ov, command.from, false, "rename");
-      const to = resolve(ov, command.to, false, "rename");
-      if (from.pair === undefined) throw new FsError("ENOENT", "rename", command.from);
-      return [
-        { type: "fs.copied", data: { from: canonical(from.comps), to: canonical(to.comps) } },
-        { type: "fs.removed", data: { path: canonical(from.comps) } },
-      ];
-    }
-    case "fs.chmod":
-    case "fs.chown":
-    case "fs.utimes": {
-      const op = command.type.slice(3);
-      const r = resolve(ov, command.path, true, op);
-      if (r.pair === undefined) throw new FsError("ENOENT", op, command.path);
-      const path = canonical(r.comps);
-      if (command.type === "fs.chmod")
-        return [{ type: "fs.modeChanged", data: { path, mode: command.mode } }];
-      if (command.type === "fs.chown")
-        return [{ type: "fs.ownerChanged", data: { path, uid: command.uid, gid: command.gid } }];
-      return [{ type: "fs.timesChanged", data: { path, mtime: command.mtime } }];
-    }
-  }
-}
-
-function isEmpty(pair: ReturnType<typeof lookupPair>): boolean {
-  if (!pair) return true;
-  const u = pair.upper?.kind === "dir" ? pair.upper : undefined;
-  const l = pair.lower?.kind === "dir" ? pair.lower : undefined;
-  if (u) for (const [, n] of u.children.entries()) if (n.kind !== "whiteout") return false;
-  if (l) for (const [name] of l.children.entries()) if (!u?.children.has(name)) return false;
-  return true;
-}
-
-/** Owner of a new directory: root, with the parent's group and setgid bit when the parent is setgid. */
-function inheritFrom(
-  ov: Overlay,
-  comps: readonly string[],
-  mode: number,
-): { uid: number; gid: number; mode: number } {
-  const parent = lookupPair(ov, comps.slice(0, -1));
-  const dir = parent ? shown(parent) : undefined;
-  if (dir?.kind === "dir" && (dir.mode & 0o2000) !== 0) return { uid: 0, gid: dir.gid, mode: mode | 0o2000 };
-  return { uid: 0, gid: 0, mode };
-}
-
 /** Creates the fs projection. */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -306,7 +147,7 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
       const current = (): Uint8Array => {
         if (!target) return new Uint8Array(0);
         try {
-          const r = resolve(overlayOf(target.fs), command.path, true, "open");
+          const r = resolve(overlayOf(target.fs), command.path, "follow", "open");
           if (r.pair === undefined || shown(r.pair).kind !== "file") return new Uint8Array(0);
           return blobs.get(inodeOf(overlayOf(target.fs), r.pair).digest) ?? new Uint8Array(0);
         } catch {
@@ -326,14 +167,25 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
             "invalid-base64",
             `${command.type}: content is not base64 (A-Z a-z 0-9 + /, padded with = to a multiple of 4)`,
           );
+        const bad = command.encoding === "base64" ? undefined : notBytes(content);
+        if (bad?.startsWith("it is not"))
+          throw new FsError(
+            "EINVAL",
+            "write",
+            shownPath(command.path),
+            `the content ${bad.slice(3)}; send bytes as base64`,
+          );
         const added =
           command.encoding === "base64" ? Buffer.from(content, "base64") : Buffer.from(content, "utf8");
         bytes = command.append ? Buffer.concat([current(), added]) : added;
       }
       const digest = blobs.put(bytes);
       if (command.type === "fs.truncate") return { ...command, digest };
+      // An append of nothing keeps `append` (refine keeps the file's mtime then); preparing it again
+      // gives the same digest. Any other write drops it: the digest is the whole new content.
       const { content: _c, encoding: _e, append: _a, ...rest } = command;
-      return { ...rest, digest, size: bytes.length };
+      const appendedNothing = command.append === true && bytes.length === current().length;
+      return { ...rest, digest, size: bytes.length, ...(appendedNothing ? { append: true } : {}) };
     },
     refine(state, core, command, events) {
       if (command.type === "layer.create") {

@@ -7,11 +7,15 @@
  *   is never removed by it, whatever its position;
  * - an entry's missing parents are created as directories with mode 0755, owned by root;
  * - a path given twice, an entry under a non-directory of the same layer, a hard link to something that
- *   is not an earlier file of the layer, or a whiteout of `/` are refused ({@link LayerError}).
+ *   is not an earlier file of the layer, a whiteout of `/`, a name the kernel could not hold (over 255
+ *   bytes, a lone surrogate), a symlink target of 4096 bytes or more, and overlayfs's own
+ *   `trusted.overlay.*` xattrs are refused ({@link LayerError}).
+ * Each entry costs O(its depth).
  */
 import { type LayerEntry, pathComponents, StrataError } from "@strata/core";
-import { type DirNode, emptyDir, emptyTree, type FsNode, type Tree } from "./FsNode.js";
-import { nodeAt, withNode } from "./treeOps.js";
+import { type DirNode, emptyDir, emptyTree, type FsNode, type Tree, type Xattrs } from "./FsNode.js";
+import { NAME_MAX, nameTooLong, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
+import { nodeAt, recountSymlinkGroups, withNode } from "./treeOps.js";
 
 /** A layer whose entries do not form a valid changeset: names the entry (index and path). */
 export class LayerError extends StrataError {
@@ -36,26 +40,43 @@ const impliedDir = (opaque = false): DirNode => ({ ...emptyDir(IMPLIED_DIR, opaq
 export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree {
   let tree: Tree = { ...emptyTree(IMPLIED_DIR), root: impliedDir() };
   const seen = new Set<string>();
+  const symlinkGroups = new Set<string>();
   const fail = (i: number, path: string, problem: string) => new LayerError(layerId, i, path, problem);
   entries.forEach((entry, i) => {
     const comps = pathComponents(entry.path);
     const key = entry.type === "opaque" ? `${entry.path}/.wh..wh..opq` : entry.path;
     if (seen.has(key)) throw fail(i, entry.path, "the path appears twice in the layer");
     seen.add(key);
-    // Implied parents.
-    let root = tree.root;
-    for (let d = 1; d < comps.length; d++) {
-      const prefix = comps.slice(0, d);
-      const existing = nodeAt(root, prefix);
-      if (existing === undefined) root = withNode(root, prefix, impliedDir());
-      else if (existing.kind !== "dir")
-        throw fail(i, entry.path, `/${prefix.join("/")} is not a directory in this layer`);
+    const problem = entryProblem(entry);
+    if (problem !== undefined) throw fail(i, entry.path, problem);
+    // Implied parents: walk down once to the deepest existing one, then add the missing chain.
+    let d = 0;
+    let dir: DirNode = tree.root;
+    for (; d < comps.length - 1; d++) {
+      const child: FsNode | undefined = dir.children.get(comps[d] as string);
+      if (child === undefined) break;
+      if (child.kind !== "dir")
+        throw fail(i, entry.path, `/${comps.slice(0, d + 1).join("/")} is not a directory in this layer`);
+      dir = child;
     }
-    tree = { ...tree, root };
+    if (d < comps.length - 1) {
+      let chain = impliedDir();
+      for (let j = comps.length - 2; j > d; j--) {
+        const parent = impliedDir();
+        chain = { ...parent, children: parent.children.set(comps[j] as string, chain) };
+      }
+      tree = { ...tree, root: withNode(tree.root, comps.slice(0, d + 1), chain) };
+    }
     const existing = nodeAt(tree.root, comps);
     switch (entry.type) {
       case "dir": {
-        const meta = { mode: entry.mode, uid: entry.uid, gid: entry.gid, mtime: entry.mtime };
+        const meta = {
+          mode: entry.mode,
+          uid: entry.uid,
+          gid: entry.gid,
+          mtime: entry.mtime,
+          ...xattrsOf(entry.xattrs),
+        };
         if (comps.length === 0) {
           const { implied: _implied, ...root } = tree.root;
           tree = { ...tree, root: { ...root, ...meta } };
@@ -102,6 +123,7 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
               gid: entry.gid,
               mtime: entry.mtime,
               nlink: 1,
+              ...xattrsOf(entry.xattrs),
             }),
           };
           node = { kind: "file", ino };
@@ -112,6 +134,7 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
             uid: entry.uid,
             gid: entry.gid,
             mtime: entry.mtime,
+            ...xattrsOf(entry.xattrs),
           };
         } else {
           const targetComps = pathComponents(entry.target);
@@ -119,6 +142,7 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
           if (target?.kind === "symlink") {
             // A hard link to a symlink (any non-directory can be hard-linked): one inode, two names.
             const linked = target.linkId === undefined ? { ...target, linkId: `${layerId}#${i}` } : target;
+            symlinkGroups.add(linked.linkId as string);
             tree = { ...tree, root: withNode(tree.root, targetComps, linked) };
             node = linked;
           } else if (target?.kind === "file") {
@@ -138,7 +162,37 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
       }
     }
   });
-  return tree;
+  return symlinkGroups.size === 0 ? tree : { ...tree, root: recountSymlinkGroups(tree.root, symlinkGroups) };
+}
+
+/** Extended attributes as a node holds them (absent when there are none). */
+function xattrsOf(xattrs: Xattrs | undefined): { xattrs?: Xattrs } {
+  return xattrs === undefined || Object.keys(xattrs).length === 0 ? {} : { xattrs: { ...xattrs } };
+}
+
+/** What the kernel could not hold in an entry: a name, a symlink target, an xattr. */
+function entryProblem(entry: LayerEntry): string | undefined {
+  const bad = notBytes(entry.path);
+  if (bad !== undefined) return `the path cannot be a name: ${bad}`;
+  for (const name of entry.path.split("/"))
+    if (nameTooLong(name)) return `the name ${name.slice(0, 32)}… is over ${NAME_MAX} bytes`;
+  if (entry.type === "symlink") {
+    const badTarget = notBytes(entry.target);
+    if (badTarget !== undefined) return `the symlink target cannot be stored: ${badTarget}`;
+    if (utf8Length(entry.target) >= PATH_MAX) return `the symlink target has ${PATH_MAX} bytes or more`;
+  }
+  if ("xattrs" in entry && entry.xattrs !== undefined) {
+    for (const name of Object.keys(entry.xattrs)) {
+      if (name.startsWith("trusted.overlay.")) return `${name}: trusted.overlay.* belongs to overlayfs`;
+      const badName = notBytes(name);
+      if (badName !== undefined) return `the xattr name cannot be stored: ${badName}`;
+      if (utf8Length(name) > NAME_MAX)
+        return `the xattr name ${name.slice(0, 32)}… is over ${NAME_MAX} bytes`;
+      if (entry.type === "symlink" && name.startsWith("user."))
+        return `${name}: user.* xattrs are not allowed on a symlink`;
+    }
+  }
+  return undefined;
 }
 
 function dropImplied(dir: DirNode): DirNode {

@@ -3,7 +3,7 @@
  * whiteouts and opaque directories that still matter to the layers below the run, so
  * `flatten([...below, squash(run)])` equals `flatten([...below, ...run])` for any `below`.
  */
-import { type DirNode, emptyTree, type FsNode, type Inode, type Tree } from "./FsNode.js";
+import { type DirNode, emptyDir, emptyTree, type FsNode, type Inode, type Tree } from "./FsNode.js";
 import { IMPLIED_DIR } from "./layerTree.js";
 import { PersistentMap } from "./PersistentMap.js";
 
@@ -41,15 +41,7 @@ export function composeLayers(lower: Tree, upper: Tree): Tree {
       keep(child, upper);
       children = children.set(name, child);
     }
-    const result: DirNode = {
-      kind: "dir",
-      mode: meta.mode,
-      uid: meta.uid,
-      gid: meta.gid,
-      mtime: meta.mtime,
-      opaque: l.opaque,
-      children,
-    };
+    const result: DirNode = { ...emptyDir(meta, l.opaque), children };
     return l.implied && u.implied ? { ...result, implied: true } : result;
   };
   const root = dir(lower.root, upper.root);

@@ -2,7 +2,7 @@
  * Path operations on one tree (no layering): find a node, and replace or remove one by copying only
  * the directories on its path.
  */
-import type { DirNode, FsNode } from "./FsNode.js";
+import type { DirNode, FsNode, SymlinkNode } from "./FsNode.js";
 
 /** The node at `comps` in `root` (walking directories only), or undefined. */
 export function nodeAt(root: DirNode, comps: readonly string[]): FsNode | undefined {
@@ -18,7 +18,8 @@ export function nodeAt(root: DirNode, comps: readonly string[]): FsNode | undefi
 
 /**
  * `root` with the node at `comps` replaced by `node` (or removed when `node` is undefined). Every
- * ancestor must already be a directory: the caller creates them first.
+ * ancestor must already be a directory: the caller creates them first. O(depth): one lookup and one
+ * new directory per level.
  */
 export function withNode(root: DirNode, comps: readonly string[], node: FsNode | undefined): DirNode {
   if (comps.length === 0) {
@@ -26,18 +27,25 @@ export function withNode(root: DirNode, comps: readonly string[], node: FsNode |
       throw new Error("withNode: the root can only be replaced by a directory");
     return node;
   }
-  const [head, ...rest] = comps as [string, ...string[]];
-  if (rest.length === 0) {
-    return {
-      ...root,
-      children: node === undefined ? root.children.delete(head) : root.children.set(head, node),
-    };
+  const path: DirNode[] = [root];
+  for (let i = 0; i < comps.length - 1; i++) {
+    const child = (path[i] as DirNode).children.get(comps[i] as string);
+    if (child === undefined || child.kind !== "dir")
+      throw new Error(`withNode: /${comps.join("/")}: ancestor ${comps[i]} is not a directory`);
+    path.push(child);
   }
-  const child = root.children.get(head);
-  if (child === undefined || child.kind !== "dir") {
-    throw new Error(`withNode: /${comps.join("/")}: ancestor ${head} is not a directory`);
+  let i = comps.length - 1;
+  const dir = path[i] as DirNode;
+  const head = comps[i] as string;
+  let built: DirNode = {
+    ...dir,
+    children: node === undefined ? dir.children.delete(head) : dir.children.set(head, node),
+  };
+  for (i -= 1; i >= 0; i--) {
+    const parent = path[i] as DirNode;
+    built = { ...parent, children: parent.children.set(comps[i] as string, built) };
   }
-  return { ...root, children: root.children.set(head, withNode(child, rest, node)) };
+  return built;
 }
 
 /** `root` with the directory at `comps` changed by `f`. */
@@ -52,4 +60,58 @@ export function withDir(root: DirNode, comps: readonly string[], f: (dir: DirNod
 export function* filesUnder(node: FsNode): Generator<string> {
   if (node.kind === "file") yield node.ino;
   else if (node.kind === "dir") for (const [, child] of node.children.entries()) yield* filesUnder(child);
+}
+
+/**
+ * `root` with `f` applied to every symlink of hard-link group `linkId` (the names of one inode: they
+ * hold its metadata, kept equal). Walks the tree: only for symlinks with several names, which are rare.
+ */
+export function mapLinkedSymlinks(
+  root: DirNode,
+  linkId: string,
+  f: (node: SymlinkNode) => SymlinkNode,
+): DirNode {
+  const visit = (dir: DirNode): DirNode => {
+    let children = dir.children;
+    for (const [name, child] of dir.children.entries()) {
+      if (child.kind === "dir") {
+        const next = visit(child);
+        if (next !== child) children = children.set(name, next);
+      } else if (child.kind === "symlink" && child.linkId === linkId) {
+        children = children.set(name, f(child));
+      }
+    }
+    return children === dir.children ? dir : { ...dir, children };
+  };
+  return visit(root);
+}
+
+/** The hard-link groups of symlinks under `node`. */
+export function symlinkGroupsUnder(node: FsNode | undefined, into: Set<string> = new Set()): Set<string> {
+  if (node?.kind === "symlink" && node.linkId !== undefined) into.add(node.linkId);
+  else if (node?.kind === "dir") for (const [, c] of node.children.entries()) symlinkGroupsUnder(c, into);
+  return into;
+}
+
+/** `root` with the nlink of every symlink of the groups `linkIds` set to the names left in it. */
+export function recountSymlinkGroups(root: DirNode, linkIds: ReadonlySet<string>): DirNode {
+  if (linkIds.size === 0) return root;
+  const counts = new Map<string, number>();
+  const count = (node: FsNode) => {
+    if (node.kind === "symlink" && node.linkId !== undefined && linkIds.has(node.linkId))
+      counts.set(node.linkId, (counts.get(node.linkId) ?? 0) + 1);
+    else if (node.kind === "dir") for (const [, c] of node.children.entries()) count(c);
+  };
+  count(root);
+  let out = root;
+  for (const id of linkIds) {
+    const n = counts.get(id) ?? 0;
+    if (n === 0) continue;
+    out = mapLinkedSymlinks(out, id, (s) => {
+      if (n > 1) return s.nlink === n ? s : { ...s, nlink: n };
+      const { nlink: _n, ...rest } = s;
+      return rest;
+    });
+  }
+  return out;
 }

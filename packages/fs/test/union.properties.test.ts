@@ -46,7 +46,9 @@ describe("union view of read-only layers (invariants 1-6, 16-22)", () => {
   test("flatten agrees with a naive per-path lookup down the layers: topmost wins, whiteouts, non-directories and opaque directories hide what is below, merged directories take the topmost metadata", () => {
     fc.assert(
       fc.property(genLayers, (layers) => {
-        expect(viewListing(flatten(layers.map(treeOf)))).toEqual(naiveListing(layers));
+        // The naive model knows no inodes: link counts and groups are left out of the comparison.
+        const listed = viewListing(flatten(layers.map(treeOf))).map(({ nlink: _n, link: _l, ...e }) => e);
+        expect(listed).toEqual(naiveListing(layers));
       }),
       { numRuns: RUNS * 3 },
     );
@@ -54,15 +56,24 @@ describe("union view of read-only layers (invariants 1-6, 16-22)", () => {
 
   test("a whiteout or opaque marker never hides an entry of its own layer, whatever the order", () => {
     const entries: GenEntry[] = [
-      { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0 },
-      { type: "dir", path: "/d", mode: 0o755, uid: 0, gid: 0 },
-      { type: "file", path: "/d/keep", mode: 0o644, uid: 0, gid: 0, content: "same layer" },
+      { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: {} },
+      { type: "dir", path: "/d", mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: {} },
+      {
+        type: "file",
+        path: "/d/keep",
+        mode: 0o644,
+        uid: 0,
+        gid: 0,
+        content: "same layer",
+        mtime: 0,
+        xattrs: {},
+      },
       { type: "opaque", path: "/d" },
     ];
     const below: GenEntry[] = [
-      { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0 },
-      { type: "dir", path: "/d", mode: 0o755, uid: 0, gid: 0 },
-      { type: "file", path: "/d/old", mode: 0o644, uid: 0, gid: 0, content: "below" },
+      { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: {} },
+      { type: "dir", path: "/d", mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: {} },
+      { type: "file", path: "/d/old", mode: 0o644, uid: 0, gid: 0, content: "below", mtime: 0, xattrs: {} },
     ];
     const view = viewListing(flatten([treeOf(below, 0), treeOf(entries, 1)])).map((e) => e.path);
     expect(view).toEqual(["/", "/d", "/d/keep"]);
@@ -104,7 +115,7 @@ describe("layer algebra", () => {
         const list = changes(a, b);
         const paths = list.map((c) => c.path);
         expect(new Set(paths).size).toBe(paths.length);
-        expect(paths).toEqual([...paths].sort((p, q) => (p < q ? -1 : p > q ? 1 : 0)).sort(preOrder));
+        expect(paths).toEqual([...paths].sort(preOrder));
         for (const c of list) {
           if (c.kind === "D") expect(inA.has(c.path) && !inB.has(c.path), `D ${c.path}`).toBe(true);
           if (c.kind === "A") expect(inB.has(c.path) && !inA.has(c.path), `A ${c.path}`).toBe(true);
@@ -128,11 +139,12 @@ describe("layer algebra", () => {
   });
 });
 
+/** Pre-order, siblings in byte order (the UTF-8 bytes, compared as bytes: no shortcut through UTF-16). */
 function preOrder(p: string, q: string): number {
   const x = p.slice(1).split("/");
   const y = q.slice(1).split("/");
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    if (x[i] !== y[i]) return (x[i] as string) < (y[i] as string) ? -1 : 1;
+    if (x[i] !== y[i]) return Buffer.compare(Buffer.from(x[i] as string), Buffer.from(y[i] as string));
   }
   return x.length - y.length;
 }
@@ -163,11 +175,15 @@ describe("containers over images (invariants 8-15, 26, 35)", () => {
       fc.property(scenario, ([layers, ops]) => {
         const engine = buildModel(layers);
         runOps(engine, ops);
-        // The root's own metadata is not committed (layer tars have no entry for it), so it is left out.
-        const containerView = listMerged(engine, "box").slice(1);
+        // The root's own metadata is not committed (layer tars have no entry for it), so it is left out;
+        // so are atimes (a layer holds none) and link counts (a copy-up that changed nothing is not
+        // committed, so a lower hard link it broke is whole again in the image: docs/fs-model.md).
+        const committed = (listing: Listed[]) =>
+          listing.slice(1).map(({ atime: _a, nlink: _n, link: _l, ...e }) => e);
+        const containerView = committed(listMerged(engine, "box"));
         const r = engine.execute({ type: "container.commit", container: "box", tag: "oracle:2" });
         expect(r.ok).toBe(true);
-        expect(listMerged(engine, "oracle:2").slice(1)).toEqual(containerView);
+        expect(committed(listMerged(engine, "oracle:2"))).toEqual(containerView);
         // The new image has one more layer, or none when nothing changed (Docker's empty commit).
         const changed =
           changes(engine.view("oracle:1").overlay.lower, engine.view("oracle:2").overlay.lower).length > 0;
@@ -213,6 +229,7 @@ describe("containers over images (invariants 8-15, 26, 35)", () => {
         for (const op of ops) {
           const seq = engine.log.lastSeq;
           const before = engine.projected;
+          if (op.op === "getxattr") continue;
           const r = engine.execute(commandOf(op) as Command);
           if (!r.ok) {
             expect(engine.log.lastSeq).toBe(seq);

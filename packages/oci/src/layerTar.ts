@@ -11,15 +11,29 @@
  * - whiteouts and the opaque marker are empty regular files with mode 0, uid/gid 0 and mtime 0;
  * - of a hard-link group, the first path carries the data and later ones are typeflag `1` entries
  *   naming it;
+ * - extended attributes as PAX `SCHILY.xattr.<name>` records (raw bytes), names in byte order; a
+ *   typeflag `1` entry carries none (they belong to the inode its first path wrote);
  * - the archive ends with two zero blocks (an empty layer is exactly 1,024 zero bytes).
  */
 import { Readable } from "node:stream";
-import { BlobError, type BlobStore, type FsNode, type Tree } from "@strata/fs";
+import { BlobError, type BlobStore, compareNames, type FsNode, type Tree } from "@strata/fs";
 import type tar from "tar-stream";
 import { END_OF_TAR, padding, type TarHeader, tarHeader } from "./tarHeader.js";
 import { OPAQUE_MARKER, whiteoutName } from "./whiteout.js";
 
-type Header = Partial<tar.Header> & { name: string };
+type Header = Partial<tar.Header> & {
+  name: string;
+  xattrs?: readonly (readonly [string, Uint8Array])[];
+};
+
+/** An entry's xattrs as PAX records want them: names in byte order, raw values. */
+function xattrList(xattrs: Readonly<Record<string, string>> | undefined): { xattrs?: [string, Buffer][] } {
+  if (xattrs === undefined) return {};
+  const names = Object.keys(xattrs).sort(compareNames);
+  return names.length === 0
+    ? {}
+    : { xattrs: names.map((n) => [n, Buffer.from(xattrs[n] as string, "base64")]) };
+}
 
 const EMPTY = new Uint8Array(0);
 /**
@@ -63,6 +77,7 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
               mtime: seconds(node.mtime),
               uname: "",
               gname: "",
+              ...xattrList(node.xattrs),
             },
           };
         }
@@ -95,6 +110,7 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
             mtime: seconds(node.mtime),
             uname: "",
             gname: "",
+            ...xattrList(node.xattrs),
           },
         };
         return;
@@ -115,7 +131,10 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
           return;
         }
         firstPathOfInode.set(node.ino, path);
-        yield { header: { name: path, type: "file", size: inode.size, ...meta }, digest: inode.digest };
+        yield {
+          header: { name: path, type: "file", size: inode.size, ...meta, ...xattrList(inode.xattrs) },
+          digest: inode.digest,
+        };
         return;
       }
     }

@@ -4,7 +4,11 @@
  * whole layer with an {@link OciError} naming it:
  *
  * - names: a leading `/` or `./` is dropped (as moby and containerd do); a name that is empty, holds a
- *   NUL, or leaves the root through `..` is a **Breakout**; `.` (the root itself) is skipped;
+ *   NUL, or leaves the root through `..` is a **Breakout**; `.` (the root itself) is skipped; a name (or
+ *   link target) whose bytes are not UTF-8 is an **InvalidEntry** showing them: names are carried
+ *   exactly, never changed into U+FFFD;
+ * - PAX `SCHILY.xattr.*` records become the entry's xattrs (raw bytes, in base64), except overlayfs's
+ *   own `trusted.overlay.*`, which are bookkeeping of a mount, not content, and are left out;
  * - whiteouts `.wh.`, `.wh..`, `.wh...` (or any `.wh..wh.` name but the opaque marker) are invalid;
  * - a path given twice is a **DuplicateEntry**;
  * - hard links must name an earlier regular file of the same layer (never `..`, never outside);
@@ -15,9 +19,9 @@
 import { Readable } from "node:stream";
 import { type LayerEntry, normalizeFsPath } from "@strata/core";
 import { type BlobStore, LayerError, layerTree, type Tree } from "@strata/fs";
-import tar from "tar-stream";
 import { STREAM_ABOVE_BYTES } from "./layerTar.js";
 import { OciError } from "./OciError.js";
+import { readTar } from "./tarReader.js";
 import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
 
 /** The canonical path of a tar entry name, or why it is refused. */
@@ -75,25 +79,24 @@ export async function readLayerTar(
   options: ReadLayerOptions,
 ): Promise<LayerEntry[]> {
   const where = (index: number, name: string) => ({ layer: options.layer, entry: { index, name } });
-  const extract = tar.extract();
   const entries: LayerEntry[] = [];
   /** The tar entry index of each element of `entries` (skipped entries make them differ). */
   const tarIndex: number[] = [];
   const seen = new Set<string>();
   let index = -1;
-  source.on("error", (e) => extract.destroy(e));
-  source.pipe(extract as unknown as NodeJS.WritableStream);
   try {
-    for await (const entry of extract) {
+    for await (const { header: h, body } of readTar(source)) {
       index += 1;
-      const h = entry.header;
       const name = h.name;
+      if (name === undefined)
+        throw new OciError(
+          "InvalidEntry",
+          "the name is not UTF-8 (names are carried exactly or refused, never changed)",
+          where(index, h.rawName),
+        );
       const p = entryPath(name);
       if ("error" in p) throw new OciError("Breakout", p.error, where(index, name));
-      if ("skip" in p) {
-        entry.resume();
-        continue;
-      }
+      if ("skip" in p) continue;
       const slash = p.path.lastIndexOf("/");
       const dir = slash <= 0 ? "/" : p.path.slice(0, slash);
       const base = p.path.slice(slash + 1);
@@ -108,35 +111,44 @@ export async function readLayerTar(
       if (seen.has(key))
         throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, where(index, name));
       seen.add(key);
+      const xattrs: Record<string, string> = {};
+      for (const [xname, value] of h.xattrs)
+        if (!xname.startsWith("trusted.overlay.")) xattrs[xname] = value.toString("base64");
       const meta = {
-        uid: h.uid ?? 0,
-        gid: h.gid ?? 0,
-        mtime: (h.mtime?.getTime() ?? 0) - ((h.mtime?.getTime() ?? 0) % 1000),
+        uid: h.uid,
+        gid: h.gid,
+        mtime: h.mtime - (h.mtime % 1000),
+        ...(Object.keys(xattrs).length > 0 ? { xattrs } : {}),
       };
-      const mode = (h.mode ?? 0) & 0o7777;
+      const mode = h.mode & 0o7777;
       if (wh.kind === "opaque") {
         tarIndex.push(index);
         entries.push({ type: "opaque", path: dir });
-        entry.resume();
         continue;
       }
       if (wh.kind === "whiteout") {
         tarIndex.push(index);
         entries.push({ type: "whiteout", path: key });
-        entry.resume();
         continue;
       }
+      const linkname = () => {
+        if (h.linkname === undefined)
+          throw new OciError(
+            "InvalidEntry",
+            `the link target ${h.rawLinkname} is not UTF-8`,
+            where(index, name),
+          );
+        return h.linkname;
+      };
       switch (h.type) {
-        case "file":
-        case "contiguous-file": {
+        case "file": {
           // A large file is streamed into the blob store when it can take a stream (it never sits in
           // memory); a small one is stored in one call (a stream per small file costs more than its bytes).
           let stored: { digest: string; size: number };
-          if (blobs.putStream && (h.size ?? 0) > STREAM_ABOVE_BYTES)
-            stored = await blobs.putStream(entry as AsyncIterable<Uint8Array>);
+          if (blobs.putStream && h.size > STREAM_ABOVE_BYTES) stored = await blobs.putStream(body);
           else {
             const chunks: Buffer[] = [];
-            for await (const c of entry) chunks.push(c as Buffer);
+            for await (const c of body) chunks.push(c);
             const bytes = Buffer.concat(chunks);
             stored = { digest: blobs.put(bytes), size: bytes.length };
           }
@@ -155,21 +167,15 @@ export async function readLayerTar(
           tarIndex.push(index);
           entries.push({ type: "dir", path: p.path, mode, ...meta });
           break;
-        case "symlink":
-          if (!h.linkname)
-            throw new OciError("InvalidEntry", "a symlink without a target", where(index, name));
+        case "symlink": {
+          const target = linkname();
+          if (!target) throw new OciError("InvalidEntry", "a symlink without a target", where(index, name));
           tarIndex.push(index);
-          entries.push({
-            type: "symlink",
-            path: p.path,
-            target: h.linkname,
-            uid: meta.uid,
-            gid: meta.gid,
-            mtime: meta.mtime,
-          });
+          entries.push({ type: "symlink", path: p.path, target, ...meta });
           break;
+        }
         case "link": {
-          const target = entryPath(h.linkname ?? "");
+          const target = entryPath(linkname());
           if (!("path" in target))
             throw new OciError(
               "Breakout",
@@ -183,11 +189,10 @@ export async function readLayerTar(
         default:
           throw new OciError(
             "InvalidEntry",
-            `entries of type ${h.type} are not supported`,
+            `entries of type ${h.type === "other" ? `'${h.typeflag}'` : h.type} are not supported`,
             where(index, name),
           );
       }
-      entry.resume();
     }
   } catch (e) {
     if (e instanceof OciError) throw e;
@@ -197,7 +202,6 @@ export async function readLayerTar(
       index >= 0 ? where(index + 1, "?") : { layer: options.layer },
     );
   } finally {
-    source.unpipe();
     source.destroy();
   }
   if (options.check ?? true) checkLayerEntries(options.layer, entries, tarIndex);

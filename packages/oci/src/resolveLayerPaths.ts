@@ -8,95 +8,116 @@
  * resolved the same way, so a hard link to a symlink links the symlink itself.
  */
 import { type LayerEntry, normalizeFsPath, pathComponents } from "@strata/core";
-import type { Tree } from "@strata/fs";
+import type { FsNode, Tree } from "@strata/fs";
 import { OciError } from "./OciError.js";
 
 const MAX_LINKS = 40;
 
-type Kind = "dir" | "file" | "symlink" | "whiteout" | "missing";
+type Kind = "dir" | "file" | "symlink" | "missing";
 
-/** Rewrites the entries' paths with their parent symlinks resolved; `lower` is the flattened layers below. */
+/** This layer's entries so far, as a tree of names (so that a walk costs O(1) per component). */
+interface Own {
+  entry?: LayerEntry;
+  opaque?: boolean;
+  readonly children: Map<string, Own>;
+}
+
+/** One step of a walk: this layer's node and the lower layers' node at the same path. */
+interface Frame {
+  readonly own: Own | undefined;
+  /** The lower node, or undefined when missing or hidden (by a whiteout or opaque directory of this layer). */
+  readonly lower: FsNode | undefined;
+}
+
+/**
+ * Rewrites the entries' paths with their parent symlinks resolved; `lower` is the flattened layers
+ * below. Each entry costs O(its depth and the targets followed).
+ */
 export function resolveLayerPaths(lower: Tree, entries: readonly LayerEntry[], layer: string): LayerEntry[] {
-  /** This layer's entries so far, by resolved path. */
-  const current = new Map<string, LayerEntry>();
-  const opaqueDirs = new Set<string>();
-
-  const lowerNode = (comps: readonly string[]) => {
-    let node = lower.root as Tree["root"] | import("@strata/fs").FsNode;
-    for (const c of comps) {
-      if (node.kind !== "dir") return undefined;
-      const next = node.children.get(c);
-      if (next === undefined) return undefined;
+  const ownRoot: Own = { children: new Map() };
+  const ownAt = (path: string): Own => {
+    let node = ownRoot;
+    for (const c of pathComponents(path)) {
+      let next = node.children.get(c);
+      if (next === undefined) {
+        next = { children: new Map() };
+        node.children.set(c, next);
+      }
       node = next;
     }
     return node;
   };
-  /** What `comps` is in the union of the layers below and this layer's entries so far. */
-  const kindAt = (comps: readonly string[]): { kind: Kind; target?: string } => {
-    const path = `/${comps.join("/")}`;
-    const own = current.get(path);
-    if (own)
-      return own.type === "symlink"
-        ? { kind: "symlink", target: own.target }
-        : { kind: own.type === "whiteout" ? "whiteout" : own.type === "dir" ? "dir" : "file" };
-    // Hidden from below by a whiteout or an opaque directory of this layer on the way?
-    for (let i = 1; i <= comps.length; i++) {
-      const prefix = `/${comps.slice(0, i).join("/")}`;
-      if (current.get(prefix)?.type === "whiteout") return { kind: "missing" };
-      if (i < comps.length && opaqueDirs.has(prefix)) return { kind: "missing" };
+  /** The frame of child `c` of `frame`, and what `c` is in the union of the layers below and this one so far. */
+  const step = (frame: Frame, c: string): [Frame, Kind, string?] => {
+    const own = frame.own?.children.get(c);
+    const hiddenBelow = frame.own?.opaque === true;
+    const lowerChild = hiddenBelow || frame.lower?.kind !== "dir" ? undefined : frame.lower.children.get(c);
+    const e = own?.entry;
+    if (e !== undefined) {
+      if (e.type === "whiteout") return [{ own, lower: undefined }, "missing"];
+      const kind: Kind = e.type === "symlink" ? "symlink" : e.type === "dir" ? "dir" : "file";
+      return [{ own, lower: lowerChild }, kind, e.type === "symlink" ? e.target : undefined];
     }
-    const node = lowerNode(comps);
-    if (!node) return { kind: "missing" };
-    if (node.kind === "symlink") return { kind: "symlink", target: node.target };
-    return { kind: node.kind === "dir" ? "dir" : "file" };
+    if (lowerChild === undefined || lowerChild.kind === "whiteout")
+      return [{ own, lower: undefined }, "missing"];
+    const kind: Kind = lowerChild.kind === "symlink" ? "symlink" : lowerChild.kind === "dir" ? "dir" : "file";
+    return [{ own, lower: lowerChild }, kind, lowerChild.kind === "symlink" ? lowerChild.target : undefined];
   };
 
-  /** The canonical path of `comps` with every component but the last resolved (`all`: the last too). */
+  /** The canonical path of `path` with every component but the last resolved (`all`: the last too). */
   const resolveParents = (path: string, all: boolean, entryIndex: number, name: string): string => {
     const comps = pathComponents(path);
     const last = all ? undefined : comps.pop();
-    let out: string[] = [];
-    let pending = [...comps];
+    const root: Frame = { own: ownRoot, lower: lower.root };
+    const frames: Frame[] = [root];
+    const out: string[] = [];
+    const pending = comps.reverse(); // a stack: the next component last
     let links = 0;
     while (pending.length > 0) {
-      const c = pending.shift() as string;
+      const c = pending.pop() as string;
       if (c === "" || c === ".") continue;
       if (c === "..") {
-        out.pop();
+        if (out.length > 0) {
+          out.pop();
+          frames.pop();
+        }
         continue;
       }
-      const here = kindAt([...out, c]);
-      if (here.kind === "symlink") {
+      const [frame, kind, target] = step(frames[frames.length - 1] as Frame, c);
+      if (kind === "symlink") {
         links += 1;
         if (links > MAX_LINKS)
           throw new OciError("InvalidEntry", `more than ${MAX_LINKS} symlinks on the way`, {
             layer,
             entry: { index: entryIndex, name },
           });
-        const target = here.target as string;
-        if (target.startsWith("/")) out = [];
-        pending = [...target.split("/"), ...pending];
+        if ((target as string).startsWith("/")) {
+          out.length = 0;
+          frames.length = 1;
+        }
+        const parts = (target as string).split("/");
+        for (let i = parts.length - 1; i >= 0; i--) pending.push(parts[i] as string);
         continue;
       }
       out.push(c);
+      frames.push(frame);
     }
     if (last !== undefined) out.push(last);
     return normalizeFsPath(`/${out.join("/")}`);
   };
 
   return entries.map((entry, i) => {
-    let resolved: LayerEntry;
     if (entry.type === "opaque") {
-      resolved = { ...entry, path: resolveParents(entry.path, true, i, entry.path) };
-      opaqueDirs.add(resolved.path);
+      const resolved = { ...entry, path: resolveParents(entry.path, true, i, entry.path) };
+      ownAt(resolved.path).opaque = true;
       return resolved;
     }
     const path = resolveParents(entry.path, false, i, entry.path);
-    resolved =
+    const resolved: LayerEntry =
       entry.type === "hardlink"
         ? { ...entry, path, target: resolveParents(entry.target, false, i, entry.path) }
         : { ...entry, path };
-    current.set(path, resolved);
+    ownAt(path).entry = resolved;
     return resolved;
   });
 }

@@ -2,7 +2,9 @@
  * The 512-byte header blocks of one tar entry, byte for byte as tar-stream 3 writes them (ustar; a PAX
  * extended header first when the name or link name does not fit or is not ASCII), so a layer written
  * here hashes to the same digest as one written through tar-stream's pack stream. Written out so a
- * layer can be encoded synchronously, in large chunks, without a stream per entry.
+ * layer can be encoded synchronously, in large chunks, without a stream per entry. Extended attributes
+ * go in the PAX header as `SCHILY.xattr.<name>=<raw bytes>` records, after path and linkpath, in the
+ * order given (byte order of names, from layerTar.ts).
  */
 
 /** The fields our layers use (see layerTar.ts). */
@@ -15,6 +17,8 @@ export interface TarHeader {
   readonly gid?: number;
   readonly mtime: Date;
   readonly linkname?: string;
+  /** Extended attributes, in the order they are written: [name, raw value]. */
+  readonly xattrs?: readonly (readonly [string, Uint8Array])[];
 }
 
 const TYPEFLAG = { file: 0, link: 1, symlink: 2, directory: 5, "pax-header": 72 } as const;
@@ -41,9 +45,9 @@ export function tarHeader(entry: TarHeader): Buffer[] {
     uid: entry.uid || 0,
     gid: entry.gid || 0,
   };
-  const plain = encode(header);
+  const plain = entry.xattrs?.length ? null : encode(header);
   if (plain) return [plain];
-  const pax = encodePax(header.name, header.linkname);
+  const pax = encodePax(header.name, header.linkname, entry.xattrs ?? []);
   const paxHeader = {
     ...header,
     name: "PaxHeader",
@@ -126,11 +130,27 @@ function checksum(block: Buffer): number {
   return sum;
 }
 
-function encodePax(name: string, linkname: string | undefined): Buffer {
+function encodePax(
+  name: string,
+  linkname: string | undefined,
+  xattrs: readonly (readonly [string, Uint8Array])[],
+): Buffer {
   let text = "";
   if (name) text += record(` path=${name}\n`);
   if (linkname) text += record(` linkpath=${linkname}\n`);
-  return Buffer.from(text);
+  return Buffer.concat([
+    Buffer.from(text),
+    ...xattrs.map(([key, value]) => recordBytes(`SCHILY.xattr.${key}`, value)),
+  ]);
+}
+
+/** A PAX record whose value is bytes (an xattr value need not be text). */
+function recordBytes(key: string, value: Uint8Array): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), value, Buffer.from("\n")]);
+  const len = body.length;
+  let digits = String(len).length;
+  if (len + digits >= 10 ** digits) digits++;
+  return Buffer.concat([Buffer.from(String(len + digits)), body]);
 }
 
 /** A PAX record: its own length in decimal, then the text. */

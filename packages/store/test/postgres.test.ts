@@ -204,7 +204,9 @@ describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
     await admin.query(`DROP FUNCTION ${schema}.strata_append_many`);
     await admin.query(`DROP FUNCTION ${schema}.strata_append_batches`);
     await admin.query(`DROP TABLE ${schema}.strata_keys`);
-    await admin.query(`DROP TABLE ${schema}.strata_blobs, ${schema}.strata_blob_parts, ${schema}.strata_snapshots`);
+    await admin.query(
+      `DROP TABLE ${schema}.strata_blobs, ${schema}.strata_blob_parts, ${schema}.strata_snapshots`,
+    );
     await admin.query(`ALTER TABLE ${schema}.strata_events DROP COLUMN tags`);
     await admin.query(`DELETE FROM ${schema}.strata_migrations WHERE version > 1`);
     await admin.end();

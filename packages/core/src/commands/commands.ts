@@ -29,6 +29,7 @@ import {
   ModeSchema,
   OwnerIdSchema,
   SizeSchema,
+  XattrNameSchema,
 } from "../events/fsEvents.js";
 import { toValidationIssues } from "../events/parseEvent.js";
 
@@ -39,6 +40,10 @@ const fsPath = v.pipe(
   v.minLength(1, "must not be empty"),
   v.check((p) => !p.includes("\0"), "must not contain NUL"),
 );
+/** chown's ids: -1 (also written 4294967295, `(uid_t)-1`) leaves the id as it is. */
+const chownId = v.union([OwnerIdSchema, v.literal(-1)]);
+/** Whether a final symlink is followed (false: lchown, lutimes, chmod of the link itself). */
+const follow = v.optional(v.boolean());
 /** A signal as a user writes it: `TERM`, `SIGTERM` or `15`. */
 const signal = v.union([v.string(), v.pipe(v.number(), v.safeInteger())]);
 const seconds = v.pipe(v.number(), v.safeInteger(), v.minValue(-1));
@@ -189,6 +194,8 @@ export const CommandSchemas = [
     digest: v.optional(ContentDigestSchema),
     size: v.optional(SizeSchema),
     append: v.optional(v.boolean()),
+    /** O_CREAT (default true): false refuses a missing file with ENOENT instead of creating it. */
+    create: v.optional(v.boolean()),
     /** Mode of a new file (default 0o644); an existing file keeps its mode, as open(2) does. */
     mode: v.optional(ModeSchema),
   }),
@@ -207,11 +214,32 @@ export const CommandSchemas = [
   cmd("fs.symlink", { container: ref, path: fsPath, target: v.pipe(v.string(), v.minLength(1)) }),
   cmd("fs.link", { container: ref, path: fsPath, target: fsPath }),
   cmd("fs.remove", { container: ref, path: fsPath, recursive: v.optional(v.boolean()) }),
+  cmd("fs.unlink", { container: ref, path: fsPath }),
+  cmd("fs.rmdir", { container: ref, path: fsPath }),
   cmd("fs.rename", { container: ref, from: fsPath, to: fsPath }),
   cmd("fs.move", { container: ref, from: fsPath, to: fsPath }),
-  cmd("fs.chmod", { container: ref, path: fsPath, mode: ModeSchema }),
-  cmd("fs.chown", { container: ref, path: fsPath, uid: OwnerIdSchema, gid: OwnerIdSchema }),
-  cmd("fs.utimes", { container: ref, path: fsPath, mtime: TimestampSchema }),
+  cmd("fs.chmod", { container: ref, path: fsPath, mode: ModeSchema, follow }),
+  cmd("fs.chown", { container: ref, path: fsPath, uid: chownId, gid: chownId, follow }),
+  cmd("fs.utimes", {
+    container: ref,
+    path: fsPath,
+    mtime: TimestampSchema,
+    /** The access time; left out, it stays as it was (UTIME_OMIT). */
+    atime: v.optional(TimestampSchema),
+    follow,
+  }),
+  cmd("fs.setxattr", {
+    container: ref,
+    path: fsPath,
+    name: XattrNameSchema,
+    /** The value, as text (UTF-8) or base64 bytes. */
+    value: v.string(),
+    encoding: v.optional(v.picklist(["utf8", "base64"])),
+    /** XATTR_CREATE (EEXIST if it exists) or XATTR_REPLACE (ENODATA if it does not). */
+    flag: v.optional(v.picklist(["create", "replace"])),
+    follow,
+  }),
+  cmd("fs.removexattr", { container: ref, path: fsPath, name: XattrNameSchema, follow }),
 ] as const;
 
 export const CommandSchema = v.variant("type", CommandSchemas, "unknown command type");

@@ -323,6 +323,11 @@ function digestParam(command: { type: string; digest?: string | undefined; size?
   return { digest: command.digest, size: command.size };
 }
 
+/** chown's -1 as the id it stands for, `(uid_t)-1`; the fs package keeps the current id there. */
+function ownerParam(id: number): number {
+  return id === -1 ? 0xffffffff : id;
+}
+
 /** The events a filesystem command appends, before the fs package resolves and checks them. */
 function fsDrafts(command: FsCommand): EventDraft[] {
   switch (command.type) {
@@ -368,6 +373,8 @@ function fsDrafts(command: FsCommand): EventDraft[] {
         },
       ];
     case "fs.remove":
+    case "fs.unlink":
+    case "fs.rmdir":
       return [{ type: "fs.removed", data: { path: normalizeFsPath(command.path) } }];
     case "fs.rename":
       return [
@@ -387,13 +394,38 @@ function fsDrafts(command: FsCommand): EventDraft[] {
       return [
         {
           type: "fs.ownerChanged",
-          data: { path: normalizeFsPath(command.path), uid: command.uid, gid: command.gid },
+          // -1 leaves the id as it is: the fs package fills in the current one.
+          data: {
+            path: normalizeFsPath(command.path),
+            uid: ownerParam(command.uid),
+            gid: ownerParam(command.gid),
+          },
         },
       ];
     case "fs.utimes":
       return [
-        { type: "fs.timesChanged", data: { path: normalizeFsPath(command.path), mtime: command.mtime } },
+        {
+          type: "fs.timesChanged",
+          data: {
+            path: normalizeFsPath(command.path),
+            mtime: command.mtime,
+            ...(command.atime === undefined ? {} : { atime: command.atime }),
+          },
+        },
       ];
+    case "fs.setxattr":
+      return [
+        {
+          type: "fs.xattrSet",
+          data: {
+            path: normalizeFsPath(command.path),
+            name: command.name,
+            value: Buffer.from(command.value, command.encoding ?? "utf8").toString("base64"),
+          },
+        },
+      ];
+    case "fs.removexattr":
+      return [{ type: "fs.xattrRemoved", data: { path: normalizeFsPath(command.path), name: command.name } }];
   }
 }
 

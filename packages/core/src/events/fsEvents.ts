@@ -26,6 +26,20 @@ export const ContentDigestSchema = v.pipe(
 );
 export const SizeSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 
+/** An extended attribute's name: a namespace the model keeps (`user.`, `security.`, `trusted.`), then a name. */
+export const XattrNameSchema = v.pipe(
+  v.string(),
+  v.regex(/^(user|security|trusted)\.[^\0]+$/, "must be user.*, security.* or trusted.* (no NUL)"),
+);
+/** An extended attribute's value: bytes, in base64 (at most 64 KiB, XATTR_SIZE_MAX). */
+export const XattrValueSchema = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9+/]*={0,2}$/, "must be base64"),
+  v.maxLength(87384, "must be at most 65,536 bytes"),
+);
+/** Extended attributes by name; values in base64. */
+export const XattrsSchema = v.record(XattrNameSchema, XattrValueSchema);
+
 const event = <T extends string, D extends v.GenericSchema>(type: T, data: D) =>
   v.strictObject({ type: v.literal(type), data });
 
@@ -39,11 +53,20 @@ export const FsFileWritten = event(
     mode: ModeSchema,
     uid: OwnerIdSchema,
     gid: OwnerIdSchema,
+    /** The file's mtime when the write left it as it was (an append of nothing); absent: the event's time. */
+    mtime: v.optional(TimestampSchema),
   }),
 );
 export const FsDirCreated = event(
   "fs.dirCreated",
-  v.strictObject({ path: FsPathSchema, mode: ModeSchema, uid: OwnerIdSchema, gid: OwnerIdSchema }),
+  v.strictObject({
+    path: FsPathSchema,
+    mode: ModeSchema,
+    uid: OwnerIdSchema,
+    gid: OwnerIdSchema,
+    /** mkdir -p: every missing ancestor of `path` was created too, with the same metadata. */
+    parents: v.optional(v.literal(true)),
+  }),
 );
 export const FsSymlinkCreated = event(
   "fs.symlinkCreated",
@@ -75,7 +98,22 @@ export const FsOwnerChanged = event(
 );
 export const FsTimesChanged = event(
   "fs.timesChanged",
-  v.strictObject({ path: FsPathSchema, mtime: TimestampSchema }),
+  v.strictObject({
+    path: FsPathSchema,
+    mtime: TimestampSchema,
+    /** The new access time; absent: the access time is left as it was. */
+    atime: v.optional(TimestampSchema),
+  }),
+);
+/** setxattr(2): the extended attribute `name` of `path` now holds `value` (base64). */
+export const FsXattrSet = event(
+  "fs.xattrSet",
+  v.strictObject({ path: FsPathSchema, name: XattrNameSchema, value: XattrValueSchema }),
+);
+/** removexattr(2), or the kernel dropping `security.capability` on a write or chown. */
+export const FsXattrRemoved = event(
+  "fs.xattrRemoved",
+  v.strictObject({ path: FsPathSchema, name: XattrNameSchema }),
 );
 
 export const FsEventSchemas = [
@@ -89,12 +127,20 @@ export const FsEventSchemas = [
   FsModeChanged,
   FsOwnerChanged,
   FsTimesChanged,
+  FsXattrSet,
+  FsXattrRemoved,
 ] as const;
 export const FsEventSchema = v.variant("type", FsEventSchemas);
 /** Any `fs.*` event: it belongs to the stream of the container whose read-write layer it changes. */
 export type FsEvent = v.InferOutput<typeof FsEventSchema>;
 
-const meta = { mode: ModeSchema, uid: OwnerIdSchema, gid: OwnerIdSchema, mtime: TimestampSchema };
+const meta = {
+  mode: ModeSchema,
+  uid: OwnerIdSchema,
+  gid: OwnerIdSchema,
+  mtime: TimestampSchema,
+  xattrs: v.optional(XattrsSchema),
+};
 
 /**
  * One entry of a read-only layer, in the vocabulary of an OCI changeset: a file, directory, symlink,
@@ -117,6 +163,7 @@ export const LayerEntrySchema = v.variant("type", [
     uid: OwnerIdSchema,
     gid: OwnerIdSchema,
     mtime: TimestampSchema,
+    xattrs: v.optional(XattrsSchema),
   }),
   v.strictObject({ type: v.literal("hardlink"), path: FsPathSchema, target: FsPathSchema }),
   v.strictObject({ type: v.literal("whiteout"), path: FsPathSchema }),

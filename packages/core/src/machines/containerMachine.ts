@@ -309,6 +309,8 @@ const FS_EVENTS = [
   "fs.modeChanged",
   "fs.ownerChanged",
   "fs.timesChanged",
+  "fs.xattrSet",
+  "fs.xattrRemoved",
 ] as const;
 const withRwLayer = {
   "fs.change": { actions: fsChange },

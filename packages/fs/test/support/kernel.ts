@@ -51,9 +51,9 @@ export class KernelOracle {
   readonly #scratch: string;
 
   constructor() {
-    // tmpfs scratch: fast, and nothing is left on disk.
+    // tmpfs scratch: fast, and nothing is left on disk; noatime, so that reading a listing moves no atime.
     this.#scratch = mkdtempSync(join(tmpdir(), "strata-ovl-"));
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256m", "tmpfs", this.#scratch]);
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=256m,noatime", "tmpfs", this.#scratch]);
     this.#child = spawn("python3", [HARNESS, this.#scratch], { stdio: ["pipe", "pipe", "inherit"] });
     this.#lines = createInterface({ input: this.#child.stdout })[Symbol.asyncIterator]();
   }
@@ -67,9 +67,11 @@ export class KernelOracle {
             : e,
         ),
       ),
-      ops: ops.map((op) =>
-        op.op === "write" ? { ...op, data: Buffer.from(op.content).toString("base64") } : op,
-      ),
+      ops: ops.map((op) => {
+        if (op.op === "write") return { ...op, data: Buffer.from(op.content).toString("base64") };
+        // chown's -1 is (uid_t)-1 to the kernel.
+        return op;
+      }),
     };
     this.#child.stdin.write(`${JSON.stringify(scenario)}\n`);
     const next = await this.#lines.next();

@@ -68,8 +68,9 @@ export function naiveListing(layers: readonly GenEntry[][]): Listed[] {
   const out: Listed[] = [];
   for (const path of [...paths].sort(comparePaths)) {
     const e = naiveLookup(layers, path);
-    if (e === undefined) continue;
-    if (e.type === "dir") out.push({ path, type: "dir", mode: e.mode, uid: e.uid, gid: e.gid });
+    if (e === undefined || e.type === "hardlink" || e.type === "whiteout") continue;
+    const meta = { mtime: e.mtime, atime: e.mtime, xattrs: { ...e.xattrs } };
+    if (e.type === "dir") out.push({ path, type: "dir", mode: e.mode, uid: e.uid, gid: e.gid, ...meta });
     else if (e.type === "file") {
       const bytes = Buffer.from(e.content);
       out.push({
@@ -80,9 +81,10 @@ export function naiveListing(layers: readonly GenEntry[][]): Listed[] {
         gid: e.gid,
         size: bytes.length,
         sha256: sha256Digest(bytes),
+        ...meta,
       });
     } else if (e.type === "symlink")
-      out.push({ path, type: "symlink", uid: e.uid, gid: e.gid, target: e.target });
+      out.push({ path, type: "symlink", uid: e.uid, gid: e.gid, target: e.target, ...meta });
   }
   return out;
 }
@@ -94,7 +96,7 @@ export function comparePaths(a: string, b: string): number {
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
     const p = x[i] as string;
     const q = y[i] as string;
-    if (p !== q) return p < q ? -1 : 1;
+    if (p !== q) return Buffer.compare(Buffer.from(p), Buffer.from(q)); // byte order, as readdir's listing
   }
   return x.length - y.length;
 }

@@ -1,0 +1,316 @@
+/**
+ * A streaming tar reader that keeps bytes as bytes: names are decoded as UTF-8 strictly (a name that is
+ * not UTF-8 is reported, never turned into U+FFFD), and PAX `SCHILY.xattr.*` values stay raw (file
+ * capabilities are binary). Reads ustar, PAX (`x`, `g`) and GNU long names (`L`, `K`); numbers in octal
+ * or base-256. Entry bodies are streamed: a large file never sits in memory.
+ *
+ * Malformed input is a {@link TarFormatError} saying what and at which byte.
+ */
+
+/** The kinds of entry a tar holds. */
+export type TarEntryType =
+  | "file"
+  | "link"
+  | "symlink"
+  | "directory"
+  | "char-device"
+  | "block-device"
+  | "fifo"
+  | "other";
+
+export interface TarEntryHeader {
+  /** The name, or undefined when its bytes are not UTF-8 (`rawName` then shows them). */
+  readonly name: string | undefined;
+  /** The name's bytes as text safe to print: UTF-8 where valid, `\xNN` elsewhere. */
+  readonly rawName: string;
+  readonly type: TarEntryType;
+  readonly typeflag: string;
+  readonly size: number;
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  /** ms since the epoch (whole seconds unless PAX says otherwise). */
+  readonly mtime: number;
+  /** Link target, or undefined when its bytes are not UTF-8 (`rawLinkname` shows them). */
+  readonly linkname: string | undefined;
+  readonly rawLinkname: string;
+  /** PAX SCHILY.xattr.* records: name → raw value. */
+  readonly xattrs: ReadonlyMap<string, Buffer>;
+}
+
+export interface TarEntry {
+  readonly header: TarEntryHeader;
+  /** The entry's content, streamed; whatever is not read is skipped before the next entry. */
+  readonly body: AsyncIterable<Buffer>;
+}
+
+/** The archive is not a well-formed tar. */
+export class TarFormatError extends Error {
+  readonly offset: number;
+  constructor(message: string, offset: number) {
+    super(`${message} (at byte ${offset})`);
+    this.offset = offset;
+  }
+}
+
+const TYPES: Record<string, TarEntryType> = {
+  "0": "file",
+  "\0": "file",
+  "7": "file",
+  "1": "link",
+  "2": "symlink",
+  "3": "char-device",
+  "4": "block-device",
+  "5": "directory",
+  "6": "fifo",
+};
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Bytes as UTF-8 text, or undefined when they are not UTF-8. */
+function utf8(bytes: Buffer): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Bytes shown as text: valid UTF-8 as is, any other byte as `\xNN`. */
+export function showBytes(bytes: Buffer): string {
+  const text = utf8(bytes);
+  if (text !== undefined) return text;
+  let out = "";
+  for (const b of bytes)
+    out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, "0")}`;
+  return out;
+}
+
+/** A NUL-terminated field. */
+function field(block: Buffer, offset: number, length: number): Buffer {
+  const end = block.indexOf(0, offset);
+  return block.subarray(offset, end < 0 || end > offset + length ? offset + length : end);
+}
+
+function number(block: Buffer, offset: number, length: number, at: number): number {
+  if ((block[offset] as number) & 0x80) {
+    // base-256: big-endian, the first byte's high bit set
+    let n = (block[offset] as number) & 0x7f;
+    for (let i = 1; i < length; i++) n = n * 256 + (block[offset + i] as number);
+    return n;
+  }
+  const text = block
+    .subarray(offset, offset + length)
+    .toString("latin1")
+    .replace(/[\0 ]+$/, "")
+    .replace(/^[ ]+/, "");
+  if (text === "") return 0;
+  if (!/^[0-7]+$/.test(text))
+    throw new TarFormatError(`not an octal number: ${JSON.stringify(text)}`, at + offset);
+  return Number.parseInt(text, 8);
+}
+
+function checksumOk(block: Buffer, at: number): boolean {
+  let sum = 8 * 32;
+  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += block[i] as number;
+  return sum === number(block, 148, 8, at);
+}
+
+/** PAX records: key → raw value. */
+function parsePax(data: Buffer, at: number): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  let i = 0;
+  while (i < data.length) {
+    const space = data.indexOf(0x20, i);
+    if (space < 0) break;
+    const len = Number.parseInt(data.subarray(i, space).toString("latin1"), 10);
+    if (!(len > 0) || i + len > data.length) throw new TarFormatError("malformed PAX record", at + i);
+    const record = data.subarray(space + 1, i + len - 1); // without the trailing newline
+    const eq = record.indexOf(0x3d);
+    if (eq < 0) throw new TarFormatError("PAX record without =", at + i);
+    out.set(record.subarray(0, eq).toString("utf8"), Buffer.from(record.subarray(eq + 1)));
+    i += len;
+  }
+  return out;
+}
+
+/** A queue of bytes from an async source, read in exact amounts. */
+class Bytes {
+  readonly #it: AsyncIterator<Uint8Array>;
+  #chunks: Buffer[] = [];
+  #length = 0;
+  #done = false;
+  offset = 0;
+  constructor(source: AsyncIterable<Uint8Array>) {
+    this.#it = source[Symbol.asyncIterator]();
+  }
+  /** Waits until `n` bytes are buffered; false when the source ends first. */
+  async fill(n: number): Promise<boolean> {
+    while (this.#length < n && !this.#done) {
+      const next = await this.#it.next();
+      if (next.done) this.#done = true;
+      else if (next.value.length > 0) {
+        const b = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+        this.#chunks.push(b);
+        this.#length += b.length;
+      }
+    }
+    return this.#length >= n;
+  }
+  /** Exactly `n` bytes (they must be buffered). */
+  take(n: number): Buffer {
+    const out =
+      n <= (this.#chunks[0]?.length ?? 0)
+        ? (this.#chunks[0] as Buffer).subarray(0, n)
+        : Buffer.concat(this.#chunks).subarray(0, n);
+    this.drop(n);
+    return out;
+  }
+  /** Up to `n` bytes from what is buffered (at least one byte must be). */
+  takeSome(n: number): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    const out = first.subarray(0, Math.min(n, first.length));
+    this.drop(out.length);
+    return Buffer.from(out);
+  }
+  drop(n: number): void {
+    let rest = n;
+    this.offset += n;
+    this.#length -= n;
+    while (rest > 0) {
+      const first = this.#chunks[0] as Buffer;
+      if (first.length <= rest) {
+        rest -= first.length;
+        this.#chunks.shift();
+      } else {
+        this.#chunks[0] = first.subarray(rest);
+        rest = 0;
+      }
+    }
+  }
+  /** Reads the source to its end, discarding (a caller may be hashing the whole stream). */
+  async drain(): Promise<void> {
+    this.drop(this.#length);
+    while (!this.#done) {
+      const next = await this.#it.next();
+      if (next.done) this.#done = true;
+      else this.offset += next.value.length;
+    }
+  }
+  async close(): Promise<void> {
+    await this.#it.return?.();
+  }
+}
+
+async function exactly(bytes: Bytes, n: number, what: string): Promise<Buffer> {
+  if (!(await bytes.fill(n))) throw new TarFormatError(`unexpected end of archive in ${what}`, bytes.offset);
+  return bytes.take(n);
+}
+
+const padded = (n: number) => Math.ceil(n / 512) * 512;
+
+/** An extended header (PAX, GNU long name) larger than this is refused: it would sit in memory. */
+export const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
+
+/** The entries of a tar, in order. Consume (or leave) each body before asking for the next entry. */
+export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
+  const bytes = new Bytes(source);
+  let global = new Map<string, Buffer>();
+  let pax = new Map<string, Buffer>();
+  let longName: Buffer | undefined;
+  let longLink: Buffer | undefined;
+  try {
+    for (;;) {
+      if (!(await bytes.fill(512))) return; // tolerated: an archive without its end blocks
+      const at = bytes.offset;
+      const block = bytes.take(512);
+      if (block.every((b) => b === 0)) {
+        // The end: the rest (the second zero block, padding to a record) is read too, as tar-stream
+        // did, so that whoever hashes the stream (the DiffID check) sees all of it.
+        await bytes.drain();
+        return;
+      }
+      if (!checksumOk(block, at)) throw new TarFormatError("invalid tar header checksum", at);
+      const typeflag = String.fromCharCode(block[156] as number);
+      let size = number(block, 124, 12, at);
+      if (typeflag === "x" || typeflag === "g" || typeflag === "L" || typeflag === "K") {
+        if (size > MAX_EXTENDED_HEADER_BYTES)
+          throw new TarFormatError(
+            `an extended header of ${size} bytes (at most ${MAX_EXTENDED_HEADER_BYTES})`,
+            at,
+          );
+        const data = (await exactly(bytes, padded(size), "an extended header")).subarray(0, size);
+        if (typeflag === "x") pax = new Map([...pax, ...parsePax(data, bytes.offset)]);
+        else if (typeflag === "g") global = new Map([...global, ...parsePax(data, bytes.offset)]);
+        else if (typeflag === "L") longName = field(data, 0, data.length);
+        else longLink = field(data, 0, data.length);
+        continue;
+      }
+      const records = new Map([...global, ...pax]);
+      pax = new Map();
+      let nameBytes = field(block, 0, 100);
+      const prefix = block.subarray(257, 263).toString("latin1").startsWith("ustar")
+        ? field(block, 345, 155)
+        : undefined;
+      if (prefix && prefix.length > 0) nameBytes = Buffer.concat([prefix, Buffer.from("/"), nameBytes]);
+      if (longName) nameBytes = longName;
+      const path = records.get("path");
+      if (path) nameBytes = path;
+      let linkBytes = longLink ?? field(block, 157, 100);
+      const linkpath = records.get("linkpath");
+      if (linkpath) linkBytes = linkpath;
+      longName = undefined;
+      longLink = undefined;
+      const num = (key: string, fallback: number) => {
+        const v = records.get(key);
+        if (v === undefined) return fallback;
+        const n = Number(v.toString("latin1"));
+        if (!Number.isFinite(n)) throw new TarFormatError(`PAX ${key} is not a number`, at);
+        return n;
+      };
+      size = num("size", size);
+      const xattrs = new Map<string, Buffer>();
+      for (const [key, value] of records)
+        if (key.startsWith("SCHILY.xattr.")) xattrs.set(key.slice("SCHILY.xattr.".length), value);
+      // As tar-stream read it: an old-style file entry whose name ends in / is a directory, and a
+      // directory's size field carries no data.
+      const oldDir = (typeflag === "0" || typeflag === "\0") && nameBytes[nameBytes.length - 1] === 0x2f;
+      const type = oldDir ? "directory" : (TYPES[typeflag] ?? "other");
+      const header: TarEntryHeader = {
+        name: utf8(nameBytes),
+        rawName: showBytes(nameBytes),
+        type,
+        typeflag,
+        size: type === "directory" ? 0 : size,
+        mode: number(block, 100, 8, at),
+        uid: num("uid", number(block, 108, 8, at)),
+        gid: num("gid", number(block, 116, 8, at)),
+        mtime: Math.floor(num("mtime", number(block, 136, 12, at)) * 1000),
+        linkname: utf8(linkBytes),
+        rawLinkname: showBytes(linkBytes),
+        xattrs,
+      };
+      let remaining = header.size;
+      async function* body(): AsyncGenerator<Buffer> {
+        while (remaining > 0) {
+          if (!(await bytes.fill(1)))
+            throw new TarFormatError("unexpected end of archive in a file", bytes.offset);
+          const chunk = bytes.takeSome(remaining);
+          remaining -= chunk.length;
+          yield chunk;
+        }
+      }
+      yield { header, body: body() };
+      // Skip what the reader left, then the padding.
+      while (remaining > 0) {
+        if (!(await bytes.fill(1)))
+          throw new TarFormatError("unexpected end of archive in a file", bytes.offset);
+        remaining -= bytes.takeSome(remaining).length;
+      }
+      const pad = padded(header.size) - header.size;
+      if (pad > 0) await exactly(bytes, pad, "padding");
+    }
+  } finally {
+    await bytes.close();
+  }
+}
