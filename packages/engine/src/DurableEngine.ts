@@ -1,0 +1,419 @@
+/**
+ * The engine over a durable log: what an application embeds, what `strata` and `strata serve` run.
+ *
+ * `execute(command)`:
+ * 1. catches up with what other writers (processes, hosts) appended since it last looked;
+ * 2. plans the command on that state (`plan` in @strata/core): the timers due first, then the command,
+ *    as one batch, with the keys the decision read;
+ * 3. makes the blobs the batch names durable (`blobs.sync()`), then appends the batch on the condition
+ *    that no event after the position it planned at changed a key the decision read;
+ * 4. only then moves its state, and answers with everything it appended.
+ * If the condition does not hold (another writer took the name, removed the image, started the
+ * container...), nothing was appended: it catches up and plans again, so the answer is the one the
+ * command gets on the log as it now is (Docker's conflict when the name is taken). An append that
+ * fails leaves the state as it was. Commands of one engine run one at a time.
+ *
+ * Time: with the system clock, a timer fires what is due (a stop's SIGKILL, a restart's backoff, a
+ * delayed removal) at its deadline while the engine is open, so `wait` resolves on time. An engine
+ * opened with `follow` also folds in what others append as they append it.
+ */
+import {
+  applyProjected,
+  type Clock,
+  type Command,
+  ConflictError,
+  type EngineState,
+  type EventEnvelope,
+  earliestDeadline,
+  fillIds,
+  type IdSource,
+  initialState,
+  NotFoundError,
+  type Plan,
+  type PlannedEvent,
+  type ProjectedState,
+  type Projection,
+  parseEvent,
+  plan,
+  randomIds,
+  StrataError,
+  startWait,
+  systemClock,
+  type WaitCondition,
+  type WaitResult,
+} from "@strata/core";
+import {
+  type BlobStore,
+  blobsNamedBy,
+  type FsState,
+  fsProjection,
+  initialFsState,
+  type UnionView,
+} from "@strata/fs";
+import {
+  AppendConditionError,
+  type EventLog,
+  type NewStoredEvent,
+  type SnapshotStorage,
+  type StoredEvent,
+  type Subscription,
+} from "@strata/store";
+import { EngineMoment } from "./EngineMoment.js";
+import { ReplicatedBlobStore } from "./ReplicatedBlobStore.js";
+
+export interface DurableEngineOptions {
+  /** The durable log (memory, file, PostgreSQL: any `EventLog`). */
+  readonly log: EventLog;
+  /** Where file contents live; durable before the events naming them are appended. */
+  readonly blobs: BlobStore;
+  /** Where snapshots are kept (none: every open replays the whole log). */
+  readonly snapshots?: SnapshotStorage | null;
+  /** Default: the system clock. */
+  readonly clock?: Clock;
+  /** Default: random ids. */
+  readonly ids?: IdSource;
+  /** Fire due timers at their deadline in real time (default: with the system clock). */
+  readonly timers?: boolean;
+  /** Fold in what other writers append as they append it (default: only while a `wait` waits). */
+  readonly follow?: boolean;
+  /** Give up after this many conflicting attempts (default 25). */
+  readonly maxAttempts?: number;
+  /** Told how far the replay of the log has got, on open (for a progress bar). */
+  readonly onReplay?: (done: number, total: number) => void;
+  /** Told what went wrong that did not stop the engine (a snapshot skipped, a timer that failed). */
+  readonly onWarning?: (message: string) => void;
+}
+
+/** What `execute` answers. */
+export interface ExecuteResult {
+  /** True only when the command was accepted. */
+  readonly ok: boolean;
+  /**
+   * `accepted`: its events were appended; `refused`: none were (the timers due may still have fired);
+   * `failed`: it failed part-way, its events were appended, and `error` says what failed.
+   */
+  readonly outcome: "accepted" | "refused" | "failed";
+  /** The command as decided (ids filled). */
+  readonly command: Command;
+  readonly error: StrataError | null;
+  /** Everything appended, in order, timers included. */
+  readonly events: readonly EventEnvelope[];
+  /** How many times it was planned (more than 1: other writers got in first). */
+  readonly attempts: number;
+}
+
+const READ_CHUNK = 10_000;
+
+export class DurableEngine {
+  readonly log: EventLog;
+  readonly blobs: BlobStore;
+  readonly clock: Clock;
+  readonly #ids: IdSource;
+  readonly #projection: Projection<FsState>;
+  readonly #maxAttempts: number;
+  readonly #timers: boolean;
+  readonly #warn: (message: string) => void;
+  #states: ProjectedState<FsState> = { core: initialState(), projection: initialFsState() };
+  #queue: Promise<unknown> = Promise.resolve();
+  #listeners = new Set<(events: readonly EventEnvelope[]) => void>();
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #timerAt: number | null = null;
+  #following: Subscription | null = null;
+  /** Waits that need others' appends folded in as they come; `follow` keeps following with none. */
+  #followers = 0;
+  #alwaysFollow = false;
+  #closed = false;
+
+  private constructor(options: DurableEngineOptions) {
+    this.log = options.log;
+    this.blobs = options.blobs;
+    this.clock = options.clock ?? systemClock;
+    this.#ids = options.ids ?? randomIds;
+    this.#projection = fsProjection({ blobs: this.blobs });
+    this.#maxAttempts = options.maxAttempts ?? 25;
+    this.#timers = options.timers ?? this.clock === systemClock;
+    this.#warn = options.onWarning ?? (() => {});
+  }
+
+  /**
+   * Opens an engine on a durable log: replays it (each event checked against the catalogue; an error
+   * names its seq) and starts the timers.
+   *
+   * @example
+   * const engine = await DurableEngine.open({ log: await FileEventLog.open("data/events"), blobs: new DiskBlobStore("data/blobs") });
+   */
+  static async open(options: DurableEngineOptions): Promise<DurableEngine> {
+    const engine = new DurableEngine(options);
+    const total = await engine.log.lastSeq();
+    await engine.#catchUp(options.onReplay ? (done) => options.onReplay?.(done, total) : undefined);
+    options.onReplay?.(total, total);
+    if (options.follow) {
+      engine.#alwaysFollow = true;
+      engine.#follow();
+    }
+    engine.#arm();
+    return engine;
+  }
+
+  /** The lifecycle state now (frozen). */
+  get state(): EngineState {
+    return this.#states.core;
+  }
+
+  /** The fs projection now: layer trees and union views. */
+  get projected(): FsState {
+    return this.#states.projection;
+  }
+
+  /** The seq of the last event folded in. */
+  get seq(): number {
+    return this.#states.core.seq;
+  }
+
+  /** The states now, with their views. */
+  now(): EngineMoment {
+    return new EngineMoment(this.#states.core, this.#states.projection, this.blobs);
+  }
+
+  /** The union view of an image or container now. */
+  view(ref: string): UnionView {
+    return this.now().view(ref);
+  }
+
+  /**
+   * The states as they were right after event `seq` (0: before the first), read from the log; a seq
+   * the log does not have is a `NotFoundError`.
+   */
+  async at(seq: number): Promise<EngineMoment> {
+    const last = await this.log.lastSeq();
+    if (!Number.isSafeInteger(seq) || seq < 0 || seq > last)
+      throw new NotFoundError(
+        "no-such-event",
+        `No such event: ${seq} (the log has events 1 to ${last}; 0 is before the first)`,
+      );
+    if (seq === this.seq) return this.now();
+    let states: ProjectedState<FsState> = { core: initialState(), projection: initialFsState() };
+    for (let from = 1; from <= seq; from += READ_CHUNK) {
+      const events = (await this.log.read(from, Math.min(READ_CHUNK, seq - from + 1))).map(toEnvelope);
+      await this.#fetchBlobs(events);
+      states = applyProjected(this.#projection, states, events);
+    }
+    return new EngineMoment(states.core, states.projection, this.blobs);
+  }
+
+  /** A file's bytes, now or at a past seq, fetched from beside the log if this host lacks them. */
+  async readFile(ref: string, path: string, options: { at?: number } = {}): Promise<Uint8Array> {
+    const moment = options.at === undefined ? this.now() : await this.at(options.at);
+    const view = moment.view(ref);
+    const digest = view.stat(path).digest;
+    if (digest && this.blobs instanceof ReplicatedBlobStore) await this.blobs.fetch([digest]);
+    return view.readFile(path);
+  }
+
+  /**
+   * Runs a command (see the class comment): catches up, plans, appends on the condition that what the
+   * decision read did not change, and answers with everything appended.
+   *
+   * @example
+   * const r = await engine.execute({ type: "container.create", image: "base:1", name: "web" });
+   * if (!r.ok) console.error(r.error?.message);
+   */
+  execute(command: Command): Promise<ExecuteResult> {
+    return this.#serially(() => this.#execute(command));
+  }
+
+  /** Fires the timers due now (the real-time driver does this on its own). */
+  async tick(): Promise<readonly EventEnvelope[]> {
+    return (await this.#serially(() => this.#execute(null))).events;
+  }
+
+  /** Folds in what other writers appended since the engine last looked; returns how many events. */
+  catchUp(): Promise<number> {
+    return this.#serially(() => this.#catchUp());
+  }
+
+  /** Calls `listener` with every batch of events the engine folds in (its own and others'). */
+  onEvents(listener: (events: readonly EventEnvelope[]) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Docker's `wait`: resolves with the exit code when `condition` holds — at once, or when an event
+   * folded in (this engine's, its timers', or another writer's) wakes it.
+   */
+  async wait(ref: string, condition: WaitCondition = "not-running"): Promise<WaitResult> {
+    await this.catchUp();
+    const start = startWait(this.state, ref, condition);
+    if ("done" in start) return start.done;
+    this.#followers += 1;
+    this.#follow();
+    try {
+      return await new Promise<WaitResult>((resolve) => {
+        const off = this.onEvents((batch) => {
+          for (const e of batch) {
+            const done = start.watch(e);
+            if (done) {
+              off();
+              resolve(done);
+              return;
+            }
+          }
+        });
+      });
+    } finally {
+      this.#followers -= 1;
+      this.#unfollow();
+    }
+  }
+
+  /** Stops the timers and the following, waits for the command in progress, and closes the log. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#queue.catch(() => {});
+    await this.#following?.close();
+    this.#following = null;
+    await this.log.close();
+  }
+
+  // --- inside ---
+
+  /** Runs `f` after every earlier command of this engine. */
+  #serially<T>(f: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(() => {
+      if (this.#closed) throw new StrataError("Closed", 503, "engine-closed", "the engine is closed");
+      return f();
+    });
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  async #execute(command: Command | null): Promise<ExecuteResult> {
+    const filled = command === null ? null : fillIds(command, this.#ids);
+    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
+      await this.#catchUp();
+      const p = plan(this.#projection, this.#states, filled, this.clock.now());
+      if (p.events.length === 0) return answer(p, [], attempt, filled);
+      await this.blobs.sync?.();
+      const after = this.seq;
+      let appended: { firstSeq: number; lastSeq: number };
+      try {
+        appended = await this.log.append(p.events.map(toStored), { condition: { after, keys: p.reads } });
+      } catch (e) {
+        if (e instanceof AppendConditionError) continue; // another writer changed what we read
+        throw e;
+      }
+      const stored = p.events.map((e, i) => ({ ...e.event, seq: appended.firstSeq + i }) as EventEnvelope);
+      if (appended.firstSeq === after + 1) {
+        this.#states = p.after;
+        this.#emit(stored);
+      } else {
+        // Others appended in between (nothing we read): fold their events and ours, in log order.
+        await this.#catchUp();
+      }
+      this.#arm();
+      return answer(p, stored, attempt, filled);
+    }
+    throw new ConflictError(
+      "too-many-conflicts",
+      `gave up after ${this.#maxAttempts} attempts: other writers kept changing what this command depends on`,
+    );
+  }
+
+  async #catchUp(onProgress?: (done: number) => void): Promise<number> {
+    let folded = 0;
+    for (;;) {
+      const stored = await this.log.read(this.seq + 1, READ_CHUNK);
+      if (stored.length === 0) break;
+      const events = stored.map(toEnvelope);
+      await this.#fetchBlobs(events);
+      this.#states = applyProjected(this.#projection, this.#states, events);
+      folded += events.length;
+      this.#emit(events);
+      onProgress?.(this.seq);
+    }
+    if (folded > 0) this.#arm();
+    return folded;
+  }
+
+  async #fetchBlobs(events: readonly EventEnvelope[]): Promise<void> {
+    if (this.blobs instanceof ReplicatedBlobStore) await this.blobs.fetch(events.flatMap(blobsNamedBy));
+  }
+
+  #emit(events: readonly EventEnvelope[]): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(events);
+      } catch (e) {
+        this.#warn(`an event listener failed: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Sets the real-time timer for the earliest deadline (if the engine runs timers). */
+  #arm(): void {
+    if (!this.#timers || this.#closed) return;
+    const at = earliestDeadline(this.state);
+    if (at === this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAt = at;
+    if (at === null) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#timerAt = null;
+        this.tick().then(
+          () => this.#arm(),
+          (e: unknown) => {
+            if (!this.#closed) this.#warn(`a timer could not fire: ${(e as Error).message}`);
+            this.#arm();
+          },
+        );
+      },
+      Math.max(0, Math.min(at - this.clock.now(), 2 ** 31 - 1)),
+    );
+  }
+
+  /** Folds in others' appends as they are appended. */
+  #follow(): void {
+    if (this.#following || this.#closed) return;
+    this.#following = this.log.subscribe(this.seq + 1, () => this.catchUp().then(() => {}));
+  }
+
+  #unfollow(): void {
+    // Followed for waits only: stop when none is left.
+    if (this.#alwaysFollow || this.#followers > 0 || !this.#following) return;
+    const sub = this.#following;
+    this.#following = null;
+    void sub.close();
+  }
+}
+
+function answer(
+  p: Plan<FsState>,
+  events: readonly EventEnvelope[],
+  attempts: number,
+  command: Command | null,
+): ExecuteResult {
+  return {
+    ok: p.outcome === "accepted",
+    outcome: p.outcome,
+    command: (p.command ?? command) as Command,
+    error: p.error,
+    events,
+    attempts,
+  };
+}
+
+function toStored(e: PlannedEvent): NewStoredEvent {
+  const { streamId, schemaVersion, recordedAt, type, data } = e.event;
+  return { streamId, type, schemaVersion, recordedAt, data, ...(e.tags.length > 0 ? { tags: e.tags } : {}) };
+}
+
+function toEnvelope(e: StoredEvent): EventEnvelope {
+  return parseEvent(e, `seq ${e.seq}`);
+}

@@ -1,0 +1,11 @@
+/**
+ * @strata/engine: one durable engine over any event log — memory, a directory, PostgreSQL — that
+ * applications embed, that several processes and hosts share without writing a contradiction, with
+ * real-time timers, file contents that travel with the log, and snapshots.
+ */
+export type { DurableEngineOptions, ExecuteResult } from "./DurableEngine.js";
+export { DurableEngine } from "./DurableEngine.js";
+export { EngineMoment } from "./EngineMoment.js";
+export type { EngineStorage, OpenEngineOptions } from "./openEngine.js";
+export { isPostgresUrl, openEngine, openStorage } from "./openEngine.js";
+export { ReplicatedBlobStore } from "./ReplicatedBlobStore.js";

@@ -1,0 +1,159 @@
+/**
+ * The durable engine on its own: what execute appends and answers (timers included, one batch), that
+ * a failed append changes nothing, that a reopened engine has everything back, time travel, and the
+ * real-time timers with the system clock.
+ */
+import { join } from "node:path";
+import { type Command, sequentialIds, simulatedClock, systemClock } from "@strata/core";
+import { DurableEngine, openEngine } from "@strata/engine";
+import { MemoryBlobStore } from "@strata/fs";
+import { type EventLog, MemoryEventLog, StorageError } from "@strata/store";
+import { describe, expect, test } from "vitest";
+import { tempDirs } from "../../../test-support/tempDirs.js";
+
+const tmp = tempDirs("strata-engine-");
+
+const base: Command = { type: "image.create", layers: [], tags: ["base:1"], cmd: ["/bin/sh"] };
+
+describe("execute", () => {
+  test("the answer lists everything appended, the timers that were due first included, in one batch", async () => {
+    const clock = simulatedClock();
+    const log = new MemoryEventLog();
+    let appends = 0;
+    const counting: EventLog = { ...bind(log), append: (e, o) => (appends++, log.append(e, o)) };
+    const engine = await DurableEngine.open({
+      log: counting,
+      blobs: new MemoryBlobStore(),
+      clock,
+      ids: sequentialIds("t"),
+    });
+    await engine.execute(base);
+    await engine.execute({ type: "container.create", image: "base:1", name: "web" });
+    await engine.execute({ type: "container.start", container: "web" });
+    const stop = await engine.execute({ type: "container.stop", container: "web", timeout: 1 });
+    expect(stop.events.map((e) => e.type)).toEqual(["container.stopRequested", "container.signalled"]);
+    clock.advance(2_000);
+    const before = appends;
+    const tag = await engine.execute({ type: "image.tag", image: "base:1", tag: "base:2" });
+    expect(tag.ok).toBe(true);
+    expect(tag.events.map((e) => e.type)).toEqual([
+      "container.signalled",
+      "container.died",
+      "container.stopped",
+      "image.tagged",
+    ]);
+    expect(appends).toBe(before + 1);
+    expect((await log.read()).slice(-4).map((e) => e.seq)).toEqual(tag.events.map((e) => e.seq));
+    expect(engine.state.containers[engine.state.names.web as string]?.status).toBe("exited");
+    await engine.close();
+  });
+
+  test("an append that fails leaves the engine's state as it was, and the command can run again", async () => {
+    const log = new MemoryEventLog();
+    let fail = false;
+    const flaky: EventLog = {
+      ...bind(log),
+      append: (e, o) =>
+        fail ? Promise.reject(new StorageError("append to", "/dev/full", "ENOSPC")) : log.append(e, o),
+    };
+    const engine = await DurableEngine.open({
+      log: flaky,
+      blobs: new MemoryBlobStore(),
+      clock: simulatedClock(),
+    });
+    await engine.execute(base);
+    const before = engine.state;
+    fail = true;
+    await expect(
+      engine.execute({ type: "container.create", image: "base:1", name: "web" }),
+    ).rejects.toMatchObject({
+      errno: "ENOSPC",
+    });
+    expect(engine.state).toBe(before);
+    expect(engine.seq).toBe(await log.lastSeq());
+    fail = false;
+    const r = await engine.execute({ type: "container.create", image: "base:1", name: "web" });
+    expect(r.ok).toBe(true);
+    await engine.close();
+  });
+
+  test("a refused command appends nothing but the timers due, and says why in Docker's words", async () => {
+    const engine = await DurableEngine.open({
+      log: new MemoryEventLog(),
+      blobs: new MemoryBlobStore(),
+      clock: simulatedClock(),
+    });
+    await engine.execute(base);
+    const r = await engine.execute({ type: "container.start", container: "nope" });
+    expect(r).toMatchObject({ ok: false, outcome: "refused", events: [] });
+    expect(r.error?.message).toBe("No such container: nope");
+    await engine.close();
+  });
+});
+
+describe("durable", () => {
+  test("a reopened engine has its containers and files back; time travel reads the past from the log", async () => {
+    const dir = tmp();
+    const clock = simulatedClock();
+    const a = await openEngine({ location: dir, clock, ids: sequentialIds("a") });
+    await a.execute(base);
+    await a.execute({ type: "container.create", image: "base:1", name: "web" });
+    const write = await a.execute({
+      type: "fs.writeFile",
+      container: "web",
+      path: "/hello",
+      content: "hello\n",
+    });
+    await a.execute({ type: "fs.writeFile", container: "web", path: "/hello", content: "bye\n" });
+    await a.close();
+    const b = await openEngine({ location: dir, clock });
+    expect(Buffer.from(b.view("web").readFile("/hello")).toString()).toBe("bye\n");
+    const then = await b.at(write.events.at(-1)?.seq as number);
+    expect(Buffer.from(then.view("web").readFile("/hello")).toString()).toBe("hello\n");
+    expect(Buffer.from(await b.readFile("web", "/hello", { at: then.seq })).toString()).toBe("hello\n");
+    await expect(b.at(10_000)).rejects.toMatchObject({ reason: "no-such-event" });
+    await b.close();
+    // Read-only: no writes, nothing created.
+    const reader = await openEngine({ location: dir, readOnly: true, clock });
+    expect(reader.state.names.web).toBeDefined();
+    await expect(reader.execute(base)).rejects.toMatchObject({ code: "ReadOnly" });
+    await reader.close();
+    await expect(openEngine({ location: join(dir, "nope"), readOnly: true })).rejects.toMatchObject({
+      code: "LogNotFound",
+    });
+  });
+});
+
+describe("real time", () => {
+  test("with the system clock, a stop's SIGKILL fires at its deadline and wait resolves", async () => {
+    const engine = await openEngine({ location: tmp() });
+    await engine.execute(base);
+    await engine.execute({
+      type: "container.create",
+      image: "base:1",
+      name: "web",
+      handlers: { SIGTERM: { action: "ignore" } },
+    });
+    await engine.execute({ type: "container.start", container: "web" });
+    const r = await engine.execute({ type: "container.stop", container: "web", timeout: 1 });
+    expect(r.ok).toBe(true);
+    const waited = await engine.wait("web");
+    expect(waited).toEqual({ statusCode: 137 });
+    expect(engine.state.containers[engine.state.names.web as string]?.status).toBe("exited");
+    expect(engine.clock).toBe(systemClock);
+    await engine.close();
+  }, 20_000);
+});
+
+/** A log's methods bound to it, to build a wrapper that changes one of them. */
+function bind(log: EventLog): EventLog {
+  return {
+    lastSeq: () => log.lastSeq(),
+    append: (e, o) => log.append(e, o),
+    read: (f, l) => log.read(f, l),
+    readStream: (s, f) => log.readStream(s, f),
+    streamVersion: (s) => log.streamVersion(s),
+    subscribe: (f, h) => log.subscribe(f, h),
+    close: () => log.close(),
+  };
+}
