@@ -2,9 +2,10 @@
  * Opening an engine where its log lives, in one call:
  * - a directory: the file log in `<dir>/events` (several processes on one machine may write it), file
  *   contents in `<dir>/blobs`, snapshots in `<dir>/snapshots`;
- * - `postgres://…` (or `postgresql://…`): the PostgreSQL log, with file contents and snapshots in
- *   tables beside it, so every host that reaches the database has everything; each host keeps a local
- *   copy of the contents it reads (in memory, or in `blobCache`);
+ * - `postgres://…` (or `postgresql://…`; `?schema=name` picks the schema, default `strata`): the
+ *   PostgreSQL log, with file contents and snapshots in tables beside it, so every host that reaches the
+ *   database has everything; each host keeps a local copy of the contents it reads (in memory, or in
+ *   `blobCache`);
  * - `memory:`: nothing durable (tests, experiments).
  *
  * @example
@@ -58,9 +59,13 @@ export async function openStorage(
   if (location === "memory:")
     return { log: new MemoryEventLog(), blobs: new MemoryBlobStore(), snapshots: null };
   if (isPostgresUrl(location)) {
+    // `?schema=name` chooses the schema (several logs in one database); it is ours, not the server's.
+    const url = new URL(location);
+    const schema = options.schema ?? url.searchParams.get("schema") ?? undefined;
+    url.searchParams.delete("schema");
     const log = await PostgresEventLog.open({
-      connectionString: location,
-      ...(options.schema ? { schema: options.schema } : {}),
+      connectionString: url.toString(),
+      ...(schema ? { schema } : {}),
     });
     const local = options.blobCache ? new DiskBlobStore(options.blobCache) : new MemoryBlobStore();
     return { log, blobs: new ReplicatedBlobStore(log.blobs(), local), snapshots: log.snapshots() };
