@@ -84,18 +84,24 @@ export interface DurableEngineOptions {
   readonly onWarning?: (message: string) => void;
 }
 
-/** What `execute` answers. */
-export interface ExecuteResult {
-  /** True only when the command was accepted. */
-  readonly ok: boolean;
-  /**
-   * `accepted`: its events were appended; `refused`: none were (the timers due may still have fired);
-   * `failed`: it failed part-way, its events were appended, and `error` says what failed.
-   */
-  readonly outcome: "accepted" | "refused" | "failed";
+/**
+ * What `execute` answers: the shape of core's `CommandResult`, with everything appended (the timers due
+ * included, even when the command was refused) and how many times it was planned.
+ * - `accepted` (`ok`): its events were appended;
+ * - `refused`: none of the command's were (the timers due may still have fired), `error` says why;
+ * - `failed`: it failed part-way, its events were appended, and `error` says what failed.
+ */
+export type ExecuteResult =
+  | (ExecuteCommon & { readonly ok: true; readonly outcome: "accepted"; readonly error?: undefined })
+  | (ExecuteCommon & {
+      readonly ok: false;
+      readonly outcome: "refused" | "failed";
+      readonly error: StrataError;
+    });
+
+interface ExecuteCommon {
   /** The command as decided (ids filled). */
   readonly command: Command;
-  readonly error: StrataError | null;
   /** Everything appended, in order, timers included. */
   readonly events: readonly EventEnvelope[];
   /** How many times it was planned (more than 1: other writers got in first). */
@@ -399,14 +405,9 @@ function answer(
   attempts: number,
   command: Command | null,
 ): ExecuteResult {
-  return {
-    ok: p.outcome === "accepted",
-    outcome: p.outcome,
-    command: (p.command ?? command) as Command,
-    error: p.error,
-    events,
-    attempts,
-  };
+  const common = { command: (p.command ?? command) as Command, events, attempts };
+  if (p.outcome === "accepted" || p.error === null) return { ...common, ok: true, outcome: "accepted" };
+  return { ...common, ok: false, outcome: p.outcome, error: p.error };
 }
 
 function toStored(e: PlannedEvent): NewStoredEvent {
