@@ -161,7 +161,10 @@ export class DurableEngine {
     return engine;
   }
 
-  /** The lifecycle state now (frozen). */
+  /**
+   * The lifecycle state now (frozen): as of the last event this engine folded in. Others' appends are
+   * folded in by `execute`, `catchUp()`, async reads, and continuously with `follow`.
+   */
   get state(): EngineState {
     return this.#states.core;
   }
@@ -207,8 +210,12 @@ export class DurableEngine {
     return new EngineMoment(states.core, states.projection, this.blobs);
   }
 
-  /** A file's bytes, now or at a past seq, fetched from beside the log if this host lacks them. */
+  /**
+   * A file's bytes, now (after catching up with other writers) or at a past seq, fetched from beside the
+   * log if this host lacks them.
+   */
   async readFile(ref: string, path: string, options: { at?: number } = {}): Promise<Uint8Array> {
+    if (options.at === undefined) await this.catchUp();
     const moment = options.at === undefined ? this.now() : await this.at(options.at);
     const view = moment.view(ref);
     const digest = view.stat(path).digest;
