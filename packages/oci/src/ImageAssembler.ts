@@ -5,8 +5,9 @@
  */
 import type { Readable } from "node:stream";
 import type { LayerEntry } from "@strata/core";
-import { emptyTree, type FsEngine, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
+import { emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
 import { DIGEST_PATTERN } from "./digest.js";
+import type { OciEngine } from "./OciEngine.js";
 import { OciError } from "./OciError.js";
 import { checkLayerEntries, readLayerTar } from "./readLayerTar.js";
 import { resolveLayerPaths } from "./resolveLayerPaths.js";
@@ -17,12 +18,12 @@ export interface AssembledImage {
 }
 
 export class ImageAssembler {
-  readonly #engine: FsEngine;
+  readonly #engine: OciEngine;
   readonly #layers: { id: string; entries: LayerEntry[] | null }[] = [];
   readonly #trees = new Map<string, Tree>();
   #below: Tree = emptyTree(IMPLIED_DIR);
 
-  constructor(engine: FsEngine) {
+  constructor(engine: OciEngine) {
     this.#engine = engine;
   }
 
@@ -51,14 +52,14 @@ export class ImageAssembler {
   }
 
   /** Appends the new layers and the image. */
-  append(imageId: string, tag: string | undefined, cmd: unknown): AssembledImage {
+  async append(imageId: string, tag: string | undefined, cmd: unknown): Promise<AssembledImage> {
     for (const l of this.#layers) {
       if (l.entries === null) continue;
-      const r = this.#engine.execute({ type: "layer.create", layerId: l.id, entries: l.entries });
+      const r = await this.#engine.execute({ type: "layer.create", layerId: l.id, entries: l.entries });
       if (!r.ok) throw r.error;
     }
     const layers = this.#layers;
-    const r = this.#engine.execute({
+    const r = await this.#engine.execute({
       type: "image.create",
       imageId,
       layers: layers.map((l, i) => ({

@@ -27,17 +27,17 @@ import { PassThrough } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import { findImage } from "@strata/core";
-import type { FsEngine } from "@strata/fs";
 import tar from "tar-stream";
 import { type ExportOptions, type ExportResult, exportImage } from "./exportImage.js";
 import { ImageAssembler } from "./ImageAssembler.js";
 import { type ImportOptions, type ImportResult, importImage } from "./importImage.js";
+import type { OciEngine } from "./OciEngine.js";
 import { OciError } from "./OciError.js";
 import { importProgress } from "./Progress.js";
 
 /** Writes `ref` as an OCI layout packed in one tar file at `file`. */
 export async function exportImageArchive(
-  engine: FsEngine,
+  engine: OciEngine,
   ref: string,
   file: string,
   options: ExportOptions = {},
@@ -155,7 +155,7 @@ async function extractArchive(file: string, dir: string): Promise<Map<string, st
  * await importImageArchive(engine, "busybox.tar", { tag: "busybox:imported" });
  */
 export async function importImageArchive(
-  engine: FsEngine,
+  engine: OciEngine,
   file: string,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
@@ -176,7 +176,7 @@ export async function importImageArchive(
 
 /** A `docker save` archive, extracted: `manifest.json` names the config and the layer tars. */
 async function importDockerArchive(
-  engine: FsEngine,
+  engine: OciEngine,
   dir: string,
   aliases: ReadonlyMap<string, string>,
   options: ImportOptions,

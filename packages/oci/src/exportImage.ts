@@ -20,10 +20,11 @@ import {
   type ImageConfig,
   NotFoundError,
 } from "@strata/core";
-import { commitLayer, emptyTree, type FsEngine, IMPLIED_DIR, isEmptyLayer, type Tree } from "@strata/fs";
+import { commitLayer, emptyTree, IMPLIED_DIR, isEmptyLayer, type Tree } from "@strata/fs";
 import { chainIds, hexOf, sha256 } from "./digest.js";
 import { layerTarStream } from "./layerTar.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
+import type { OciEngine } from "./OciEngine.js";
 import { type OciHistory, ociHistory, ociRuntimeConfig } from "./ociConfig.js";
 import type { ProgressListener } from "./Progress.js";
 
@@ -74,7 +75,7 @@ function writeBlob(dir: string, bytes: Buffer, mediaType: string): Descriptor {
 async function writeLayer(
   dir: string,
   tree: Tree,
-  engine: FsEngine,
+  engine: OciEngine,
   compression: "gzip" | "none",
   index: number,
 ) {
@@ -108,7 +109,7 @@ const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, "Z");
  * await exportImage(engine, "web:1", "out/web");   // then: umoci unpack --image out/web:web-1 bundle
  */
 export async function exportImage(
-  engine: FsEngine,
+  engine: OciEngine,
   ref: string,
   dir: string,
   options: ExportOptions = {},

@@ -14,10 +14,10 @@ import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { PassThrough, type Readable, Transform } from "node:stream";
 import * as zlib from "node:zlib";
-import type { FsEngine } from "@strata/fs";
 import { DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
 import { ImageAssembler } from "./ImageAssembler.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
+import type { OciEngine } from "./OciEngine.js";
 import { OciError } from "./OciError.js";
 import { importProgress, type ProgressListener } from "./Progress.js";
 
@@ -119,7 +119,7 @@ function decompressor(mediaType: string, layer: string): Transform {
  * const { imageId } = await importImage(engine, "out/web", { tag: "web:imported" });
  */
 export async function importImage(
-  engine: FsEngine,
+  engine: OciEngine,
   dir: string,
   options: ImportOptions = {},
 ): Promise<ImportResult> {

@@ -10,6 +10,7 @@ export type { ImportOptions, ImportResult } from "./importImage.js";
 export { importImage } from "./importImage.js";
 export { layerEntries, layerTarStream } from "./layerTar.js";
 export { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
+export type { OciEngine } from "./OciEngine.js";
 export type { OciErrorCode } from "./OciError.js";
 export { OciError } from "./OciError.js";
 export type { Progress, ProgressListener } from "./Progress.js";
