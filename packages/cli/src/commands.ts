@@ -11,23 +11,39 @@ import {
   StrataError,
   shortId,
 } from "@strata/core";
-import { blobsNamedBy, DiskBlobStore } from "@strata/fs";
+import {
+  type DurableEngine,
+  type EngineMoment,
+  type EngineStorage,
+  isPostgresUrl,
+  openStorage,
+  ReplicatedBlobStore,
+} from "@strata/engine";
+import { type BlobStore, blobsNamedBy } from "@strata/fs";
 import { exportImage, exportImageArchive, importImage, importImageArchive, type Progress } from "@strata/oci";
-import { FileEventLogReader, LogNotFoundError, type RepairReport, repairFileLog } from "@strata/store";
+import {
+  FileEventLog,
+  LogNotFoundError,
+  type RepairReport,
+  repairFileLog,
+  type StoredEvent,
+  type TornTail,
+} from "@strata/store";
 import { type FlagSpecs, UsageError } from "./args.js";
 import type { Output } from "./output.js";
 import type { ProgressBar } from "./ProgressBar.js";
-import type { Workspace } from "./Workspace.js";
 
 export interface Context {
   readonly args: readonly string[];
   readonly flags: ReadonlyMap<string, string | true>;
   readonly out: Output;
+  /** Where the log is: the `--log` directory or `postgres://…` URL. */
+  readonly location: string;
   /**
-   * Opens the workspace (once): the `--log` directory, or `dir` when given; read-only, without the
-   * writer's lock, for a `readOnly` command.
+   * Opens the engine on the log (once): at `location`, or at `override` when given; read-only (nothing
+   * created, nothing written) for a `readOnly` command.
    */
-  readonly workspace: (dir?: string) => Promise<Workspace>;
+  readonly engine: (override?: string) => Promise<DurableEngine>;
   /** A progress bar on stderr (draws nothing unless stderr is a TTY). */
   readonly progress: ProgressBar;
 }
@@ -62,17 +78,20 @@ function need(ctx: Context, n: number, what: string): string[] {
   return [...ctx.args];
 }
 
+/** Runs a command through the engine (durable when it answers); prints a refusal and answers null. */
 async function execute(ctx: Context, command: Command): Promise<EventEnvelope[] | null> {
-  const ws = await ctx.workspace();
-  const r = ws.engine.execute(command);
+  const r = await (await ctx.engine()).execute(command);
   if (!r.ok) {
-    // A command that failed part-way (a removal that left the container dead) recorded its events.
-    if (r.outcome === "failed") await ws.save();
     ctx.out.error(refusal(r.error));
     return null;
   }
-  await ws.save();
   return [...r.events];
+}
+
+/** The engine's states at `at` (a seq), or now. */
+async function momentOf(ctx: Context, at: number | undefined): Promise<EngineMoment> {
+  const engine = await ctx.engine();
+  return at === undefined ? engine.now() : engine.at(at);
 }
 
 const describe = (e: EventEnvelope) => {
@@ -88,14 +107,14 @@ export const COMMANDS: readonly CommandSpec[] = [
       "Build an image from layers, run a container, change files, commit and export it (leaves the log on disk)",
     run: async (ctx) => {
       const { runDemo } = await import("./demo.js");
-      return runDemo(await ctx.workspace(), ctx.out);
+      return runDemo(await ctx.engine(), ctx.location, ctx.out);
     },
   },
   {
     name: "run",
     usage: "strata run SCRIPT",
     summary:
-      "Apply a file of commands, one JSON object a line (see docs/commands.md); a failing line changes nothing",
+      "Apply a file of commands, one JSON object a line (see docs/commands.md), each stored before it is reported; a failing line changes nothing",
     run: async (ctx) => {
       const [file] = need(ctx, 1, "exactly 1 argument: the script file");
       let bytes: Buffer;
@@ -106,50 +125,51 @@ export const COMMANDS: readonly CommandSpec[] = [
           `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
         );
       }
-      const ws = await ctx.workspace();
+      const engine = await ctx.engine();
       let failed = 0;
       const results: unknown[] = [];
-      // What to print once the events are durable (announcing seqs before would announce what a crash
-      // can still take away).
-      const report: { line: string; error: boolean }[] = [];
+      // Each line is appended (durably) before it is reported: a run killed half way has reported only
+      // what is in the log.
+      const report = (line: string, error: boolean) => {
+        if (ctx.out.json) return;
+        if (error) ctx.out.error(line);
+        else ctx.out.line(line);
+      };
       for (const [i, text] of scriptLines(bytes).entries()) {
         const n = i + 1;
         if (text === null) {
           failed++;
           const message = `line ${n}: not valid UTF-8 (names and text are kept byte for byte, never replaced): send other bytes as base64`;
           results.push({ line: n, ok: false, error: { message } });
-          report.push({ line: message, error: true });
+          report(message, true);
           continue;
         }
         if (text.trim() === "" || text.trim().startsWith("#")) continue;
+        let command: Command;
         try {
-          const command = parseCommand(JSON.parse(text), `line ${n}`);
-          const r = ws.engine.execute(command);
-          if (r.ok) {
-            results.push({ line: n, ok: true, events: r.events.map((e) => e.seq) });
-            report.push({
-              line: `line ${n}: ${command.type}: ${r.events.length} event(s)${r.events.length ? ` #${r.events[0]?.seq}..#${r.events.at(-1)?.seq}` : ""}`,
-              error: false,
-            });
-          } else {
-            failed++;
-            results.push({ line: n, ok: false, error: r.error.toJSON() });
-            report.push({
-              line: `line ${n}: ${command.type}: ${refusal(r.error)}`,
-              error: true,
-            });
-          }
+          command = parseCommand(JSON.parse(text), `line ${n}`);
         } catch (e) {
           failed++;
           const message =
             e instanceof SyntaxError ? `line ${n}: not JSON: ${e.message}` : (e as Error).message;
           results.push({ line: n, ok: false, error: { message } });
-          report.push({ line: message, error: true });
+          report(message, true);
+          continue;
+        }
+        const r = await engine.execute(command);
+        if (r.ok) {
+          results.push({ line: n, ok: true, events: r.events.map((e) => e.seq) });
+          report(
+            `line ${n}: ${command.type}: ${r.events.length} event(s)${r.events.length ? ` #${r.events[0]?.seq}..#${r.events.at(-1)?.seq}` : ""}`,
+            false,
+          );
+        } else {
+          failed++;
+          results.push({ line: n, ok: false, error: r.error.toJSON(), events: r.events.map((e) => e.seq) });
+          report(`line ${n}: ${command.type}: ${refusal(r.error)}`, true);
         }
       }
-      await ws.save();
       if (ctx.out.json) ctx.out.data(results);
-      else for (const r of report) r.error ? ctx.out.error(r.line) : ctx.out.line(r.line);
       return failed > 0 ? 1 : 0;
     },
   },
@@ -169,8 +189,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       const until = seqFlag(ctx, "until");
       if (ctx.flags.get("follow") !== true) {
         if (until !== undefined) throw new UsageError("--until goes with --follow");
-        const ws = await ctx.workspace();
-        const events = ws.engine.log.read(since);
+        const engine = await ctx.engine();
+        const events = (await engine.log.read(since)).map((e) => parseEvent(e, `seq ${e.seq}`));
         if (ctx.out.json) ctx.out.data(events);
         else for (const e of events) ctx.out.line(describe(e));
         return 0;
@@ -185,12 +205,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "List containers (running ones; -a: all)",
     flags: { all: { type: "boolean", short: "a" } },
     run: async (ctx) => {
-      const ws = await ctx.workspace();
+      const { state } = await ctx.engine();
       const all = ctx.flags.get("all") === true;
-      const rows = Object.values(ws.engine.state.containers)
+      const rows = Object.values(state.containers)
         .filter((c) => all || c.status === "running" || c.status === "paused" || c.status === "restarting")
         .map((c) => {
-          const image = ws.engine.state.images[c.context.imageId];
+          const image = state.images[c.context.imageId];
           return {
             id: c.context.id,
             image: image?.tags[0] ?? shortId(c.context.imageId),
@@ -223,8 +243,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "strata images",
     summary: "List images",
     run: async (ctx) => {
-      const ws = await ctx.workspace();
-      const rows = Object.values(ws.engine.state.images)
+      const { state } = await ctx.engine();
+      const rows = Object.values(state.images)
         .filter((i) => i.status === "present")
         .flatMap((i) =>
           (i.tags.length ? i.tags : ["<none>:<none>"]).map((t) => ({
@@ -257,9 +277,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => {
       const [target] = need(ctx, 1, "a container or an image");
       const { ref, at } = refAt(target as string);
-      const ws = await ctx.workspace();
+      const state = (await momentOf(ctx, at)).core;
       const { findContainer, findImage } = await import("@strata/core");
-      const state = at === undefined ? ws.engine.state : ws.engine.statesAt(at).core;
       const container = findContainer(state, ref);
       const image = container ? undefined : findImage(state, ref);
       if (!container && !image) {
@@ -280,15 +299,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Show the layers of an image, newest first",
     run: async (ctx) => {
       const [ref] = need(ctx, 1, "an image");
-      const ws = await ctx.workspace();
+      const engine = await ctx.engine();
       const { findImage } = await import("@strata/core");
-      const match = findImage(ws.engine.state, ref as string);
+      const match = findImage(engine.state, ref as string);
       if (!match) {
         ctx.out.error(`Error response from daemon: No such image: ${ref}`);
         return 1;
       }
       const rows = [...match.image.layers].reverse().map((l) => {
-        const tree = ws.engine.projected.layers.get(l.id);
+        const tree = engine.projected.layers.get(l.id);
         let size = 0;
         if (tree) for (const [, inode] of tree.inodes.entries()) size += inode.size;
         return { layer: l.id, createdBy: l.createdBy, comment: l.comment, size };
@@ -313,13 +332,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => {
       const [target] = need(ctx, 1, "an image or a container");
       const { ref, at } = refAt(target as string);
-      const ws = await ctx.workspace();
+      const states = await momentOf(ctx, at);
       const { findContainer, findImage } = await import("@strata/core");
       const { stackOf, toMermaid, toSvg } = await import("./graph.js");
-      const states =
-        at === undefined
-          ? { core: ws.engine.state, projection: ws.engine.projected }
-          : ws.engine.statesAt(at);
       const container = findContainer(states.core, ref);
       const image = container ? undefined : findImage(states.core, ref);
       if (!container && !image) {
@@ -355,7 +370,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => {
       const [target, path = "/"] = need(ctx, 1, "an image or container");
       const { ref, at } = refAt(target as string);
-      const view = (await ctx.workspace()).engine.view(ref, at === undefined ? {} : { at });
+      const view = (await momentOf(ctx, at)).view(ref);
       // Like ls(1): a directory (or a link to one) lists its entries; anything else lists itself.
       const rows =
         view.stat(path).type === "dir"
@@ -384,9 +399,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => {
       const [target, path = "/"] = need(ctx, 1, "an image or container");
       const { ref, at } = refAt(target as string);
-      const entries = [
-        ...(await ctx.workspace()).engine.view(ref, at === undefined ? {} : { at }).walk(path),
-      ];
+      const entries = [...(await momentOf(ctx, at)).view(ref).walk(path)];
       if (ctx.out.json) ctx.out.data(entries);
       else
         for (const e of entries)
@@ -404,9 +417,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => {
       const [target, path] = need(ctx, 2, "an image or container and a path");
       const { ref, at } = refAt(target as string);
-      process.stdout.write(
-        (await ctx.workspace()).engine.view(ref, at === undefined ? {} : { at }).readFile(path as string),
-      );
+      const engine = await ctx.engine();
+      process.stdout.write(await engine.readFile(ref, path as string, at === undefined ? {} : { at }));
       return 0;
     },
   },
@@ -418,7 +430,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => {
       const [target] = need(ctx, 1, "a container");
       const { ref, at } = refAt(target as string);
-      const changes = (await ctx.workspace()).engine.diff(ref, at === undefined ? {} : { at });
+      const changes = (await momentOf(ctx, at)).diff(ref);
       if (ctx.out.json) ctx.out.data(changes);
       else for (const c of changes) ctx.out.line(`${c.kind} ${c.path}`);
       return 0;
@@ -455,15 +467,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Write an image (or a container, as if committed) as an OCI layout directory or archive",
     run: async (ctx) => {
       const [ref, target] = need(ctx, 2, "an image and a destination");
-      const ws = await ctx.workspace();
+      const engine = await ctx.engine();
       const compression = ctx.flags.get("compression") === "none" ? "none" : "gzip";
       const options = {
         compression,
         onProgress: (p: Progress) => ctx.progress.update(`exporting ${ref}`, p.done, p.total, p.unit),
       } as const;
       const result = (target as string).endsWith(".tar")
-        ? await exportImageArchive(ws.engine, ref as string, target as string, options)
-        : await exportImage(ws.engine, ref as string, target as string, options);
+        ? await exportImageArchive(engine, ref as string, target as string, options)
+        : await exportImage(engine, ref as string, target as string, options);
       ctx.progress.done();
       if (ctx.out.json) ctx.out.data(result);
       else ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
@@ -477,7 +489,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Import an OCI layout (directory or tar) or a docker save archive",
     run: async (ctx) => {
       const [source] = need(ctx, 1, "a layout directory or archive");
-      const ws = await ctx.workspace();
+      const engine = await ctx.engine();
       const tag = ctx.flags.get("tag");
       const ref = ctx.flags.get("ref");
       const options = {
@@ -486,10 +498,9 @@ export const COMMANDS: readonly CommandSpec[] = [
         onProgress: (p: Progress) => ctx.progress.update(`importing ${source}`, p.done, p.total, p.unit),
       };
       const result = (source as string).endsWith(".tar")
-        ? await importImageArchive(ws.engine, source as string, options)
-        : await importImage(ws.engine, source as string, options);
+        ? await importImageArchive(engine, source as string, options)
+        : await importImage(engine, source as string, options);
       ctx.progress.done();
-      await ws.save();
       if (ctx.out.json) ctx.out.data(result);
       else ctx.out.line(result.imageId);
       return 0;
@@ -505,11 +516,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: async (ctx) => {
       if (ctx.args.length > 1)
         throw new UsageError('"strata replay" takes at most 1 argument: the log directory');
-      if (ctx.args[0] !== undefined && !existsSync(join(ctx.args[0], "events")))
-        throw new UsageError(`${ctx.args[0]} holds no strata log (no events/ directory)`);
-      const ws = await ctx.workspace(ctx.args[0]);
+      const dir = ctx.args[0];
+      if (dir !== undefined && !isPostgresUrl(dir) && !existsSync(join(dir, "events")))
+        throw new UsageError(`${dir} holds no strata log (no events/ directory)`);
+      const engine = await ctx.engine(dir);
       const at = seqFlag(ctx, "at");
-      const state = at === undefined ? ws.engine.state : ws.engine.statesAt(at).core;
+      const state = at === undefined ? engine.state : (await engine.at(at)).core;
       const summary = {
         seq: state.seq,
         containers: Object.values(state.containers).map((c) => ({ name: c.context.name, status: c.status })),
@@ -541,42 +553,43 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
-/** `log verify`: checks the log and its blobs without writing a byte (no lock: it runs beside a writer). */
+/**
+ * `log verify`: checks the log and every blob it names, writing nothing (no lock: it runs beside
+ * writers). A file log is checked record by record (checksums, order, hash chain); a PostgreSQL log's
+ * events are parsed and its blobs read back and checked against their digests.
+ */
 async function verifyLog(ctx: Context): Promise<number> {
-  const dir = logDir(ctx.flags);
-  if (!existsSync(dir)) throw new OpenFailure(new LogNotFoundError(dir, "there is no strata log here"));
-  let reader: FileEventLogReader;
-  let report: Awaited<ReturnType<FileEventLogReader["verify"]>>;
+  let storage: EngineStorage;
+  let report: { events: number; headHash: string | null; tail: TornTail | null };
   try {
-    reader = await FileEventLogReader.open(join(dir, "events"));
-    report = await reader.verify();
+    storage = await openStorage(ctx.location, { readOnly: true });
   } catch (e) {
     throw new OpenFailure(e);
   }
   try {
+    try {
+      report =
+        storage.log instanceof FileEventLog
+          ? await storage.log.verify()
+          : { events: await storage.log.lastSeq(), headHash: null, tail: null };
+    } catch (e) {
+      throw new OpenFailure(e);
+    }
     // Every event must parse, and every blob it names must be there with its bytes intact.
-    const blobs = new DiskBlobStore(join(dir, "blobs"));
     const problems: { seq: number; digest: string; problem: string }[] = [];
     const checked = new Set<string>();
-    const events = await reader.read(1, report.events);
-    for (const e of events) {
-      try {
-        parseEvent(e, `seq ${e.seq}`);
-      } catch (error) {
-        throw new OpenFailure(error);
-      }
-      for (const digest of blobsNamedBy(e)) {
-        if (checked.has(digest)) continue;
-        checked.add(digest);
-        const stream = blobs.openStream(digest);
-        if (!stream) {
-          problems.push({ seq: e.seq, digest, problem: "missing" });
-          continue;
-        }
+    for (let from = 1; from <= report.events; from += 10_000) {
+      for (const e of await storage.log.read(from, Math.min(10_000, report.events - from + 1))) {
         try {
-          for await (const _ of stream);
+          parseEvent(e, `seq ${e.seq}`);
         } catch (error) {
-          problems.push({ seq: e.seq, digest, problem: (error as Error).message });
+          throw new OpenFailure(error);
+        }
+        for (const digest of blobsNamedBy(e)) {
+          if (checked.has(digest)) continue;
+          checked.add(digest);
+          const problem = await blobProblem(storage.blobs, digest);
+          if (problem) problems.push({ seq: e.seq, digest, problem });
         }
       }
     }
@@ -589,7 +602,7 @@ async function verifyLog(ctx: Context): Promise<number> {
         );
       if (problems.length > 50) ctx.out.error(`... and ${problems.length - 50} more`);
       ctx.out.line(
-        `${problems.length ? "damaged" : "ok"}: ${report.events} events, head ${report.headHash}, ${checked.size} blobs checked${problems.length ? `, ${problems.length} missing or changed` : ""}`,
+        `${problems.length ? "damaged" : "ok"}: ${report.events} events${report.headHash ? `, head ${report.headHash}` : ""}, ${checked.size} blobs checked${problems.length ? `, ${problems.length} missing or changed` : ""}`,
       );
       if (report.tail)
         ctx.out.line(
@@ -598,13 +611,31 @@ async function verifyLog(ctx: Context): Promise<number> {
     }
     return problems.length ? 1 : 0;
   } finally {
-    await reader.close();
+    await storage.log.close();
+  }
+}
+
+/** What is wrong with blob `digest` where the log keeps its blobs ("missing", or the error), or null. */
+async function blobProblem(blobs: BlobStore, digest: string): Promise<string | null> {
+  try {
+    if (blobs instanceof ReplicatedBlobStore)
+      return (await blobs.remote.get(digest)) === undefined ? "missing" : null;
+    const stream = blobs.openStream?.(digest);
+    if (stream) {
+      for await (const _ of stream);
+      return null;
+    }
+    return blobs.get(digest) === undefined ? "missing" : null;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 
 /** `log repair`: cuts a damaged log before its first damage, moving the rest aside (never deleted). */
 async function repairLog(ctx: Context): Promise<number> {
-  const dir = logDir(ctx.flags);
+  const dir = ctx.location;
+  if (isPostgresUrl(dir))
+    throw new UsageError("log repair works on a file log; PostgreSQL keeps the integrity of its own tables");
   if (!existsSync(dir)) throw new OpenFailure(new LogNotFoundError(dir, "there is no strata log here"));
   let report: RepairReport;
   try {
@@ -670,7 +701,13 @@ function seqFlag(ctx: Context, name: string): number | undefined {
  * `--format json`), until event `until` is printed or the process is interrupted.
  */
 async function followEvents(ctx: Context, since: number, until: number | undefined): Promise<number> {
-  const reader = await FileEventLogReader.open(join(logDir(ctx.flags), "events"));
+  let storage: EngineStorage;
+  try {
+    storage = await openStorage(ctx.location, { readOnly: true });
+  } catch (e) {
+    throw new OpenFailure(e);
+  }
+  const reader = storage.log;
   let failure: unknown = null;
   let stopped = false;
   let resolveFinished: () => void = () => {};
@@ -679,21 +716,22 @@ async function followEvents(ctx: Context, since: number, until: number | undefin
     stopped = true;
     resolveFinished();
   };
-  const subscription = reader.subscribe(
-    since,
-    (batch) => {
-      for (const e of batch) {
-        if (stopped) return;
-        const event = parseEvent(e, `seq ${e.seq}`);
-        ctx.out.line(ctx.out.json ? JSON.stringify(event) : describe(event));
-        if (e.seq === until) finish();
-      }
-    },
-    (e) => {
-      failure = e;
-      finish();
-    },
-  );
+  const handler = (batch: readonly StoredEvent[]) => {
+    for (const e of batch) {
+      if (stopped) return;
+      const event = parseEvent(e, `seq ${e.seq}`);
+      ctx.out.line(ctx.out.json ? JSON.stringify(event) : describe(event));
+      if (e.seq === until) finish();
+    }
+  };
+  const onError = (e: unknown) => {
+    failure = e;
+    finish();
+  };
+  const subscription =
+    reader instanceof FileEventLog
+      ? reader.subscribe(since, handler, onError)
+      : reader.subscribe(since, handler);
   const stop = () => finish();
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

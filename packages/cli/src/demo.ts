@@ -5,12 +5,11 @@
  */
 import { join } from "node:path";
 import type { Command, LayerEntry } from "@strata/core";
+import { type DurableEngine, isPostgresUrl } from "@strata/engine";
 import { exportImage } from "@strata/oci";
 import type { Output } from "./output.js";
-import type { Workspace } from "./Workspace.js";
 
-export async function runDemo(ws: Workspace, out: Output): Promise<number> {
-  const engine = ws.engine;
+export async function runDemo(engine: DurableEngine, location: string, out: Output): Promise<number> {
   const free = (base: string) => {
     let name = base;
     for (
@@ -22,12 +21,15 @@ export async function runDemo(ws: Workspace, out: Output): Promise<number> {
     return name;
   };
   const name = free("web");
-  const blob = (text: string) => ({ digest: engine.putBlob(text), size: Buffer.byteLength(text) });
+  const blob = (text: string) => ({
+    digest: engine.blobs.put(Buffer.from(text)),
+    size: Buffer.byteLength(text),
+  });
   const meta = { uid: 0, gid: 0, mtime: Date.UTC(2026, 0, 1) };
   const steps: [string, Command][] = [];
   const layer = (id: number, entries: LayerEntry[]): Command => ({
     type: "layer.create",
-    layerId: `sha256:${engine.putBlob(`${name}-layer-${id}`).slice(7)}`,
+    layerId: `sha256:${engine.blobs.put(Buffer.from(`${name}-layer-${id}`)).slice(7)}`,
     entries,
   });
   const base = layer(1, [
@@ -132,9 +134,11 @@ export async function runDemo(ws: Workspace, out: Output): Promise<number> {
       { type: "container.commit", container: name, tag: `demo/${name}:2`, comment: "site content" },
     ],
   );
-  out.line(`Strata demo: every step is an event in ${ws.dir}/events\n`);
+  out.line(
+    `Strata demo: every step is an event in ${isPostgresUrl(location) ? "the PostgreSQL log" : `${location}/events`}\n`,
+  );
   for (const [label, command] of steps) {
-    const r = engine.execute(command);
+    const r = await engine.execute(command);
     if (!r.ok) {
       out.error(`${label}: Error response from daemon: ${r.error.message}`);
       return 1;
@@ -147,16 +151,15 @@ export async function runDemo(ws: Workspace, out: Output): Promise<number> {
     );
   }
   out.line("\n$ diff (what the container changed, like docker diff)");
-  for (const c of engine.diff(name)) out.line(`  ${c.kind} ${c.path}`);
-  await ws.save();
-  const target = join(ws.dir, "export", `${name}-2`);
+  for (const c of engine.now().diff(name)) out.line(`  ${c.kind} ${c.path}`);
+  const target = join(isPostgresUrl(location) ? "strata-demo" : location, "export", `${name}-2`);
   const exported = await exportImage(engine, `demo/${name}:2`, target);
   out.line(`\n$ export demo/${name}:2 → ${target}`);
   out.line(
     `  manifest ${exported.manifest.digest}, ${exported.layers.length} layers, chain id ${exported.chainId}`,
   );
   out.line(
-    `\nThe log holds ${engine.log.lastSeq} events. Try: strata ps -a · strata images · strata diff ${name} · strata cat ${name} /usr/share/nginx/html/index.html · strata events`,
+    `\nThe log holds ${engine.seq} events. Try: strata ps -a · strata images · strata diff ${name} · strata cat ${name} /usr/share/nginx/html/index.html · strata events`,
   );
   return 0;
 }

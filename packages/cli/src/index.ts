@@ -6,5 +6,3 @@ export type { MainIo } from "./main.js";
 export { EXIT, helpText, main } from "./main.js";
 export type { ProgressBar } from "./ProgressBar.js";
 export { makeProgressBar } from "./ProgressBar.js";
-export type { WorkspaceOptions } from "./Workspace.js";
-export { Workspace } from "./Workspace.js";

@@ -11,12 +11,12 @@
  *   read-only or not permitted;
  * - 70 an internal error (a bug): one line on stderr, the stack with STRATA_DEBUG=1.
  */
-import { StoreError } from "@strata/store";
+import { type DurableEngine, openEngine } from "@strata/engine";
+import { FileEventLog, StoreError } from "@strata/store";
 import { parseArgs, UsageError } from "./args.js";
 import { COMMANDS, isStrataError, logDir, OpenFailure, refusal } from "./commands.js";
 import { makeOutput } from "./output.js";
 import { makeProgressBar } from "./ProgressBar.js";
-import { Workspace } from "./Workspace.js";
 
 export const EXIT = { ok: 0, refused: 1, usage: 2, log: 3, internal: 70 } as const;
 
@@ -68,7 +68,7 @@ export async function main(
     io.err(`strata: '${name}' is not a strata command.\nSee 'strata --help'\n`);
     return EXIT.usage;
   }
-  let ws: Workspace | undefined;
+  let engine: DurableEngine | undefined;
   try {
     const { positional, flags } = parseArgs(rest, {
       log: { type: "string" },
@@ -82,17 +82,22 @@ export async function main(
     }
     const out = makeOutput(flags.get("format") === "json", io.out, io.err, io.tty, io.errTty);
     const progress = makeProgressBar(io.err, io.errTty, io.now);
-    const dir = logDir(flags);
+    const location = logDir(flags);
     return await spec.run({
       args: positional,
       flags,
       out,
       progress,
-      workspace: async (override?: string) => {
-        if (ws) return ws;
+      location,
+      engine: async (override?: string) => {
+        if (engine) return engine;
         try {
-          ws = await Workspace.open(override ?? dir, {
+          engine = await openEngine({
+            location: override ?? location,
             readOnly: spec.readOnly === true,
+            // A command is a short process: timers due fire with the next command that runs.
+            timers: false,
+            lockWaitMs: lockWaitMs(),
             onReplay: (done, total) => {
               progress.update("replaying the log", done, total, "events");
               if (done === total) progress.done();
@@ -101,17 +106,18 @@ export async function main(
         } catch (e) {
           throw new OpenFailure(e);
         }
-        if (ws.tornTail && spec.readOnly !== true)
+        const torn = engine.log instanceof FileEventLog ? engine.log.openReport.truncated : null;
+        if (torn && spec.readOnly !== true)
           io.err(
-            `strata: warning: cut ${ws.tornTail.bytes} bytes at the end of ${ws.tornTail.file} (offset ${ws.tornTail.offset}): a batch a crash left unfinished; it was never reported as done\n`,
+            `strata: warning: cut ${torn.bytes} bytes at the end of ${torn.file} (offset ${torn.offset}): a batch a crash left unfinished; it was never reported as done\n`,
           );
-        return ws;
+        return engine;
       },
     });
   } catch (e) {
     return reportFailure(name, e, io.err);
   } finally {
-    await ws?.close();
+    await engine?.close();
   }
 }
 
@@ -152,6 +158,12 @@ export function reportFailure(name: string, e: unknown, err: (s: string) => void
     `strata: internal error: ${(e as Error)?.message ?? String(e)}\n${process.env.STRATA_DEBUG ? `${(e as Error)?.stack ?? ""}\n` : "(a bug in strata; run again with STRATA_DEBUG=1 to see where)\n"}`,
   );
   return EXIT.internal;
+}
+
+/** How long a command waits for another writer's lock: `STRATA_LOCK_WAIT_MS`, default 30 s. */
+function lockWaitMs(): number {
+  const ms = Number(process.env.STRATA_LOCK_WAIT_MS);
+  return Number.isSafeInteger(ms) && ms >= 0 ? ms : 30_000;
 }
 
 /** Store errors that say the log itself cannot be used (exit 3), wherever they are met. */

@@ -116,8 +116,11 @@ describe("damage is named, never repaired by deleting unless asked", () => {
     for (let i = 0; i < 3; i++) expect(strata("run", more, "--log", log).code).toBe(0);
     const [file] = segments(log) as [string];
     const bytes = readFileSync(file);
-    // The second batch's first record: its length's low byte.
-    const secondBatch = 20 + bytes.readUInt32LE(8);
+    // Each command is one batch (20-byte header, then records): damage the fifth one's first record's
+    // length (the second of the three writes), so that what stays before it still has the container.
+    const batches: number[] = [];
+    for (let at = 0; at < bytes.length; at += 20 + bytes.readUInt32LE(at + 8)) batches.push(at);
+    const secondBatch = batches[4] as number;
     bytes[secondBatch + 20] = (bytes[secondBatch + 20] as number) ^ 0x40;
     writeFileSync(file, bytes);
     const verify = strata("log", "verify", "--log", log);

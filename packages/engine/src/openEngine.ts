@@ -13,7 +13,7 @@
  * await engine.execute({ type: "image.create", layers: [], tags: ["base:1"] });
  * await engine.close();
  */
-import { existsSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { type BlobStore, DiskBlobStore, MemoryBlobStore } from "@strata/fs";
 import {
@@ -24,6 +24,7 @@ import {
   PostgresEventLog,
   type SnapshotStorage,
   SnapshotStore,
+  StorageError,
 } from "@strata/store";
 import { DurableEngine, type DurableEngineOptions } from "./DurableEngine.js";
 import { ReplicatedBlobStore } from "./ReplicatedBlobStore.js";
@@ -70,8 +71,15 @@ export async function openStorage(
     const local = options.blobCache ? new DiskBlobStore(options.blobCache) : new MemoryBlobStore();
     return { log, blobs: new ReplicatedBlobStore(log.blobs(), local), snapshots: log.snapshots() };
   }
-  if (options.readOnly && !existsSync(location))
-    throw new LogNotFoundError(location, "there is no strata log here");
+  let stat: ReturnType<typeof statSync>;
+  try {
+    stat = statSync(location, { throwIfNoEntry: false });
+  } catch (e) {
+    throw StorageError.from(e, "look at", location);
+  }
+  if (stat && !stat.isDirectory())
+    throw new StorageError("use", location, "ENOTDIR", "it is a file, not a log directory");
+  if (options.readOnly && !stat) throw new LogNotFoundError(location, "there is no strata log here");
   const log = await FileEventLog.open(join(location, "events"), {
     readOnly: options.readOnly === true,
     ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),
