@@ -19,11 +19,23 @@ export type { DirNode, FileNode, FsNode, Inode, SymlinkNode, Tree, WhiteoutNode 
 export { emptyTree } from "./FsNode.js";
 export type { ContainerFs, FsState, ImageFs } from "./FsState.js";
 export { initialFsState } from "./FsState.js";
+export type { FsStateCodecProblem } from "./FsStateCodecError.js";
+export { FsStateCodecError } from "./FsStateCodecError.js";
 export type { FsProjectionOptions } from "./fsProjection.js";
 export { evolveFs, fsProjection } from "./fsProjection.js";
+export type {
+  FsStateJson,
+  FsStateMapJson,
+  FsStateMapOf,
+  FsStateObjectJson,
+  FsStateRecordJson,
+  FsStateRecordKind,
+} from "./fsStateCodec.js";
+export { decodeFsState, encodeFsState, FS_STATE_FORMAT, FS_STATE_VERSION } from "./fsStateCodec.js";
 export { flatten, IMPLIED_DIR, LayerError, layerTree, stackLayer } from "./layerTree.js";
 export type { EntryType, Overlay, Pair, Stat } from "./Overlay.js";
-export { PersistentMap } from "./PersistentMap.js";
+export { compareNames, PersistentMap } from "./PersistentMap.js";
+export type { JsonObject, JsonValue } from "./plainJson.js";
 export { composeLayers, squash } from "./squash.js";
 export type { WalkEntry } from "./UnionView.js";
 export { UnionView } from "./UnionView.js";
