@@ -255,7 +255,12 @@ export class PersistentMap<V> {
 
   /** Keys in the byte order of their UTF-8 encodings ({@link compareNames}). */
   sortedKeys(): string[] {
-    return this.keys().sort(compareNames);
+    return sortByName(this.keys(), (k) => k);
+  }
+
+  /** Entries sorted by key, in the byte order of their UTF-8 encodings ({@link compareNames}). */
+  sortedEntries(): [string, V][] {
+    return sortByName(Array.from(this.entries()), ([k]) => k);
   }
 }
 
@@ -266,6 +271,8 @@ export class PersistentMap<V> {
  * U+E000..U+FFFF in UTF-16 but after them in UTF-8, so those two groups swap ranks here.
  */
 export function compareNames(a: string, b: string): number {
+  // The orders part only where both names hold a unit ≥ U+D800; else the engine's own compare is right.
+  if (!BEYOND_D7FF.test(a) || !BEYOND_D7FF.test(b)) return a < b ? -1 : a > b ? 1 : 0;
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const x = a.charCodeAt(i);
@@ -273,6 +280,19 @@ export function compareNames(a: string, b: string): number {
     if (x !== y) return utf8Rank(x) - utf8Rank(y);
   }
   return a.length - b.length;
+}
+
+const BEYOND_D7FF = /[\ud800-\uffff]/;
+
+/** `items` sorted in place by name; one scan decides whether the engine's own compare is enough. */
+function sortByName<T>(items: T[], nameOf: (item: T) => string): T[] {
+  if (items.some((item) => BEYOND_D7FF.test(nameOf(item))))
+    return items.sort((a, b) => compareNames(nameOf(a), nameOf(b)));
+  return items.sort((a, b) => {
+    const x = nameOf(a);
+    const y = nameOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
 }
 
 function utf8Rank(unit: number): number {

@@ -17,7 +17,8 @@
  *   `node`, `inode`, `image`, `container`: indexes of such records; `data`: plain JSON values), and
  *   entries are sorted by key in the byte order of UTF-8 (`compareNames`), each key once.
  * Objects come children first: an object refers only to earlier ones, so there is no cycle, and one
- * pass decodes them. Field names are sorted, so the same state always gives the same text.
+ * pass decodes them. Record fields are sorted too (in UTF-16 order, JavaScript's own: any fixed order
+ * would do), so the same state always gives the same text.
  *
  * **Fields are copied generically** (the rule for whoever adds a field to a node, an inode, a tree,
  * an image, a container or the state): every field is written as it is, in `data`, except the
@@ -41,7 +42,7 @@ import type { FsNode, Tree } from "./FsNode.js";
 import type { FsState } from "./FsState.js";
 import { FsStateCodecError } from "./FsStateCodecError.js";
 import { compareNames, PersistentMap } from "./PersistentMap.js";
-import { copyPlain, isPlainObject, type JsonObject, type JsonValue } from "./plainJson.js";
+import { copyPlain, isPlainObject, isPrimitive, type JsonObject, type JsonValue } from "./plainJson.js";
 
 export const FS_STATE_FORMAT = "strata.fs-state";
 export const FS_STATE_VERSION = 1;
@@ -108,10 +109,39 @@ const keyPath = (path: string, key: string) => `${path}[${JSON.stringify(key)}]`
  */
 export function encodeFsState(state: FsState): FsStateJson {
   const encoder = new Encoder();
-  const root = encoder.record("state", state, "state");
+  const root = encoder.encode({ t: "state" }, state, "state");
   return { format: FS_STATE_FORMAT, version: FS_STATE_VERSION, state: root, objects: encoder.objects };
 }
 
+/** An object being written: its fields or entries in order, each object it refers to written first. */
+type Frame =
+  | {
+      readonly t: "record";
+      readonly kind: FsStateRecordKind;
+      readonly value: Record<string, unknown>;
+      readonly path: string;
+      readonly fields: readonly string[];
+      i: number;
+      readonly data: Record<string, JsonValue>;
+      readonly refs: Record<string, number>;
+    }
+  | {
+      readonly t: "map";
+      readonly of: FsStateMapOf;
+      readonly m: PersistentMap<unknown>;
+      readonly path: string;
+      readonly entries: readonly [string, unknown][];
+      i: number;
+      readonly out: [string, JsonValue][];
+    };
+
+/** A reference a frame meets: what it must be, the value, where it is. */
+type Child = { readonly target: Target; readonly value: unknown; readonly path: string };
+
+/**
+ * Writes objects children first, with a stack of its own rather than the call stack: a tree as deep
+ * as PATH_MAX allows (2,048 directories) is as safe to encode as a flat one.
+ */
 class Encoder {
   readonly objects: FsStateObjectJson[] = [];
   readonly #records = new Map<object, { index: number; kind: FsStateRecordKind }>();
@@ -122,54 +152,95 @@ class Encoder {
     return new FsStateCodecError("fs-state-unencodable", path, problem);
   }
 
-  #to(target: Target, value: unknown, path: string): number {
+  /** The index of `value`, written with everything it refers to unless it was already. */
+  encode(target: Target, value: unknown, path: string): number {
+    const known = this.#known(target, value, path);
+    if (known !== undefined) return known;
+    const stack: Frame[] = [this.#open(target, value, path)];
+    for (;;) {
+      const frame = stack[stack.length - 1] as Frame;
+      const child = this.#next(frame);
+      if (child !== undefined) {
+        const index = this.#known(child.target, child.value, child.path);
+        if (index === undefined) stack.push(this.#open(child.target, child.value, child.path));
+        else this.#accept(frame, index);
+        continue;
+      }
+      stack.pop();
+      const index = this.#close(frame);
+      const parent = stack[stack.length - 1];
+      if (parent === undefined) return index;
+      this.#accept(parent, index);
+    }
+  }
+
+  /** Checks `value` is a `target`; its index if it was written already. */
+  #known(target: Target, value: unknown, path: string): number | undefined {
     if (target.t === "map") {
-      if (!(value instanceof PersistentMap)) throw this.#fail(path, `expected a PersistentMap`);
-      return this.#map(target.of, value, path);
+      if (!(value instanceof PersistentMap)) throw this.#fail(path, "expected a PersistentMap");
+      return this.#maps.get(target.of)?.get(value);
     }
     if (!isPlainObject(value)) throw this.#fail(path, `expected ${describe(target)} (an object literal)`);
-    return this.record(target.t, value, path);
-  }
-
-  record(kind: FsStateRecordKind, value: object, path: string): number {
     const seen = this.#records.get(value);
-    if (seen !== undefined) {
-      if (seen.kind !== kind) throw this.#fail(path, `the same object is also used as a ${seen.kind}`);
-      return seen.index;
-    }
-    const data: Record<string, JsonValue> = {};
-    const refs: Record<string, number> = {};
-    for (const field of Object.keys(value).sort(compareNames)) {
-      const v: unknown = (value as Record<string, unknown>)[field];
-      if (v === undefined) continue;
-      const at = `${path}.${field}`;
-      const target = knownRef(kind, field) ?? (v instanceof PersistentMap ? DATA_MAP : undefined);
-      if (target !== undefined) refs[field] = this.#to(target, v, at);
-      else data[field] = copyPlain(v, at, "fs-state-unencodable");
-    }
-    const index = this.objects.length;
-    this.objects.push(Object.keys(refs).length > 0 ? { t: kind, data, refs } : { t: kind, data });
-    this.#records.set(value, { index, kind });
-    return index;
+    if (seen !== undefined && seen.kind !== target.t)
+      throw this.#fail(path, `the same object is also used as a ${seen.kind}`);
+    return seen?.index;
   }
 
-  #map(of: FsStateMapOf, m: PersistentMap<unknown>, path: string): number {
-    let seen = this.#maps.get(of);
-    if (seen === undefined) {
-      seen = new Map();
-      this.#maps.set(of, seen);
+  #open(target: Target, value: unknown, path: string): Frame {
+    if (target.t === "map") {
+      const m = value as PersistentMap<unknown>;
+      return { t: "map", of: target.of, m, path, entries: m.sortedEntries(), i: 0, out: [] };
     }
-    const known = seen.get(m);
-    if (known !== undefined) return known;
-    const entries = [...m.entries()]
-      .sort((a, b) => compareNames(a[0], b[0]))
-      .map(([key, v]): [string, JsonValue] => {
-        const at = keyPath(path, key);
-        return [key, of === "data" ? copyPlain(v, at, "fs-state-unencodable") : this.#to({ t: of }, v, at)];
-      });
+    const record = value as Record<string, unknown>;
+    const fields = Object.keys(record).sort();
+    return { t: "record", kind: target.t, value: record, path, fields, i: 0, data: {}, refs: {} };
+  }
+
+  /** Copies the frame's plain fields or entries up to the next reference, and returns that one. */
+  #next(frame: Frame): Child | undefined {
+    if (frame.t === "map") {
+      while (frame.i < frame.entries.length) {
+        const [key, v] = frame.entries[frame.i++] as [string, unknown];
+        const at = keyPath(frame.path, key);
+        if (frame.of !== "data") return { target: { t: frame.of }, value: v, path: at };
+        frame.out.push([key, copyPlain(v, at, "fs-state-unencodable")]);
+      }
+      return undefined;
+    }
+    while (frame.i < frame.fields.length) {
+      const field = frame.fields[frame.i++] as string;
+      const v = frame.value[field];
+      if (v === undefined) continue;
+      const target = knownRef(frame.kind, field) ?? (v instanceof PersistentMap ? DATA_MAP : undefined);
+      if (target !== undefined) return { target, value: v, path: `${frame.path}.${field}` };
+      frame.data[field] = isPrimitive(v) ? v : copyPlain(v, `${frame.path}.${field}`, "fs-state-unencodable");
+    }
+    return undefined;
+  }
+
+  /** Puts `index` where the reference `#next` returned last goes. */
+  #accept(frame: Frame, index: number): void {
+    if (frame.t === "map") frame.out.push([(frame.entries[frame.i - 1] as [string, unknown])[0], index]);
+    else frame.refs[frame.fields[frame.i - 1] as string] = index;
+  }
+
+  /** Writes the frame's object (everything it refers to is written) and returns its index. */
+  #close(frame: Frame): number {
     const index = this.objects.length;
-    this.objects.push({ t: "map", of, entries });
-    seen.set(m, index);
+    if (frame.t === "map") {
+      this.objects.push({ t: "map", of: frame.of, entries: frame.out });
+      let seen = this.#maps.get(frame.of);
+      if (seen === undefined) {
+        seen = new Map();
+        this.#maps.set(frame.of, seen);
+      }
+      seen.set(frame.m, index);
+      return index;
+    }
+    const { kind, data, refs } = frame;
+    this.objects.push(Object.keys(refs).length > 0 ? { t: kind, data, refs } : { t: kind, data });
+    this.#records.set(frame.value, { index, kind });
     return index;
   }
 }
@@ -269,7 +340,6 @@ class Decoder {
   readonly values: unknown[] = [];
   readonly #targets: Target[] = [];
   readonly #reached: boolean[] = [];
-  readonly #indexOf = new Map<unknown, number>();
   /** Directories whose files were checked against an inode table already. */
   readonly #walked = new Set<unknown>();
   readonly #objects: readonly unknown[];
@@ -295,7 +365,6 @@ class Decoder {
       this.values.push(value);
       this.#targets.push(target);
       this.#reached.push(false);
-      this.#indexOf.set(value, i);
     });
   }
 
@@ -384,7 +453,7 @@ class Decoder {
       const problem = check(v);
       if (problem !== undefined) throw this.#fail(`${path}.data.${field}`, `${problem}, found ${show(v)}`);
     }
-    const value: Record<string, unknown> = { ...data };
+    const value: Record<string, unknown> = data; // a fresh copy: the refs join it
     const required = REQUIRED_REFS[spec] ?? [];
     if (raw.refs === undefined && required.length > 0)
       throw this.#fail(
@@ -417,7 +486,7 @@ class Decoder {
     for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
       if (node.kind === "file" && !tree.inodes.has(node.ino))
         throw this.#fail(
-          `$.objects[${this.#indexOf.get(node)}].data.ino`,
+          `$.objects[${this.values.indexOf(node)}].data.ino`,
           `inode ${show(node.ino)} is not in the inode table (objects[${String(refs.inodes)}]) of the tree ${path}`,
         );
       if (node.kind !== "dir" || this.#walked.has(node)) continue;

@@ -5,7 +5,9 @@
  */
 import type { Command, LayerEntry } from "@strata/core";
 import {
+  type DirNode,
   decodeFsState,
+  emptyTree,
   encodeFsState,
   evolveFs,
   FS_STATE_VERSION,
@@ -13,6 +15,7 @@ import {
   type FsNode,
   type FsState,
   FsStateCodecError,
+  initialFsState,
   PersistentMap,
   type Tree,
 } from "@strata/fs";
@@ -208,6 +211,25 @@ describe("fs state snapshots", () => {
   });
 });
 
+test("a tree as deep as PATH_MAX allows (2,048 directories) round-trips", () => {
+  // Built by hand: layerTree is quadratic in a path's depth, the codec must not be.
+  let root: DirNode = { ...emptyTree().root, mode: 0o700 };
+  for (let i = 0; i < 2048; i++) root = { ...emptyTree().root, children: PersistentMap.from([["d", root]]) };
+  const tree: Tree = { root, inodes: PersistentMap.empty() };
+  const upper: Tree = emptyTree();
+  const s0 = initialFsState();
+  const state: FsState = {
+    seq: 3,
+    layers: s0.layers.set("L", tree),
+    images: s0.images.set("i", { layerIds: ["L"], flattened: tree }),
+    containers: s0.containers.set("c", { imageId: "i", lower: tree, upper }),
+  };
+  const back = roundTrip(state);
+  expect(listState(back)).toEqual(listState(state));
+  expect(listState(back).layers[0]?.[1]).toHaveLength(2049);
+  expect(textOf(back)).toBe(textOf(state));
+});
+
 /** The error decodeFsState throws for `json` (fails the test if it throws nothing or something else). */
 function refusal(json: unknown): FsStateCodecError {
   try {
@@ -338,6 +360,17 @@ describe("malformed snapshots are a typed error naming the JSON path", () => {
     const extra = structuredClone(json);
     extra.objects.push({ t: "map", of: "node", entries: [] });
     expect(refusal({ ...extra, state: json.state }).path).toBe(`$.objects[${objects.length}]`);
+  });
+
+  test("plain data nested without end is refused, not a stack overflow", () => {
+    const { json } = sample();
+    const copy = structuredClone(json);
+    const dir = indexWhere(copy.objects, (o) => kindOf(o) === "dir");
+    const nested = JSON.parse(`${"[".repeat(100_000)}${"]".repeat(100_000)}`);
+    (copy.objects[dir] as { data: Record<string, unknown> }).data.extra = nested;
+    const e = refusal(copy);
+    expect(e.message).toMatch(/nested deeper than 64 levels/);
+    expect(e.path.startsWith(`$.objects[${dir}].data.extra[0]`)).toBe(true);
   });
 
   test("property: any change to a valid snapshot decodes, or is a typed error naming a place that exists", () => {
