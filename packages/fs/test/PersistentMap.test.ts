@@ -157,3 +157,22 @@ test("compareNames is the byte order of UTF-8 (astral names after U+E000..U+FFFF
     ]).sortedKeys(),
   ).toEqual(["z", "\uff01", "\u{1f600}"]);
 });
+
+test("sortedKeys and sortedEntries are in UTF-8 byte order, with or without names beyond U+D7FF", () => {
+  const name = fc.oneof(
+    key,
+    fc.string({ unit: "binary", maxLength: 3 }),
+    fc.constantFrom("\uff01", "\u{1f600}", "\ue000x"),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(name, fc.integer()), { maxLength: 60 }), (entries) => {
+      const m = PersistentMap.from(entries);
+      const expected = [...new Map(entries)].sort((a, b) =>
+        Buffer.compare(Buffer.from(a[0], "utf8"), Buffer.from(b[0], "utf8")),
+      );
+      expect(m.sortedEntries()).toEqual(expected);
+      expect(m.sortedKeys()).toEqual(expected.map(([k]) => k));
+    }),
+    { numRuns: 300 },
+  );
+});
