@@ -188,6 +188,14 @@ function* iterate<V>(node: Node<V>): Generator<[string, V]> {
   for (const c of node.children) yield* iterate(c);
 }
 
+/** Every leaf under `node`, in iteration order, into `out` (faster than the generator when all are wanted). */
+function collect<V>(node: Node<V>, out: Leaf<V>[]): Leaf<V>[] {
+  if (node.t === 1) out.push(node);
+  else if (node.t === 2) for (const l of node.leaves) out.push(l);
+  else for (const c of node.children) collect(c, out);
+  return out;
+}
+
 /** An immutable map from strings to `V`. */
 export class PersistentMap<V> {
   readonly #root: Node<V>;
@@ -250,7 +258,7 @@ export class PersistentMap<V> {
   }
 
   keys(): string[] {
-    return Array.from(this.entries(), ([k]) => k);
+    return collect(this.#root, []).map((l) => l.key);
   }
 
   /** Keys in the byte order of their UTF-8 encodings ({@link compareNames}). */
@@ -260,7 +268,8 @@ export class PersistentMap<V> {
 
   /** Entries sorted by key, in the byte order of their UTF-8 encodings ({@link compareNames}). */
   sortedEntries(): [string, V][] {
-    return sortByName(Array.from(this.entries()), ([k]) => k);
+    const entries = collect(this.#root, []).map((l): [string, V] => [l.key, l.value]);
+    return sortByName(entries, ([k]) => k);
   }
 }
 

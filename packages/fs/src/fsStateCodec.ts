@@ -31,12 +31,16 @@
  * left out, as JSON does. A value JSON cannot carry as it is (a `Uint8Array`, a `Map`, a class
  * instance, `NaN`) is refused by `encodeFsState` with its path: convert it, or teach the codec.
  *
- * **Checks.** `decodeFsState` takes any value and checks it whole before anything is built: the
+ * **Checks.** `decodeFsState` takes any value `JSON.parse` can give and checks, in one pass: the
  * format and version, the shape of each object, the type of each known field, each reference (in
  * range, to an earlier object of the right kind), the key order of each map, child names (not empty,
  * no `/`, not `.` or `..`), a tree's root being a directory, each file's inode in the table of the
- * first tree that reaches it, and that every object is reached from the state. Anything else is
- * a {@link FsStateCodecError} naming the JSON path (`$.objects[12].data.mode`): never a crash later.
+ * first tree that reaches it (so the check stays linear), plain data nested at most 64 deep, and that
+ * every object is reached from the state. A failure is a {@link FsStateCodecError} naming the JSON
+ * path (`$.objects[12].data.mode`), never another exception. Objects may come in any order where
+ * references point back (the encoder writes one canonical order). Deeper fs invariants (nlink counts,
+ * a flattened tree being the stack of its layers) are not re-derived: a snapshot is this encoder's
+ * output, and the snapshot store checksums it.
  */
 import type { FsNode, Tree } from "./FsNode.js";
 import type { FsState } from "./FsState.js";
