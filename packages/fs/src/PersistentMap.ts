@@ -273,7 +273,7 @@ export class PersistentMap<V> {
 
   /** Keys in the byte order of their UTF-8 encodings ({@link compareNames}). */
   sortedKeys(): string[] {
-    return sortByName(this.keys(), (k) => k);
+    return sortNames(this.keys());
   }
 
   /** Entries sorted by key, in the byte order of their UTF-8 encodings ({@link compareNames}). */
