@@ -4,10 +4,13 @@
  * **Sharing.** The state is a graph of persistent structures that share most of their parts: a
  * container's `lower` is its image's `flattened` tree, an image built on its parent shares the
  * parent's unchanged directories, every tree shares file nodes and inodes with the layers it was
- * stacked from. The encoding keeps that graph: every object (a tree, a node, an inode, an image, a
- * container, a `PersistentMap`) is written once in `objects` and referred to by its index, so a
- * thousand containers on one image cost a thousand small records, not a thousand images; decoding
- * gives back one object per index, so what was shared (`===`) before is shared again.
+ * stacked from, and a copied-up node or inode shares its extended attributes (`xattrs`, a plain
+ * record that may hold kilobytes) with the one below. The encoding keeps that graph: every object (a
+ * tree, a node, an inode, an image, a container, a `PersistentMap`, and a field's value that is a
+ * plain object or array, such as `xattrs` or `layerIds`) is written once in `objects` and referred to
+ * by its index, so a thousand containers on one image cost a thousand small records, not a thousand
+ * images, and a thousand copies-up of a file with a 4 KiB capability set cost one copy of it;
+ * decoding gives back one object per index, so what was shared (`===`) before is shared again.
  *
  * **Format** (version {@link FS_STATE_VERSION}):
  * `{ format: "strata.fs-state", version: 1, state: i, objects: [...] }`, where each object is
@@ -15,33 +18,39 @@
  *   `data` holds its plain fields, `refs` the index of each field that holds an object;
  * - a map `{ t: "map", of, entries: [[key, value], ...] }`: `of` says what the values are (`tree`,
  *   `node`, `inode`, `image`, `container`: indexes of such records; `data`: plain JSON values), and
- *   entries are sorted by key in the byte order of UTF-8 (`compareNames`), each key once.
+ *   entries are sorted by key in the byte order of UTF-8 (`compareNames`), each key once;
+ * - plain data `{ t: "data", value }`: a field's object or array value (its own contents copied
+ *   inside it, in full: plain data nested in plain data is not shared, as nothing in the fs state
+ *   nests it; the value a field holds is).
  * Objects come children first: an object refers only to earlier ones, so there is no cycle, and one
  * pass decodes them. Record fields are sorted too (in UTF-16 order, JavaScript's own: any fixed order
  * would do), so the same state always gives the same text.
  *
  * **Fields are copied generically** (the rule for whoever adds a field to a node, an inode, a tree,
  * an image, a container or the state): every field is written as it is, in `data`, except the
- * fields that hold the graph's objects, which go to `refs`: `children` of a node (a map of nodes),
- * `root` and `inodes` of a tree, `flattened` of an image, `lower` and `upper` of a container,
- * `layers`, `images` and `containers` of the state, and any other field whose value is a
- * `PersistentMap` (a map of plain data). So a new optional field of plain JSON data (numbers,
- * strings, booleans, null, arrays and object literals of them, e.g. xattrs as a record of strings or
- * a device's major and minor numbers) survives a snapshot with no change here, and so does a node of
- * a new `kind` (only the kinds known here have their fields' types checked); `undefined` fields are
- * left out, as JSON does. A value JSON cannot carry as it is (a `Uint8Array`, a `Map`, a class
- * instance, `NaN`) is refused by `encodeFsState` with its path: convert it, or teach the codec.
+ * fields that hold objects, which go to `refs`: `children` of a node (a map of nodes), `root` and
+ * `inodes` of a tree, `flattened` of an image, `lower` and `upper` of a container, `layers`,
+ * `images` and `containers` of the state, any other field whose value is a `PersistentMap` (a map
+ * of plain data), and any field whose value is a plain object or array (a `data` object). So a new
+ * optional field of plain JSON data (numbers, strings, booleans, null, arrays and object literals of
+ * them, e.g. a device's major and minor numbers) survives a snapshot with no change here, and so does
+ * a node of a new `kind` (only the kinds known here have their fields' types checked); `undefined`
+ * fields are left out, as JSON does (an absent `atime` stays absent: it means "equal to mtime"). A
+ * value JSON cannot carry as it is (a `Uint8Array`, a `Map`, a class instance, `NaN`) is refused by
+ * `encodeFsState` with its path: convert it, or teach the codec.
  *
  * **Checks.** `decodeFsState` takes any value `JSON.parse` can give and checks, in one pass: the
- * format and version, the shape of each object, the type of each known field, each reference (in
- * range, to an earlier object of the right kind), the key order of each map, child names (not empty,
- * no `/`, not `.` or `..`), a tree's root being a directory, each file's inode in the table of the
- * first tree that reaches it (so the check stays linear), plain data nested at most 64 deep, and that
- * every object is reached from the state. A failure is a {@link FsStateCodecError} naming the JSON
- * path (`$.objects[12].data.mode`), never another exception. Objects may come in any order where
- * references point back (the encoder writes one canonical order). Deeper fs invariants (nlink counts,
- * a flattened tree being the stack of its layers) are not re-derived: a snapshot is this encoder's
- * output, and the snapshot store checksums it.
+ * format and version, the shape of each object, each reference (in range, to an earlier object of
+ * the right kind), the type of each known field wherever it is, in `data` or by reference (among
+ * them every node's and inode's `mtime`, `atime` and `xattrs`, a symlink's `linkId` and `nlink`), the
+ * key order of each map, child names (not empty, no `/`, not `.` or `..`), a tree's root being a
+ * directory, each file's inode in the table of the first tree that reaches it (so the check stays
+ * linear), plain data nested at most 64 deep, and that every object is reached from the state. A
+ * failure is a {@link FsStateCodecError} naming the JSON path (`$.objects[12].data.mode`), never
+ * another exception. Objects may come in any order where references point back (the encoder writes
+ * one canonical order). Deeper fs invariants (nlink counts, the names of one symlink inode holding
+ * equal metadata, a flattened tree being the stack of its layers) are not re-derived: a snapshot is
+ * this encoder's output, and the snapshot store checksums it.
  */
 import type { FsNode, Tree } from "./FsNode.js";
 import type { FsState } from "./FsState.js";
@@ -69,7 +78,15 @@ export interface FsStateMapJson {
   /** Sorted by key (UTF-8 byte order); values are indexes, or plain JSON when `of` is `data`. */
   readonly entries: readonly (readonly [string, JsonValue])[];
 }
-export type FsStateObjectJson = FsStateRecordJson | FsStateMapJson;
+/**
+ * A field's plain-data value that is an object or an array (a node's `xattrs`, an image's
+ * `layerIds`): written once however many fields hold it, so sharing survives as for every object.
+ */
+export interface FsStateDataJson {
+  readonly t: "data";
+  readonly value: JsonObject | readonly JsonValue[];
+}
+export type FsStateObjectJson = FsStateRecordJson | FsStateMapJson | FsStateDataJson;
 
 /** An encoded fs state: JSON-safe, deterministic. */
 export interface FsStateJson {
@@ -81,10 +98,16 @@ export interface FsStateJson {
 }
 
 /** What a reference points at. */
-type Target = { readonly t: FsStateRecordKind } | { readonly t: "map"; readonly of: FsStateMapOf };
+type Target =
+  | { readonly t: FsStateRecordKind }
+  | { readonly t: "map"; readonly of: FsStateMapOf }
+  | { readonly t: "data" };
 
 const map = (of: FsStateMapOf): Target => ({ t: "map", of });
 const DATA_MAP = map("data");
+const DATA: Target = { t: "data" };
+/** What a field outside {@link REFS} may refer to: a map of plain data, or a plain object or array. */
+const PLAIN_TARGETS: readonly Target[] = [DATA_MAP, DATA];
 
 /** The fields of each kind that hold objects; any other field holding a PersistentMap is a data map. */
 const REFS: Readonly<Record<FsStateRecordKind, Readonly<Record<string, Target>>>> = {
@@ -97,12 +120,18 @@ const REFS: Readonly<Record<FsStateRecordKind, Readonly<Record<string, Target>>>
 };
 
 const describe = (t: Target): string =>
-  t.t === "map" ? `a map of ${t.of}` : `${/^[aeiou]/.test(t.t) ? "an" : "a"} ${t.t}`;
+  t.t === "map"
+    ? `a map of ${t.of}`
+    : t.t === "data"
+      ? "plain data"
+      : `${/^[aeiou]/.test(t.t) ? "an" : "a"} ${t.t}`;
 const sameTarget = (a: Target, b: Target): boolean =>
   a.t === b.t && (a.t !== "map" || (b.t === "map" && a.of === b.of));
 const knownRef = (kind: FsStateRecordKind, field: string): Target | undefined =>
   Object.hasOwn(REFS[kind], field) ? REFS[kind][field] : undefined;
 const keyPath = (path: string, key: string) => `${path}[${JSON.stringify(key)}]`;
+/** An object or array JSON can carry as it is (its contents are checked when it is copied). */
+const isStructure = (v: unknown): v is object => Array.isArray(v) || isPlainObject(v);
 
 /**
  * The JSON of `state`: plain data only, the same text for the same state, each shared object once.
@@ -149,7 +178,8 @@ type Child = { readonly target: Target; readonly value: unknown; readonly path: 
  */
 class Encoder {
   readonly objects: FsStateObjectJson[] = [];
-  readonly #records = new Map<object, { index: number; kind: FsStateRecordKind }>();
+  /** Records and plain-data objects written, by identity. */
+  readonly #records = new Map<object, { index: number; kind: FsStateRecordKind | "data" }>();
   /** Per role: the empty map is one object, used as a map of nodes, of inodes, ... */
   readonly #maps = new Map<FsStateMapOf, Map<PersistentMap<unknown>, number>>();
 
@@ -158,7 +188,7 @@ class Encoder {
   }
 
   /** The index of `value`, written with everything it refers to unless it was already. */
-  encode(target: Target, value: unknown, path: string): number {
+  encode(target: Exclude<Target, { t: "data" }>, value: unknown, path: string): number {
     const known = this.#known(target, value, path);
     if (known !== undefined) return known;
     const stack: Frame[] = [this.#open(target, value, path)];
@@ -166,9 +196,11 @@ class Encoder {
       const frame = stack[stack.length - 1] as Frame;
       const child = this.#next(frame);
       if (child !== undefined) {
-        const index = this.#known(child.target, child.value, child.path);
-        if (index === undefined) stack.push(this.#open(child.target, child.value, child.path));
-        else this.#accept(frame, index);
+        const { target: t, value: v, path: at } = child;
+        const index = this.#known(t, v, at);
+        if (index !== undefined) this.#accept(frame, index);
+        else if (t.t === "data") this.#accept(frame, this.#data(v as object, at));
+        else stack.push(this.#open(t, v, at));
         continue;
       }
       stack.pop();
@@ -185,14 +217,24 @@ class Encoder {
       if (!(value instanceof PersistentMap)) throw this.#fail(path, "expected a PersistentMap");
       return this.#maps.get(target.of)?.get(value);
     }
-    if (!isPlainObject(value)) throw this.#fail(path, `expected ${describe(target)} (an object literal)`);
-    const seen = this.#records.get(value);
+    if (target.t === "data" ? !isStructure(value) : !isPlainObject(value))
+      throw this.#fail(path, `expected ${describe(target)} (an object literal)`);
+    const seen = this.#records.get(value as object);
     if (seen !== undefined && seen.kind !== target.t)
-      throw this.#fail(path, `the same object is also used as a ${seen.kind}`);
+      throw this.#fail(path, `the same object is also used as ${describe({ t: seen.kind })}`);
     return seen?.index;
   }
 
-  #open(target: Target, value: unknown, path: string): Frame {
+  /** Writes a plain object or array (it refers to nothing) and returns its index. */
+  #data(value: object, path: string): number {
+    const index = this.objects.length;
+    const copy = copyPlain(value, path, "fs-state-unencodable") as JsonObject | readonly JsonValue[];
+    this.objects.push({ t: "data", value: copy });
+    this.#records.set(value, { index, kind: "data" });
+    return index;
+  }
+
+  #open(target: Exclude<Target, { t: "data" }>, value: unknown, path: string): Frame {
     if (target.t === "map") {
       const m = value as PersistentMap<unknown>;
       return { t: "map", of: target.of, m, path, entries: m.sortedEntries(), i: 0, out: [] };
@@ -217,7 +259,9 @@ class Encoder {
       const field = frame.fields[frame.i++] as string;
       const v = frame.value[field];
       if (v === undefined) continue;
-      const target = knownRef(frame.kind, field) ?? (v instanceof PersistentMap ? DATA_MAP : undefined);
+      const target =
+        knownRef(frame.kind, field) ??
+        (v instanceof PersistentMap ? DATA_MAP : isStructure(v) ? DATA : undefined);
       if (target !== undefined) return { target, value: v, path: `${frame.path}.${field}` };
       frame.data[field] = isPrimitive(v) ? v : copyPlain(v, `${frame.path}.${field}`, "fs-state-unencodable");
     }
@@ -259,6 +303,16 @@ const string: FieldCheck = (v) => (typeof v === "string" ? undefined : "expected
 const boolean: FieldCheck = (v) => (typeof v === "boolean" ? undefined : "expected a boolean");
 const strings: FieldCheck = (v) =>
   Array.isArray(v) && v.every((s) => typeof s === "string") ? undefined : "expected an array of strings";
+const xattrs: FieldCheck = (v) =>
+  isPlainObject(v) && Object.values(v).every((s) => typeof s === "string")
+    ? undefined
+    : "expected extended attributes (an object of name → base64 string)";
+/** What every node with metadata and every inode has beside its own fields (FsNode.ts `Common`). */
+const COMMON = {
+  mtime: [number],
+  atime: [number, "optional"],
+  xattrs: [xattrs, "optional"],
+} as const;
 
 /** Known data fields by record kind (nodes by `node:<kind>`): check, and whether the field may be absent. */
 const FIELDS: Readonly<Record<string, Readonly<Record<string, readonly [FieldCheck, "optional"?]>>>> = {
@@ -272,24 +326,25 @@ const FIELDS: Readonly<Record<string, Readonly<Record<string, readonly [FieldChe
     mode: [natural],
     uid: [natural],
     gid: [natural],
-    mtime: [number],
     nlink: [natural],
+    ...COMMON,
   },
   "node:file": { ino: [string] },
   "node:dir": {
     mode: [natural],
     uid: [natural],
     gid: [natural],
-    mtime: [number],
     opaque: [boolean],
     implied: [boolean, "optional"],
+    ...COMMON,
   },
   "node:symlink": {
     target: [string],
     uid: [natural],
     gid: [natural],
-    mtime: [number],
     linkId: [string, "optional"],
+    nlink: [natural, "optional"],
+    ...COMMON,
   },
   "node:whiteout": {},
 };
@@ -328,7 +383,8 @@ export function decodeFsState(json: unknown): FsState {
 }
 
 function show(v: unknown): string {
-  return v === undefined ? "nothing" : (JSON.stringify(v) ?? String(v));
+  const text = v === undefined ? "nothing" : (JSON.stringify(v) ?? String(v));
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 function onlyKeys(o: Record<string, unknown>, allowed: readonly string[], path: string): void {
@@ -361,20 +417,25 @@ class Decoder {
     this.#objects.forEach((raw, i) => {
       const path = `$.objects[${i}]`;
       if (!isPlainObject(raw)) throw this.#fail(path, "expected an object");
-      if (raw.t !== "map" && !RECORD_KINDS.includes(raw.t as string))
+      if (raw.t !== "map" && raw.t !== "data" && !RECORD_KINDS.includes(raw.t as string))
         throw this.#fail(
           `${path}.t`,
-          `expected map or one of ${RECORD_KINDS.join(", ")}, found ${show(raw.t)}`,
+          `expected map, data or one of ${RECORD_KINDS.join(", ")}, found ${show(raw.t)}`,
         );
-      const [value, target] = raw.t === "map" ? this.#map(raw, path, i) : this.#record(raw, path, i);
+      const [value, target] =
+        raw.t === "map"
+          ? this.#map(raw, path, i)
+          : raw.t === "data"
+            ? this.#data(raw, path)
+            : this.#record(raw, path, i);
       this.values.push(value);
       this.#targets.push(target);
       this.#reached.push(false);
     });
   }
 
-  /** The index `v` names, checked: an earlier object (before `before`) that is `target`. */
-  ref(v: unknown, target: Target, path: string, before: number): number {
+  /** The index `v` names, checked: an earlier object (before `before`) that is `target` (or one of them). */
+  ref(v: unknown, target: Target | readonly Target[], path: string, before: number): number {
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
       throw this.#fail(path, `expected a reference (an index into $.objects), found ${show(v)}`);
     if (v >= this.#objects.length)
@@ -385,8 +446,12 @@ class Decoder {
     if (v >= before)
       throw this.#fail(path, `refers forward to objects[${v}]: an object refers only to earlier ones`);
     const found = this.#targets[v] as Target;
-    if (!sameTarget(found, target))
-      throw this.#fail(path, `refers to objects[${v}], ${describe(found)}; expected ${describe(target)}`);
+    const allowed: readonly Target[] = Array.isArray(target) ? target : [target as Target];
+    if (!allowed.some((t) => sameTarget(found, t)))
+      throw this.#fail(
+        path,
+        `refers to objects[${v}], ${describe(found)}; expected ${allowed.map(describe).join(" or ")}`,
+      );
     this.#reached[v] = true;
     return v;
   }
@@ -399,6 +464,14 @@ class Decoder {
         `$.objects[${i}]`,
         "is reached from nothing: an encoding holds only the state's objects",
       );
+  }
+
+  /** A plain object or array, written once however many fields hold it. */
+  #data(raw: Record<string, unknown>, path: string): [object, Target] {
+    onlyKeys(raw, ["t", "value"], path);
+    if (!isStructure(raw.value))
+      throw this.#fail(`${path}.value`, `expected an object or an array, found ${show(raw.value)}`);
+    return [copyPlain(raw.value, `${path}.value`, "fs-snapshot-invalid") as object, DATA];
   }
 
   #map(raw: Record<string, unknown>, path: string, index: number): [PersistentMap<unknown>, Target] {
@@ -450,15 +523,6 @@ class Decoder {
         );
       spec = `node:${nodeKind}`;
     }
-    for (const [field, [check, optional]] of Object.entries(FIELDS[spec] ?? {})) {
-      const v = data[field];
-      if (v === undefined) {
-        if (optional) continue;
-        throw this.#fail(`${path}.data.${field}`, "missing");
-      }
-      const problem = check(v);
-      if (problem !== undefined) throw this.#fail(`${path}.data.${field}`, `${problem}, found ${show(v)}`);
-    }
     const value: Record<string, unknown> = data; // a fresh copy: the refs join it
     const required = REQUIRED_REFS[spec] ?? [];
     if (raw.refs === undefined && required.length > 0)
@@ -474,8 +538,19 @@ class Decoder {
       if (Object.hasOwn(data, field)) throw this.#fail(at, "the field is also in data");
       if (k === "node" && field === "children" && spec !== "node:dir")
         throw this.#fail(at, `only a directory has children, not a ${String(data.kind)}`);
-      const target = knownRef(k, field) ?? DATA_MAP;
+      const target = knownRef(k, field) ?? PLAIN_TARGETS;
       value[field] = this.values[this.ref(rawRefs[field], target, at, index)];
+    }
+    // Known fields, in data or (an object or array) by reference: where each is, the path names.
+    for (const [field, [check, optional]] of Object.entries(FIELDS[spec] ?? {})) {
+      const v = value[field];
+      const at = `${path}.${Object.hasOwn(rawRefs, field) ? "refs" : "data"}.${field}`;
+      if (v === undefined) {
+        if (optional) continue;
+        throw this.#fail(at, "missing");
+      }
+      const problem = v instanceof PersistentMap ? "expected plain data, not a map" : check(v as JsonValue);
+      if (problem !== undefined) throw this.#fail(at, `${problem}, found ${show(v)}`);
     }
     if (k === "tree") this.#checkTree(value as unknown as Tree, path, rawRefs);
     return [value, { t: k }];

@@ -24,6 +24,7 @@ export { FsStateCodecError } from "./FsStateCodecError.js";
 export type { FsProjectionOptions } from "./fsProjection.js";
 export { evolveFs, fsProjection } from "./fsProjection.js";
 export type {
+  FsStateDataJson,
   FsStateJson,
   FsStateMapJson,
   FsStateMapOf,

@@ -1,15 +1,17 @@
 /**
  * The fs state codec (docs/fs-model.md, "Snapshots of the fs state"): a decoded snapshot lists,
- * shares and evolves exactly as the state it was taken from, its text is a fixpoint, N containers on
- * one image cost their upper layers, and bad input is a typed error naming the JSON path.
+ * shares and evolves exactly as the state it was taken from, its text is a fixpoint, N containers on one image cost their upper
+ * layers (and shared xattrs one copy), and bad input is a typed error naming the JSON path.
  */
 import type { Command, LayerEntry } from "@strata/core";
 import {
+  type ContainerFs,
   type DirNode,
   decodeFsState,
   emptyTree,
   encodeFsState,
   evolveFs,
+  type FileNode,
   FS_STATE_VERSION,
   type FsEngine,
   type FsNode,
@@ -212,6 +214,50 @@ describe("fs state snapshots", () => {
     expect(perContainer).toBeLessThan(image / 50);
     expect(roundTrip(engine.projected).containers.size).toBe(K + 1);
   });
+
+  test("extended attributes shared by copy-up are written once: K containers that chmod a file with a 4 KiB xattr hold one copy", () => {
+    const engine = buildModel([]);
+    const layerId = `sha256:${"c".repeat(64)}`;
+    const big = Buffer.alloc(4096, 7).toString("base64");
+    const digest = engine.putBlob("x");
+    const xattrs = { "user.big": big, "user.small": "MQ==" };
+    must(engine, {
+      type: "layer.create",
+      layerId,
+      entries: [
+        { type: "dir", path: "/etc", mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs },
+        { type: "file", path: "/etc/f", mode: 0o644, uid: 0, gid: 0, mtime: 0, digest, size: 1, xattrs },
+      ],
+    });
+    must(engine, { type: "image.create", layers: [{ id: layerId, parent: null }], tags: ["x:1"] });
+    const K = 20;
+    for (let i = 0; i < K; i++) {
+      must(engine, { type: "container.create", image: "x:1", name: `c${i}` });
+      must(engine, { type: "fs.chmod", container: `c${i}`, path: "/etc/f", mode: 0o600 });
+    }
+    const s = engine.projected;
+    // Each container copied up /etc and /etc/f: new nodes and inodes, one xattrs object by reference.
+    const ids = Array.from({ length: K }, (_, i) => engine.state.names[`c${i}`] as string);
+    const xattrsIn = (state: FsState) =>
+      ids.flatMap((id) => {
+        const upper = (state.containers.get(id) as ContainerFs).upper;
+        const etc = upper.root.children.get("etc") as DirNode;
+        const f = etc.children.get("f") as FileNode;
+        return [etc.xattrs, upper.inodes.get(f.ino)?.xattrs];
+      });
+    const copies = xattrsIn(s);
+    expect(copies).toHaveLength(2 * K);
+    // The layer's directory and inode each have their own xattrs object; every copy-up refers to one.
+    expect(new Set(copies).size).toBe(2);
+    const text = textOf(s);
+    expect(text.split(big).length - 1).toBe(2); // 2 + 2K without sharing
+    expect(text.length).toBeLessThan(2 * big.length + K * 1500);
+    const back = decodeFsState(JSON.parse(text));
+    const backCopies = xattrsIn(back);
+    expect(new Set(backCopies).size).toBe(new Set(copies).size);
+    expect(backCopies[0]).toEqual(xattrs);
+    expect(textOf(back)).toBe(text);
+  });
 });
 
 test("a tree as deep as PATH_MAX allows (2,048 directories) round-trips", () => {
@@ -350,6 +396,32 @@ describe("malformed snapshots are a typed error naming the JSON path", () => {
     expect(refusal(change(inode, (o) => withData(o, { size: -1 }))).path).toBe(
       `$.objects[${inode}].data.size`,
     );
+    // The fields every node and inode may have: atime, xattrs (plain data, by reference), a symlink's nlink.
+    expect(refusal(change(inode, (o) => withData(o, { atime: "now" }))).path).toBe(
+      `$.objects[${inode}].data.atime`,
+    );
+    expect(refusal(change(inode, (o) => withData(o, { xattrs: { "user.a": 1 } }))).path).toBe(
+      `$.objects[${inode}].data.xattrs`,
+    );
+    const symlink = indexWhere(objects, (o) => kindOf(o) === "symlink");
+    expect(refusal(change(symlink, (o) => withData(o, { nlink: -1 }))).path).toBe(
+      `$.objects[${symlink}].data.nlink`,
+    );
+    const etc = indexWhere(
+      objects,
+      (o) => (o.refs as Record<string, number> | undefined)?.xattrs !== undefined,
+    );
+    const xattrsAt = ((objects[etc] as { refs: Record<string, number> }).refs.xattrs ?? -1) as number;
+    expect(objects[xattrsAt]).toEqual({ t: "data", value: { "user.d": "ZA==" } });
+    const notStrings = refusal(change(xattrsAt, (o) => ({ ...o, value: { "user.d": 7 } })));
+    expect(notStrings.path).toBe(`$.objects[${etc}].refs.xattrs`);
+    expect(notStrings.message).toMatch(/extended attributes/);
+    expect(refusal(change(xattrsAt, (o) => ({ ...o, value: "ZA==" }))).path).toBe(
+      `$.objects[${xattrsAt}].value`,
+    );
+    expect(refusal(change(xattrsAt, (o) => ({ ...o, extra: 1 }))).path).toBe(`$.objects[${xattrsAt}].extra`);
+    const toNode = refusal(change(etc, (o) => ({ ...o, refs: { ...(o.refs as object), xattrs: file } })));
+    expect(toNode.message).toMatch(/a node; expected a map of data or plain data/);
     const nodes = indexWhere(objects, (o) => o.of === "node" && (o.entries as unknown[]).length >= 2);
     const reversed = refusal(
       change(nodes, (o) => ({ ...o, entries: (o.entries as unknown[]).slice().reverse() })),
@@ -464,7 +536,8 @@ describe("fields other engineers add survive without a change to the codec", () 
       label: null,
       tags: ["a", "b"],
     } as unknown as FsNode;
-    const xattrs = PersistentMap.from([
+    // A field holding a PersistentMap of plain data (not xattrs: those are a plain record now).
+    const labels = PersistentMap.from([
       ["user.b", "2"],
       ["security.capability", "AQAAAg=="],
     ]);
@@ -476,7 +549,8 @@ describe("fields other engineers add survive without a change to the codec", () 
       mtime: 5,
       opaque: false,
       children: PersistentMap.empty(),
-      xattrs,
+      labels,
+      xattrs: { "user.a": "MQ==" },
     } as unknown as FsNode;
     const fifo = { kind: "fifo", uid: 0, gid: 0, mtime: 1, mode: 0o644 } as unknown as FsNode;
     for (const node of [device, dir, fifo]) {
@@ -485,10 +559,13 @@ describe("fields other engineers add survive without a change to the codec", () 
       expect(deep(extraOf(back))).toEqual(deep(node));
       expect(textOf(back)).toBe(textOf(s));
     }
-    const xattrsBack = (extraOf(roundTrip(withExtra(state, dir))) as { xattrs: PersistentMap<string> })
-      .xattrs;
-    expect(xattrsBack).toBeInstanceOf(PersistentMap);
-    expect(xattrsBack.get("security.capability")).toBe("AQAAAg==");
+    const dirBack = extraOf(roundTrip(withExtra(state, dir))) as {
+      labels: PersistentMap<string>;
+      xattrs: object;
+    };
+    expect(dirBack.labels).toBeInstanceOf(PersistentMap);
+    expect(dirBack.labels.get("security.capability")).toBe("AQAAAg==");
+    expect(dirBack.xattrs).toEqual({ "user.a": "MQ==" });
 
     for (const [field, value] of [
       ["bytes", new Uint8Array(2)],
