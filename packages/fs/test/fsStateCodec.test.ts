@@ -1,6 +1,7 @@
 /**
  * The fs state codec (docs/fs-model.md, "Snapshots of the fs state"): a decoded snapshot lists,
- * shares and evolves exactly as the state it was taken from, its text is a fixpoint, N containers on one image cost their upper
+ * shares and evolves exactly as the state it was taken from, answers every view's stat, readdir,
+ * readFile and xattr calls alike, its text is a fixpoint, N containers on one image cost their upper
  * layers (and shared xattrs one copy), and bad input is a typed error naming the JSON path.
  */
 import type { Command, LayerEntry } from "@strata/core";
@@ -14,12 +15,15 @@ import {
   type FileNode,
   FS_STATE_VERSION,
   type FsEngine,
+  FsError,
   type FsNode,
   type FsState,
   FsStateCodecError,
   initialFsState,
   PersistentMap,
   type Tree,
+  type UnionView,
+  viewOf,
 } from "@strata/fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -122,6 +126,50 @@ function live(layers: GenEntry[][], ops: GenOp[][]): { engine: FsEngine; states:
   return { engine, states };
 }
 
+/** What a view answers for `f`, or the errno it refuses with. */
+function attempt(f: () => unknown): unknown {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FsError) return `errno ${e.errno}`;
+    throw e;
+  }
+}
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString("base64");
+
+/**
+ * Everything `view` answers about every entry its walk shows, and about `probes` (paths that may be
+ * gone, or lead through symlinks): stat and lstat (with atime, ino and nlink), readdir, readFile,
+ * listxattr and getxattr of each name it lists and of one it does not, followed and not.
+ */
+function answers(view: UnionView, probes: readonly string[]): unknown[] {
+  const walk = attempt(() => [...view.walk("/")]);
+  const paths = new Set(probes);
+  if (Array.isArray(walk))
+    for (const e of walk as { path: string; type: string }[]) {
+      paths.add(e.path);
+      if (e.type === "symlink") paths.add(`${e.path}/a`); // through the symlink
+    }
+  const out: unknown[] = [walk];
+  for (const p of [...paths].sort()) {
+    const xattrs = (follow: boolean) => {
+      const names = attempt(() => view.listxattr(p, { follow }));
+      const asked = [...(Array.isArray(names) ? (names as string[]) : []), "user.none"];
+      return [names, asked.map((n) => attempt(() => base64(view.getxattr(p, n, { follow }))))];
+    };
+    out.push([
+      p,
+      attempt(() => view.stat(p)),
+      attempt(() => view.stat(p, { follow: false })),
+      attempt(() => view.readdir(p)),
+      attempt(() => base64(view.readFile(p))),
+      xattrs(true),
+      xattrs(false),
+    ]);
+  }
+  return out;
+}
+
 const genLife = genScenario.chain(([layers, ops]) =>
   fc.tuple(
     fc.constant(layers),
@@ -172,6 +220,26 @@ describe("fs state snapshots", () => {
         // Same inode ids, same sharing: the very same snapshot text.
         expect(textOf(fromDecoded)).toBe(textOf(fromOriginal));
         expect(listState(fromOriginal)).toEqual(listState(engine.projected));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("a decoded state answers as the original in every container and image: stat and lstat (atime, ino, nlink), readdir, readFile, listxattr, getxattr, walk", () => {
+    fc.assert(
+      fc.property(genLife, ([layers, ops]) => {
+        const { engine } = live(layers, ops);
+        const s = engine.projected;
+        const back = decodeFsState(JSON.parse(JSON.stringify(encodeFsState(s))));
+        const probes = [...new Set(layers.flat().map((e) => e.path))];
+        const refs = [...s.containers.sortedKeys(), ...s.images.sortedKeys()];
+        expect(back.containers.sortedKeys()).toEqual(s.containers.sortedKeys());
+        expect(back.images.sortedKeys()).toEqual(s.images.sortedKeys());
+        for (const ref of refs) {
+          const original = viewOf(engine.state, s, ref, engine.blobs);
+          const decoded = viewOf(engine.state, back, ref, engine.blobs);
+          expect(answers(decoded, probes), ref).toEqual(answers(original, probes));
+        }
       }),
       { numRuns: RUNS },
     );
