@@ -15,7 +15,7 @@
  * A merged directory's metadata is the upper directory's.
  */
 import type { DirNode, FsNode, Inode, Tree } from "./FsNode.js";
-import { compareNames } from "./PersistentMap.js";
+import { sortNames } from "./PersistentMap.js";
 
 export interface Overlay {
   readonly lower: Tree;
@@ -166,7 +166,7 @@ export function readdirPair(pair: Pair): string[] {
   if (upper)
     for (const [name, node] of upper.children.entries()) if (node.kind !== "whiteout") names.add(name);
   if (lower) for (const [name] of lower.children.entries()) if (!upper?.children.has(name)) names.add(name);
-  return [...names].sort(compareNames);
+  return sortNames([...names]);
 }
 
 /** Whether the directory pair lists nothing. */

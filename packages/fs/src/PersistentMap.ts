@@ -6,6 +6,13 @@
  *
  * Directories of the layer trees keep their children in these maps: a directory with 100,000
  * entries is updated by copying a handful of small nodes, never the whole listing.
+ *
+ * The shape of the trie is a function of its contents alone, whatever the order of the `set`s and
+ * `delete`s that built it: a key sits at the shallowest depth where its hash differs from every other
+ * key's, a branch left with one leaf collapses into it, and the keys of a collision node (equal
+ * hashes) are kept sorted. So two maps with the same entries iterate in the same order, and a map
+ * rebuilt from its entries (`from`, e.g. when a snapshot is read back) behaves exactly like the
+ * original under every later operation.
  */
 
 const BITS = 5;
@@ -67,10 +74,12 @@ function getNode<V>(node: Node<V>, hash: number, key: string, depth: number): V 
   }
 }
 
-/** Joins two nodes with different hashes (leaves or collision nodes) under new branches. */
+const byKey = <V>(a: Leaf<V>, b: Leaf<V>): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** Joins two nodes (leaves or collision nodes) under new branches, or into one collision node. */
 function merge<V>(a: Leaf<V> | Collision<V>, b: Leaf<V> | Collision<V>, depth: number): Node<V> {
   if (a.hash === b.hash) {
-    const leaves = [...(a.t === 1 ? [a] : a.leaves), ...(b.t === 1 ? [b] : b.leaves)];
+    const leaves = [...(a.t === 1 ? [a] : a.leaves), ...(b.t === 1 ? [b] : b.leaves)].sort(byKey);
     return { t: 2, hash: a.hash, leaves };
   }
   const ia = (a.hash >>> (depth * BITS)) & MASK;
@@ -95,7 +104,7 @@ function setNode<V>(node: Node<V>, leaf: Leaf<V>, depth: number): [Node<V>, numb
       leaves[i] = leaf;
       return [{ t: 2, hash: node.hash, leaves }, 0];
     }
-    return [{ t: 2, hash: node.hash, leaves: [...node.leaves, leaf] }, 1];
+    return [{ t: 2, hash: node.hash, leaves: [...node.leaves, leaf].sort(byKey) }, 1];
   }
   const bit = 1 << ((leaf.hash >>> (depth * BITS)) & MASK);
   const idx = popcount(node.bitmap & (bit - 1));
@@ -141,6 +150,32 @@ function deleteNode<V>(node: Node<V>, hash: number, key: string, depth: number):
   return { t: 0, bitmap: node.bitmap, children };
 }
 
+/**
+ * The trie of distinct leaves, in the shape `set` gives them (see the file header): one leaf as
+ * itself, leaves of one hash as a collision node, others split by the 5 bits of their hash at `depth`.
+ */
+function build<V>(leaves: Leaf<V>[], depth: number): Node<V> {
+  const first = leaves[0] as Leaf<V>;
+  if (leaves.length === 1) return first;
+  const buckets: (Leaf<V>[] | undefined)[] = new Array(WIDTH);
+  let bitmap = 0;
+  for (const l of leaves) {
+    const bit = (l.hash >>> (depth * BITS)) & MASK;
+    const bucket = buckets[bit];
+    if (bucket) bucket.push(l);
+    else {
+      buckets[bit] = [l];
+      bitmap |= 1 << bit;
+    }
+  }
+  // Equal hashes fall in one bucket at every depth: stop there with a collision node.
+  if (bitmap === (bitmap & -bitmap) && leaves.every((l) => l.hash === first.hash))
+    return { t: 2, hash: first.hash, leaves: leaves.sort(byKey) };
+  const children: Node<V>[] = [];
+  for (const bucket of buckets) if (bucket) children.push(build(bucket, depth + 1));
+  return { t: 0, bitmap, children };
+}
+
 function* iterate<V>(node: Node<V>): Generator<[string, V]> {
   if (node.t === 1) {
     yield [node.key, node.value];
@@ -160,6 +195,14 @@ function* iterate<V>(node: Node<V>): Generator<[string, V]> {
  */
 export const mapProbe: { counter: { gets: number; sets: number } | undefined } = { counter: undefined };
 
+/** Every leaf under `node`, in iteration order, into `out` (faster than the generator when all are wanted). */
+function collect<V>(node: Node<V>, out: Leaf<V>[]): Leaf<V>[] {
+  if (node.t === 1) out.push(node);
+  else if (node.t === 2) for (const l of node.leaves) out.push(l);
+  else for (const c of node.children) collect(c, out);
+  return out;
+}
+
 /** An immutable map from strings to `V`. */
 export class PersistentMap<V> {
   readonly #root: Node<V>;
@@ -175,10 +218,21 @@ export class PersistentMap<V> {
     return EMPTY as PersistentMap<V>;
   }
 
+  /**
+   * The map of `entries` (a later entry of the same key wins), built in one pass that creates each
+   * node of the trie once, where n `set`s would copy O(n log32 n) nodes on the way. The result is the
+   * very map those `set`s would give (same shape, same iteration order).
+   *
+   * @example
+   * const m = PersistentMap.from([["b", 2], ["a", 1]]);
+   * m.get("a"); // 1
+   */
   static from<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
-    let m = PersistentMap.empty<V>();
-    for (const [k, v] of entries) m = m.set(k, v);
-    return m;
+    const values = new Map<string, V>();
+    for (const [k, v] of entries) values.set(k, v);
+    if (values.size === 0) return PersistentMap.empty<V>();
+    const leaves = Array.from(values, ([key, value]): Leaf<V> => ({ t: 1, hash: hashOf(key), key, value }));
+    return new PersistentMap(build(leaves, 0), leaves.length);
   }
 
   get(key: string): V | undefined {
@@ -208,31 +262,50 @@ export class PersistentMap<V> {
     return next === undefined ? PersistentMap.empty<V>() : new PersistentMap(next, this.size - 1);
   }
 
-  /** Entries in no particular order (stable for equal maps built the same way). */
+  /** Entries in hash order: no meaningful order, but the same for any two maps with the same entries. */
   entries(): IterableIterator<[string, V]> {
     return iterate(this.#root);
   }
 
   keys(): string[] {
-    return Array.from(this.entries(), ([k]) => k);
+    return collect(this.#root, []).map((l) => l.key);
   }
 
-  /** Keys in byte order (the order of their UTF-8 bytes, see {@link compareNames}). */
+  /** Keys in the byte order of their UTF-8 encodings ({@link compareNames}). */
   sortedKeys(): string[] {
-    return this.keys().sort(compareNames);
+    return sortNames(this.keys());
+  }
+
+  /** Entries sorted by key, in the byte order of their UTF-8 encodings ({@link compareNames}). */
+  sortedEntries(): [string, V][] {
+    const entries = collect(this.#root, []).map((l): [string, V] => [l.key, l.value]);
+    return sortByName(entries, ([k]) => k);
   }
 }
 
 /**
- * Byte-order comparison of two names: the order of their UTF-8 bytes, which is code point order.
- * JavaScript's `<` compares UTF-16 code units, which puts U+10000 and above (surrogate pairs, D800 to
- * DFFF) before U+E000 to U+FFFF; at the first differing unit this shifts the surrogates above them
- * (ICU's code point order fix-up), without encoding either string.
+ * Compares two names in the byte order of their UTF-8 encodings (the order `ls` and `LC_ALL=C sort`
+ * give), which is the order of their code points. It is the order of UTF-16 code units (JavaScript's
+ * `<`) except for one range: a surrogate (half of a code point above U+FFFF, 4 bytes in UTF-8) comes
+ * before U+E000..U+FFFF in UTF-16 but after them in UTF-8, so those two groups swap ranks here, at
+ * the first unit where the names differ, without encoding either.
+ *
+ * Fast where it matters: the orders can part only where both names hold a unit ≥ U+D800, so any
+ * other pair (nearly every real name) is compared by the engine's own `<`. To sort many names, use
+ * {@link sortByName}, which scans them once instead of at every comparison.
  *
  * @example
  * ["！", "😀", "a"].sort(compareNames) // ["a", "！", "😀"] (61 < EF BC 81 < F0 9F 98 80)
  */
 export function compareNames(a: string, b: string): number {
+  if (!BEYOND_D7FF.test(a) || !BEYOND_D7FF.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return utf8Order(a, b);
+}
+
+const BEYOND_D7FF = /[\ud800-\uffff]/;
+
+/** The UTF-8 byte order of two names, unit by unit (correct for any pair; {@link compareNames} gates it). */
+function utf8Order(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     let x = a.charCodeAt(i);
@@ -246,6 +319,24 @@ export function compareNames(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/**
+ * `items` sorted in place by name, in the order of {@link compareNames}: one scan decides whether the
+ * engine's own compare is enough (no name holds a unit ≥ U+D800) or every comparison needs the fix-up.
+ * @internal
+ */
+export function sortByName<T>(items: T[], nameOf: (item: T) => string): T[] {
+  if (items.some((item) => BEYOND_D7FF.test(nameOf(item))))
+    return items.sort((a, b) => utf8Order(nameOf(a), nameOf(b)));
+  return items.sort((a, b) => {
+    const x = nameOf(a);
+    const y = nameOf(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
+}
+
+/** `names` sorted in place in byte order ({@link compareNames}). @internal */
+export const sortNames = (names: string[]): string[] => sortByName(names, (n) => n);
 
 const EMPTY: PersistentMap<never> = (() => {
   const Ctor = PersistentMap as unknown as new (root: Node<never>, size: number) => PersistentMap<never>;

@@ -19,7 +19,7 @@ import {
   walkPairs,
   xattrsOf,
 } from "./Overlay.js";
-import { compareNames } from "./PersistentMap.js";
+import { sortNames } from "./PersistentMap.js";
 import { checkXattrName } from "./pathLimits.js";
 import { resolve } from "./resolvePath.js";
 
@@ -95,7 +95,7 @@ export class UnionView {
   listxattr(path: string, options: { follow?: boolean } = {}): string[] {
     const r = resolve(this.overlay, path, options.follow === false ? "nofollow" : "follow", "listxattr");
     if (r.pair === undefined) throw new FsError("ENOENT", "listxattr", path);
-    return Object.keys(xattrsOf(this.overlay, r.pair) ?? {}).sort(compareNames);
+    return sortNames(Object.keys(xattrsOf(this.overlay, r.pair) ?? {}));
   }
 
   /** Every entry under `path` (itself first), in pre-order, names in byte order. Symlinks are not followed. */

@@ -5,7 +5,7 @@
 import type { InodeIds } from "./copyUp.js";
 import { emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
 import { childPair, type Overlay, type Pair, shown } from "./Overlay.js";
-import { compareNames } from "./PersistentMap.js";
+import { sortNames } from "./PersistentMap.js";
 import { setInode } from "./upperTree.js";
 
 /** The union entries under a directory pair, by name in byte order. */
@@ -15,7 +15,7 @@ function* walkChildren(pair: Pair): Generator<[string, Pair]> {
   const lower = pair.lower?.kind === "dir" ? pair.lower : undefined;
   if (upper) for (const [n, c] of upper.children.entries()) if (c.kind !== "whiteout") names.add(n);
   if (lower) for (const [n] of lower.children.entries()) if (!upper?.children.has(n)) names.add(n);
-  for (const n of [...names].sort(compareNames)) {
+  for (const n of sortNames([...names])) {
     const child = childPair(pair, n);
     if (child) yield [n, child];
   }

@@ -6,7 +6,7 @@
  */
 import { joinPath } from "@strata/core";
 import { type DirNode, emptyDir, type FsNode, type Inode, type Tree, type Xattrs } from "./FsNode.js";
-import { compareNames, PersistentMap } from "./PersistentMap.js";
+import { PersistentMap, sortNames } from "./PersistentMap.js";
 
 const CAPABILITY = "security.capability";
 
@@ -154,7 +154,7 @@ export function changes(a: Tree, b: Tree): Change[] {
     let changed = false;
     if (bn.kind === "dir" && an.kind === "dir") {
       const names = new Set([...an.children.keys(), ...bn.children.keys()]);
-      for (const name of [...names].sort(compareNames)) {
+      for (const name of sortNames([...names])) {
         const ac = an.children.get(name);
         const bc = bn.children.get(name);
         const p = joinPath(path, name);

@@ -19,12 +19,25 @@ export type { DirNode, FileNode, FsNode, Inode, SymlinkNode, Tree, WhiteoutNode,
 export { emptyTree } from "./FsNode.js";
 export type { ContainerFs, FsState, ImageFs } from "./FsState.js";
 export { initialFsState } from "./FsState.js";
+export type { FsStateCodecProblem } from "./FsStateCodecError.js";
+export { FsStateCodecError } from "./FsStateCodecError.js";
 export type { FsProjectionOptions } from "./fsProjection.js";
 export { evolveFs, fsProjection } from "./fsProjection.js";
+export type {
+  FsStateDataJson,
+  FsStateJson,
+  FsStateMapJson,
+  FsStateMapOf,
+  FsStateObjectJson,
+  FsStateRecordJson,
+  FsStateRecordKind,
+} from "./fsStateCodec.js";
+export { decodeFsState, encodeFsState, FS_STATE_FORMAT, FS_STATE_VERSION } from "./fsStateCodec.js";
 export { flatten, IMPLIED_DIR, LayerError, layerTree, stackLayer } from "./layerTree.js";
 export type { EntryType, Overlay, Pair, Stat } from "./Overlay.js";
 export { compareNames, mapProbe, PersistentMap } from "./PersistentMap.js";
 export { checkPathArg, NAME_MAX, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
+export type { JsonObject, JsonValue } from "./plainJson.js";
 export type { LastMode, LastType, Resolved } from "./resolvePath.js";
 export { MAX_SYMLINK_FOLLOWS, resolve } from "./resolvePath.js";
 export { composeLayers, squash } from "./squash.js";
