@@ -59,6 +59,12 @@ import {
   type Subscription,
 } from "@strata/store";
 import { EngineMoment } from "./EngineMoment.js";
+import {
+  decodeEngineSnapshot,
+  ENGINE_SNAPSHOT_KIND,
+  encodeEngineSnapshot,
+  eventFingerprint,
+} from "./engineSnapshot.js";
 import { ReplicatedBlobStore } from "./ReplicatedBlobStore.js";
 
 export interface DurableEngineOptions {
@@ -78,6 +84,13 @@ export interface DurableEngineOptions {
   readonly follow?: boolean;
   /** Give up after this many conflicting attempts (default 25). */
   readonly maxAttempts?: number;
+  /**
+   * Save a snapshot after this many events since the last one (default 10,000; 0: only on demand).
+   * Saving is skipped for a log opened read-only (`saveSnapshots: false`).
+   */
+  readonly snapshotEvery?: number;
+  /** Save snapshots at all (default: when `snapshots` is given). */
+  readonly saveSnapshots?: boolean;
   /** Told how far the replay of the log has got, on open (for a progress bar). */
   readonly onReplay?: (done: number, total: number) => void;
   /** Told what went wrong that did not stop the engine (a snapshot skipped, a timer that failed). */
@@ -119,6 +132,11 @@ export class DurableEngine {
   readonly #maxAttempts: number;
   readonly #timers: boolean;
   readonly #warn: (message: string) => void;
+  readonly #snapshots: SnapshotStorage | null;
+  readonly #snapshotEvery: number;
+  readonly #saveSnapshots: boolean;
+  /** The position of the newest snapshot saved or opened from (0: none). */
+  #snapshotAt = 0;
   #states: ProjectedState<FsState> = { core: initialState(), projection: initialFsState() };
   #queue: Promise<unknown> = Promise.resolve();
   #listeners = new Set<(events: readonly EventEnvelope[]) => void>();
@@ -139,6 +157,9 @@ export class DurableEngine {
     this.#maxAttempts = options.maxAttempts ?? 25;
     this.#timers = options.timers ?? this.clock === systemClock;
     this.#warn = options.onWarning ?? (() => {});
+    this.#snapshots = options.snapshots ?? null;
+    this.#snapshotEvery = options.snapshotEvery ?? 10_000;
+    this.#saveSnapshots = options.saveSnapshots ?? this.#snapshots !== null;
   }
 
   /**
@@ -151,8 +172,10 @@ export class DurableEngine {
   static async open(options: DurableEngineOptions): Promise<DurableEngine> {
     const engine = new DurableEngine(options);
     const total = await engine.log.lastSeq();
+    await engine.#startFromSnapshot(total);
     await engine.#catchUp(options.onReplay ? (done) => options.onReplay?.(done, total) : undefined);
     options.onReplay?.(total, total);
+    await engine.#maybeSnapshot();
     if (options.follow) {
       engine.#alwaysFollow = true;
       engine.#follow();
@@ -280,6 +303,14 @@ export class DurableEngine {
     }
   }
 
+  /**
+   * Saves a snapshot of the states now (the lifecycle state and the fs projection, at the engine's
+   * position), so the next open replays only what comes after. Returns its position (null: no store).
+   */
+  snapshot(): Promise<number | null> {
+    return this.#serially(() => this.#saveSnapshot());
+  }
+
   /** Stops the timers and the following, waits for the command in progress, and closes the log. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -328,6 +359,7 @@ export class DurableEngine {
         await this.#catchUp();
       }
       this.#arm();
+      await this.#maybeSnapshot();
       return answer(p, stored, attempt, filled);
     }
     throw new ConflictError(
@@ -350,6 +382,59 @@ export class DurableEngine {
     }
     if (folded > 0) this.#arm();
     return folded;
+  }
+
+  /**
+   * Starts from the newest snapshot at or before `last` that is valid for this log: a damaged one, one
+   * of another layout, or one taken from another history (the event at its position differs) is skipped
+   * with a warning and the next older one tried; with none, the engine starts from the empty state.
+   */
+  async #startFromSnapshot(last: number): Promise<void> {
+    if (!this.#snapshots || last === 0) return;
+    let max = last;
+    while (max > 0) {
+      const loaded = await this.#snapshots.load<unknown>(ENGINE_SNAPSHOT_KIND, max);
+      for (const s of loaded.skipped) this.#warn(`snapshot ${s.file} skipped: ${s.reason}`);
+      const snapshot = loaded.snapshot;
+      if (!snapshot) return;
+      try {
+        const decoded = decodeEngineSnapshot(snapshot.state, snapshot.position);
+        const [at] = await this.log.read(snapshot.position, 1);
+        if (!at || at.seq !== snapshot.position || eventFingerprint(at) !== decoded.event)
+          throw new Error(
+            "the log's event at its position is not the one it was taken after (another history)",
+          );
+        this.#states = { core: decoded.core, projection: decoded.fs };
+        this.#snapshotAt = snapshot.position;
+        return;
+      } catch (e) {
+        this.#warn(`snapshot at position ${snapshot.position} skipped: ${(e as Error).message}`);
+        max = snapshot.position - 1;
+      }
+    }
+  }
+
+  async #maybeSnapshot(): Promise<void> {
+    if (!this.#saveSnapshots || this.#snapshotEvery <= 0) return;
+    if (this.seq - this.#snapshotAt < this.#snapshotEvery) return;
+    try {
+      await this.#saveSnapshot();
+    } catch (e) {
+      this.#warn(`a snapshot could not be saved: ${(e as Error).message}`);
+    }
+  }
+
+  async #saveSnapshot(): Promise<number | null> {
+    if (!this.#snapshots || this.seq === 0) return null;
+    const [last] = await this.log.read(this.seq, 1);
+    if (!last) return null;
+    await this.#snapshots.save({
+      position: this.seq,
+      kind: ENGINE_SNAPSHOT_KIND,
+      state: encodeEngineSnapshot(this.#states.core, this.#states.projection, last),
+    });
+    this.#snapshotAt = this.seq;
+    return this.seq;
   }
 
   async #fetchBlobs(events: readonly EventEnvelope[]): Promise<void> {

@@ -6,6 +6,13 @@
 export type { DurableEngineOptions, ExecuteResult } from "./DurableEngine.js";
 export { DurableEngine } from "./DurableEngine.js";
 export { EngineMoment } from "./EngineMoment.js";
+export type { EngineSnapshotJson } from "./engineSnapshot.js";
+export {
+  decodeEngineSnapshot,
+  ENGINE_SNAPSHOT_KIND,
+  encodeEngineSnapshot,
+  eventFingerprint,
+} from "./engineSnapshot.js";
 export type { EngineStorage, OpenEngineOptions } from "./openEngine.js";
 export { isPostgresUrl, openEngine, openStorage } from "./openEngine.js";
 export { ReplicatedBlobStore } from "./ReplicatedBlobStore.js";

@@ -95,7 +95,11 @@ export async function openStorage(
 export async function openEngine(options: OpenEngineOptions): Promise<DurableEngine> {
   const storage = await openStorage(options.location, options);
   try {
-    return await DurableEngine.open({ ...options, ...storage });
+    return await DurableEngine.open({
+      ...options,
+      ...storage,
+      saveSnapshots: options.saveSnapshots ?? (storage.snapshots !== null && options.readOnly !== true),
+    });
   } catch (e) {
     await storage.log.close().catch(() => {});
     throw e;

@@ -3,8 +3,9 @@
  * a failed append changes nothing, that a reopened engine has everything back, time travel, and the
  * real-time timers with the system clock.
  */
+import { cpSync } from "node:fs";
 import { join } from "node:path";
-import { type Command, sequentialIds, simulatedClock, systemClock } from "@strata/core";
+import { type Command, parseEvent, replay, sequentialIds, simulatedClock, systemClock } from "@strata/core";
 import { DurableEngine, openEngine } from "@strata/engine";
 import { MemoryBlobStore } from "@strata/fs";
 import { type EventLog, MemoryEventLog, StorageError } from "@strata/store";
@@ -121,6 +122,21 @@ describe("durable", () => {
     await expect(openEngine({ location: join(dir, "nope"), readOnly: true })).rejects.toMatchObject({
       code: "LogNotFound",
     });
+  });
+});
+
+describe("logs written before the engine", () => {
+  test("the committed v1 fixture log opens through the engine and folds to the state a plain replay gives", async () => {
+    const dir = tmp();
+    cpSync(new URL("../../store/test/fixtures/log-v1", import.meta.url).pathname, join(dir, "events"), {
+      recursive: true,
+    });
+    const engine = await openEngine({ location: dir, readOnly: true, clock: simulatedClock() });
+    const events = (await engine.log.read()).map((e) => parseEvent(e, `seq ${e.seq}`));
+    expect(events).toHaveLength(20);
+    expect(engine.state).toEqual(replay(events));
+    expect(engine.seq).toBe(20);
+    await engine.close();
   });
 });
 
