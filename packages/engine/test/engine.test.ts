@@ -21,7 +21,13 @@ describe("execute", () => {
     const clock = simulatedClock();
     const log = new MemoryEventLog();
     let appends = 0;
-    const counting: EventLog = { ...bind(log), append: (e, o) => (appends++, log.append(e, o)) };
+    const counting: EventLog = {
+      ...bind(log),
+      append: (e, o) => {
+        appends++;
+        return log.append(e, o);
+      },
+    };
     const engine = await DurableEngine.open({
       log: counting,
       blobs: new MemoryBlobStore(),

@@ -74,6 +74,8 @@ export interface ContainerContext {
   readonly imageId: string;
   /** The image reference it was created with (`base:1`, an id); "" when the log did not record it. */
   readonly imageRef: string;
+  /** The reference exactly as the user typed it (`alpine`, Docker's `Config.Image`); "" in older logs. */
+  readonly imageAsGiven: string;
   readonly config: ContainerConfig;
   readonly createdAt: number;
   /** When PID 1 last started; null until the first start (that is what makes `created` differ from `exited`). */

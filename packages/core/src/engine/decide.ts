@@ -143,6 +143,7 @@ function containerInput(
           nameGiven: command.name !== undefined && command.name !== "",
           nameOwner: state.names[name] ?? null,
           imageRef: match ? (match.tag ?? command.image) : imageDisplayRef(command.image),
+          imageAsGiven: command.image,
           image: match ? imageFacts(match.image) : null,
           config,
           invalid,

@@ -30,6 +30,8 @@ export const ContainerCreated = event(
     config: ContainerConfigSchema,
     /** The image reference the user gave, normalised (`base:1`, or an id); absent in older logs. */
     imageRef: v.optional(v.string()),
+    /** The image reference exactly as the user typed it (Docker's `Config.Image`); absent in older logs. */
+    imageAsGiven: v.optional(v.string()),
   }),
 );
 /** The main process started as PID 1. `manual` is true for a user's start/restart (resets RestartCount). */

@@ -42,6 +42,8 @@ export type ContainerMachineCommand =
       /** The container that already has this name, if any. */
       readonly nameOwner: string | null;
       readonly imageRef: string;
+      /** The reference exactly as typed (Docker's `Config.Image`). */
+      readonly imageAsGiven: string;
       readonly image: ImageFacts | null;
       readonly config: ContainerConfig;
       /** A value Docker validates that is wrong (restart policy, stop signal…): its 400 refusal. */

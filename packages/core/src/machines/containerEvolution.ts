@@ -17,6 +17,7 @@ export const ABSENT_CONTEXT: ContainerContext = Object.freeze({
   name: "",
   imageId: "",
   imageRef: "",
+  imageAsGiven: "",
   config: {
     cmd: [],
     restartPolicy: { name: "no" as const, maximumRetryCount: 0 },
@@ -66,6 +67,7 @@ export const onCreated = update(({ event }: Args): Partial<ContainerContext> => 
     name: e.data.name,
     imageId: e.data.imageId,
     imageRef: e.data.imageRef ?? "",
+    imageAsGiven: e.data.imageAsGiven ?? "",
     config: e.data.config,
     createdAt: e.recordedAt,
   };

@@ -460,6 +460,7 @@ export const containerMachine = setup({
                   imageId: k.image?.id ?? "",
                   config: k.config,
                   imageRef: k.imageRef,
+                  imageAsGiven: k.imageAsGiven,
                 },
               },
             ]),

@@ -1,0 +1,152 @@
+/**
+ * The Docker Engine API (v1.50) over Strata's durable engine: an HTTP/1.1 server on a unix socket
+ * (mode 0600) or a loopback TCP port, routing versioned (`/v1.xx/…`) and bare paths as dockerd does,
+ * with its headers on every response and its error shapes. The routes know only the `DockerBackend`
+ * (the engine, and what it needs to serve archives and images); the server knows nothing of Docker's
+ * semantics. Every request is bounded: JSON bodies (1 MiB), uploads (`maxUploadBytes`), header time.
+ *
+ * `close()` stops accepting, ends the long requests (`wait`, `events`) and waits for the others, so no
+ * command is cut half-way; the engine's log is left consistent (every append is whole or absent).
+ */
+import { chmodSync, existsSync, lstatSync, unlinkSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect } from "node:net";
+import type { DockerBackend } from "./DockerBackend.js";
+import { DockerRequest } from "./DockerRequest.js";
+import { sendEmpty, sendError } from "./respond.js";
+import { match, type Route, type RouteContext } from "./router.js";
+import { containerRoutes } from "./routes/containers.js";
+import { systemRoutes } from "./routes/system.js";
+import { DockerApiError } from "./shapes/errors.js";
+import { API_VERSION, MIN_API_VERSION, SERVER_HEADER } from "./shapes/system.js";
+
+export interface DockerServerOptions {
+  readonly backend: DockerBackend;
+  /** The largest upload (`docker cp` into a container, `docker load`), default 1 GiB. */
+  readonly maxUploadBytes?: number;
+}
+
+/** Where to listen: a unix socket path, or a TCP port on loopback (or another host, given explicitly). */
+export type ListenOn = { readonly socket: string } | { readonly host: string; readonly port: number };
+
+const compareVersions = (a: string, b: string) => {
+  const [am = 0, an = 0] = a.split(".").map(Number);
+  const [bm = 0, bn = 0] = b.split(".").map(Number);
+  return am - bm || an - bn;
+};
+
+export class DockerServer implements RouteContext {
+  readonly http: Server;
+  readonly backend: DockerBackend;
+  readonly maxUploadBytes: number;
+  readonly #routes: readonly Route[];
+  /** Responses that stay open (wait, events): ended on close. */
+  readonly #long = new Set<ServerResponse>();
+  #socketPath: string | null = null;
+
+  constructor(options: DockerServerOptions) {
+    this.backend = options.backend;
+    this.maxUploadBytes = options.maxUploadBytes ?? 1024 * 1024 * 1024;
+    this.#routes = [...systemRoutes(this), ...containerRoutes(this)];
+    this.http = createServer({ requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
+      void this.#handle(req, res);
+    });
+    this.http.keepAliveTimeout = 60_000;
+  }
+
+  /** Keeps `res` open until it ends or the server closes (a long-running answer). */
+  holdOpen(res: ServerResponse): void {
+    this.#long.add(res);
+    res.once("close", () => this.#long.delete(res));
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    res.setHeader("Api-Version", API_VERSION);
+    res.setHeader("Docker-Experimental", "false");
+    res.setHeader("Ostype", "linux");
+    res.setHeader("Server", SERVER_HEADER);
+    try {
+      const url = new URL(req.url ?? "/", "http://docker");
+      let path: string;
+      try {
+        path = decodeURIComponent(url.pathname);
+      } catch {
+        throw new DockerApiError(400, `invalid path ${url.pathname}`);
+      }
+      const versioned = /^\/v([0-9.]+)(\/.*)$/.exec(path);
+      if (versioned) {
+        const version = versioned[1] as string;
+        if (compareVersions(version, API_VERSION) > 0)
+          throw new DockerApiError(
+            400,
+            `client version ${version} is too new. Maximum supported API version is ${API_VERSION}`,
+          );
+        if (compareVersions(version, MIN_API_VERSION) < 0)
+          throw new DockerApiError(
+            400,
+            `client version ${version} is too old. Minimum supported API version is ${MIN_API_VERSION}, please upgrade your client to a newer version`,
+          );
+        path = versioned[2] as string;
+      }
+      const method = req.method ?? "GET";
+      if (method === "OPTIONS") return sendEmpty(res, 200);
+      const found = match(this.#routes, method, path);
+      if (!found) throw new DockerApiError(404, "page not found");
+      await found.route.handle(new DockerRequest(req, path, url.searchParams, found.params), res);
+    } catch (e) {
+      sendError(res, e);
+    }
+  }
+
+  /** Listens; a unix socket is made 0600 (a stale one left by a crash is replaced). Returns the address. */
+  async listen(on: ListenOn): Promise<string> {
+    if ("socket" in on) {
+      if (existsSync(on.socket)) {
+        if (!lstatSync(on.socket).isSocket()) throw new Error(`${on.socket} exists and is not a socket`);
+        if (await socketInUse(on.socket)) throw new Error(`${on.socket} is in use by another server`);
+        unlinkSync(on.socket);
+      }
+      await new Promise<void>((resolve, reject) => {
+        this.http.once("error", reject);
+        this.http.listen(on.socket, () => {
+          this.http.off("error", reject);
+          resolve();
+        });
+      });
+      chmodSync(on.socket, 0o600);
+      this.#socketPath = on.socket;
+      return `unix://${on.socket}`;
+    }
+    await new Promise<void>((resolve, reject) => {
+      this.http.once("error", reject);
+      this.http.listen(on.port, on.host, () => {
+        this.http.off("error", reject);
+        resolve();
+      });
+    });
+    const address = this.http.address();
+    const port = typeof address === "object" && address ? address.port : on.port;
+    return `tcp://${on.host}:${port}`;
+  }
+
+  /** Stops accepting, ends the long answers, waits for the requests in progress. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const res of this.#long) res.end();
+    this.http.closeIdleConnections();
+    await closed;
+    if (this.#socketPath && existsSync(this.#socketPath)) unlinkSync(this.#socketPath);
+  }
+}
+
+/** Whether a server answers on the unix socket `path`. */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once("connect", () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once("error", () => resolve(false));
+  });
+}

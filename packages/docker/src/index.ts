@@ -1,0 +1,19 @@
+/**
+ * @strata/docker: the Docker Engine API served from Strata's durable engine (`DockerServer`), and
+ * Docker's shapes built from the engine's state, which the CLI prints too.
+ */
+export type { DockerBackend } from "./DockerBackend.js";
+export type { DockerServerOptions, ListenOn } from "./DockerServer.js";
+export { DockerServer } from "./DockerServer.js";
+export { CONTAINER_FILTERS, labelMatches, matchesContainerFilters } from "./shapes/containerFilters.js";
+export {
+  containerInspect,
+  containerSummary,
+  imageShownAs,
+  programOf,
+  statusText,
+} from "./shapes/containerShapes.js";
+export { createCommand } from "./shapes/createRequest.js";
+export { DockerApiError, dockerError } from "./shapes/errors.js";
+export { API_VERSION, ENGINE_VERSION, infoBody, MIN_API_VERSION, versionBody } from "./shapes/system.js";
+export { humanDuration, parseDockerTime, rfc3339Nano, unixSeconds, ZERO_TIME } from "./shapes/time.js";

@@ -1,0 +1,52 @@
+/**
+ * Routes as moby registers them: each path with `{name}` parameters that are greedy (image references
+ * hold `/` and `:`), matched in the order given, so a more specific path comes before a catch-all.
+ * Handlers know nothing of the HTTP server, only the request and a response to write.
+ */
+import type { ServerResponse } from "node:http";
+import type { DockerBackend } from "./DockerBackend.js";
+import type { DockerRequest } from "./DockerRequest.js";
+
+/** What route handlers get from the server: the backend, and a way to keep long responses open. */
+export interface RouteContext {
+  readonly backend: DockerBackend;
+  /** Marks a long response (wait, attach, events): it is ended, not waited for, when the server closes. */
+  holdOpen(res: ServerResponse): void;
+}
+
+export type Handler = (req: DockerRequest, res: ServerResponse) => Promise<void> | void;
+
+export interface Route {
+  readonly method: string;
+  readonly pattern: RegExp;
+  readonly handle: Handler;
+}
+
+/** A route for `method` on `path` (e.g. `/containers/{id}/json`). */
+export function route(method: string, path: string, handle: Handler): Route {
+  const source = path
+    .split(/(\{[a-z]+\})/i)
+    .map((part) => {
+      const m = /^\{([a-z]+)\}$/i.exec(part);
+      return m ? `(?<${m[1]}>.+)` : part.replace(/[.*+?^$()|[\]\\]/g, "\\$&");
+    })
+    .join("");
+  return { method, pattern: new RegExp(`^${source}$`), handle };
+}
+
+/** The first route for `method` and `path` (already decoded), with its parameters; null if none. */
+export function match(
+  routes: readonly Route[],
+  method: string,
+  path: string,
+): { route: Route; params: Record<string, string> } | null {
+  for (const r of routes) {
+    if (r.method !== method) continue;
+    const m = r.pattern.exec(path);
+    if (!m) continue;
+    const params: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m.groups ?? {})) params[k] = v;
+    return { route: r, params };
+  }
+  return null;
+}
