@@ -15,7 +15,12 @@ import type { DockerBackend } from "./DockerBackend.js";
 import { DockerRequest } from "./DockerRequest.js";
 import { sendEmpty, sendError } from "./respond.js";
 import { match, type Route, type RouteContext } from "./router.js";
+import { archiveRoutes } from "./routes/archive.js";
 import { containerRoutes } from "./routes/containers.js";
+import { eventRoutes } from "./routes/events.js";
+import { execRoutes } from "./routes/exec.js";
+import { imageRoutes } from "./routes/images.js";
+import { strataRoutes } from "./routes/strata.js";
 import { systemRoutes } from "./routes/system.js";
 import { DockerApiError } from "./shapes/errors.js";
 import { API_VERSION, MIN_API_VERSION, SERVER_HEADER } from "./shapes/system.js";
@@ -47,7 +52,15 @@ export class DockerServer implements RouteContext {
   constructor(options: DockerServerOptions) {
     this.backend = options.backend;
     this.maxUploadBytes = options.maxUploadBytes ?? 1024 * 1024 * 1024;
-    this.#routes = [...systemRoutes(this), ...containerRoutes(this)];
+    this.#routes = [
+      ...systemRoutes(this),
+      ...strataRoutes(this),
+      ...archiveRoutes(this),
+      ...execRoutes(this),
+      ...containerRoutes(this),
+      ...imageRoutes(this),
+      ...eventRoutes(this),
+    ];
     this.http = createServer({ requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
       void this.#handle(req, res);
     });

@@ -10,6 +10,8 @@ import type { DockerRequest } from "./DockerRequest.js";
 /** What route handlers get from the server: the backend, and a way to keep long responses open. */
 export interface RouteContext {
   readonly backend: DockerBackend;
+  /** The largest upload body (`docker cp` into a container, `docker load`). */
+  readonly maxUploadBytes: number;
   /** Marks a long response (wait, attach, events): it is ended, not waited for, when the server closes. */
   holdOpen(res: ServerResponse): void;
 }
