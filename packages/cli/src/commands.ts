@@ -12,7 +12,6 @@ import {
   shortId,
 } from "@strata/core";
 import {
-  type DurableEngine,
   type EngineMoment,
   type EngineStorage,
   isPostgresUrl,
@@ -29,37 +28,9 @@ import {
   type StoredEvent,
   type TornTail,
 } from "@strata/store";
-import { type FlagSpecs, UsageError } from "./args.js";
-import type { Output } from "./output.js";
-import type { ProgressBar } from "./ProgressBar.js";
-
-export interface Context {
-  readonly args: readonly string[];
-  readonly flags: ReadonlyMap<string, string | true>;
-  readonly out: Output;
-  /** Where the log is: the `--log` directory or `postgres://…` URL. */
-  readonly location: string;
-  /**
-   * Opens the engine on the log (once): at `location`, or at `override` when given; read-only (nothing
-   * created, nothing written) for a `readOnly` command.
-   */
-  readonly engine: (override?: string) => Promise<DurableEngine>;
-  /** A progress bar on stderr (draws nothing unless stderr is a TTY). */
-  readonly progress: ProgressBar;
-}
-
-export interface CommandSpec {
-  readonly name: string;
-  readonly usage: string;
-  readonly summary: string;
-  /** The command's own flags (beside the global --log, --format, --help). */
-  readonly flags?: FlagSpecs;
-  /** The values --format takes (default: json). */
-  readonly formats?: readonly string[];
-  /** Only reads the log: opened without the writer's lock, so it runs beside a writer. */
-  readonly readOnly?: boolean;
-  readonly run: (ctx: Context) => Promise<number>;
-}
+import { UsageError } from "./args.js";
+import { type CommandSpec, type Context, OpenFailure } from "./CommandSpec.js";
+import { serveCommand } from "./serve.js";
 
 const ago = (ms: number) =>
   new Date(ms)
@@ -551,6 +522,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       throw new UsageError('"strata log" takes one subcommand: verify or repair');
     },
   },
+  serveCommand,
 ];
 
 /**
@@ -677,15 +649,6 @@ function scriptLines(bytes: Buffer): (string | null)[] {
     start = end + 1;
   }
   return lines;
-}
-
-/** An error met while opening the log: the command ends with exit 3. */
-export class OpenFailure extends Error {
-  readonly reason: unknown;
-  constructor(reason: unknown) {
-    super((reason as Error)?.message ?? String(reason));
-    this.reason = reason;
-  }
 }
 
 function seqFlag(ctx: Context, name: string): number | undefined {
