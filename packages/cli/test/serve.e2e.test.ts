@@ -70,7 +70,10 @@ function docker(host: string, ...args: string[]): Promise<{ code: number | null;
 function logWithImage(dir: string): string {
   const log = join(dir, "log");
   const script = join(dir, "setup.jsonl");
-  writeFileSync(script, `${JSON.stringify({ type: "image.create", layers: [], tags: ["base:1"], cmd: ["sh"] })}\n`);
+  writeFileSync(
+    script,
+    `${JSON.stringify({ type: "image.create", layers: [], tags: ["base:1"], cmd: ["sh"] })}\n`,
+  );
   const r = spawnSync(process.execPath, [BIN, "run", script, "--log", log], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
   return log;
@@ -122,7 +125,9 @@ describe("strata serve", () => {
     const second = await serve("--log", log, "--socket", socket);
     const after = await docker(second.address, "inspect", "web", "idle");
     expect(after.out).toBe(before.out);
-    expect((await docker(second.address, "ps", "--format", "{{.Names}} {{.State}}")).out).toBe("web running\n");
+    expect((await docker(second.address, "ps", "--format", "{{.Names}} {{.State}}")).out).toBe(
+      "web running\n",
+    );
     second.child.kill("SIGINT");
     expect(await second.exited).toBe(0);
   });
@@ -155,7 +160,9 @@ describe("strata serve", () => {
       encoding: "utf8",
     });
     expect(again.status).toBe(1);
-    expect(again.stderr).toBe(`Error: cannot listen on unix://${socket}: another server is listening on it\n`);
+    expect(again.stderr).toBe(
+      `Error: cannot listen on unix://${socket}: another server is listening on it\n`,
+    );
     expect((await docker(s.address, "version")).code).toBe(0);
     s.child.kill("SIGTERM");
     expect(await s.exited).toBe(0);
