@@ -121,10 +121,10 @@ describe("strata", () => {
       /^Error response from daemon: No such event: 100000 \(the log has events 1 to \d+/,
     );
     expect(strata(log, "replay", "--at", "-3").code).toBe(2);
-    // Missing inputs are named, never a stack trace.
+    // Missing inputs are named, never a stack trace; no daemon answers for a file the CLI reads itself.
     expect(strata(log, "import", "/nonexistent/image.tar")).toMatchObject({
       code: 1,
-      err: "Error response from daemon: cannot read /nonexistent/image.tar: ENOENT\n",
+      err: "Error: cannot read /nonexistent/image.tar: ENOENT\n",
     });
     expect(strata(log, "run", "/nonexistent/script.jsonl").err).toMatch(
       /^strata run: cannot read \/nonexistent\/script\.jsonl: ENOENT/,
