@@ -193,7 +193,9 @@ export class DiskBlobStore implements BlobStore {
     } catch (e) {
       out.destroy();
       rmSync(tmp, { force: true });
-      throw (e as NodeJS.ErrnoException)?.code ? BlobError.storage(e, "write", "(a stream)", tmp) : e;
+      // A storage failure (an errno) is the store's; any other error is the source's and goes on as it is.
+      const errno = /^E[A-Z0-9]+$/.test(String((e as NodeJS.ErrnoException)?.code));
+      throw errno ? BlobError.storage(e, "write", "(a stream)", tmp) : e;
     }
     const digest = `sha256:${hash.digest("hex")}`;
     if (this.#pending.has(digest) || existsSync(this.#path(digest))) {

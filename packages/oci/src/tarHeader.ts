@@ -123,8 +123,10 @@ function encode(h: Encodable): Buffer | null {
   buf[156] = 0x30 + TYPEFLAG[h.type];
   if (h.linkname) buf.write(h.linkname, 157);
   USTAR.copy(buf, 257);
-  buf.write(octal(h.devmajor ?? 0, 6), 329);
-  buf.write(octal(h.devminor ?? 0, 6), 337);
+  // Six digits as tar-stream writes them; seven (the whole field) for the largest minor numbers.
+  const dev = (n: number) => octal(n, n > 0o777777 ? 7 : 6);
+  buf.write(dev(h.devmajor ?? 0), 329);
+  buf.write(dev(h.devminor ?? 0), 337);
   if (prefix) buf.write(prefix, 345);
   buf.write(octal(checksum(buf), 6), 148);
   return buf;

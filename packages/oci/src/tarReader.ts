@@ -132,7 +132,11 @@ function number(block: Buffer, offset: number, length: number, at: number): numb
 function checksumOk(block: Buffer, at: number): boolean {
   let sum = 8 * 32;
   for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += block[i] as number;
-  return sum === number(block, 148, 8, at);
+  try {
+    return sum === number(block, 148, 8, at);
+  } catch {
+    return false; // not even a number where the checksum goes
+  }
 }
 
 /** PAX records: key → raw value. */
