@@ -71,13 +71,13 @@ export class MemoryBlobStore implements BlobStore {
 
   put(bytes: Uint8Array): string {
     const digest = sha256Digest(bytes);
-    if (!this.#blobs.has(digest)) this.#blobs.set(digest, Uint8Array.from(bytes));
+    if (!this.#blobs.has(digest)) this.#blobs.set(digest, new Uint8Array(bytes));
     return digest;
   }
 
   get(digest: string): Uint8Array | undefined {
     const b = this.#blobs.get(digest);
-    return b === undefined ? undefined : Uint8Array.from(b);
+    return b === undefined ? undefined : new Uint8Array(b);
   }
 
   has(digest: string): boolean {
