@@ -142,6 +142,7 @@ class ImportSession {
   readonly #blobs: StagedBlobs;
   readonly #limits: Required<ImportLimits>;
   readonly #memory: MemoryBudget;
+  readonly #entries: MemoryBudget;
   readonly #progress: ReturnType<typeof importProgress>;
   /** Layers read in this import: DiffID → tree (and the entries to append). */
   readonly #read = new Map<string, { tree: Tree; entries: LayerEntry[] }>();
@@ -162,6 +163,7 @@ class ImportSession {
     this.#blobs = blobs;
     this.#limits = limits;
     this.#memory = { used: 0, limit: limits.maxMemoryBytes };
+    this.#entries = { used: 0, limit: limits.maxEntries };
     const total = plans
       .flatMap((p) => p.layers)
       .reduce((n, l) => n + (l.member === "" ? 0 : (l.size ?? source.size(l.member) ?? 0)), 0);
@@ -204,7 +206,7 @@ class ImportSession {
       layer: layer.name,
       layerIndex: i,
       check: false,
-      maxEntries: this.#limits.maxLayerEntries,
+      entries: this.#entries,
       memory: this.#memory,
     });
     if (layer.digest !== undefined) {

@@ -39,7 +39,8 @@ export function sniffCompression(head: Uint8Array): Compression {
 
 function decompressor(compression: Compression): Transform {
   if (compression === "none") return new PassThrough();
-  if (compression === "gzip") return zlib.createGunzip();
+  // Large output chunks: a small one per 16 KiB costs more in stream overhead than the inflating.
+  if (compression === "gzip") return zlib.createGunzip({ chunkSize: 256 * 1024 });
   const make = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
   if (!make)
     throw new OciError("UnsupportedMediaType", `zstd layers need Node >= 22.15 (this is ${process.version})`);

@@ -10,8 +10,11 @@
 export interface ImportLimits {
   /** Largest layer accepted, counted in uncompressed tar bytes as they are inflated (default 4 GiB). */
   readonly maxLayerBytes?: number;
-  /** Most entries one layer may hold (default 1,000,000). */
-  readonly maxLayerEntries?: number;
+  /**
+   * Most tar entries one import may hold, over all its layers (default 500,000): each costs memory
+   * while it is read and checked (about 1 KiB), and the engine keeps the entries of what it accepts.
+   */
+  readonly maxEntries?: number;
   /**
    * Most bytes of file content one import may hold in memory, counted when the blob store keeps
    * contents in memory (it has no `putStream`, as `MemoryBlobStore`) (default 512 MiB).
@@ -21,14 +24,14 @@ export interface ImportLimits {
 
 export const DEFAULT_LIMITS: Required<ImportLimits> = Object.freeze({
   maxLayerBytes: 4 * 1024 ** 3,
-  maxLayerEntries: 1_000_000,
+  maxEntries: 500_000,
   maxMemoryBytes: 512 * 1024 ** 2,
 });
 
 /** The largest JSON document (index, manifest, config, `manifest.json`) read: as containerd and skopeo. */
 export const MAX_JSON_BYTES = 4 * 1024 * 1024;
 
-/** File content an import holds in memory so far, shared by its layers. */
+/** What an import holds so far (bytes of file content in memory, or tar entries), shared by its layers. */
 export interface MemoryBudget {
   used: number;
   readonly limit: number;
@@ -44,7 +47,7 @@ export function limitsOf(options: ImportLimits): Required<ImportLimits> {
   };
   return {
     maxLayerBytes: pick("maxLayerBytes"),
-    maxLayerEntries: pick("maxLayerEntries"),
+    maxEntries: pick("maxEntries"),
     maxMemoryBytes: pick("maxMemoryBytes"),
   };
 }

@@ -12,8 +12,8 @@
  *   device 0/0 is overlayfs's whiteout and is read as one (Docker's and containerd's overlay appliers
  *   make it one); anything else (sockets have no tar type; GNU sparse files, volume labels) is refused;
  * - owner ids must fit 32 bits and times must not be before 1970 (the event log keeps no others);
- * - a layer with more than `maxEntries` entries, or whose files would hold more than `memory.limit`
- *   bytes in memory (a blob store that takes files whole), is **TooLarge**;
+ * - an import with more than `entries.limit` entries, or whose files would hold more than
+ *   `memory.limit` bytes in memory (a blob store that takes files whole), is **TooLarge**;
  * - entries under a non-directory of the same layer are refused when the layer is built (LayerError).
  * The result is only entries with canonical paths: nothing can name anything outside the container root.
  */
@@ -39,8 +39,11 @@ export interface ReadLayerOptions {
    * through symlinks (resolveLayerPaths) check afterwards with `checkLayerEntries`.
    */
   readonly check?: boolean;
-  /** Most entries the layer may hold (default: {@link ImportLimits} `maxLayerEntries`). */
-  readonly maxEntries?: number;
+  /**
+   * The tar entries an import may hold, shared by its layers (each entry counts, skipped ones too).
+   * Default: a budget of `maxEntries` for this layer alone.
+   */
+  readonly entries?: MemoryBudget;
   /**
    * The bytes of file content an import may hold in memory, shared by its layers: counted when the
    * blob store takes files whole (it has no `putStream`). Default: a budget of `maxMemoryBytes`.
@@ -73,6 +76,7 @@ export function checkLayerEntries(
 }
 
 const U32 = 0xffffffff;
+const EMPTY = new Uint8Array(0);
 /** The largest device numbers Linux has (12-bit major, 20-bit minor). */
 const MAX_MAJOR = 0xfff;
 const MAX_MINOR = 0xfffff;
@@ -97,7 +101,7 @@ export async function readLayerTarEntries(
     ...(options.layerIndex === undefined ? {} : { layerIndex: options.layerIndex }),
   };
   const where = (index: number, name: string): OciWhere => ({ ...layerPlace, entry: { index, name } });
-  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  const budget = options.entries ?? { used: 0, limit: DEFAULT_MAX_ENTRIES };
   const memory = options.memory ?? { used: 0, limit: DEFAULT_MEMORY_BYTES };
   const entries: LayerEntry[] = [];
   const origins: { index: number; name: string }[] = [];
@@ -105,31 +109,33 @@ export async function readLayerTarEntries(
   /** The entry last given by the reader, and whether its data is being read. */
   let last: { index: number; name: string } | undefined;
   let inBody = false;
+  let emptyDigest: string | undefined;
   try {
     for await (const { index, header: h, body } of readTar(source)) {
       const name = h.name ?? h.rawName;
       last = { index, name };
-      const at = where(index, name);
-      if (index >= maxEntries)
+      const at = () => where(index, name);
+      if (budget.used >= budget.limit)
         throw new OciError(
           "TooLarge",
-          `the layer has more than ${maxEntries} entries (the limit, maxLayerEntries)`,
-          at,
+          `the image has more than ${budget.limit} tar entries (the limit, maxEntries)`,
+          at(),
         );
+      budget.used += 1;
       if (h.name === undefined)
         throw new OciError(
           "InvalidEntry",
           "the name is not UTF-8 (names are carried exactly or refused, never changed)",
-          at,
+          at(),
         );
       const p = entryPath(h.name);
-      if ("error" in p) throw new OciError("Breakout", p.error, at);
+      if ("error" in p) throw new OciError("Breakout", p.error, at());
       if ("skip" in p) continue;
       const slash = p.path.lastIndexOf("/");
       const dir = slash <= 0 ? "/" : p.path.slice(0, slash);
       const base = p.path.slice(slash + 1);
       const wh = readWhiteout(base);
-      if (wh.kind === "invalid") throw new OciError("InvalidWhiteout", wh.reason, at);
+      if (wh.kind === "invalid") throw new OciError("InvalidWhiteout", wh.reason, at());
       // A character device 0/0 is overlayfs's whiteout (what a tar of an upper directory holds).
       const deviceWhiteout =
         wh.kind === "plain" && h.type === "char-device" && h.devmajor === 0 && h.devminor === 0;
@@ -139,7 +145,7 @@ export async function readLayerTarEntries(
           : wh.kind === "whiteout"
             ? `${dir === "/" ? "" : dir}/${wh.name}`
             : p.path;
-      if (seen.has(key)) throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, at);
+      if (seen.has(key)) throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, at());
       seen.add(key);
       if (wh.kind === "opaque") {
         origins.push({ index, name });
@@ -158,14 +164,18 @@ export async function readLayerTarEntries(
           throw new OciError(
             "InvalidEntry",
             `the link target ${h.rawLinkname} is not UTF-8 (names are carried exactly or refused, never changed)`,
-            at,
+            at(),
           );
         return h.linkname;
       };
       switch (h.type) {
         case "file": {
           inBody = true;
-          const stored = await storeFile(body, h.size, blobs, memory, at);
+          // Empty files (many in a layer, and all of an entry bomb) share one blob, stored once.
+          const stored =
+            h.size === 0
+              ? { digest: (emptyDigest ??= blobs.put(EMPTY)), size: 0 }
+              : await storeFile(body, h.size, blobs, memory, at);
           inBody = false;
           origins.push({ index, name });
           entries.push({
@@ -184,7 +194,7 @@ export async function readLayerTarEntries(
           break;
         case "symlink": {
           const target = linkname();
-          if (!target) throw new OciError("InvalidEntry", "a symlink without a target", at);
+          if (!target) throw new OciError("InvalidEntry", "a symlink without a target", at());
           origins.push({ index, name });
           entries.push({ type: "symlink", path: p.path, target, ...meta });
           break;
@@ -195,7 +205,7 @@ export async function readLayerTarEntries(
             throw new OciError(
               "Breakout",
               `the hard link's target ${JSON.stringify(h.linkname)} leaves the root`,
-              at,
+              at(),
             );
           origins.push({ index, name });
           entries.push({ type: "hardlink", path: p.path, target: target.path });
@@ -208,9 +218,9 @@ export async function readLayerTarEntries(
           const major = fifo ? 0 : h.devmajor;
           const minor = fifo ? 0 : h.devminor;
           if (!(Number.isSafeInteger(major) && major >= 0 && major <= MAX_MAJOR))
-            throw new OciError("InvalidEntry", `device major number ${major} is not one Linux has`, at);
+            throw new OciError("InvalidEntry", `device major number ${major} is not one Linux has`, at());
           if (!(Number.isSafeInteger(minor) && minor >= 0 && minor <= MAX_MINOR))
-            throw new OciError("InvalidEntry", `device minor number ${minor} is not one Linux has`, at);
+            throw new OciError("InvalidEntry", `device minor number ${minor} is not one Linux has`, at());
           origins.push({ index, name });
           entries.push({
             type: "device",
@@ -227,7 +237,7 @@ export async function readLayerTarEntries(
           throw new OciError(
             "InvalidEntry",
             `entries of tar type '${h.typeflag}' (not a file, directory, link, device or FIFO) are not supported`,
-            at,
+            at(),
           );
       }
     }
@@ -279,20 +289,20 @@ function placed(
 /** Owner and time of an entry, checked: the event log keeps 32-bit ids and times from 1970 on. */
 function metadata(
   h: { uid: number; gid: number; mtime: number; xattrs: ReadonlyMap<string, Buffer> },
-  at: OciWhere,
+  at: () => OciWhere,
 ): { uid: number; gid: number; mtime: number; xattrs?: Record<string, string> } {
   for (const [what, id] of [
     ["owner (uid)", h.uid],
     ["group (gid)", h.gid],
   ] as const)
     if (!(Number.isSafeInteger(id) && id >= 0 && id <= U32))
-      throw new OciError("InvalidEntry", `its ${what} ${id} is not a 32-bit id`, at);
+      throw new OciError("InvalidEntry", `its ${what} ${id} is not a 32-bit id`, at());
   const mtime = h.mtime - (h.mtime % 1000);
   if (!(Number.isSafeInteger(mtime) && mtime >= 0))
     throw new OciError(
       "InvalidEntry",
       `its modification time (${h.mtime / 1000} s from 1970) is before 1970 or beyond any date`,
-      at,
+      at(),
     );
   const xattrs: Record<string, string> = {};
   for (const [xname, value] of h.xattrs)
@@ -316,7 +326,7 @@ async function storeFile(
   size: number,
   blobs: BlobStore,
   memory: MemoryBudget,
-  at: OciWhere,
+  at: () => OciWhere,
 ): Promise<{ digest: string; size: number }> {
   if (blobs.putStream && size > STREAM_ABOVE_BYTES) return blobs.putStream(body);
   const counted = blobs.putStream === undefined;
@@ -324,7 +334,7 @@ async function storeFile(
     new OciError(
       "TooLarge",
       `the image's files would hold more than ${memory.limit} bytes in memory (the limit, maxMemoryBytes: this blob store keeps contents in memory)`,
-      at,
+      at(),
     );
   if (counted && memory.used + size > memory.limit) throw tooMuch();
   const chunks: Buffer[] = [];
@@ -348,7 +358,7 @@ export function readLayerTarBytes(
   return readLayerTar(Readable.from([Buffer.from(bytes)]), blobs, options);
 }
 
-const DEFAULT_MAX_ENTRIES = DEFAULT_LIMITS.maxLayerEntries;
+const DEFAULT_MAX_ENTRIES = DEFAULT_LIMITS.maxEntries;
 const DEFAULT_MEMORY_BYTES = DEFAULT_LIMITS.maxMemoryBytes;
 
 export type { ImportLimits };

@@ -118,15 +118,27 @@ function number(block: Buffer, offset: number, length: number, at: number): numb
     if ((block[offset] as number) & 0x40) n -= 1n << bits;
     return Number(n);
   }
-  const text = block
-    .subarray(offset, offset + length)
-    .toString("latin1")
-    .replace(/[\0 ]+$/, "")
-    .replace(/^[ ]+/, "");
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text))
-    throw new TarFormatError(`not an octal number: ${JSON.stringify(text)}`, at + offset);
-  return Number.parseInt(text, 8);
+  // Octal digits, maybe with leading spaces, ended by NULs or spaces (read byte by byte: this runs
+  // five times per entry).
+  let i = offset;
+  const end = offset + length;
+  while (i < end && block[i] === 0x20) i++;
+  let n = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const b = block[i] as number;
+    if (b < 0x30 || b > 0x37) break;
+    n = n * 8 + (b - 0x30);
+    digits++;
+  }
+  for (; i < end; i++) {
+    const b = block[i] as number;
+    if (b !== 0 && b !== 0x20) {
+      const text = block.subarray(offset, end).toString("latin1");
+      throw new TarFormatError(`not an octal number: ${JSON.stringify(text)}`, at + offset);
+    }
+  }
+  return digits === 0 ? 0 : n;
 }
 
 function checksumOk(block: Buffer, at: number): boolean {
@@ -259,6 +271,11 @@ function paxNumber(value: Buffer, key: string, at: number, fraction: boolean): n
   return Number(text);
 }
 
+const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
+const NO_BODY: AsyncIterable<Buffer> = {
+  [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
+};
+
 /** The entries of a tar, in order. Consume (or leave) each body before asking for the next entry. */
 export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
   const bytes = new Bytes(source);
@@ -315,8 +332,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         else longLink = field(data, 0, data.length);
         continue;
       }
-      const records = new Map([...global, ...pax]);
-      pax = new Map();
+      const records = global.size === 0 ? pax : pax.size === 0 ? global : new Map([...global, ...pax]);
+      if (pax.size > 0) pax = new Map();
       let nameBytes = field(block, 0, 100);
       const ustar = block.subarray(257, 263).toString("latin1").startsWith("ustar");
       const prefix = ustar ? field(block, 345, 155) : undefined;
@@ -336,17 +353,22 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       };
       size = num("size", size);
       if (!Number.isSafeInteger(size)) throw new TarFormatError(`PAX size ${size} is not a size`, at);
-      const xattrs = new Map<string, Buffer>();
-      for (const [key, value] of records)
-        if (key.startsWith("SCHILY.xattr.")) xattrs.set(key.slice("SCHILY.xattr.".length), value);
+      let xattrs: ReadonlyMap<string, Buffer> = NO_XATTRS;
+      for (const [key, value] of records) {
+        if (!key.startsWith("SCHILY.xattr.")) continue;
+        if (xattrs === NO_XATTRS) xattrs = new Map();
+        (xattrs as Map<string, Buffer>).set(key.slice("SCHILY.xattr.".length), value);
+      }
+      const name = utf8(nameBytes);
+      const linkname = linkBytes.length === 0 ? "" : utf8(linkBytes);
       // As tar-stream read it: an old-style file entry whose name ends in / is a directory, and a
       // directory's size field carries no data.
       const oldDir = (typeflag === "0" || typeflag === "\0") && nameBytes[nameBytes.length - 1] === 0x2f;
       const type = oldDir ? "directory" : (TYPES[typeflag] ?? "other");
       const device = type === "char-device" || type === "block-device";
       const header: TarEntryHeader = {
-        name: utf8(nameBytes),
-        rawName: showBytes(nameBytes),
+        name,
+        rawName: name ?? showBytes(nameBytes),
         type,
         typeflag,
         size: type === "directory" ? 0 : size,
@@ -354,8 +376,8 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         uid: num("uid", number(block, 108, 8, at)),
         gid: num("gid", number(block, 116, 8, at)),
         mtime: Math.floor(num("mtime", number(block, 136, 12, at), true) * 1000),
-        linkname: utf8(linkBytes),
-        rawLinkname: showBytes(linkBytes),
+        linkname,
+        rawLinkname: linkname ?? showBytes(linkBytes),
         xattrs,
         devmajor: device && ustar ? number(block, 329, 8, at) : 0,
         devminor: device && ustar ? number(block, 337, 8, at) : 0,
@@ -379,7 +401,7 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
           yield chunk;
         }
       }
-      yield { index, offset: bytes.offset, header, body: body() };
+      yield { index, offset: bytes.offset, header, body: remaining === 0 ? NO_BODY : body() };
       // Skip what the reader left, then the padding.
       while (remaining > 0) {
         if (!(await bytes.fill(1))) throw cutShort();

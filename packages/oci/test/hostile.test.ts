@@ -150,7 +150,7 @@ describe("3. decompression bombs stop at the limit with TooLarge naming the laye
   const bombTar = rawTar([file("zeros", zeros)]);
   const bomb: TestLayer = { tar: bombTar, gzip: true };
   for (const path of PATHS) {
-    test(`${path}: maxLayerBytes, maxMemoryBytes and maxLayerEntries`, async () => {
+    test(`${path}: maxLayerBytes, maxMemoryBytes and maxEntries`, async () => {
       const e = await refused(
         path,
         [base, bomb],
@@ -165,7 +165,7 @@ describe("3. decompression bombs stop at the limit with TooLarge naming the laye
         Array.from({ length: 200 }, (_, i) => file(`f${i}`, "")),
         true,
       );
-      await refused(path, [many], { code: "TooLarge", layerIndex: 0 }, { maxLayerEntries: 100 });
+      await refused(path, [many], { code: "TooLarge", layerIndex: 0 }, { maxEntries: 100 });
     });
   }
   test("a disk blob store streams the same bomb: it stays under the limit, and a refusal drops what it stored", async () => {

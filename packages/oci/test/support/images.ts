@@ -70,6 +70,22 @@ function header(fields: {
   return b;
 }
 
+/** One ustar header block for a regular file `name` of `size` bytes (for streams built by hand). */
+export function fileHeader(name: string, size: number): Buffer {
+  return header({
+    name: Buffer.from(name),
+    typeflag: "0",
+    size,
+    mode: 0o644,
+    uid: 0,
+    gid: 0,
+    mtime: 1_600_000_000,
+    linkname: Buffer.alloc(0),
+    devmajor: 0,
+    devminor: 0,
+  });
+}
+
 const pad = (n: number) => Buffer.alloc((512 - (n % 512)) % 512);
 const bytes = (v: string | Buffer) => (typeof v === "string" ? Buffer.from(v) : v);
 
