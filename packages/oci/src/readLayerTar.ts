@@ -172,9 +172,10 @@ export async function readLayerTarEntries(
         case "file": {
           inBody = true;
           // Empty files (many in a layer, and all of an entry bomb) share one blob, stored once.
+          if (h.size === 0) emptyDigest ??= blobs.put(EMPTY);
           const stored =
             h.size === 0
-              ? { digest: (emptyDigest ??= blobs.put(EMPTY)), size: 0 }
+              ? { digest: emptyDigest as string, size: 0 }
               : await storeFile(body, h.size, blobs, memory, at);
           inBody = false;
           origins.push({ index, name });
