@@ -5,7 +5,7 @@
  * skopeo (`oci:`, `docker-archive:`, `--all`, `--override-arch`) and `podman load`.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, sequentialIds, simulatedClock } from "@strata/core";
 import { createFsEngine, type FsEngine } from "@strata/fs";
@@ -161,8 +161,8 @@ describe("several platforms of one image", () => {
       ],
       { platformIndex: "latest" },
     );
-    const { rmSync } = await import("node:fs");
-    rmSync(join(out, "blobs", "sha256", (arm?.digest as string).slice(7)));
+    if (!arm) throw new Error("no second image");
+    rmSync(join(out, "blobs", "sha256", arm.digest.slice(7)));
     const r = await importImage(fresh(), out);
     expect(r.images).toHaveLength(1);
     expect(r.skipped).toEqual([
