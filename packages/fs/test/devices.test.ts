@@ -38,24 +38,28 @@ const path = fc.constantFrom(...NAMES).map((n) => `/d/${n}`);
 const op: fc.Arbitrary<Command> = fc.oneof(
   fc
     .record({ p: path, mode: fc.constantFrom(0, 0o600, 0o4755, 0o666) })
-    .map(({ p, mode }) => ({ type: "fs.chmod", container: "box", path: p, mode })),
+    .map(({ p, mode }) => ({ type: "fs.chmod", container: "box", path: p, mode }) as Command),
   fc
     .record({ p: path, uid: fc.constantFrom(-1, 0, 33), gid: fc.constantFrom(-1, 0, 6) })
-    .map(({ p, uid, gid }) => ({ type: "fs.chown", container: "box", path: p, uid, gid })),
+    .map(({ p, uid, gid }) => ({ type: "fs.chown", container: "box", path: p, uid, gid }) as Command),
   fc
     .record({ p: path, t: fc.constantFrom(1_000_000_000_000, 1_500_000_000_000) })
-    .map(({ p, t }) => ({ type: "fs.utimes", container: "box", path: p, mtime: t })),
+    .map(({ p, t }) => ({ type: "fs.utimes", container: "box", path: p, mtime: t }) as Command),
   fc
     .record({ from: path, to: path })
-    .map(({ from, to }) => ({ type: "fs.rename", container: "box", from, to })),
-  path.map((p) => ({ type: "fs.unlink", container: "box", path: p })),
-  path.map((p) => ({ type: "fs.setxattr", container: "box", path: p, name: "security.x", value: "1" })),
-  path.map((p) => ({ type: "fs.setxattr", container: "box", path: p, name: "user.x", value: "1" })),
-  path.map((p) => ({ type: "fs.writeFile", container: "box", path: p, content: "x" })),
-  path.map((p) => ({ type: "fs.truncate", container: "box", path: p, size: 0 })),
+    .map(({ from, to }) => ({ type: "fs.rename", container: "box", from, to }) as Command),
+  path.map((p) => ({ type: "fs.unlink", container: "box", path: p }) as Command),
+  path.map(
+    (p) => ({ type: "fs.setxattr", container: "box", path: p, name: "security.x", value: "1" }) as Command,
+  ),
+  path.map(
+    (p) => ({ type: "fs.setxattr", container: "box", path: p, name: "user.x", value: "1" }) as Command,
+  ),
+  path.map((p) => ({ type: "fs.writeFile", container: "box", path: p, content: "x" }) as Command),
+  path.map((p) => ({ type: "fs.truncate", container: "box", path: p, size: 0 }) as Command),
   fc
     .record({ target: path, p: path })
-    .map(({ target, p }) => ({ type: "fs.link", container: "box", target, path: `${p}.2` })),
+    .map(({ target, p }) => ({ type: "fs.link", container: "box", target, path: `${p}.2` }) as Command),
 );
 
 const listing = (e: FsEngine, ref: string) =>

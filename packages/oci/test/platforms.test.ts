@@ -46,7 +46,7 @@ function engineWithImages(): FsEngine {
   const engine = fresh();
   const put = (s: string) => engine.putBlob(s);
   const meta = { mode: 0o644, uid: 0, gid: 0, mtime: 1_600_000_000_000 };
-  const layers: Record<string, Command & { type: "layer.create" }> = {
+  const layers: Record<"base" | "arm" | "db", Command & { type: "layer.create" }> = {
     base: {
       type: "layer.create",
       layerId: `sha256:${"1".repeat(64)}`,
