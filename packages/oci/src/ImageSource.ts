@@ -55,6 +55,9 @@ export function directorySource(dir: string): ImageSource {
   };
 }
 
+/** The most members an archive may have (its index sits in memory; Docker's hold a few thousand). */
+export const MAX_ARCHIVE_MEMBERS = 100_000;
+
 interface Member {
   readonly offset: number;
   readonly size: number;
@@ -78,6 +81,8 @@ export async function archiveSource(file: string): Promise<ImageSource> {
     for await (const { index, offset, header: h } of read) {
       const shown = h.name ?? h.rawName;
       const where = { entry: { index, name: shown } };
+      if (index >= MAX_ARCHIVE_MEMBERS)
+        throw new OciError("TooLarge", `an image archive has at most ${MAX_ARCHIVE_MEMBERS} members`, where);
       if (h.name === undefined)
         throw new OciError(
           "InvalidLayout",

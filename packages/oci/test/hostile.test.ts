@@ -179,6 +179,25 @@ describe("3. decompression bombs stop at the limit with TooLarge naming the laye
     expect(r.layerIds).toHaveLength(1);
     expect(engine.view("t:1").stat("/zeros").size).toBe(zeros.length);
   });
+
+  test("an archive of more members than any image has is refused at the limit (its index sits in memory)", async () => {
+    const path = join(tmp(), "many.tar");
+    const block = rawTar([dir("blobs/")], false);
+    writeFileSync(path, Buffer.concat([...Array.from({ length: 100_001 }, () => block), Buffer.alloc(1024)]));
+    await expect(importImageArchive(fresh(), path)).rejects.toMatchObject({
+      code: "TooLarge",
+      entry: { index: 100_000 },
+    });
+  });
+  test("the entry limit counts over all the layers of an import", async () => {
+    const sixty = (p: string) => layer(Array.from({ length: 60 }, (_, i) => file(`${p}${i}`, "")));
+    await refused(
+      "layout",
+      [sixty("a"), sixty("b")],
+      { code: "TooLarge", layerIndex: 1 },
+      { maxEntries: 100 },
+    );
+  });
 });
 
 describe("5. a refused import stores nothing", () => {
