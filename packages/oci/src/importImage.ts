@@ -110,14 +110,20 @@ async function importFrom(
   // An image already held: asked for, it is a conflict (before anything is read); another platform of
   // an index is kept already.
   const wanted: ImagePlan[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
   for (const p of plans) {
-    if (seen.has(p.imageId)) continue;
-    seen.add(p.imageId);
+    const at = seen.get(p.imageId);
+    if (at !== undefined) {
+      // One image named twice (its tags add up; asked for once means asked for).
+      const first = wanted[at] as ImagePlan;
+      wanted[at] = { ...first, main: first.main || p.main, tags: [...new Set([...first.tags, ...p.tags])] };
+      continue;
+    }
     if (findImage(engine.state, p.imageId)?.image.status === "present") {
       if (p.main) throw new ConflictError("image-exists", `conflict: image ${p.imageId} already exists`);
       continue;
     }
+    seen.set(p.imageId, wanted.length);
     wanted.push(p);
   }
   const blobs = new StagedBlobs(engine.blobs);

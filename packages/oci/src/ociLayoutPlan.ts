@@ -182,8 +182,19 @@ export async function planOciLayout(
         ? "index.json names no image manifest"
         : `no image named ${JSON.stringify(ref)} in the layout`,
     );
-  const groups = new Map<string, Candidate[]>();
-  for (const c of chosen) groups.set(c.group, [...(groups.get(c.group) ?? []), c]);
+  const byName = new Map<string, Candidate[]>();
+  for (const c of chosen) byName.set(c.group, [...(byName.get(c.group) ?? []), c]);
+  // The same manifests under several names (a descriptor per tag) are one image with several tags.
+  const groups = new Map<string, { candidates: Candidate[]; names: Candidate[] }>();
+  for (const g of byName.values()) {
+    const key = g
+      .map((c) => String(c.desc.digest))
+      .sort()
+      .join(" ");
+    const same = groups.get(key);
+    if (same) same.names.push(g[0] as Candidate);
+    else groups.set(key, { candidates: g, names: [g[0] as Candidate] });
+  }
   if (options.tag !== undefined && groups.size > 1)
     throw new OciError(
       "InvalidLayout",
@@ -198,19 +209,16 @@ export async function planOciLayout(
 
   const plans: ImagePlan[] = [];
   const skipped: SkippedPlatform[] = [];
-  for (const group of groups.values()) {
-    const defaultTag = () => {
-      const first = group[0] as Candidate;
-      const name =
-        tagFromName(first.imageName) ??
-        (first.refName?.includes(":") || first.refName?.includes("/")
-          ? tagFromName(first.refName)
-          : first.refName !== undefined
-            ? tagFromName(`imported:${first.refName}`)
-            : undefined);
-      return name === undefined ? [] : [name];
-    };
-    const tags = options.tag !== undefined ? [checkedTag(options.tag)] : defaultTag();
+  for (const { candidates: group, names } of groups.values()) {
+    const nameOf = (c: Candidate) =>
+      tagFromName(c.imageName) ??
+      (c.refName?.includes(":") || c.refName?.includes("/")
+        ? tagFromName(c.refName)
+        : c.refName !== undefined
+          ? tagFromName(`imported:${c.refName}`)
+          : undefined);
+    const defaultTags = [...new Set(names.map(nameOf).filter((t): t is string => t !== undefined))];
+    const tags = options.tag !== undefined ? [checkedTag(options.tag)] : defaultTags;
     if (group.length === 1) {
       const plan = await planImage(source, group[0] as Candidate, options.known, true, tags);
       if (wanted && !platformMatches(wanted, plan.platform ?? { os: "linux", architecture: "amd64" }))

@@ -22,7 +22,7 @@ import type { LayerEntry } from "@strata/core";
 import { type BlobStore, LayerError, layerTree, type Tree } from "@strata/fs";
 import { entryPath } from "./entryPath.js";
 import { STREAM_ABOVE_BYTES } from "./layerTar.js";
-import { DEFAULT_LIMITS, describeStreamError, type ImportLimits, type MemoryBudget } from "./limits.js";
+import { DEFAULT_LIMITS, describeStreamError, type MemoryBudget } from "./limits.js";
 import { OciError, type OciWhere } from "./OciError.js";
 import { readTar, TarFormatError } from "./tarReader.js";
 import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
@@ -361,5 +361,3 @@ export function readLayerTarBytes(
 
 const DEFAULT_MAX_ENTRIES = DEFAULT_LIMITS.maxEntries;
 const DEFAULT_MEMORY_BYTES = DEFAULT_LIMITS.maxMemoryBytes;
-
-export type { ImportLimits };

@@ -216,6 +216,23 @@ describe("several images in one layout or archive", () => {
   });
 });
 
+describe("one image under several tags", () => {
+  test("a descriptor per tag is still one image: it imports once with every tag, or with the one given", async () => {
+    const engine = engineWithImages();
+    must(engine, { type: "image.tag", image: "web:1", tag: "web:latest" });
+    const out = join(tmp(), "layout");
+    await exportImage(engine, "web:1", out);
+    expect(JSON.parse(readFileSync(join(out, "index.json"), "utf8")).manifests).toHaveLength(2);
+    const both = fresh();
+    const r = await importImage(both, out);
+    expect(r.images).toHaveLength(1);
+    expect([...(r.images[0]?.tags ?? [])].sort()).toEqual(["web:1", "web:latest"]);
+    const one = fresh();
+    await importImage(one, out, { tag: "mine:1" });
+    expect(Object.keys(one.state.tags)).toEqual(["mine:1"]);
+  });
+});
+
 describe("docker save archives, written as current Docker writes them", () => {
   test("an OCI layout with manifest.json and repositories; read back by us", async () => {
     const engine = engineWithImages();
