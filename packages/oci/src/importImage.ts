@@ -213,6 +213,7 @@ class ImportSession {
       layerIndex: i,
       check: false,
       entries: this.#entries,
+      maxLayerBytes: this.#limits.maxLayerBytes,
       memory: this.#memory,
     });
     if (layer.digest !== undefined) {

@@ -49,6 +49,11 @@ export interface ReadLayerOptions {
    * blob store takes files whole (it has no `putStream`). Default: a budget of `maxMemoryBytes`.
    */
   readonly memory?: MemoryBudget;
+  /**
+   * The most bytes the layer may inflate to: an entry whose header says it is larger is refused from
+   * its header, before its data is read (the stream counts the rest). Default: no check here.
+   */
+  readonly maxLayerBytes?: number;
 }
 
 /** Where each entry came from in the tar: its index (from 0) and name. */
@@ -168,6 +173,12 @@ export async function readLayerTarEntries(
           );
         return h.linkname;
       };
+      if (options.maxLayerBytes !== undefined && h.size > options.maxLayerBytes)
+        throw new OciError(
+          "TooLarge",
+          `the layer inflates to more than ${options.maxLayerBytes} bytes (the limit, maxLayerBytes): this entry alone holds ${h.size}`,
+          at(),
+        );
       switch (h.type) {
         case "file": {
           inBody = true;

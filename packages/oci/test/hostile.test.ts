@@ -161,6 +161,26 @@ describe("3. decompression bombs stop at the limit with TooLarge naming the laye
         /^layer 2 \(sha256:[0-9a-f]{64}\), tar entry 1 "zeros": the layer inflates to more than 8388608 bytes/,
       );
       await refused(path, [base, bomb], { code: "TooLarge", layerIndex: 1 }, { maxMemoryBytes: 1024 * 1024 });
+      // Many files, each under the limit: counted as they are inflated.
+      const sixteen = layer(
+        Array.from({ length: 16 }, (_, i) => file(`m${i}`, Buffer.alloc(1024 * 1024, i))),
+        true,
+      );
+      const streamed = await refused(
+        path,
+        [sixteen],
+        { code: "TooLarge" },
+        { maxLayerBytes: 8 * 1024 * 1024 },
+      );
+      expect(streamed.problem).toMatch(/refused as it was read/);
+      // A file larger than the layer limit is refused from its header, whatever the store.
+      const big = await refused(
+        path,
+        [bomb],
+        { code: "TooLarge" },
+        { maxLayerBytes: 1024 * 1024, maxMemoryBytes: 2 ** 40 },
+      );
+      expect(big.problem).toMatch(/maxLayerBytes\): this entry alone holds 67108864/);
       const many = layer(
         Array.from({ length: 200 }, (_, i) => file(`f${i}`, "")),
         true,
