@@ -38,5 +38,6 @@ test("an engine whose execute returns a Promise imports and exports like FsEngin
   expect(executed).toEqual(["layer.create", "image.create"]);
   expect(Buffer.from(inner.view("async:1").readFile("/etc/motd")).toString()).toBe("hi\n");
   const out = await exportImage(engine, "async:1", join(tmp(), "out"));
-  expect(out.layers.map((l) => l.diffId)).toEqual(r.layerIds);
+  expect(out.layers).toHaveLength(r.layerIds.length);
+  expect(out.config.digest).not.toBe(r.imageId); // written anew from the log, in our one tar form
 });
