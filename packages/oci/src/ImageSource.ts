@@ -75,11 +75,12 @@ export async function archiveSource(file: string): Promise<ImageSource> {
       `${file} is gzip-compressed: decompress it first (gunzip), an image archive is a plain tar`,
     );
   const source = createReadStream(file);
-  let read: ReturnType<typeof readTar> | undefined;
+  /** The last member read, to name the place of an error between members. */
+  let last: string | undefined;
   try {
-    read = readTar(source);
-    for await (const { index, offset, header: h } of read) {
+    for await (const { index, offset, header: h } of readTar(source)) {
       const shown = h.name ?? h.rawName;
+      last = shown;
       const where = { entry: { index, name: shown } };
       if (index >= MAX_ARCHIVE_MEMBERS)
         throw new OciError("TooLarge", `an image archive has at most ${MAX_ARCHIVE_MEMBERS} members`, where);
@@ -129,11 +130,15 @@ export async function archiveSource(file: string): Promise<ImageSource> {
     if (e instanceof OciError) throw e;
     if (e instanceof TarFormatError) {
       const entry = e.entry ?? { index: 0 };
-      throw new OciError(
-        "InvalidTar",
-        `${file} is not a well-formed tar: ${e.problem} (at byte ${e.offset})`,
-        { entry: { index: entry.index, name: entry.name ?? "?" } },
-      );
+      const name =
+        entry.name ??
+        (last === undefined ? "(the first member)" : `(the member after ${JSON.stringify(last)})`);
+      const problem = e.truncated
+        ? `the archive is cut short: ${e.problem}`
+        : `${file} is not a well-formed tar: ${e.problem}`;
+      throw new OciError("InvalidTar", `${problem} (at byte ${e.offset} of ${file})`, {
+        entry: { index: entry.index, name },
+      });
     }
     throw new OciError("InvalidLayout", `cannot read ${file}: ${(e as Error).message}`);
   } finally {

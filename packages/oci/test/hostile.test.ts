@@ -259,6 +259,23 @@ describe("6. errors say which layer (position and digest), which entry, and what
       );
     }
   });
+  test("an archive cut short says so, naming the member it cut", async () => {
+    const work = tmp();
+    const whole = ociArchive([{ layers: [base], refName: "t" }], {}, join(work, "s"));
+    const path = join(work, "cut.tar");
+    writeFileSync(path, whole.subarray(0, whole.length - 1024 - 700));
+    const e = await importImageArchive(fresh(), path).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toMatchObject({
+      code: "InvalidTar",
+      entry: {
+        name: expect.stringMatching(/^(oci-layout|index\.json|blobs\/.*|\(the member after ".*"\))$/),
+      },
+    });
+    expect((e as Error).message).toMatch(/it was cut short/);
+  });
   test("a gzip layer cut short says so, placed at the entry being read", async () => {
     const gz = gzipSync(three);
     const e = await refused("layout", [{ tar: three, gzip: true, blob: gz.subarray(0, gz.length - 30) }], {
