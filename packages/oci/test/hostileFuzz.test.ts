@@ -3,7 +3,7 @@
  * entries under lower files and through symlinks, `./`, `/` and `.//` prefixes, devices and FIFOs (a
  * character device 0/0 among them), whiteouts and opaque markers over anything, hard links, names that
  * are not UTF-8, bombs against small limits, layers cut short — each imported through every path (an
- * OCI layout, an OCI archive, a docker save archive). Properties:
+ * OCI layout, an OCI archive (its members `./`-prefixed or not), a docker save archive). Properties:
  *
  * - every path gives the same outcome: the same view, or the same refusal (code, layer, entry, words);
  * - a refusal is an OciError that names the layer at fault and, where an entry is at fault, that
@@ -134,7 +134,12 @@ type Outcome =
 
 const WAYS = ["layout", "oci-archive", "docker-archive"] as const;
 
-async function importWay(way: (typeof WAYS)[number], layers: TestLayer[], options: ImportOptions) {
+async function importWay(
+  way: (typeof WAYS)[number],
+  layers: TestLayer[],
+  options: ImportOptions,
+  dotSlash: boolean,
+) {
   const blobs = new MemoryBlobStore();
   const engine = createFsEngine({ clock: simulatedClock(1_700_000_000_000), ids: sequentialIds("f"), blobs });
   const work = tmp();
@@ -147,7 +152,7 @@ async function importWay(way: (typeof WAYS)[number], layers: TestLayer[], option
     const file = join(work, "i.tar");
     writeFileSync(
       file,
-      way === "oci-archive" ? ociArchive([image], {}, join(work, "s")) : dockerArchive(image),
+      way === "oci-archive" ? ociArchive([image], { dotSlash }, join(work, "s")) : dockerArchive(image),
     );
     run = importImageArchive(engine, file, { tag: "t:1", ...options });
   }
@@ -201,7 +206,8 @@ describe("fuzz: hostile images through every import path", () => {
       fc.asyncProperty(
         fc.array(genLayer, { minLength: 1, maxLength: 3 }),
         LIMITS,
-        async (generated, options) => {
+        fc.boolean(),
+        async (generated, options, dotSlash) => {
           const layers: TestLayer[] = generated.map(({ entries, gzip, cut }) => {
             const tar = rawTar(entries);
             return cut === undefined || cut >= tar.length
@@ -209,7 +215,7 @@ describe("fuzz: hostile images through every import path", () => {
               : { tar, blob: tar.subarray(0, cut) };
           });
           const results = [];
-          for (const way of WAYS) results.push(await importWay(way, layers, options));
+          for (const way of WAYS) results.push(await importWay(way, layers, options, dotSlash));
           const [first, ...rest] = results.map((r) => r.outcome);
           for (const [i, o] of rest.entries())
             expect(o, `${WAYS[i + 1]} agrees with the layout`).toEqual(first);
