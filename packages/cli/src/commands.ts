@@ -19,7 +19,14 @@ import {
   ReplicatedBlobStore,
 } from "@strata/engine";
 import { type BlobStore, blobsNamedBy } from "@strata/fs";
-import { exportImage, exportImageArchive, importImage, importImageArchive, type Progress } from "@strata/oci";
+import {
+  exportImages,
+  exportImagesArchive,
+  importImage,
+  importImageArchive,
+  OciError,
+  type Progress,
+} from "@strata/oci";
 import {
   FileEventLog,
   LogNotFoundError,
@@ -352,10 +359,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         ctx.out.table(
           ["MODE", "UID", "GID", "SIZE", "NAME"],
           rows.map((r) => [
-            `${r.type === "dir" ? "d" : r.type === "symlink" ? "l" : "-"}${r.mode.toString(8).padStart(4, "0")}`,
+            `${typeLetter(r.type)}${r.mode.toString(8).padStart(4, "0")}`,
             String(r.uid),
             String(r.gid),
-            String(r.size),
+            r.major !== undefined ? `${r.major}, ${r.minor}` : String(r.size),
             r.type === "symlink" ? `${r.name} -> ${r.target}` : r.name,
           ]),
         );
@@ -375,7 +382,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       else
         for (const e of entries)
           ctx.out.line(
-            `${e.type === "dir" ? "d" : e.type === "symlink" ? "l" : "-"} ${e.path}${e.type === "symlink" ? ` -> ${e.target}` : ""}  [${e.layer}]`,
+            `${typeLetter(e.type)} ${e.path}${e.type === "symlink" ? ` -> ${e.target}` : ""}  [${e.layer}]`,
           );
       return 0;
     },
@@ -433,39 +440,57 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "export",
     readOnly: true,
-    usage: "strata export REF DIR|FILE.tar [--compression gzip|none]",
-    flags: { compression: { type: "string", values: ["gzip", "none"] } },
-    summary: "Write an image (or a container, as if committed) as an OCI layout directory or archive",
+    usage:
+      "strata export REF [REF...] DIR|FILE.tar [--compression gzip|none] [--format oci|docker] [--platforms REF,...]",
+    flags: {
+      compression: { type: "string", values: ["gzip", "none"] },
+      format: { type: "string", values: ["oci", "docker"] },
+      platforms: { type: "string" },
+    },
+    summary:
+      "Write images (or a container, as if committed) as an OCI layout directory or archive (docker: as docker save writes it)",
     run: async (ctx) => {
-      const [ref, target] = need(ctx, 2, "an image and a destination");
+      const args = need(ctx, 2, "an image and a destination");
+      const target = args.pop() as string;
       const engine = await ctx.engine();
-      const compression = ctx.flags.get("compression") === "none" ? "none" : "gzip";
+      const compression = ctx.flags.get("compression");
+      const platforms = ctx.flags.get("platforms");
       const options = {
-        compression,
-        onProgress: (p: Progress) => ctx.progress.update(`exporting ${ref}`, p.done, p.total, p.unit),
+        ...(compression === "none" || compression === "gzip"
+          ? { compression: compression as "none" | "gzip" }
+          : {}),
+        format: ctx.flags.get("format") === "docker" ? "docker" : "oci",
+        ...(typeof platforms === "string" ? { platforms: platforms.split(",").filter(Boolean) } : {}),
+        onProgress: (p: Progress) =>
+          ctx.progress.update(`exporting ${args.join(" ")}`, p.done, p.total, p.unit),
       } as const;
-      const result = (target as string).endsWith(".tar")
-        ? await exportImageArchive(engine, ref as string, target as string, options)
-        : await exportImage(engine, ref as string, target as string, options);
+      const results = target.endsWith(".tar")
+        ? await exportImagesArchive(engine, args, target, options)
+        : await exportImages(engine, args, target, options);
       ctx.progress.done();
-      if (ctx.out.json) ctx.out.data(result);
-      else ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
+      if (ctx.out.json) ctx.out.data(results.length === 1 ? results[0] : results);
+      else
+        for (const result of results)
+          ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
       return 0;
     },
   },
   {
     name: "import",
-    usage: "strata import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME]",
-    flags: { tag: { type: "string" }, ref: { type: "string" } },
-    summary: "Import an OCI layout (directory or tar) or a docker save archive",
+    usage: "strata import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME] [--platform OS/ARCH[/VARIANT]]",
+    flags: { tag: { type: "string" }, ref: { type: "string" }, platform: { type: "string" } },
+    summary:
+      "Import the images of an OCI layout (directory or tar) or a docker save archive (of several platforms: the host's, or --platform)",
     run: async (ctx) => {
       const [source] = need(ctx, 1, "a layout directory or archive");
       const engine = await ctx.engine();
       const tag = ctx.flags.get("tag");
       const ref = ctx.flags.get("ref");
+      const platform = ctx.flags.get("platform");
       const options = {
         ...(typeof tag === "string" ? { tag } : {}),
         ...(typeof ref === "string" ? { ref } : {}),
+        ...(typeof platform === "string" ? { platform } : {}),
         onProgress: (p: Progress) => ctx.progress.update(`importing ${source}`, p.done, p.total, p.unit),
       };
       const result = (source as string).endsWith(".tar")
@@ -473,7 +498,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         : await importImage(engine, source as string, options);
       ctx.progress.done();
       if (ctx.out.json) ctx.out.data(result);
-      else ctx.out.line(result.imageId);
+      else for (const image of result.images) ctx.out.line(image.imageId);
       return 0;
     },
   },
@@ -712,10 +737,21 @@ async function followEvents(ctx: Context, since: number, until: number | undefin
 
 /**
  * A failed command's error on one line: the engine's refusals as Docker says them ("Error response from
- * daemon: ..."), a storage failure (content that cannot be stored or served) as a plain error.
+ * daemon: ..."), a storage failure (content that cannot be stored or served) and a refused image file
+ * (no daemon answers those: the CLI read the file itself) as a plain error.
  */
 export function refusal(e: StrataError): string {
-  return `${e.code === "System" && e.reason.startsWith("blob-") ? "Error" : "Error response from daemon"}: ${e.message}`;
+  const plain = (e.code === "System" && e.reason.startsWith("blob-")) || e instanceof OciError;
+  return `${plain ? "Error" : "Error response from daemon"}: ${e.message}`;
+}
+
+/** ls(1)'s letter for a type: d, l, c, b, p, or - for a file. */
+function typeLetter(type: string): string {
+  return (
+    (
+      { dir: "d", symlink: "l", "char-device": "c", "block-device": "b", fifo: "p" } as Record<string, string>
+    )[type] ?? "-"
+  );
 }
 
 export function isStrataError(e: unknown): e is StrataError {
