@@ -43,7 +43,7 @@ const create: fc.Arbitrary<Command> = fc
       type: "container.create",
       image: "alpine",
       name: r.name,
-      cmd: r.cmd,
+      cmd: [...r.cmd],
       ...(Object.keys(r.labels).length > 0 ? { labels: r.labels } : {}),
       ...(r.restart !== "no" ? { restartPolicy: { name: r.restart, maximumRetryCount: 0 } } : {}),
       ...(r.exitsOnTerm ? { handlers: { SIGTERM: { action: "exit", exitCode: 0 } } } : {}),
