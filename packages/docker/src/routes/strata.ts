@@ -147,7 +147,8 @@ export function strataRoutes(server: RouteContext): Route[] {
       ...containerRoutes(context),
       ...imageRoutes(context),
     ];
-    const rest = req.param("rest");
+    // A client with `-H tcp://host/strata/at/40` puts its `/v1.xx` after the base path.
+    const rest = req.param("rest").replace(/^\/v[0-9.]+(?=\/)/, "");
     const found = match(routes, req.method, rest);
     if (!found) throw new NotFoundError("page-not-found", "page not found");
     await found.route.handle(new DockerRequest(req.raw, rest, req.query, found.params), res);
