@@ -254,11 +254,8 @@ describe("the log, a page at a time, and every past read", () => {
           const got: unknown[] = [];
           let next: number | null = from;
           while (next !== null) {
-            const page = (await get(socket, `/strata/events?from=${next}&limit=${limit}`)).json<{
-              head: number;
-              events: unknown[];
-              next: number | null;
-            }>();
+            const answer = await get(socket, `/strata/events?from=${next}&limit=${limit}`);
+            const page: { head: number; events: unknown[]; next: number | null } = answer.json();
             expect(page.head).toBe(whole.length);
             expect(page.events.length).toBeLessThanOrEqual(limit);
             got.push(...page.events);
