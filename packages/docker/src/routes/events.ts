@@ -77,9 +77,9 @@ export function eventRoutes(server: RouteContext): Route[] {
         if (finished) return;
         finished = true;
         if (timer) clearTimeout(timer);
-        if (!res.writableEnded) res.end();
+        if (!res.writableEnded && !res.destroyed) res.end();
         // Not awaited: this may run inside the subscription's own handler.
-        void subscription?.close();
+        subscription?.close().catch(() => {});
       };
       res.once("close", finish);
 
@@ -107,13 +107,13 @@ export function eventRoutes(server: RouteContext): Route[] {
           finish();
           return;
         }
-        if (chunk !== "" && !res.writableEnded && !res.write(chunk)) await drained(res);
+        if (chunk !== "" && !res.writableEnded && !res.destroyed && !res.write(chunk)) await drained(res);
         if (reachedHead) finish();
       };
 
       if (onlyPast && head === start.seq) return finish();
       subscription = engine.log.subscribe(start.seq + 1, handle);
-      if (finished) void subscription.close();
+      if (finished) subscription.close().catch(() => {});
       if (until !== null && !onlyPast) {
         const untilMs = Number(until / 1_000_000n);
         const arm = () => {
