@@ -56,7 +56,7 @@ import {
 } from "./templateNodes.js";
 import type { ParsedTree } from "./templateParser.js";
 
-/** An error executing a template; `message` is Go's text. `output` is what was written before it. */
+/** An error executing a template; `message` is Go's text, `output` what was written before it (a byte string). */
 export class TemplateExecError extends Error {
   readonly code = "TEMPLATE_EXEC";
   constructor(
