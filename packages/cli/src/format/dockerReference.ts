@@ -31,35 +31,35 @@ export interface DockerReference {
 }
 
 /** A reference that does not parse (the message is distribution/reference's). */
-export class ReferenceError extends Error {
+export class BadReferenceError extends Error {
   readonly code = "FORMAT_BAD_REFERENCE";
 }
 
 function validateDigest(d: string): void {
   const i = d.indexOf(":");
-  if (i <= 0 || i + 1 === d.length) throw new ReferenceError("invalid checksum digest format");
+  if (i <= 0 || i + 1 === d.length) throw new BadReferenceError("invalid checksum digest format");
   const algorithm = d.slice(0, i);
   const encoded = d.slice(i + 1);
   const lengths: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
   const len = lengths[algorithm];
-  if (len === undefined) throw new ReferenceError("unsupported digest algorithm");
+  if (len === undefined) throw new BadReferenceError("unsupported digest algorithm");
   if (encoded.length !== len || !/^[a-f0-9]+$/.test(encoded))
-    throw new ReferenceError("invalid checksum digest format");
+    throw new BadReferenceError("invalid checksum digest format");
 }
 
 /** reference.Parse. */
 function parse(s: string): DockerReference {
   const m = referenceRe.exec(s);
   if (!m) {
-    if (s === "") throw new ReferenceError("repository name must have at least one component");
-    if (referenceRe.test(s.toLowerCase())) throw new ReferenceError("repository name must be lowercase");
-    throw new ReferenceError("invalid reference format");
+    if (s === "") throw new BadReferenceError("repository name must have at least one component");
+    if (referenceRe.test(s.toLowerCase())) throw new BadReferenceError("repository name must be lowercase");
+    throw new BadReferenceError("invalid reference format");
   }
   const name = m[1] as string;
   const nm = anchoredName.exec(name);
   const domain = nm ? (nm[1] ?? "") : "";
   const path = nm ? (nm[2] as string) : name;
-  if (path.length > 255) throw new ReferenceError("repository name must not be more than 255 characters");
+  if (path.length > 255) throw new BadReferenceError("repository name must not be more than 255 characters");
   const digest = m[3] ?? "";
   if (digest !== "") validateDigest(digest);
   return { domain, path, tag: m[2] ?? "", digest };
@@ -84,13 +84,13 @@ function splitDockerDomain(name: string): [string, string] {
 /** reference.ParseNormalizedNamed. */
 export function parseNormalizedNamed(s: string): DockerReference {
   if (anchoredIdentifier.test(s)) {
-    throw new ReferenceError(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
+    throw new BadReferenceError(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`);
   }
   const [domain, remainder] = splitDockerDomain(s);
   const tagSep = remainder.indexOf(":");
   const remote = tagSep > -1 ? remainder.slice(0, tagSep) : remainder;
   if (remote.toLowerCase() !== remote) {
-    throw new ReferenceError(`invalid reference format: repository name (${remote}) must be lowercase`);
+    throw new BadReferenceError(`invalid reference format: repository name (${remote}) must be lowercase`);
   }
   return parse(`${domain}/${remainder}`);
 }
