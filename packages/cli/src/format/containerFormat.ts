@@ -311,14 +311,21 @@ export function formatContainerList(
     format !== "" && options.quiet
       ? "WARNING: Ignoring custom format, because both --format and --quiet are set.\n"
       : "";
-  const { usesSize } = checkContainerFormat(format);
-  const size = (options.size ?? false) || (usesSize && !options.quiet);
-  const trunc = !options.noTrunc;
-  const rows = containers.map((c) => containerValue(c, trunc, options.now));
-  const out = writeFormatted(
-    newContainerFormat(format, options.quiet ?? false, size),
-    rows,
-    CONTAINER.header(HEADER),
-  );
-  return { stdout: fromGoString(out), stderr };
+  try {
+    const { usesSize } = checkContainerFormat(format);
+    const size = (options.size ?? false) || (usesSize && !options.quiet);
+    const trunc = !options.noTrunc;
+    const rows = containers.map((c) => containerValue(c, trunc, options.now));
+    const out = writeFormatted(
+      newContainerFormat(format, options.quiet ?? false, size),
+      rows,
+      CONTAINER.header(HEADER),
+    );
+    return { stdout: fromGoString(out), stderr };
+  } catch (e) {
+    // docker prints the --quiet warning before it checks the format
+    if (e instanceof FormatError && stderr !== "")
+      throw new FormatError(e.code, e.message, e.exitCode, stderr);
+    throw e;
+  }
 }

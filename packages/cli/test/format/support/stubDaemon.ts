@@ -46,7 +46,10 @@ export function runCli(host: string, configDir: string, args: readonly string[])
 
 /** A running stub daemon. */
 export interface StubDaemon {
-  /** Sets the body served at `path` (the API version prefix is ignored); a string is sent as is. */
+  /**
+   * Sets the body served at `path` (the API version prefix is ignored); a string is sent as is;
+   * undefined makes the path answer 404.
+   */
   set(path: string, body: unknown): void;
   docker(args: readonly string[]): Promise<CliRun>;
   close(): Promise<void>;
@@ -83,7 +86,8 @@ export async function startStubDaemon(): Promise<StubDaemon> {
   await new Promise<void>((resolve) => server.listen(socket, resolve));
   return {
     set: (path, body) => {
-      bodies.set(path, body);
+      if (body === undefined) bodies.delete(path);
+      else bodies.set(path, body);
     },
     docker: (args) => runCli(`unix://${socket}`, join(dir, ".docker"), args),
     close: async () => {
