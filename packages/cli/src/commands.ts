@@ -19,7 +19,14 @@ import {
   ReplicatedBlobStore,
 } from "@strata/engine";
 import { type BlobStore, blobsNamedBy } from "@strata/fs";
-import { exportImage, exportImageArchive, importImage, importImageArchive, type Progress } from "@strata/oci";
+import {
+  exportImages,
+  exportImagesArchive,
+  importImage,
+  importImageArchive,
+  OciError,
+  type Progress,
+} from "@strata/oci";
 import {
   FileEventLog,
   LogNotFoundError,
@@ -31,6 +38,29 @@ import {
 import { UsageError } from "./args.js";
 import { type CommandSpec, type Context, OpenFailure } from "./CommandSpec.js";
 import { serveCommand } from "./serve.js";
+import { commitVerb } from "./verbs/commit.js";
+import { containerPruneVerb } from "./verbs/containerPrune.js";
+import {
+  killVerb,
+  pauseVerb,
+  restartVerb,
+  rmVerb,
+  startVerb,
+  stopVerb,
+  unpauseVerb,
+} from "./verbs/containerVerbs.js";
+import { cpVerb } from "./verbs/cp.js";
+import { createVerb } from "./verbs/create.js";
+import { diffVerb } from "./verbs/diff.js";
+import { execVerb } from "./verbs/exec.js";
+import { imagePruneVerb } from "./verbs/imagePrune.js";
+import { loadVerb } from "./verbs/load.js";
+import { renameVerb } from "./verbs/rename.js";
+import { rmiVerb } from "./verbs/rmi.js";
+import { runVerb } from "./verbs/run.js";
+import { saveVerb } from "./verbs/save.js";
+import { tagVerb } from "./verbs/tag.js";
+import { waitVerb } from "./verbs/wait.js";
 
 const ago = (ms: number) =>
   new Date(ms)
@@ -49,16 +79,6 @@ function need(ctx: Context, n: number, what: string): string[] {
   return [...ctx.args];
 }
 
-/** Runs a command through the engine (durable when it answers); prints a refusal and answers null. */
-async function execute(ctx: Context, command: Command): Promise<EventEnvelope[] | null> {
-  const r = await (await ctx.engine()).execute(command);
-  if (!r.ok) {
-    ctx.out.error(refusal(r.error));
-    return null;
-  }
-  return [...r.events];
-}
-
 /** The engine's states at `at` (a seq), or now. */
 async function momentOf(ctx: Context, at: number | undefined): Promise<EngineMoment> {
   const engine = await ctx.engine();
@@ -73,7 +93,9 @@ const describe = (e: EventEnvelope) => {
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "demo",
+    group: "strata",
     usage: "strata demo",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary:
       "Build an image from layers, run a container, change files, commit and export it (leaves the log on disk)",
     run: async (ctx) => {
@@ -82,15 +104,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "run",
-    usage: "strata run SCRIPT",
+    name: "apply",
+    group: "strata",
+    usage: "strata apply FILE|-",
+    args: { min: 1, max: 1 },
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary:
       "Apply a file of commands, one JSON object a line (see docs/commands.md), each stored before it is reported; a failing line changes nothing",
     run: async (ctx) => {
       const [file] = need(ctx, 1, "exactly 1 argument: the script file");
       let bytes: Buffer;
       try {
-        bytes = readFileSync(file as string);
+        bytes = file === "-" ? await readStream(ctx.stdin) : readFileSync(file as string);
       } catch (e) {
         throw new UsageError(
           `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
@@ -145,11 +170,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "events",
-    usage: "strata events [--since SEQ] [--follow [--until SEQ]]",
+    name: "log events",
+    group: "log",
+    usage: "strata log events [--since SEQ] [--follow [--until SEQ]]",
     summary:
       "List the events of the log; --follow keeps printing new ones as another strata appends them (until SEQ, or Ctrl-C)",
     flags: {
+      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
       follow: { type: "boolean", short: "f" },
       since: { type: "string" },
       until: { type: "string" },
@@ -171,10 +198,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "ps",
+    group: "containers",
     readOnly: true,
     usage: "strata ps [-a]",
     summary: "List containers (running ones; -a: all)",
-    flags: { all: { type: "boolean", short: "a" } },
+    flags: {
+      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
+      all: { type: "boolean", short: "a" },
+    },
     run: async (ctx) => {
       const { state } = await ctx.engine();
       const all = ctx.flags.get("all") === true;
@@ -210,8 +241,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "images",
+    group: "images",
     readOnly: true,
     usage: "strata images",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "List images",
     run: async (ctx) => {
       const { state } = await ctx.engine();
@@ -242,8 +275,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "inspect",
+    group: "common",
     readOnly: true,
     usage: "strata inspect REF[@SEQ]",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Show everything the engine knows about a container or an image",
     run: async (ctx) => {
       const [target] = need(ctx, 1, "a container or an image");
@@ -265,8 +300,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "history",
+    group: "images",
     readOnly: true,
     usage: "strata history IMAGE",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Show the layers of an image, newest first",
     run: async (ctx) => {
       const [ref] = need(ctx, 1, "an image");
@@ -294,10 +331,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "graph",
+    group: "log",
     readOnly: true,
     usage: "strata graph REF[@SEQ] [-o FILE] [--format svg|mermaid]",
-    flags: { output: { type: "string", short: "o" } },
-    formats: ["svg", "mermaid"],
+    flags: {
+      output: { type: "string", short: "o", help: "Write to this file" },
+      format: { type: "string", values: ["svg", "mermaid"], help: '"svg" (default) or "mermaid"' },
+    },
     summary:
       "Draw the layer stack (whiteouts and opaque directories marked) and, for a container, its lifecycle state",
     run: async (ctx) => {
@@ -335,8 +375,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "ls",
+    group: "log",
     readOnly: true,
     usage: "strata ls REF[@SEQ] [PATH]",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "List a directory of an image or container (as it was at SEQ); a file lists itself",
     run: async (ctx) => {
       const [target, path = "/"] = need(ctx, 1, "an image or container");
@@ -352,10 +394,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         ctx.out.table(
           ["MODE", "UID", "GID", "SIZE", "NAME"],
           rows.map((r) => [
-            `${r.type === "dir" ? "d" : r.type === "symlink" ? "l" : "-"}${r.mode.toString(8).padStart(4, "0")}`,
+            `${typeLetter(r.type)}${r.mode.toString(8).padStart(4, "0")}`,
             String(r.uid),
             String(r.gid),
-            String(r.size),
+            r.major !== undefined ? `${r.major}, ${r.minor}` : String(r.size),
             r.type === "symlink" ? `${r.name} -> ${r.target}` : r.name,
           ]),
         );
@@ -364,8 +406,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "tree",
+    group: "log",
     readOnly: true,
     usage: "strata tree REF[@SEQ] [PATH]",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Walk the union view under PATH",
     run: async (ctx) => {
       const [target, path = "/"] = need(ctx, 1, "an image or container");
@@ -375,15 +419,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       else
         for (const e of entries)
           ctx.out.line(
-            `${e.type === "dir" ? "d" : e.type === "symlink" ? "l" : "-"} ${e.path}${e.type === "symlink" ? ` -> ${e.target}` : ""}  [${e.layer}]`,
+            `${typeLetter(e.type)} ${e.path}${e.type === "symlink" ? ` -> ${e.target}` : ""}  [${e.layer}]`,
           );
       return 0;
     },
   },
   {
     name: "cat",
+    group: "log",
     readOnly: true,
     usage: "strata cat REF[@SEQ] PATH",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Print a file of an image or container",
     run: async (ctx) => {
       const [target, path] = need(ctx, 2, "an image or container and a path");
@@ -394,78 +440,67 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "diff",
+    name: "oci export",
+    group: "strata",
     readOnly: true,
-    usage: "strata diff CONTAINER[@SEQ]",
-    summary: "Changes of a container against its image (A/C/D, like docker diff)",
-    run: async (ctx) => {
-      const [target] = need(ctx, 1, "a container");
-      const { ref, at } = refAt(target as string);
-      const changes = (await momentOf(ctx, at)).diff(ref);
-      if (ctx.out.json) ctx.out.data(changes);
-      else for (const c of changes) ctx.out.line(`${c.kind} ${c.path}`);
-      return 0;
+    usage:
+      "strata oci export REF [REF...] DIR|FILE.tar [--compression gzip|none] [--format oci|docker] [--platforms REF,...]",
+    flags: {
+      compression: { type: "string", values: ["gzip", "none"] },
+      format: { type: "string", values: ["oci", "docker"] },
+      platforms: { type: "string" },
     },
-  },
-  {
-    name: "commit",
-    usage: "strata commit CONTAINER [REPOSITORY[:TAG]] [--message TEXT] [--author NAME]",
-    flags: { message: { type: "string", short: "m" }, author: { type: "string", short: "a" } },
-    summary: "Create a new image from a container's changes",
+    summary:
+      "Write images (or a container, as if committed) as an OCI layout directory or archive (docker: as docker save writes it)",
     run: async (ctx) => {
-      const [container, tag] = need(ctx, 1, "a container");
-      const message = ctx.flags.get("message");
-      const author = ctx.flags.get("author");
-      const events = await execute(ctx, {
-        type: "container.commit",
-        container: container as string,
-        ...(tag ? { tag } : {}),
-        ...(typeof message === "string" ? { comment: message } : {}),
-        ...(typeof author === "string" ? { author } : {}),
-      });
-      if (!events) return 1;
-      const created = events.find((e) => e.type === "image.created");
-      if (ctx.out.json) ctx.out.data({ imageId: created?.streamId });
-      else ctx.out.line(created?.streamId ?? "");
-      return 0;
-    },
-  },
-  {
-    name: "export",
-    readOnly: true,
-    usage: "strata export REF DIR|FILE.tar [--compression gzip|none]",
-    flags: { compression: { type: "string", values: ["gzip", "none"] } },
-    summary: "Write an image (or a container, as if committed) as an OCI layout directory or archive",
-    run: async (ctx) => {
-      const [ref, target] = need(ctx, 2, "an image and a destination");
+      const args = need(ctx, 2, "an image and a destination");
+      const target = args.pop() as string;
       const engine = await ctx.engine();
-      const compression = ctx.flags.get("compression") === "none" ? "none" : "gzip";
+      const compression = ctx.flags.get("compression");
+      const platforms = ctx.flags.get("platforms");
       const options = {
-        compression,
-        onProgress: (p: Progress) => ctx.progress.update(`exporting ${ref}`, p.done, p.total, p.unit),
+        ...(compression === "none" || compression === "gzip"
+          ? { compression: compression as "none" | "gzip" }
+          : {}),
+        format: ctx.flags.get("format") === "docker" ? "docker" : "oci",
+        ...(typeof platforms === "string" ? { platforms: platforms.split(",").filter(Boolean) } : {}),
+        onProgress: (p: Progress) =>
+          ctx.progress.update(`exporting ${args.join(" ")}`, p.done, p.total, p.unit),
       } as const;
-      const result = (target as string).endsWith(".tar")
-        ? await exportImageArchive(engine, ref as string, target as string, options)
-        : await exportImage(engine, ref as string, target as string, options);
+      const results = target.endsWith(".tar")
+        ? await exportImagesArchive(engine, args, target, options)
+        : await exportImages(engine, args, target, options);
       ctx.progress.done();
-      if (ctx.out.json) ctx.out.data(result);
-      else ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
+      if (ctx.out.json) ctx.out.data(results.length === 1 ? results[0] : results);
+      else
+        for (const result of results)
+          ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
       return 0;
     },
   },
   {
-    name: "import",
-    usage: "strata import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME]",
-    flags: { tag: { type: "string" }, ref: { type: "string" } },
-    summary: "Import an OCI layout (directory or tar) or a docker save archive",
+    name: "oci import",
+    group: "strata",
+    usage:
+      "strata oci import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME] [--platform OS/ARCH[/VARIANT]]",
+    flags: {
+      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
+      tag: { type: "string" },
+      ref: { type: "string" },
+      platform: { type: "string" },
+    },
+    summary:
+      "Import the images of an OCI layout (directory or tar) or a docker save archive (of several platforms: the host's, or --platform)",
     run: async (ctx) => {
       const [source] = need(ctx, 1, "a layout directory or archive");
       const engine = await ctx.engine();
       const tag = ctx.flags.get("tag");
       const ref = ctx.flags.get("ref");
+      const platform = ctx.flags.get("platform");
       const options = {
         ...(typeof tag === "string" ? { tag } : {}),
         ...(typeof ref === "string" ? { ref } : {}),
+        ...(typeof platform === "string" ? { platform } : {}),
         onProgress: (p: Progress) => ctx.progress.update(`importing ${source}`, p.done, p.total, p.unit),
       };
       const result = (source as string).endsWith(".tar")
@@ -473,15 +508,19 @@ export const COMMANDS: readonly CommandSpec[] = [
         : await importImage(engine, source as string, options);
       ctx.progress.done();
       if (ctx.out.json) ctx.out.data(result);
-      else ctx.out.line(result.imageId);
+      else for (const image of result.images) ctx.out.line(image.imageId);
       return 0;
     },
   },
   {
     name: "replay",
+    group: "log",
     readOnly: true,
     usage: "strata replay [LOG] [--at SEQ]",
-    flags: { at: { type: "string" } },
+    flags: {
+      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
+      at: { type: "string" },
+    },
     summary:
       "Rebuild the state from a log directory (default: --log) and summarise it; at SEQ: as it was right after event SEQ",
     run: async (ctx) => {
@@ -510,19 +549,48 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "log",
-    usage: "strata log verify|repair",
+    name: "log verify",
+    group: "log",
+    usage: "strata log verify",
     summary:
-      "verify: check every record (checksums, order, hash chain) and every blob the log names, writing nothing; repair: cut a damaged log before the damage, moving the rest aside",
+      "Check every record of the log (checksums, order, hash chain) and every blob it names, writing nothing",
+    args: { max: 0 },
     readOnly: true,
-    run: async (ctx) => {
-      const [sub] = ctx.args;
-      if (sub === "verify") return verifyLog(ctx);
-      if (sub === "repair") return repairLog(ctx);
-      throw new UsageError('"strata log" takes one subcommand: verify or repair');
-    },
+    flags: { format: { type: "string", values: ["json"], help: 'Print the report as JSON ("json")' } },
+    run: verifyLog,
+  },
+  {
+    name: "log repair",
+    group: "log",
+    usage: "strata log repair",
+    summary: "Cut a damaged log before the damage, moving the rest aside (into damaged/)",
+    args: { max: 0 },
+    readOnly: true,
+    flags: { format: { type: "string", values: ["json"], help: 'Print the report as JSON ("json")' } },
+    run: repairLog,
   },
   serveCommand,
+  runVerb,
+  createVerb,
+  startVerb,
+  stopVerb,
+  restartVerb,
+  killVerb,
+  pauseVerb,
+  unpauseVerb,
+  rmVerb,
+  renameVerb,
+  waitVerb,
+  diffVerb,
+  commitVerb,
+  containerPruneVerb,
+  execVerb,
+  cpVerb,
+  tagVerb,
+  rmiVerb,
+  saveVerb,
+  loadVerb,
+  imagePruneVerb,
 ];
 
 /**
@@ -633,6 +701,13 @@ async function repairLog(ctx: Context): Promise<number> {
   return 0;
 }
 
+/** Everything `stream` gives until it ends. */
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
 /** The lines of a script, each decoded as UTF-8; null for a line that is not valid UTF-8. */
 function scriptLines(bytes: Buffer): (string | null)[] {
   const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -712,10 +787,21 @@ async function followEvents(ctx: Context, since: number, until: number | undefin
 
 /**
  * A failed command's error on one line: the engine's refusals as Docker says them ("Error response from
- * daemon: ..."), a storage failure (content that cannot be stored or served) as a plain error.
+ * daemon: ..."), a storage failure (content that cannot be stored or served) and a refused image file
+ * (no daemon answers those: the CLI read the file itself) as a plain error.
  */
 export function refusal(e: StrataError): string {
-  return `${e.code === "System" && e.reason.startsWith("blob-") ? "Error" : "Error response from daemon"}: ${e.message}`;
+  const plain = (e.code === "System" && e.reason.startsWith("blob-")) || e instanceof OciError;
+  return `${plain ? "Error" : "Error response from daemon"}: ${e.message}`;
+}
+
+/** ls(1)'s letter for a type: d, l, c, b, p, or - for a file. */
+function typeLetter(type: string): string {
+  return (
+    (
+      { dir: "d", symlink: "l", "char-device": "c", "block-device": "b", fifo: "p" } as Record<string, string>
+    )[type] ?? "-"
+  );
 }
 
 export function isStrataError(e: unknown): e is StrataError {
