@@ -79,7 +79,7 @@ function atNow(rows: readonly Record<string, unknown>[], now: number): Record<st
   return rows.map((r) => (r.Created === 0 ? r : { ...r, Created: (r.Created as number) + now }));
 }
 
-describe.concurrent("docker 28.2 formats the stub daemon's answers as we do", () => {
+describe.concurrent("docker 28.2 formats the stub daemon's answers as we do", { timeout: 300_000 }, () => {
   let daemons: StubDaemon[] = [];
   beforeAll(async () => {
     daemons = await Promise.all([0, 1, 2, 3, 4, 5].map(() => startStubDaemon()));
