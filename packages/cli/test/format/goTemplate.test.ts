@@ -7,12 +7,11 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { DOCKER_FUNCS } from "../../src/format/dockerFuncs.js";
-import { decodeAny } from "../../src/format/goJsonDecode.js";
-import { toGoString } from "../../src/format/goString.js";
 import { parseGoTemplate, TemplateExecError, TemplateParseError } from "../../src/format/GoTemplate.js";
 import type { GoValue } from "../../src/format/GoType.js";
+import { decodeAny, goJsonUnmarshal } from "../../src/format/goJsonDecode.js";
+import { toGoString } from "../../src/format/goString.js";
 import { GoTypeRegistry } from "../../src/format/goTypeDefs.js";
-import { goJsonUnmarshal } from "../../src/format/goJsonDecode.js";
 import { parseRawJson } from "../../src/format/rawJson.js";
 
 /** The value a template sees for JSON data decoded into interface{} (docker inspect's fallback). */
