@@ -78,6 +78,10 @@ describe("strata", () => {
       out: "[]\n",
       err: "Error: No such object: nope\n",
     });
+    expect(strata(log, "inspect", "web@99999")).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/^Error response from daemon: No such event: 99999/),
+    });
   });
 
   test("run applies a script line by line; a failing line is reported and changes nothing", () => {

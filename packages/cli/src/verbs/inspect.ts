@@ -39,7 +39,9 @@ async function target(
     } catch (e) {
       if (!(e instanceof DaemonError)) throw e;
       if (type) return { error: `Error response from daemon: ${e.message}` };
-      if (e.status !== 404) return { error: `Error response from daemon: ${e.message}` };
+      // a seq past the log's head is a 404 too, but about the seq, not the name
+      if (e.status !== 404 || e.message.startsWith("No such event"))
+        return { error: `Error response from daemon: ${e.message}` };
     }
   }
   return { error: `Error: No such object: ${name}` };
