@@ -52,10 +52,20 @@ async function compare(
   args: readonly string[],
   mine: (now: number) => Outcome,
   now: number,
+  unordered = false,
 ): Promise<void> {
   const run = await d.docker(args);
   const theirs = { code: run.code, stdout: mask(run.out), stderr: run.err };
   const got = mine(now);
+  if (unordered) {
+    // docker groups an image's rows by repository in a Go map, whose order is random; we keep one order
+    const lines = (s: string) => s.split("\n").sort();
+    expect({ ...got, stdout: lines(mask(got.stdout)) }, JSON.stringify(args)).toEqual({
+      ...theirs,
+      stdout: lines(theirs.stdout),
+    });
+    return;
+  }
   expect({ ...got, stdout: mask(got.stdout) }, JSON.stringify(args)).toEqual(theirs);
 }
 
@@ -212,6 +222,7 @@ describe.concurrent("docker 28.2 formats the stub daemon's answers as we do", { 
                 }),
               ),
             now * 1000 + 1000,
+            fl.includes("--digests") || fmt.includes(".Digest"),
           );
         },
       ),
