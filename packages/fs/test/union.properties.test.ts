@@ -245,7 +245,7 @@ describe("containers over images (invariants 8-15, 26, 35)", () => {
             expect(r.events.map((e) => [e.type, (e.data as { name?: string }).name])).toEqual([
               ["fs.xattrSet", "trusted.overlay.opaque"],
             ]);
-            const path = (r.events[0]?.data as { path: string }).path;
+            const path = (r.events[0] as { data: { path: string } }).data.path;
             expect(listMerged(engine)).toEqual(view);
             const marked = (l: Listed[]) => l.map((e) => (e.path === path ? { ...e, opaque: true } : e));
             expect(upper.find((e) => e.path === path)).toMatchObject({ type: "dir", opaque: false });
