@@ -3,8 +3,8 @@
  * union view and the read-write layer are Y. (The kernel oracle checks the same rules at random.)
  */
 
-import { type Command, type FsCommand, sequentialIds, simulatedClock } from "@strata/core";
-import { createFsEngine, type FsEngine } from "@strata/fs";
+import { type Command, type FsCommand, plan, sequentialIds, simulatedClock } from "@strata/core";
+import { createFsEngine, type FsEngine, fsProjection } from "@strata/fs";
 import { describe, expect, test } from "vitest";
 import { listTree } from "./support/model.js";
 
@@ -164,6 +164,16 @@ describe("rename", () => {
     const e = given();
     exec(e, { type: "fs.mkdir", path: "/work" });
     exec(e, { type: "fs.mkdir", parents: true, path: "/full/x" });
+    // A durable engine plans before it appends: the plan fails the same way, with the mark in its batch.
+    const rename = { type: "fs.rename", container: "c1", from: "/work", to: "/full" } as const;
+    const planned = plan(
+      fsProjection({ blobs: e.blobs }),
+      { core: e.state, projection: e.projected },
+      rename,
+      5,
+    );
+    expect([planned.outcome, planned.error?.code]).toEqual(["failed", "ENOTEMPTY"]);
+    expect(planned.events.map((x) => x.event.type)).toEqual(["fs.xattrSet"]);
     const r = exec(e, { type: "fs.rename", from: "/work", to: "/full" });
     // overlayfs marks the source opaque (its new parent, /, is a merge directory), then the upper
     // rename answers ENOTEMPTY: the command fails, and the mark is appended and stays.
