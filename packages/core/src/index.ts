@@ -43,7 +43,8 @@ export { containerImageConfig, EMPTY_IMAGE_CONFIG } from "./engine/imageConfig.j
 export type { ContainerStateView, ContainerView, ExecView } from "./engine/inspect.js";
 export { inspectContainer, inspectExec } from "./engine/inspect.js";
 export { changedKeys, changedKeysFully, readTracking } from "./engine/keys.js";
-export type { ProjectedState, Projection } from "./engine/Projection.js";
+export type { ProjectedState, Projection, Refined, RefinedFailure } from "./engine/Projection.js";
+export { refinedOutcome } from "./engine/Projection.js";
 export type { Plan, PlannedEvent } from "./engine/plan.js";
 export { earliestDeadline, nextDue, plan } from "./engine/plan.js";
 export {

@@ -1,5 +1,6 @@
 /**
- * Filesystem errors, named like errno. An operation that fails changes nothing.
+ * Filesystem errors, named like errno. An operation that fails changes nothing, but for the one system
+ * call overlayfs fails after a change (a rename that marks its source opaque first; see resolveFsCommand).
  */
 import { StrataError } from "@strata/core";
 

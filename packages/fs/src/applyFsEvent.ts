@@ -7,8 +7,9 @@
  *   broken there, as overlayfs does without `index`; a directory is copied without its children);
  * - removing something that exists below leaves a **whiteout**; removing something that exists only
  *   in the upper layer deletes it;
- * - creating a directory where the upper layer has a whiteout makes it **opaque**; a directory renamed
- *   inside the upper layer becomes opaque too;
+ * - creating a directory where the upper layer has a whiteout makes it **opaque**; an upper-only
+ *   directory renamed into a merge directory becomes opaque too, even when the rename then fails
+ *   (an `fs.xattrSet` of `trusted.overlay.opaque` records the mark);
  * - renaming a directory that has a lower part is **EXDEV**; a file is copied up, moved, and a whiteout
  *   left at its old name when something exists below there;
  * - adds, removes and renames set the parent directory's mtime; copy-up keeps every time it copies.
@@ -56,6 +57,15 @@ export { copyUp, ensureUpperDir, lowerPositive };
  */
 export const DEVICE_OPEN =
   "a device or FIFO: opening it to write is not modelled (a container's device cgroup refuses it)";
+
+/**
+ * overlayfs's opaque mark, as an `fs.xattrSet` of the upper directory: the one `trusted.overlay.*`
+ * attribute an event may set (never a command: those are ENOTSUP), for the rename that marks its
+ * source opaque and then fails (see resolveFsCommand). It sets the directory's opaque flag.
+ */
+export const OVERLAY_OPAQUE = "trusted.overlay.opaque";
+/** "y", in base64. */
+export const OPAQUE_YES = "eQ==";
 
 /** chown's "leave this id as it is" (`(uid_t)-1`), resolved to the current id before an event is written. */
 export const KEEP_ID = 0xffffffff;
@@ -116,6 +126,27 @@ export function xattrRefusal(kind: FsNode["kind"], name: string): "EPERM" | "ENO
   if (name.startsWith("user.") && kind !== "file" && kind !== "dir") return "EPERM";
   if (name.startsWith("trusted.overlay.")) return "ENOTSUP";
   return undefined;
+}
+
+/**
+ * The upper tree with the upper-only directory at `comps` opaque: overlayfs's mark, which changes
+ * nothing in the union (nothing lies below the directory) and no time.
+ */
+function markOpaque(ov: Overlay, comps: readonly string[], pair: Pair, value: string): Tree {
+  const path = `/${comps.join("/")}`;
+  if (value !== OPAQUE_YES)
+    throw new FsError("ENOTSUP", "setxattr", path, `${OVERLAY_OPAQUE} is overlayfs's own; only "y" marks`);
+  if (comps.length === 0 || pair.upper?.kind !== "dir" || pair.lower !== undefined)
+    throw new FsError(
+      "ENOTSUP",
+      "setxattr",
+      path,
+      `${OVERLAY_OPAQUE} marks only a directory that lives in the upper layer alone`,
+    );
+  const dir = pair.upper;
+  return dir.opaque
+    ? ov.upper
+    : { ...ov.upper, root: withNode(ov.upper.root, comps, { ...dir, opaque: true }) };
 }
 
 /**
@@ -331,6 +362,8 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       if (node.kind === "symlink" && event.type === "fs.modeChanged") {
         throw new FsError("ENOTSUP", op, path, "the mode of a symlink cannot change");
       }
+      if (event.type === "fs.xattrSet" && event.data.name === OVERLAY_OPAQUE)
+        return markOpaque(ov, comps, pair, event.data.value);
       if (event.type === "fs.xattrSet" || event.type === "fs.xattrRemoved") {
         const refused = xattrRefusal(node.kind, event.data.name);
         if (refused) throw new FsError(refused, op, path, `${event.data.name} on a ${node.kind}`);

@@ -226,12 +226,14 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
           `container ${fsCommand.container} has no read-write layer`,
         );
       const resolved = resolveFsCommand(overlayOf(target.fs), fsCommand, events);
-      // Check the whole sequence on a scratch copy: a command applies entirely or not at all.
+      const changes = Array.isArray(resolved) ? resolved : resolved.events;
+      // Check the whole sequence on a scratch copy: a command applies entirely or not at all (or, for
+      // a system call that fails after a change, exactly that change and its error).
       let scratch = overlayOf(target.fs);
-      for (const e of resolved)
+      for (const e of changes)
         scratch = { lower: scratch.lower, upper: applyFsEvent(scratch, e, 0, inoIds("check")) };
       const base = events[0] as NewEvent;
-      return resolved.map(
+      const appended = changes.map(
         (e) =>
           ({
             ...e,
@@ -240,6 +242,7 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
             recordedAt: base.recordedAt,
           }) as NewEvent,
       );
+      return Array.isArray(resolved) ? appended : { events: appended, error: resolved.error };
     },
   };
 }

@@ -5,7 +5,7 @@
  * then checks each against the union (fsProjection's `refine` runs both before anything is appended).
  */
 import { type Command, type FsEvent, type NewEvent, normalizeFsPath, pathComponents } from "@strata/core";
-import { DEVICE_OPEN, KEEP_ID, xattrRefusal } from "./applyFsEvent.js";
+import { DEVICE_OPEN, KEEP_ID, OPAQUE_YES, OVERLAY_OPAQUE, xattrRefusal } from "./applyFsEvent.js";
 import { FsError } from "./FsError.js";
 import { childPair, inodeOf, isEmptyDirPair, type Overlay, type Pair, shown, xattrsOf } from "./Overlay.js";
 import {
@@ -52,8 +52,18 @@ function newName(r: Resolved, op: string, path: string, onSlash: "ENOENT"): void
   if (r.trailingSlash) throw new FsError(onSlash, op, path, "a trailing / names a directory");
 }
 
+/** A system call that changed the layer and then failed: the events of the change, and its error. */
+export interface FsFailure {
+  readonly events: FsEvent[];
+  readonly error: FsError;
+}
+
 /** Resolves what a filesystem command names into the events it appends, checking each against the union. */
-export function resolveFsCommand(ov: Overlay, command: FsCommand, drafts: readonly NewEvent[]): FsEvent[] {
+export function resolveFsCommand(
+  ov: Overlay,
+  command: FsCommand,
+  drafts: readonly NewEvent[],
+): FsEvent[] | FsFailure {
   switch (command.type) {
     case "fs.writeFile":
     case "fs.truncate":
@@ -228,7 +238,7 @@ function renameEvents(
   type: "fs.rename" | "fs.move",
   fromPath: string,
   toPath: string,
-): FsEvent[] {
+): FsEvent[] | FsFailure {
   // rename(2) looks up both parents, refuses `.`, `..` and `/` (EBUSY), then looks up the source.
   const from = resolve(ov, fromPath, "create", "rename");
   const to = resolve(ov, toPath, "create", "rename");
@@ -242,7 +252,19 @@ function renameEvents(
     throw new FsError("ENOTDIR", "rename", from.trailingSlash ? fromPath : toPath);
   const src = canonical(from.comps);
   const dst = canonical(to.comps);
-  if (type === "fs.rename") return [{ type: "fs.renamed", data: { from: src, to: dst } }];
+  if (type === "fs.rename") {
+    if (opaqueBeforeRefusal(from, to, src, dst))
+      return {
+        events: [{ type: "fs.xattrSet", data: { path: src, name: OVERLAY_OPAQUE, value: OPAQUE_YES } }],
+        error: new FsError(
+          "ENOTEMPTY",
+          "rename",
+          toPath,
+          "the directory was marked opaque first, as overlayfs does",
+        ),
+      };
+    return [{ type: "fs.renamed", data: { from: src, to: dst } }];
+  }
   // fs.move: rename(2)'s rules for the target, done as the copy-and-delete `mv` falls back to.
   if (src === dst || sameUpperInode(from.pair, to.pair))
     return [{ type: "fs.renamed", data: { from: src, to: dst } }];
@@ -263,6 +285,22 @@ function renameEvents(
     { type: "fs.copied", data: { from: src, to: dst } },
     { type: "fs.removed", data: { path: src } },
   ];
+}
+
+/**
+ * overlayfs's rename(2) marks an upper-only directory opaque when its new parent is a merge directory
+ * (`trusted.overlay.opaque=y`, so that what lies below its new name cannot show through), and does so
+ * before the upper filesystem renames. When that rename then refuses the target, a non-empty directory
+ * that lives only in the upper layer (ENOTEMPTY: overlayfs checks only targets with a lower part
+ * itself, earlier), the mark stays: the call fails, and the source is opaque. Every check that comes
+ * earlier (the VFS's types and ancestor traps, overlayfs's EXDEV and its own ENOTEMPTY) is excluded.
+ */
+function opaqueBeforeRefusal(from: Resolved, to: Resolved, src: string, dst: string): boolean {
+  const source = from.pair?.upper;
+  if (source?.kind !== "dir" || source.opaque || from.pair?.lower !== undefined) return false;
+  if (to.pair?.upper?.kind !== "dir" || to.pair.lower !== undefined || isEmptyDirPair(to.pair)) return false;
+  if (src === dst || dst.startsWith(`${src}/`) || src.startsWith(`${dst}/`)) return false;
+  return to.parent?.upper?.kind === "dir" && to.parent.lower !== undefined;
 }
 
 /** Two names of one upper inode (only upper hard links share an overlay inode). */

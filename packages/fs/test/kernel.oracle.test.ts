@@ -245,6 +245,63 @@ describe.runIf(why === null)("kernel overlayfs oracle", () => {
       });
     });
 
+    test("a rename refused by the upper layer (ENOTEMPTY) still marks its upper-only source opaque", async () => {
+      // The CI counterexample (seed 1831057929): /d/e is made in a directory that a move recreated over
+      // a whiteout, then renamed onto /b, which mkdir -p made non-empty over the whiteout the move left.
+      const b = {
+        ...dir("/b", { "security.capability": CAPABILITY_V2 }),
+        mode: 0o2775,
+        uid: 33,
+        gid: 1000,
+      } as GenEntry;
+      const layer: GenEntry[] = [
+        root,
+        file("/a"),
+        b,
+        { type: "opaque", path: "/b" },
+        { type: "whiteout", path: "/b/a" },
+        file("/b/d", { mode: 0o2775 } as Partial<GenEntry>),
+        { ...dir("/d"), uid: 1000, gid: 33, mtime: T3 } as GenEntry,
+        dir("/m"),
+        file("/m/x"),
+      ];
+      const ops: GenOp[] = [
+        { op: "move", from: "/b", to: "/d" },
+        { op: "mkdir", path: "/d/e", mode: 0o755 },
+        { op: "mkdirp", path: "/b/a", mode: 0o755 },
+        { op: "rename", from: "/d/e", to: "/b" },
+        { op: "rmdir", path: "/a" },
+        // Neighbours: the new parent has no lower part (no mark); the target has one (overlayfs's own
+        // ENOTEMPTY comes first: no mark); the target is opaque, so has none (marked); a source
+        // already opaque stays so.
+        { op: "mkdirp", path: "/n/x", mode: 0o755 },
+        { op: "mkdirp", path: "/n/y/z", mode: 0o755 },
+        { op: "rename", from: "/n/x", to: "/n/y" },
+        { op: "mkdir", path: "/f", mode: 0o755 },
+        { op: "rename", from: "/f", to: "/m" },
+        { op: "mkdir", path: "/g", mode: 0o755 },
+        { op: "rename", from: "/g", to: "/d" },
+        { op: "rename", from: "/d/e", to: "/b" },
+      ];
+      await agree([layer], ops, (k) => {
+        expect(k.results).toEqual([
+          ...[null, null, null, "ENOTEMPTY", "ENOTDIR"],
+          ...[null, null, "ENOTEMPTY"],
+          ...[null, "ENOTEMPTY", null, "ENOTEMPTY", "ENOTEMPTY"],
+        ]);
+        const opaque = (p: string) => k.upper.find((e) => e.path === p)?.opaque;
+        expect(["/d/e", "/n/x", "/f", "/g"].map(opaque)).toEqual([true, false, false, true]);
+      });
+    });
+
+    test("fs.move looks the target's name up first, as rename(2) does: ENAMETOOLONG before EINVAL", async () => {
+      const ops: GenOp[] = [
+        { op: "move", from: "/d", to: `/d/${"é".repeat(128)}` },
+        { op: "move", from: "/d", to: `/d/${"é".repeat(127)}` },
+      ];
+      await agree([[root, dir("/d")]], ops, (k) => expect(k.results).toEqual(["ENAMETOOLONG", "EINVAL"]));
+    });
+
     test("rename onto an empty directory replaces it; a move keeps the hard links of the tree it copies", async () => {
       const layer = [
         root,

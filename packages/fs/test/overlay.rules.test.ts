@@ -3,8 +3,8 @@
  * union view and the read-write layer are Y. (The kernel oracle checks the same rules at random.)
  */
 
-import { type Command, type FsCommand, sequentialIds, simulatedClock } from "@strata/core";
-import { createFsEngine, type FsEngine } from "@strata/fs";
+import { type Command, type FsCommand, plan, sequentialIds, simulatedClock } from "@strata/core";
+import { createFsEngine, type FsEngine, fsProjection } from "@strata/fs";
 import { describe, expect, test } from "vitest";
 import { listTree } from "./support/model.js";
 
@@ -158,6 +158,53 @@ describe("rename", () => {
     exec(e, { type: "fs.mkdir", path: "/work" });
     exec(e, { type: "fs.rename", from: "/work", to: "/etc/work" });
     expect(upperPaths(e)).toContain("/etc/work:dir:opaque");
+  });
+
+  test("a rename the upper layer refuses (a non-empty upper-only target) still leaves its source opaque", () => {
+    const e = given();
+    exec(e, { type: "fs.mkdir", path: "/work" });
+    exec(e, { type: "fs.mkdir", parents: true, path: "/full/x" });
+    // A durable engine plans before it appends: the plan fails the same way, with the mark in its batch.
+    const rename = { type: "fs.rename", container: "c1", from: "/work", to: "/full" } as const;
+    const planned = plan(
+      fsProjection({ blobs: e.blobs }),
+      { core: e.state, projection: e.projected },
+      rename,
+      5,
+    );
+    expect([planned.outcome, planned.error?.code]).toEqual(["failed", "ENOTEMPTY"]);
+    expect(planned.events.map((x) => x.event.type)).toEqual(["fs.xattrSet"]);
+    const r = exec(e, { type: "fs.rename", from: "/work", to: "/full" });
+    // overlayfs marks the source opaque (its new parent, /, is a merge directory), then the upper
+    // rename answers ENOTEMPTY: the command fails, and the mark is appended and stays.
+    expect(r.outcome).toBe("failed");
+    expect(!r.ok && r.error.code).toBe("ENOTEMPTY");
+    expect(r.ok || r.outcome !== "failed" ? [] : r.events.map((x) => x.data)).toEqual([
+      { path: "/work", name: "trusted.overlay.opaque", value: "eQ==" },
+    ]);
+    expect(upperPaths(e)).toEqual(["/:dir", "/full:dir", "/full/x:dir", "/work:dir:opaque"]);
+    expect(e.view("c1").readdir("/work")).toEqual([]);
+  });
+
+  test("no mark when the new parent has no lower part, or the target has one (overlayfs refuses that first)", () => {
+    const e = given();
+    exec(e, { type: "fs.mkdir", parents: true, path: "/new/a" });
+    exec(e, { type: "fs.mkdir", parents: true, path: "/new/b/x" });
+    const inUpperOnly = exec(e, { type: "fs.rename", from: "/new/a", to: "/new/b" });
+    expect(inUpperOnly.outcome).toBe("refused");
+    expect(!inUpperOnly.ok && inUpperOnly.error.code).toBe("ENOTEMPTY");
+    const ontoMerged = exec(e, { type: "fs.rename", from: "/new/a", to: "/data" });
+    expect(ontoMerged.outcome).toBe("refused");
+    expect(!ontoMerged.ok && ontoMerged.error.code).toBe("ENOTEMPTY");
+    expect(upperPaths(e)).not.toContain("/new/a:dir:opaque");
+  });
+
+  test("trusted.overlay.opaque is overlayfs's own: a command may not set it", () => {
+    const e = given();
+    exec(e, { type: "fs.mkdir", path: "/work" });
+    const r = exec(e, { type: "fs.setxattr", path: "/work", name: "trusted.overlay.opaque", value: "y" });
+    expect(!r.ok && r.error.code).toBe("ENOTSUP");
+    expect(upperPaths(e)).toContain("/work:dir");
   });
 });
 

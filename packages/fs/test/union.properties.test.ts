@@ -27,6 +27,7 @@ import {
   layerId,
   listMerged,
   listTree,
+  listUpper,
   runOps,
 } from "./support/model.js";
 import { naiveListing } from "./support/naive.js";
@@ -222,7 +223,7 @@ describe("containers over images (invariants 8-15, 26, 35)", () => {
     );
   });
 
-  test("a refused operation appends nothing and changes nothing", () => {
+  test("a refused operation appends nothing and changes nothing; a failed one only marks a rename's source opaque, and the view stays", () => {
     fc.assert(
       fc.property(scenario, ([layers, ops]) => {
         const engine = buildModel(layers);
@@ -230,10 +231,25 @@ describe("containers over images (invariants 8-15, 26, 35)", () => {
           const seq = engine.log.lastSeq;
           const before = engine.projected;
           if (op.op === "getxattr") continue;
+          const view = listMerged(engine);
+          const upper = listUpper(engine);
           const r = engine.execute(commandOf(op) as Command);
-          if (!r.ok) {
+          if (r.outcome === "refused") {
             expect(engine.log.lastSeq).toBe(seq);
             expect(engine.projected).toBe(before);
+          } else if (r.outcome === "failed") {
+            // overlayfs's rename marks an upper-only source opaque before the upper rename refuses a
+            // non-empty target: that mark, and nothing else, is appended; the union shows the same.
+            expect(op.op).toBe("rename");
+            expect(r.error.code).toBe("ENOTEMPTY");
+            expect(r.events.map((e) => [e.type, (e.data as { name?: string }).name])).toEqual([
+              ["fs.xattrSet", "trusted.overlay.opaque"],
+            ]);
+            const path = (r.events[0] as { data: { path: string } }).data.path;
+            expect(listMerged(engine)).toEqual(view);
+            const marked = (l: Listed[]) => l.map((e) => (e.path === path ? { ...e, opaque: true } : e));
+            expect(upper.find((e) => e.path === path)).toMatchObject({ type: "dir", opaque: false });
+            expect(listUpper(engine)).toEqual(marked(upper));
           }
         }
       }),

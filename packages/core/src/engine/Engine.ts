@@ -10,7 +10,8 @@
  * - `failed` (`ok: false`, with `events`): the command ran, failed part-way, and its events **were
  *   appended** before the error is reported. Docker answers this way when a removal fails (the
  *   container is recorded `dead`, the `rm` answers 500) or the runtime refuses a start (the exit code
- *   127/126/128 is recorded, the `start` answers 400/500). A wrapper that appends the events itself
+ *   127/126/128 is recorded, the `start` answers 400/500), and a filesystem call fails after it
+ *   changed the layer (a projection's `refine` says so). A wrapper that appends the events itself
  *   (a durable log) must append these events and still report the failure.
  */
 import type { Clock, IdSource } from "../clock.js";
@@ -22,7 +23,7 @@ import { InMemoryEventLog } from "../log/InMemoryEventLog.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
 import { type EngineState, imageStoreOf } from "./EngineState.js";
 import { fillIds } from "./fillIds.js";
-import type { Projection } from "./Projection.js";
+import { type Projection, refinedOutcome } from "./Projection.js";
 import { applyProjected, replayProjected } from "./replay.js";
 import { startWait, type WaitCondition, type WaitResult } from "./wait.js";
 
@@ -145,15 +146,16 @@ export class Engine<S = undefined> {
       const result = decide(this.#state, prepared, now);
       if (result.outcome === "refused")
         return { ok: false, outcome: "refused", command: prepared, error: result.error };
-      const events = p?.refine
-        ? p.refine(this.#projected, this.#state, prepared, result.events, now)
-        : result.events;
-      if (result.outcome === "failed")
+      const { events, error } = refinedOutcome(
+        p?.refine ? p.refine(this.#projected, this.#state, prepared, result.events, now) : result.events,
+      );
+      const failure = result.outcome === "failed" ? result.error : error;
+      if (failure !== null)
         return {
           ok: false,
           outcome: "failed",
           command: prepared,
-          error: result.error,
+          error: failure,
           events: this.#commit(events),
         };
       return { ok: true, outcome: "accepted", command: prepared, events: this.#commit(events) };

@@ -7,13 +7,34 @@
  * Rules for implementers:
  * - `initialState` and `evolve` are pure; `evolve` never mutates its input.
  * - `refine` is pure too: it reads the states and the command and returns the events to append
- *   (the same, completed, or more), or throws a `StrataError` to refuse the command.
+ *   (the same, completed, or more), or throws a `StrataError` to refuse the command (nothing is
+ *   appended), or returns a {@link RefinedFailure} when the command fails part-way: its events are
+ *   appended and its error reported (the `failed` outcome; overlayfs marks a directory opaque
+ *   before the upper filesystem refuses the rename that asked for it).
  * - `prepare` is the one impure edge (it may store content-addressed blobs); it rewrites the command
  *   only with facts that do not depend on time or randomness.
  */
 import type { Command } from "../commands/commands.js";
+import type { StrataError } from "../errors.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
 import type { EngineState } from "./EngineState.js";
+
+/** A command that failed part-way: the events of what it did before `error`, to append all the same. */
+export interface RefinedFailure {
+  readonly events: readonly NewEvent[];
+  readonly error: StrataError;
+}
+
+/** What `refine` answers: the events to append, or a failure that appends events too. */
+export type Refined = readonly NewEvent[] | RefinedFailure;
+
+/** A {@link Refined} as events and the error that comes with them (null: none). */
+export function refinedOutcome(refined: Refined): {
+  readonly events: readonly NewEvent[];
+  readonly error: StrataError | null;
+} {
+  return "error" in refined ? refined : { events: refined as readonly NewEvent[], error: null };
+}
 
 export interface Projection<S> {
   /** The state of the empty log. */
@@ -22,14 +43,11 @@ export interface Projection<S> {
   evolve(state: S, event: EventEnvelope, core: EngineState): S;
   /** Before deciding: may store content and complete the command (for example fill a digest). */
   prepare?(state: S, core: EngineState, command: Command): Command;
-  /** After the lifecycle decided: checks and completes the events, or throws a StrataError. */
-  refine?(
-    state: S,
-    core: EngineState,
-    command: Command,
-    events: readonly NewEvent[],
-    now: number,
-  ): readonly NewEvent[];
+  /**
+   * After the lifecycle decided: checks and completes the events, or throws a StrataError (refused),
+   * or answers a {@link RefinedFailure} (failed part-way, its events appended).
+   */
+  refine?(state: S, core: EngineState, command: Command, events: readonly NewEvent[], now: number): Refined;
 }
 
 /** The engine's state and a projection's, folded together. */

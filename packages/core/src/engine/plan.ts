@@ -12,7 +12,7 @@ import type { EventEnvelope, NewEvent } from "../events/envelope.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
 import type { EngineState } from "./EngineState.js";
 import { changedKeys, readTracking } from "./keys.js";
-import type { ProjectedState, Projection } from "./Projection.js";
+import { type ProjectedState, type Projection, refinedOutcome } from "./Projection.js";
 import { applyProjected } from "./replay.js";
 
 /** An event of a plan, with the keys it changes beside its stream (the store's `tags`). */
@@ -88,11 +88,14 @@ export function plan<S>(
     prepared = ready;
     const decided = decide(tracked.state, ready, now);
     if (decided.outcome === "refused") return done("refused", decided.error);
-    const refined = projection?.refine
-      ? projection.refine(states.projection, tracked.state, ready, decided.events, now)
-      : decided.events;
-    commit(refined);
-    return decided.outcome === "failed" ? done("failed", decided.error) : done("accepted", null);
+    const refined = refinedOutcome(
+      projection?.refine
+        ? projection.refine(states.projection, tracked.state, ready, decided.events, now)
+        : decided.events,
+    );
+    commit(refined.events);
+    if (decided.outcome === "failed") return done("failed", decided.error);
+    return refined.error === null ? done("accepted", null) : done("failed", refined.error);
   } catch (e) {
     if (e instanceof StrataError) return done("refused", e);
     throw e;

@@ -242,6 +242,9 @@ def move(src_path, dst_path):
         if not stat.S_ISDIR(os.stat(p).st_mode):
             raise OSError(errno.ENOTDIR, "not a directory")
     st = os.lstat(src_path)
+    # rename(2) looks the target's name up (ENAMETOOLONG) before its ancestor traps (EINVAL, ENOTEMPTY).
+    if len(os.fsencode(dst_path.rstrip("/").rsplit("/", 1)[-1])) > 255:
+        raise OSError(errno.ENAMETOOLONG, "name too long")
     src, dst = resolved_parent(src_path), resolved_parent(dst_path)
     if src == dst:
         return

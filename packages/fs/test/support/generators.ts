@@ -431,10 +431,50 @@ export function pathsOf(layers: readonly GenEntry[][]): fc.Arbitrary<string> {
   );
 }
 
-/** Layers, then operations that mostly touch what the layers hold. */
-export const genScenario: fc.Arbitrary<[GenEntry[][], GenOp[]]> = genLayers.chain((layers) =>
-  fc.tuple(fc.constant(layers), fc.array(genOpOver(pathsOf(layers)), { minLength: 1, maxLength: 40 })),
-);
+/**
+ * A shape single random operations rarely make, as a short run over paths of `path` (or the root): a
+ * new directory renamed onto a directory made non-empty (by mkdir -p, a write, or mkdir -p after
+ * `rm -r`, which leaves a whiteout to make it over), in the same parent or another. overlayfs marks the
+ * source opaque when its new parent is a merge directory, before the upper rename refuses the target.
+ */
+export function genDirRenameShape(path: fc.Arbitrary<string>): fc.Arbitrary<GenOp[]> {
+  const dirPath = fc.oneof({ weight: 1, arbitrary: fc.constant("") }, { weight: 3, arbitrary: path });
+  return fc
+    .record({
+      // Mostly names the layers never use: the source is new, and so is the target unless remade.
+      from: fc.tuple(dirPath, fc.constantFrom("e", "f", "a")).map(([p, x]) => `${p}/${x}`),
+      to: fc.tuple(dirPath, fc.constantFrom("e", "f", "g", ...NAMES)).map(([p, y]) => `${p}/${y}`),
+      fill: fc.constantFrom("mkdirp" as const, "write" as const, "recreate" as const),
+    })
+    .map(({ from, to, fill }): GenOp[] => {
+      const filled: GenOp[] =
+        fill === "mkdirp"
+          ? [{ op: "mkdirp", path: `${to}/e`, mode: 0o755 }]
+          : fill === "write"
+            ? [
+                { op: "mkdir", path: to, mode: 0o755 },
+                { op: "write", path: `${to}/f`, content: "x", append: false, create: true, mode: 0o644 },
+              ]
+            : [
+                { op: "remove", path: to, recursive: true },
+                { op: "mkdirp", path: `${to}/a`, mode: 0o755 },
+              ];
+      return [{ op: "mkdir", path: from, mode: 0o755 }, ...filled, { op: "rename", from, to }];
+    });
+}
+
+/** Layers, then operations that mostly touch what the layers hold, now and then in a shape of their own. */
+export const genScenario: fc.Arbitrary<[GenEntry[][], GenOp[]]> = genLayers.chain((layers) => {
+  const path = pathsOf(layers);
+  const step = fc.oneof(
+    { weight: 16, arbitrary: genOpOver(path).map((op) => [op]) },
+    { weight: 1, arbitrary: genDirRenameShape(path) },
+  );
+  return fc.tuple(
+    fc.constant(layers),
+    fc.array(step, { minLength: 1, maxLength: 40 }).map((steps) => steps.flat().slice(0, 40)),
+  );
+});
 
 /**
  * The same without extended attributes (layers and operations): for judges whose storage keeps only
