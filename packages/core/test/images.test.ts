@@ -114,6 +114,48 @@ describe("rmi", () => {
   });
 });
 
+describe("references as Docker reads them", () => {
+  test("Docker Hub's fully-qualified names are the familiar ones (what the docker client sends to tag)", () => {
+    const s = new Scenario().given(baseImage);
+    expect(
+      s.when({ type: "image.tag", image: "docker.io/library/base:1", tag: "docker.io/library/app" }).ok,
+    ).toBe(true);
+    s.given({ type: "image.tag", image: "index.docker.io/library/base:1", tag: "docker.io/me/app:2" });
+    s.given({ type: "image.tag", image: "base:1", tag: "library/app:3" });
+    expect(Object.keys(s.state.tags).sort()).toEqual(["app:3", "app:latest", "base:1", "me/app:2"]);
+    // Other registries and nested library namespaces keep their names.
+    s.given({ type: "image.tag", image: "app", tag: "localhost:5000/library/x:1" });
+    s.given({ type: "image.tag", image: "app", tag: "docker.io/library/a/b:1" });
+    expect(s.state.tags["localhost:5000/library/x:1"]).toBeDefined();
+    expect(s.state.tags["library/a/b:1"]).toBeDefined();
+    expect(types(s.when(rmi("docker.io/library/app:3")))).toEqual(["image.untagged"]);
+  });
+
+  test("the repository-reference conflict names the reference as the user typed it", () => {
+    const s = new Scenario().given(
+      { ...baseImage, tags: ["base:latest"] },
+      { type: "container.create", image: "base", name: "web" },
+    );
+    for (const typed of ["base", "base:latest", "docker.io/library/base"]) {
+      const r = s.when(rmi(typed));
+      expect(!r.ok && r.error.message).toMatch(
+        new RegExp(
+          `^conflict: unable to remove repository reference "${typed}" \\(must force\\) - container`,
+        ),
+      );
+    }
+  });
+
+  test("an id prefix two images share names neither (No such image), unlike a container's", () => {
+    const s = new Scenario();
+    const ids = [`sha256:ab${"1".repeat(62)}`, `sha256:ab${"2".repeat(62)}`];
+    for (const imageId of ids) s.given({ ...baseImage, imageId, tags: [] });
+    const r = s.when(rmi("ab"));
+    expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 404, message: "No such image: ab:latest" });
+    expect(types(s.when(rmi("ab1")))).toEqual(["image.deleted"]);
+  });
+});
+
 describe("names", () => {
   test("a name in use is a conflict in Docker's words; a generated name is deterministic", () => {
     const s = new Scenario().given(baseImage, { type: "container.create", image: "base:1", name: "web" });

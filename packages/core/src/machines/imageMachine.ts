@@ -144,7 +144,7 @@ const classicRemove = [
       "Conflict",
       "image-in-use",
       (i, k) =>
-        `conflict: unable to remove repository reference "${(k as Cmd<"image.remove">).byTag}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
+        `conflict: unable to remove repository reference "${k.ref}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
     ),
   },
   {
