@@ -2,9 +2,11 @@
  * The image lifecycle: create, tag, untag, rmi with Docker's conflicts (classic image store), and
  * commit producing a child image.
  */
+import type { CommandOfType } from "@strata/core";
 import { describe, expect, test } from "vitest";
 import { BASE_LAYER, baseImage, Scenario, types } from "./support/scenario.js";
 
+type ImageCreate = CommandOfType<"image.create">;
 const rmi = (image: string, force = false) => ({ type: "image.remove", image, force }) as const;
 const imageIdOf = (s: Scenario, tag: string) => s.state.tags[tag] ?? "";
 
@@ -133,7 +135,7 @@ describe("references as Docker reads them", () => {
 
   test("the repository-reference conflict names the reference as the user typed it", () => {
     const s = new Scenario().given(
-      { ...baseImage, tags: ["base:latest"] },
+      { ...(baseImage as ImageCreate), tags: ["base:latest"] },
       { type: "container.create", image: "base", name: "web" },
     );
     for (const typed of ["base", "base:latest", "docker.io/library/base"]) {
@@ -149,7 +151,7 @@ describe("references as Docker reads them", () => {
   test("an id prefix two images share names neither (No such image), unlike a container's", () => {
     const s = new Scenario();
     const ids = [`sha256:ab${"1".repeat(62)}`, `sha256:ab${"2".repeat(62)}`];
-    for (const imageId of ids) s.given({ ...baseImage, imageId, tags: [] });
+    for (const imageId of ids) s.given({ ...(baseImage as ImageCreate), imageId, tags: [] });
     const r = s.when(rmi("ab"));
     expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 404, message: "No such image: ab:latest" });
     expect(types(s.when(rmi("ab1")))).toEqual(["image.deleted"]);
