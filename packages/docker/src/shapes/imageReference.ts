@@ -93,9 +93,10 @@ function splitDockerDomain(name: string): [domain: string, remainder: string] {
   const rest = name.slice(slash + 1);
   let domain: string;
   let remainder: string;
-  if (maybeDomain === "localhost" || /[.:]/.test(maybeDomain) || maybeDomain.toLowerCase() !== maybeDomain) {
+  if (maybeDomain === "localhost") [domain, remainder] = [maybeDomain, rest];
+  else if (maybeDomain === LEGACY_DOMAIN) [domain, remainder] = [DEFAULT_DOMAIN, rest];
+  else if (/[.:]/.test(maybeDomain) || maybeDomain.toLowerCase() !== maybeDomain)
     [domain, remainder] = [maybeDomain, rest];
-  } else if (maybeDomain === LEGACY_DOMAIN) [domain, remainder] = [DEFAULT_DOMAIN, rest];
   else [domain, remainder] = [DEFAULT_DOMAIN, name];
   if (domain === DEFAULT_DOMAIN && !remainder.includes("/")) remainder = OFFICIAL_PREFIX + remainder;
   return [domain, remainder];
