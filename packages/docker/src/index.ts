@@ -5,6 +5,7 @@
 export type { DockerBackend } from "./DockerBackend.js";
 export type { DockerServerOptions, ListenOn } from "./DockerServer.js";
 export { DockerServer } from "./DockerServer.js";
+export { ListenError } from "./ListenError.js";
 export { CONTAINER_FILTERS, labelMatches, matchesContainerFilters } from "./shapes/containerFilters.js";
 export {
   containerInspect,
