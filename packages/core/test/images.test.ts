@@ -2,7 +2,7 @@
  * The image lifecycle: create, tag, untag, rmi with Docker's conflicts (classic image store), and
  * commit producing a child image.
  */
-import type { CommandOfType } from "@strata/core";
+import { type CommandOfType, replay } from "@strata/core";
 import { describe, expect, test } from "vitest";
 import { BASE_LAYER, baseImage, Scenario, types } from "./support/scenario.js";
 
@@ -40,6 +40,27 @@ describe("create and tag", () => {
     const r = s.when({ type: "container.create", image: "nginx" });
     expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 404, message: "No such image: nginx:latest" });
     expect(!s.when(rmi("nginx")).ok).toBe(true);
+  });
+});
+
+describe("an image as an archive describes it", () => {
+  test("image.create keeps a given creation time, author and history (a load); replay gives the same", () => {
+    const s = new Scenario();
+    const history = [
+      { created: 1000, createdBy: "ADD rootfs /", comment: "", author: "", emptyLayer: false },
+      { created: 2000, createdBy: 'CMD ["sh"]', comment: "meta", author: "me", emptyLayer: true },
+    ];
+    s.given({ ...(baseImage as ImageCreate), created: 2000, author: "me", history });
+    const image = s.state.images[s.state.tags["base:1"] as string];
+    expect(image).toMatchObject({ createdAt: 2000, author: "me", history });
+    expect(replay(s.engine.log.read())).toEqual(s.state);
+    // Without them: now, no author, one entry per layer.
+    s.given({ ...(baseImage as ImageCreate), tags: ["plain:1"] });
+    const plain = s.state.images[s.state.tags["plain:1"] as string];
+    expect(plain?.createdAt).toBeGreaterThan(2000);
+    expect(plain?.history).toEqual([
+      { created: plain?.createdAt, createdBy: "ADD rootfs.tar /", comment: "", author: "", emptyLayer: false },
+    ]);
   });
 });
 

@@ -13,6 +13,7 @@ import { emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
 import { planDockerArchive } from "./dockerArchivePlan.js";
 import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
 import { archiveSource, directorySource, type ImageSource } from "./ImageSource.js";
+import { importedConfig } from "./importedConfig.js";
 import { openLayerStream, sniffCompression } from "./layerStream.js";
 import { type ImportLimits, limitsOf, type MemoryBudget } from "./limits.js";
 import type { OciEngine } from "./OciEngine.js";
@@ -257,13 +258,20 @@ class ImportSession {
         if (!r.ok) throw r.error;
       }
       const ids = plan.layers.map((l) => l.diffId);
+      const facts = importedConfig(plan.config, this.#engine.clock.now());
+      // A history that names more layers than the image has would misplace them: the implied one then.
+      const layered = facts.history?.filter((h) => !h.emptyLayer).length ?? 0;
       const r = await this.#engine.execute({
         type: "image.create",
         imageId: plan.imageId,
         layers: ids.map((id, i) => ({ id, parent: i === 0 ? null : (ids[i - 1] as string) })),
         ...(plan.tags.length > 0 ? { tags: [...plan.tags] } : {}),
-        cmd: Array.isArray(plan.cmd) ? plan.cmd.filter((c): c is string => typeof c === "string") : [],
+        cmd: facts.config.cmd ?? [],
+        config: facts.config,
         ...(plan.platform ? { platform: plan.platform } : {}),
+        ...(facts.created !== undefined ? { created: facts.created } : {}),
+        ...(facts.author !== undefined ? { author: facts.author } : {}),
+        ...(facts.history && layered <= ids.length ? { history: facts.history } : {}),
       });
       if (r.ok || r.outcome === "failed") this.appendedAny = true;
       if (!r.ok) throw r.error;
