@@ -144,6 +144,23 @@ describe("import: what the config says is kept", () => {
     expect((await exportImage(other, "app:1", again)).config.digest).toBe(imageId);
   });
 
+  test("an image held already: refused by default; with existing: tag, only given the source's tags", async () => {
+    const { e } = given();
+    const dir = tmp();
+    await exportImage(e, "base:1", dir, { tags: ["base:2"] });
+    const other = createFsEngine({ clock: simulatedClock(), ids: sequentialIds("again") });
+    const { imageId } = await importImage(other, dir);
+    other.execute({ type: "image.tag", image: imageId, tag: "moved:1" });
+    const seq = other.state.seq;
+    await expect(importImage(other, dir)).rejects.toThrow(`conflict: image ${imageId} already exists`);
+    const again = await importImage(other, dir, { existing: "tag", tag: "moved:1" });
+    expect(again).toMatchObject({ imageId, images: [{ imageId, tags: ["moved:1"], main: true }] });
+    expect(other.state.seq).toBe(seq); // moved:1 already names it: nothing to do
+    other.execute({ type: "image.remove", image: "base:2" });
+    await importImage(other, dir, { existing: "tag" });
+    expect(other.state.images[imageId]?.tags).toEqual(["moved:1", "base:2"]);
+  });
+
   test("fields of the wrong type, unknown signals and pre-1970 times are left out, never refused", () => {
     const facts = importedConfig(
       {
