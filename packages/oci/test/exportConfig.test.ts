@@ -161,6 +161,22 @@ describe("import: what the config says is kept", () => {
     expect(other.state.images[imageId]?.tags).toEqual(["moved:1", "base:2"]);
   });
 
+  test("an untagged image in a docker save archive has no name (an OCI layout names it latest)", async () => {
+    const { e } = given();
+    const id = e.state.tags["base:1"] as string;
+    e.execute({ type: "image.remove", image: "base:1", force: true });
+    e.execute({ type: "image.create", imageId: id, layers: [{ id: L1, parent: null }], tags: [] });
+    for (const [format, annotations] of [
+      ["docker", undefined],
+      ["oci", { "org.opencontainers.image.ref.name": "latest" }],
+    ] as const) {
+      const dir = tmp();
+      await exportImage(e, id, dir, { format });
+      const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
+      expect(index.manifests.map((m: { annotations?: unknown }) => m.annotations)).toEqual([annotations]);
+    }
+  });
+
   test("fields of the wrong type, unknown signals and pre-1970 times are left out, never refused", () => {
     const facts = importedConfig(
       {
