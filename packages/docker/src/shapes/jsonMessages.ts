@@ -12,13 +12,13 @@ export const streamMessage = (text: string): string => `${JSON.stringify({ strea
 export const statusMessage = (status: string, id?: string): string =>
   `${JSON.stringify(id === undefined ? { status } : { status, id })}\r\n`;
 
-/** A progress line (`Loading layer`), shown only on a terminal. */
-export function progressMessage(status: string, id: string, current: number, total: number): string {
+/** A progress line (`Loading layer`), shown only on a terminal; `id` names what it is about. */
+export function progressMessage(status: string, current: number, total: number, id?: string): string {
   const width = 50;
-  const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : 0;
-  const bar = `[${"=".repeat(Math.max(0, filled - 1))}${filled > 0 ? (filled === width ? "=" : ">") : ""}${" ".repeat(width - filled)}]`;
+  const filled = total > 0 ? Math.min(width, Math.floor((current / total) * width)) : width;
+  const bar = `[${"=".repeat(Math.max(0, filled - 1))}${filled === width ? "=" : ">"}${" ".repeat(width - filled)}]`;
   const progress = `${bar}  ${humanSize(current)}/${humanSize(total)}`;
-  return `${JSON.stringify({ status, progressDetail: { current, total }, progress, id })}\r\n`;
+  return `${JSON.stringify({ status, progressDetail: { current, total }, progress, ...(id === undefined ? {} : { id }) })}\r\n`;
 }
 
 /** An error in the stream, in both fields (`errorDetail` is what the client acts on). */
