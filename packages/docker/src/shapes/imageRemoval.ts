@@ -4,7 +4,8 @@
  * per image deleted, in dockerd's order (moby daemon/images/image_delete.go): the tags of one image
  * sorted by their fully-qualified form, then each deleted image followed, on the graphdriver store, by
  * the layer chains it released (from its top down, each one no other image or container holds), then
- * its pruned parents the same way. The layers released are what prune reclaims.
+ * its pruned parents the same way. The layers released are what prune reclaims (on the containerd store
+ * too, which lists no layers).
  */
 import { type EngineState, type EventEnvelope, imageStoreOf } from "@strata/core";
 import type { FsState } from "@strata/fs";
@@ -27,7 +28,7 @@ export function deleteAnswer(
 ): DeleteAnswer {
   const relevant = events.filter((e) => e.type === "image.untagged" || e.type === "image.deleted");
   const classic = imageStoreOf(after) === "classic";
-  const held = classic ? heldChains(after) : new Set<string>();
+  const held = heldChains(after);
   const items: DeleteItem[] = [];
   let reclaimed = 0;
   for (let i = 0; i < relevant.length; i++) {
@@ -43,7 +44,7 @@ export function deleteAnswer(
     }
     items.push({ Deleted: e.streamId });
     const image = after.images[e.streamId];
-    if (!classic || !image) continue;
+    if (!image) continue;
     // Images deleted later in these events were still there (holding their layers) when this one went.
     const stillHeld = new Set(held);
     for (const later of relevant.slice(i + 1))
@@ -52,7 +53,7 @@ export function deleteAnswer(
         if (other) for (const c of layerChainIds(other)) stillHeld.add(c);
       }
     for (const released of releasedChains(image, stillHeld, projection)) {
-      items.push({ Deleted: released.chainId });
+      if (classic) items.push({ Deleted: released.chainId });
       reclaimed += released.size;
       held.add(released.chainId);
     }
