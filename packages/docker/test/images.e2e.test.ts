@@ -307,27 +307,106 @@ describe("docker commit, image prune, pull", () => {
     );
     const all = ok(await d.docker(["image", "prune", "-a", "-f"]));
     expect(all).toMatch(
-      /^Deleted Images:\n(untagged: \S+\n)+(deleted: sha256:[0-9a-f]{64}\n)+\nTotal reclaimed space: \S+B\n$/,
+      // Per image its untags, then it and its layers; the images' order follows their ids, which vary.
+      /^Deleted Images:\n((untagged: \S+\n)*(deleted: sha256:[0-9a-f]{64}\n)+)+\nTotal reclaimed space: \S+B\n$/,
     );
     expect(all).toContain("untagged: snap:1\n");
     expect(ok(await d.docker(["images", "-aq"]))).toBe("");
   });
-
-  test("pull and create of an image that is not here: refused at once, 404, saying there is no registry", async () => {
-    const refused =
-      "Error response from daemon: pull access denied for nosuch, repository does not exist or may require 'docker login': strata has no registry: load the image with docker load";
-    expect(await d.docker(["pull", "nosuch"])).toMatchObject({
-      code: 1,
-      out: "Using default tag: latest\n",
-      err: `${refused}\n`,
-    });
-    expect(await d.docker(["create", "nosuch"])).toMatchObject({
-      code: 1,
-      err: `Unable to find image 'nosuch:latest' locally\n${refused}\n`,
-    });
-    await seedImageOf(d.engine, [baseLayer], ["here:1"]);
-    expect(ok(await d.docker(["pull", "here:1"]))).toBe(
-      "1: Pulling from library/here\nStatus: Image is up to date for here:1\ndocker.io/library/here:1\n",
-    );
-  });
 });
+
+describe.each(["classic", "containerd"] as const)(
+  "docker pull, run and create without a registry (%s store)",
+  (store) => {
+    let p: Served;
+    beforeAll(async () => {
+      p = await serve();
+      if (store === "containerd") {
+        const r = await p.engine.execute({ type: "daemon.configure", imageStore: store });
+        if (!r.ok) throw r.error;
+      }
+      const layer = await seedLayer(p.engine, "base", { f: "1" });
+      await seedImageOf(p.engine, [layer], ["here:1", "here:2", "me/here:1", "localhost:5000/here:3"]);
+    });
+    afterAll(async () => {
+      await p.stop();
+      p.remove();
+    });
+    /** What dockerd answers when the registry does not have the repository (moby distribution/errors.go). */
+    const denied = (name: string) =>
+      `Error response from daemon: pull access denied for ${name}, repository does not exist or may require 'docker login'${store === "classic" ? ": denied: requested access to the resource is denied" : ""}`;
+
+    test("an image not here: refused at once, 404, in dockerd's words, exit 1 (pull, create) or 125 (run)", async () => {
+      expect(await p.docker(["pull", "nosuch"])).toEqual({
+        code: 1,
+        out: "Using default tag: latest\n",
+        err: `${denied("nosuch")}\n`,
+      });
+      expect(await p.docker(["pull", "-q", "me/nosuch:2"])).toEqual({
+        code: 1,
+        out: "",
+        err: `${denied("me/nosuch")}\n`,
+      });
+      expect(await p.docker(["pull", "here:3"])).toEqual({ code: 1, out: "", err: `${denied("here")}\n` });
+      expect(await p.docker(["pull", `here@sha256:${"a".repeat(64)}`])).toEqual({
+        code: 1,
+        out: "",
+        err: `${denied("here")}\n`,
+      });
+      expect(await p.docker(["pull", "-a", "nosuch"])).toEqual({
+        code: 1,
+        out: "",
+        err: `${denied("nosuch")}\n`,
+      });
+      expect(await p.docker(["pull", "localhost:5000/nosuch:1"])).toEqual({
+        code: 1,
+        out: "",
+        err: `${denied("localhost:5000/nosuch")}\n`,
+      });
+      expect(await p.docker(["create", "nosuch"])).toEqual({
+        code: 1,
+        out: "",
+        err: `Unable to find image 'nosuch:latest' locally\n${denied("nosuch")}\n`,
+      });
+      for (const args of [
+        ["run", "nosuch"],
+        ["run", "-d", "--rm", "nosuch", "true"],
+      ])
+        expect(await p.docker(args)).toEqual({
+          code: 125,
+          out: "",
+          err: `Unable to find image 'nosuch:latest' locally\ndocker: ${denied("nosuch")}\n\nRun 'docker run --help' for more information\n`,
+        });
+      expect(await p.docker(["run", "--pull=always", "here:3"])).toEqual({
+        code: 125,
+        out: "",
+        err: `docker: ${denied("here")}\n\nRun 'docker run --help' for more information\n`,
+      });
+      expect(await p.docker(["pull", "scratch"])).toMatchObject({
+        code: 1,
+        err: "Error response from daemon: 'scratch' is a reserved name\n",
+      });
+    });
+
+    test("an image here is up to date; a name alone is every tag held in that repository", async () => {
+      expect(ok(await p.docker(["pull", "here:1"]))).toBe(
+        `1: Pulling from library/here\nStatus: Image is up to date for here:1\ndocker.io/library/here:1\n`,
+      );
+      expect(ok(await p.docker(["pull", "-q", "localhost:5000/here:3"]))).toBe("localhost:5000/here:3\n");
+      const each = store === "classic" ? "" : "Status: Image is up to date for here:1\n";
+      const last =
+        store === "classic"
+          ? "Status: Image is up to date for here\n"
+          : "Status: Image is up to date for here:2\n";
+      expect(ok(await p.docker(["pull", "-a", "here"]))).toBe(
+        `1: Pulling from library/here\n${each}2: Pulling from library/here\n${last}docker.io/library/here\n`,
+      );
+      const run = await p.docker(["run", "--pull=always", "-d", "me/here:1", "true"]);
+      expect(run).toMatchObject({
+        code: 0,
+        err: "1: Pulling from me/here\nStatus: Image is up to date for me/here:1\n",
+      });
+      expect(run.out).toMatch(/^[0-9a-f]{64}\n$/);
+    });
+  },
+);

@@ -11,6 +11,7 @@ import {
   type EngineState,
   type ImageRecord,
   InvalidParameterError,
+  imageStoreOf,
   NotFoundError,
   StrataError,
 } from "@strata/core";
@@ -184,7 +185,10 @@ export function imageRoutes(server: RouteContext): Route[] {
   ];
 }
 
-/** `fromImage` and `tag` of a pull as one reference (moby postImagesCreate), `scratch` refused. */
+/**
+ * `fromImage` and `tag` of a pull as one reference (moby postImagesCreate), `scratch` refused. A name
+ * with neither tag nor digest stays so: dockerd pulls every tag of the repository (`docker pull -a`).
+ */
 function pullReference(fromImage: string, tag: string): NamedReference {
   let ref = parseNormalizedNamed(fromImage.replace(/:$/, ""));
   if (tag !== "") {
@@ -192,25 +196,59 @@ function pullReference(fromImage: string, tag: string): NamedReference {
     else ref = repoTagReference(`${ref.domain}/${ref.path}`, tag) as NamedReference;
   }
   if (familiarName(ref) === "scratch") throw new DockerApiError(403, "'scratch' is a reserved name");
-  return tagNameOnly(ref);
+  return ref;
 }
 
 /**
- * A pull, without a registry: an image the engine holds is up to date (what dockerd streams for it);
- * any other is refused at once, 404, in the words of a registry that does not have it, saying why.
+ * A pull, without a registry, answered from what the engine holds: a tag it holds is up to date (what
+ * dockerd streams for it, without the registry's `Digest:` line); a name alone is every tag it holds of
+ * that repository. Anything else is what dockerd answers when the registry does not have the
+ * repository: 404 before any output, `pull access denied for NAME, …` (on the graphdriver store with
+ * the registry's `denied` error after it, moby distribution/errors.go; the containerd store says it
+ * alone, daemon/containerd/image_pull.go). A digest is never held: the engine keeps no registry digests.
  */
 async function pullAnswer(engine: DurableEngine, ref: NamedReference, res: ServerResponse): Promise<void> {
   await engine.catchUp();
-  const shown = familiarString(ref);
-  const have = ref.digest === null && engine.state.tags[shown] !== undefined;
-  if (!have)
+  const state = engine.state;
+  const classic = imageStoreOf(state) === "classic";
+  const tags =
+    ref.digest !== null
+      ? []
+      : ref.tag !== null
+        ? [ref.tag].filter((t) => held(state, ref, t))
+        : heldTags(state, ref);
+  if (tags.length === 0)
     throw new NotFoundError(
       "no-such-image",
-      `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': strata has no registry: load the image with docker load`,
+      `pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login'${classic ? ": denied: requested access to the resource is denied" : ""}`,
     );
   res.writeHead(200, { "Content-Type": "application/json" });
-  res.write(statusMessage(`Pulling from ${ref.path}`, ref.tag ?? ""));
-  res.end(statusMessage(`Status: Image is up to date for ${shown}`));
+  for (const tag of tags) {
+    res.write(statusMessage(`Pulling from ${ref.path}`, tag));
+    // The containerd store ends each tag with its status, the graphdriver store the whole pull.
+    if (!classic)
+      res.write(statusMessage(`Status: Image is up to date for ${familiarString({ ...ref, tag })}`));
+  }
+  res.end(classic ? statusMessage(`Status: Image is up to date for ${familiarString(ref)}`) : "");
+}
+
+const held = (state: EngineState, ref: NamedReference, tag: string): boolean =>
+  state.tags[familiarString({ ...ref, tag, digest: null })] !== undefined;
+
+/** The tags the engine holds in `ref`'s repository, sorted as a registry lists them. */
+function heldTags(state: EngineState, ref: NamedReference): string[] {
+  const name = familiarName(ref);
+  const tags: string[] = [];
+  for (const shown of Object.keys(state.tags)) {
+    let r: NamedReference;
+    try {
+      r = parseNormalizedNamed(shown);
+    } catch {
+      continue; // a tag the engine took that is no Docker reference is in no repository a pull names
+    }
+    if (r.tag !== null && r.digest === null && familiarName(r) === name) tags.push(r.tag);
+  }
+  return tags.sort();
 }
 
 /**
