@@ -61,9 +61,9 @@ function commandsTable(): string {
 /** The reference table, from what `strata COMMAND --help` prints (usage line, then the summary). */
 function cliReference(): string {
   const rows = COMMANDS.map((c) => {
-    const [usage, , summary] = helpText(c.name).split("\n");
+    const [, usage, , summary] = helpText(c.name).split("\n");
     const cell = (text: string) => text.replaceAll("|", "\\|");
-    return `| \`${cell((usage ?? "").replace(/^Usage: /, ""))}\` | ${cell((summary ?? "").replace(/\.$/, ""))} |`;
+    return `| \`${cell((usage ?? "").replace(/^Usage: +/, ""))}\` | ${cell((summary ?? "").replace(/\.$/, ""))} |`;
   });
   return ["| usage | what it does |", "|---|---|", ...rows].join("\n");
 }

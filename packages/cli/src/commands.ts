@@ -38,6 +38,22 @@ import {
 import { UsageError } from "./args.js";
 import { type CommandSpec, type Context, OpenFailure } from "./CommandSpec.js";
 import { serveCommand } from "./serve.js";
+import { commitVerb } from "./verbs/commit.js";
+import { containerPruneVerb } from "./verbs/containerPrune.js";
+import {
+  killVerb,
+  pauseVerb,
+  restartVerb,
+  rmVerb,
+  startVerb,
+  stopVerb,
+  unpauseVerb,
+} from "./verbs/containerVerbs.js";
+import { createVerb } from "./verbs/create.js";
+import { diffVerb } from "./verbs/diff.js";
+import { renameVerb } from "./verbs/rename.js";
+import { runVerb } from "./verbs/run.js";
+import { waitVerb } from "./verbs/wait.js";
 
 const ago = (ms: number) =>
   new Date(ms)
@@ -56,16 +72,6 @@ function need(ctx: Context, n: number, what: string): string[] {
   return [...ctx.args];
 }
 
-/** Runs a command through the engine (durable when it answers); prints a refusal and answers null. */
-async function execute(ctx: Context, command: Command): Promise<EventEnvelope[] | null> {
-  const r = await (await ctx.engine()).execute(command);
-  if (!r.ok) {
-    ctx.out.error(refusal(r.error));
-    return null;
-  }
-  return [...r.events];
-}
-
 /** The engine's states at `at` (a seq), or now. */
 async function momentOf(ctx: Context, at: number | undefined): Promise<EngineMoment> {
   const engine = await ctx.engine();
@@ -80,7 +86,9 @@ const describe = (e: EventEnvelope) => {
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "demo",
+    group: "strata",
     usage: "strata demo",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary:
       "Build an image from layers, run a container, change files, commit and export it (leaves the log on disk)",
     run: async (ctx) => {
@@ -89,15 +97,18 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "run",
-    usage: "strata run SCRIPT",
+    name: "apply",
+    group: "strata",
+    usage: "strata apply FILE|-",
+    args: { min: 1, max: 1 },
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary:
       "Apply a file of commands, one JSON object a line (see docs/commands.md), each stored before it is reported; a failing line changes nothing",
     run: async (ctx) => {
       const [file] = need(ctx, 1, "exactly 1 argument: the script file");
       let bytes: Buffer;
       try {
-        bytes = readFileSync(file as string);
+        bytes = file === "-" ? await readStream(ctx.stdin) : readFileSync(file as string);
       } catch (e) {
         throw new UsageError(
           `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
@@ -152,11 +163,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "events",
-    usage: "strata events [--since SEQ] [--follow [--until SEQ]]",
+    name: "log events",
+    group: "log",
+    usage: "strata log events [--since SEQ] [--follow [--until SEQ]]",
     summary:
       "List the events of the log; --follow keeps printing new ones as another strata appends them (until SEQ, or Ctrl-C)",
     flags: {
+      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
       follow: { type: "boolean", short: "f" },
       since: { type: "string" },
       until: { type: "string" },
@@ -178,10 +191,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "ps",
+    group: "containers",
     readOnly: true,
     usage: "strata ps [-a]",
     summary: "List containers (running ones; -a: all)",
-    flags: { all: { type: "boolean", short: "a" } },
+    flags: {
+      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
+      all: { type: "boolean", short: "a" },
+    },
     run: async (ctx) => {
       const { state } = await ctx.engine();
       const all = ctx.flags.get("all") === true;
@@ -217,8 +234,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "images",
+    group: "images",
     readOnly: true,
     usage: "strata images",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "List images",
     run: async (ctx) => {
       const { state } = await ctx.engine();
@@ -249,8 +268,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "inspect",
+    group: "common",
     readOnly: true,
     usage: "strata inspect REF[@SEQ]",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Show everything the engine knows about a container or an image",
     run: async (ctx) => {
       const [target] = need(ctx, 1, "a container or an image");
@@ -272,8 +293,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "history",
+    group: "images",
     readOnly: true,
     usage: "strata history IMAGE",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Show the layers of an image, newest first",
     run: async (ctx) => {
       const [ref] = need(ctx, 1, "an image");
@@ -301,10 +324,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "graph",
+    group: "log",
     readOnly: true,
     usage: "strata graph REF[@SEQ] [-o FILE] [--format svg|mermaid]",
-    flags: { output: { type: "string", short: "o" } },
-    formats: ["svg", "mermaid"],
+    flags: {
+      output: { type: "string", short: "o", help: "Write to this file" },
+      format: { type: "string", values: ["svg", "mermaid"], help: '"svg" (default) or "mermaid"' },
+    },
     summary:
       "Draw the layer stack (whiteouts and opaque directories marked) and, for a container, its lifecycle state",
     run: async (ctx) => {
@@ -342,8 +368,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "ls",
+    group: "log",
     readOnly: true,
     usage: "strata ls REF[@SEQ] [PATH]",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "List a directory of an image or container (as it was at SEQ); a file lists itself",
     run: async (ctx) => {
       const [target, path = "/"] = need(ctx, 1, "an image or container");
@@ -371,8 +399,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "tree",
+    group: "log",
     readOnly: true,
     usage: "strata tree REF[@SEQ] [PATH]",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Walk the union view under PATH",
     run: async (ctx) => {
       const [target, path = "/"] = need(ctx, 1, "an image or container");
@@ -389,8 +419,10 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "cat",
+    group: "log",
     readOnly: true,
     usage: "strata cat REF[@SEQ] PATH",
+    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Print a file of an image or container",
     run: async (ctx) => {
       const [target, path] = need(ctx, 2, "an image or container and a path");
@@ -401,47 +433,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "diff",
-    readOnly: true,
-    usage: "strata diff CONTAINER[@SEQ]",
-    summary: "Changes of a container against its image (A/C/D, like docker diff)",
-    run: async (ctx) => {
-      const [target] = need(ctx, 1, "a container");
-      const { ref, at } = refAt(target as string);
-      const changes = (await momentOf(ctx, at)).diff(ref);
-      if (ctx.out.json) ctx.out.data(changes);
-      else for (const c of changes) ctx.out.line(`${c.kind} ${c.path}`);
-      return 0;
-    },
-  },
-  {
-    name: "commit",
-    usage: "strata commit CONTAINER [REPOSITORY[:TAG]] [--message TEXT] [--author NAME]",
-    flags: { message: { type: "string", short: "m" }, author: { type: "string", short: "a" } },
-    summary: "Create a new image from a container's changes",
-    run: async (ctx) => {
-      const [container, tag] = need(ctx, 1, "a container");
-      const message = ctx.flags.get("message");
-      const author = ctx.flags.get("author");
-      const events = await execute(ctx, {
-        type: "container.commit",
-        container: container as string,
-        ...(tag ? { tag } : {}),
-        ...(typeof message === "string" ? { comment: message } : {}),
-        ...(typeof author === "string" ? { author } : {}),
-      });
-      if (!events) return 1;
-      const created = events.find((e) => e.type === "image.created");
-      if (ctx.out.json) ctx.out.data({ imageId: created?.streamId });
-      else ctx.out.line(created?.streamId ?? "");
-      return 0;
-    },
-  },
-  {
-    name: "export",
+    name: "oci export",
+    group: "strata",
     readOnly: true,
     usage:
-      "strata export REF [REF...] DIR|FILE.tar [--compression gzip|none] [--format oci|docker] [--platforms REF,...]",
+      "strata oci export REF [REF...] DIR|FILE.tar [--compression gzip|none] [--format oci|docker] [--platforms REF,...]",
     flags: {
       compression: { type: "string", values: ["gzip", "none"] },
       format: { type: "string", values: ["oci", "docker"] },
@@ -476,9 +472,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "import",
-    usage: "strata import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME] [--platform OS/ARCH[/VARIANT]]",
-    flags: { tag: { type: "string" }, ref: { type: "string" }, platform: { type: "string" } },
+    name: "oci import",
+    group: "strata",
+    usage:
+      "strata oci import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME] [--platform OS/ARCH[/VARIANT]]",
+    flags: {
+      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
+      tag: { type: "string" },
+      ref: { type: "string" },
+      platform: { type: "string" },
+    },
     summary:
       "Import the images of an OCI layout (directory or tar) or a docker save archive (of several platforms: the host's, or --platform)",
     run: async (ctx) => {
@@ -504,9 +507,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "replay",
+    group: "log",
     readOnly: true,
     usage: "strata replay [LOG] [--at SEQ]",
-    flags: { at: { type: "string" } },
+    flags: {
+      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
+      at: { type: "string" },
+    },
     summary:
       "Rebuild the state from a log directory (default: --log) and summarise it; at SEQ: as it was right after event SEQ",
     run: async (ctx) => {
@@ -535,19 +542,41 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
   },
   {
-    name: "log",
-    usage: "strata log verify|repair",
+    name: "log verify",
+    group: "log",
+    usage: "strata log verify",
     summary:
-      "verify: check every record (checksums, order, hash chain) and every blob the log names, writing nothing; repair: cut a damaged log before the damage, moving the rest aside",
+      "Check every record of the log (checksums, order, hash chain) and every blob it names, writing nothing",
+    args: { max: 0 },
     readOnly: true,
-    run: async (ctx) => {
-      const [sub] = ctx.args;
-      if (sub === "verify") return verifyLog(ctx);
-      if (sub === "repair") return repairLog(ctx);
-      throw new UsageError('"strata log" takes one subcommand: verify or repair');
-    },
+    flags: { format: { type: "string", values: ["json"], help: 'Print the report as JSON ("json")' } },
+    run: verifyLog,
+  },
+  {
+    name: "log repair",
+    group: "log",
+    usage: "strata log repair",
+    summary: "Cut a damaged log before the damage, moving the rest aside (into damaged/)",
+    args: { max: 0 },
+    readOnly: true,
+    flags: { format: { type: "string", values: ["json"], help: 'Print the report as JSON ("json")' } },
+    run: repairLog,
   },
   serveCommand,
+  runVerb,
+  createVerb,
+  startVerb,
+  stopVerb,
+  restartVerb,
+  killVerb,
+  pauseVerb,
+  unpauseVerb,
+  rmVerb,
+  renameVerb,
+  waitVerb,
+  diffVerb,
+  commitVerb,
+  containerPruneVerb,
 ];
 
 /**
@@ -656,6 +685,13 @@ async function repairLog(ctx: Context): Promise<number> {
     );
   }
   return 0;
+}
+
+/** Everything `stream` gives until it ends. */
+async function readStream(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Uint8Array));
+  return Buffer.concat(chunks);
 }
 
 /** The lines of a script, each decoded as UTF-8; null for a line that is not valid UTF-8. */

@@ -35,10 +35,14 @@ const isLoopback = (host: string) =>
 
 export const serveCommand: CommandSpec = {
   name: "serve",
+  group: "strata",
   usage: "strata serve [--socket PATH] [--host tcp://127.0.0.1:PORT] [--log DIR|postgres://…]",
   summary:
     "Serve the Docker Engine API on a unix socket (default ./strata.sock) so docker and dockerode drive the log, until SIGTERM or SIGINT",
-  flags: { socket: { type: "string" }, host: { type: "string" } },
+  args: { max: 0 },
+  flags: {
+    socket: { type: "string", help: "The unix socket to listen on (default ./strata.sock, mode 0600)" },
+  },
   run: async (ctx) => {
     const socketFlag = ctx.flags.get("socket");
     const hostFlag = ctx.flags.get("host");

@@ -18,7 +18,7 @@ beforeAll(() => {
 });
 
 function strata(log: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args, "--log", log], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [BIN, "--log", log, ...args], { encoding: "utf8" });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -38,7 +38,7 @@ describe("strata", () => {
     expect(strata(log, "diff", "web").out).toContain(
       "D /etc/nginx/conf.d/default.conf\nA /etc/nginx/conf.d/site.conf",
     );
-    const events = JSON.parse(strata(log, "events", "--format", "json").out) as {
+    const events = JSON.parse(strata(log, "log", "events", "--format", "json").out) as {
       seq: number;
       type: string;
     }[];
@@ -82,7 +82,7 @@ describe("strata", () => {
         JSON.stringify({ type: "container.start", container: "job" }),
       ].join("\n"),
     );
-    const r = strata(log, "run", script);
+    const r = strata(log, "apply", script);
     expect(r.code).toBe(1);
     expect(r.err).toContain(
       "line 3: container.stop: Error response from daemon: container is already stopped",
@@ -99,8 +99,8 @@ describe("strata", () => {
     const b = join(tmp(), "b");
     expect(strata(a, "demo").code).toBe(0);
     const archive = join(tmp(), "web.tar");
-    expect(strata(a, "export", "demo/web:2", archive).code).toBe(0);
-    const imported = strata(b, "import", archive, "--tag", "copy/web:2");
+    expect(strata(a, "oci", "export", "demo/web:2", archive).code).toBe(0);
+    const imported = strata(b, "oci", "import", archive, "--tag", "copy/web:2");
     expect(imported.code, imported.err).toBe(0);
     expect(strata(b, "cat", "copy/web:2", "/etc/nginx/conf.d/site.conf").out).toBe(
       "server { listen 8080; }\n",
@@ -111,7 +111,7 @@ describe("strata", () => {
     const a = join(tmp(), "a");
     expect(strata(a, "demo").code).toBe(0);
     const layout = join(tmp(), "layout");
-    expect(strata(a, "export", "demo/web:2", layout).code).toBe(0);
+    expect(strata(a, "oci", "export", "demo/web:2", layout).code).toBe(0);
     // Damage the top layer: cut its blob short (its descriptor's size is made to match).
     const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
     const blob = (d: string) => join(layout, "blobs", "sha256", d.slice(7));
@@ -126,7 +126,7 @@ describe("strata", () => {
     index.manifests = [{ ...index.manifests[0], digest, size: Buffer.byteLength(manifestText) }];
     writeFileSync(join(layout, "index.json"), JSON.stringify(index));
     const b = join(tmp(), "b");
-    const r = strata(b, "import", layout, "--tag", "copy/web:2");
+    const r = strata(b, "oci", "import", layout, "--tag", "copy/web:2");
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^Error: layer 3 \(sha256:[0-9a-f]{64}\)(, tar entry \d+ "[^"]*")?: /);
     const blobs = join(b, "blobs", "sha256");
@@ -135,8 +135,20 @@ describe("strata", () => {
 
   test("errors: Docker's wording on stderr and documented exit codes", () => {
     const log = join(tmp(), "log");
-    expect(strata(log, "frobnicate").code).toBe(2);
-    expect(strata(log, "cat").code).toBe(2);
+    // As docker: an unknown command or the wrong number of arguments is 1, a bad flag 125.
+    expect(strata(log, "frobnicate")).toMatchObject({
+      code: 1,
+      err: "strata: unknown command: strata frobnicate\n\nRun 'strata --help' for more information\n",
+    });
+    expect(strata(log, "cat").code).toBe(1);
+    expect(strata(log, "stop")).toMatchObject({
+      code: 1,
+      err: "strata: 'strata stop' requires at least 1 argument\n\nUsage:  strata stop [OPTIONS] CONTAINER [CONTAINER...]\n\nSee 'strata stop --help' for more information\n",
+    });
+    expect(strata(log, "ps", "--bogus")).toMatchObject({
+      code: 125,
+      err: expect.stringMatching(/^unknown flag: --bogus\n\nUsage: {2}strata ps/),
+    });
     expect(strata(log, "demo").code).toBe(0);
     expect(strata(log, "cat", "nope", "/x")).toMatchObject({
       code: 1,
@@ -147,16 +159,16 @@ describe("strata", () => {
     expect(beyond.err).toMatch(
       /^Error response from daemon: No such event: 100000 \(the log has events 1 to \d+/,
     );
-    expect(strata(log, "replay", "--at", "-3").code).toBe(2);
+    expect(strata(log, "replay", "--at", "-3").code).toBe(1);
     // Missing inputs are named, never a stack trace; no daemon answers for a file the CLI reads itself.
-    expect(strata(log, "import", "/nonexistent/image.tar")).toMatchObject({
+    expect(strata(log, "oci", "import", "/nonexistent/image.tar")).toMatchObject({
       code: 1,
       err: "Error: cannot read /nonexistent/image.tar: ENOENT\n",
     });
-    expect(strata(log, "run", "/nonexistent/script.jsonl").err).toMatch(
-      /^strata run: cannot read \/nonexistent\/script\.jsonl: ENOENT/,
+    expect(strata(log, "apply", "/nonexistent/script.jsonl").err).toMatch(
+      /^strata apply: cannot read \/nonexistent\/script\.jsonl: ENOENT/,
     );
-    expect(strata(log, "replay", "/nonexistent/log").code).toBe(2);
+    expect(strata(log, "replay", "/nonexistent/log").code).toBe(1);
     const replayed = spawnSync(process.execPath, [BIN, "replay", log, "--at", "3", "--format", "json"], {
       encoding: "utf8",
     });
@@ -184,7 +196,7 @@ describe("strata", () => {
     const mermaid = strata(log, "graph", "web", "--format", "mermaid").out;
     expect(mermaid).toContain("stateDiagram-v2");
     expect(mermaid).toContain("class exited current");
-    const events = JSON.parse(strata(log, "events", "--format", "json").out) as {
+    const events = JSON.parse(strata(log, "log", "events", "--format", "json").out) as {
       seq: number;
       type: string;
     }[];
@@ -198,10 +210,10 @@ describe("strata", () => {
   test("every command has --help", () => {
     const log = join(tmp(), "log");
     const top = strata(log, "--help").out;
-    const names = [...top.matchAll(/^ {2}(\S+) {2,}/gm)].map((m) => m[1] as string);
+    const names = [...top.matchAll(/^ {2}([a-z]\S*(?: [a-z]\S*)?) {2,}/gm)].map((m) => m[1] as string);
     expect(names.length).toBeGreaterThan(10);
     for (const name of names)
-      expect(strata(log, name, "--help").out).toMatch(new RegExp(`^Usage: strata ${name}`));
+      expect(strata(log, name, "--help").out).toMatch(new RegExp(`^\nUsage: {2}strata ${name}`));
   });
 });
 
@@ -229,8 +241,8 @@ describe("output", () => {
         JSON.stringify({ type: "image.create", layers: [], tags: [`img:${i}`], cmd: ["x".repeat(2000)] }),
       ).join("\n"),
     );
-    expect(strata(log, "run", script).code).toBe(0);
-    const r = spawnSync(process.execPath, [BIN, "events", "--format", "json", "--log", log], {
+    expect(strata(log, "apply", script).code).toBe(0);
+    const r = spawnSync(process.execPath, [BIN, "log", "events", "--format", "json", "--log", log], {
       encoding: "utf8",
       maxBuffer: 1 << 30,
     });
@@ -246,8 +258,8 @@ describe("strata beside a writer", () => {
     const log = join(tmp(), "log");
     const s = join(tmp(), "s.jsonl");
     writeFileSync(s, JSON.stringify({ type: "image.create", layers: [], tags: ["x:1"] }));
-    expect(strata(log, "run", s).code).toBe(0);
-    const follower = spawn(process.execPath, [BIN, "events", "--follow", "--log", log]);
+    expect(strata(log, "apply", s).code).toBe(0);
+    const follower = spawn(process.execPath, [BIN, "log", "events", "--follow", "--log", log]);
     let err = "";
     follower.stderr.on("data", (c: Buffer) => {
       err += c.toString();
@@ -256,7 +268,7 @@ describe("strata beside a writer", () => {
     follower.stdout.destroy(); // the reader is gone: the next write gets EPIPE
     const more = join(tmp(), "more.jsonl");
     writeFileSync(more, JSON.stringify({ type: "image.create", layers: [], tags: ["y:1"] }));
-    expect(strata(log, "run", more).code).toBe(0);
+    expect(strata(log, "apply", more).code).toBe(0);
     const code = await new Promise((r) => follower.once("exit", r));
     expect(code).toBe(0);
     expect(err).toBe("");
@@ -276,14 +288,23 @@ describe("strata beside a writer", () => {
     const second = join(tmp(), "second.jsonl");
     script(first, 3);
     script(second, 40, 3);
-    expect(strata(log, "run", first).code).toBe(0);
-    const before = JSON.parse(strata(log, "events", "--format", "json").out) as unknown[];
-    const follower = spawn(process.execPath, [BIN, "events", "--follow", "--format", "json", "--log", log]);
+    expect(strata(log, "apply", first).code).toBe(0);
+    const before = JSON.parse(strata(log, "log", "events", "--format", "json").out) as unknown[];
+    const follower = spawn(process.execPath, [
+      BIN,
+      "log",
+      "events",
+      "--follow",
+      "--format",
+      "json",
+      "--log",
+      log,
+    ]);
     const seen = lines(follower, before.length);
     await seen.done; // it printed what was there; now another strata appends
-    const appended = strata(log, "run", second);
+    const appended = strata(log, "apply", second);
     expect(appended.code, appended.err).toBe(0);
-    const all = JSON.parse(strata(log, "events", "--format", "json").out) as { seq: number }[];
+    const all = JSON.parse(strata(log, "log", "events", "--format", "json").out) as { seq: number }[];
     expect(all.length).toBeGreaterThan(before.length);
     await new Promise<void>((resolve) => {
       const check = () =>
@@ -300,7 +321,7 @@ describe("strata beside a writer", () => {
       .map((l) => JSON.parse(l));
     expect(printed).toEqual(all);
     // --until stops by itself
-    const until = strata(log, "events", "--follow", "--since", "2", "--until", "4");
+    const until = strata(log, "log", "events", "--follow", "--since", "2", "--until", "4");
     expect(until.code).toBe(0);
     expect(
       until.out
@@ -314,11 +335,11 @@ describe("strata beside a writer", () => {
     const log = join(tmp(), "log");
     const s = join(tmp(), "s.jsonl");
     script(s, 2);
-    expect(strata(log, "run", s).code).toBe(0);
+    expect(strata(log, "apply", s).code).toBe(0);
     const writer = await FileEventLog.open(join(log, "events"));
     try {
       expect(strata(log, "images").code).toBe(0);
-      expect(strata(log, "events").out).toMatch(/^#2 /m);
+      expect(strata(log, "log", "events").out).toMatch(/^#2 /m);
       // Two more processes write at the same time while this one has the log open: all go in, in turn.
       const scripts = ["one", "two"].map((n) => {
         const file = join(tmp(), `${n}.jsonl`);
@@ -329,7 +350,7 @@ describe("strata beside a writer", () => {
         scripts.map(
           (file) =>
             new Promise<number | null>((resolve) =>
-              spawn(process.execPath, [BIN, "run", file, "--log", log]).once("exit", resolve),
+              spawn(process.execPath, [BIN, "apply", file, "--log", log]).once("exit", resolve),
             ),
         ),
       );
@@ -348,13 +369,13 @@ describe("strata beside a writer", () => {
     const root = new URL("../../../", import.meta.url).pathname;
     const shim = spawnSync(join(root, "node_modules", ".bin", "strata"), ["--help"], { encoding: "utf8" });
     expect(shim.status, shim.stderr).toBe(0);
-    expect(shim.stdout).toMatch(/^Usage: strata COMMAND/);
+    expect(shim.stdout).toMatch(/^\nUsage: {2}strata \[OPTIONS\] COMMAND/);
     const bin = tmp();
     symlinkSync(BIN, join(bin, "strata"));
     const log = join(tmp(), "log");
     const script = join(tmp(), "empty.jsonl");
     writeFileSync(script, "");
-    expect(strata(log, "run", script).code).toBe(0);
+    expect(strata(log, "apply", script).code).toBe(0);
     const onPath = spawnSync("sh", ["-c", 'strata images --log "$1"', "sh", log], {
       encoding: "utf8",
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
@@ -378,15 +399,15 @@ describe("progress bars", () => {
       errTty: true,
       now: () => (t += 150),
     };
-    expect(await main(["export", "demo/web:2", archive, "--log", log], io)).toBe(0);
+    expect(await main(["oci", "export", "demo/web:2", archive, "--log", log], io)).toBe(0);
     const drawn = err.join("");
     expect(drawn).toMatch(/exporting demo\/web:2 \[=+ *\] \d+% \d+\/3 layers/);
     expect(drawn).toContain("100% 3/3 layers");
     expect(drawn.endsWith("\r\u001b[2K")).toBe(true);
     err.length = 0;
-    expect(await main(["import", archive, "--log", join(tmp(), "other")], io)).toBe(0);
+    expect(await main(["oci", "import", archive, "--log", join(tmp(), "other")], io)).toBe(0);
     expect(err.join("")).toMatch(/importing .*web\.tar \[=+\] 100% [\d.]+\/[\d.]+ MB/);
-    const piped = strata(join(tmp(), "third"), "import", archive);
+    const piped = strata(join(tmp(), "third"), "oci", "import", archive);
     expect(piped.code).toBe(0);
     expect(piped.err).toBe("");
   });

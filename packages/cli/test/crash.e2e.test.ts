@@ -55,7 +55,7 @@ describe("strata killed at random moments", () => {
         .map((c) => JSON.stringify(c))
         .join("\n"),
     );
-    expect(strata("run", setup, "--log", log).code).toBe(0);
+    expect(strata("apply", setup, "--log", log).code).toBe(0);
     let seed = 20261202;
     const random = () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -86,7 +86,7 @@ describe("strata killed at random moments", () => {
       );
       const r = await strataKilled(
         150 + Math.floor(random() * 700),
-        "run",
+        "apply",
         script,
         "--log",
         log,
@@ -111,9 +111,9 @@ describe("strata killed at random moments", () => {
       last,
       JSON.stringify({ type: "fs.writeFile", container: "web", path: "/last", content: "end" }),
     );
-    const after = strata("run", last, "--log", log);
+    const after = strata("apply", last, "--log", log);
     expect(after.code, after.err).toBe(0);
-    const events = JSON.parse(strata("events", "--format", "json", "--log", log).out) as {
+    const events = JSON.parse(strata("log", "events", "--format", "json", "--log", log).out) as {
       seq: number;
       type: string;
       data: { path?: string };

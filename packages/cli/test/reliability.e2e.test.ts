@@ -50,7 +50,7 @@ const touchScript = () => script({ type: "fs.writeFile", container: "web", path:
 /** A log with a container `web` holding /hello. */
 function aLog(): string {
   const log = join(tmp(), "log");
-  const r = strata("run", setupScript(), "--log", log);
+  const r = strata("apply", setupScript(), "--log", log);
   expect(r.code, r.err).toBe(0);
   return log;
 }
@@ -63,7 +63,7 @@ const segments = (log: string) =>
 describe("a log that is not there, or not a log", () => {
   test("read-only commands on a missing log say so (exit 3) and create nothing", () => {
     const log = join(tmp(), "nope");
-    for (const args of [["ps"], ["images"], ["events"], ["log", "verify"], ["cat", "web", "/x"]]) {
+    for (const args of [["ps"], ["images"], ["log", "events"], ["log", "verify"], ["cat", "web", "/x"]]) {
       expectNamed(strata(...args, "--log", log), 3, new RegExp(`${log}: there is no strata log here`));
       expect(existsSync(log)).toBe(false);
     }
@@ -73,39 +73,43 @@ describe("a log that is not there, or not a log", () => {
     const file = join(tmp(), "afile");
     writeFileSync(file, "x");
     expectNamed(strata("ps", "--log", file), 3, /is a file, not a log directory/);
-    expectNamed(strata("run", setupScript(), "--log", file), 3, /is a file, not a log directory/);
+    expectNamed(strata("apply", setupScript(), "--log", file), 3, /is a file, not a log directory/);
   });
 
   test("a LOCK that is a directory, segments/ that is a file, a segment that is a directory: each named", () => {
     const a = aLog();
     rmSync(join(a, "events", "LOCK"), { force: true });
     mkdirSync(join(a, "events", "LOCK"));
-    expectNamed(strata("run", setupScript(), "--log", a), 3, /LOCK: it is a directory, not a lock file/);
+    expectNamed(strata("apply", setupScript(), "--log", a), 3, /LOCK: it is a directory, not a lock file/);
 
     const b = aLog();
     rmSync(join(b, "events", "segments"), { recursive: true });
     writeFileSync(join(b, "events", "segments"), "");
-    expectNamed(strata("run", setupScript(), "--log", b), 3, /segments: it is a file, not a directory/);
+    expectNamed(strata("apply", setupScript(), "--log", b), 3, /segments: it is a file, not a directory/);
     expectNamed(strata("ps", "--log", b), 3, /segments/);
 
     const c = aLog();
     mkdirSync(join(c, "events", "segments", "0000000000099999.seg"));
     expectNamed(strata("ps", "--log", c), 3, /must be a regular file/);
-    expectNamed(strata("run", setupScript(), "--log", c), 3, /must be a regular file/);
+    expectNamed(strata("apply", setupScript(), "--log", c), 3, /must be a regular file/);
   });
 
   test("an unknown flag in front of --log is refused, not taken as swallowing it (nothing is written anywhere)", () => {
     const log = join(tmp(), "log");
     const cwd = tmp();
-    const r = spawnSync(process.execPath, [BIN, "run", setupScript(), "--bogus", "--log", log], {
+    const r = spawnSync(process.execPath, [BIN, "apply", setupScript(), "--bogus", "--log", log], {
       encoding: "utf8",
       cwd,
     });
-    expectNamed({ code: r.status, err: r.stderr }, 2, /unknown flag: --bogus/);
+    expectNamed({ code: r.status, err: r.stderr }, 125, /unknown flag: --bogus/);
     expect(existsSync(log)).toBe(false);
     expect(readdirSync(cwd)).toEqual([]);
-    expectNamed(strata("ps", "--log"), 2, /flag --log needs a value/);
-    expectNamed(strata("ps", "--format", "yaml", "--log", log), 2, /invalid value "yaml" for flag --format/);
+    expectNamed(strata("ps", "--log"), 125, /flag needs an argument: --log/);
+    expectNamed(
+      strata("log", "events", "--format", "yaml", "--log", log),
+      125,
+      /invalid argument "yaml" for "--format" flag/,
+    );
   });
 });
 
@@ -113,7 +117,7 @@ describe("damage is named, never repaired by deleting unless asked", () => {
   test("a damaged length byte in the middle: verify says where and writes nothing; repair moves the rest aside; then the log works", () => {
     const log = aLog();
     const more = script({ type: "fs.writeFile", container: "web", path: "/two", content: "2" });
-    for (let i = 0; i < 3; i++) expect(strata("run", more, "--log", log).code).toBe(0);
+    for (let i = 0; i < 3; i++) expect(strata("apply", more, "--log", log).code).toBe(0);
     const [file] = segments(log) as [string];
     const bytes = readFileSync(file);
     // Each command is one batch (20-byte header, then records): damage the fifth one's first record's
@@ -128,7 +132,7 @@ describe("damage is named, never repaired by deleting unless asked", () => {
     expect(verify.err).toMatch(/strata log repair/);
     expect(readFileSync(file).equals(bytes)).toBe(true);
     expectNamed(strata("ps", "-a", "--log", log), 3, /at byte/);
-    expectNamed(strata("run", more, "--log", log), 3, /at byte/);
+    expectNamed(strata("apply", more, "--log", log), 3, /at byte/);
     expect(readFileSync(file).equals(bytes)).toBe(true);
 
     const repair = strata("log", "repair", "--log", log);
@@ -140,7 +144,7 @@ describe("damage is named, never repaired by deleting unless asked", () => {
       readFileSync(join(log, "events", "damaged", aside[0] as string)).equals(bytes.subarray(secondBatch)),
     ).toBe(true);
     expect(strata("log", "verify", "--log", log).code).toBe(0);
-    expect(strata("run", more, "--log", log).code).toBe(0);
+    expect(strata("apply", more, "--log", log).code).toBe(0);
   });
 
   test("a segment of garbage is damage, not an empty log", () => {
@@ -165,7 +169,7 @@ describe("damage is named, never repaired by deleting unless asked", () => {
     expectNamed(strata("cat", "web", "/hello", "--log", log), 1, /is not in the blob store/);
     expect(strata("log", "verify", "--log", log).err).toMatch(/missing from the blob store/);
     const target = join(tmp(), "out.tar");
-    expectNamed(strata("export", "web", target, "--log", log), 1, /is not in the blob store/);
+    expectNamed(strata("oci", "export", "web", target, "--log", log), 1, /is not in the blob store/);
   });
 });
 
@@ -174,11 +178,11 @@ describe("what a run reports is what is stored", () => {
     const log = aLog();
     const before = segments(log).map((f) => readFileSync(f).length);
     const start = script({ type: "container.start", container: "web" });
-    expect(strata("run", start, "--log", log).code).toBe(0);
+    expect(strata("apply", start, "--log", log).code).toBe(0);
     const afterStart = segments(log).map((f) => readFileSync(f).length);
     expect(afterStart).not.toEqual(before);
     const huge = script({ type: "container.exec", container: "web", cmd: ["echo", "x".repeat(70_000_000)] });
-    const r = strata("run", huge, "--log", log);
+    const r = strata("apply", huge, "--log", log);
     expectNamed(r, 1, /over the limit of \d+ bytes \(64 MiB\)/);
     expect(r.out).not.toMatch(/#\d+/);
     expect(segments(log).map((f) => readFileSync(f).length)).toEqual(afterStart);
@@ -199,7 +203,7 @@ describe("what a run reports is what is stored", () => {
         Buffer.from('","content":"x"}\n'),
       ]),
     );
-    const r = strata("run", file, "--log", log);
+    const r = strata("apply", file, "--log", log);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/line 2: not valid UTF-8/);
     expect(strata("cat", "web", "/ok", "--log", log).out).toBe("fine");
@@ -228,7 +232,7 @@ describe("locks", () => {
         await new Promise((r) => setTimeout(r, 20));
       expect(readFileSync(`/proc/${zombie}/stat`, "utf8")).toContain(") Z ");
       writeFileSync(join(log, "events", "LOCK"), `${zombie} 0123456789abcdef\n`);
-      const r = strata("run", touchScript(), "--log", log);
+      const r = strata("apply", touchScript(), "--log", log);
       expect(r.code, r.err).toBe(0);
     } finally {
       parent.kill("SIGKILL");
@@ -240,11 +244,11 @@ describe("locks", () => {
     const lock = join(log, "events", "LOCK");
     // A live process (this test's runner) that is not the one that took the lock: its start time differs.
     writeFileSync(lock, `${process.pid} 0123456789abcdef 1\n`);
-    const taken = strata("run", touchScript(), "--log", log);
+    const taken = strata("apply", touchScript(), "--log", log);
     expect(taken.code, taken.err).toBe(0);
     // An old-format lock naming a live process cannot be told from a live writer: refused, with the way out.
     writeFileSync(lock, `${process.pid} 0123456789abcdef\n`);
-    const r = strata("run", touchScript(), "--log", log);
+    const r = strata("apply", touchScript(), "--log", log);
     expectNamed(r, 3, new RegExp(`locked by process ${process.pid}`));
     expect(r.err).toMatch(new RegExp(`ps -p ${process.pid}`));
     expect(r.err).toMatch(new RegExp(`remove ${lock}`));
@@ -270,9 +274,9 @@ describe.skipIf(!root)("a hostile disk (tmpfs mounts)", () => {
   test("a read-only mount: writers are refused by name (exit 3), readers still read", () => {
     const disk = tmpfs("8m");
     const log = join(disk, "log");
-    expect(strata("run", setupScript(), "--log", log).code).toBe(0);
+    expect(strata("apply", setupScript(), "--log", log).code).toBe(0);
     execFileSync("mount", ["-o", "remount,ro", disk]);
-    expectNamed(strata("run", setupScript(), "--log", log), 3, /read-only \(EROFS\)/);
+    expectNamed(strata("apply", setupScript(), "--log", log), 3, /read-only \(EROFS\)/);
     expect(strata("cat", "web", "/hello", "--log", log).out).toBe("hello\n");
     expect(strata("log", "verify", "--log", log).code).toBe(0);
   });
@@ -280,7 +284,7 @@ describe.skipIf(!root)("a hostile disk (tmpfs mounts)", () => {
   test("a disk that fills up: the run that ran out of space is named (exit 1); every event a run reported is stored", () => {
     const disk = tmpfs("1m");
     const log = join(disk, "log");
-    expect(strata("run", setupScript(), "--log", log).code).toBe(0);
+    expect(strata("apply", setupScript(), "--log", log).code).toBe(0);
     // Each run writes 12 new files of 30 KB (new content: no blob is shared).
     const big = (run: number) =>
       script(
@@ -294,7 +298,7 @@ describe.skipIf(!root)("a hostile disk (tmpfs mounts)", () => {
     let failure: ReturnType<typeof strata> | null = null;
     const reported: number[] = [];
     for (let i = 0; i < 40 && failure === null; i++) {
-      const r = strata("run", big(i), "--log", log, "--format", "json");
+      const r = strata("apply", big(i), "--log", log, "--format", "json");
       // What a run reports as done (exit 0 or not) is what it claims is stored.
       if (r.out !== "")
         for (const line of JSON.parse(r.out) as { ok: boolean; events?: number[] }[])
@@ -309,7 +313,9 @@ describe.skipIf(!root)("a hostile disk (tmpfs mounts)", () => {
     expect(f.err).not.toMatch(/\n\s+at |internal error/);
     expect(readdirSync(join(log, "events")).filter((n) => n.startsWith("LOCK"))).toEqual([]);
     // Every event a run reported is there.
-    const events = JSON.parse(strata("events", "--format", "json", "--log", log).out) as { seq: number }[];
+    const events = JSON.parse(strata("log", "events", "--format", "json", "--log", log).out) as {
+      seq: number;
+    }[];
     const seqs = new Set(events.map((e) => e.seq));
     expect(reported.length).toBeGreaterThan(0);
     for (const s of reported) expect(seqs.has(s), `reported seq ${s} is missing`).toBe(true);
@@ -319,7 +325,7 @@ describe.skipIf(!root)("a hostile disk (tmpfs mounts)", () => {
   test("a disk with no space at all: opening the log is named, and no LOCK temporary is left behind", () => {
     const disk = tmpfs("256k");
     const log = join(disk, "log");
-    expect(strata("run", setupScript(), "--log", log).code).toBe(0);
+    expect(strata("apply", setupScript(), "--log", log).code).toBe(0);
     try {
       writeFileSync(join(disk, "filler"), Buffer.alloc(1 << 20));
     } catch {
@@ -332,7 +338,7 @@ describe.skipIf(!root)("a hostile disk (tmpfs mounts)", () => {
         break;
       }
     }
-    expectNamed(strata("run", setupScript(), "--log", log), 3, /no space left on the device \(ENOSPC\)/);
+    expectNamed(strata("apply", setupScript(), "--log", log), 3, /no space left on the device \(ENOSPC\)/);
     expect(readdirSync(join(log, "events")).filter((n) => n.startsWith("LOCK"))).toEqual([]);
   });
 

@@ -74,7 +74,7 @@ function logWithImage(dir: string): string {
     script,
     `${JSON.stringify({ type: "image.create", layers: [], tags: ["base:1"], cmd: ["sh"] })}\n`,
   );
-  const r = spawnSync(process.execPath, [BIN, "run", script, "--log", log], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [BIN, "apply", script, "--log", log], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
   return log;
 }
@@ -147,7 +147,7 @@ describe("strata serve", () => {
     const bad = spawnSync(process.execPath, [BIN, "serve", "--log", log, "--host", "127.0.0.1:80"], {
       encoding: "utf8",
     });
-    expect(bad.status).toBe(2);
+    expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/^strata serve: invalid --host "127\.0\.0\.1:80": expected tcp:\/\/HOST:PORT/);
   });
 

@@ -6,6 +6,7 @@ export type { DockerBackend } from "./DockerBackend.js";
 export type { DockerServerOptions, ListenOn } from "./DockerServer.js";
 export { DockerServer } from "./DockerServer.js";
 export { ListenError } from "./ListenError.js";
+export { PastEngine, ReadOnlyPastError } from "./PastEngine.js";
 export { CONTAINER_FILTERS, labelMatches, matchesContainerFilters } from "./shapes/containerFilters.js";
 export {
   containerInspect,
@@ -15,6 +16,23 @@ export {
   statusText,
 } from "./shapes/containerShapes.js";
 export { createCommand } from "./shapes/createRequest.js";
+export type { DockerEventMessage } from "./shapes/dockerEvents.js";
+export {
+  DOCKER_ACTIONS,
+  DockerEventMapper,
+  dockerMessagesOf,
+  encodeDockerEvent,
+  familiarTag,
+} from "./shapes/dockerEvents.js";
+export {
+  dockerTimestamp,
+  dockerTimestampMs,
+  nanosToMs,
+  parseGoDuration,
+  parseRfc3339Like,
+  parseUnixTimestamp,
+} from "./shapes/dockerTimestamp.js";
 export { DockerApiError, dockerError } from "./shapes/errors.js";
+export { EventFilter, parseEventFilters, stripTag } from "./shapes/eventFilters.js";
 export { API_VERSION, ENGINE_VERSION, infoBody, MIN_API_VERSION, versionBody } from "./shapes/system.js";
 export { humanDuration, parseDockerTime, rfc3339Nano, unixSeconds, ZERO_TIME } from "./shapes/time.js";

@@ -104,7 +104,7 @@ function importInChild(
       if (way === "cli") {
         const err = [];
         const io = { out: () => {}, err: (s) => err.push(s), tty: false, errTty: false, now: () => 0 };
-        const code = await main(["import", target, "--log", ${JSON.stringify(log)}], io);
+        const code = await main(["oci", "import", target, "--log", ${JSON.stringify(log)}], io);
         out = { exit: code, message: err.join("") };
       } else {
         const engine = createFsEngine({ clock: simulatedClock(), ids: sequentialIds("b") });

@@ -3,6 +3,7 @@
  * always UTC `Z`; the zero time is `0001-01-01T00:00:00Z`), unix seconds, and the human durations of
  * `docker ps` (go-units `HumanDuration`). Strata's clock counts milliseconds.
  */
+import { dockerTimestamp, nanosToMs, parseGoDuration } from "./dockerTimestamp.js";
 
 export const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -37,14 +38,18 @@ export function humanDuration(ms: number): string {
 }
 
 /**
- * A time given in a query (`since`, `until` of events and filters): unix seconds, with an optional
- * fraction (`1718013600.123456789`), or an RFC 3339 date. Returns ms, or null if it is neither.
+ * A time given in a query (`since`, `until` of events and filters) as ms since the epoch: unix
+ * seconds with an optional fraction (`1718013600.123456789`), an RFC 3339 date in the forms the docker
+ * CLI reads (`2026-01-01`, `2026-01-01T10:00`, `…Z`, `…+01:00`), or, given `now`, a Go duration before
+ * it (`10m`, `1h30m`). Null if it is none of them (or empty). See `dockerTimestamp` for the exact
+ * nanoseconds.
  */
-export function parseDockerTime(value: string): number | null {
-  if (/^\d+(\.\d+)?$/.test(value)) {
-    const [s, f = ""] = value.split(".");
-    return Number(s) * 1000 + Number(`0.${f || "0"}`) * 1000;
+export function parseDockerTime(value: string, now?: number): number | null {
+  if (now === undefined && parseGoDuration(value) !== null) return null;
+  try {
+    const ns = dockerTimestamp(value, now ?? 0);
+    return ns === null ? null : nanosToMs(ns);
+  } catch {
+    return null;
   }
-  const t = Date.parse(value);
-  return Number.isNaN(t) ? null : t;
 }

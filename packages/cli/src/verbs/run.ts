@@ -1,0 +1,105 @@
+/**
+ * `strata run`: create and start a container (docker/cli `container/run.go`). With `-d` it prints the id
+ * and returns; otherwise it waits for the container to exit (or, with `--rm`, to be removed) and ends
+ * with its exit code, forwarding SIGINT and SIGTERM to it as docker's `--sig-proxy` does. Strata runs no
+ * real process, so there is no output to stream: the program runs as modelled until it exits (a
+ * `process.exit`, a signal it dies of, a stop).
+ *
+ * Errors from the daemon end with exit code 125 ("docker: Error response from daemon: …"); a program the
+ * runtime cannot find 127, one it cannot execute 126, as docker.
+ */
+import { type CommandSpec, ExitStatus } from "../CommandSpec.js";
+import { DaemonError, DockerClient, readAll } from "../client/DockerClient.js";
+import { createContainer } from "./createContainer.js";
+import { CREATE_FLAGS, createBody } from "./createOptions.js";
+
+/** docker/cli's `toStatusError`: the exit code and message for a failed create or start. */
+export function runFailure(e: unknown): ExitStatus {
+  if (!(e instanceof DaemonError)) throw e;
+  const text = `strata: Error response from daemon: ${e.message}\n\nRun 'strata run --help' for more information`;
+  if (/executable file not found|no such file or directory/.test(e.message)) return new ExitStatus(127, text);
+  if (/permission denied|is a directory/.test(e.message)) return new ExitStatus(126, text);
+  return new ExitStatus(125, text);
+}
+
+export const runVerb: CommandSpec = {
+  name: "run",
+  aliases: ["container run"],
+  group: "common",
+  usage: "strata run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+  summary: "Create and run a new container from an image",
+  args: { min: 1 },
+  flags: {
+    ...CREATE_FLAGS,
+    detach: { type: "boolean", short: "d", help: "Run container in background and print container ID" },
+    "sig-proxy": {
+      type: "boolean",
+      help: "Proxy received signals to the process (default true)",
+      hidden: true,
+    },
+  },
+  interspersed: false,
+  timers: true,
+  run: async (ctx) => {
+    const [image, ...command] = ctx.args as [string, ...string[]];
+    const detach = ctx.flags.get("detach") === true;
+    const body = createBody(ctx.flags, ctx.list, image, command);
+    if (!detach) Object.assign(body, { AttachStdout: true, AttachStderr: true });
+    const name = ctx.flags.get("name");
+    const pull = ctx.flags.get("pull");
+    let id: string;
+    try {
+      id = await createContainer(ctx, body, {
+        ...(typeof name === "string" ? { name } : {}),
+        ...(typeof pull === "string" ? { pull } : {}),
+        quiet: ctx.flags.get("quiet") === true,
+      });
+    } catch (e) {
+      throw runFailure(e);
+    }
+    const docker = await ctx.docker();
+    if (detach) {
+      try {
+        await docker.call({ method: "POST", path: `/containers/${id}/start` });
+      } catch (e) {
+        throw runFailure(e);
+      }
+      ctx.out.line(id);
+      return 0;
+    }
+    // Wait before starting, as docker does, so a quick exit is not missed.
+    const autoRemove = ctx.flags.get("rm") === true;
+    const waiting = await DockerClient.check(
+      await docker.open({
+        method: "POST",
+        path: `/containers/${id}/wait`,
+        query: { condition: autoRemove ? "removed" : "next-exit" },
+      }),
+    );
+    const status = readAll(waiting);
+    try {
+      await docker.call({ method: "POST", path: `/containers/${id}/start` });
+    } catch (e) {
+      waiting.destroy();
+      throw runFailure(e);
+    }
+    const forward = (signal: NodeJS.Signals) => () => {
+      void docker.call({ method: "POST", path: `/containers/${id}/kill`, query: { signal } }).catch(() => {});
+    };
+    const onInt = forward("SIGINT");
+    const onTerm = forward("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+    try {
+      const answer = JSON.parse((await status).toString("utf8")) as {
+        StatusCode: number;
+        Error?: { Message: string };
+      };
+      if (answer.Error?.Message) ctx.out.error(`strata: ${answer.Error.Message}`);
+      return answer.StatusCode;
+    } finally {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+    }
+  },
+};

@@ -1,0 +1,33 @@
+/** `strata wait CONTAINER...`: blocks until each stops, printing its exit code (docker/cli `container/wait.go`). */
+import type { CommandSpec } from "../CommandSpec.js";
+import { DockerClient, readAll } from "../client/DockerClient.js";
+import { eachContainer, report } from "./eachContainer.js";
+
+export const waitVerb: CommandSpec = {
+  name: "wait",
+  aliases: ["container wait"],
+  group: "containers",
+  usage: "strata wait CONTAINER [CONTAINER...]",
+  summary: "Block until one or more containers stop, then print their exit codes",
+  args: { min: 1 },
+  timers: true,
+  run: async (ctx) => {
+    const docker = await ctx.docker();
+    const { errors } = await eachContainer(
+      ctx,
+      ctx.args,
+      async (ref) => {
+        const res = await DockerClient.check(
+          await docker.open({ method: "POST", path: `/containers/${encodeURIComponent(ref)}/wait` }),
+        );
+        const body = (await readAll(res)).toString("utf8");
+        if (body === "") throw new Error("the daemon closed the wait before the container stopped");
+        const answer = JSON.parse(body) as { StatusCode: number; Error?: { Message?: string } };
+        if (answer.Error?.Message) ctx.out.error(answer.Error.Message);
+        ctx.out.line(String(answer.StatusCode));
+      },
+      { print: false },
+    );
+    return report(ctx, errors);
+  },
+};
