@@ -59,7 +59,13 @@ describe("an image as an archive describes it", () => {
     const plain = s.state.images[s.state.tags["plain:1"] as string];
     expect(plain?.createdAt).toBeGreaterThan(2000);
     expect(plain?.history).toEqual([
-      { created: plain?.createdAt, createdBy: "ADD rootfs.tar /", comment: "", author: "", emptyLayer: false },
+      {
+        created: plain?.createdAt,
+        createdBy: "ADD rootfs.tar /",
+        comment: "",
+        author: "",
+        emptyLayer: false,
+      },
     ]);
   });
 });

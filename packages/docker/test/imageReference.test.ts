@@ -33,7 +33,7 @@ describe("ParseNormalizedNamed and the familiar form", () => {
     ["docker.io/library/a/b", "docker.io/library/a/b", "library/a/b"],
     ["localhost/x", "localhost/x", "localhost/x"],
     ["localhost:5000/a/b:c", "localhost:5000/a/b:c", "localhost:5000/a/b:c"],
-    ["example.com/x@sha256:" + HEX, `example.com/x@sha256:${HEX}`, `example.com/x@sha256:${HEX}`],
+    [`example.com/x@sha256:${HEX}`, `example.com/x@sha256:${HEX}`, `example.com/x@sha256:${HEX}`],
     ["[::1]:5000/x", "[::1]:5000/x", "[::1]:5000/x"],
     ["Registry.io/x", "Registry.io/x", "Registry.io/x"],
   ])("%s is %s, shown %s", (text, full, familiar) => {
