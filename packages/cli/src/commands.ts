@@ -49,10 +49,17 @@ import {
   stopVerb,
   unpauseVerb,
 } from "./verbs/containerVerbs.js";
+import { cpVerb } from "./verbs/cp.js";
 import { createVerb } from "./verbs/create.js";
 import { diffVerb } from "./verbs/diff.js";
+import { execVerb } from "./verbs/exec.js";
+import { imagePruneVerb } from "./verbs/imagePrune.js";
+import { loadVerb } from "./verbs/load.js";
 import { renameVerb } from "./verbs/rename.js";
+import { rmiVerb } from "./verbs/rmi.js";
 import { runVerb } from "./verbs/run.js";
+import { saveVerb } from "./verbs/save.js";
+import { tagVerb } from "./verbs/tag.js";
 import { waitVerb } from "./verbs/wait.js";
 
 const ago = (ms: number) =>
@@ -577,6 +584,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   diffVerb,
   commitVerb,
   containerPruneVerb,
+  execVerb,
+  cpVerb,
+  tagVerb,
+  rmiVerb,
+  saveVerb,
+  loadVerb,
+  imagePruneVerb,
 ];
 
 /**

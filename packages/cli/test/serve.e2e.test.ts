@@ -4,80 +4,19 @@
  * again with everything in place, refuses a socket in use, and loses nothing it acknowledged when
  * killed with SIGKILL in the middle of requests.
  */
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
+import { docker, logWithImage, serve } from "./support/strataServe.js";
 
 const BIN = new URL("../dist/bin.js", import.meta.url).pathname;
 const tmp = tempDirs("strata-serve-");
 beforeAll(() => {
   if (!existsSync(BIN)) throw new Error(`run pnpm build first (${BIN} is missing)`);
 });
-
-interface Running {
-  readonly child: ChildProcess;
-  /** The address printed once it listens. */
-  readonly address: string;
-  out(): string;
-  err(): string;
-  /** Resolves with the exit code (or the signal's name). */
-  readonly exited: Promise<number | string>;
-}
-
-/** Starts `strata serve ARGS` and waits until it says where it listens (or exits). */
-function serve(...args: string[]): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  const exited = new Promise<number | string>((resolve) =>
-    child.on("close", (code, signal) => resolve(code ?? signal ?? "?")),
-  );
-  return new Promise((resolve, reject) => {
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /on ((?:unix|tcp):\/\/\S+) /.exec(out);
-      if (m) resolve({ child, address: m[1] as string, out: () => out, err: () => err, exited });
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    void exited.then((code) => reject(new Error(`strata serve exited ${code} before listening: ${err}`)));
-  });
-}
-
-/** Runs the docker CLI against `host` (asynchronously: the loop stays free). */
-function docker(host: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("docker", args, {
-      env: { ...process.env, DOCKER_HOST: host, DOCKER_CONFIG: join(tmp(), ".docker") },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on("close", (code) => resolve({ code, out, err }));
-  });
-}
-
-/** A log with the image `base:1` (from a script: the API has no registry to pull from). */
-function logWithImage(dir: string): string {
-  const log = join(dir, "log");
-  const script = join(dir, "setup.jsonl");
-  writeFileSync(
-    script,
-    `${JSON.stringify({ type: "image.create", layers: [], tags: ["base:1"], cmd: ["sh"] })}\n`,
-  );
-  const r = spawnSync(process.execPath, [BIN, "apply", script, "--log", log], { encoding: "utf8" });
-  expect(r.status, r.stderr).toBe(0);
-  return log;
-}
 
 /** POST /containers/create over the socket with a raw client: resolves with the status and body. */
 function createOver(socket: string, name: string): Promise<{ status: number; body: string }> {
