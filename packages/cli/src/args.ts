@@ -43,10 +43,11 @@ export function parseArgs(
   options: { interspersed?: boolean } = {},
 ): ParsedArgs {
   const [head, tail] = options.interspersed === false ? splitAtProgram(argv, specs) : [argv, []];
+  const negated = new Set<string>();
   let parsed: ReturnType<typeof parseNodeArgs>;
   try {
     parsed = parseNodeArgs({
-      args: joinValues(head, specs),
+      args: joinValues(explicitSwitches(head, specs, negated), specs),
       options: Object.fromEntries(
         Object.entries(specs).map(([name, s]) => [
           name,
@@ -76,7 +77,33 @@ export function parseArgs(
     flags.set(name, last);
     if (spec.type === "list") lists.set(name, values as string[]);
   }
+  for (const name of negated) if (!flags.has(name)) flags.set(name, "false");
   return { positional: [...parsed.positionals, ...tail], flags, lists };
+}
+
+/**
+ * pflag's switches with a value: `--all=true` is `--all`; `--all=false` and `-H=false` are the switch
+ * turned off (set to the text "false" in the flags, so `=== true` reads it as off).
+ */
+function explicitSwitches(argv: readonly string[], specs: FlagSpecs, negated: Set<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] as string;
+    if (token === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const m = /^(?:--([^=]+)|-([^-=]))=(true|false|1|0)$/i.exec(token);
+    const name =
+      m?.[1] ?? Object.entries(specs).find(([, s]) => m?.[2] !== undefined && s.short === m[2])?.[0];
+    if (m && name && specs[name]?.type === "boolean") {
+      if (/^(true|1)$/i.test(m[3] as string)) out.push(`--${name}`);
+      else negated.add(name);
+      continue;
+    }
+    out.push(token);
+  }
+  return out;
 }
 
 /**

@@ -52,21 +52,22 @@ import {
 import { cpVerb } from "./verbs/cp.js";
 import { createVerb } from "./verbs/create.js";
 import { diffVerb } from "./verbs/diff.js";
+import { eventsVerb } from "./verbs/events.js";
 import { execVerb } from "./verbs/exec.js";
+import { historyVerb } from "./verbs/history.js";
 import { imagePruneVerb } from "./verbs/imagePrune.js";
+import { imagesVerb } from "./verbs/images.js";
+import { infoVerb } from "./verbs/info.js";
+import { inspectVerb } from "./verbs/inspect.js";
 import { loadVerb } from "./verbs/load.js";
+import { psVerb } from "./verbs/ps.js";
 import { renameVerb } from "./verbs/rename.js";
 import { rmiVerb } from "./verbs/rmi.js";
 import { runVerb } from "./verbs/run.js";
 import { saveVerb } from "./verbs/save.js";
 import { tagVerb } from "./verbs/tag.js";
+import { versionVerb } from "./verbs/version.js";
 import { waitVerb } from "./verbs/wait.js";
-
-const ago = (ms: number) =>
-  new Date(ms)
-    .toISOString()
-    .replace("T", " ")
-    .replace(/\.\d+Z$/, " UTC");
 
 /** `REF@SEQ` → the reference and the position (undefined: now). */
 function refAt(ref: string): { ref: string; at?: number } {
@@ -194,139 +195,6 @@ export const COMMANDS: readonly CommandSpec[] = [
         return 0;
       }
       return followEvents(ctx, since, until);
-    },
-  },
-  {
-    name: "ps",
-    group: "containers",
-    readOnly: true,
-    usage: "strata ps [-a]",
-    summary: "List containers (running ones; -a: all)",
-    flags: {
-      format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
-      all: { type: "boolean", short: "a" },
-    },
-    run: async (ctx) => {
-      const { state } = await ctx.engine();
-      const all = ctx.flags.get("all") === true;
-      const rows = Object.values(state.containers)
-        .filter((c) => all || c.status === "running" || c.status === "paused" || c.status === "restarting")
-        .map((c) => {
-          const image = state.images[c.context.imageId];
-          return {
-            id: c.context.id,
-            image: image?.tags[0] ?? shortId(c.context.imageId),
-            command: c.context.config.cmd.join(" "),
-            created: ago(c.context.createdAt),
-            status: c.status,
-            exitCode: c.context.exitCode,
-            name: c.context.name,
-          };
-        });
-      if (ctx.out.json) ctx.out.data(rows);
-      else
-        ctx.out.table(
-          ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "NAMES"],
-          rows.map((r) => [
-            shortId(r.id),
-            r.image,
-            JSON.stringify(r.command),
-            r.created,
-            r.status === "exited" ? `Exited (${r.exitCode})` : r.status,
-            r.name,
-          ]),
-        );
-      return 0;
-    },
-  },
-  {
-    name: "images",
-    group: "images",
-    readOnly: true,
-    usage: "strata images",
-    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
-    summary: "List images",
-    run: async (ctx) => {
-      const { state } = await ctx.engine();
-      const rows = Object.values(state.images)
-        .filter((i) => i.status === "present")
-        .flatMap((i) =>
-          (i.tags.length ? i.tags : ["<none>:<none>"]).map((t) => ({
-            tag: t,
-            id: i.id,
-            created: ago(i.createdAt),
-            layers: i.layers.length,
-          })),
-        );
-      if (ctx.out.json) ctx.out.data(rows);
-      else
-        ctx.out.table(
-          ["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "LAYERS"],
-          rows.map((r) => [
-            r.tag.slice(0, r.tag.lastIndexOf(":")),
-            r.tag.slice(r.tag.lastIndexOf(":") + 1),
-            shortId(r.id),
-            r.created,
-            String(r.layers),
-          ]),
-        );
-      return 0;
-    },
-  },
-  {
-    name: "inspect",
-    group: "common",
-    readOnly: true,
-    usage: "strata inspect REF[@SEQ]",
-    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
-    summary: "Show everything the engine knows about a container or an image",
-    run: async (ctx) => {
-      const [target] = need(ctx, 1, "a container or an image");
-      const { ref, at } = refAt(target as string);
-      const state = (await momentOf(ctx, at)).core;
-      const { findContainer, findImage } = await import("@strata/core");
-      const container = findContainer(state, ref);
-      const image = container ? undefined : findImage(state, ref);
-      if (!container && !image) {
-        ctx.out.error(`Error response from daemon: No such object: ${ref}`);
-        return 1;
-      }
-      const value = container
-        ? { Type: "container", State: { Status: container.status }, ...container.context }
-        : { Type: "image", ...image?.image };
-      ctx.out.data([value]);
-      return 0;
-    },
-  },
-  {
-    name: "history",
-    group: "images",
-    readOnly: true,
-    usage: "strata history IMAGE",
-    flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
-    summary: "Show the layers of an image, newest first",
-    run: async (ctx) => {
-      const [ref] = need(ctx, 1, "an image");
-      const engine = await ctx.engine();
-      const { findImage } = await import("@strata/core");
-      const match = findImage(engine.state, ref as string);
-      if (!match) {
-        ctx.out.error(`Error response from daemon: No such image: ${ref}`);
-        return 1;
-      }
-      const rows = [...match.image.layers].reverse().map((l) => {
-        const tree = engine.projected.layers.get(l.id);
-        let size = 0;
-        if (tree) for (const [, inode] of tree.inodes.entries()) size += inode.size;
-        return { layer: l.id, createdBy: l.createdBy, comment: l.comment, size };
-      });
-      if (ctx.out.json) ctx.out.data(rows);
-      else
-        ctx.out.table(
-          ["LAYER", "CREATED BY", "SIZE", "COMMENT"],
-          rows.map((r) => [shortId(r.layer), r.createdBy, `${r.size}B`, r.comment]),
-        );
-      return 0;
     },
   },
   {
@@ -591,6 +459,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   saveVerb,
   loadVerb,
   imagePruneVerb,
+  psVerb,
+  imagesVerb,
+  inspectVerb,
+  historyVerb,
+  eventsVerb,
+  versionVerb,
+  infoVerb,
 ];
 
 /**

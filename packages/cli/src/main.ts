@@ -24,6 +24,7 @@ import { EmbeddedDaemon } from "./client/EmbeddedDaemon.js";
 import { COMMANDS, isStrataError, logDir, refusal } from "./commands.js";
 import { makeOutput } from "./output.js";
 import { makeProgressBar } from "./ProgressBar.js";
+import { STRATA_VERSION } from "./strataVersion.js";
 
 export const EXIT = { ok: 0, refused: 1, log: 3, internal: 70, usage: 125 } as const;
 
@@ -50,7 +51,7 @@ const GROUPS: Record<CommandSpec["group"], string> = {
 };
 
 /** The version `strata --version` prints. */
-export const VERSION = "0.1.0";
+export const VERSION = STRATA_VERSION;
 
 /** The command `argv` names, and the arguments after its name; null when none does. */
 export function findCommand(argv: readonly string[]): { spec: CommandSpec; rest: string[] } | null {
@@ -195,13 +196,9 @@ export async function main(
   try {
     let parsed: ReturnType<typeof parseArgs>;
     try {
-      parsed = parseArgs(
-        [...leading, ...found.rest],
-        { ...GLOBAL_FLAGS, ...spec.flags },
-        {
-          interspersed: spec.interspersed !== false,
-        },
-      );
+      parsed = parseArgs([...leading, ...found.rest], withOwnShorts(GLOBAL_FLAGS, spec.flags ?? {}), {
+        interspersed: spec.interspersed !== false,
+      });
     } catch (e) {
       if (e instanceof FlagError) return usageFailure(io, e.message, spec.usage, path);
       throw e;
@@ -279,6 +276,17 @@ export async function main(
     await daemon?.close();
     await engine?.close();
   }
+}
+
+/** The global flags and a command's own; a short letter both use is the command's (`history -H`). */
+function withOwnShorts(global: FlagSpecs, own: FlagSpecs): FlagSpecs {
+  const shorts = new Set(Object.values(own).map((f) => f.short));
+  const kept = Object.entries(global).map(([name, f]) => {
+    if (!f.short || !shorts.has(f.short)) return [name, f] as const;
+    const { short: _short, ...rest } = f;
+    return [name, rest] as const;
+  });
+  return { ...Object.fromEntries(kept), ...own };
 }
 
 /** What is wrong with the number of arguments, in docker's words; null when it is right. */

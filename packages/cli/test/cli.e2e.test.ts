@@ -17,6 +17,14 @@ beforeAll(() => {
     throw new Error(`the e2e tests run the built binary: run pnpm build first (${BIN} is missing)`);
 });
 
+/** docker's `--format json`: one object a line. */
+function jsonLines(out: string): unknown[] {
+  return out
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l));
+}
+
 function strata(log: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, "--log", log, ...args], { encoding: "utf8" });
   return { code: r.status, out: r.stdout, err: r.stderr };
@@ -28,13 +36,13 @@ describe("strata", () => {
     const demo = strata(log, "demo");
     expect(demo.code, demo.err).toBe(0);
     expect(demo.out).toContain("$ export demo/web:2");
-    const ps = JSON.parse(strata(log, "ps", "-a", "--format", "json").out);
-    expect(ps).toMatchObject([{ name: "web", status: "exited", exitCode: 0 }]);
+    // docker's --format json: one object a line, docker's keys
+    const ps = jsonLines(strata(log, "ps", "-a", "--format", "json").out);
+    expect(ps).toMatchObject([
+      { Names: "web", State: "exited", Status: expect.stringMatching(/^Exited \(0\) /) },
+    ]);
     expect(strata(log, "ps").out.trim().split("\n")).toHaveLength(1); // header only: nothing running
-    const images = JSON.parse(strata(log, "images", "--format", "json").out).map(
-      (i: { tag: string }) => i.tag,
-    );
-    expect(images.sort()).toEqual(["demo/web:1", "demo/web:2"]);
+    expect(strata(log, "ps", "-aq").out).toMatch(/^[0-9a-f]{12}\n$/);
     expect(strata(log, "diff", "web").out).toContain(
       "D /etc/nginx/conf.d/default.conf\nA /etc/nginx/conf.d/site.conf",
     );
@@ -58,15 +66,22 @@ describe("strata", () => {
     expect(strata(log, "ls", "web", "/nope").code).toBe(1);
     expect(strata(log, "log", "verify").out).toMatch(/^ok: \d+ events, head [0-9a-f]{64}/);
     const [inspected] = JSON.parse(strata(log, "inspect", "web").out);
-    expect(inspected).toMatchObject({ Type: "container", name: "web", State: { Status: "exited" } });
+    expect(inspected).toMatchObject({ Name: "/web", State: { Status: "exited", Running: false } });
+    // time travel: the server's /strata/at/SEQ paths
     const [then] = JSON.parse(strata(log, "inspect", `web@${firstWrite - 1}`).out);
-    expect(then.State.Status).toBe("running");
-    const history = JSON.parse(strata(log, "history", "demo/web:2", "--format", "json").out);
-    expect(history.map((h: { createdBy: string }) => h.createdBy)).toEqual([
-      "nginx -g daemon off;",
-      "RUN apk add nginx",
-      "ADD rootfs.tar /",
-    ]);
+    expect(then.State).toMatchObject({ Status: "running", Running: true });
+    expect(strata(log, "inspect", "-f", "{{.State.Status}}", `web@${firstWrite - 1}`, "web").out).toBe(
+      "running\nexited\n",
+    );
+    expect(strata(log, "inspect", "nope")).toMatchObject({
+      code: 1,
+      out: "[]\n",
+      err: "Error: No such object: nope\n",
+    });
+    expect(strata(log, "inspect", "web@99999")).toMatchObject({
+      code: 1,
+      err: expect.stringMatching(/^Error response from daemon: No such event: 99999/),
+    });
   });
 
   test("run applies a script line by line; a failing line is reported and changes nothing", () => {
@@ -89,8 +104,8 @@ describe("strata", () => {
     );
     expect(r.err).toContain("line 4: not JSON");
     expect(r.out).toContain("line 5: container.start: 1 event(s)");
-    expect(JSON.parse(strata(log, "ps", "--format", "json").out)).toMatchObject([
-      { name: "job", status: "running" },
+    expect(jsonLines(strata(log, "ps", "--format", "json").out)).toMatchObject([
+      { Names: "job", State: "running" },
     ]);
   });
 
@@ -338,7 +353,7 @@ describe("strata beside a writer", () => {
     expect(strata(log, "apply", s).code).toBe(0);
     const writer = await FileEventLog.open(join(log, "events"));
     try {
-      expect(strata(log, "images").code).toBe(0);
+      expect(strata(log, "ps", "-a").code).toBe(0);
       expect(strata(log, "log", "events").out).toMatch(/^#2 /m);
       // Two more processes write at the same time while this one has the log open: all go in, in turn.
       const scripts = ["one", "two"].map((n) => {
@@ -355,9 +370,14 @@ describe("strata beside a writer", () => {
         ),
       );
       expect(codes).toEqual([0, 0]);
-      const tags = JSON.parse(strata(log, "images", "--format", "json").out).map(
-        (i: { tag: string }) => i.tag,
-      );
+      const tags = (
+        JSON.parse(strata(log, "log", "events", "--format", "json").out) as {
+          type: string;
+          data: { tag?: string };
+        }[]
+      )
+        .filter((e) => e.type === "image.tagged")
+        .map((e) => e.data.tag);
       expect(tags).toEqual(expect.arrayContaining(["one:1", "two:1"]));
       expect(await writer.lastSeq()).toBe(4 + 4);
     } finally {
@@ -376,12 +396,12 @@ describe("strata beside a writer", () => {
     const script = join(tmp(), "empty.jsonl");
     writeFileSync(script, "");
     expect(strata(log, "apply", script).code).toBe(0);
-    const onPath = spawnSync("sh", ["-c", 'strata images --log "$1"', "sh", log], {
+    const onPath = spawnSync("sh", ["-c", 'strata ps --log "$1"', "sh", log], {
       encoding: "utf8",
       env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
     });
     expect(onPath.status, onPath.stderr).toBe(0);
-    expect(onPath.stdout).toMatch(/^REPOSITORY/);
+    expect(onPath.stdout).toMatch(/^CONTAINER ID/);
   });
 });
 
