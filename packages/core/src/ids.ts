@@ -43,18 +43,37 @@ export function normalizeContainerName(name: string): string {
 }
 
 /**
- * Normalises an image reference the way Docker does for local tags: a reference without a tag gets
- * `:latest`. (A `:` inside the last path segment is a tag; one before a `/` is a registry port.)
+ * Normalises an image reference the way Docker does for local tags: Docker Hub's names in their
+ * familiar form (`docker.io/library/busybox`, `index.docker.io/library/busybox` and `library/busybox`
+ * are all `busybox`; `docker.io/me/app` is `me/app`), and a reference without a tag gets `:latest`.
+ * (A `:` inside the last path segment is a tag; one before a `/` is a registry port.)
  *
  * @example
  * normalizeImageRef("busybox") // "busybox:latest"
+ * normalizeImageRef("docker.io/library/busybox:1") // "busybox:1"
  * normalizeImageRef("localhost:5000/app") // "localhost:5000/app:latest"
  */
 export function normalizeImageRef(ref: string): string {
-  const lastSlash = ref.lastIndexOf("/");
-  const lastSegment = ref.slice(lastSlash + 1);
-  if (lastSegment.includes("@")) return ref;
-  return lastSegment.includes(":") ? ref : `${ref}:latest`;
+  const familiar = familiarImageRef(ref);
+  const lastSlash = familiar.lastIndexOf("/");
+  const lastSegment = familiar.slice(lastSlash + 1);
+  if (lastSegment.includes("@")) return familiar;
+  return lastSegment.includes(":") ? familiar : `${familiar}:latest`;
+}
+
+/** Docker Hub's domain and `library/` namespace dropped, as Docker shows names (`FamiliarString`). */
+function familiarImageRef(ref: string): string {
+  const slash = ref.indexOf("/");
+  if (slash < 0) return ref;
+  const first = ref.slice(0, slash);
+  let path = ref;
+  if (first === "docker.io" || first === "index.docker.io") path = ref.slice(slash + 1);
+  else if (first === "localhost" || /[.:]/.test(first) || first.toLowerCase() !== first) return ref;
+  if (!path.startsWith("library/")) return path;
+  const rest = path.slice("library/".length);
+  // `library/a/b` keeps its namespace: only Docker Hub's official images (one component) lose it.
+  const name = rest.split(/[:@]/)[0] as string;
+  return name.includes("/") ? path : rest;
 }
 
 /** Docker's reference grammar, reduced to what a local tag needs: lowercase repository path and a tag. */

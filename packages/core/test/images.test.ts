@@ -2,9 +2,11 @@
  * The image lifecycle: create, tag, untag, rmi with Docker's conflicts (classic image store), and
  * commit producing a child image.
  */
+import { type CommandOfType, replay } from "@strata/core";
 import { describe, expect, test } from "vitest";
 import { BASE_LAYER, baseImage, Scenario, types } from "./support/scenario.js";
 
+type ImageCreate = CommandOfType<"image.create">;
 const rmi = (image: string, force = false) => ({ type: "image.remove", image, force }) as const;
 const imageIdOf = (s: Scenario, tag: string) => s.state.tags[tag] ?? "";
 
@@ -38,6 +40,33 @@ describe("create and tag", () => {
     const r = s.when({ type: "container.create", image: "nginx" });
     expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 404, message: "No such image: nginx:latest" });
     expect(!s.when(rmi("nginx")).ok).toBe(true);
+  });
+});
+
+describe("an image as an archive describes it", () => {
+  test("image.create keeps a given creation time, author and history (a load); replay gives the same", () => {
+    const s = new Scenario();
+    const history = [
+      { created: 1000, createdBy: "ADD rootfs /", comment: "", author: "", emptyLayer: false },
+      { created: 2000, createdBy: 'CMD ["sh"]', comment: "meta", author: "me", emptyLayer: true },
+    ];
+    s.given({ ...(baseImage as ImageCreate), created: 2000, author: "me", history });
+    const image = s.state.images[s.state.tags["base:1"] as string];
+    expect(image).toMatchObject({ createdAt: 2000, author: "me", history });
+    expect(replay(s.engine.log.read())).toEqual(s.state);
+    // Without them: now, no author, one entry per layer.
+    s.given({ ...(baseImage as ImageCreate), tags: ["plain:1"] });
+    const plain = s.state.images[s.state.tags["plain:1"] as string];
+    expect(plain?.createdAt).toBeGreaterThan(2000);
+    expect(plain?.history).toEqual([
+      {
+        created: plain?.createdAt,
+        createdBy: "ADD rootfs.tar /",
+        comment: "",
+        author: "",
+        emptyLayer: false,
+      },
+    ]);
   });
 });
 
@@ -111,6 +140,48 @@ describe("rmi", () => {
     expect(types(s.when(rmi("base:1")))).toEqual(["image.untagged"]);
     expect(types(s.when(rmi("web:snap")))).toEqual(["image.untagged", "image.deleted", "image.deleted"]);
     expect(Object.values(s.state.images).every((i) => i.status === "deleted")).toBe(true);
+  });
+});
+
+describe("references as Docker reads them", () => {
+  test("Docker Hub's fully-qualified names are the familiar ones (what the docker client sends to tag)", () => {
+    const s = new Scenario().given(baseImage);
+    expect(
+      s.when({ type: "image.tag", image: "docker.io/library/base:1", tag: "docker.io/library/app" }).ok,
+    ).toBe(true);
+    s.given({ type: "image.tag", image: "index.docker.io/library/base:1", tag: "docker.io/me/app:2" });
+    s.given({ type: "image.tag", image: "base:1", tag: "library/app:3" });
+    expect(Object.keys(s.state.tags).sort()).toEqual(["app:3", "app:latest", "base:1", "me/app:2"]);
+    // Other registries and nested library namespaces keep their names.
+    s.given({ type: "image.tag", image: "app", tag: "localhost:5000/library/x:1" });
+    s.given({ type: "image.tag", image: "app", tag: "docker.io/library/a/b:1" });
+    expect(s.state.tags["localhost:5000/library/x:1"]).toBeDefined();
+    expect(s.state.tags["library/a/b:1"]).toBeDefined();
+    expect(types(s.when(rmi("docker.io/library/app:3")))).toEqual(["image.untagged"]);
+  });
+
+  test("the repository-reference conflict names the reference as the user typed it", () => {
+    const s = new Scenario().given(
+      { ...(baseImage as ImageCreate), tags: ["base:latest"] },
+      { type: "container.create", image: "base", name: "web" },
+    );
+    for (const typed of ["base", "base:latest", "docker.io/library/base"]) {
+      const r = s.when(rmi(typed));
+      expect(!r.ok && r.error.message).toMatch(
+        new RegExp(
+          `^conflict: unable to remove repository reference "${typed}" \\(must force\\) - container`,
+        ),
+      );
+    }
+  });
+
+  test("an id prefix two images share names neither (No such image), unlike a container's", () => {
+    const s = new Scenario();
+    const ids = [`sha256:ab${"1".repeat(62)}`, `sha256:ab${"2".repeat(62)}`];
+    for (const imageId of ids) s.given({ ...(baseImage as ImageCreate), imageId, tags: [] });
+    const r = s.when(rmi("ab"));
+    expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 404, message: "No such image: ab:latest" });
+    expect(types(s.when(rmi("ab1")))).toEqual(["image.deleted"]);
   });
 });
 

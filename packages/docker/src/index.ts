@@ -26,6 +26,7 @@ export {
 } from "./shapes/dockerEvents.js";
 export {
   dockerTimestamp,
+  dockerTimestampMs,
   nanosToMs,
   parseGoDuration,
   parseRfc3339Like,

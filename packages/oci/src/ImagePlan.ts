@@ -25,8 +25,8 @@ export interface ImagePlan {
   /** The config's digest: the image id (the OCI ImageID). */
   readonly imageId: string;
   readonly layers: readonly LayerPlan[];
-  /** The config's `config.Cmd`. */
-  readonly cmd: unknown;
+  /** The image config, parsed (untrusted: read by importedConfig.ts). */
+  readonly config: unknown;
   readonly tags: readonly string[];
   readonly platform: Platform | undefined;
   /**

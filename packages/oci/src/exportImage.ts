@@ -318,7 +318,8 @@ export async function exportImages(
   }
   const tagsOf = (i: number) => {
     const tags = i === 0 && options.tags !== undefined ? options.tags : (sources[i] as Source).tags;
-    return tags.length > 0 ? tags : refs.length === 1 ? ["latest"] : [];
+    // An untagged image gets the ref name `latest` for OCI tools; `docker save` names it not at all.
+    return tags.length > 0 ? tags : refs.length === 1 && format !== "docker" ? ["latest"] : [];
   };
   const descriptors = sources.flatMap((_, i) => {
     const names = [...new Set(tagsOf(i))].sort();

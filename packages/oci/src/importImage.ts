@@ -13,6 +13,7 @@ import { emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
 import { planDockerArchive } from "./dockerArchivePlan.js";
 import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
 import { archiveSource, directorySource, type ImageSource } from "./ImageSource.js";
+import { importedConfig } from "./importedConfig.js";
 import { openLayerStream, sniffCompression } from "./layerStream.js";
 import { type ImportLimits, limitsOf, type MemoryBudget } from "./limits.js";
 import type { OciEngine } from "./OciEngine.js";
@@ -36,6 +37,12 @@ export interface ImportOptions extends ImportLimits {
   readonly platform?: string | Platform;
   /** Told as the layer blobs are read (bytes of the blobs as stored). */
   readonly onProgress?: ProgressListener;
+  /**
+   * An image asked for that the engine holds already: `refuse` (default: a ConflictError before anything
+   * is read), or `tag`: it is not read again, only given the tags the source names (what `docker load`
+   * does), and listed with the images imported.
+   */
+  readonly existing?: "refuse" | "tag";
 }
 
 /** One image an import created. */
@@ -110,27 +117,55 @@ async function importFrom(
   // An image already held: asked for, it is a conflict (before anything is read); another platform of
   // an index is kept already.
   const wanted: ImagePlan[] = [];
-  const seen = new Map<string, number>();
+  /** Images held already that only get their tags (`existing: "tag"`). */
+  const held: ImagePlan[] = [];
+  const seen = new Map<string, { list: ImagePlan[]; at: number }>();
   for (const p of plans) {
-    const at = seen.get(p.imageId);
-    if (at !== undefined) {
+    const known = seen.get(p.imageId);
+    if (known !== undefined) {
       // One image named twice (its tags add up; asked for once means asked for).
-      const first = wanted[at] as ImagePlan;
-      wanted[at] = { ...first, main: first.main || p.main, tags: [...new Set([...first.tags, ...p.tags])] };
+      const first = known.list[known.at] as ImagePlan;
+      known.list[known.at] = {
+        ...first,
+        main: first.main || p.main,
+        tags: [...new Set([...first.tags, ...p.tags])],
+      };
       continue;
     }
-    if (findImage(engine.state, p.imageId)?.image.status === "present") {
-      if (p.main) throw new ConflictError("image-exists", `conflict: image ${p.imageId} already exists`);
-      continue;
-    }
-    seen.set(p.imageId, wanted.length);
-    wanted.push(p);
+    const list = findImage(engine.state, p.imageId)?.image.status === "present" ? held : wanted;
+    if (list === held && !p.main) continue;
+    if (list === held && options.existing !== "tag")
+      throw new ConflictError("image-exists", `conflict: image ${p.imageId} already exists`);
+    seen.set(p.imageId, { list, at: list.length });
+    list.push(p);
   }
   const blobs = new StagedBlobs(engine.blobs);
   const session = new ImportSession(engine, source, blobs, limits, options.onProgress, wanted);
   try {
     for (const plan of wanted) await session.read(plan);
-    const images = await session.append();
+    const imported = wanted.length > 0 ? await session.append() : [];
+    const retagged: ImportedImage[] = [];
+    for (const plan of held) {
+      for (const tag of plan.tags) {
+        if (engine.state.tags[tag] === plan.imageId) continue;
+        const r = await engine.execute({ type: "image.tag", image: plan.imageId, tag });
+        if (!r.ok) throw r.error;
+      }
+      const record = engine.state.images[plan.imageId];
+      retagged.push({
+        imageId: plan.imageId,
+        layerIds: record?.layers.map((l) => l.id) ?? plan.layers.map((l) => l.diffId),
+        tags: plan.tags,
+        platform: plan.platform ?? DEFAULT_PLATFORM,
+        main: true,
+      });
+    }
+    // In the order the source names them, those asked for first.
+    const byId = new Map([...imported, ...retagged].map((i) => [i.imageId, i]));
+    const images = plans
+      .map((p) => byId.get(p.imageId))
+      .filter((i, k, all): i is ImportedImage => i !== undefined && all.indexOf(i) === k)
+      .sort((a, b) => Number(b.main) - Number(a.main));
     const first = images[0] as ImportedImage;
     return { imageId: first.imageId, layerIds: first.layerIds, images, skipped };
   } catch (e) {
@@ -257,13 +292,20 @@ class ImportSession {
         if (!r.ok) throw r.error;
       }
       const ids = plan.layers.map((l) => l.diffId);
+      const facts = importedConfig(plan.config, this.#engine.clock.now());
+      // A history that names more layers than the image has would misplace them: the implied one then.
+      const layered = facts.history?.filter((h) => !h.emptyLayer).length ?? 0;
       const r = await this.#engine.execute({
         type: "image.create",
         imageId: plan.imageId,
         layers: ids.map((id, i) => ({ id, parent: i === 0 ? null : (ids[i - 1] as string) })),
         ...(plan.tags.length > 0 ? { tags: [...plan.tags] } : {}),
-        cmd: Array.isArray(plan.cmd) ? plan.cmd.filter((c): c is string => typeof c === "string") : [],
+        cmd: facts.config.cmd ?? [],
+        config: facts.config,
         ...(plan.platform ? { platform: plan.platform } : {}),
+        ...(facts.created !== undefined ? { created: facts.created } : {}),
+        ...(facts.author !== undefined ? { author: facts.author } : {}),
+        ...(facts.history && layered <= ids.length ? { history: facts.history } : {}),
       });
       if (r.ok || r.outcome === "failed") this.appendedAny = true;
       if (!r.ok) throw r.error;

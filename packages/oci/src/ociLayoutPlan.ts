@@ -323,7 +323,7 @@ async function planImage(
   return {
     imageId: configDesc.digest as string,
     layers: plans,
-    cmd: config.config?.Cmd,
+    config,
     tags,
     platform: platformFrom(config) ?? c.platform,
     main,

@@ -13,6 +13,7 @@ import {
   ExecIdSchema,
   ExitCodeSchema,
   HealthcheckSchema,
+  HistoryEntrySchema,
   ImageConfigSchema,
   ImageIdSchema,
   LayerIdSchema,
@@ -169,6 +170,13 @@ export const CommandSchemas = [
     config: v.optional(v.partial(ImageConfigSchema)),
     /** The platform it runs on (default: none recorded, which reads as linux/amd64). */
     platform: v.optional(PlatformSchema),
+    /**
+     * What an image archive's config says of the image (a load keeps it): when it was created (default:
+     * now), its author, and its history, oldest first (default: one entry per layer, now).
+     */
+    created: v.optional(TimestampSchema),
+    author: v.optional(v.string()),
+    history: v.optional(v.array(HistoryEntrySchema)),
   }),
   cmd("image.tag", { image: ref, tag: v.string() }),
   // A blank name reaches decide, which answers in Docker's words ("image name cannot be blank").

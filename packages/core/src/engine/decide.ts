@@ -459,6 +459,9 @@ function imageInput(
           cmd: command.cmd ?? command.config?.cmd ?? [],
           config: imageCreateConfig(command),
           ...(command.platform ? { platform: command.platform } : {}),
+          created: command.created ?? null,
+          author: command.author ?? "",
+          history: command.history ?? null,
           tags: tags.map((tag) => ({ tag, owner: state.tags[tag] ?? null })),
         },
       };

@@ -46,7 +46,7 @@ export function imageRemoveInput(
   return {
     type: "image.remove",
     now,
-    ref: byTag ?? command.image,
+    ref: command.image,
     store: imageStoreOf(state),
     byTag,
     force: command.force ?? false,

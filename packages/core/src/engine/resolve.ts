@@ -28,7 +28,7 @@ export interface ImageMatch {
   readonly tag: string | null;
 }
 
-/** The (present) image `ref` names, or undefined. Throws on an ambiguous id prefix. */
+/** The (present) image `ref` names, or undefined (an ambiguous id prefix names none, as in Docker). */
 export function findImage(state: EngineState, ref: string): ImageMatch | undefined {
   const idRef = /^(sha256:)?[0-9a-f]{1,64}$/.test(ref) ? ref.replace(/^sha256:/, "") : null;
   if (idRef === null || idRef.length < 64) {
@@ -41,8 +41,7 @@ export function findImage(state: EngineState, ref: string): ImageMatch | undefin
   const matches = Object.values(state.images).filter(
     (i) => i.status === "present" && i.id.slice("sha256:".length).startsWith(idRef),
   );
-  if (matches.length > 1) {
-    throw new InvalidParameterError("ambiguous-reference", `multiple IDs found with provided prefix: ${ref}`);
-  }
-  return matches[0] === undefined ? undefined : { image: matches[0], tag: null };
+  // An ambiguous id prefix names no image (dockerd's image store: `No such image`), unlike a container's.
+  if (matches.length !== 1) return undefined;
+  return { image: matches[0] as ImageRecord, tag: null };
 }

@@ -9,6 +9,7 @@ import {
   ImageIdSchema,
   LayerSchema,
   PlatformSchema,
+  TimestampSchema,
 } from "./common.js";
 
 const event = <T extends string, D extends v.GenericSchema>(type: T, data: D) =>
@@ -32,6 +33,8 @@ export const ImageCreated = event(
     history: v.optional(v.array(HistoryEntrySchema)),
     /** The platform it runs on (an imported image's); absent: linux/amd64 (older logs, images made here). */
     platform: v.optional(PlatformSchema),
+    /** When the image was created, if not when this event was recorded (a loaded image's config says). */
+    created: v.optional(TimestampSchema),
   }),
 );
 /** A tag now points at this image. A tag moving from another image first untags that one. */

@@ -2,7 +2,7 @@
  * The image machine's input when it decides: a user's command, resolved by `decide`, plus the facts
  * the rules need (which containers use the image, whether it has children, who owns a tag).
  */
-import type { ImageConfig, Layer, Platform } from "../events/common.js";
+import type { HistoryEntry, ImageConfig, Layer, Platform } from "../events/common.js";
 import type { ImageStore } from "../events/daemonEvents.js";
 
 export interface ImageCommandBase {
@@ -25,6 +25,10 @@ export type ImageMachineCommand =
       readonly cmd: readonly string[];
       readonly config: ImageConfig;
       readonly platform?: Platform;
+      /** What a loaded image's config says: its creation time, author and history (null: now, none, implied). */
+      readonly created: number | null;
+      readonly author: string;
+      readonly history: readonly HistoryEntry[] | null;
       /** Normalised tags, each with the image it points at now (null if none). */
       readonly tags: readonly { readonly tag: string; readonly owner: string | null }[];
     })

@@ -101,7 +101,7 @@ const onCreated = update(({ event }) => {
     cmd: e.data.cmd,
     author: e.data.author,
     comment: e.data.comment,
-    createdAt: e.recordedAt,
+    createdAt: e.data.created ?? e.recordedAt,
     // evolve fills both for older events (their implied values).
     config: e.data.config ?? { ...EMPTY_IMAGE_CONFIG, cmd: e.data.cmd },
     history: e.data.history ?? [],
@@ -119,17 +119,26 @@ const createRules = {
         parentId: null,
         containerId: null,
         cmd: [...k.cmd],
-        author: "",
+        author: k.author,
         comment: "",
         config: k.config,
-        history: k.layers.map((l) => ({
-          created: k.now,
-          createdBy: l.createdBy,
-          comment: l.comment,
-          author: "",
-          emptyLayer: false,
-        })),
+        history:
+          k.history?.map((h) => ({
+            created: h.created,
+            createdBy: h.createdBy,
+            comment: h.comment,
+            author: h.author,
+            emptyLayer: h.emptyLayer,
+          })) ??
+          k.layers.map((l) => ({
+            created: k.created ?? k.now,
+            createdBy: l.createdBy,
+            comment: l.comment,
+            author: "",
+            emptyLayer: false,
+          })),
         ...(k.platform ? { platform: k.platform } : {}),
+        ...(k.created !== null ? { created: k.created } : {}),
       },
     },
     ...k.tags.flatMap(({ tag, owner }) => tagDrafts(k.imageId, tag, owner)),
@@ -146,7 +155,7 @@ const classicRemove = [
       "Conflict",
       "image-in-use",
       (i, k) =>
-        `conflict: unable to remove repository reference "${(k as Cmd<"image.remove">).byTag}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
+        `conflict: unable to remove repository reference "${k.ref}" (must force) - container ${firstUser(k as Cmd<"image.remove">)} is using its referenced image ${shortId(i.id)}`,
     ),
   },
   {

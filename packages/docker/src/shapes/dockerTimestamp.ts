@@ -152,3 +152,25 @@ export function dockerTimestamp(value: string | undefined, nowMs: number): bigin
 
 /** Nanoseconds as milliseconds (a fraction where the time has one). */
 export const nanosToMs = (ns: bigint): number => Number(ns / NS_PER_MS) + Number(ns % NS_PER_MS) / 1e6;
+
+/**
+ * A time in a filter (`until` of image and container prune and of `docker images`), read by dockerd
+ * itself with `GetTimestamp` (the CLI sends these as typed): a duration before `nowMs` (whole seconds),
+ * an RFC 3339 form, or unix seconds. Milliseconds since the epoch. A value with a `-` that is no date is
+ * Go's time.Parse error (Strata names the value), anything else 400 `failed to parse value as time or
+ * duration: "<value>"`, as moby's GetTimestamp words them.
+ */
+export function dockerTimestampMs(value: string, nowMs: number): number {
+  const failed = () => new DockerApiError(400, `failed to parse value as time or duration: "${value}"`);
+  if (value.includes("-") && parseGoDuration(value) === null && parseRfc3339Like(value, nowMs) === null)
+    throw new DockerApiError(400, `parsing time "${value}": not a date or time`);
+  let ns: bigint | null;
+  try {
+    ns = dockerTimestamp(value, nowMs);
+  } catch (e) {
+    if (e instanceof DockerApiError) throw failed();
+    throw e;
+  }
+  if (ns === null) throw failed();
+  return nanosToMs(ns);
+}

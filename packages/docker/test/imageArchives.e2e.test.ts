@@ -1,0 +1,191 @@
+/**
+ * `docker save` and `docker load` with the real docker CLI (28.2): the archive current `docker save`
+ * writes, a save | rmi | load round trip that gives back the image (its config, history and creation
+ * time; and, for an image that came from an archive, its id), the names save selects, load's lines
+ * and its errors (in-band, as dockerd sends them), and the upload bound.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DockerServer } from "@strata/docker";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { api } from "./support/api.js";
+import { seedImageOf, seedLayer } from "./support/images.js";
+import { type DockerRun, runDocker, type Served, serve } from "./support/served.js";
+
+let d: Served;
+let layer: string;
+beforeAll(async () => {
+  d = await serve();
+  layer = await seedLayer(d.engine, "base", { "hello.txt": "hello\n", "data.bin": "z".repeat(1500) });
+  await seedImageOf(d.engine, [layer], ["web:1", "web:2"], {
+    env: ["PATH=/bin", "MODE=prod"],
+    entrypoint: ["/bin/web"],
+    cmd: ["serve"],
+    labels: { team: "core" },
+    exposedPorts: ["8080/tcp"],
+  });
+});
+afterAll(async () => {
+  await d.stop();
+  d.remove();
+});
+
+const ok = (r: DockerRun) => {
+  expect(r.code, r.err).toBe(0);
+  return r.out;
+};
+const tarList = (file: string) => execFileSync("tar", ["tf", file]).toString().trim().split("\n");
+const tarFile = (file: string, member: string) => execFileSync("tar", ["xOf", file, member]).toString();
+const inspect = async (ref: string) => JSON.parse(ok(await d.docker(["image", "inspect", ref])))[0];
+const history = async (ref: string) =>
+  ok(
+    await d.docker([
+      "history",
+      "--no-trunc",
+      "--format",
+      "{{.ID}}|{{.CreatedBy}}|{{.Size}}|{{.Comment}}",
+      ref,
+    ]),
+  );
+
+describe("docker save", () => {
+  test("the archive of current docker save: the OCI layout, manifest.json, repositories", async () => {
+    const file = join(d.dir, "web.tar");
+    ok(await d.docker(["save", "-o", file, "web:1"]));
+    expect(tarList(file)).toEqual(
+      expect.arrayContaining(["blobs/sha256/", "index.json", "manifest.json", "oci-layout", "repositories"]),
+    );
+    const [entry, ...more] = JSON.parse(tarFile(file, "manifest.json"));
+    expect(more).toEqual([]);
+    expect(entry).toMatchObject({
+      RepoTags: ["web:1"],
+      Layers: [expect.stringMatching(/^blobs\/sha256\/[0-9a-f]{64}$/)],
+    });
+    const config = JSON.parse(tarFile(file, entry.Config));
+    expect(config).toMatchObject({
+      architecture: "amd64",
+      os: "linux",
+      config: {
+        Env: ["PATH=/bin", "MODE=prod"],
+        Entrypoint: ["/bin/web"],
+        Cmd: ["serve"],
+        Labels: { team: "core" },
+      },
+      rootfs: { type: "layers", diff_ids: [expect.stringMatching(/^sha256:/)] },
+    });
+    expect(JSON.parse(tarFile(file, "repositories"))).toEqual({
+      web: { "1": expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
+    expect(tarFile(file, "oci-layout")).toContain('"imageLayoutVersion":"1.0.0"');
+  });
+
+  test("names select as dockerd's do: a repository is all its tags, an id no tag; errors before any byte", async () => {
+    const file = join(d.dir, "sel.tar");
+    ok(await d.docker(["save", "-o", file, "web"]));
+    expect(JSON.parse(tarFile(file, "manifest.json"))[0].RepoTags).toEqual(["web:1", "web:2"]);
+    const id = (await inspect("web:1")).Id as string;
+    ok(await d.docker(["save", "-o", file, id.slice(7, 19)]));
+    expect(JSON.parse(tarFile(file, "manifest.json"))[0].RepoTags).toEqual([]);
+    expect(await d.docker(["save", "-o", file, "nosuch"])).toMatchObject({
+      code: 1,
+      err: "Error response from daemon: No such image: nosuch\n",
+    });
+    expect(await d.docker(["save", "-o", file, "web:3"])).toMatchObject({
+      code: 1,
+      err: "Error response from daemon: reference does not exist\n",
+    });
+  });
+});
+
+describe("docker load", () => {
+  test("save | rmi | load gives the image back: config, history, created; an archive's image keeps its id", async () => {
+    const file = join(d.dir, "round.tar");
+    const before = await inspect("web:1");
+    const beforeHistory = await history("web:1");
+    ok(await d.docker(["save", "-o", file, "web"]));
+    expect(ok(await d.docker(["rmi", "web:1", "web:2"]))).toMatch(
+      /^Untagged: web:1\nUntagged: web:2\nDeleted: /,
+    );
+    expect(ok(await d.docker(["load", "-i", file]))).toBe("Loaded image: web:1\nLoaded image: web:2\n");
+    const loaded = await inspect("web:1");
+    expect(loaded).toMatchObject({
+      RepoTags: ["web:1", "web:2"],
+      Config: before.Config,
+      Created: before.Created,
+      Size: before.Size,
+    });
+    // The id of an image Strata made is its engine's; a loaded one's is its config's digest, as dockerd's.
+    expect(loaded.Id).toBe(`sha256:${JSON.parse(tarFile(file, "manifest.json"))[0].Config.slice(13)}`);
+    expect((await history("web:1")).replaceAll(loaded.Id, before.Id)).toBe(beforeHistory);
+    // Saved, removed and loaded again: the same id, the same history.
+    ok(await d.docker(["save", "-o", file, "web:1"]));
+    ok(await d.docker(["rmi", "-f", loaded.Id]));
+    expect(ok(await d.docker(["load", "-i", file]))).toBe("Loaded image: web:1\n");
+    expect((await inspect("web:1")).Id).toBe(loaded.Id);
+    expect((await history("web:1")).replaceAll(loaded.Id, before.Id)).toBe(beforeHistory);
+    // Loading what is there already only (re)tags it.
+    expect(ok(await d.docker(["load", "-q", "-i", file]))).toBe("Loaded image: web:1\n");
+  });
+
+  test("a tag that named another image moves, as dockerd says; an untagged image is listed by id", async () => {
+    const file = join(d.dir, "moved.tar");
+    ok(await d.docker(["save", "-o", file, "web:1"]));
+    const other = await seedImageOf(d.engine, [layer], ["spare:1"], { cmd: ["other"] });
+    ok(await d.docker(["tag", "spare:1", "web:1"]));
+    expect(ok(await d.docker(["load", "-i", file]))).toBe(
+      `The image web:1 already exists, renaming the old one with ID ${other} to empty string\nLoaded image: web:1\n`,
+    );
+    ok(await d.docker(["save", "-o", file, other]));
+    ok(await d.docker(["rmi", "spare:1"]));
+    expect(ok(await d.docker(["load"], readFileSync(file)))).toMatch(
+      /^Loaded image ID: sha256:[0-9a-f]{64}\n$/,
+    );
+  });
+
+  test("what is not an image archive: dockerd's in-band error, exit 1; quiet=0 shows progress", async () => {
+    const garbage = await d.docker(["load"], Buffer.from("not a tar archive at all"));
+    expect(garbage.code).toBe(1);
+    expect(garbage.err).toMatch(/^.*(tar|archive).*\n$/);
+    expect(garbage.err).not.toMatch(/Error response from daemon|strata-load-/);
+    const file = join(d.dir, "progress.tar");
+    ok(await d.docker(["save", "-o", file, "web:1"]));
+    ok(await d.docker(["rmi", "-f", "web:1"]));
+    const r = await api(d.socket, "POST", "/v1.50/images/load?quiet=0", readFileSync(file));
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toBe("application/json");
+    const messages = r.text
+      .trimEnd()
+      .split("\r\n")
+      .map((l) => JSON.parse(l));
+    expect(messages[0]).toMatchObject({
+      status: "Loading layer",
+      progressDetail: { current: expect.any(Number) },
+    });
+    expect(messages.at(-1)).toEqual({ stream: "Loaded image: web:1\n" });
+  });
+
+  test("an upload past maxUploadBytes is refused, 413, before anything is imported", async () => {
+    const small = new DockerServer({
+      backend: { engine: d.engine, name: "small", id: "small", location: "memory:" },
+      maxUploadBytes: 1024,
+    });
+    const socket = join(d.dir, "small.sock");
+    await small.listen({ socket });
+    try {
+      const seq = d.engine.seq;
+      const r = await runDocker(
+        ["load"],
+        { ...process.env, DOCKER_HOST: `unix://${socket}` },
+        Buffer.alloc(64 * 1024),
+      );
+      expect(r).toMatchObject({
+        code: 1,
+        err: "Error response from daemon: request body is larger than 1024 bytes\n",
+      });
+      expect(d.engine.seq).toBe(seq);
+    } finally {
+      await small.close();
+    }
+  });
+});
