@@ -9,12 +9,13 @@
  * command is cut half-way; the engine's log is left consistent (every append is whole or absent).
  */
 import { chmodSync, existsSync, lstatSync, unlinkSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { connect } from "node:net";
+import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
+import { connect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { DockerBackend } from "./DockerBackend.js";
 import { DockerRequest } from "./DockerRequest.js";
 import { sendEmpty, sendError } from "./respond.js";
-import { match, type Route, type RouteContext } from "./router.js";
+import { match, type Route, type RouteContext, type Upgraded } from "./router.js";
 import { archiveRoutes } from "./routes/archive.js";
 import { containerRoutes } from "./routes/containers.js";
 import { eventRoutes } from "./routes/events.js";
@@ -47,6 +48,11 @@ export class DockerServer implements RouteContext {
   readonly #routes: readonly Route[];
   /** Responses that stay open (wait, events): ended on close. */
   readonly #long = new Set<ServerResponse>();
+  /** Requests that asked to take their connection over (attach, exec start), by request. */
+  readonly #upgrades = new WeakMap<IncomingMessage, Upgraded>();
+  /** Taken-over connections still open: ended on close. */
+  readonly #sockets = new Set<Duplex>();
+  readonly #closing: (() => void)[] = [];
   #socketPath: string | null = null;
 
   constructor(options: DockerServerOptions) {
@@ -65,6 +71,28 @@ export class DockerServer implements RouteContext {
       void this.#handle(req, res);
     });
     this.http.keepAliveTimeout = 60_000;
+    // `Connection: Upgrade` (the docker CLI's attach and exec start): Node hands over the socket. The
+    // request is routed as any other, its answer written on that socket by a response bound to it, so a
+    // refusal is a plain HTTP error; a handler that takes the connection over writes its own `101`.
+    this.http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#upgrades.set(req, { socket, head });
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+      socket.on("error", () => socket.destroy());
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.once("finish", () => socket.end());
+      void this.#handle(req, res);
+    });
+  }
+
+  upgraded(req: IncomingMessage): Upgraded | null {
+    return this.#upgrades.get(req) ?? null;
+  }
+
+  onClose(listener: () => void): void {
+    this.#closing.push(listener);
   }
 
   /** Keeps `res` open until it ends or the server closes (a long-running answer). */
@@ -145,7 +173,9 @@ export class DockerServer implements RouteContext {
   /** Stops accepting, ends the long answers, waits for the requests in progress. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const listener of this.#closing.splice(0)) listener();
     for (const res of this.#long) res.end();
+    for (const socket of this.#sockets) socket.end(() => socket.destroy());
     this.http.closeIdleConnections();
     await closed;
     if (this.#socketPath && existsSync(this.#socketPath)) unlinkSync(this.#socketPath);

@@ -16,5 +16,7 @@ export { OciError } from "./OciError.js";
 export type { Progress, ProgressListener } from "./Progress.js";
 export type { ReadLayerOptions } from "./readLayerTar.js";
 export { entryPath, readLayerTar, readLayerTarBytes } from "./readLayerTar.js";
+export type { TarEntry, TarEntryHeader, TarEntryType } from "./tarReader.js";
+export { readTar, TarFormatError } from "./tarReader.js";
 export type { WhiteoutMeaning } from "./whiteout.js";
 export { OPAQUE_MARKER, readWhiteout, WHITEOUT_PREFIX, whiteoutName } from "./whiteout.js";
