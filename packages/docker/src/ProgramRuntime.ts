@@ -49,7 +49,7 @@ export class ProgramRuntime {
   /** Reports the exit of container `id`'s PID 1 when it runs a program that ends at once. */
   #check(state: EngineState, id: string): void {
     const record = state.containers[id];
-    if (!record || record.status !== "running") return;
+    if (record?.status !== "running") return;
     if (!record.context.processes.some((p) => p.pid === 1)) return;
     const exitCode = programExitCode(programOf(record));
     if (exitCode === null) return;

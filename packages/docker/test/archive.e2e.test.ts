@@ -17,6 +17,7 @@ import {
 import { request } from "node:http";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { DockerServer } from "@strata/docker";
 import { readTar } from "@strata/oci";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { dockerBytes } from "./support/dockerBytes.js";
@@ -68,14 +69,18 @@ async function entries(tar: Buffer) {
 }
 
 /** A raw HTTP request on the daemon's socket. */
-function raw(
+const raw = (method: string, path: string, body?: Buffer) => rawOn(d.socket, method, path, body);
+
+/** A raw HTTP request on a unix socket. */
+function rawOn(
+  socketPath: string,
   method: string,
   path: string,
   body?: Buffer,
 ): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath: d.socket, method, path, headers: body ? { "Content-Type": "application/x-tar" } : {} },
+      { socketPath, method, path, headers: body ? { "Content-Type": "application/x-tar" } : {} },
       (res) => {
         const parts: Buffer[] = [];
         res.on("data", (c: Buffer) => parts.push(c));
@@ -228,4 +233,164 @@ describe("docker cp", () => {
     });
     expect(d.engine.view("in4").stat("/etc").type).toBe("dir");
   });
+
+  test("HEAD answers dockerd's stat header: Go's file mode bits, the symlink followed to its end", async () => {
+    ok(await d.docker(["create", "--name", "st1", "alpine", "sleep", "1"]));
+    await d.engine.execute({ type: "fs.symlink", container: "st1", path: "/tmp/l1", target: "l2" });
+    await d.engine.execute({
+      type: "fs.symlink",
+      container: "st1",
+      path: "/tmp/l2",
+      target: "/etc/hostname",
+    });
+    const stat = async (path: string) => {
+      const r = await raw("HEAD", `/v1.50/containers/st1/archive?path=${encodeURIComponent(path)}`);
+      expect(r.status).toBe(200);
+      return JSON.parse(
+        Buffer.from(r.headers["x-docker-container-path-stat"] as string, "base64").toString(),
+      );
+    };
+    expect(await stat("/tmp")).toMatchObject({
+      name: "tmp",
+      size: 0,
+      mode: 2 ** 31 + 2 ** 20 + 0o777,
+      linkTarget: "",
+    });
+    expect(await stat("/tmp/l1")).toMatchObject({
+      name: "l1",
+      size: 2,
+      mode: 2 ** 27 + 0o777,
+      linkTarget: "/etc/hostname",
+    });
+    expect(await stat("etc/hostname")).toMatchObject({
+      name: "hostname",
+      size: 7,
+      mode: 0o644,
+      mtime: "2026-01-01T00:00:00Z",
+    });
+    expect((await raw("HEAD", "/v1.50/containers/st1/archive?path=/nope")).status).toBe(404);
+    expect(await raw("GET", "/v1.50/containers/st1/archive")).toMatchObject({
+      status: 400,
+      body: Buffer.from('{"message":"bad parameter: pathcannot be empty"}\n'),
+    });
+    expect(await raw("GET", "/v1.50/containers/st1/archive?path=/etc/hostname/x")).toMatchObject({
+      status: 500,
+      body: Buffer.from('{"message":"lstat /etc/hostname/x: not a directory"}\n'),
+    });
+  });
 });
+
+describe("hostile uploads (raw PUT)", () => {
+  /** A tar from GNU tar with each name rewritten by `sed` expression `transform`. */
+  const tarAs = (dir: string, transform: string, ...names: string[]) =>
+    execFileSync("tar", ["--format=pax", "-P", "--transform", transform, "-C", dir, "-cf", "-", ...names]);
+
+  test("names, symlinks and hard links that leave the destination are refused, and nothing is written", async () => {
+    ok(await d.docker(["create", "--name", "h1", "alpine", "sleep", "1"]));
+    const dir = join(work, "hostile");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "ok.txt"), "fine\n");
+    writeFileSync(join(dir, "evil"), "evil\n");
+    symlinkSync("../../etc", join(dir, "esc"));
+    const put = (tar: Buffer) => raw("PUT", "/v1.50/containers/h1/archive?path=/tmp", tar);
+    const cases: [Buffer, string][] = [
+      [tarAs(dir, "s,^evil,../evil,", "ok.txt", "evil"), '"../evil" is outside of "/tmp"'],
+      [tarAs(dir, "s,^evil,a/../../evil,", "evil"), '"../evil" is outside of "/tmp"'],
+      [tarAs(dir, "s,^,,", "esc"), 'invalid symlink "/tmp/esc" -> "../../etc"'],
+      [
+        Buffer.concat([withoutEnd(tarAs(dir, "s,^,,", "ok.txt")), hardLinkTar("hl", "../etc/hostname")]),
+        'invalid hardlink "/etc/hostname" -> "../etc/hostname"',
+      ],
+      [
+        execFileSync("tar", ["-cf", "-", "-C", "/dev", "null"]),
+        "mknod /tmp/null: a Strata container has no device nodes or FIFOs",
+      ],
+      [
+        Buffer.alloc(1024, 7),
+        'archive/tar: not an octal number: "\\u0007\\u0007\\u0007\\u0007\\u0007\\u0007\\u0007\\u0007" (at byte 148)',
+      ],
+    ];
+    const before = d.engine.seq;
+    for (const [tar, message] of cases) {
+      const r = await put(tar);
+      expect({ status: r.status, body: r.body.toString() }).toEqual({
+        status: 500,
+        body: `${JSON.stringify({ message })}\n`,
+      });
+    }
+    expect(d.engine.seq).toBe(before);
+    expect(d.engine.now().diff("h1")).toEqual([]);
+  });
+
+  test("an absolute symlink is followed inside the container root; writes through it stay there", async () => {
+    ok(await d.docker(["create", "--name", "h2", "alpine", "sleep", "1"]));
+    const dir = join(work, "through");
+    mkdirSync(join(dir, "x"), { recursive: true });
+    writeFileSync(join(dir, "x", "motd"), "through the link\n");
+    symlinkSync("/etc", join(dir, "abs"));
+    const tar = Buffer.concat([withoutEnd(tarAs(dir, "s,^,,", "abs")), tarAs(dir, "s,^x,abs,", "x/motd")]);
+    const r = await raw("PUT", "/v1.50/containers/h2/archive?path=/tmp", tar);
+    expect(r.status, r.body.toString()).toBe(200);
+    const view = d.engine.view("h2");
+    expect(view.stat("/tmp/abs", { follow: false })).toMatchObject({ type: "symlink", target: "/etc" });
+    expect(Buffer.from(view.readFile("/etc/motd")).toString()).toBe("through the link\n");
+    expect(
+      d.engine
+        .now()
+        .diff("h2")
+        .map((c) => c.path),
+    ).toEqual(["/etc", "/etc/motd", "/tmp", "/tmp/abs"]);
+  });
+
+  test("uploads are bounded as sent and once decompressed", async () => {
+    const small = new DockerServer({
+      backend: { engine: d.engine, name: "small", id: "small", location: d.dir },
+      maxUploadBytes: 64 * 1024,
+    });
+    const socket = join(d.dir, "small.sock");
+    await small.listen({ socket });
+    try {
+      ok(await d.docker(["create", "--name", "h3", "alpine", "sleep", "1"]));
+      const dir = join(work, "big");
+      mkdirSync(dir);
+      writeFileSync(join(dir, "zeros"), Buffer.alloc(1024 * 1024));
+      const plain = execFileSync("tar", ["-C", dir, "-cf", "-", "zeros"], { maxBuffer: 8 * 1024 * 1024 });
+      const gz = execFileSync("gzip", ["-c"], { input: plain });
+      expect(gz.length).toBeLessThan(64 * 1024);
+      const put = (tar: Buffer) => rawOn(socket, "PUT", "/v1.50/containers/h3/archive?path=/tmp", tar);
+      expect(await put(plain)).toMatchObject({ status: 413 });
+      expect((await put(gz)).body.toString()).toBe(
+        '{"message":"the decompressed archive is larger than 65536 bytes"}\n',
+      );
+      expect(d.engine.now().diff("h3")).toEqual([]);
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+/** A tar without its end: the zero blocks (and the record padding) at its tail. */
+function withoutEnd(tar: Buffer): Buffer {
+  let end = tar.length;
+  while (end >= 512 && tar.subarray(end - 512, end).every((b) => b === 0)) end -= 512;
+  return tar.subarray(0, end);
+}
+
+/** A tar with one hard link `name` → `target` (GNU tar will not write one that leaves the archive). */
+function hardLinkTar(name: string, target: string): Buffer {
+  const header = Buffer.alloc(512);
+  header.write(name, 0);
+  header.write("0000644\0", 100);
+  header.write("0000000\0", 108);
+  header.write("0000000\0", 116);
+  header.write("00000000000\0", 124);
+  header.write("00000000000\0", 136);
+  header.write("1", 156);
+  header.write(target, 157);
+  header.write("ustar\u000000", 257);
+  header.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of header) sum += b;
+  header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148);
+  return Buffer.concat([header, Buffer.alloc(1024)]);
+}
