@@ -127,6 +127,14 @@ describe("docker cp", () => {
       code: 1,
       err: "Error response from daemon: Could not find the file /nope in container miss\n",
     });
+    // Into a directory that is not there: refused before the upload is read, and the client still
+    // reads the answer (the rest of the upload is read and dropped).
+    const big = join(work, "big-upload");
+    writeFileSync(big, Buffer.alloc(3 * 1024 * 1024, 1));
+    expect(await d.docker(["cp", big, "miss:/nonexist/x"])).toMatchObject({
+      code: 1,
+      err: "Error response from daemon: Could not find the file /nonexist in container miss\n",
+    });
     expect(await d.docker(["cp", "nosuch:/etc", work])).toMatchObject({
       code: 1,
       err: "Error response from daemon: No such container: nosuch\n",

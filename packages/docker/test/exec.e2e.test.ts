@@ -7,6 +7,8 @@
 import { spawn } from "node:child_process";
 import { request } from "node:http";
 import { join } from "node:path";
+import { DockerServer } from "@strata/docker";
+import { openEngine } from "@strata/engine";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type DockerRun, type Served, seedImage, serve } from "./support/served.js";
 
@@ -236,5 +238,27 @@ describe("docker run, start -a, attach, logs", () => {
       status: 400,
       body: '{"message":"Bad parameters: you must choose at least one stream"}\n',
     });
+  });
+});
+
+describe("the program runtime", () => {
+  test("a program that ends at once, already running when a server starts, is ended then", async () => {
+    const engine = await openEngine({ location: "memory:" });
+    try {
+      await seedImage(engine);
+      for (const command of [
+        { type: "container.create", image: "alpine", name: "pre", cmd: ["sh", "-c", "exit 5"] },
+        { type: "container.start", container: "pre" },
+      ] as const) {
+        const r = await engine.execute(command);
+        expect(r.ok, r.error?.message).toBe(true);
+      }
+      expect(engine.state.containers[engine.state.names.pre ?? ""]?.status).toBe("running");
+      const server = new DockerServer({ backend: { engine, name: "t", id: "t", location: "memory:" } });
+      expect(await engine.wait("pre")).toEqual({ statusCode: 5 });
+      await server.close();
+    } finally {
+      await engine.close();
+    }
   });
 });

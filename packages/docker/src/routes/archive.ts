@@ -14,7 +14,7 @@ import type { DockerRequest } from "../DockerRequest.js";
 import { extractToContainer } from "../extractToContainer.js";
 import { sendEmpty } from "../respond.js";
 import { type Route, type RouteContext, route } from "../router.js";
-import { DockerApiError } from "../shapes/errors.js";
+import { DockerApiError, dockerError } from "../shapes/errors.js";
 import { pathStatHeader } from "../shapes/pathStat.js";
 
 /** The `path` query value; moby's message for a missing one, word for word (its missing space too). */
@@ -77,17 +77,36 @@ export function archiveRoutes(server: RouteContext): Route[] {
           path,
           copyUIDGID: req.bool("copyUIDGID"),
           noOverwriteDirNonDir: req.bool("noOverwriteDirNonDir"),
-          body: req.raw,
+          // Left readable when extraction stops early, so the answer can still reach the client.
+          body: req.raw.iterator({ destroyOnReturn: false }),
           limit: server.maxUploadBytes,
         });
       } catch (e) {
-        // Refused before the upload was read to its end: the connection closes after the answer.
-        if (!req.raw.complete) res.setHeader("Connection", "close");
+        if (!req.raw.complete) discardRest(req, res, server.maxUploadBytes, dockerError(e).status === 413);
         throw e;
       }
       sendEmpty(res, 200);
     }),
   ];
+}
+
+/**
+ * After a refusal, the rest of an upload the client is still sending: read and dropped (as Go's server
+ * does), so the client, busy writing, still reads the answer; past `limit` (or after a 413) the
+ * connection is closed instead.
+ */
+function discardRest(req: DockerRequest, res: ServerResponse, limit: number, tooLarge: boolean): void {
+  if (tooLarge) {
+    res.setHeader("Connection", "close");
+    res.once("finish", () => req.raw.destroy());
+    return;
+  }
+  let size = 0;
+  req.raw.on("data", (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) req.raw.destroy();
+  });
+  req.raw.resume();
 }
 
 /** Writes the tar, compressed as negotiated; a failure part-way cuts the stream (the client sees it). */
