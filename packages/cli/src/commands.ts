@@ -12,7 +12,6 @@ import {
   shortId,
 } from "@strata/core";
 import {
-  type DurableEngine,
   type EngineMoment,
   type EngineStorage,
   isPostgresUrl,
@@ -20,7 +19,14 @@ import {
   ReplicatedBlobStore,
 } from "@strata/engine";
 import { type BlobStore, blobsNamedBy } from "@strata/fs";
-import { exportImage, exportImageArchive, importImage, importImageArchive, type Progress } from "@strata/oci";
+import {
+  exportImages,
+  exportImagesArchive,
+  importImage,
+  importImageArchive,
+  OciError,
+  type Progress,
+} from "@strata/oci";
 import {
   FileEventLog,
   LogNotFoundError,
@@ -29,37 +35,9 @@ import {
   type StoredEvent,
   type TornTail,
 } from "@strata/store";
-import { type FlagSpecs, UsageError } from "./args.js";
-import type { Output } from "./output.js";
-import type { ProgressBar } from "./ProgressBar.js";
-
-export interface Context {
-  readonly args: readonly string[];
-  readonly flags: ReadonlyMap<string, string | true>;
-  readonly out: Output;
-  /** Where the log is: the `--log` directory or `postgres://…` URL. */
-  readonly location: string;
-  /**
-   * Opens the engine on the log (once): at `location`, or at `override` when given; read-only (nothing
-   * created, nothing written) for a `readOnly` command.
-   */
-  readonly engine: (override?: string) => Promise<DurableEngine>;
-  /** A progress bar on stderr (draws nothing unless stderr is a TTY). */
-  readonly progress: ProgressBar;
-}
-
-export interface CommandSpec {
-  readonly name: string;
-  readonly usage: string;
-  readonly summary: string;
-  /** The command's own flags (beside the global --log, --format, --help). */
-  readonly flags?: FlagSpecs;
-  /** The values --format takes (default: json). */
-  readonly formats?: readonly string[];
-  /** Only reads the log: opened without the writer's lock, so it runs beside a writer. */
-  readonly readOnly?: boolean;
-  readonly run: (ctx: Context) => Promise<number>;
-}
+import { UsageError } from "./args.js";
+import { type CommandSpec, type Context, OpenFailure } from "./CommandSpec.js";
+import { serveCommand } from "./serve.js";
 
 const ago = (ms: number) =>
   new Date(ms)
@@ -381,10 +359,10 @@ export const COMMANDS: readonly CommandSpec[] = [
         ctx.out.table(
           ["MODE", "UID", "GID", "SIZE", "NAME"],
           rows.map((r) => [
-            `${r.type === "dir" ? "d" : r.type === "symlink" ? "l" : "-"}${r.mode.toString(8).padStart(4, "0")}`,
+            `${typeLetter(r.type)}${r.mode.toString(8).padStart(4, "0")}`,
             String(r.uid),
             String(r.gid),
-            String(r.size),
+            r.major !== undefined ? `${r.major}, ${r.minor}` : String(r.size),
             r.type === "symlink" ? `${r.name} -> ${r.target}` : r.name,
           ]),
         );
@@ -404,7 +382,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       else
         for (const e of entries)
           ctx.out.line(
-            `${e.type === "dir" ? "d" : e.type === "symlink" ? "l" : "-"} ${e.path}${e.type === "symlink" ? ` -> ${e.target}` : ""}  [${e.layer}]`,
+            `${typeLetter(e.type)} ${e.path}${e.type === "symlink" ? ` -> ${e.target}` : ""}  [${e.layer}]`,
           );
       return 0;
     },
@@ -462,39 +440,57 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "export",
     readOnly: true,
-    usage: "strata export REF DIR|FILE.tar [--compression gzip|none]",
-    flags: { compression: { type: "string", values: ["gzip", "none"] } },
-    summary: "Write an image (or a container, as if committed) as an OCI layout directory or archive",
+    usage:
+      "strata export REF [REF...] DIR|FILE.tar [--compression gzip|none] [--format oci|docker] [--platforms REF,...]",
+    flags: {
+      compression: { type: "string", values: ["gzip", "none"] },
+      format: { type: "string", values: ["oci", "docker"] },
+      platforms: { type: "string" },
+    },
+    summary:
+      "Write images (or a container, as if committed) as an OCI layout directory or archive (docker: as docker save writes it)",
     run: async (ctx) => {
-      const [ref, target] = need(ctx, 2, "an image and a destination");
+      const args = need(ctx, 2, "an image and a destination");
+      const target = args.pop() as string;
       const engine = await ctx.engine();
-      const compression = ctx.flags.get("compression") === "none" ? "none" : "gzip";
+      const compression = ctx.flags.get("compression");
+      const platforms = ctx.flags.get("platforms");
       const options = {
-        compression,
-        onProgress: (p: Progress) => ctx.progress.update(`exporting ${ref}`, p.done, p.total, p.unit),
+        ...(compression === "none" || compression === "gzip"
+          ? { compression: compression as "none" | "gzip" }
+          : {}),
+        format: ctx.flags.get("format") === "docker" ? "docker" : "oci",
+        ...(typeof platforms === "string" ? { platforms: platforms.split(",").filter(Boolean) } : {}),
+        onProgress: (p: Progress) =>
+          ctx.progress.update(`exporting ${args.join(" ")}`, p.done, p.total, p.unit),
       } as const;
-      const result = (target as string).endsWith(".tar")
-        ? await exportImageArchive(engine, ref as string, target as string, options)
-        : await exportImage(engine, ref as string, target as string, options);
+      const results = target.endsWith(".tar")
+        ? await exportImagesArchive(engine, args, target, options)
+        : await exportImages(engine, args, target, options);
       ctx.progress.done();
-      if (ctx.out.json) ctx.out.data(result);
-      else ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
+      if (ctx.out.json) ctx.out.data(results.length === 1 ? results[0] : results);
+      else
+        for (const result of results)
+          ctx.out.line(`${result.manifest.digest} (${result.layers.length} layers) -> ${target}`);
       return 0;
     },
   },
   {
     name: "import",
-    usage: "strata import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME]",
-    flags: { tag: { type: "string" }, ref: { type: "string" } },
-    summary: "Import an OCI layout (directory or tar) or a docker save archive",
+    usage: "strata import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME] [--platform OS/ARCH[/VARIANT]]",
+    flags: { tag: { type: "string" }, ref: { type: "string" }, platform: { type: "string" } },
+    summary:
+      "Import the images of an OCI layout (directory or tar) or a docker save archive (of several platforms: the host's, or --platform)",
     run: async (ctx) => {
       const [source] = need(ctx, 1, "a layout directory or archive");
       const engine = await ctx.engine();
       const tag = ctx.flags.get("tag");
       const ref = ctx.flags.get("ref");
+      const platform = ctx.flags.get("platform");
       const options = {
         ...(typeof tag === "string" ? { tag } : {}),
         ...(typeof ref === "string" ? { ref } : {}),
+        ...(typeof platform === "string" ? { platform } : {}),
         onProgress: (p: Progress) => ctx.progress.update(`importing ${source}`, p.done, p.total, p.unit),
       };
       const result = (source as string).endsWith(".tar")
@@ -502,7 +498,7 @@ export const COMMANDS: readonly CommandSpec[] = [
         : await importImage(engine, source as string, options);
       ctx.progress.done();
       if (ctx.out.json) ctx.out.data(result);
-      else ctx.out.line(result.imageId);
+      else for (const image of result.images) ctx.out.line(image.imageId);
       return 0;
     },
   },
@@ -551,6 +547,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       throw new UsageError('"strata log" takes one subcommand: verify or repair');
     },
   },
+  serveCommand,
 ];
 
 /**
@@ -679,15 +676,6 @@ function scriptLines(bytes: Buffer): (string | null)[] {
   return lines;
 }
 
-/** An error met while opening the log: the command ends with exit 3. */
-export class OpenFailure extends Error {
-  readonly reason: unknown;
-  constructor(reason: unknown) {
-    super((reason as Error)?.message ?? String(reason));
-    this.reason = reason;
-  }
-}
-
 function seqFlag(ctx: Context, name: string): number | undefined {
   const v = ctx.flags.get(name);
   if (v === undefined) return undefined;
@@ -749,10 +737,21 @@ async function followEvents(ctx: Context, since: number, until: number | undefin
 
 /**
  * A failed command's error on one line: the engine's refusals as Docker says them ("Error response from
- * daemon: ..."), a storage failure (content that cannot be stored or served) as a plain error.
+ * daemon: ..."), a storage failure (content that cannot be stored or served) and a refused image file
+ * (no daemon answers those: the CLI read the file itself) as a plain error.
  */
 export function refusal(e: StrataError): string {
-  return `${e.code === "System" && e.reason.startsWith("blob-") ? "Error" : "Error response from daemon"}: ${e.message}`;
+  const plain = (e.code === "System" && e.reason.startsWith("blob-")) || e instanceof OciError;
+  return `${plain ? "Error" : "Error response from daemon"}: ${e.message}`;
+}
+
+/** ls(1)'s letter for a type: d, l, c, b, p, or - for a file. */
+function typeLetter(type: string): string {
+  return (
+    (
+      { dir: "d", symlink: "l", "char-device": "c", "block-device": "b", fifo: "p" } as Record<string, string>
+    )[type] ?? "-"
+  );
 }
 
 export function isStrataError(e: unknown): e is StrataError {

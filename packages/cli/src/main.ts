@@ -14,7 +14,8 @@
 import { type DurableEngine, openEngine } from "@strata/engine";
 import { FileEventLog, StoreError } from "@strata/store";
 import { parseArgs, UsageError } from "./args.js";
-import { COMMANDS, isStrataError, logDir, OpenFailure, refusal } from "./commands.js";
+import { OpenFailure } from "./CommandSpec.js";
+import { COMMANDS, isStrataError, logDir, refusal } from "./commands.js";
 import { makeOutput } from "./output.js";
 import { makeProgressBar } from "./ProgressBar.js";
 

@@ -2,6 +2,7 @@
  * End to end: the built `strata` binary against temporary log directories.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main, makeProgressBar } from "@strata/cli";
@@ -106,6 +107,32 @@ describe("strata", () => {
     );
   });
 
+  test("a refused import leaves no content in the blob store, and says which layer and entry, plainly", () => {
+    const a = join(tmp(), "a");
+    expect(strata(a, "demo").code).toBe(0);
+    const layout = join(tmp(), "layout");
+    expect(strata(a, "export", "demo/web:2", layout).code).toBe(0);
+    // Damage the top layer: cut its blob short (its descriptor's size is made to match).
+    const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+    const blob = (d: string) => join(layout, "blobs", "sha256", d.slice(7));
+    const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), "utf8"));
+    const top = manifest.layers.at(-1);
+    const cut = readFileSync(blob(top.digest)).subarray(0, 40);
+    writeFileSync(blob(top.digest), cut);
+    top.size = cut.length;
+    const manifestText = JSON.stringify(manifest);
+    const digest = `sha256:${createHash("sha256").update(manifestText).digest("hex")}`;
+    writeFileSync(blob(digest), manifestText);
+    index.manifests = [{ ...index.manifests[0], digest, size: Buffer.byteLength(manifestText) }];
+    writeFileSync(join(layout, "index.json"), JSON.stringify(index));
+    const b = join(tmp(), "b");
+    const r = strata(b, "import", layout, "--tag", "copy/web:2");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^Error: layer 3 \(sha256:[0-9a-f]{64}\)(, tar entry \d+ "[^"]*")?: /);
+    const blobs = join(b, "blobs", "sha256");
+    expect(existsSync(blobs) ? readdirSync(blobs) : []).toEqual([]);
+  });
+
   test("errors: Docker's wording on stderr and documented exit codes", () => {
     const log = join(tmp(), "log");
     expect(strata(log, "frobnicate").code).toBe(2);
@@ -121,10 +148,10 @@ describe("strata", () => {
       /^Error response from daemon: No such event: 100000 \(the log has events 1 to \d+/,
     );
     expect(strata(log, "replay", "--at", "-3").code).toBe(2);
-    // Missing inputs are named, never a stack trace.
+    // Missing inputs are named, never a stack trace; no daemon answers for a file the CLI reads itself.
     expect(strata(log, "import", "/nonexistent/image.tar")).toMatchObject({
       code: 1,
-      err: "Error response from daemon: cannot read /nonexistent/image.tar: ENOENT\n",
+      err: "Error: cannot read /nonexistent/image.tar: ENOENT\n",
     });
     expect(strata(log, "run", "/nonexistent/script.jsonl").err).toMatch(
       /^strata run: cannot read \/nonexistent\/script\.jsonl: ENOENT/,

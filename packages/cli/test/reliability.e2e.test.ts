@@ -210,10 +210,16 @@ describe("what a run reports is what is stored", () => {
 describe("locks", () => {
   test("a LOCK left by a process that is now a zombie does not block the next writer", async () => {
     const log = aLog();
-    // sh forks `true`, then execs sleep, which never reaps it: the child stays a zombie while sleep runs.
-    const parent = spawn("sh", ["-c", "true & echo $!; exec sleep 5"], {
-      stdio: ["ignore", "pipe", "ignore"],
-    });
+    // python starts `true` and never waits for it: the child stays a zombie while python sleeps. (sh
+    // with `true & ...; exec sleep` raced: sh could reap the child before it exec'd.)
+    const parent = spawn(
+      "python3",
+      [
+        "-c",
+        "import subprocess, time; p = subprocess.Popen(['true']); print(p.pid, flush=True); time.sleep(5)",
+      ],
+      { stdio: ["ignore", "pipe", "ignore"] },
+    );
     try {
       const zombie = await new Promise<number>((resolve) =>
         parent.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().trim()))),

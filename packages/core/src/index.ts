@@ -78,6 +78,7 @@ export type {
   HistoryEntry,
   ImageConfig,
   Layer,
+  Platform,
   RestartPolicy,
   SignalAction,
   SignalHandlers,

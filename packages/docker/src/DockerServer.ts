@@ -14,6 +14,7 @@ import { connect, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { DockerBackend } from "./DockerBackend.js";
 import { DockerRequest } from "./DockerRequest.js";
+import { ListenError } from "./ListenError.js";
 import { sendEmpty, sendError } from "./respond.js";
 import { match, type Route, type RouteContext, type Upgraded } from "./router.js";
 import { archiveRoutes } from "./routes/archive.js";
@@ -139,35 +140,46 @@ export class DockerServer implements RouteContext {
     }
   }
 
-  /** Listens; a unix socket is made 0600 (a stale one left by a crash is replaced). Returns the address. */
+  /**
+   * Listens; a unix socket is made 0600 (a stale one left by a crash is replaced). Returns the address
+   * (`unix:///path`, `tcp://host:port`); a `ListenError` when it cannot.
+   */
   async listen(on: ListenOn): Promise<string> {
     if ("socket" in on) {
+      const address = `unix://${on.socket}`;
       if (existsSync(on.socket)) {
-        if (!lstatSync(on.socket).isSocket()) throw new Error(`${on.socket} exists and is not a socket`);
-        if (await socketInUse(on.socket)) throw new Error(`${on.socket} is in use by another server`);
+        if (!lstatSync(on.socket).isSocket())
+          throw new ListenError("EEXIST", address, "the path exists and is not a socket");
+        if (await socketInUse(on.socket))
+          throw new ListenError("EADDRINUSE", address, "another server is listening on it");
         unlinkSync(on.socket);
       }
-      await new Promise<void>((resolve, reject) => {
-        this.http.once("error", reject);
-        this.http.listen(on.socket, () => {
-          this.http.off("error", reject);
-          resolve();
-        });
-      });
+      await this.#listening(address, () => this.http.listen(on.socket));
       chmodSync(on.socket, 0o600);
       this.#socketPath = on.socket;
-      return `unix://${on.socket}`;
+      return address;
     }
-    await new Promise<void>((resolve, reject) => {
-      this.http.once("error", reject);
-      this.http.listen(on.port, on.host, () => {
-        this.http.off("error", reject);
+    const wanted = `tcp://${on.host.includes(":") ? `[${on.host}]` : on.host}:${on.port}`;
+    await this.#listening(wanted, () => this.http.listen(on.port, on.host));
+    const bound = this.http.address();
+    const port = typeof bound === "object" && bound ? bound.port : on.port;
+    return `tcp://${on.host.includes(":") ? `[${on.host}]` : on.host}:${port}`;
+  }
+
+  #listening(address: string, start: () => void): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const failed = (e: NodeJS.ErrnoException) => {
+        this.http.off("listening", done);
+        reject(new ListenError(e.code ?? "EIO", address, e.message));
+      };
+      const done = () => {
+        this.http.off("error", failed);
         resolve();
-      });
+      };
+      this.http.once("error", failed);
+      this.http.once("listening", done);
+      start();
     });
-    const address = this.http.address();
-    const port = typeof address === "object" && address ? address.port : on.port;
-    return `tcp://${on.host}:${port}`;
   }
 
   /** Stops accepting, ends the long answers, waits for the requests in progress. */

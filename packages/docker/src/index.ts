@@ -15,6 +15,7 @@ export { followSymlinkInScope } from "./followSymlinkInScope.js";
 export { goBase, goClean, goJoin, preserveTrailingDotOrSeparator, splitPathDirEntry } from "./goPath.js";
 export type { GoTarEntry } from "./goTarHeader.js";
 export { goTarHeader, TAR_END, tarPadding } from "./goTarHeader.js";
+export { ListenError } from "./ListenError.js";
 export { ProgramRuntime } from "./ProgramRuntime.js";
 export { programExitCode } from "./programExit.js";
 export { CONTAINER_FILTERS, labelMatches, matchesContainerFilters } from "./shapes/containerFilters.js";

@@ -134,7 +134,9 @@ describe("docker cp", () => {
     // (The client may also log that its tar writer found the pipe closed: the answer came first.)
     const early = await d.docker(["cp", big, "miss:/nonexist/x"]);
     expect(early.code).toBe(1);
-    expect(early.err).toMatch(/(^|\n)Error response from daemon: Could not find the file \/nonexist in container miss\n$/);
+    expect(early.err).toMatch(
+      /(^|\n)Error response from daemon: Could not find the file \/nonexist in container miss\n$/,
+    );
     expect(await d.docker(["cp", "nosuch:/etc", work])).toMatchObject({
       code: 1,
       err: "Error response from daemon: No such container: nosuch\n",
@@ -313,10 +315,7 @@ describe("hostile uploads (raw PUT)", () => {
         execFileSync("tar", ["-cf", "-", "-C", "/dev", "null"]),
         "mknod /tmp/null: a Strata container has no device nodes or FIFOs",
       ],
-      [
-        Buffer.alloc(1024, 7),
-        'archive/tar: not an octal number: "\\u0007\\u0007\\u0007\\u0007\\u0007\\u0007\\u0007\\u0007" (at byte 148)',
-      ],
+      [Buffer.alloc(1024, 7), "archive/tar: this is not a tar header (its checksum is wrong) (at byte 0)"],
     ];
     const before = d.engine.seq;
     for (const [tar, message] of cases) {

@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process";
 import { request } from "node:http";
 import { join } from "node:path";
+import type { Command } from "@strata/core";
 import { DockerServer } from "@strata/docker";
 import { openEngine } from "@strata/engine";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -246,10 +247,11 @@ describe("the program runtime", () => {
     const engine = await openEngine({ location: "memory:" });
     try {
       await seedImage(engine);
-      for (const command of [
+      const commands: Command[] = [
         { type: "container.create", image: "alpine", name: "pre", cmd: ["sh", "-c", "exit 5"] },
         { type: "container.start", container: "pre" },
-      ] as const) {
+      ];
+      for (const command of commands) {
         const r = await engine.execute(command);
         expect(r.ok, r.error?.message).toBe(true);
       }

@@ -10,7 +10,10 @@
  * - `sync()`, where a store has it, makes every blob put so far durable (it survives a power loss). An
  *   event that names a blob is appended only after the blob is durable: whoever appends calls `sync()`
  *   first.
- * - Stored bytes never change and are never removed by the engine.
+ * - Stored bytes never change and are never removed by the engine. `discard(digests)`, where a store
+ *   has it, drops blobs that no event names (what an import that was refused stored): only blobs put
+ *   since the last `sync()` (a store without `sync` drops them outright, so callers pass only digests
+ *   they added themselves).
  */
 
 import { execFile } from "node:child_process";
@@ -38,12 +41,20 @@ export interface BlobStore {
   put(bytes: Uint8Array): string;
   get(digest: string): Uint8Array | undefined;
   has(digest: string): boolean;
-  /** Optional: stores a stream without holding it in memory; resolves with its digest and size. */
-  putStream?(source: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }>;
+  /**
+   * Optional: stores a stream without holding it in memory; resolves with its digest and size, and
+   * `created: false` when the store held these bytes already (true: they are new).
+   */
+  putStream?(source: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number; created?: boolean }>;
   /** Optional: the bytes of a blob as a stream (undefined if unknown); fails at its end if they were changed. */
   openStream?(digest: string): AsyncIterable<Uint8Array> | undefined;
   /** Optional: makes every blob put so far durable. Call it before appending events that name them. */
   sync?(): Promise<void>;
+  /**
+   * Optional: drops these blobs if they were put since the last `sync()` (no event names them: an
+   * import that was refused); others are left as they are.
+   */
+  discard?(digests: Iterable<string>): void;
 }
 
 /** `sha256:` + the hex sha256 of `bytes`. */
@@ -60,13 +71,13 @@ export class MemoryBlobStore implements BlobStore {
 
   put(bytes: Uint8Array): string {
     const digest = sha256Digest(bytes);
-    if (!this.#blobs.has(digest)) this.#blobs.set(digest, Uint8Array.from(bytes));
+    if (!this.#blobs.has(digest)) this.#blobs.set(digest, new Uint8Array(bytes));
     return digest;
   }
 
   get(digest: string): Uint8Array | undefined {
     const b = this.#blobs.get(digest);
-    return b === undefined ? undefined : Uint8Array.from(b);
+    return b === undefined ? undefined : new Uint8Array(b);
   }
 
   has(digest: string): boolean {
@@ -76,6 +87,11 @@ export class MemoryBlobStore implements BlobStore {
   /** Number of distinct blobs stored. */
   get size(): number {
     return this.#blobs.size;
+  }
+
+  /** Drops these blobs (nothing here is durable: pass only digests you added and no event names). */
+  discard(digests: Iterable<string>): void {
+    for (const d of digests) if (d !== EMPTY_DIGEST) this.#blobs.delete(d);
   }
 }
 
@@ -158,7 +174,9 @@ export class DiskBlobStore implements BlobStore {
     return this.#pending.has(digest) || existsSync(this.#path(digest));
   }
 
-  async putStream(source: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
+  async putStream(
+    source: AsyncIterable<Uint8Array>,
+  ): Promise<{ digest: string; size: number; created: boolean }> {
     this.#prepare();
     const tmp = this.#tmp();
     const hash = createHash("sha256");
@@ -175,12 +193,35 @@ export class DiskBlobStore implements BlobStore {
     } catch (e) {
       out.destroy();
       rmSync(tmp, { force: true });
-      throw (e as NodeJS.ErrnoException)?.code ? BlobError.storage(e, "write", "(a stream)", tmp) : e;
+      // A storage failure (an errno) is the store's; any other error is the source's and goes on as it is.
+      const errno = /^E[A-Z0-9]+$/.test(String((e as NodeJS.ErrnoException)?.code));
+      throw errno ? BlobError.storage(e, "write", "(a stream)", tmp) : e;
     }
     const digest = `sha256:${hash.digest("hex")}`;
-    if (this.#pending.has(digest) || existsSync(this.#path(digest))) rmSync(tmp, { force: true });
-    else this.#pending.set(digest, tmp);
-    return { digest, size };
+    if (this.#pending.has(digest) || existsSync(this.#path(digest))) {
+      rmSync(tmp, { force: true });
+      return { digest, size, created: false };
+    }
+    this.#pending.set(digest, tmp);
+    return { digest, size, created: true };
+  }
+
+  /** Blobs put and not yet synced (their digests). */
+  get pending(): ReadonlySet<string> {
+    return new Set(this.#pending.keys());
+  }
+
+  /**
+   * Drops the blobs among `digests` that are not synced yet (their temporary files): an import that
+   * was refused takes back what it stored. Synced blobs are durable and stay.
+   */
+  discard(digests: Iterable<string>): void {
+    for (const digest of digests) {
+      const tmp = this.#pending.get(digest);
+      if (tmp === undefined) continue;
+      rmSync(tmp, { force: true });
+      this.#pending.delete(digest);
+    }
   }
 
   openStream(digest: string): AsyncIterable<Uint8Array> | undefined {

@@ -66,12 +66,26 @@ export interface SymlinkNode extends Common {
   /** Names of this inode in its tree, when more than one. */
   readonly nlink?: number;
 }
+/**
+ * A character or block device (its major and minor numbers) or a FIFO (0 and 0): a name with metadata
+ * and no content. Never a character device 0/0: that is overlayfs's whiteout.
+ */
+export interface DeviceNode extends Common {
+  readonly kind: "device";
+  readonly device: "char" | "block" | "fifo";
+  readonly major: number;
+  readonly minor: number;
+  /** Permission bits, `0o7777` at most. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
 /** Hides the same path in the layers below (overlayfs char device 0/0, OCI `.wh.<name>`). */
 export interface WhiteoutNode {
   readonly kind: "whiteout";
 }
 
-export type FsNode = FileNode | DirNode | SymlinkNode | WhiteoutNode;
+export type FsNode = FileNode | DirNode | SymlinkNode | DeviceNode | WhiteoutNode;
 
 /** One layer: a root directory and its inode table. */
 export interface Tree {

@@ -29,7 +29,7 @@ export interface Pair {
 }
 
 /** The kinds of entry a union view shows. */
-export type EntryType = "file" | "dir" | "symlink";
+export type EntryType = "file" | "dir" | "symlink" | "char-device" | "block-device" | "fifo";
 
 /** What `stat` answers. */
 export interface Stat {
@@ -40,7 +40,7 @@ export interface Stat {
   readonly mtime: number;
   /** Access time (set with mtime at creation and by utimes; reads do not change it). */
   readonly atime: number;
-  /** Content length for files, target length in bytes for symlinks, 0 for directories. */
+  /** Content length for files, target length in bytes for symlinks, 0 for directories and devices. */
   readonly size: number;
   /** Files: content digest. */
   readonly digest?: string;
@@ -53,6 +53,9 @@ export interface Stat {
   readonly ino?: string;
   /** Symlinks: the target, verbatim. */
   readonly target?: string;
+  /** Character and block devices: the device numbers. */
+  readonly major?: number;
+  readonly minor?: number;
   /** Which tree the entry comes from: `upper` (the read-write layer) or `lower` (the image). */
   readonly layer: "upper" | "lower";
 }
@@ -143,6 +146,18 @@ export function statPair(ov: Overlay, pair: Pair): Stat {
         target: node.target,
         nlink: node.nlink ?? 1,
         ...(node.linkId === undefined ? {} : { ino: node.linkId }),
+        layer,
+      };
+    case "device":
+      return {
+        type: node.device === "fifo" ? "fifo" : node.device === "char" ? "char-device" : "block-device",
+        mode: node.mode,
+        uid: node.uid,
+        gid: node.gid,
+        mtime: node.mtime,
+        atime: node.atime ?? node.mtime,
+        size: 0,
+        ...(node.device === "fifo" ? {} : { major: node.major, minor: node.minor }),
         layer,
       };
     case "whiteout":

@@ -72,6 +72,8 @@ export class UnionView {
     const r = resolve(this.overlay, path, "follow", "open");
     if (r.pair === undefined) throw new FsError("ENOENT", "open", path);
     if (shown(r.pair).kind === "dir") throw new FsError("EISDIR", "read", path);
+    if (shown(r.pair).kind === "device")
+      throw new FsError("EINVAL", "read", path, "a device or FIFO has no content to read");
     const { digest } = inodeOf(this.overlay, r.pair);
     const bytes = this.#blobs?.get(digest);
     if (bytes === undefined) throw BlobError.missing(digest);

@@ -23,6 +23,7 @@ import { copyTree } from "./copyTree.js";
 import { copyUp, ensureUpperDir, type InodeIds, lowerPositive } from "./copyUp.js";
 import { FsError } from "./FsError.js";
 import {
+  type DeviceNode,
   type DirNode,
   emptyDir,
   type FsNode,
@@ -48,6 +49,13 @@ import { place, setInode, touchDir } from "./upperTree.js";
 
 export type { InodeIds };
 export { copyUp, ensureUpperDir, lowerPositive };
+
+/**
+ * Why content cannot be written to a device or FIFO: opening one is not modelled (a container's device
+ * cgroup refuses the nodes an image brings: EPERM), and a write would not change the file anyway.
+ */
+export const DEVICE_OPEN =
+  "a device or FIFO: opening it to write is not modelled (a container's device cgroup refuses it)";
 
 /** chown's "leave this id as it is" (`(uid_t)-1`), resolved to the current id before an event is written. */
 export const KEEP_ID = 0xffffffff;
@@ -79,7 +87,7 @@ function changeNode(
   up: Tree,
   comps: readonly string[],
   onFile: (i: Inode) => Inode,
-  onOther: <T extends DirNode | SymlinkNode>(n: T) => T,
+  onOther: <T extends DirNode | SymlinkNode | DeviceNode>(n: T) => T,
 ): Tree {
   const current = comps.length === 0 ? up.root : (nodeAt(up.root, comps) as FsNode);
   switch (current.kind) {
@@ -92,6 +100,8 @@ function changeNode(
     case "symlink":
       if (current.linkId !== undefined)
         return { ...up, root: mapLinkedSymlinks(up.root, current.linkId, (s) => onOther(s)) };
+      return { ...up, root: withNode(up.root, comps, onOther(current)) };
+    case "device":
       return { ...up, root: withNode(up.root, comps, onOther(current)) };
     case "whiteout":
       throw new Error("unreachable: whiteout shown");
@@ -125,6 +135,7 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       if (pair !== undefined) {
         const node = shown(pair);
         if (node.kind === "dir") throw new FsError("EISDIR", op, path);
+        if (node.kind === "device") throw new FsError("EPERM", op, path, DEVICE_OPEN);
         if (node.kind !== "file")
           throw new FsError("EINVAL", op, path, "a symlink: the path must be resolved");
         const up = copyUp(ov, comps, newIno);
@@ -194,6 +205,10 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       // link(2) looks up the target, then creates the new name (EEXIST), and only then refuses a directory.
       if (shown(targetPair).kind === "dir") {
         throw new FsError("EPERM", op, target, "hard links to directories are not allowed");
+      }
+      if (shown(targetPair).kind === "device") {
+        // link(2)'s EPERM: "the filesystem does not support the creation of hard links" (of these).
+        throw new FsError("EPERM", op, target, "hard links to devices and FIFOs are not modelled");
       }
       const up = copyUp(ov, targetComps, newIno);
       const withTarget: Overlay = { lower: ov.lower, upper: up };
@@ -341,7 +356,7 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
           case "fs.xattrRemoved":
             return withXattr(m, event.data.name, undefined);
           case "fs.ownerChanged": {
-            // chown of a regular file clears setuid, and setgid when group-exec is set (kernel rule).
+            // chown of a non-directory clears setuid, and setgid when group-exec is set (kernel rule).
             let mode = m.mode;
             if (isFile && mode !== undefined) {
               mode &= ~0o4000;
@@ -362,7 +377,7 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
         up,
         comps,
         (i) => change(i, true),
-        (n) => change(n, false),
+        (n) => change(n, n.kind === "device"),
       );
     }
   }

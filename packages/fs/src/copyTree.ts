@@ -69,6 +69,8 @@ export function copyTree(ov: Overlay, pair: Pair, upper: Tree, newIno: InodeIds)
         }
         return { ...copy, linkId: id, nlink: names };
       }
+      case "device":
+        return node;
       case "dir": {
         let dir = emptyDir(node);
         for (const [name, child] of walkChildren(p))

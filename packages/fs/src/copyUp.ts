@@ -51,6 +51,8 @@ export function copyUp(ov: Overlay, comps: readonly string[], newIno: InodeIds):
   switch (lower.kind) {
     case "dir":
       return { ...withParents, root: withNode(withParents.root, comps, emptyDir(lower)) };
+    case "device":
+      return { ...withParents, root: withNode(withParents.root, comps, lower) };
     case "symlink": {
       // A new inode: a lower hard link of a symlink is broken by copy-up, as for files.
       const { linkId: _l, nlink: _n, ...copy } = lower;

@@ -5,7 +5,15 @@
  *   counts, as the kernel's mtime would show it).
  */
 import { joinPath } from "@strata/core";
-import { type DirNode, emptyDir, type FsNode, type Inode, type Tree, type Xattrs } from "./FsNode.js";
+import {
+  type DeviceNode,
+  type DirNode,
+  emptyDir,
+  type FsNode,
+  type Inode,
+  type Tree,
+  type Xattrs,
+} from "./FsNode.js";
 import { PersistentMap, sortNames } from "./PersistentMap.js";
 
 const CAPABILITY = "security.capability";
@@ -52,7 +60,20 @@ export function sameEntry(a: Tree, an: FsNode, b: Tree, bn: FsNode): boolean {
   }
   if (an.kind === "dir" && bn.kind === "dir")
     return an.mode === bn.mode && an.uid === bn.uid && an.gid === bn.gid && an.mtime === bn.mtime;
+  if (an.kind === "device" && bn.kind === "device") return sameDevice(an, bn) && an.mtime === bn.mtime;
   return false;
+}
+
+/** Whether two devices are the same kind and numbers, with the same mode and owner. */
+function sameDevice(x: DeviceNode, y: DeviceNode): boolean {
+  return (
+    x.device === y.device &&
+    x.major === y.major &&
+    x.minor === y.minor &&
+    x.mode === y.mode &&
+    x.uid === y.uid &&
+    x.gid === y.gid
+  );
 }
 
 /**
@@ -131,6 +152,7 @@ export function changes(a: Tree, b: Tree): Change[] {
         x.digest !== y.digest
       );
     }
+    if (an.kind === "device" && bn.kind === "device") return !sameDevice(an, bn) || an.mtime !== bn.mtime;
     if (an.kind === "symlink" && bn.kind === "symlink") {
       return (
         an.uid !== bn.uid ||

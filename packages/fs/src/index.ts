@@ -15,7 +15,17 @@ export type { Change } from "./diff.js";
 export { changes, changeset } from "./diff.js";
 export type { Errno } from "./FsError.js";
 export { FsError } from "./FsError.js";
-export type { DirNode, FileNode, FsNode, Inode, SymlinkNode, Tree, WhiteoutNode, Xattrs } from "./FsNode.js";
+export type {
+  DeviceNode,
+  DirNode,
+  FileNode,
+  FsNode,
+  Inode,
+  SymlinkNode,
+  Tree,
+  WhiteoutNode,
+  Xattrs,
+} from "./FsNode.js";
 export { emptyTree } from "./FsNode.js";
 export type { ContainerFs, FsState, ImageFs } from "./FsState.js";
 export { initialFsState } from "./FsState.js";

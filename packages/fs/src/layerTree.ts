@@ -8,8 +8,9 @@
  * - an entry's missing parents are created as directories with mode 0755, owned by root;
  * - a path given twice, an entry under a non-directory of the same layer, a hard link to something that
  *   is not an earlier file of the layer, a whiteout of `/`, a name the kernel could not hold (over 255
- *   bytes, a lone surrogate), a symlink target of 4096 bytes or more, and overlayfs's own
- *   `trusted.overlay.*` xattrs are refused ({@link LayerError}).
+ *   bytes, a lone surrogate), a symlink target of 4096 bytes or more, a character device 0/0 (that is
+ *   overlayfs's whiteout: say `whiteout`), and overlayfs's own `trusted.overlay.*` xattrs are refused
+ *   ({@link LayerError}).
  * Each entry costs O(its depth).
  */
 import { type LayerEntry, pathComponents, StrataError } from "@strata/core";
@@ -127,6 +128,18 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
             }),
           };
           node = { kind: "file", ino };
+        } else if (entry.type === "device") {
+          node = {
+            kind: "device",
+            device: entry.device,
+            major: entry.device === "fifo" ? 0 : entry.major,
+            minor: entry.device === "fifo" ? 0 : entry.minor,
+            mode: entry.mode,
+            uid: entry.uid,
+            gid: entry.gid,
+            mtime: entry.mtime,
+            ...xattrsOf(entry.xattrs),
+          };
         } else if (entry.type === "symlink") {
           node = {
             kind: "symlink",
@@ -176,6 +189,8 @@ function entryProblem(entry: LayerEntry): string | undefined {
   if (bad !== undefined) return `the path cannot be a name: ${bad}`;
   for (const name of entry.path.split("/"))
     if (nameTooLong(name)) return `the name ${name.slice(0, 32)}… is over ${NAME_MAX} bytes`;
+  if (entry.type === "device" && entry.device === "char" && entry.major === 0 && entry.minor === 0)
+    return "a character device 0/0 is overlayfs's whiteout, not a device (write a whiteout entry)";
   if (entry.type === "symlink") {
     const badTarget = notBytes(entry.target);
     if (badTarget !== undefined) return `the symlink target cannot be stored: ${badTarget}`;
@@ -188,8 +203,8 @@ function entryProblem(entry: LayerEntry): string | undefined {
       if (badName !== undefined) return `the xattr name cannot be stored: ${badName}`;
       if (utf8Length(name) > NAME_MAX)
         return `the xattr name ${name.slice(0, 32)}… is over ${NAME_MAX} bytes`;
-      if (entry.type === "symlink" && name.startsWith("user."))
-        return `${name}: user.* xattrs are not allowed on a symlink`;
+      if ((entry.type === "symlink" || entry.type === "device") && name.startsWith("user."))
+        return `${name}: user.* xattrs are not allowed on a ${entry.type === "device" ? "device or FIFO" : "symlink"}`;
     }
   }
   return undefined;

@@ -5,7 +5,7 @@
  * then checks each against the union (fsProjection's `refine` runs both before anything is appended).
  */
 import { type Command, type FsEvent, type NewEvent, normalizeFsPath, pathComponents } from "@strata/core";
-import { KEEP_ID, xattrRefusal } from "./applyFsEvent.js";
+import { DEVICE_OPEN, KEEP_ID, xattrRefusal } from "./applyFsEvent.js";
 import { FsError } from "./FsError.js";
 import { childPair, inodeOf, isEmptyDirPair, type Overlay, type Pair, shown, xattrsOf } from "./Overlay.js";
 import {
@@ -132,6 +132,12 @@ function writeEvents(
     return [{ type: "fs.fileWritten", data: { ...fresh, path: canonical(r.comps), uid, gid } }];
   }
   if (shown(r.pair).kind === "dir") throw new FsError("EISDIR", op, command.path);
+  if (shown(r.pair).kind === "device") {
+    // truncate(2) of anything but a regular file is EINVAL; opening a device to write is not modelled.
+    if (command.type === "fs.truncate")
+      throw new FsError("EINVAL", op, command.path, "only a regular file can be truncated");
+    throw new FsError("EPERM", op, command.path, DEVICE_OPEN);
+  }
   const inode = inodeOf(ov, r.pair);
   const path = canonical(r.comps);
   // Nothing written (fsProjection's prepare keeps `append` only for an append of no bytes): the mtime

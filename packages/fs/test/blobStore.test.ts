@@ -128,4 +128,46 @@ describe("DiskBlobStore", () => {
       "kept",
     );
   });
+
+  test("discard drops blobs not yet synced (temporary files and all) and leaves synced ones", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.uint8Array({ minLength: 1, maxLength: 2000 }), {
+          minLength: 1,
+          maxLength: 12,
+          selector: (b) => Buffer.from(b).toString("hex"),
+        }),
+        fc.nat(),
+        async (blobs, cut) => {
+          const dir = tmp();
+          const store = new DiskBlobStore(dir);
+          const synced = blobs.slice(0, cut % (blobs.length + 1));
+          for (const b of synced) store.put(b);
+          await store.sync();
+          const fresh = [];
+          for (const [i, b] of blobs.entries()) {
+            if (i < synced.length) continue;
+            const r =
+              i % 2 === 0 ? { digest: store.put(b) } : await store.putStream(chunks(Buffer.from(b), 300));
+            fresh.push(r.digest);
+          }
+          // putStream says whether the bytes were new.
+          if (synced.length > 0)
+            expect((await store.putStream(chunks(Buffer.from(synced[0] as Uint8Array), 300))).created).toBe(
+              false,
+            );
+          expect([...store.pending].sort()).toEqual([...fresh].sort());
+          store.discard([...fresh, ...synced.map((b) => sha256Digest(b))]);
+          expect(store.pending.size).toBe(0);
+          expect(readdirSync(join(dir, "sha256")).filter((f) => f.startsWith("."))).toEqual([]);
+          for (const d of fresh) expect(store.has(d)).toBe(false);
+          for (const b of synced)
+            expect(Buffer.from(store.get(sha256Digest(b)) ?? [])).toEqual(Buffer.from(b));
+          await store.sync();
+          expect(named(dir).sort()).toEqual(synced.map((b) => sha256Digest(b).slice(7)).sort());
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 });

@@ -1,7 +1,8 @@
 /**
- * What the OCI importers and exporters need of an engine: its states, its blob store and its clock, and
- * a way to run a command — synchronously (fs's in-memory `FsEngine`) or not (@strata/engine's durable
- * engine, whose `execute` returns a promise); every result is awaited.
+ * What the OCI importers and exporters need of an engine, and nothing more: its state and fs
+ * projection (to read images and layers), its blob store and clock, and `execute`. Both the in-memory
+ * `FsEngine` (whose `execute` answers at once) and a durable engine (whose `execute` returns a Promise)
+ * fit: every call is awaited.
  */
 import type { Clock, Command, CommandResult, EngineState } from "@strata/core";
 import type { BlobStore, FsState } from "@strata/fs";

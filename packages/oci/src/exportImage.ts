@@ -1,14 +1,17 @@
 /**
- * An image (or a container, as if committed) → an OCI image layout directory: `oci-layout`,
- * `index.json`, a manifest, a config (its `config` from the image's: Env, Entrypoint, Cmd, Labels…;
- * `rootfs.diff_ids`; the image's `history` with `empty_layer`) and
- * `blobs/sha256/`. Layers are streamed: tar → sha256 (the DiffID) → gzip (optional) → sha256 (the blob
- * digest) → a temporary file renamed to its digest. Exporting the same image twice gives
- * byte-identical blobs: every byte comes from the log (times from the injected clock, no host state).
+ * Images (or containers, as if committed) → an OCI image layout directory: `oci-layout`, `index.json`,
+ * and in `blobs/sha256/` for each image a manifest, a config (its `config` from the image's: Env,
+ * Entrypoint, Cmd, Labels…; its platform; `rootfs.diff_ids`; the image's `history` with `empty_layer`)
+ * and its layers. Several images go into one layout (`exportImages`); the images of one multi-platform
+ * image go under one image index (`platforms`); `format: "docker"` adds what current `docker save`
+ * writes beside the layout (`manifest.json`, `repositories`). Layers are streamed: tar → sha256 (the
+ * DiffID) → gzip (optional) → sha256 (the blob digest) → a temporary file renamed to its digest.
+ * Exporting the same images twice gives byte-identical blobs: every byte comes from the log (times from
+ * the injected clock, no host state).
  */
 
 import { createHash } from "node:crypto";
-import { createWriteStream, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -18,7 +21,9 @@ import {
   findContainer,
   findImage,
   type ImageConfig,
+  InvalidParameterError,
   NotFoundError,
+  type Platform,
 } from "@strata/core";
 import { commitLayer, emptyTree, IMPLIED_DIR, isEmptyLayer, type Tree } from "@strata/fs";
 import { chainIds, hexOf, sha256 } from "./digest.js";
@@ -26,13 +31,28 @@ import { layerTarStream } from "./layerTar.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 import type { OciEngine } from "./OciEngine.js";
 import { type OciHistory, ociHistory, ociRuntimeConfig } from "./ociConfig.js";
+import { IMAGE_NAME_ANNOTATION } from "./ociLayoutPlan.js";
 import type { ProgressListener } from "./Progress.js";
+import { DEFAULT_PLATFORM, formatPlatform, platformMatches } from "./platform.js";
 
 export interface ExportOptions {
-  /** `gzip` (default) or `none` (plain tar layers). */
+  /** `gzip` (default for OCI layouts) or `none` (plain tar layers; the default for `format: "docker"`). */
   readonly compression?: "gzip" | "none";
-  /** Tags to write as `org.opencontainers.image.ref.name` (default: the image's tags, or `latest`). */
+  /**
+   * Tags to write as `org.opencontainers.image.ref.name` (default: the image's tags, or `latest`). Only
+   * with one image.
+   */
   readonly tags?: readonly string[];
+  /**
+   * Other images (tags or ids) that are the same image for other platforms: all go under one image
+   * index (each manifest with its `platform`), named by the image's tags. Only with one image.
+   */
+  readonly platforms?: readonly string[];
+  /**
+   * `oci` (default): an OCI layout. `docker`: also `manifest.json` and `repositories` beside it, as
+   * current `docker save` writes (what `docker load`, skopeo's `docker-archive:` and `podman load` read).
+   */
+  readonly format?: "oci" | "docker";
   /** Told after each layer is written. */
   readonly onProgress?: ProgressListener;
 }
@@ -49,6 +69,9 @@ export interface ExportResult {
   readonly config: Descriptor;
   readonly layers: readonly (Descriptor & { readonly diffId: string })[];
   readonly chainId: string | null;
+  readonly platform: Platform;
+  /** The image index holding this image's manifest with those of its other platforms, if any. */
+  readonly index: Descriptor | null;
 }
 
 /** Counts and hashes what flows through. */
@@ -72,13 +95,15 @@ function writeBlob(dir: string, bytes: Buffer, mediaType: string): Descriptor {
   return { mediaType, digest, size: bytes.length };
 }
 
+type LayerDescriptor = Descriptor & { readonly diffId: string };
+
 async function writeLayer(
   dir: string,
   tree: Tree,
   engine: OciEngine,
   compression: "gzip" | "none",
   index: number,
-) {
+): Promise<LayerDescriptor> {
   const tmp = join(dir, "blobs", "sha256", `.layer-${index}.tmp`);
   const uncompressed = meter();
   // Uncompressed, the stored blob is the tar itself: one hash gives both its digest and its diff_id.
@@ -101,51 +126,48 @@ async function writeLayer(
 
 const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, "Z");
 
-/**
- * Writes `ref` (an image tag or id, or a container, exported as if committed) as an OCI layout in
- * `dir` (created; existing blobs are reused).
- *
- * @example
- * await exportImage(engine, "web:1", "out/web");   // then: umoci unpack --image out/web:web-1 bundle
- */
-export async function exportImage(
-  engine: OciEngine,
-  ref: string,
-  dir: string,
-  options: ExportOptions = {},
-): Promise<ExportResult> {
-  const compression = options.compression ?? "gzip";
+/** What an image (or a container, as if committed) is made of, read from the engine. */
+interface Source {
+  readonly trees: readonly Tree[];
+  readonly history: readonly OciHistory[];
+  readonly config: ImageConfig;
+  readonly author: string;
+  readonly created: number;
+  readonly tags: readonly string[];
+  readonly platform: Platform;
+}
+
+function sourceOf(engine: OciEngine, ref: string): Source {
   const core = engine.state;
   const fs = engine.projected;
-  let trees: Tree[];
-  let history: OciHistory[];
-  let imageConfig: ImageConfig;
-  let author = "";
-  let created: number;
-  let tags: readonly string[];
   const image = findImage(core, ref);
-  const container = image ? undefined : findContainer(core, ref);
   if (image) {
     const record = image.image;
     const layerIds = fs.images.get(record.id)?.layerIds ?? record.layers.map((l) => l.id);
-    trees = layerIds.map((id) => fs.layers.get(id) ?? emptyTree(IMPLIED_DIR));
-    // The image's own history (a commit of an unchanged container has an empty-layer entry).
-    history = ociHistory(record.history);
-    imageConfig = record.config;
-    author = record.author;
-    created = record.createdAt;
-    tags = options.tags ?? record.tags;
-  } else if (container) {
-    const c = fs.containers.get(container.context.id);
-    const base = core.images[container.context.imageId];
-    if (!c || !base) throw new NotFoundError("no-rw-layer", `container ${ref} has no read-write layer`);
-    const baseIds = fs.images.get(base.id)?.layerIds ?? [];
-    const top = commitLayer(c.lower, c.upper);
-    trees = [
+    return {
+      trees: layerIds.map((id) => fs.layers.get(id) ?? emptyTree(IMPLIED_DIR)),
+      // The image's own history (a commit of an unchanged container has an empty-layer entry).
+      history: ociHistory(record.history),
+      config: record.config,
+      author: record.author,
+      created: record.createdAt,
+      tags: record.tags,
+      platform: record.platform ?? DEFAULT_PLATFORM,
+    };
+  }
+  const container = findContainer(core, ref);
+  if (!container) throw new NotFoundError("no-such-image", `No such image or container: ${ref}`);
+  const c = fs.containers.get(container.context.id);
+  const base = core.images[container.context.imageId];
+  if (!c || !base) throw new NotFoundError("no-rw-layer", `container ${ref} has no read-write layer`);
+  const baseIds = fs.images.get(base.id)?.layerIds ?? [];
+  const top = commitLayer(c.lower, c.upper);
+  return {
+    trees: [
       ...baseIds.map((id) => fs.layers.get(id) ?? emptyTree(IMPLIED_DIR)),
       ...(isEmptyLayer(top) ? [] : [top]),
-    ];
-    history = ociHistory([
+    ],
+    history: ociHistory([
       ...base.history,
       {
         created: engine.clock.now(),
@@ -154,51 +176,195 @@ export async function exportImage(
         author: "",
         emptyLayer: isEmptyLayer(top),
       },
-    ]);
-    imageConfig = containerImageConfig(container.context.config);
-    created = engine.clock.now();
-    tags = options.tags ?? [];
-  } else {
-    throw new NotFoundError("no-such-image", `No such image or container: ${ref}`);
+    ]),
+    config: containerImageConfig(container.context.config),
+    author: "",
+    created: engine.clock.now(),
+    tags: [],
+    platform: base.platform ?? DEFAULT_PLATFORM,
+  };
+}
+
+/** Writes the layers, config and manifest of one image; layers already written are reused. */
+class LayoutWriter {
+  readonly #written = new Map<Tree, LayerDescriptor>();
+  #done = 0;
+  constructor(
+    readonly dir: string,
+    readonly engine: OciEngine,
+    readonly compression: "gzip" | "none",
+    readonly report: (done: number) => void,
+  ) {}
+
+  async image(source: Source): Promise<Omit<ExportResult, "index">> {
+    const layers: LayerDescriptor[] = [];
+    for (const tree of source.trees) {
+      let layer = this.#written.get(tree);
+      if (layer === undefined) {
+        layer = await writeLayer(this.dir, tree, this.engine, this.compression, this.#written.size);
+        this.#written.set(tree, layer);
+      }
+      layers.push(layer);
+      this.report(++this.#done);
+    }
+    const diffIds = layers.map((l) => l.diffId);
+    const p = source.platform;
+    const configJson = {
+      created: iso(source.created),
+      ...(source.author !== "" ? { author: source.author } : {}),
+      architecture: p.architecture,
+      os: p.os,
+      ...(p.variant ? { variant: p.variant } : {}),
+      config: ociRuntimeConfig(source.config),
+      rootfs: { type: "layers", diff_ids: diffIds },
+      history: source.history,
+    };
+    const config = writeBlob(this.dir, Buffer.from(JSON.stringify(configJson)), MEDIA_TYPES.config);
+    const manifestJson = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.manifest,
+      config,
+      layers: layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size })),
+    };
+    const manifest = writeBlob(this.dir, Buffer.from(JSON.stringify(manifestJson)), MEDIA_TYPES.manifest);
+    return { manifest, config, layers, chainId: chainIds(diffIds).at(-1) ?? null, platform: p };
   }
+}
+
+/** `web:1` → `1`: the ref name OCI tools (umoci, skopeo `oci:dir:NAME`) look a tag up by. */
+const refNameOf = (tag: string) => tag.slice(tag.lastIndexOf(":") + 1);
+
+/**
+ * Writes `ref` (an image tag or id, or a container, exported as if committed) as an OCI layout in
+ * `dir` (created; existing blobs are reused).
+ *
+ * @example
+ * await exportImage(engine, "web:1", "out/web");   // then: umoci unpack --image out/web:1 bundle
+ */
+export async function exportImage(
+  engine: OciEngine,
+  ref: string,
+  dir: string,
+  options: ExportOptions = {},
+): Promise<ExportResult> {
+  return (await exportImages(engine, [ref], dir, options))[0] as ExportResult;
+}
+
+/**
+ * Writes several images into one OCI layout in `dir`: each under its own tags (an untagged image as
+ * `latest`, as one image alone is), layers they share written once.
+ *
+ * @example
+ * await exportImages(engine, ["web:1", "db:2"], "out/both");
+ */
+export async function exportImages(
+  engine: OciEngine,
+  refs: readonly string[],
+  dir: string,
+  options: ExportOptions = {},
+): Promise<ExportResult[]> {
+  if (refs.length === 0) throw new InvalidParameterError("no-images", "export: name at least one image");
+  if (refs.length > 1 && (options.tags !== undefined || options.platforms !== undefined))
+    throw new InvalidParameterError(
+      "one-image-option",
+      "export: tags and platforms apply to one image; export several images with their own tags",
+    );
+  const format = options.format ?? "oci";
+  const compression = options.compression ?? (format === "docker" ? "none" : "gzip");
+  const sources = refs.map((ref) => sourceOf(engine, ref));
+  const others = (options.platforms ?? []).map((ref) => sourceOf(engine, ref));
+  const all = [...sources, ...others];
+  for (const [i, a] of all.entries())
+    for (const b of all.slice(i + 1))
+      if (
+        others.length > 0 &&
+        platformMatches(a.platform, b.platform) &&
+        platformMatches(b.platform, a.platform)
+      )
+        throw new InvalidParameterError(
+          "same-platform",
+          `export: two of the images are for ${formatPlatform(a.platform)}; the platforms of one image must differ`,
+        );
 
   mkdirSync(join(dir, "blobs", "sha256"), { recursive: true });
-  const layers = [];
-  const report = (done: number) =>
-    options.onProgress?.({ task: "export", unit: "layers", done, total: trees.length });
+  const total = all.reduce((n, s) => n + s.trees.length, 0);
+  const report = (done: number) => options.onProgress?.({ task: "export", unit: "layers", done, total });
   report(0);
-  for (const [i, tree] of trees.entries()) {
-    layers.push(await writeLayer(dir, tree, engine, compression, i));
-    report(i + 1);
+  const writer = new LayoutWriter(dir, engine, compression, report);
+  const results: ExportResult[] = [];
+  for (const s of sources) results.push({ ...(await writer.image(s)), index: null });
+  const platformResults = [];
+  for (const s of others) platformResults.push(await writer.image(s));
+
+  /** What index.json names for each image: its manifest, or the index of its platforms. */
+  let target: Descriptor[] = results.map((r) => r.manifest);
+  if (others.length > 0) {
+    const main = results[0] as ExportResult;
+    const indexJson = {
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.index,
+      manifests: [main, ...platformResults].map((r) => ({
+        ...r.manifest,
+        platform: {
+          architecture: r.platform.architecture,
+          os: r.platform.os,
+          ...(r.platform.variant ? { variant: r.platform.variant } : {}),
+        },
+      })),
+    };
+    const index = writeBlob(dir, Buffer.from(JSON.stringify(indexJson)), MEDIA_TYPES.index);
+    results[0] = { ...main, index };
+    target = [index];
   }
-  const diffIds = layers.map((l) => l.diffId);
-  const configJson = {
-    created: iso(created),
-    ...(author !== "" ? { author } : {}),
-    architecture: "amd64",
-    os: "linux",
-    config: ociRuntimeConfig(imageConfig),
-    rootfs: { type: "layers", diff_ids: diffIds },
-    history,
+  const tagsOf = (i: number) => {
+    const tags = i === 0 && options.tags !== undefined ? options.tags : (sources[i] as Source).tags;
+    return tags.length > 0 ? tags : refs.length === 1 ? ["latest"] : [];
   };
-  const config = writeBlob(dir, Buffer.from(JSON.stringify(configJson)), MEDIA_TYPES.config);
-  const manifestJson = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.manifest,
-    config,
-    layers: layers.map(({ mediaType, digest, size }) => ({ mediaType, digest, size })),
-  };
-  const manifest = writeBlob(dir, Buffer.from(JSON.stringify(manifestJson)), MEDIA_TYPES.manifest);
-  const refNames = tags.length > 0 ? tags.map((t) => t.slice(t.lastIndexOf(":") + 1)) : ["latest"];
-  const indexJson = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPES.index,
-    manifests: [...new Set(refNames)]
-      .sort()
-      .map((name) => ({ ...manifest, annotations: { [REF_NAME_ANNOTATION]: name } })),
-  };
+  const descriptors = sources.flatMap((_, i) => {
+    const names = [...new Set(tagsOf(i))].sort();
+    const d = target[i] as Descriptor;
+    if (names.length === 0) return [d];
+    return names.map((tag) => ({
+      ...d,
+      annotations: {
+        ...(tag.includes(":") ? { [IMAGE_NAME_ANNOTATION]: tag } : {}),
+        [REF_NAME_ANNOTATION]: refNameOf(tag),
+      },
+    }));
+  });
+  const indexJson = { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: descriptors };
   writeFileSync(join(dir, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
   writeFileSync(join(dir, "index.json"), JSON.stringify(indexJson));
-  rmSync(join(dir, "blobs", "sha256", ".tmp"), { force: true });
-  return { manifest, config, layers, chainId: chainIds(diffIds).at(-1) ?? null };
+  if (format === "docker") writeDockerManifest(dir, results, tagsOf);
+  return results;
+}
+
+/**
+ * What current `docker save` writes beside the OCI layout: `manifest.json` (per image: its config and
+ * layer blobs by path, and its tags) and `repositories` (repository → tag → the top layer's hex).
+ */
+function writeDockerManifest(
+  dir: string,
+  results: readonly ExportResult[],
+  tagsOf: (i: number) => readonly string[],
+): void {
+  const blob = (digest: string) => `blobs/sha256/${hexOf(digest)}`;
+  const repositories: Record<string, Record<string, string>> = {};
+  const manifest = results.map((r, i) => {
+    // Real tags only (an untagged image's `latest` ref name is no repository tag).
+    const tags = [...new Set(tagsOf(i))].sort().filter((t) => t.includes(":"));
+    for (const tag of tags) {
+      const colon = tag.lastIndexOf(":");
+      const top = r.layers.at(-1);
+      if (top === undefined) continue;
+      repositories[tag.slice(0, colon)] = {
+        ...repositories[tag.slice(0, colon)],
+        [tag.slice(colon + 1)]: hexOf(top.diffId),
+      };
+    }
+    return { Config: blob(r.config.digest), RepoTags: tags, Layers: r.layers.map((l) => blob(l.digest)) };
+  });
+  writeFileSync(join(dir, "manifest.json"), `${JSON.stringify(manifest)}\n`);
+  if (Object.keys(repositories).length > 0)
+    writeFileSync(join(dir, "repositories"), `${JSON.stringify(repositories)}\n`);
 }

@@ -1,119 +1,66 @@
 /**
- * An OCI image layout (a directory) → events: each layer a `layer.create` (its id is its DiffID, so a
- * layer already known is not stored again), then an `image.create` whose id is the config's digest (the
- * OCI ImageID) with the layout's tag.
+ * Images in: an OCI image layout (a directory, or packed in one tar) or a `docker save` archive →
+ * events. Each new layer is a `layer.create` (its id is its DiffID, so a layer already known is not
+ * stored again), each image an `image.create` whose id is its config's digest (the OCI ImageID).
  *
  * Everything is checked before anything is appended: descriptors' digests and sizes against the bytes,
- * the config's `diff_ids` against the layers (their count and each uncompressed digest), media types,
- * a limit on each layer's uncompressed size, and every tar entry (see readLayerTar.ts). A refused
- * image appends nothing.
+ * each config's `diff_ids` against its layers (their count and each uncompressed digest), media types,
+ * the limits (limits.ts) and every tar entry (readLayerTar.ts, resolveLayerPaths.ts). A refused import
+ * appends nothing, and the file contents it had stored are dropped again (StagedBlobs).
  */
-
-import { createHash } from "node:crypto";
-import { createReadStream, existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
-import { PassThrough, type Readable, Transform } from "node:stream";
-import * as zlib from "node:zlib";
-import { DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
-import { ImageAssembler } from "./ImageAssembler.js";
-import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
+import { ConflictError, findImage, type LayerEntry, type Platform } from "@strata/core";
+import { emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
+import { planDockerArchive } from "./dockerArchivePlan.js";
+import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
+import { archiveSource, directorySource, type ImageSource } from "./ImageSource.js";
+import { openLayerStream, sniffCompression } from "./layerStream.js";
+import { type ImportLimits, limitsOf, type MemoryBudget } from "./limits.js";
 import type { OciEngine } from "./OciEngine.js";
 import { OciError } from "./OciError.js";
+import { planOciLayout } from "./ociLayoutPlan.js";
 import { importProgress, type ProgressListener } from "./Progress.js";
+import { DEFAULT_PLATFORM } from "./platform.js";
+import { checkLayerEntries, readLayerTarEntries } from "./readLayerTar.js";
+import { resolveLayerPaths } from "./resolveLayerPaths.js";
+import { StagedBlobs } from "./StagedBlobs.js";
 
-export interface ImportOptions {
-  /** Which manifest of index.json (by its ref name annotation); default: the only one. */
+export interface ImportOptions extends ImportLimits {
+  /** Which image of the layout or archive (its ref name, image name or tag); default: every image. */
   readonly ref?: string;
-  /** The tag to give the image (default: `<ref name>` or none). */
+  /** The tag to give the image (default: the name the layout or archive gives it, if any). */
   readonly tag?: string;
-  /** Largest uncompressed layer accepted, bytes (default 4 GiB). */
-  readonly maxLayerBytes?: number;
+  /**
+   * Which platform of an image index to import as the image (`linux/arm64`, `linux/arm/v7`); default:
+   * the host's. The other platforms are kept too, untagged.
+   */
+  readonly platform?: string | Platform;
   /** Told as the layer blobs are read (bytes of the blobs as stored). */
   readonly onProgress?: ProgressListener;
 }
 
-export interface ImportResult {
+/** One image an import created. */
+export interface ImportedImage {
   readonly imageId: string;
   readonly layerIds: readonly string[];
+  readonly tags: readonly string[];
+  readonly platform: Platform;
+  /** Asked for (false: another platform of an image index, kept beside the one asked for). */
+  readonly main: boolean;
 }
 
-interface Desc {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
-
-function blobPath(dir: string, d: Desc): string {
-  if (typeof d.digest !== "string" || !DIGEST_PATTERN.test(d.digest)) {
-    throw new OciError(
-      "InvalidLayout",
-      `descriptor digest ${JSON.stringify(d.digest)} is not sha256:<64 lowercase hex>`,
-    );
-  }
-  if (!Number.isSafeInteger(d.size) || d.size < 0)
-    throw new OciError("InvalidLayout", `descriptor ${d.digest} has an invalid size`);
-  const p = join(dir, "blobs", "sha256", hexOf(d.digest));
-  if (!existsSync(p)) throw new OciError("InvalidLayout", `blob ${d.digest} is missing`);
-  const size = statSync(p).size;
-  if (size !== d.size)
-    throw new OciError("SizeMismatch", `blob ${d.digest} is ${size} bytes, its descriptor says ${d.size}`);
-  return p;
-}
-
-function readJsonBlob(dir: string, d: Desc): Record<string, unknown> {
-  const bytes = readFileSync(blobPath(dir, d));
-  if (sha256(bytes) !== d.digest)
-    throw new OciError("DigestMismatch", `blob ${d.digest} does not hash to its digest`);
-  try {
-    return JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
-  } catch {
-    throw new OciError("InvalidLayout", `blob ${d.digest} is not JSON`);
-  }
-}
-
-/** A transform that hashes and counts, and fails past `limit` bytes. */
-function hashing(limit: number, onLimit: () => OciError) {
-  const hash = createHash("sha256");
-  let size = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _e, done) {
-      size += chunk.length;
-      if (size > limit) return done(onLimit());
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  return { stream, result: () => ({ digest: `sha256:${hash.digest("hex")}`, size }) };
-}
-
-function decompressor(mediaType: string, layer: string): Transform {
-  switch (mediaType) {
-    case MEDIA_TYPES.layerTar:
-    case "application/vnd.oci.image.layer.nondistributable.v1.tar":
-      return new PassThrough();
-    case MEDIA_TYPES.layerTarGzip:
-    case "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
-    case "application/vnd.docker.image.rootfs.diff.tar.gzip":
-      return zlib.createGunzip();
-    case MEDIA_TYPES.layerTarZstd: {
-      const make = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
-      if (!make) {
-        throw new OciError(
-          "UnsupportedMediaType",
-          `zstd layers need Node >= 22.15 (this is ${process.version})`,
-          { layer },
-        );
-      }
-      return make();
-    }
-    default:
-      throw new OciError("UnsupportedMediaType", `layer media type ${mediaType} is not supported`, { layer });
-  }
+export interface ImportResult {
+  /** The first image asked for (of several platforms: the chosen one). */
+  readonly imageId: string;
+  readonly layerIds: readonly string[];
+  /** Every image the import created, those asked for first. */
+  readonly images: readonly ImportedImage[];
+  /** Platforms of an image index that were not imported: the layout does not hold their blobs. */
+  readonly skipped: readonly SkippedPlatform[];
 }
 
 /**
- * Imports the image of the layout in `dir` into `engine`.
+ * Imports the image(s) of the OCI layout in directory `dir` (or of a `docker save` archive extracted
+ * there) into `engine`.
  *
  * @example
  * const { imageId } = await importImage(engine, "out/web", { tag: "web:imported" });
@@ -123,112 +70,224 @@ export async function importImage(
   dir: string,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
-  const limit = options.maxLayerBytes ?? 4 * 1024 ** 3;
-  let layoutVersion: unknown;
-  try {
-    layoutVersion = (
-      JSON.parse(readFileSync(join(dir, "oci-layout"), "utf8")) as { imageLayoutVersion?: unknown }
-    ).imageLayoutVersion;
-  } catch {
-    throw new OciError("InvalidLayout", `${dir} has no readable oci-layout file`);
-  }
-  if (layoutVersion !== "1.0.0")
-    throw new OciError("InvalidLayout", `unsupported imageLayoutVersion ${JSON.stringify(layoutVersion)}`);
-  let index: { manifests?: Desc[] };
-  try {
-    index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8"));
-  } catch {
-    throw new OciError("InvalidLayout", `${dir}/index.json is missing or not JSON`);
-  }
-  const manifests = (index.manifests ?? []).filter((m) => m.mediaType === MEDIA_TYPES.manifest);
-  const chosen =
-    options.ref === undefined
-      ? manifests
-      : manifests.filter((m) => m.annotations?.[REF_NAME_ANNOTATION] === options.ref);
-  if (chosen.length !== 1) {
-    throw new OciError(
-      "InvalidLayout",
-      options.ref === undefined
-        ? `index.json has ${manifests.length} image manifests; name one with ref`
-        : `no manifest named ${options.ref}`,
-    );
-  }
-  const manifestDesc = chosen[0] as Desc;
-  const manifest = readJsonBlob(dir, manifestDesc) as {
-    config?: Desc;
-    layers?: Desc[];
-    schemaVersion?: number;
-  };
-  if (manifest.schemaVersion !== 2 || !manifest.config || !Array.isArray(manifest.layers)) {
-    throw new OciError("InvalidLayout", `manifest ${manifestDesc.digest} is not an OCI image manifest`);
-  }
-  const config = readJsonBlob(dir, manifest.config) as {
-    rootfs?: { type?: string; diff_ids?: string[] };
-    config?: { Cmd?: string[] };
-  };
-  const diffIds = config.rootfs?.diff_ids;
-  if (config.rootfs?.type !== "layers" || !Array.isArray(diffIds))
-    throw new OciError("InvalidLayout", "config rootfs must be of type layers with diff_ids");
-  if (diffIds.length !== manifest.layers.length) {
-    throw new OciError(
-      "InvalidLayout",
-      `config has ${diffIds.length} diff_ids for ${manifest.layers.length} layers`,
-    );
-  }
+  return importFrom(engine, directorySource(dir), options);
+}
 
-  // Read and check every layer before appending anything.
-  const assembler = new ImageAssembler(engine);
-  const sizeOf = (d: Desc) => (Number.isSafeInteger(d.size) ? d.size : 0);
-  const progress = importProgress(
-    options.onProgress,
-    manifest.layers.reduce((n, d) => n + sizeOf(d), 0),
-  );
-  for (const [i, d] of manifest.layers.entries()) {
-    const diffId = diffIds[i] as string;
-    if (assembler.known(diffId, i)) {
-      progress.skip(sizeOf(d));
+/**
+ * Imports the image(s) of an archive: an OCI layout packed in one tar (`oci-archive`, `podman save`),
+ * or a `docker save` archive (old or current format). The archive is read in place, never extracted.
+ *
+ * @example
+ * await importImageArchive(engine, "busybox.tar", { tag: "busybox:imported" });
+ */
+export async function importImageArchive(
+  engine: OciEngine,
+  file: string,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  return importFrom(engine, await archiveSource(file), options);
+}
+
+async function importFrom(
+  engine: OciEngine,
+  source: ImageSource,
+  options: ImportOptions,
+): Promise<ImportResult> {
+  const limits = limitsOf(options);
+  const known = (diffId: string) => engine.projected.layers.has(diffId);
+  let plans: ImagePlan[];
+  let skipped: SkippedPlatform[] = [];
+  if (source.size("oci-layout") !== undefined) {
+    ({ plans, skipped } = await planOciLayout(source, { ...options, known }));
+  } else if (source.size("manifest.json") !== undefined) {
+    plans = await planDockerArchive(source, { ...options, known });
+  } else {
+    throw new OciError(
+      "InvalidLayout",
+      `${source.description} holds neither an OCI layout (oci-layout, index.json) nor a docker save manifest.json`,
+    );
+  }
+  // An image already held: asked for, it is a conflict (before anything is read); another platform of
+  // an index is kept already.
+  const wanted: ImagePlan[] = [];
+  const seen = new Map<string, number>();
+  for (const p of plans) {
+    const at = seen.get(p.imageId);
+    if (at !== undefined) {
+      // One image named twice (its tags add up; asked for once means asked for).
+      const first = wanted[at] as ImagePlan;
+      wanted[at] = { ...first, main: first.main || p.main, tags: [...new Set([...first.tags, ...p.tags])] };
       continue;
     }
-    const path = blobPath(dir, d);
-    const compressed = hashing(
-      Number.POSITIVE_INFINITY,
-      () => new OciError("TooLarge", "", { layer: d.digest }),
-    );
-    const uncompressed = hashing(
-      limit,
-      () => new OciError("TooLarge", `layer is larger than ${limit} bytes uncompressed`, { layer: d.digest }),
-    );
-    const file: Readable = createReadStream(path);
-    const unpack = decompressor(d.mediaType, d.digest);
-    const onError = (e: unknown) =>
-      uncompressed.stream.destroy(
-        e instanceof OciError
-          ? e
-          : new OciError("InvalidTar", `cannot decompress: ${(e as Error).message}`, { layer: d.digest }),
-      );
-    file.on("error", onError);
-    progress.watch(file);
-    compressed.stream.on("error", onError);
-    unpack.on("error", onError);
-    file.pipe(compressed.stream).pipe(unpack).pipe(uncompressed.stream);
-    await assembler.add(diffId, uncompressed.stream, d.digest);
-    const c = compressed.result();
-    if (c.digest !== d.digest)
-      throw new OciError("DigestMismatch", `the blob hashes to ${c.digest}`, { layer: d.digest });
-    const u = uncompressed.result();
-    if (u.digest !== diffId) {
-      throw new OciError(
-        "DigestMismatch",
-        `the uncompressed layer hashes to ${u.digest}, not its diff_id ${diffId}`,
-        {
-          layer: d.digest,
-        },
-      );
+    if (findImage(engine.state, p.imageId)?.image.status === "present") {
+      if (p.main) throw new ConflictError("image-exists", `conflict: image ${p.imageId} already exists`);
+      continue;
     }
+    seen.set(p.imageId, wanted.length);
+    wanted.push(p);
+  }
+  const blobs = new StagedBlobs(engine.blobs);
+  const session = new ImportSession(engine, source, blobs, limits, options.onProgress, wanted);
+  try {
+    for (const plan of wanted) await session.read(plan);
+    const images = await session.append();
+    const first = images[0] as ImportedImage;
+    return { imageId: first.imageId, layerIds: first.layerIds, images, skipped };
+  } catch (e) {
+    // Refused: nothing was appended, so no event names what it stored (once an event is appended, the
+    // blobs it names stay).
+    if (!session.appendedAny) blobs.discardAdded();
+    throw e;
+  }
+}
+
+/** Reads the layers of the planned images, checks them, then appends them all. */
+class ImportSession {
+  readonly #engine: OciEngine;
+  readonly #source: ImageSource;
+  readonly #blobs: StagedBlobs;
+  readonly #limits: Required<ImportLimits>;
+  readonly #memory: MemoryBudget;
+  readonly #entries: MemoryBudget;
+  readonly #progress: ReturnType<typeof importProgress>;
+  /** Layers read in this import: DiffID → tree (and the entries to append). */
+  readonly #read = new Map<string, { tree: Tree; entries: LayerEntry[] }>();
+  readonly #images: { plan: ImagePlan }[] = [];
+  /** Whether an event was appended (then what it names must stay). */
+  appendedAny = false;
+
+  constructor(
+    engine: OciEngine,
+    source: ImageSource,
+    blobs: StagedBlobs,
+    limits: Required<ImportLimits>,
+    onProgress: ProgressListener | undefined,
+    plans: readonly ImagePlan[],
+  ) {
+    this.#engine = engine;
+    this.#source = source;
+    this.#blobs = blobs;
+    this.#limits = limits;
+    this.#memory = { used: 0, limit: limits.maxMemoryBytes };
+    this.#entries = { used: 0, limit: limits.maxEntries };
+    const total = plans
+      .flatMap((p) => p.layers)
+      .reduce((n, l) => n + (l.member === "" ? 0 : (l.size ?? source.size(l.member) ?? 0)), 0);
+    this.#progress = importProgress(onProgress, total);
   }
 
-  const imageId = manifest.config.digest;
-  const refName = manifestDesc.annotations?.[REF_NAME_ANNOTATION];
-  const tag = options.tag ?? (refName ? `imported:${refName}` : undefined);
-  return assembler.append(imageId, tag, config.config?.Cmd);
+  /** Reads, checks and stacks one image's layers. */
+  async read(plan: ImagePlan): Promise<void> {
+    let below = emptyTree(IMPLIED_DIR);
+    for (const [i, layer] of plan.layers.entries()) {
+      const size = layer.member === "" ? 0 : (layer.size ?? this.#source.size(layer.member) ?? 0);
+      const held = this.#engine.projected.layers.get(layer.diffId) ?? this.#read.get(layer.diffId)?.tree;
+      if (held !== undefined) {
+        this.#progress.skip(size);
+        below = stackLayer(below, held);
+        continue;
+      }
+      const tree = await this.#readLayer(layer, i, below);
+      below = stackLayer(below, tree);
+    }
+    this.#images.push({ plan });
+  }
+
+  async #readLayer(layer: ImagePlan["layers"][number], i: number, below: Tree): Promise<Tree> {
+    const place = { layer: layer.name, layerIndex: i };
+    const compression =
+      layer.compression === "sniff"
+        ? sniffCompression(await headOf(this.#source, layer.member))
+        : layer.compression;
+    const blob = this.#source.open(layer.member);
+    this.#progress.watch(blob);
+    let stream: ReturnType<typeof openLayerStream>;
+    try {
+      stream = openLayerStream(blob, compression, this.#limits.maxLayerBytes);
+    } catch (e) {
+      blob.destroy();
+      throw e instanceof OciError ? e.inLayer(layer.name, i) : e;
+    }
+    const { entries, origins } = await readLayerTarEntries(stream.tar, this.#blobs, {
+      layer: layer.name,
+      layerIndex: i,
+      check: false,
+      entries: this.#entries,
+      maxLayerBytes: this.#limits.maxLayerBytes,
+      memory: this.#memory,
+    });
+    if (layer.digest !== undefined) {
+      const c = stream.compressed();
+      if (c.digest !== layer.digest)
+        throw new OciError("DigestMismatch", `the blob hashes to ${c.digest}, not its digest`, place);
+    }
+    const u = stream.uncompressed();
+    if (u.digest !== layer.diffId)
+      throw new OciError(
+        "DigestMismatch",
+        `the uncompressed layer hashes to ${u.digest}, not its diff_id ${layer.diffId}`,
+        place,
+      );
+    const resolved = resolveLayerPaths(below, entries, layer.name, { layerIndex: i, origins });
+    const tree = checkLayerEntries(layer.name, resolved, origins, i);
+    this.#read.set(layer.diffId, { tree, entries: resolved });
+    return tree;
+  }
+
+  /** Appends the new layers (each once), then the images. */
+  async append(): Promise<ImportedImage[]> {
+    const created = new Set<string>();
+    const out: ImportedImage[] = [];
+    for (const { plan } of this.#images) {
+      for (const layer of plan.layers) {
+        const read = this.#read.get(layer.diffId);
+        if (
+          read === undefined ||
+          created.has(layer.diffId) ||
+          this.#engine.projected.layers.has(layer.diffId)
+        )
+          continue;
+        created.add(layer.diffId);
+        const r = await this.#engine.execute({
+          type: "layer.create",
+          layerId: layer.diffId,
+          entries: read.entries,
+        });
+        if (r.ok || r.outcome === "failed") this.appendedAny = true;
+        if (!r.ok) throw r.error;
+      }
+      const ids = plan.layers.map((l) => l.diffId);
+      const r = await this.#engine.execute({
+        type: "image.create",
+        imageId: plan.imageId,
+        layers: ids.map((id, i) => ({ id, parent: i === 0 ? null : (ids[i - 1] as string) })),
+        ...(plan.tags.length > 0 ? { tags: [...plan.tags] } : {}),
+        cmd: Array.isArray(plan.cmd) ? plan.cmd.filter((c): c is string => typeof c === "string") : [],
+        ...(plan.platform ? { platform: plan.platform } : {}),
+      });
+      if (r.ok || r.outcome === "failed") this.appendedAny = true;
+      if (!r.ok) throw r.error;
+      out.push({
+        imageId: plan.imageId,
+        layerIds: ids,
+        tags: plan.tags,
+        platform: plan.platform ?? DEFAULT_PLATFORM,
+        main: plan.main,
+      });
+    }
+    return out.sort((a, b) => Number(b.main) - Number(a.main));
+  }
+}
+
+/** The first bytes of a member (to see its compression). */
+async function headOf(source: ImageSource, member: string): Promise<Buffer> {
+  const stream = source.open(member);
+  try {
+    for await (const chunk of stream) return chunk as Buffer;
+    return Buffer.alloc(0);
+  } catch (e) {
+    throw new OciError("InvalidLayout", `cannot read ${member}: ${(e as Error).message}`);
+  } finally {
+    stream.destroy();
+  }
 }

@@ -1,20 +1,27 @@
 /**
- * @strata/oci: Strata images as OCI image layouts that real tools accept.
+ * @strata/oci: Strata images as OCI image layouts and `docker save` archives that real tools accept,
+ * and such layouts and archives as Strata images, treating every byte as hostile.
  */
-export { exportImageArchive, importImageArchive } from "./archive.js";
+export { exportImageArchive, exportImagesArchive, importImageArchive } from "./archive.js";
 export type { BlobDigest, DiffId, Digest } from "./digest.js";
 export { chainIds, DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
 export type { Descriptor, ExportOptions, ExportResult } from "./exportImage.js";
-export { exportImage } from "./exportImage.js";
-export type { ImportOptions, ImportResult } from "./importImage.js";
+export { exportImage, exportImages } from "./exportImage.js";
+export type { SkippedPlatform } from "./ImagePlan.js";
+export type { ImportedImage, ImportOptions, ImportResult } from "./importImage.js";
 export { importImage } from "./importImage.js";
 export { layerEntries, layerTarStream } from "./layerTar.js";
+export type { ImportLimits } from "./limits.js";
+export { DEFAULT_LIMITS, MAX_JSON_BYTES } from "./limits.js";
 export { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 export type { OciEngine } from "./OciEngine.js";
-export type { OciErrorCode } from "./OciError.js";
+export type { OciErrorCode, OciWhere } from "./OciError.js";
 export { OciError } from "./OciError.js";
+export { IMAGE_NAME_ANNOTATION } from "./ociLayoutPlan.js";
 export type { Progress, ProgressListener } from "./Progress.js";
-export type { ReadLayerOptions } from "./readLayerTar.js";
+export type { Platform } from "./platform.js";
+export { formatPlatform, hostPlatform, parsePlatform, platformMatches } from "./platform.js";
+export type { EntryOrigins, ReadLayerOptions } from "./readLayerTar.js";
 export { entryPath, readLayerTar, readLayerTarBytes } from "./readLayerTar.js";
 export type { TarEntry, TarEntryHeader, TarEntryType } from "./tarReader.js";
 export { readTar, TarFormatError } from "./tarReader.js";

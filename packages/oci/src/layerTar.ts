@@ -98,6 +98,23 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
         };
         return;
       }
+      case "device":
+        yield {
+          header: {
+            name: path,
+            type:
+              node.device === "fifo" ? "fifo" : node.device === "char" ? "character-device" : "block-device",
+            mode: node.mode,
+            uid: node.uid,
+            gid: node.gid,
+            mtime: seconds(node.mtime),
+            uname: "",
+            gname: "",
+            ...(node.device === "fifo" ? {} : { devmajor: node.major, devminor: node.minor }),
+            ...xattrList(node.xattrs),
+          },
+        };
+        return;
       case "symlink":
         yield {
           header: {

@@ -1,63 +1,70 @@
 /**
  * An untrusted layer tar → `layer.create` entries, streamed: file bytes go to the blob store as they
  * arrive, never the whole layer into memory. Every entry is checked, and the first bad one refuses the
- * whole layer with an {@link OciError} naming it:
+ * whole layer with an {@link OciError} naming it (see entryPath.ts for names):
  *
- * - names: a leading `/` or `./` is dropped (as moby and containerd do); a name that is empty, holds a
- *   NUL, or leaves the root through `..` is a **Breakout**; `.` (the root itself) is skipped; a name (or
- *   link target) whose bytes are not UTF-8 is an **InvalidEntry** showing them: names are carried
- *   exactly, never changed into U+FFFD;
  * - PAX `SCHILY.xattr.*` records become the entry's xattrs (raw bytes, in base64), except overlayfs's
  *   own `trusted.overlay.*`, which are bookkeeping of a mount, not content, and are left out;
  * - whiteouts `.wh.`, `.wh..`, `.wh...` (or any `.wh..wh.` name but the opaque marker) are invalid;
  * - a path given twice is a **DuplicateEntry**;
- * - hard links must name an earlier regular file of the same layer (never `..`, never outside);
- * - devices, FIFOs and sockets are refused (the model has no such entries);
+ * - hard links must name an earlier regular file or symlink of the same layer (never `..`, never outside);
+ * - character and block devices and FIFOs are kept (type, major/minor, mode, owner, time); a character
+ *   device 0/0 is overlayfs's whiteout and is read as one (Docker's and containerd's overlay appliers
+ *   make it one); anything else (sockets have no tar type; GNU sparse files, volume labels) is refused;
+ * - owner ids must fit 32 bits and times must not be before 1970 (the event log keeps no others);
+ * - an import with more than `entries.limit` entries, or whose files would hold more than
+ *   `memory.limit` bytes in memory (a blob store that takes files whole), is **TooLarge**;
  * - entries under a non-directory of the same layer are refused when the layer is built (LayerError).
  * The result is only entries with canonical paths: nothing can name anything outside the container root.
  */
 import { Readable } from "node:stream";
-import { type LayerEntry, normalizeFsPath } from "@strata/core";
+import type { LayerEntry } from "@strata/core";
 import { type BlobStore, LayerError, layerTree, type Tree } from "@strata/fs";
+import { entryPath } from "./entryPath.js";
 import { STREAM_ABOVE_BYTES } from "./layerTar.js";
-import { OciError } from "./OciError.js";
-import { readTar } from "./tarReader.js";
+import { DEFAULT_LIMITS, describeStreamError, type MemoryBudget } from "./limits.js";
+import { OciError, type OciWhere } from "./OciError.js";
+import { readTar, TarFormatError } from "./tarReader.js";
 import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
 
-/** The canonical path of a tar entry name, or why it is refused. */
-export function entryPath(name: string): { path: string } | { skip: true } | { error: string } {
-  if (name === "" || name.includes("\0")) return { error: "empty name or NUL in name" };
-  let n = name.replace(/^\/+/, "");
-  while (n.startsWith("./")) n = n.slice(2);
-  n = n.replace(/\/+$/, "");
-  if (n === "" || n === ".") return { skip: true };
-  const parts: string[] = [];
-  for (const part of n.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (parts.length === 0) return { error: "the name leaves the root (..)" };
-      parts.pop();
-    } else parts.push(part);
-  }
-  if (parts.length === 0) return { skip: true };
-  return { path: normalizeFsPath(`/${parts.join("/")}`) };
-}
+export { entryPath };
 
 export interface ReadLayerOptions {
   /** The layer's digest, for error messages. */
   readonly layer: string;
+  /** The layer's position in its image (from 0), for error messages. */
+  readonly layerIndex?: number;
   /**
    * Check the entries as a layer on their own (default true). Importers that first resolve writes
    * through symlinks (resolveLayerPaths) check afterwards with `checkLayerEntries`.
    */
   readonly check?: boolean;
+  /**
+   * The tar entries an import may hold, shared by its layers (each entry counts, skipped ones too).
+   * Default: a budget of `maxEntries` for this layer alone.
+   */
+  readonly entries?: MemoryBudget;
+  /**
+   * The bytes of file content an import may hold in memory, shared by its layers: counted when the
+   * blob store takes files whole (it has no `putStream`). Default: a budget of `maxMemoryBytes`.
+   */
+  readonly memory?: MemoryBudget;
+  /**
+   * The most bytes the layer may inflate to: an entry whose header says it is larger is refused from
+   * its header, before its data is read (the stream counts the rest). Default: no check here.
+   */
+  readonly maxLayerBytes?: number;
 }
+
+/** Where each entry came from in the tar: its index (from 0) and name. */
+export type EntryOrigins = readonly { readonly index: number; readonly name: string }[];
 
 /** Builds the layer's tree to check its entries; a bad one is an OciError naming the entry. */
 export function checkLayerEntries(
   layer: string,
   entries: readonly LayerEntry[],
-  tarIndex?: readonly number[],
+  origins?: EntryOrigins,
+  layerIndex?: number,
 ): Tree {
   try {
     return layerTree(layer, entries);
@@ -65,12 +72,19 @@ export function checkLayerEntries(
     if (e instanceof LayerError) {
       throw new OciError("InvalidEntry", e.message.slice(e.message.indexOf("): ") + 3), {
         layer,
-        entry: { index: tarIndex?.[e.entry] ?? e.entry, name: e.path },
+        ...(layerIndex === undefined ? {} : { layerIndex }),
+        entry: origins?.[e.entry] ?? { index: e.entry, name: e.path },
       });
     }
     throw e;
   }
 }
+
+const U32 = 0xffffffff;
+const EMPTY = new Uint8Array(0);
+/** The largest device numbers Linux has (12-bit major, 20-bit minor). */
+const MAX_MAJOR = 0xfff;
+const MAX_MINOR = 0xfffff;
 
 /** Reads the tar from `source` and returns its entries (file contents stored in `blobs`). */
 export async function readLayerTar(
@@ -78,81 +92,104 @@ export async function readLayerTar(
   blobs: BlobStore,
   options: ReadLayerOptions,
 ): Promise<LayerEntry[]> {
-  const where = (index: number, name: string) => ({ layer: options.layer, entry: { index, name } });
+  return (await readLayerTarEntries(source, blobs, options)).entries;
+}
+
+/** Like {@link readLayerTar}, with the tar entry each layer entry came from. */
+export async function readLayerTarEntries(
+  source: Readable,
+  blobs: BlobStore,
+  options: ReadLayerOptions,
+): Promise<{ entries: LayerEntry[]; origins: EntryOrigins }> {
+  const layerPlace: OciWhere = {
+    layer: options.layer,
+    ...(options.layerIndex === undefined ? {} : { layerIndex: options.layerIndex }),
+  };
+  const where = (index: number, name: string): OciWhere => ({ ...layerPlace, entry: { index, name } });
+  const budget = options.entries ?? { used: 0, limit: DEFAULT_MAX_ENTRIES };
+  const memory = options.memory ?? { used: 0, limit: DEFAULT_MEMORY_BYTES };
   const entries: LayerEntry[] = [];
-  /** The tar entry index of each element of `entries` (skipped entries make them differ). */
-  const tarIndex: number[] = [];
+  const origins: { index: number; name: string }[] = [];
   const seen = new Set<string>();
-  let index = -1;
+  /** The entry last given by the reader, and whether its data is being read. */
+  let last: { index: number; name: string } | undefined;
+  let inBody = false;
+  let emptyDigest: string | undefined;
   try {
-    for await (const { header: h, body } of readTar(source)) {
-      index += 1;
-      const name = h.name;
-      if (name === undefined)
+    for await (const { index, header: h, body } of readTar(source)) {
+      const name = h.name ?? h.rawName;
+      last = { index, name };
+      const at = () => where(index, name);
+      if (budget.used >= budget.limit)
+        throw new OciError(
+          "TooLarge",
+          `the image has more than ${budget.limit} tar entries (the limit, maxEntries)`,
+          at(),
+        );
+      budget.used += 1;
+      if (h.name === undefined)
         throw new OciError(
           "InvalidEntry",
           "the name is not UTF-8 (names are carried exactly or refused, never changed)",
-          where(index, h.rawName),
+          at(),
         );
-      const p = entryPath(name);
-      if ("error" in p) throw new OciError("Breakout", p.error, where(index, name));
+      const p = entryPath(h.name);
+      if ("error" in p) throw new OciError("Breakout", p.error, at());
       if ("skip" in p) continue;
       const slash = p.path.lastIndexOf("/");
       const dir = slash <= 0 ? "/" : p.path.slice(0, slash);
       const base = p.path.slice(slash + 1);
       const wh = readWhiteout(base);
-      if (wh.kind === "invalid") throw new OciError("InvalidWhiteout", wh.reason, where(index, name));
+      if (wh.kind === "invalid") throw new OciError("InvalidWhiteout", wh.reason, at());
+      // A character device 0/0 is overlayfs's whiteout (what a tar of an upper directory holds).
+      const deviceWhiteout =
+        wh.kind === "plain" && h.type === "char-device" && h.devmajor === 0 && h.devminor === 0;
       const key =
         wh.kind === "opaque"
           ? `${dir}/${OPAQUE_MARKER}`
           : wh.kind === "whiteout"
             ? `${dir === "/" ? "" : dir}/${wh.name}`
             : p.path;
-      if (seen.has(key))
-        throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, where(index, name));
+      if (seen.has(key)) throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, at());
       seen.add(key);
-      const xattrs: Record<string, string> = {};
-      for (const [xname, value] of h.xattrs)
-        if (!xname.startsWith("trusted.overlay.")) xattrs[xname] = value.toString("base64");
-      const meta = {
-        uid: h.uid,
-        gid: h.gid,
-        mtime: h.mtime - (h.mtime % 1000),
-        ...(Object.keys(xattrs).length > 0 ? { xattrs } : {}),
-      };
-      const mode = h.mode & 0o7777;
       if (wh.kind === "opaque") {
-        tarIndex.push(index);
+        origins.push({ index, name });
         entries.push({ type: "opaque", path: dir });
         continue;
       }
-      if (wh.kind === "whiteout") {
-        tarIndex.push(index);
+      if (wh.kind === "whiteout" || deviceWhiteout) {
+        origins.push({ index, name });
         entries.push({ type: "whiteout", path: key });
         continue;
       }
+      const meta = metadata(h, at);
+      const mode = h.mode & 0o7777;
       const linkname = () => {
         if (h.linkname === undefined)
           throw new OciError(
             "InvalidEntry",
-            `the link target ${h.rawLinkname} is not UTF-8`,
-            where(index, name),
+            `the link target ${h.rawLinkname} is not UTF-8 (names are carried exactly or refused, never changed)`,
+            at(),
           );
         return h.linkname;
       };
+      if (options.maxLayerBytes !== undefined && h.size > options.maxLayerBytes)
+        throw new OciError(
+          "TooLarge",
+          `the layer inflates to more than ${options.maxLayerBytes} bytes (the limit, maxLayerBytes): this entry alone holds ${h.size}`,
+          at(),
+        );
       switch (h.type) {
         case "file": {
-          // A large file is streamed into the blob store when it can take a stream (it never sits in
-          // memory); a small one is stored in one call (a stream per small file costs more than its bytes).
-          let stored: { digest: string; size: number };
-          if (blobs.putStream && h.size > STREAM_ABOVE_BYTES) stored = await blobs.putStream(body);
-          else {
-            const chunks: Buffer[] = [];
-            for await (const c of body) chunks.push(c);
-            const bytes = Buffer.concat(chunks);
-            stored = { digest: blobs.put(bytes), size: bytes.length };
-          }
-          tarIndex.push(index);
+          inBody = true;
+          // Empty files (many in a layer, and all of an entry bomb) share one blob, stored once.
+          if (h.size === 0) emptyDigest ??= blobs.put(EMPTY);
+          const stored =
+            h.size === 0
+              ? { digest: emptyDigest as string, size: 0 }
+              : await storeFile(body, h.size, blobs, memory, at);
+          inBody = false;
+          origins.push({ index, name });
           entries.push({
             type: "file",
             path: p.path,
@@ -164,13 +201,13 @@ export async function readLayerTar(
           continue;
         }
         case "directory":
-          tarIndex.push(index);
+          origins.push({ index, name });
           entries.push({ type: "dir", path: p.path, mode, ...meta });
           break;
         case "symlink": {
           const target = linkname();
-          if (!target) throw new OciError("InvalidEntry", "a symlink without a target", where(index, name));
-          tarIndex.push(index);
+          if (!target) throw new OciError("InvalidEntry", "a symlink without a target", at());
+          origins.push({ index, name });
           entries.push({ type: "symlink", path: p.path, target, ...meta });
           break;
         }
@@ -179,33 +216,149 @@ export async function readLayerTar(
           if (!("path" in target))
             throw new OciError(
               "Breakout",
-              `hard link target ${JSON.stringify(h.linkname)} leaves the root`,
-              where(index, name),
+              `the hard link's target ${JSON.stringify(h.linkname)} leaves the root`,
+              at(),
             );
-          tarIndex.push(index);
+          origins.push({ index, name });
           entries.push({ type: "hardlink", path: p.path, target: target.path });
+          break;
+        }
+        case "char-device":
+        case "block-device":
+        case "fifo": {
+          const fifo = h.type === "fifo";
+          const major = fifo ? 0 : h.devmajor;
+          const minor = fifo ? 0 : h.devminor;
+          if (!(Number.isSafeInteger(major) && major >= 0 && major <= MAX_MAJOR))
+            throw new OciError("InvalidEntry", `device major number ${major} is not one Linux has`, at());
+          if (!(Number.isSafeInteger(minor) && minor >= 0 && minor <= MAX_MINOR))
+            throw new OciError("InvalidEntry", `device minor number ${minor} is not one Linux has`, at());
+          origins.push({ index, name });
+          entries.push({
+            type: "device",
+            path: p.path,
+            device: fifo ? "fifo" : h.type === "char-device" ? "char" : "block",
+            major,
+            minor,
+            mode,
+            ...meta,
+          });
           break;
         }
         default:
           throw new OciError(
             "InvalidEntry",
-            `entries of type ${h.type === "other" ? `'${h.typeflag}'` : h.type} are not supported`,
-            where(index, name),
+            `entries of tar type '${h.typeflag}' (not a file, directory, link, device or FIFO) are not supported`,
+            at(),
           );
       }
     }
   } catch (e) {
-    if (e instanceof OciError) throw e;
-    throw new OciError(
-      "InvalidTar",
-      (e as Error).message,
-      index >= 0 ? where(index + 1, "?") : { layer: options.layer },
-    );
+    throw placed(e, layerPlace, last, inBody);
   } finally {
     source.destroy();
   }
-  if (options.check ?? true) checkLayerEntries(options.layer, entries, tarIndex);
-  return entries;
+  if (options.check ?? true) checkLayerEntries(options.layer, entries, origins, options.layerIndex);
+  return { entries, origins };
+}
+
+/** An error met while reading a layer, as an OciError placed at the entry being read. */
+function placed(
+  e: unknown,
+  layer: OciWhere,
+  last: { index: number; name: string } | undefined,
+  inBody: boolean,
+): OciError {
+  if (e instanceof OciError) {
+    if (e.entry !== null || last === undefined)
+      return e.layerIndex === null && layer.layerIndex !== undefined
+        ? e.inLayer(layer.layer as string, layer.layerIndex)
+        : e;
+    // A limit or a decompression error met in the stream: placed at (or after) the entry being read.
+    const where = inBody ? { ...layer, entry: last } : layer;
+    const after = inBody ? "" : ` (after tar entry ${last.index + 1} ${JSON.stringify(last.name)})`;
+    return new OciError(e.code as "TooLarge", `${e.problem}${after}`, where);
+  }
+  if (e instanceof TarFormatError) {
+    const entry = e.entry ?? { index: (last?.index ?? -1) + 1 };
+    const name =
+      entry.name ?? (last ? `(the entry after ${JSON.stringify(last.name)})` : "(the first entry)");
+    const problem = e.truncated
+      ? `the layer is cut short: ${e.problem}`
+      : `the layer is not a well-formed tar: ${e.problem} (byte ${e.offset} of the uncompressed layer)`;
+    return new OciError("InvalidTar", problem, { ...layer, entry: { index: entry.index, name } });
+  }
+  const problem = describeStreamError(e);
+  if (last === undefined) return new OciError("InvalidTar", problem, layer);
+  if (inBody) return new OciError("InvalidTar", problem, { ...layer, entry: last });
+  return new OciError(
+    "InvalidTar",
+    `${problem} (after tar entry ${last.index + 1} ${JSON.stringify(last.name)})`,
+    layer,
+  );
+}
+
+/** Owner and time of an entry, checked: the event log keeps 32-bit ids and times from 1970 on. */
+function metadata(
+  h: { uid: number; gid: number; mtime: number; xattrs: ReadonlyMap<string, Buffer> },
+  at: () => OciWhere,
+): { uid: number; gid: number; mtime: number; xattrs?: Record<string, string> } {
+  for (const [what, id] of [
+    ["owner (uid)", h.uid],
+    ["group (gid)", h.gid],
+  ] as const)
+    if (!(Number.isSafeInteger(id) && id >= 0 && id <= U32))
+      throw new OciError("InvalidEntry", `its ${what} ${id} is not a 32-bit id`, at());
+  const mtime = h.mtime - (h.mtime % 1000);
+  if (!(Number.isSafeInteger(mtime) && mtime >= 0))
+    throw new OciError(
+      "InvalidEntry",
+      `its modification time (${h.mtime / 1000} s from 1970) is before 1970 or beyond any date`,
+      at(),
+    );
+  const xattrs: Record<string, string> = {};
+  for (const [xname, value] of h.xattrs)
+    if (!xname.startsWith("trusted.overlay.")) xattrs[xname] = value.toString("base64");
+  return {
+    uid: h.uid,
+    gid: h.gid,
+    mtime,
+    ...(Object.keys(xattrs).length > 0 ? { xattrs } : {}),
+  };
+}
+
+/**
+ * Stores a file's bytes. A large file is streamed into the blob store when it can take a stream (it
+ * never sits in memory); a small one is stored in one call (a stream per small file costs more than
+ * its bytes). A store that takes files whole holds them in memory: they count against `memory`, checked
+ * as the bytes arrive, so a bomb is refused before it is held.
+ */
+async function storeFile(
+  body: AsyncIterable<Buffer>,
+  size: number,
+  blobs: BlobStore,
+  memory: MemoryBudget,
+  at: () => OciWhere,
+): Promise<{ digest: string; size: number }> {
+  if (blobs.putStream && size > STREAM_ABOVE_BYTES) return blobs.putStream(body);
+  const counted = blobs.putStream === undefined;
+  const tooMuch = () =>
+    new OciError(
+      "TooLarge",
+      `the image's files would hold more than ${memory.limit} bytes in memory (the limit, maxMemoryBytes: this blob store keeps contents in memory)`,
+      at(),
+    );
+  if (counted && memory.used + size > memory.limit) throw tooMuch();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const c of body) {
+    length += c.length;
+    if (counted && memory.used + length > memory.limit) throw tooMuch();
+    chunks.push(c);
+  }
+  if (counted) memory.used += length;
+  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+  return { digest: blobs.put(bytes), size: bytes.length };
 }
 
 /** For tests and callers with bytes in hand. */
@@ -216,3 +369,6 @@ export function readLayerTarBytes(
 ): Promise<LayerEntry[]> {
   return readLayerTar(Readable.from([Buffer.from(bytes)]), blobs, options);
 }
+
+const DEFAULT_MAX_ENTRIES = DEFAULT_LIMITS.maxEntries;
+const DEFAULT_MEMORY_BYTES = DEFAULT_LIMITS.maxMemoryBytes;

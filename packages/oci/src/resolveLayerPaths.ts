@@ -6,14 +6,31 @@
  * targets restart at the container root, `..` stops at the root, at most 40 links); the last component
  * is never followed (an entry replaces a symlink, it does not write through it). A hard link's target is
  * resolved the same way, so a hard link to a symlink links the symlink itself.
+ *
+ * A directory an entry implies never replaces a non-directory: an entry under a file, a device or a
+ * FIFO of a layer below (`etc/passwd/x` over the file `/etc/passwd`, or through a symlink to it), a
+ * whiteout in such a "directory" (`etc/passwd/.wh.x`) and an opaque marker in one are refused, as
+ * umoci, containerd and GNU tar stop there ("not a directory"). Only an explicit directory entry
+ * replaces a non-directory of a layer below.
  */
 import { type LayerEntry, normalizeFsPath, pathComponents } from "@strata/core";
 import type { FsNode, Tree } from "@strata/fs";
-import { OciError } from "./OciError.js";
+import { OciError, type OciWhere } from "./OciError.js";
 
 const MAX_LINKS = 40;
 
 type Kind = "dir" | "file" | "symlink" | "missing";
+
+/** What a non-directory is, in words. */
+function noun(node: FsNode | LayerEntry | undefined): string {
+  if (node === undefined) return "a file";
+  const kind = "kind" in node ? node.kind : node.type;
+  if (kind === "device") {
+    const d = (node as { device: string }).device;
+    return d === "fifo" ? "a FIFO" : `a ${d === "char" ? "character" : "block"} device`;
+  }
+  return kind === "hardlink" ? "a file (a hard link)" : "a file";
+}
 
 /** This layer's entries so far, as a tree of names (so that a walk costs O(1) per component). */
 interface Own {
@@ -33,7 +50,17 @@ interface Frame {
  * Rewrites the entries' paths with their parent symlinks resolved; `lower` is the flattened layers
  * below. Each entry costs O(its depth and the targets followed).
  */
-export function resolveLayerPaths(lower: Tree, entries: readonly LayerEntry[], layer: string): LayerEntry[] {
+export function resolveLayerPaths(
+  lower: Tree,
+  entries: readonly LayerEntry[],
+  layer: string,
+  place: { layerIndex?: number; origins?: readonly { index: number; name: string }[] } = {},
+): LayerEntry[] {
+  const at = (i: number, name: string): OciWhere => ({
+    layer,
+    ...(place.layerIndex === undefined ? {} : { layerIndex: place.layerIndex }),
+    entry: place.origins?.[i] ?? { index: i, name },
+  });
   const ownRoot: Own = { children: new Map() };
   const ownAt = (path: string): Own => {
     let node = ownRoot;
@@ -47,8 +74,11 @@ export function resolveLayerPaths(lower: Tree, entries: readonly LayerEntry[], l
     }
     return node;
   };
-  /** The frame of child `c` of `frame`, and what `c` is in the union of the layers below and this one so far. */
-  const step = (frame: Frame, c: string): [Frame, Kind, string?] => {
+  /**
+   * The frame of child `c` of `frame`, what `c` is in the union of the layers below and this one so
+   * far, its symlink target, and whether it comes from this layer.
+   */
+  const step = (frame: Frame, c: string): [Frame, Kind, string?, (FsNode | LayerEntry)?] => {
     const own = frame.own?.children.get(c);
     const hiddenBelow = frame.own?.opaque === true;
     const lowerChild = hiddenBelow || frame.lower?.kind !== "dir" ? undefined : frame.lower.children.get(c);
@@ -56,12 +86,17 @@ export function resolveLayerPaths(lower: Tree, entries: readonly LayerEntry[], l
     if (e !== undefined) {
       if (e.type === "whiteout") return [{ own, lower: undefined }, "missing"];
       const kind: Kind = e.type === "symlink" ? "symlink" : e.type === "dir" ? "dir" : "file";
-      return [{ own, lower: lowerChild }, kind, e.type === "symlink" ? e.target : undefined];
+      return [{ own, lower: lowerChild }, kind, e.type === "symlink" ? e.target : undefined, e];
     }
     if (lowerChild === undefined || lowerChild.kind === "whiteout")
       return [{ own, lower: undefined }, "missing"];
     const kind: Kind = lowerChild.kind === "symlink" ? "symlink" : lowerChild.kind === "dir" ? "dir" : "file";
-    return [{ own, lower: lowerChild }, kind, lowerChild.kind === "symlink" ? lowerChild.target : undefined];
+    return [
+      { own, lower: lowerChild },
+      kind,
+      lowerChild.kind === "symlink" ? lowerChild.target : undefined,
+      lowerChild,
+    ];
   };
 
   /** The canonical path of `path` with every component but the last resolved (`all`: the last too). */
@@ -83,14 +118,24 @@ export function resolveLayerPaths(lower: Tree, entries: readonly LayerEntry[], l
         }
         continue;
       }
-      const [frame, kind, target] = step(frames[frames.length - 1] as Frame, c);
+      const [frame, kind, target, node] = step(frames[frames.length - 1] as Frame, c);
+      if (kind === "file") {
+        const own = node !== undefined && "type" in node;
+        const where = `/${[...out, c].join("/")}`;
+        throw new OciError(
+          "InvalidEntry",
+          `${where} is ${noun(node)} ${own ? "earlier in this layer" : "in a layer below"}, not a directory, so nothing can be put under it (not a directory)`,
+          at(entryIndex, name),
+        );
+      }
       if (kind === "symlink") {
         links += 1;
         if (links > MAX_LINKS)
-          throw new OciError("InvalidEntry", `more than ${MAX_LINKS} symlinks on the way`, {
-            layer,
-            entry: { index: entryIndex, name },
-          });
+          throw new OciError(
+            "InvalidEntry",
+            `more than ${MAX_LINKS} symlinks on the way`,
+            at(entryIndex, name),
+          );
         if ((target as string).startsWith("/")) {
           out.length = 0;
           frames.length = 1;

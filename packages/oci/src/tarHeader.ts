@@ -10,18 +10,30 @@
 /** The fields our layers use (see layerTar.ts). */
 export interface TarHeader {
   readonly name: string;
-  readonly type: "file" | "link" | "symlink" | "directory";
+  readonly type: "file" | "link" | "symlink" | "directory" | "character-device" | "block-device" | "fifo";
   readonly size?: number;
   readonly mode?: number;
   readonly uid?: number;
   readonly gid?: number;
   readonly mtime: Date;
   readonly linkname?: string;
+  /** Device numbers (character and block devices). */
+  readonly devmajor?: number;
+  readonly devminor?: number;
   /** Extended attributes, in the order they are written: [name, raw value]. */
   readonly xattrs?: readonly (readonly [string, Uint8Array])[];
 }
 
-const TYPEFLAG = { file: 0, link: 1, symlink: 2, directory: 5, "pax-header": 72 } as const;
+const TYPEFLAG = {
+  file: 0,
+  link: 1,
+  symlink: 2,
+  "character-device": 3,
+  "block-device": 4,
+  directory: 5,
+  fifo: 6,
+  "pax-header": 72,
+} as const;
 const ZEROS = "0000000000000000000";
 const SEVENS = "7777777777777777777";
 const USTAR = Buffer.from([0x75, 0x73, 0x74, 0x61, 0x72, 0x00, 0x30, 0x30]); // "ustar\0" "00"
@@ -36,12 +48,16 @@ export function padding(size: number): Buffer {
 }
 const EMPTY = Buffer.alloc(0);
 
-/** The header block(s) of an entry: with tar-stream's defaults (mode 0 becomes 0644 or 0755). */
+/**
+ * The header block(s) of an entry: with tar-stream's defaults for what is not given (no mode: 0644, or
+ * 0755 for a directory), except that a mode of 0 stays 0 (tar-stream writes 0644 for it: a file or
+ * device with mode 000, and a whiteout, would change on export).
+ */
 export function tarHeader(entry: TarHeader): Buffer[] {
   const header = {
     ...entry,
     size: !entry.size || entry.type === "symlink" ? 0 : entry.size,
-    mode: entry.mode || (entry.type === "directory" ? 0o755 : 0o644),
+    mode: entry.mode ?? (entry.type === "directory" ? 0o755 : 0o644),
     uid: entry.uid || 0,
     gid: entry.gid || 0,
   };
@@ -54,12 +70,20 @@ export function tarHeader(entry: TarHeader): Buffer[] {
     type: "pax-header" as const,
     size: pax.length,
     linkname: header.linkname ? "PaxHeader" : undefined,
+    devmajor: undefined,
+    devminor: undefined,
   };
   return [
     encode(paxHeader) as Buffer,
     pax,
     padding(pax.length),
-    encode({ ...paxHeader, size: header.size, type: header.type }) as Buffer,
+    encode({
+      ...paxHeader,
+      size: header.size,
+      type: header.type,
+      devmajor: header.devmajor,
+      devminor: header.devminor,
+    }) as Buffer,
   ];
 }
 
@@ -72,6 +96,8 @@ interface Encodable {
   readonly gid: number;
   readonly mtime: Date;
   readonly linkname?: string | undefined;
+  readonly devmajor?: number | undefined;
+  readonly devminor?: number | undefined;
 }
 
 /** One ustar block, or null when the entry needs a PAX header. */
@@ -97,8 +123,10 @@ function encode(h: Encodable): Buffer | null {
   buf[156] = 0x30 + TYPEFLAG[h.type];
   if (h.linkname) buf.write(h.linkname, 157);
   USTAR.copy(buf, 257);
-  buf.write(octal(0, 6), 329);
-  buf.write(octal(0, 6), 337);
+  // Six digits as tar-stream writes them; seven (the whole field) for the largest minor numbers.
+  const dev = (n: number) => octal(n, n > 0o777777 ? 7 : 6);
+  buf.write(dev(h.devmajor ?? 0), 329);
+  buf.write(dev(h.devminor ?? 0), 337);
   if (prefix) buf.write(prefix, 345);
   buf.write(octal(checksum(buf), 6), 148);
   return buf;

@@ -4,8 +4,11 @@
  * capabilities are binary). Reads ustar, PAX (`x`, `g`) and GNU long names (`L`, `K`); numbers in octal
  * or base-256. Entry bodies are streamed: a large file never sits in memory.
  *
- * Malformed input is a {@link TarFormatError} saying what and at which byte.
+ * Malformed input is a {@link TarFormatError} saying what, at which byte, and in which entry (its index,
+ * and its name once its header was read): a cut-short archive says so, naming the entry it cut.
  */
+
+import { ByteQueue } from "./ByteQueue.js";
 
 /** The kinds of entry a tar holds. */
 export type TarEntryType =
@@ -36,9 +39,16 @@ export interface TarEntryHeader {
   readonly rawLinkname: string;
   /** PAX SCHILY.xattr.* records: name → raw value. */
   readonly xattrs: ReadonlyMap<string, Buffer>;
+  /** Device numbers (character and block devices; 0 for anything else). */
+  readonly devmajor: number;
+  readonly devminor: number;
 }
 
 export interface TarEntry {
+  /** Its position among the archive's entries, from 0 (extended headers are not entries). */
+  readonly index: number;
+  /** The byte offset of its data in the archive. */
+  readonly offset: number;
   readonly header: TarEntryHeader;
   /** The entry's content, streamed; whatever is not read is skipped before the next entry. */
   readonly body: AsyncIterable<Buffer>;
@@ -47,9 +57,17 @@ export interface TarEntry {
 /** The archive is not a well-formed tar. */
 export class TarFormatError extends Error {
   readonly offset: number;
-  constructor(message: string, offset: number) {
-    super(`${message} (at byte ${offset})`);
+  /** What is wrong, without the byte offset. */
+  readonly problem: string;
+  /** The entry being read: its index (from 0) and, once its header was read, its name (as text safe to print). */
+  entry: { readonly index: number; readonly name?: string } | undefined;
+  /** Whether the archive ended too early (it was cut short). */
+  readonly truncated: boolean;
+  constructor(problem: string, offset: number, truncated = false) {
+    super(`${problem} (at byte ${offset})`);
+    this.problem = problem;
     this.offset = offset;
+    this.truncated = truncated;
   }
 }
 
@@ -94,26 +112,45 @@ function field(block: Buffer, offset: number, length: number): Buffer {
 
 function number(block: Buffer, offset: number, length: number, at: number): number {
   if ((block[offset] as number) & 0x80) {
-    // base-256: big-endian, the first byte's high bit set
-    let n = (block[offset] as number) & 0x7f;
-    for (let i = 1; i < length; i++) n = n * 256 + (block[offset + i] as number);
-    return n;
+    // base-256: big-endian two's complement, the first byte's high bit set (GNU tar writes negative
+    // times this way). The result may be beyond a safe integer: callers check what they need.
+    let n = BigInt((block[offset] as number) & 0x7f);
+    for (let i = 1; i < length; i++) n = n * 256n + BigInt(block[offset + i] as number);
+    const bits = BigInt(8 * length - 1);
+    if ((block[offset] as number) & 0x40) n -= 1n << bits;
+    return Number(n);
   }
-  const text = block
-    .subarray(offset, offset + length)
-    .toString("latin1")
-    .replace(/[\0 ]+$/, "")
-    .replace(/^[ ]+/, "");
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text))
-    throw new TarFormatError(`not an octal number: ${JSON.stringify(text)}`, at + offset);
-  return Number.parseInt(text, 8);
+  // Octal digits, maybe with leading spaces, ended by NULs or spaces (read byte by byte: this runs
+  // five times per entry).
+  let i = offset;
+  const end = offset + length;
+  while (i < end && block[i] === 0x20) i++;
+  let n = 0;
+  let digits = 0;
+  for (; i < end; i++) {
+    const b = block[i] as number;
+    if (b < 0x30 || b > 0x37) break;
+    n = n * 8 + (b - 0x30);
+    digits++;
+  }
+  for (; i < end; i++) {
+    const b = block[i] as number;
+    if (b !== 0 && b !== 0x20) {
+      const text = block.subarray(offset, end).toString("latin1");
+      throw new TarFormatError(`not an octal number: ${JSON.stringify(text)}`, at + offset);
+    }
+  }
+  return digits === 0 ? 0 : n;
 }
 
 function checksumOk(block: Buffer, at: number): boolean {
   let sum = 8 * 32;
   for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += block[i] as number;
-  return sum === number(block, 148, 8, at);
+  try {
+    return sum === number(block, 148, 8, at);
+  } catch {
+    return false; // not even a number where the checksum goes
+  }
 }
 
 /** PAX records: key → raw value. */
@@ -128,82 +165,26 @@ function parsePax(data: Buffer, at: number): Map<string, Buffer> {
     const record = data.subarray(space + 1, i + len - 1); // without the trailing newline
     const eq = record.indexOf(0x3d);
     if (eq < 0) throw new TarFormatError("PAX record without =", at + i);
-    out.set(record.subarray(0, eq).toString("utf8"), Buffer.from(record.subarray(eq + 1)));
+    const key = utf8(record.subarray(0, eq));
+    // A key (an xattr's name among them) is carried exactly or refused, never changed into U+FFFD.
+    if (key === undefined)
+      throw new TarFormatError(
+        `a PAX record's key is not UTF-8: ${showBytes(record.subarray(0, eq))}`,
+        at + i,
+      );
+    out.set(key, Buffer.from(record.subarray(eq + 1)));
     i += len;
   }
   return out;
 }
 
-/** A queue of bytes from an async source, read in exact amounts. */
-class Bytes {
-  readonly #it: AsyncIterator<Uint8Array>;
-  #chunks: Buffer[] = [];
-  #length = 0;
-  #done = false;
-  offset = 0;
-  constructor(source: AsyncIterable<Uint8Array>) {
-    this.#it = source[Symbol.asyncIterator]();
-  }
-  /** Waits until `n` bytes are buffered; false when the source ends first. */
-  async fill(n: number): Promise<boolean> {
-    while (this.#length < n && !this.#done) {
-      const next = await this.#it.next();
-      if (next.done) this.#done = true;
-      else if (next.value.length > 0) {
-        const b = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-        this.#chunks.push(b);
-        this.#length += b.length;
-      }
-    }
-    return this.#length >= n;
-  }
-  /** Exactly `n` bytes (they must be buffered). */
-  take(n: number): Buffer {
-    const out =
-      n <= (this.#chunks[0]?.length ?? 0)
-        ? (this.#chunks[0] as Buffer).subarray(0, n)
-        : Buffer.concat(this.#chunks).subarray(0, n);
-    this.drop(n);
-    return out;
-  }
-  /** Up to `n` bytes from what is buffered (at least one byte must be). */
-  takeSome(n: number): Buffer {
-    const first = this.#chunks[0] as Buffer;
-    const out = first.subarray(0, Math.min(n, first.length));
-    this.drop(out.length);
-    return Buffer.from(out);
-  }
-  drop(n: number): void {
-    let rest = n;
-    this.offset += n;
-    this.#length -= n;
-    while (rest > 0) {
-      const first = this.#chunks[0] as Buffer;
-      if (first.length <= rest) {
-        rest -= first.length;
-        this.#chunks.shift();
-      } else {
-        this.#chunks[0] = first.subarray(rest);
-        rest = 0;
-      }
-    }
-  }
-  /** Reads the source to its end, discarding (a caller may be hashing the whole stream). */
-  async drain(): Promise<void> {
-    this.drop(this.#length);
-    while (!this.#done) {
-      const next = await this.#it.next();
-      if (next.done) this.#done = true;
-      else this.offset += next.value.length;
-    }
-  }
-  async close(): Promise<void> {
-    await this.#it.return?.();
-  }
-}
-
-async function exactly(bytes: Bytes, n: number, what: string): Promise<Buffer> {
-  if (!(await bytes.fill(n))) throw new TarFormatError(`unexpected end of archive in ${what}`, bytes.offset);
+async function exactly(bytes: ByteQueue, n: number, what: string): Promise<Buffer> {
+  if (!(await bytes.fill(n)))
+    throw new TarFormatError(
+      `the archive ends in the middle of ${what}: it was cut short`,
+      bytes.offset,
+      true,
+    );
   return bytes.take(n);
 }
 
@@ -212,16 +193,48 @@ const padded = (n: number) => Math.ceil(n / 512) * 512;
 /** An extended header (PAX, GNU long name) larger than this is refused: it would sit in memory. */
 export const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
 
+/** A size, id or time field that must be a whole number (PAX values are decimal). */
+function paxNumber(value: Buffer, key: string, at: number, fraction: boolean): number {
+  const text = value.toString("latin1");
+  if (!(fraction ? /^-?\d+(\.\d+)?$/ : /^\d+$/).test(text))
+    throw new TarFormatError(`PAX ${key} is not a number: ${JSON.stringify(text.slice(0, 40))}`, at);
+  return Number(text);
+}
+
+const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
+const NO_BODY: AsyncIterable<Buffer> = {
+  [Symbol.asyncIterator]: () => ({ next: async () => ({ done: true, value: undefined }) }),
+};
+
 /** The entries of a tar, in order. Consume (or leave) each body before asking for the next entry. */
 export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
-  const bytes = new Bytes(source);
+  const bytes = new ByteQueue(source);
   let global = new Map<string, Buffer>();
   let pax = new Map<string, Buffer>();
   let longName: Buffer | undefined;
   let longLink: Buffer | undefined;
+  let index = 0;
+  /** The entry being read, for errors: its name once its header is known. */
+  let current: { index: number; name?: string } = { index };
   try {
     for (;;) {
-      if (!(await bytes.fill(512))) return; // tolerated: an archive without its end blocks
+      current = { index };
+      if (!(await bytes.fill(512))) {
+        // Tolerated at an entry's start (an archive without its end blocks), never after an extended header.
+        if (pax.size > 0 || longName || longLink)
+          throw new TarFormatError(
+            "the archive ends after an extended header, before its entry: it was cut short",
+            bytes.offset,
+            true,
+          );
+        if (bytes.buffered > 0)
+          throw new TarFormatError(
+            "the archive ends in the middle of a header: it was cut short",
+            bytes.offset,
+            true,
+          );
+        return;
+      }
       const at = bytes.offset;
       const block = bytes.take(512);
       if (block.every((b) => b === 0)) {
@@ -230,9 +243,12 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         await bytes.drain();
         return;
       }
-      if (!checksumOk(block, at)) throw new TarFormatError("invalid tar header checksum", at);
+      if (!checksumOk(block, at))
+        throw new TarFormatError("this is not a tar header (its checksum is wrong)", at);
       const typeflag = String.fromCharCode(block[156] as number);
       let size = number(block, 124, 12, at);
+      if (!Number.isSafeInteger(size) || size < 0)
+        throw new TarFormatError(`the size field is not a size (${size})`, at);
       if (typeflag === "x" || typeflag === "g" || typeflag === "L" || typeflag === "K") {
         if (size > MAX_EXTENDED_HEADER_BYTES)
           throw new TarFormatError(
@@ -246,12 +262,11 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
         else longLink = field(data, 0, data.length);
         continue;
       }
-      const records = new Map([...global, ...pax]);
-      pax = new Map();
+      const records = global.size === 0 ? pax : pax.size === 0 ? global : new Map([...global, ...pax]);
+      if (pax.size > 0) pax = new Map();
       let nameBytes = field(block, 0, 100);
-      const prefix = block.subarray(257, 263).toString("latin1").startsWith("ustar")
-        ? field(block, 345, 155)
-        : undefined;
+      const ustar = block.subarray(257, 263).toString("latin1").startsWith("ustar");
+      const prefix = ustar ? field(block, 345, 155) : undefined;
       if (prefix && prefix.length > 0) nameBytes = Buffer.concat([prefix, Buffer.from("/"), nameBytes]);
       if (longName) nameBytes = longName;
       const path = records.get("path");
@@ -261,55 +276,74 @@ export async function* readTar(source: AsyncIterable<Uint8Array>): AsyncGenerato
       if (linkpath) linkBytes = linkpath;
       longName = undefined;
       longLink = undefined;
-      const num = (key: string, fallback: number) => {
+      current = { index, name: showBytes(nameBytes) };
+      const num = (key: string, fallback: number, fraction = false) => {
         const v = records.get(key);
-        if (v === undefined) return fallback;
-        const n = Number(v.toString("latin1"));
-        if (!Number.isFinite(n)) throw new TarFormatError(`PAX ${key} is not a number`, at);
-        return n;
+        return v === undefined ? fallback : paxNumber(v, key, at, fraction);
       };
       size = num("size", size);
-      const xattrs = new Map<string, Buffer>();
-      for (const [key, value] of records)
-        if (key.startsWith("SCHILY.xattr.")) xattrs.set(key.slice("SCHILY.xattr.".length), value);
+      if (!Number.isSafeInteger(size)) throw new TarFormatError(`PAX size ${size} is not a size`, at);
+      let xattrs: ReadonlyMap<string, Buffer> = NO_XATTRS;
+      for (const [key, value] of records) {
+        if (!key.startsWith("SCHILY.xattr.")) continue;
+        if (xattrs === NO_XATTRS) xattrs = new Map();
+        (xattrs as Map<string, Buffer>).set(key.slice("SCHILY.xattr.".length), value);
+      }
+      const name = utf8(nameBytes);
+      const linkname = linkBytes.length === 0 ? "" : utf8(linkBytes);
       // As tar-stream read it: an old-style file entry whose name ends in / is a directory, and a
       // directory's size field carries no data.
       const oldDir = (typeflag === "0" || typeflag === "\0") && nameBytes[nameBytes.length - 1] === 0x2f;
       const type = oldDir ? "directory" : (TYPES[typeflag] ?? "other");
+      const device = type === "char-device" || type === "block-device";
       const header: TarEntryHeader = {
-        name: utf8(nameBytes),
-        rawName: showBytes(nameBytes),
+        name,
+        rawName: name ?? showBytes(nameBytes),
         type,
         typeflag,
         size: type === "directory" ? 0 : size,
         mode: number(block, 100, 8, at),
         uid: num("uid", number(block, 108, 8, at)),
         gid: num("gid", number(block, 116, 8, at)),
-        mtime: Math.floor(num("mtime", number(block, 136, 12, at)) * 1000),
-        linkname: utf8(linkBytes),
-        rawLinkname: showBytes(linkBytes),
+        mtime: Math.floor(num("mtime", number(block, 136, 12, at), true) * 1000),
+        linkname,
+        rawLinkname: linkname ?? showBytes(linkBytes),
         xattrs,
+        devmajor: device && ustar ? number(block, 329, 8, at) : 0,
+        devminor: device && ustar ? number(block, 337, 8, at) : 0,
       };
       let remaining = header.size;
+      const here = current;
+      const cutShort = () => {
+        const e = new TarFormatError(
+          `the archive ends in the middle of this entry's data (${header.size - remaining} of its ${header.size} bytes are there): it was cut short`,
+          bytes.offset,
+          true,
+        );
+        e.entry = here;
+        return e;
+      };
       async function* body(): AsyncGenerator<Buffer> {
         while (remaining > 0) {
-          if (!(await bytes.fill(1)))
-            throw new TarFormatError("unexpected end of archive in a file", bytes.offset);
+          if (!(await bytes.fill(1))) throw cutShort();
           const chunk = bytes.takeSome(remaining);
           remaining -= chunk.length;
           yield chunk;
         }
       }
-      yield { header, body: body() };
+      yield { index, offset: bytes.offset, header, body: remaining === 0 ? NO_BODY : body() };
       // Skip what the reader left, then the padding.
       while (remaining > 0) {
-        if (!(await bytes.fill(1)))
-          throw new TarFormatError("unexpected end of archive in a file", bytes.offset);
+        if (!(await bytes.fill(1))) throw cutShort();
         remaining -= bytes.takeSome(remaining).length;
       }
       const pad = padded(header.size) - header.size;
-      if (pad > 0) await exactly(bytes, pad, "padding");
+      if (pad > 0) await exactly(bytes, pad, "the padding after this entry's data");
+      index += 1;
     }
+  } catch (e) {
+    if (e instanceof TarFormatError && e.entry === undefined) e.entry = current;
+    throw e;
   } finally {
     await bytes.close();
   }

@@ -247,9 +247,12 @@ describe("hostile layers", () => {
     await refuse([{ header: { name: "l", type: "link", linkname: "missing" } }], "InvalidEntry");
     await refuse([{ header: { name: "l", type: "link", linkname: "../../etc/shadow" } }], "Breakout", "l");
   });
-  test("devices and FIFOs are refused", () =>
+  test("a hard link to a device is refused (devices themselves are kept: devices.test.ts)", () =>
     refuse(
-      [{ header: { name: "dev/sda", type: "block-device", devmajor: 8, devminor: 0 } }],
+      [
+        { header: { name: "dev/sda", type: "block-device", devmajor: 8, devminor: 0 } },
+        { header: { name: "dev/again", type: "link", linkname: "dev/sda" } },
+      ],
       "InvalidEntry",
     ));
   test("absolute and ./ names are put under the root", async () => {

@@ -14,7 +14,8 @@ const path = fc.array(segment, { minLength: 1, maxLength: 9 }).map((s) => s.join
 const entry = fc.record({
   name: path,
   type: fc.constantFrom("file", "link", "symlink", "directory") as fc.Arbitrary<TarHeader["type"]>,
-  mode: fc.constantFrom(0, 0o644, 0o755, 0o4755, 0o1777, 0o600),
+  // tar-stream writes 0644 for a mode of 0 (a test of its own below): modes it keeps.
+  mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o1777, 0o600, 0o7),
   uid: fc.constantFrom(0, 33, 1000, 65534, 2_000_000),
   gid: fc.constantFrom(0, 33, 1000),
   mtime: fc.integer({ min: 0, max: 4_000_000_000 }).map((s) => new Date(s * 1000)),
@@ -69,6 +70,31 @@ describe("tarHeader", () => {
       ),
       { numRuns: 400 },
     );
+  });
+
+  test("a mode of 0 stays 0 (a file chmod 000, a device, a whiteout); no mode gives tar-stream's default", () => {
+    const mode = (h: Buffer) => h.subarray(100, 107).toString();
+    for (const type of ["file", "directory", "character-device", "fifo"] as const)
+      expect(mode(tarHeader({ name: "x", type, mode: 0, mtime: new Date(0) })[0] as Buffer)).toBe("000000 ");
+    expect(mode(tarHeader({ name: "x", type: "file", mtime: new Date(0) })[0] as Buffer)).toBe("000644 ");
+    expect(mode(tarHeader({ name: "x", type: "directory", mtime: new Date(0) })[0] as Buffer)).toBe(
+      "000755 ",
+    );
+  });
+
+  test("devices carry their numbers in the ustar devmajor and devminor fields", () => {
+    const h = tarHeader({
+      name: "dev/sda1",
+      type: "block-device",
+      mode: 0o660,
+      gid: 6,
+      mtime: new Date(0),
+      devmajor: 8,
+      devminor: 1,
+    })[0] as Buffer;
+    expect(h.subarray(156, 157).toString()).toBe("4");
+    expect(h.subarray(329, 336).toString()).toBe("000010 ");
+    expect(h.subarray(337, 344).toString()).toBe("000001 ");
   });
 
   test("a long non-ASCII name is carried by a PAX record tar readers decode", async () => {

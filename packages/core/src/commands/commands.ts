@@ -17,6 +17,7 @@ import {
   ImageIdSchema,
   LayerIdSchema,
   PidSchema,
+  PlatformSchema,
   SignalActionSchema,
   SignalHandlersSchema,
   StartErrorSchema,
@@ -166,6 +167,8 @@ export const CommandSchemas = [
     cmd: v.optional(v.array(v.string())),
     /** The image's configuration (env, entrypoint, labels…); each field defaults to empty. */
     config: v.optional(v.partial(ImageConfigSchema)),
+    /** The platform it runs on (default: none recorded, which reads as linux/amd64). */
+    platform: v.optional(PlatformSchema),
   }),
   cmd("image.tag", { image: ref, tag: v.string() }),
   // A blank name reaches decide, which answers in Docker's words ("image name cannot be blank").

@@ -2,7 +2,14 @@
  * The engine's state: a pure fold of the log. Plain, frozen data (no class instances, no xstate
  * objects), so it can be compared, serialised and snapshotted.
  */
-import type { ContainerConfig, HistoryEntry, ImageConfig, Layer, SignalHandlers } from "../events/common.js";
+import type {
+  ContainerConfig,
+  HistoryEntry,
+  ImageConfig,
+  Layer,
+  Platform,
+  SignalHandlers,
+} from "../events/common.js";
 import type { ImageStore } from "../events/daemonEvents.js";
 
 /** Docker's seven container states (`State.Status`). A removed container is no longer in the state. */
@@ -128,6 +135,8 @@ export interface ImageRecord {
   readonly config: ImageConfig;
   /** Its history, oldest first (older logs: one entry per layer). */
   readonly history: readonly HistoryEntry[];
+  /** The platform it runs on, when one was recorded (an imported image's); absent: linux/amd64. */
+  readonly platform?: Platform;
 }
 
 /** The engine itself: which image store it runs and how often it restarted. */

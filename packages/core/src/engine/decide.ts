@@ -61,7 +61,14 @@ function required<T>(value: T | undefined, field: string, type: string): T {
 }
 
 function imageFacts(image: ImageRecord): ImageFacts {
-  return { id: image.id, layers: image.layers, cmd: image.cmd, history: image.history, config: image.config };
+  return {
+    id: image.id,
+    layers: image.layers,
+    cmd: image.cmd,
+    history: image.history,
+    config: image.config,
+    ...(image.platform ? { platform: image.platform } : {}),
+  };
 }
 
 /**
@@ -451,6 +458,7 @@ function imageInput(
           layers,
           cmd: command.cmd ?? command.config?.cmd ?? [],
           config: imageCreateConfig(command),
+          ...(command.platform ? { platform: command.platform } : {}),
           tags: tags.map((tag) => ({ tag, owner: state.tags[tag] ?? null })),
         },
       };

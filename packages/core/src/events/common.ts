@@ -94,6 +94,17 @@ export const ImageConfigSchema = v.strictObject({
 });
 export type ImageConfig = v.InferOutput<typeof ImageConfigSchema>;
 
+/**
+ * The platform an image runs on (OCI image index `platform`, config `os`/`architecture`/`variant`):
+ * `linux`/`amd64`, `linux`/`arm64`/`v8`… Absent on an image: `linux`/`amd64`.
+ */
+export const PlatformSchema = v.strictObject({
+  os: v.pipe(v.string(), v.minLength(1)),
+  architecture: v.pipe(v.string(), v.minLength(1)),
+  variant: v.optional(v.pipe(v.string(), v.minLength(1))),
+});
+export type Platform = v.InferOutput<typeof PlatformSchema>;
+
 /** One entry of an image's history (OCI `history`): newest last. */
 export const HistoryEntrySchema = v.strictObject({
   created: TimestampSchema,

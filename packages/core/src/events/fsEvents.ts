@@ -144,7 +144,8 @@ const meta = {
 
 /**
  * One entry of a read-only layer, in the vocabulary of an OCI changeset: a file, directory, symlink,
- * hard link (to an earlier file entry of the same layer), whiteout (hides the path below), or opaque
+ * hard link (to an earlier file entry of the same layer), device (a character or block device with its
+ * major and minor numbers, or a FIFO, whose numbers are 0), whiteout (hides the path below), or opaque
  * marker (hides everything below the directory `path`).
  */
 export const LayerEntrySchema = v.variant("type", [
@@ -166,6 +167,15 @@ export const LayerEntrySchema = v.variant("type", [
     xattrs: v.optional(XattrsSchema),
   }),
   v.strictObject({ type: v.literal("hardlink"), path: FsPathSchema, target: FsPathSchema }),
+  v.strictObject({
+    type: v.literal("device"),
+    path: FsPathSchema,
+    device: v.picklist(["char", "block", "fifo"]),
+    /** Linux's device numbers: a 12-bit major and a 20-bit minor (0 and 0 for a FIFO). */
+    major: v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(0xfff)),
+    minor: v.pipe(v.number(), v.safeInteger(), v.minValue(0), v.maxValue(0xfffff)),
+    ...meta,
+  }),
   v.strictObject({ type: v.literal("whiteout"), path: FsPathSchema }),
   v.strictObject({ type: v.literal("opaque"), path: FsPathSchema }),
 ]);

@@ -8,6 +8,7 @@ import {
   ImageConfigSchema,
   ImageIdSchema,
   LayerSchema,
+  PlatformSchema,
 } from "./common.js";
 
 const event = <T extends string, D extends v.GenericSchema>(type: T, data: D) =>
@@ -29,6 +30,8 @@ export const ImageCreated = event(
     config: v.optional(ImageConfigSchema),
     /** The image's history, oldest first; absent in older logs (then: one entry per layer). */
     history: v.optional(v.array(HistoryEntrySchema)),
+    /** The platform it runs on (an imported image's); absent: linux/amd64 (older logs, images made here). */
+    platform: v.optional(PlatformSchema),
   }),
 );
 /** A tag now points at this image. A tag moving from another image first untags that one. */

@@ -9,6 +9,7 @@ import type {
   HistoryEntry,
   ImageConfig,
   Layer,
+  Platform,
   SignalAction,
   SignalHandlers,
 } from "../events/common.js";
@@ -30,6 +31,8 @@ export interface ImageFacts {
   /** Its history (a commit appends one entry) and configuration. */
   readonly history?: readonly HistoryEntry[];
   readonly config?: ImageConfig;
+  /** The platform it runs on, when recorded (a commit keeps it). */
+  readonly platform?: Platform;
 }
 
 export type ContainerMachineCommand =

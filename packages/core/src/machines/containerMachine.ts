@@ -178,6 +178,8 @@ function commitDecision(
         comment: k.comment,
         config: k.config,
         history,
+        // A commit runs where its image runs.
+        ...(k.image.platform ? { platform: k.image.platform } : {}),
       },
     },
   ];

@@ -2,7 +2,7 @@
  * The image machine's input when it decides: a user's command, resolved by `decide`, plus the facts
  * the rules need (which containers use the image, whether it has children, who owns a tag).
  */
-import type { ImageConfig, Layer } from "../events/common.js";
+import type { ImageConfig, Layer, Platform } from "../events/common.js";
 import type { ImageStore } from "../events/daemonEvents.js";
 
 export interface ImageCommandBase {
@@ -24,6 +24,7 @@ export type ImageMachineCommand =
       readonly layers: readonly Layer[];
       readonly cmd: readonly string[];
       readonly config: ImageConfig;
+      readonly platform?: Platform;
       /** Normalised tags, each with the image it points at now (null if none). */
       readonly tags: readonly { readonly tag: string; readonly owner: string | null }[];
     })

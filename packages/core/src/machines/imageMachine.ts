@@ -105,6 +105,7 @@ const onCreated = update(({ event }) => {
     // evolve fills both for older events (their implied values).
     config: e.data.config ?? { ...EMPTY_IMAGE_CONFIG, cmd: e.data.cmd },
     history: e.data.history ?? [],
+    ...(e.data.platform ? { platform: e.data.platform } : {}),
   };
 });
 
@@ -128,6 +129,7 @@ const createRules = {
           author: "",
           emptyLayer: false,
         })),
+        ...(k.platform ? { platform: k.platform } : {}),
       },
     },
     ...k.tags.flatMap(({ tag, owner }) => tagDrafts(k.imageId, tag, owner)),

@@ -1,0 +1,95 @@
+/**
+ * A layer blob → its uncompressed tar, streamed: the blob is hashed as it is read (its digest), then
+ * inflated (gzip, or zstd where Node has it), then counted and hashed again (the DiffID). The inflated
+ * bytes are counted against the limit as they come out: a decompression bomb stops at the limit with
+ * a `TooLarge`, having held no more than a chunk in memory.
+ */
+import { createHash } from "node:crypto";
+import { PassThrough, pipeline, type Readable, Transform } from "node:stream";
+import * as zlib from "node:zlib";
+import { MEDIA_TYPES } from "./mediaTypes.js";
+import { OciError } from "./OciError.js";
+
+export type Compression = "none" | "gzip" | "zstd";
+
+/** The compression a layer media type says, or an UnsupportedMediaType. */
+export function compressionOf(mediaType: string): Compression {
+  switch (mediaType) {
+    case MEDIA_TYPES.layerTar:
+    case "application/vnd.oci.image.layer.nondistributable.v1.tar":
+    case "application/vnd.docker.image.rootfs.diff.tar":
+      return "none";
+    case MEDIA_TYPES.layerTarGzip:
+    case "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip":
+    case "application/vnd.docker.image.rootfs.diff.tar.gzip":
+      return "gzip";
+    case MEDIA_TYPES.layerTarZstd:
+      return "zstd";
+    default:
+      throw new OciError("UnsupportedMediaType", `layer media type ${mediaType} is not supported`);
+  }
+}
+
+/** The compression a blob's first bytes show (docker archives do not say). */
+export function sniffCompression(head: Uint8Array): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return "gzip";
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return "zstd";
+  return "none";
+}
+
+function decompressor(compression: Compression): Transform {
+  if (compression === "none") return new PassThrough();
+  // Large output chunks: a small one per 16 KiB costs more in stream overhead than the inflating.
+  if (compression === "gzip") return zlib.createGunzip({ chunkSize: 256 * 1024 });
+  const make = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
+  if (!make)
+    throw new OciError("UnsupportedMediaType", `zstd layers need Node >= 22.15 (this is ${process.version})`);
+  return make();
+}
+
+/** A transform that hashes and counts, and fails past `limit` bytes. */
+function hashing(limit: number, onLimit: () => OciError) {
+  const hash = createHash("sha256");
+  let size = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _e, done) {
+      size += chunk.length;
+      if (size > limit) return done(onLimit());
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  let digest: string | undefined;
+  return {
+    stream,
+    result: () => {
+      digest ??= `sha256:${hash.digest("hex")}`;
+      return { digest, size };
+    },
+  };
+}
+
+export interface LayerStream {
+  /** The uncompressed tar. */
+  readonly tar: Readable;
+  /** Digest and size of the blob as stored (once `tar` was read to its end). */
+  compressed(): { digest: string; size: number };
+  /** Digest (the DiffID) and size of the uncompressed tar. */
+  uncompressed(): { digest: string; size: number };
+}
+
+/** Opens a layer blob as its uncompressed tar, limited to `maxBytes` inflated bytes. */
+export function openLayerStream(blob: Readable, compression: Compression, maxBytes: number): LayerStream {
+  const unpack = decompressor(compression);
+  const compressed = hashing(Number.POSITIVE_INFINITY, () => new OciError("TooLarge", ""));
+  const uncompressed = hashing(
+    maxBytes,
+    () =>
+      new OciError(
+        "TooLarge",
+        `the layer inflates to more than ${maxBytes} bytes (the limit, maxLayerBytes): refused as it was read`,
+      ),
+  );
+  pipeline(blob, compressed.stream, unpack, uncompressed.stream, () => {});
+  return { tar: uncompressed.stream, compressed: compressed.result, uncompressed: uncompressed.result };
+}
