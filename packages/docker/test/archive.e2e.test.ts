@@ -172,6 +172,22 @@ describe("docker cp", () => {
     expect(view.stat("/tmp/src/tool").mode).toBe(0o4755);
     expect(view.stat("/tmp/src/link", { follow: false })).toMatchObject({ type: "symlink", target: "a.txt" });
     expect(view.stat("/tmp/src/hard").ino).toBe(a.ino);
+    // docker diff sees the copy as changes of the read-write layer.
+    expect(await d.docker(["diff", "in1"])).toEqual({
+      code: 0,
+      out: [
+        "C /tmp",
+        "A /tmp/src",
+        "A /tmp/src/a.txt",
+        "A /tmp/src/hard",
+        "A /tmp/src/link",
+        "A /tmp/src/sub",
+        "A /tmp/src/sub/b.bin",
+        "A /tmp/src/tool",
+        "",
+      ].join("\n"),
+      err: "",
+    });
     // -a: the files belong to the container's user.
     ok(await d.docker(["create", "--name", "in2", "-u", "1000:2000", "alpine", "sleep", "1"]));
     ok(await d.docker(["cp", "-a", join(src, "a.txt"), "in2:/tmp/renamed.txt"]));
@@ -216,6 +232,15 @@ describe("docker cp", () => {
     const z = await dockerBytes(d, ["cp", "-", "in3:/etc"], gz);
     expect(z.code, z.err).toBe(0);
     expect(Buffer.from(d.engine.view("in3").readFile("/etc/d/f")).toString()).toBe("from stdin\n");
+    // A file of the image overwritten by a copy is a change; what the copies added are additions.
+    writeFileSync(join(src, "hostname"), "renamed\n");
+    ok(await d.docker(["cp", join(src, "hostname"), "in3:/etc/hostname"]));
+    expect(Buffer.from(d.engine.view("in3").readFile("/etc/hostname")).toString()).toBe("renamed\n");
+    expect(await d.docker(["diff", "in3"])).toEqual({
+      code: 0,
+      out: "C /etc\nA /etc/d\nA /etc/d/f\nC /etc/hostname\nC /tmp\nA /tmp/d\nA /tmp/d/f\n",
+      err: "",
+    });
     expect(await dockerBytes(d, ["cp", "-", "in3:/etc/hostname"], gnuTar(src, "d"))).toMatchObject({
       code: 1,
       err: 'destination "in3:/etc/hostname" must be a directory\n',
