@@ -23,7 +23,10 @@ export interface OutputStream {
   write(bytes: Buffer): void;
   /** Ends the stream (the client reads EOF); idempotent. */
   end(): void;
-  /** Calls `listener` once if the client goes away before the end. */
+  /**
+   * Calls `listener` once if the client goes away before the end: at once when it already has (it may
+   * leave while the handler awaits the engine, before it asks).
+   */
   onGone(listener: () => void): void;
 }
 
@@ -44,11 +47,7 @@ export function hijack(
     return {
       write: (bytes) => void res.write(bytes),
       end: () => void res.end(),
-      onGone: (listener) => {
-        res.once("close", () => {
-          if (!res.writableFinished) listener();
-        });
-      },
+      onGone: (listener) => responseGone(res, listener),
     };
   }
   const socket = upgraded.socket;
@@ -73,11 +72,26 @@ export function hijack(
       socket.end(() => socket.destroy());
     },
     onGone: (listener) => {
+      if (socket.destroyed) {
+        if (!ended) listener();
+        return;
+      }
       socket.once("close", () => {
         if (!ended) listener();
       });
     },
   };
+}
+
+/** Calls `listener` once if the client of `res` goes away before `res` finished (at once if it has). */
+export function responseGone(res: ServerResponse, listener: () => void): void {
+  if (res.closed) {
+    if (!res.writableFinished) listener();
+    return;
+  }
+  res.once("close", () => {
+    if (!res.writableFinished) listener();
+  });
 }
 
 /** `api-version` → `Api-Version`, as Go's http.Header writes names. */
@@ -96,9 +110,15 @@ export function streamFrame(stream: 1 | 2, payload: Buffer): Buffer {
 /**
  * The body of an upgraded request: Node does not read it (the parser stops at the headers), so its
  * `Content-Length` bytes are read from what came with the headers and then the socket. What follows is
- * the client's stdin, which no process reads here.
+ * the client's stdin, which no process reads here. A client that ends first is 400 `unexpected EOF`;
+ * one that sends nothing for `idleMs` is 408.
  */
-export function upgradedBody(upgraded: Upgraded, length: number, limit: number): Promise<Buffer> {
+export function upgradedBody(
+  upgraded: Upgraded,
+  length: number,
+  limit: number,
+  idleMs: number,
+): Promise<Buffer> {
   if (length > limit) throw new DockerApiError(413, `request body is larger than ${limit} bytes`);
   const { socket, head } = upgraded;
   if (head.length >= length) return Promise.resolve(head.subarray(0, length));
@@ -116,14 +136,23 @@ export function upgradedBody(upgraded: Upgraded, length: number, limit: number):
       done();
       reject(new DockerApiError(400, "unexpected EOF"));
     };
+    const onIdle = () => {
+      done();
+      reject(new DockerApiError(408, `the request body stopped arriving (nothing for ${idleMs} ms)`));
+    };
+    const timed = socket as Partial<Socket>;
     const done = () => {
       socket.off("data", onData);
       socket.off("end", onEnd);
       socket.off("close", onEnd);
+      socket.off("timeout", onIdle);
+      timed.setTimeout?.(0);
     };
     socket.on("data", onData);
     socket.once("end", onEnd);
     socket.once("close", onEnd);
+    socket.once("timeout", onIdle);
+    timed.setTimeout?.(idleMs);
   });
 }
 

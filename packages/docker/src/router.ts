@@ -13,6 +13,8 @@ export interface RouteContext {
   readonly backend: DockerBackend;
   /** The largest upload body (`docker cp` into a container, `docker load`). */
   readonly maxUploadBytes: number;
+  /** How long a request body may stop arriving before its connection is dropped. */
+  readonly bodyIdleMs: number;
   /** Marks a long response (wait, attach, events): it is ended, not waited for, when the server closes. */
   holdOpen(res: ServerResponse): void;
   /**

@@ -30,6 +30,7 @@ import {
   hijack,
   MULTIPLEXED_STREAM,
   type OutputStream,
+  responseGone,
   streamFrame,
   upgradedBody,
 } from "../hijack.js";
@@ -69,7 +70,7 @@ export function execRoutes(server: RouteContext): Route[] {
     const length = Number(req.raw.headers["content-length"] ?? 0);
     if (!Number.isSafeInteger(length) || length <= 0) return undefined;
     return parseJsonBody(
-      await upgradedBody(upgraded, length, MAX_JSON_BYTES),
+      await upgradedBody(upgraded, length, MAX_JSON_BYTES, server.bodyIdleMs),
       req.raw.headers["content-type"],
     );
   };
@@ -168,7 +169,15 @@ export function execRoutes(server: RouteContext): Route[] {
         withHeaders: true,
       });
       drain(upgraded);
+      // The client may leave while the start is recorded: then nothing follows the process.
+      let gone = false;
+      let stopFollowing = () => {};
+      stream.onGone(() => {
+        gone = true;
+        stopFollowing();
+      });
       const r = await engine.execute({ type: "exec.start", exec: id });
+      if (gone) return;
       if (!r.ok) {
         // dockerd writes a refused start into the stream, on stdout.
         const text = Buffer.from(`${r.error.message}\r\n`);
@@ -183,7 +192,7 @@ export function execRoutes(server: RouteContext): Route[] {
         return x === undefined || !x.running;
       };
       if (ended()) return stream.end();
-      stream.onGone(whenEnded(ended, () => stream.end()));
+      stopFollowing = whenEnded(ended, () => stream.end());
     }),
 
     route("GET", "/exec/{id}/json", async (req, res) => {
@@ -253,11 +262,7 @@ export function execRoutes(server: RouteContext): Route[] {
       const stream: OutputStream = {
         write: (bytes) => void res.write(bytes),
         end: () => void res.end(),
-        onGone: (listener) => {
-          res.once("close", () => {
-            if (!res.writableFinished) listener();
-          });
-        },
+        onGone: (listener) => responseGone(res, listener),
       };
       untilNextExit(record.context.id, stream);
     }),
