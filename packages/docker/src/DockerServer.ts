@@ -3,19 +3,23 @@
  * (mode 0600) or a loopback TCP port, routing versioned (`/v1.xx/…`) and bare paths as dockerd does,
  * with its headers on every response and its error shapes. The routes know only the `DockerBackend`
  * (the engine, and what it needs to serve archives and images); the server knows nothing of Docker's
- * semantics. Every request is bounded: JSON bodies (1 MiB), uploads (`maxUploadBytes`), header time.
+ * semantics. Every request is bounded: JSON bodies (1 MiB), uploads (`maxUploadBytes`), header time, and
+ * a body that stops arriving for `bodyIdleMs` (the connection is answered 408 and closed).
  *
- * `close()` stops accepting, ends the long requests (`wait`, `events`) and waits for the others, so no
- * command is cut half-way; the engine's log is left consistent (every append is whole or absent).
+ * `close()` stops accepting, ends the long requests (`wait`, `events`, attach, logs, exec streams),
+ * drops the requests whose body has not all arrived (no command runs before its body is whole) and
+ * waits for the others, so no command is cut half-way; the engine's log is left consistent (every
+ * append is whole or absent).
  */
 import { chmodSync, existsSync, lstatSync, unlinkSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { connect } from "node:net";
+import { createServer, type IncomingMessage, type Server, ServerResponse } from "node:http";
+import { connect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { DockerBackend } from "./DockerBackend.js";
 import { DockerRequest } from "./DockerRequest.js";
 import { ListenError } from "./ListenError.js";
-import { sendEmpty, sendError } from "./respond.js";
-import { match, type Route, type RouteContext } from "./router.js";
+import { sendEmpty, sendError, sendJson } from "./respond.js";
+import { match, type Route, type RouteContext, type Upgraded } from "./router.js";
 import { archiveRoutes } from "./routes/archive.js";
 import { containerRoutes } from "./routes/containers.js";
 import { eventRoutes } from "./routes/events.js";
@@ -30,6 +34,11 @@ export interface DockerServerOptions {
   readonly backend: DockerBackend;
   /** The largest upload (`docker cp` into a container, `docker load`), default 1 GiB. */
   readonly maxUploadBytes?: number;
+  /**
+   * How long a request body may stop arriving before the connection is dropped (408), default two
+   * minutes. It bounds only the wait for the client's next bytes: a long upload that keeps coming is fine.
+   */
+  readonly bodyIdleMs?: number;
 }
 
 /** Where to listen: a unix socket path, or a TCP port on loopback (or another host, given explicitly). */
@@ -45,14 +54,23 @@ export class DockerServer implements RouteContext {
   readonly http: Server;
   readonly backend: DockerBackend;
   readonly maxUploadBytes: number;
+  readonly bodyIdleMs: number;
   readonly #routes: readonly Route[];
   /** Responses that stay open (wait, events): ended on close. */
   readonly #long = new Set<ServerResponse>();
+  /** Requests that asked to take their connection over (attach, exec start), by request. */
+  readonly #upgrades = new WeakMap<IncomingMessage, Upgraded>();
+  /** Taken-over connections still open: ended on close. */
+  readonly #sockets = new Set<Duplex>();
+  /** Requests whose body has not all arrived: dropped on close (nothing has run for them yet). */
+  readonly #receiving = new Set<IncomingMessage>();
+  readonly #closing: (() => void)[] = [];
   #socketPath: string | null = null;
 
   constructor(options: DockerServerOptions) {
     this.backend = options.backend;
     this.maxUploadBytes = options.maxUploadBytes ?? 1024 * 1024 * 1024;
+    this.bodyIdleMs = options.bodyIdleMs ?? 120_000;
     this.#routes = [
       ...systemRoutes(this),
       ...strataRoutes(this),
@@ -66,6 +84,28 @@ export class DockerServer implements RouteContext {
       void this.#handle(req, res);
     });
     this.http.keepAliveTimeout = 60_000;
+    // `Connection: Upgrade` (the docker CLI's attach and exec start): Node hands over the socket. The
+    // request is routed as any other, its answer written on that socket by a response bound to it, so a
+    // refusal is a plain HTTP error; a handler that takes the connection over writes its own `101`.
+    this.http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#upgrades.set(req, { socket, head });
+      this.#sockets.add(socket);
+      socket.once("close", () => this.#sockets.delete(socket));
+      socket.on("error", () => socket.destroy());
+      const res = new ServerResponse(req);
+      res.shouldKeepAlive = false;
+      res.assignSocket(socket as Socket);
+      res.once("finish", () => socket.end());
+      void this.#handle(req, res);
+    });
+  }
+
+  upgraded(req: IncomingMessage): Upgraded | null {
+    return this.#upgrades.get(req) ?? null;
+  }
+
+  onClose(listener: () => void): void {
+    this.#closing.push(listener);
   }
 
   /** Keeps `res` open until it ends or the server closes (a long-running answer). */
@@ -74,7 +114,30 @@ export class DockerServer implements RouteContext {
     res.once("close", () => this.#long.delete(res));
   }
 
+  /**
+   * Bounds the wait for the body of `req` (not an upgraded one: its body is read from the socket, see
+   * hijack.ts `upgradedBody`): while it is incomplete, the connection is dropped after `bodyIdleMs`
+   * without a byte, with a 408 when no answer has started; and on close. Once the body is whole, the
+   * connection may stay silent as long as its answer takes (`wait`, `events`, `logs -f`).
+   */
+  #boundBody(req: IncomingMessage, res: ServerResponse): void {
+    this.#receiving.add(req);
+    req.once("close", () => this.#receiving.delete(req));
+    req.socket.setTimeout(this.bodyIdleMs);
+    // Node asks the response what to do when the socket times out (and destroys it when nobody says).
+    res.on("timeout", () => {
+      if (req.complete) return void req.socket.setTimeout(0);
+      if (res.headersSent) return void req.socket.destroy();
+      res.setHeader("Connection", "close");
+      res.once("finish", () => req.socket.destroy());
+      sendJson(res, 408, {
+        message: `the request body stopped arriving (nothing for ${this.bodyIdleMs} ms)`,
+      });
+    });
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.#upgrades.has(req)) this.#boundBody(req, res);
     res.setHeader("Api-Version", API_VERSION);
     res.setHeader("Docker-Experimental", "false");
     res.setHeader("Ostype", "linux");
@@ -157,7 +220,10 @@ export class DockerServer implements RouteContext {
   /** Stops accepting, ends the long answers, waits for the requests in progress. */
   async close(): Promise<void> {
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const listener of this.#closing.splice(0)) listener();
     for (const res of this.#long) res.end();
+    for (const socket of this.#sockets) socket.end(() => socket.destroy());
+    for (const req of this.#receiving) if (!req.complete) req.socket.destroy();
     this.http.closeIdleConnections();
     await closed;
     if (this.#socketPath && existsSync(this.#socketPath)) unlinkSync(this.#socketPath);

@@ -3,7 +3,8 @@
  * hold `/` and `:`), matched in the order given, so a more specific path comes before a catch-all.
  * Handlers know nothing of the HTTP server, only the request and a response to write.
  */
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { DockerBackend } from "./DockerBackend.js";
 import type { DockerRequest } from "./DockerRequest.js";
 
@@ -12,8 +13,24 @@ export interface RouteContext {
   readonly backend: DockerBackend;
   /** The largest upload body (`docker cp` into a container, `docker load`). */
   readonly maxUploadBytes: number;
+  /** How long a request body may stop arriving before its connection is dropped. */
+  readonly bodyIdleMs: number;
   /** Marks a long response (wait, attach, events): it is ended, not waited for, when the server closes. */
   holdOpen(res: ServerResponse): void;
+  /**
+   * The connection of a request that asked to take it over (`Connection: Upgrade`, as the docker CLI's
+   * attach and exec start do), with the bytes read past its headers; null for a plain request. Its
+   * `res` writes to that connection until the handler writes its own `101` and streams raw bytes.
+   */
+  upgraded(req: IncomingMessage): Upgraded | null;
+  /** Calls `listener` once, when the server closes (ends hijacked streams, stops background work). */
+  onClose(listener: () => void): void;
+}
+
+/** A connection taken over from HTTP: the socket, and what the server read past the request's headers. */
+export interface Upgraded {
+  readonly socket: Duplex;
+  readonly head: Buffer;
 }
 
 export type Handler = (req: DockerRequest, res: ServerResponse) => Promise<void> | void;

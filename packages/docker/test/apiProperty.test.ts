@@ -12,7 +12,13 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Command, sequentialIds, simulatedClock } from "@strata/core";
-import { containerInspect, containerSummary, DockerServer, dockerError } from "@strata/docker";
+import {
+  containerInspect,
+  containerSummary,
+  DockerServer,
+  dockerError,
+  ProgramRuntime,
+} from "@strata/docker";
 import { type DurableEngine, openEngine } from "@strata/engine";
 import type { StoredEvent } from "@strata/store";
 import fc from "fast-check";
@@ -32,6 +38,8 @@ function call(socket: string, method: string, path: string, body?: unknown): Pro
     const req = request(
       {
         socketPath: socket,
+        // A connection per call: a pooled one may be one the server is closing (at the restart).
+        agent: false,
         method,
         path: `/v1.50${path}`,
         headers: payload === undefined ? {} : { "Content-Type": "application/json" },
@@ -227,14 +235,21 @@ describe("the API against an in-process engine", () => {
           const created: string[] = [];
           const ref = (r: string) =>
             r.startsWith("#") ? (created[Number(r.slice(1))] ?? "nope").slice(0, 12) : r;
+          // The server ends programs that end at once (`sh -c 'exit 3'`) as soon as they start, on its
+          // own; the model applies the same rule in step, and the server's ends are awaited before
+          // each comparison (settle reports any still due; the server's own report then is refused).
+          const settle = () =>
+            Promise.all([new ProgramRuntime(served).settle(), new ProgramRuntime(local).settle()]);
           for (const step of steps) {
             clock.advance(step.advanceMs);
             await served.tick();
             await local.tick();
+            await settle();
             const c = step.call(ref);
             const got = await call(socket, c.method, c.path, c.body);
             const r = await local.execute(c.command);
             await local.tick();
+            await settle();
             let want: Answer;
             if (r.ok) {
               const id = r.events.find((e) => e.type === "container.created")?.streamId;

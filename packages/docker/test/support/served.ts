@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DockerServer } from "@strata/docker";
+import { DockerServer, type DockerServerOptions } from "@strata/docker";
 import { type DurableEngine, openEngine } from "@strata/engine";
 
 export interface Served {
@@ -58,11 +58,16 @@ export function runDocker(
   });
 }
 
-export async function serve(options: { dir?: string; location?: string } = {}): Promise<Served> {
+export async function serve(
+  options: { dir?: string; location?: string; server?: Omit<DockerServerOptions, "backend"> } = {},
+): Promise<Served> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "strata-docker-"));
   const location = options.location ?? join(dir, "log");
   const engine = await openEngine({ location, follow: true });
-  const server = new DockerServer({ backend: { engine, name: "strata-test", id: "strata-test", location } });
+  const server = new DockerServer({
+    ...options.server,
+    backend: { engine, name: "strata-test", id: "strata-test", location },
+  });
   const socket = join(dir, "docker.sock");
   await server.listen({ socket });
   return {
