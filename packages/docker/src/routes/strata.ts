@@ -138,7 +138,10 @@ export function strataRoutes(server: RouteContext): Route[] {
     const context: RouteContext = {
       backend,
       maxUploadBytes: server.maxUploadBytes,
+      bodyIdleMs: server.bodyIdleMs,
       holdOpen: (r) => server.holdOpen(r),
+      upgraded: (r) => server.upgraded(r),
+      onClose: (listener) => server.onClose(listener),
     };
     const routes = [
       ...systemRoutes(context),
