@@ -191,4 +191,31 @@ describe("getting started", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  test("docker-api.md's getting started: strata serve and the real docker client, in order", () => {
+    const section = read("docker-api.md").split("## Getting started")[1]?.split("\n## ")[0] ?? "";
+    const blocks = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
+    expect(blocks.length).toBeGreaterThanOrEqual(2);
+    const bin = new URL("../node_modules/.bin", import.meta.url).pathname;
+    const dir = mkdtempSync(join(tmpdir(), "strata-docker-getting-started-"));
+    try {
+      // The server started in the background is stopped when the script ends, however it ends.
+      const script = `trap 'kill $(jobs -p) 2>/dev/null; wait' EXIT\n${blocks.join("\n")}`;
+      const r = spawnSync("bash", ["-euo", "pipefail", "-c", script], {
+        cwd: dir,
+        encoding: "utf8",
+        timeout: 90_000,
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: join(dir, ".docker") },
+      });
+      expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+      const lines = r.stdout.split("\n");
+      expect(lines.filter((l) => /^sha256:[0-9a-f]{64}$/.test(l))).toHaveLength(2); // import, commit
+      expect(lines).toContain("A /index.html");
+      expect(lines).toContain("container commit web");
+      expect(r.stdout).toMatch(/\bweb\n/);
+      expect(existsSync(join(dir, "docker-log", "events", "segments"))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -17,6 +17,7 @@ export { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 export type { OciEngine } from "./OciEngine.js";
 export type { OciErrorCode, OciWhere } from "./OciError.js";
 export { OciError } from "./OciError.js";
+export { ociRuntimeConfig } from "./ociConfig.js";
 export { IMAGE_NAME_ANNOTATION } from "./ociLayoutPlan.js";
 export type { Progress, ProgressListener } from "./Progress.js";
 export type { Platform } from "./platform.js";

@@ -194,7 +194,12 @@ function withTags(engine: DurableEngine, selected: ReadonlyMap<string, readonly 
 }
 
 /** The request body into `file`, at most `limit` bytes (more is 413, and the connection closes). */
-async function receive(req: DockerRequest, res: ServerResponse, limit: number, file: string): Promise<void> {
+export async function receive(
+  req: DockerRequest,
+  res: ServerResponse,
+  limit: number,
+  file: string,
+): Promise<void> {
   const out = createWriteStream(file, { mode: 0o600 });
   let size = 0;
   try {

@@ -35,6 +35,7 @@ import { deleteAnswer } from "../shapes/imageRemoval.js";
 import { imageHistory, imageInspect, imageSummary, sharedSizes, sortedTags } from "../shapes/imageShapes.js";
 import { statusMessage } from "../shapes/jsonMessages.js";
 import { imageArchiveRoutes } from "./imageArchives.js";
+import { importRootFilesystem } from "./imageImport.js";
 
 export function imageRoutes(server: RouteContext): Route[] {
   const engine = server.backend.engine;
@@ -75,11 +76,7 @@ export function imageRoutes(server: RouteContext): Route[] {
 
     route("POST", "/images/create", async (req, res) => {
       const from = req.string("fromImage") ?? "";
-      if (from === "")
-        throw new DockerApiError(
-          501,
-          "strata does not import root filesystems (docker import): load an image archive with docker load",
-        );
+      if (from === "") return importRootFilesystem(engine, req, res, server.maxUploadBytes);
       await pullAnswer(engine, pullReference(from, req.string("tag") ?? ""), res);
     }),
 
