@@ -2,7 +2,7 @@
  * `strata cp` against the real `docker cp` (28.2) as the oracle: both drive the same `strata serve`,
  * from the same local tree into twin containers and out of the same container into twin directories,
  * for every shape docker's placement rules tell apart (a file, a directory, `dir/`, `dir/.`, a symbolic
- * link with and without -L, a missing source; a new destination, a new one with a trailing slash, an
+ * link with and without -L (which only links tell apart), a missing source; a new destination, a new one with a trailing slash, an
  * existing directory (with and without the slash), an existing file, a missing parent, `-`). The exit
  * code, the message and the resulting tree must be the same.
  */
@@ -10,13 +10,16 @@ import { spawn } from "node:child_process";
 import {
   lstatSync,
   mkdirSync,
+  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { request } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
@@ -111,10 +114,18 @@ function describeTree(root: string): string[] {
 
 /** What docker's messages say, with the parts that differ by run (paths of the two twins) made equal. */
 function normalise(text: string, cwd: string): string {
-  return text
+  return withoutLogLines(text)
     .split(cwd)
     .join("CWD")
     .replace(/\b(twin-[ab])\b/g, "twin");
+}
+
+/** The docker client's own log lines (its tar writer's pipe closing after a refusal) are not its answer. */
+function withoutLogLines(text: string): string {
+  return text
+    .split("\n")
+    .filter((l) => !/^time="[^"]*" level=/.test(l))
+    .join("\n");
 }
 
 async function createContainer(name: string): Promise<void> {
@@ -122,8 +133,11 @@ async function createContainer(name: string): Promise<void> {
   expect(r.status, r.body).toBe(201);
 }
 
+let serverDir: string;
 beforeAll(async () => {
-  const dir = tmp();
+  // Not a tmp(): those go after each test, and the server lives through them all.
+  serverDir = mkdtempSync(join(tmpdir(), "strata-cp-server-"));
+  const dir = serverDir;
   mkdirSync(join(dir, ".docker"));
   server = await serve("--log", logWithImage(dir), "--socket", join(dir, "s.sock"));
   socket = server.address.replace(/^unix:\/\//, "");
@@ -138,6 +152,7 @@ beforeAll(async () => {
 afterAll(async () => {
   server?.child.kill("SIGTERM");
   await server?.exited;
+  rmSync(serverDir, { recursive: true, force: true });
 });
 
 const SOURCES_IN_CONTAINER = [
@@ -154,7 +169,7 @@ const LOCAL_DESTINATIONS = ["new", "new/", "existing-dir", "existing-dir/", "exi
 describe("strata cp does what docker cp does", () => {
   test("out of a container: every source shape into every destination shape", async () => {
     for (const follow of [false, true])
-      for (const src of SOURCES_IN_CONTAINER)
+      for (const src of SOURCES_IN_CONTAINER.filter((p) => !follow || p.includes("link")))
         for (const dst of LOCAL_DESTINATIONS) {
           const args = [...(follow ? ["-L"] : []), `source:${src}`, dst];
           const results = [];
@@ -193,7 +208,7 @@ describe("strata cp does what docker cp does", () => {
     const stdinTar = (await dockerCp(local, ["source:/fx/dir", "-"])).out;
     let n = 0;
     for (const follow of [false, true])
-      for (const src of sources)
+      for (const src of sources.filter((p) => !follow || p.includes("link")))
         for (const dst of destinations) {
           const args = [...(follow ? ["-L"] : []), src];
           const results = [];
@@ -207,7 +222,7 @@ describe("strata cp does what docker cp does", () => {
             const listing = await dockerCp(local, [`${name}:/t`, "-"]);
             results.push({
               code: r.code,
-              err: r.err.replace(/\bc\d+\b/g, "C"),
+              err: withoutLogLines(r.err).replace(/\bc\d+\b/g, "C"),
               tree: tarNames(listing.out),
             });
           }

@@ -43,13 +43,12 @@ export function splitPathDirEntry(path: string): [string, string] {
   return [cut === 0 ? "/" : cleaned.slice(0, cut), cleaned.slice(cut + 1)];
 }
 
-/** Names `oldBase` and what is under it become `newBase…` (moby's RebaseArchiveEntries). */
+/**
+ * moby's RebaseArchiveEntries: the first `oldBase` in a name becomes `newBase` (`./a` → `new/a` when a
+ * directory's contents, `dir/.`, land under a new name).
+ */
 export function rebaseName(name: string, oldBase: string, newBase: string): string {
-  if (oldBase === newBase || oldBase === ".") return name;
-  const trimmed = name.replace(/\/$/, "");
-  if (trimmed === oldBase) return newBase + name.slice(trimmed.length);
-  if (name.startsWith(`${oldBase}/`)) return newBase + name.slice(oldBase.length);
-  return name;
+  return name.replace(oldBase, newBase);
 }
 
 /**
@@ -103,7 +102,8 @@ export function localTar(path: string, rename: (name: string) => string = (n) =>
         yield padding(st.size);
       }
       if (st.isDirectory())
-        for (const child of readdirSync(abs).sort()) yield* walk(rel === "." ? child : `${rel}/${child}`);
+        // As moby's TarWithOptions names a directory's contents (`dir/.`): `./a`, `./sub/b`.
+        for (const child of readdirSync(abs).sort()) yield* walk(`${rel}/${child}`);
     };
     yield* walk(base);
     yield END_OF_TAR;
