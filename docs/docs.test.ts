@@ -58,14 +58,21 @@ function commandsTable(): string {
   return ["| type | fields |", "|---|---|", ...rows].join("\n");
 }
 
-/** The reference table, from what `strata COMMAND --help` prints (usage line, then the summary). */
+/**
+ * The reference table, from what `strata COMMAND --help` prints (the usage line, the summary) and the
+ * flags each command declares (what the parser accepts: every one is listed, with its short form).
+ */
 function cliReference(): string {
+  const cell = (text: string) => text.replaceAll("|", "\\|");
   const rows = COMMANDS.map((c) => {
     const [, usage, , summary] = helpText(c.name).split("\n");
-    const cell = (text: string) => text.replaceAll("|", "\\|");
-    return `| \`${cell((usage ?? "").replace(/^Usage: +/, ""))}\` | ${cell((summary ?? "").replace(/\.$/, ""))} |`;
+    const flags = Object.entries(c.flags ?? {})
+      .filter(([, f]) => !f.hidden)
+      .map(([name, f]) => `\`${f.short ? `-${f.short}, ` : ""}--${name}\``)
+      .join(" ");
+    return `| \`${cell((usage ?? "").replace(/^Usage: +/, ""))}\` | ${cell((summary ?? "").replace(/\.$/, ""))} | ${flags} |`;
   });
-  return ["| usage | what it does |", "|---|---|", ...rows].join("\n");
+  return ["| usage | what it does | flags |", "|---|---|---|", ...rows].join("\n");
 }
 
 const GENERATED: Record<string, [string, () => string]> = {
@@ -169,6 +176,8 @@ describe("getting started", () => {
   test("every sh block of getting-started.md runs, in order, against the built strata", () => {
     const blocks = [...read("getting-started.md").matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? "");
     expect(blocks.length).toBeGreaterThan(3);
+    // The Docker verbs, not JSON scripts.
+    expect(blocks.join("\n")).not.toMatch(/strata apply/);
     const bin = new URL("../node_modules/.bin", import.meta.url).pathname;
     expect(existsSync(join(bin, "strata")), "the strata binary is installed (pnpm install, pnpm build)").toBe(
       true,

@@ -7,13 +7,61 @@
 import { spawnSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
 import type { Row } from "./Measure.js";
 import { MEASURES } from "./measures.js";
 
-const args = process.argv.slice(2);
-const json = args.includes("--json");
-const onlyAt = args.indexOf("--only");
-const only = onlyAt >= 0 ? new Set((args[onlyAt + 1] ?? "").split(",")) : null;
+/** The version `--version` prints (the package's). */
+const VERSION = "0.1.0";
+
+const USAGE = `
+Usage:  pnpm bench [OPTIONS]
+
+Measure Strata's speed against baselines measured in the same run, and print the ratios
+
+Options:
+      --json          Print the rows as a JSON array
+      --only string   Run only these measures (comma-separated ids, e.g. 3,8a)
+  -h, --help          Print usage
+  -v, --version       Print version information and quit
+
+Measures:
+${MEASURES.map((m) => `  ${m.id.padEnd(4)} ${m.measure}`).join("\n")}
+`;
+
+let parsed: ReturnType<typeof parseArgs>;
+try {
+  parsed = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      json: { type: "boolean" },
+      only: { type: "string" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n${USAGE}`);
+  process.exit(125);
+}
+if (parsed.values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+if (parsed.values.version) {
+  process.stdout.write(`strata bench version ${VERSION}\n`);
+  process.exit(0);
+}
+const json = parsed.values.json === true;
+const only = typeof parsed.values.only === "string" ? new Set(parsed.values.only.split(",")) : null;
+if (only)
+  for (const id of only)
+    if (!MEASURES.some((m) => m.id === id || m.id.replace(/[a-z]$/, "") === id)) {
+      process.stderr.write(`unknown measure "${id}" for --only: see pnpm bench --help\n`);
+      process.exit(125);
+    }
 const chosen = MEASURES.filter(
   (m) => only === null || only.has(m.id) || only.has(m.id.replace(/[a-z]$/, "")),
 );

@@ -2,6 +2,7 @@
  * The bench's machinery (not its timings: no test here is timed): workloads are a function of their
  * seed, verdicts follow the target's direction, and every row of the issue's table has a measure.
  */
+import { spawnSync } from "node:child_process";
 import { MEASURES, meets, seededRandom, targetText } from "@strata/bench";
 import { describe, expect, test } from "vitest";
 
@@ -32,5 +33,28 @@ describe("bench", () => {
     expect([...new Set(ids.map((id) => id.replace(/[a-z]$/, "")))]).toEqual(
       Array.from({ length: 10 }, (_, i) => String(i + 1)),
     );
+  });
+});
+
+describe("the pnpm bench command line", () => {
+  const main = new URL("../dist/main.js", import.meta.url).pathname;
+  const bench = (...args: string[]) => spawnSync(process.execPath, [main, ...args], { encoding: "utf8" });
+
+  test("--help and --version answer at once and run nothing; a wrong flag or measure is a usage error", () => {
+    const help = bench("--help");
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/^\nUsage: {2}pnpm bench \[OPTIONS\]/);
+    for (const m of MEASURES) expect(help.stdout).toContain(`  ${m.id.padEnd(4)} ${m.measure}`);
+    expect(help.stdout).not.toContain("ratios against a baseline measured in the same run\n\n");
+    expect(bench("-h").stdout).toBe(help.stdout);
+    expect(bench("--version")).toMatchObject({ status: 0, stdout: "strata bench version 0.1.0\n" });
+    expect(bench("--bogus")).toMatchObject({
+      status: 125,
+      stderr: expect.stringMatching(/^Unknown option '--bogus'/),
+    });
+    expect(bench("--only", "999")).toMatchObject({
+      status: 125,
+      stderr: 'unknown measure "999" for --only: see pnpm bench --help\n',
+    });
   });
 });

@@ -57,6 +57,7 @@ import { execVerb } from "./verbs/exec.js";
 import { historyVerb } from "./verbs/history.js";
 import { imagePruneVerb } from "./verbs/imagePrune.js";
 import { imagesVerb } from "./verbs/images.js";
+import { importVerb } from "./verbs/import.js";
 import { infoVerb } from "./verbs/info.js";
 import { inspectVerb } from "./verbs/inspect.js";
 import { loadVerb } from "./verbs/load.js";
@@ -458,6 +459,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   rmiVerb,
   saveVerb,
   loadVerb,
+  importVerb,
   imagePruneVerb,
   psVerb,
   imagesVerb,
