@@ -479,7 +479,17 @@ export class DurableEngine {
   /** Folds in others' appends as they are appended. */
   #follow(): void {
     if (this.#following || this.#closed) return;
-    this.#following = this.log.subscribe(this.seq + 1, () => this.catchUp().then(() => {}));
+    // A delivery that races close() has nothing left to fold: it ends quietly instead of rejecting.
+    this.#following = this.log.subscribe(this.seq + 1, () =>
+      this.#closed
+        ? Promise.resolve()
+        : this.catchUp().then(
+            () => {},
+            (e: unknown) => {
+              if (!this.#closed) throw e;
+            },
+          ),
+    );
   }
 
   #unfollow(): void {
