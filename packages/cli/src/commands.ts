@@ -76,11 +76,6 @@ function refAt(ref: string): { ref: string; at?: number } {
   return m ? { ref: m[1] as string, at: Number(m[2]) } : { ref };
 }
 
-function need(ctx: Context, n: number, what: string): string[] {
-  if (ctx.args.length < n) throw new UsageError(`"strata" requires ${what}`);
-  return [...ctx.args];
-}
-
 /** The engine's states at `at` (a seq), or now. */
 async function momentOf(ctx: Context, at: number | undefined): Promise<EngineMoment> {
   const engine = await ctx.engine();
@@ -114,7 +109,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary:
       "Apply a file of commands, one JSON object a line (see docs/commands.md), each stored before it is reported; a failing line changes nothing",
     run: async (ctx) => {
-      const [file] = need(ctx, 1, "exactly 1 argument: the script file");
+      const [file] = ctx.args;
       let bytes: Buffer;
       try {
         bytes = file === "-" ? await readStream(ctx.stdin) : readFileSync(file as string);
@@ -200,6 +195,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "graph",
+    args: { min: 1, max: 1 },
     group: "log",
     readOnly: true,
     usage: "strata graph REF[@SEQ] [-o FILE] [--format svg|mermaid]",
@@ -210,7 +206,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary:
       "Draw the layer stack (whiteouts and opaque directories marked) and, for a container, its lifecycle state",
     run: async (ctx) => {
-      const [target] = need(ctx, 1, "an image or a container");
+      const [target] = ctx.args;
       const { ref, at } = refAt(target as string);
       const states = await momentOf(ctx, at);
       const { findContainer, findImage } = await import("@strata/core");
@@ -244,13 +240,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "ls",
+    args: { min: 1, max: 2 },
     group: "log",
     readOnly: true,
     usage: "strata ls REF[@SEQ] [PATH]",
     flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "List a directory of an image or container (as it was at SEQ); a file lists itself",
     run: async (ctx) => {
-      const [target, path = "/"] = need(ctx, 1, "an image or container");
+      const [target, path = "/"] = ctx.args;
       const { ref, at } = refAt(target as string);
       const view = (await momentOf(ctx, at)).view(ref);
       // Like ls(1): a directory (or a link to one) lists its entries; anything else lists itself.
@@ -275,13 +272,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "tree",
+    args: { min: 1, max: 2 },
     group: "log",
     readOnly: true,
     usage: "strata tree REF[@SEQ] [PATH]",
     flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Walk the union view under PATH",
     run: async (ctx) => {
-      const [target, path = "/"] = need(ctx, 1, "an image or container");
+      const [target, path = "/"] = ctx.args;
       const { ref, at } = refAt(target as string);
       const entries = [...(await momentOf(ctx, at)).view(ref).walk(path)];
       if (ctx.out.json) ctx.out.data(entries);
@@ -295,13 +293,14 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "cat",
+    args: { min: 2, max: 2 },
     group: "log",
     readOnly: true,
     usage: "strata cat REF[@SEQ] PATH",
     flags: { format: { type: "string", values: ["json"], help: 'Print JSON ("json")' } },
     summary: "Print a file of an image or container",
     run: async (ctx) => {
-      const [target, path] = need(ctx, 2, "an image or container and a path");
+      const [target, path] = ctx.args;
       const { ref, at } = refAt(target as string);
       const engine = await ctx.engine();
       process.stdout.write(await engine.readFile(ref, path as string, at === undefined ? {} : { at }));
@@ -310,6 +309,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "oci export",
+    args: { min: 2 },
     group: "strata",
     readOnly: true,
     usage:
@@ -322,7 +322,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary:
       "Write images (or a container, as if committed) as an OCI layout directory or archive (docker: as docker save writes it)",
     run: async (ctx) => {
-      const args = need(ctx, 2, "an image and a destination");
+      const args = [...ctx.args];
       const target = args.pop() as string;
       const engine = await ctx.engine();
       const compression = ctx.flags.get("compression");
@@ -349,6 +349,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "oci import",
+    args: { min: 1, max: 1 },
     group: "strata",
     usage:
       "strata oci import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME] [--platform OS/ARCH[/VARIANT]]",
@@ -361,7 +362,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary:
       "Import the images of an OCI layout (directory or tar) or a docker save archive (of several platforms: the host's, or --platform)",
     run: async (ctx) => {
-      const [source] = need(ctx, 1, "a layout directory or archive");
+      const [source] = ctx.args;
       const engine = await ctx.engine();
       const tag = ctx.flags.get("tag");
       const ref = ctx.flags.get("ref");
