@@ -6,7 +6,7 @@
  * existing directory (with and without the slash), an existing file, a missing parent, `-`). The exit
  * code, the message and the resulting tree must be the same.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   lstatSync,
   mkdirSync,
@@ -172,22 +172,26 @@ describe("strata cp does what docker cp does", () => {
       for (const src of SOURCES_IN_CONTAINER.filter((p) => !follow || p.includes("link")))
         for (const dst of LOCAL_DESTINATIONS) {
           const args = [...(follow ? ["-L"] : []), `source:${src}`, dst];
-          const results = [];
-          for (const [cp, twin] of [
-            [dockerCp, "twin-a"],
-            [strataCp, "twin-b"],
-          ] as const) {
-            const cwd = join(tmp(), twin);
-            mkdirSync(cwd);
-            fixture(cwd);
-            const r = await cp(cwd, args);
-            results.push({
-              code: r.code,
-              err: normalise(r.err, cwd),
-              tree: describeTree(cwd),
-              out: dst === "-" ? tarNames(r.out) : [],
-            });
-          }
+          // The twins are apart (their own directory each), so the two copies run side by side.
+          const results = await Promise.all(
+            (
+              [
+                [dockerCp, "twin-a"],
+                [strataCp, "twin-b"],
+              ] as const
+            ).map(async ([cp, twin]) => {
+              const cwd = join(tmp(), twin);
+              mkdirSync(cwd);
+              fixture(cwd);
+              const r = await cp(cwd, args);
+              return {
+                code: r.code,
+                err: normalise(r.err, cwd),
+                tree: describeTree(cwd),
+                out: dst === "-" ? tarNames(r.out) : [],
+              };
+            }),
+          );
           expect(results[1], `cp ${args.join(" ")}`).toEqual(results[0]);
         }
   }, 240_000);
@@ -202,30 +206,34 @@ describe("strata cp does what docker cp does", () => {
       "/t/existing-file",
       "/t/nosuch/x",
     ];
-    const local = join(tmp(), "local");
+    const base = tmp();
+    const local = join(base, "t");
     mkdirSync(local);
     fixture(local);
     const stdinTar = (await dockerCp(local, ["source:/fx/dir", "-"])).out;
+    // Each twin container gets /t as in the local fixture, and is listed afterwards, over the API
+    // directly (only the copies compared go through the two command lines).
+    const seedTar = execFileSync("tar", ["-C", base, "-c", "t"]);
     let n = 0;
     for (const follow of [false, true])
       for (const src of sources.filter((p) => !follow || p.includes("link")))
         for (const dst of destinations) {
           const args = [...(follow ? ["-L"] : []), src];
-          const results = [];
-          for (const cp of [dockerCp, strataCp]) {
-            const name = `c${n++}`;
-            await createContainer(name);
-            // The destination tree /t, as in the local fixture.
-            const seed = await dockerCp(local, [".", `${name}:/t`]);
-            expect(seed.code, seed.err).toBe(0);
-            const r = await cp(local, [...args, `${name}:${dst}`], src === "-" ? stdinTar : undefined);
-            const listing = await dockerCp(local, [`${name}:/t`, "-"]);
-            results.push({
-              code: r.code,
-              err: withoutLogLines(r.err).replace(/\bc\d+\b/g, "C"),
-              tree: tarNames(listing.out),
-            });
-          }
+          const results = await Promise.all(
+            [dockerCp, strataCp].map(async (cp) => {
+              const name = `c${n++}`;
+              await createContainer(name);
+              const seed = await api("PUT", `/v1.50/containers/${name}/archive?path=/`, seedTar);
+              expect(seed.status, seed.body).toBe(200);
+              const r = await cp(local, [...args, `${name}:${dst}`], src === "-" ? stdinTar : undefined);
+              const listing = await api("GET", `/v1.50/containers/${name}/archive?path=/t`);
+              return {
+                code: r.code,
+                err: withoutLogLines(r.err).replace(/\bc\d+\b/g, "C"),
+                tree: tarNames(Buffer.from(listing.body, "latin1")),
+              };
+            }),
+          );
           expect(results[1], `cp ${args.join(" ")} C:${dst}`).toEqual(results[0]);
         }
   }, 400_000);
