@@ -7,11 +7,11 @@
  * A closed stdout (EPIPE: the reader of a pipe went away) ends the command quietly with code 0.
  *
  * It exits only once stdout and stderr have drained: `process.exit` right after a large write to a pipe
- * would cut the output short (`strata events | wc -l` lost most of a long log that way).
+ * would cut the output short (`strata log events | wc -l` lost most of a long log that way).
  */
 import { main, reportFailure } from "./main.js";
 
-// Whoever reads our output closed it (`strata events --follow | head -3`): that is the end, not an error.
+// Whoever reads our output closed it (`strata log events --follow | head -3`): that is the end, not an error.
 process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code === "EPIPE") process.exit(0);
   throw e;

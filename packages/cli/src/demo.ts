@@ -154,12 +154,12 @@ export async function runDemo(engine: DurableEngine, location: string, out: Outp
   for (const c of engine.now().diff(name)) out.line(`  ${c.kind} ${c.path}`);
   const target = join(isPostgresUrl(location) ? "strata-demo" : location, "export", `${name}-2`);
   const exported = await exportImage(engine, `demo/${name}:2`, target);
-  out.line(`\n$ export demo/${name}:2 → ${target}`);
+  out.line(`\n$ oci export demo/${name}:2 → ${target}`);
   out.line(
     `  manifest ${exported.manifest.digest}, ${exported.layers.length} layers, chain id ${exported.chainId}`,
   );
   out.line(
-    `\nThe log holds ${engine.seq} events. Try: strata ps -a · strata images · strata diff ${name} · strata cat ${name} /usr/share/nginx/html/index.html · strata events`,
+    `\nThe log holds ${engine.seq} events. Try: strata ps -a · strata images · strata diff ${name} · strata cat ${name} /usr/share/nginx/html/index.html · strata log events`,
   );
   return 0;
 }

@@ -35,7 +35,7 @@ describe("strata", () => {
     const log = join(tmp(), "log");
     const demo = strata(log, "demo");
     expect(demo.code, demo.err).toBe(0);
-    expect(demo.out).toContain("$ export demo/web:2");
+    expect(demo.out).toContain("$ oci export demo/web:2");
     // docker's --format json: one object a line, docker's keys
     const ps = jsonLines(strata(log, "ps", "-a", "--format", "json").out);
     expect(ps).toMatchObject([
