@@ -7,12 +7,11 @@
  */
 import { type NewStoredEvent, PostgresEventLog } from "@strata/store";
 import pg from "pg";
-import type { Measure, Result } from "./Measure.js";
+import { type Measure, type Result, type RunOptions, sized } from "./Measure.js";
 import { fmtRate, median } from "./timing.js";
 import { writeHistory } from "./workloads.js";
 
 const URL = process.env.STRATA_PG_URL ?? "postgres://postgres:strata@127.0.0.1:5432/strata_test";
-const EVENTS = 2_000;
 const WRITERS = 8;
 const SCHEMA = "strata_bench";
 
@@ -34,7 +33,7 @@ export const postgresWriters: Measure = {
   baseline: "raw INSERTs of the same rows through the same client library",
   target: { op: ">=", value: 0.5 },
   unavailable,
-  run: () => compare("processes"),
+  run: (o) => compare("processes", o),
 };
 
 export const postgresSharedWriters: Measure = {
@@ -43,13 +42,14 @@ export const postgresSharedWriters: Measure = {
   baseline: "raw INSERTs of the same rows through the same client library",
   target: { op: ">=", value: 0.5 },
   unavailable,
-  run: () => compare("shared"),
+  run: (o) => compare("shared", o),
 };
 
-async function compare(shape: "processes" | "shared"): Promise<Result> {
-  const events: NewStoredEvent[] = writeHistory(EVENTS)
+async function compare(shape: "processes" | "shared", o: RunOptions): Promise<Result> {
+  const count = sized(o, 2_000, 40);
+  const events: NewStoredEvent[] = writeHistory(count)
     .log.read()
-    .slice(-EVENTS)
+    .slice(-count)
     .map(({ seq: _seq, ...e }) => e);
   const admin = new pg.Client({ connectionString: URL });
   await admin.connect();
@@ -108,15 +108,15 @@ async function compare(shape: "processes" | "shared"): Promise<Result> {
     const rawTimes: number[] = [];
     await ours();
     await raw();
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < sized(o, 3, 1); r++) {
       oursTimes.push(await ours());
       rawTimes.push(await raw());
     }
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-    const [o, b] = [median(oursTimes), median(rawTimes)];
+    const [mine, inserts] = [median(oursTimes), median(rawTimes)];
     return {
-      ratio: b / o,
-      detail: `${fmtRate(events.length, o, "events")} vs ${fmtRate(events.length, b, "events")}`,
+      ratio: inserts / mine,
+      detail: `${fmtRate(events.length, mine, "events")} vs ${fmtRate(events.length, inserts, "events")}`,
     };
   } finally {
     await admin.end();
