@@ -57,4 +57,24 @@ describe("the pnpm bench command line", () => {
       stderr: 'unknown measure "999" for --only: see pnpm bench --help\n',
     });
   });
+
+  test("--smoke runs a measure at a tiny size and prints its row without judging it", () => {
+    expect(bench("--help").stdout).toContain("\n      --smoke ");
+    const text = bench("--smoke", "--only", "3");
+    expect(text.stderr).toBe("");
+    expect(text.status).toBe(0);
+    const lines = text.stdout.split("\n");
+    expect(lines[1]).toBe("smoke: every measure at a tiny size, no ratio judged");
+    expect(text.stdout).toMatch(/\n3 +\d+\.\d{3} {2}target ≤ 1\.5 {3}smoke +union lookup at 100 layers\n/);
+    expect(text.stdout).not.toMatch(/MISSED|\bmet\b|FAILED|NOT MEASURED/);
+    expect(text.stdout.trimEnd().split("\n").at(-1)).toBe("smoke: 1 of 1 measures ran");
+
+    const json = bench("--smoke", "--json", "--only", "3");
+    expect(json.status).toBe(0);
+    const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: "3", target: "≤ 1.5", met: null, smoke: true });
+    expect(rows[0]?.ratio).toBeTypeOf("number");
+    expect(rows[0]?.failed).toBeUndefined();
+  });
 });
