@@ -2,6 +2,7 @@
 import { commitSize } from "./commitSize.js";
 import { containerHeap } from "./containerHeap.js";
 import { durableBatches, durableWriters } from "./durableAppends.js";
+import { engineOpen } from "./engineOpen.js";
 import { fileLogReplay } from "./fileLogReplay.js";
 import { fsReplay } from "./fsReplay.js";
 import { lookupDepth } from "./lookupDepth.js";
@@ -27,4 +28,5 @@ export const MEASURES: readonly Measure[] = [
   durableWriters,
   postgresWriters,
   postgresSharedWriters,
+  engineOpen,
 ];
