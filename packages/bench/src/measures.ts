@@ -3,6 +3,7 @@ import { commitSize } from "./commitSize.js";
 import { containerHeap } from "./containerHeap.js";
 import { durableBatches, durableWriters } from "./durableAppends.js";
 import { engineOpen } from "./engineOpen.js";
+import { engineWrites } from "./engineWrites.js";
 import { fileLogReplay } from "./fileLogReplay.js";
 import { fsReplay } from "./fsReplay.js";
 import { lookupDepth } from "./lookupDepth.js";
@@ -29,4 +30,5 @@ export const MEASURES: readonly Measure[] = [
   postgresWriters,
   postgresSharedWriters,
   engineOpen,
+  engineWrites,
 ];
