@@ -11,6 +11,7 @@ import type { Measure } from "./Measure.js";
 import { memfsUnion } from "./memfsUnion.js";
 import { ociExport, ociImport, ociRepack, ociUnpack } from "./ociThroughput.js";
 import { postgresSharedWriters, postgresWriters } from "./postgresWriters.js";
+import { sharedPostgres } from "./sharedPostgres.js";
 import { snapshotSize } from "./snapshotSize.js";
 
 export const MEASURES: readonly Measure[] = [
@@ -31,4 +32,5 @@ export const MEASURES: readonly Measure[] = [
   postgresSharedWriters,
   engineOpen,
   engineWrites,
+  sharedPostgres,
 ];

@@ -11,17 +11,19 @@ import { type Measure, type Result, type RunOptions, sized } from "./Measure.js"
 import { fmtRate, median } from "./timing.js";
 import { writeHistory } from "./workloads.js";
 
-const URL = process.env.STRATA_PG_URL ?? "postgres://postgres:strata@127.0.0.1:5432/strata_test";
+/** The server the PostgreSQL measures use (STRATA_PG_URL, or what .ci/run prepares). */
+export const PG_URL = process.env.STRATA_PG_URL ?? "postgres://postgres:strata@127.0.0.1:5432/strata_test";
 const WRITERS = 8;
 const SCHEMA = "strata_bench";
 
-async function unavailable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2_000 });
+/** Why there is no PostgreSQL to measure (null: there is). */
+export async function postgresMissing(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
     return null;
   } catch (e) {
-    return `no PostgreSQL at ${URL.replace(/:[^:@/]*@/, ":***@")} (${(e as Error).message})`;
+    return `no PostgreSQL at ${PG_URL.replace(/:[^:@/]*@/, ":***@")} (${(e as Error).message})`;
   } finally {
     await client.end().catch(() => {});
   }
@@ -32,7 +34,7 @@ export const postgresWriters: Measure = {
   measure: "appends to the PostgreSQL backend from 8 concurrent writers (8 logs, as 8 processes)",
   baseline: "raw INSERTs of the same rows through the same client library",
   target: { op: ">=", value: 0.5 },
-  unavailable,
+  unavailable: postgresMissing,
   run: (o) => compare("processes", o),
 };
 
@@ -41,7 +43,7 @@ export const postgresSharedWriters: Measure = {
   measure: "appends to the PostgreSQL backend from 8 concurrent writers sharing one log (group commit)",
   baseline: "raw INSERTs of the same rows through the same client library",
   target: { op: ">=", value: 0.5 },
-  unavailable,
+  unavailable: postgresMissing,
   run: (o) => compare("shared", o),
 };
 
@@ -51,7 +53,7 @@ async function compare(shape: "processes" | "shared", o: RunOptions): Promise<Re
     .log.read()
     .slice(-count)
     .map(({ seq: _seq, ...e }) => e);
-  const admin = new pg.Client({ connectionString: URL });
+  const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   try {
     const reset = async () => {
@@ -68,11 +70,11 @@ async function compare(shape: "processes" | "shared", o: RunOptions): Promise<Re
       if (shape === "processes") {
         logs = await Promise.all(
           Array.from({ length: WRITERS }, () =>
-            PostgresEventLog.open({ connectionString: URL, schema: SCHEMA, poolSize: 1 }),
+            PostgresEventLog.open({ connectionString: PG_URL, schema: SCHEMA, poolSize: 1 }),
           ),
         );
       } else {
-        const shared = await PostgresEventLog.open({ connectionString: URL, schema: SCHEMA });
+        const shared = await PostgresEventLog.open({ connectionString: PG_URL, schema: SCHEMA });
         logs = Array.from({ length: WRITERS }, () => shared);
       }
       const start = performance.now();
@@ -87,7 +89,7 @@ async function compare(shape: "processes" | "shared", o: RunOptions): Promise<Re
     };
     const raw = async () => {
       await reset();
-      const clients = Array.from({ length: WRITERS }, () => new pg.Client({ connectionString: URL }));
+      const clients = Array.from({ length: WRITERS }, () => new pg.Client({ connectionString: PG_URL }));
       await Promise.all(clients.map((c) => c.connect()));
       const start = performance.now();
       await Promise.all(
