@@ -11,6 +11,7 @@ import type { Measure } from "./Measure.js";
 import { memfsUnion } from "./memfsUnion.js";
 import { ociExport, ociImport, ociRepack, ociUnpack } from "./ociThroughput.js";
 import { postgresSharedWriters, postgresWriters } from "./postgresWriters.js";
+import { serveInspect } from "./serveInspect.js";
 import { sharedPostgres } from "./sharedPostgres.js";
 import { snapshotSize } from "./snapshotSize.js";
 
@@ -33,4 +34,5 @@ export const MEASURES: readonly Measure[] = [
   engineOpen,
   engineWrites,
   sharedPostgres,
+  serveInspect,
 ];
