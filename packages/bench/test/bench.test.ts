@@ -77,4 +77,16 @@ describe("the pnpm bench command line", () => {
     expect(rows[0]?.ratio).toBeTypeOf("number");
     expect(rows[0]?.failed).toBeUndefined();
   });
+
+  test("a measure that throws makes the exit status 1 and is named, with its error", () => {
+    // No temporary directory to make: measure 2 cannot write its log, so it throws.
+    const env = { ...process.env, TMPDIR: "/nonexistent/strata-bench" };
+    const r = spawnSync(process.execPath, [main, "--smoke", "--only", "2,4"], { encoding: "utf8", env });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/\n2 +— {2}target ≥ 0\.5 {3}FAILED +replay from the file log/);
+    expect(r.stdout).toContain("threw: ENOENT");
+    expect(r.stdout).toMatch(/\n4 +\d+\.\d{3} .* smoke +union lookup at 20 layers\n/);
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("smoke: 1 of 2 measures ran; FAILED (threw): 2");
+    expect(r.stderr).toMatch(/^measure 2 threw: Error: ENOENT/);
+  });
 });
