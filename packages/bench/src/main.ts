@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { Row } from "./Measure.js";
+import { type Row, targetText } from "./Measure.js";
 import { MEASURES } from "./measures.js";
 
 /** The version `--version` prints (the package's). */
@@ -94,7 +94,7 @@ for (const m of chosen) {
       measure: m.measure,
       baseline: m.baseline,
       ratio: null,
-      target: "",
+      target: targetText(m.target),
       met: null,
       failed: true,
       ...(smoke ? { smoke: true } : {}),
