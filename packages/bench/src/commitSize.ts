@@ -3,7 +3,7 @@
  * a 1,000-file image. A commit reads only the read-write layer, so the image's size should not matter.
  */
 import type { FsEngine } from "@strata/fs";
-import type { Measure } from "./Measure.js";
+import { type Measure, sized } from "./Measure.js";
 import { median } from "./timing.js";
 import { imageEngine } from "./workloads.js";
 
@@ -28,16 +28,17 @@ export const commitSize: Measure = {
   measure: "commit of 10 changes on a 100,000-file image",
   baseline: "the same on a 1,000-file image",
   target: { op: "<=", value: 2 },
-  async run() {
-    const big = imageEngine(100_000, 100);
+  async run(o) {
+    const n = sized(o, 100, 3);
+    const big = imageEngine(sized(o, 100_000, 1_000), 100);
     const small = imageEngine(1_000, 10);
-    commits(big, "warm", 10);
-    commits(small, "warm", 10);
-    const tBig = commits(big, "big", 100);
-    const tSmall = commits(small, "small", 100);
+    commits(big, "warm", sized(o, 10, 1));
+    commits(small, "warm", sized(o, 10, 1));
+    const tBig = commits(big, "big", n);
+    const tSmall = commits(small, "small", n);
     return {
       ratio: tBig / tSmall,
-      detail: `${tBig.toFixed(2)} ms vs ${tSmall.toFixed(2)} ms per commit (median of 100)`,
+      detail: `${tBig.toFixed(2)} ms vs ${tSmall.toFixed(2)} ms per commit (median of ${n})`,
     };
   },
 };

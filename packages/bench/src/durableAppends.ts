@@ -11,26 +11,24 @@ import { join } from "node:path";
 import type { NewStoredEvent } from "@strata/store";
 import { FileEventLog } from "@strata/store";
 import { loadBetterSqlite } from "./betterSqlite.js";
-import type { Measure, Result } from "./Measure.js";
+import { type Measure, type Result, type RunOptions, sized } from "./Measure.js";
 import { alternate, fmtRate } from "./timing.js";
 import { writeHistory } from "./workloads.js";
 
-const EVENTS = 2_000;
-
-function workload(): NewStoredEvent[] {
-  return writeHistory(EVENTS)
+function workload(events: number): NewStoredEvent[] {
+  return writeHistory(events)
     .log.read()
-    .slice(-EVENTS)
+    .slice(-events)
     .map(({ seq: _seq, ...e }) => e);
 }
 
 const sqliteMissing = async () =>
   loadBetterSqlite((s) => process.stderr.write(s)) ? null : "better-sqlite3 could not be built or loaded";
 
-async function compare(shape: "batches" | "writers"): Promise<Result> {
+async function compare(shape: "batches" | "writers", o: RunOptions): Promise<Result> {
   const Database = loadBetterSqlite((s) => process.stderr.write(s));
   if (!Database) throw new Error("better-sqlite3 is not available");
-  const events = workload();
+  const events = workload(sized(o, 2_000, 40));
   const root = mkdtempSync(join(tmpdir(), "strata-bench-durable-"));
   let run = 0;
   try {
@@ -65,7 +63,7 @@ async function compare(shape: "batches" | "writers"): Promise<Result> {
       for (let i = 0; i < events.length; i += size) batch(events.slice(i, i + size));
       db.close();
     };
-    const t = await alternate(ours, sqlite, 3);
+    const t = await alternate(ours, sqlite, sized(o, 3, 1));
     return {
       ratio: t.baseline / t.ours,
       detail: `${fmtRate(events.length, t.ours, "events")} vs ${fmtRate(events.length, t.baseline, "events")}`,
@@ -81,7 +79,7 @@ export const durableBatches: Measure = {
   baseline: "better-sqlite3 12, a transaction per batch, synchronous=FULL",
   target: { op: ">=", value: 0.5 },
   unavailable: sqliteMissing,
-  run: () => compare("batches"),
+  run: (o) => compare("batches", o),
 };
 
 export const durableWriters: Measure = {
@@ -90,5 +88,5 @@ export const durableWriters: Measure = {
   baseline: "better-sqlite3 12, a transaction per event, synchronous=FULL",
   target: { op: ">=", value: 0.5 },
   unavailable: sqliteMissing,
-  run: () => compare("writers"),
+  run: (o) => compare("writers", o),
 };

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileEventLog, FileEventLogReader } from "@strata/store";
-import type { Measure } from "./Measure.js";
+import { type Measure, sized } from "./Measure.js";
 import { alternate, fmtMB, fmtRate } from "./timing.js";
 import { writeHistory } from "./workloads.js";
 
@@ -16,8 +16,8 @@ export const fileLogReplay: Measure = {
   measure: "replay from the file log (read and check every record)",
   baseline: "JSON.parse alone over the same lines",
   target: { op: ">=", value: 0.5 },
-  async run() {
-    const events = writeHistory(20_000).log.read();
+  async run(o) {
+    const events = writeHistory(sized(o, 20_000, 200)).log.read();
     const dir = mkdtempSync(join(tmpdir(), "strata-bench-log-"));
     try {
       const log = await FileEventLog.open(dir);
@@ -38,6 +38,7 @@ export const fileLogReplay: Measure = {
           for (const line of lines) out.push(JSON.parse(line));
           sink = out;
         },
+        sized(o, 5, 1),
       );
       void sink;
       return {

@@ -5,7 +5,7 @@
  */
 import { replayProjected } from "@strata/core";
 import { fsProjection } from "@strata/fs";
-import type { Measure } from "./Measure.js";
+import { type Measure, sized } from "./Measure.js";
 import { alternate, fmtRate } from "./timing.js";
 import { writeHistory } from "./workloads.js";
 
@@ -14,8 +14,8 @@ export const fsReplay: Measure = {
   measure: "in-memory replay of filesystem events",
   baseline: "a plain mutable Map applying the same writes",
   target: { op: ">=", value: 0.25 },
-  async run() {
-    const engine = writeHistory(20_000);
+  async run(o) {
+    const engine = writeHistory(sized(o, 20_000, 200));
     const events = engine.log.read();
     const writes = events.filter((e) => e.type === "fs.fileWritten");
     const projection = fsProjection({ blobs: engine.blobs });
@@ -32,6 +32,7 @@ export const fsReplay: Measure = {
         }
         sink = files;
       },
+      sized(o, 5, 1),
     );
     void sink;
     // Rates over the same writes: ratio = our rate / the Map's rate = the Map's time / ours.

@@ -3,7 +3,7 @@
  * same lookups when the same files are in one layer. Images are flattened once when created, so depth
  * should cost almost nothing.
  */
-import type { Measure } from "./Measure.js";
+import { type Measure, sized } from "./Measure.js";
 import { seededRandom } from "./seededRandom.js";
 import { alternate } from "./timing.js";
 import { filePath, imageEngine } from "./workloads.js";
@@ -13,15 +13,16 @@ export const lookupDepth: Measure = {
   measure: "union lookup at 100 layers",
   baseline: "the same lookup at 1 layer",
   target: { op: "<=", value: 1.5 },
-  async run() {
-    const deep = imageEngine(100_000, 100).view("scale:1");
-    const flat = imageEngine(100_000, 1).view("scale:1");
+  async run(o) {
+    const files = sized(o, 100_000, 1_000);
+    const deep = imageEngine(files, 100).view("scale:1");
+    const flat = imageEngine(files, 1).view("scale:1");
     const random = seededRandom(3);
-    const paths = Array.from({ length: 50_000 }, () => filePath(random.int(100_000)));
+    const paths = Array.from({ length: sized(o, 50_000, 500) }, () => filePath(random.int(files)));
     const statAll = (view: typeof deep) => () => {
       for (const p of paths) view.stat(p);
     };
-    const t = await alternate(statAll(deep), statAll(flat), 7);
+    const t = await alternate(statAll(deep), statAll(flat), sized(o, 7, 1));
     return {
       ratio: t.ours / t.baseline,
       detail: `${((t.ours / paths.length) * 1e3).toFixed(2)} µs vs ${((t.baseline / paths.length) * 1e3).toFixed(2)} µs per stat`,

@@ -4,12 +4,11 @@
  */
 import { Volume } from "memfs";
 import { Union } from "unionfs";
-import type { Measure } from "./Measure.js";
+import { type Measure, sized } from "./Measure.js";
 import { seededRandom } from "./seededRandom.js";
 import { alternate } from "./timing.js";
 import { filePath, imageEngine } from "./workloads.js";
 
-const FILES = 20_000;
 const LAYERS = 20;
 
 export const memfsUnion: Measure = {
@@ -17,7 +16,8 @@ export const memfsUnion: Measure = {
   measure: "union lookup at 20 layers",
   baseline: "memfs + unionfs over the same 20 layers",
   target: { op: ">=", value: 10 },
-  async run() {
+  async run(o) {
+    const FILES = sized(o, 20_000, 200);
     const view = imageEngine(FILES, LAYERS).view("scale:1");
     const union = new Union();
     const perLayer = FILES / LAYERS;
@@ -27,7 +27,7 @@ export const memfsUnion: Measure = {
       union.use(Volume.fromJSON(files) as unknown as Parameters<typeof union.use>[0]);
     }
     const random = seededRandom(4);
-    const paths = Array.from({ length: 20_000 }, () => filePath(random.int(FILES)));
+    const paths = Array.from({ length: sized(o, 20_000, 200) }, () => filePath(random.int(FILES)));
     // Same answers first: every path is a 1-byte file in both.
     for (const p of paths.slice(0, 100)) {
       if (view.stat(p).size !== 1 || union.statSync(p).size !== 1) throw new Error(`${p} differs`);
@@ -39,6 +39,7 @@ export const memfsUnion: Measure = {
       () => {
         for (const p of paths) union.statSync(p);
       },
+      sized(o, 5, 1),
     );
     return {
       ratio: t.baseline / t.ours,

@@ -13,24 +13,26 @@ import { dirname, join } from "node:path";
 import { sequentialIds, simulatedClock } from "@strata/core";
 import { createFsEngine, DiskBlobStore, type FsEngine } from "@strata/fs";
 import { exportImage, importImage } from "@strata/oci";
-import type { Measure, Result } from "./Measure.js";
+import { type Measure, type Result, type RunOptions, sized } from "./Measure.js";
 import { seededRandom } from "./seededRandom.js";
 import { alternate, fmtMB, median, timeOnce } from "./timing.js";
 import { filePath, imageEngine } from "./workloads.js";
 
-const FILES = 10_000;
+/** The image's files: 10,000 (50 under --smoke). */
+const filesFor = (o: RunOptions) => sized(o, 10_000, 50);
 
 interface Fixture {
+  readonly files: number;
   readonly dir: string;
   readonly engine: FsEngine;
   readonly contents: (i: number) => Buffer;
   readonly cleanup: () => void;
 }
 
-function fixture(): Fixture {
+function fixture(files: number): Fixture {
   const dir = mkdtempSync(join(tmpdir(), "strata-bench-oci-"));
   const random = seededRandom(8);
-  const sizes = Array.from({ length: FILES }, () => 512 + random.int(7_680));
+  const sizes = Array.from({ length: files }, () => 512 + random.int(7_680));
   const cache = new Map<number, Buffer>();
   const contents = (i: number) => {
     let b = cache.get(i);
@@ -40,8 +42,8 @@ function fixture(): Fixture {
     }
     return b;
   };
-  const engine = imageEngine(FILES, 1, { blobs: new DiskBlobStore(join(dir, "blobs")), content: contents });
-  return { dir, engine, contents, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const engine = imageEngine(files, 1, { blobs: new DiskBlobStore(join(dir, "blobs")), content: contents });
+  return { files, dir, engine, contents, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 const freshEngine = (dir: string) =>
@@ -59,8 +61,8 @@ const scratch = (root: string) => {
 };
 
 /** Export and import throughput against sha256 over the same uncompressed layer bytes. */
-async function againstSha256(kind: "export" | "import"): Promise<Result> {
-  const f = fixture();
+async function againstSha256(kind: "export" | "import", o: RunOptions): Promise<Result> {
+  const f = fixture(filesFor(o));
   try {
     const reference = await exportImage(f.engine, "scale:1", scratch(f.dir), { compression: "none" });
     const layout = join(f.dir, "reference");
@@ -81,11 +83,11 @@ async function againstSha256(kind: "export" | "import"): Promise<Result> {
             await importImage(freshEngine(blobs), layout);
             rmSync(blobs, { recursive: true });
           };
-    const t = await alternate(ours, hashAll, 3);
+    const t = await alternate(ours, hashAll, sized(o, 3, 1));
     const mbps = (ms: number) => `${((bytes.length / 2 ** 20 / ms) * 1000).toFixed(0)} MiB/s`;
     return {
       ratio: t.baseline / t.ours,
-      detail: `${mbps(t.ours)} vs ${mbps(t.baseline)} (${fmtMB(bytes.length)} layer, ${FILES.toLocaleString("en")} files)`,
+      detail: `${mbps(t.ours)} vs ${mbps(t.baseline)} (${fmtMB(bytes.length)} layer, ${f.files.toLocaleString("en")} files)`,
     };
   } finally {
     f.cleanup();
@@ -108,7 +110,7 @@ export const ociExport: Measure = {
   measure: "OCI export throughput (10,000 files, uncompressed layer)",
   baseline: "node:crypto sha256 over the same bytes",
   target: { op: ">=", value: 0.5 },
-  run: () => againstSha256("export"),
+  run: (o) => againstSha256("export", o),
 };
 
 export const ociImport: Measure = {
@@ -116,7 +118,7 @@ export const ociImport: Measure = {
   measure: "OCI import throughput (10,000 files, uncompressed layer)",
   baseline: "node:crypto sha256 over the same bytes",
   target: { op: ">=", value: 0.5 },
-  run: () => againstSha256("import"),
+  run: (o) => againstSha256("import", o),
 };
 
 export const ociRepack: Measure = {
@@ -125,19 +127,19 @@ export const ociRepack: Measure = {
   baseline: "umoci repack of the same files (gzip)",
   target: { op: ">=", value: 0.5 },
   unavailable: umociMissing,
-  async run() {
-    const f = fixture();
+  async run(o) {
+    const f = fixture(filesFor(o));
     try {
       const layout = join(f.dir, "umoci-layout");
       umoci("init", "--layout", layout);
       umoci("new", "--image", `${layout}:base`);
-      const rounds = 3;
+      const rounds = sized(o, 3, 1);
       const theirs: number[] = [];
       const ours: number[] = [];
       for (let r = 0; r < rounds; r++) {
         const bundle = join(f.dir, `bundle-${r}`);
         umoci("unpack", "--image", `${layout}:base`, bundle);
-        for (let i = 0; i < FILES; i++) {
+        for (let i = 0; i < f.files; i++) {
           const path = join(bundle, "rootfs", filePath(i));
           mkdirSync(dirname(path), { recursive: true });
           writeFileSync(path, f.contents(i));
@@ -148,8 +150,8 @@ export const ociRepack: Measure = {
         ours.push(await timeOnce(() => exportImage(f.engine, "scale:1", out)));
         rmSync(out, { recursive: true });
       }
-      const [o, t] = [median(ours), median(theirs)];
-      return { ratio: t / o, detail: `${o.toFixed(0)} ms vs ${t.toFixed(0)} ms` };
+      const [mine, umocis] = [median(ours), median(theirs)];
+      return { ratio: umocis / mine, detail: `${mine.toFixed(0)} ms vs ${umocis.toFixed(0)} ms` };
     } finally {
       f.cleanup();
     }
@@ -162,8 +164,8 @@ export const ociUnpack: Measure = {
   baseline: "umoci unpack of the same layout",
   target: { op: ">=", value: 0.5 },
   unavailable: umociMissing,
-  async run() {
-    const f = fixture();
+  async run(o) {
+    const f = fixture(filesFor(o));
     try {
       const layout = join(f.dir, "layout");
       await exportImage(f.engine, "scale:1", layout);
@@ -179,7 +181,7 @@ export const ociUnpack: Measure = {
           umoci("unpack", "--image", `${layout}:1`, bundle);
           rmSync(bundle, { recursive: true });
         },
-        3,
+        sized(o, 3, 1),
       );
       return { ratio: t.baseline / t.ours, detail: `${t.ours.toFixed(0)} ms vs ${t.baseline.toFixed(0)} ms` };
     } finally {

@@ -7,22 +7,23 @@
  */
 import { type NewStoredEvent, PostgresEventLog } from "@strata/store";
 import pg from "pg";
-import type { Measure, Result } from "./Measure.js";
+import { type Measure, type Result, type RunOptions, sized } from "./Measure.js";
 import { fmtRate, median } from "./timing.js";
 import { writeHistory } from "./workloads.js";
 
-const URL = process.env.STRATA_PG_URL ?? "postgres://postgres:strata@127.0.0.1:5432/strata_test";
-const EVENTS = 2_000;
+/** The server the PostgreSQL measures use (STRATA_PG_URL, or what .ci/run prepares). */
+export const PG_URL = process.env.STRATA_PG_URL ?? "postgres://postgres:strata@127.0.0.1:5432/strata_test";
 const WRITERS = 8;
 const SCHEMA = "strata_bench";
 
-async function unavailable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: URL, connectionTimeoutMillis: 2_000 });
+/** Why there is no PostgreSQL to measure (null: there is). */
+export async function postgresMissing(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
   try {
     await client.connect();
     return null;
   } catch (e) {
-    return `no PostgreSQL at ${URL.replace(/:[^:@/]*@/, ":***@")} (${(e as Error).message})`;
+    return `no PostgreSQL at ${PG_URL.replace(/:[^:@/]*@/, ":***@")} (${(e as Error).message})`;
   } finally {
     await client.end().catch(() => {});
   }
@@ -33,8 +34,8 @@ export const postgresWriters: Measure = {
   measure: "appends to the PostgreSQL backend from 8 concurrent writers (8 logs, as 8 processes)",
   baseline: "raw INSERTs of the same rows through the same client library",
   target: { op: ">=", value: 0.5 },
-  unavailable,
-  run: () => compare("processes"),
+  unavailable: postgresMissing,
+  run: (o) => compare("processes", o),
 };
 
 export const postgresSharedWriters: Measure = {
@@ -42,16 +43,17 @@ export const postgresSharedWriters: Measure = {
   measure: "appends to the PostgreSQL backend from 8 concurrent writers sharing one log (group commit)",
   baseline: "raw INSERTs of the same rows through the same client library",
   target: { op: ">=", value: 0.5 },
-  unavailable,
-  run: () => compare("shared"),
+  unavailable: postgresMissing,
+  run: (o) => compare("shared", o),
 };
 
-async function compare(shape: "processes" | "shared"): Promise<Result> {
-  const events: NewStoredEvent[] = writeHistory(EVENTS)
+async function compare(shape: "processes" | "shared", o: RunOptions): Promise<Result> {
+  const count = sized(o, 2_000, 40);
+  const events: NewStoredEvent[] = writeHistory(count)
     .log.read()
-    .slice(-EVENTS)
+    .slice(-count)
     .map(({ seq: _seq, ...e }) => e);
-  const admin = new pg.Client({ connectionString: URL });
+  const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   try {
     const reset = async () => {
@@ -68,11 +70,11 @@ async function compare(shape: "processes" | "shared"): Promise<Result> {
       if (shape === "processes") {
         logs = await Promise.all(
           Array.from({ length: WRITERS }, () =>
-            PostgresEventLog.open({ connectionString: URL, schema: SCHEMA, poolSize: 1 }),
+            PostgresEventLog.open({ connectionString: PG_URL, schema: SCHEMA, poolSize: 1 }),
           ),
         );
       } else {
-        const shared = await PostgresEventLog.open({ connectionString: URL, schema: SCHEMA });
+        const shared = await PostgresEventLog.open({ connectionString: PG_URL, schema: SCHEMA });
         logs = Array.from({ length: WRITERS }, () => shared);
       }
       const start = performance.now();
@@ -87,7 +89,7 @@ async function compare(shape: "processes" | "shared"): Promise<Result> {
     };
     const raw = async () => {
       await reset();
-      const clients = Array.from({ length: WRITERS }, () => new pg.Client({ connectionString: URL }));
+      const clients = Array.from({ length: WRITERS }, () => new pg.Client({ connectionString: PG_URL }));
       await Promise.all(clients.map((c) => c.connect()));
       const start = performance.now();
       await Promise.all(
@@ -108,15 +110,15 @@ async function compare(shape: "processes" | "shared"): Promise<Result> {
     const rawTimes: number[] = [];
     await ours();
     await raw();
-    for (let r = 0; r < 3; r++) {
+    for (let r = 0; r < sized(o, 3, 1); r++) {
       oursTimes.push(await ours());
       rawTimes.push(await raw());
     }
     await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
-    const [o, b] = [median(oursTimes), median(rawTimes)];
+    const [mine, inserts] = [median(oursTimes), median(rawTimes)];
     return {
-      ratio: b / o,
-      detail: `${fmtRate(events.length, o, "events")} vs ${fmtRate(events.length, b, "events")}`,
+      ratio: inserts / mine,
+      detail: `${fmtRate(events.length, mine, "events")} vs ${fmtRate(events.length, inserts, "events")}`,
     };
   } finally {
     await admin.end();

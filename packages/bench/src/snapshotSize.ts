@@ -4,7 +4,7 @@
  * same with 1,000. Persistent trees share everything unchanged, so the size should barely matter.
  */
 import type { FsEngine } from "@strata/fs";
-import type { Measure } from "./Measure.js";
+import { type Measure, sized } from "./Measure.js";
 import { alternate } from "./timing.js";
 import { imageEngine } from "./workloads.js";
 
@@ -32,11 +32,12 @@ export const snapshotSize: Measure = {
   measure: "time-travel point (write + kept state) of a container with 100,000 entries",
   baseline: "the same with 1,000 entries",
   target: { op: "<=", value: 2 },
-  async run() {
-    const n = 500;
+  async run(o) {
+    const n = sized(o, 500, 10);
     const t = await alternate(
-      snapshots(imageEngine(100_000, 100), "big", n),
+      snapshots(imageEngine(sized(o, 100_000, 1_000), 100), "big", n),
       snapshots(imageEngine(1_000, 10), "small", n),
+      sized(o, 5, 1),
     );
     return {
       ratio: t.ours / t.baseline,

@@ -64,11 +64,17 @@ export function imageEngine(
 
 /**
  * An engine whose log holds a 2,000-file image, one running container, and `writes` file writes into
- * it (seeded: 2,000 distinct paths, small random contents).
+ * it (seeded: 2,000 distinct paths, small random contents). `blobs` keeps the contents there (default:
+ * in memory); `contents` draws them from that many distinct ones (default: each write its own), so a
+ * long history on a disk blob store does not write a file per event.
  */
-export function writeHistory(writes: number, seed = 1): FsEngine {
-  const e = imageEngine(2_000, 1);
-  const random = seededRandom(seed);
+export function writeHistory(
+  writes: number,
+  options: { seed?: number; blobs?: BlobStore; contents?: number } = {},
+): FsEngine {
+  const e = imageEngine(2_000, 1, options.blobs ? { blobs: options.blobs } : {});
+  const random = seededRandom(options.seed ?? 1);
+  const pool = options.contents ? Array.from({ length: options.contents }, (_, i) => `content ${i}\n`) : null;
   const created = e.execute({ type: "container.create", image: "scale:1", name: "app" });
   if (!created.ok) throw created.error;
   e.execute({ type: "container.start", container: "app" });
@@ -78,7 +84,9 @@ export function writeHistory(writes: number, seed = 1): FsEngine {
       type: "fs.writeFile",
       container: "app",
       path: `/d${file % 2 === 0 ? 0 : 1}/w${file}`,
-      content: random.bytes(16 + random.int(64)).toString("base64"),
+      content: pool
+        ? (pool[random.int(pool.length)] as string)
+        : random.bytes(16 + random.int(64)).toString("base64"),
     });
     if (!w.ok) throw w.error;
   }

@@ -27,11 +27,11 @@ describe("bench", () => {
     expect(targetText({ op: "<=", value: 2 })).toBe("≤ 2");
   });
 
-  test("every row of the issue's table (1 to 10) has a measure, with unique ids", () => {
+  test("every row of the issue's table (1 to 14) has a measure, with unique ids", () => {
     const ids = MEASURES.map((m) => m.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect([...new Set(ids.map((id) => id.replace(/[a-z]$/, "")))]).toEqual(
-      Array.from({ length: 10 }, (_, i) => String(i + 1)),
+      Array.from({ length: 14 }, (_, i) => String(i + 1)),
     );
   });
 });
@@ -56,5 +56,37 @@ describe("the pnpm bench command line", () => {
       status: 125,
       stderr: 'unknown measure "999" for --only: see pnpm bench --help\n',
     });
+  });
+
+  test("--smoke runs a measure at a tiny size and prints its row without judging it", () => {
+    expect(bench("--help").stdout).toContain("\n      --smoke ");
+    const text = bench("--smoke", "--only", "3");
+    expect(text.stderr).toBe("");
+    expect(text.status).toBe(0);
+    const lines = text.stdout.split("\n");
+    expect(lines[1]).toBe("smoke: every measure at a tiny size, no ratio judged");
+    expect(text.stdout).toMatch(/\n3 +\d+\.\d{3} {2}target ≤ 1\.5 {3}smoke +union lookup at 100 layers\n/);
+    expect(text.stdout).not.toMatch(/MISSED|\bmet\b|FAILED|NOT MEASURED/);
+    expect(text.stdout.trimEnd().split("\n").at(-1)).toBe("smoke: 1 of 1 measures ran");
+
+    const json = bench("--smoke", "--json", "--only", "3");
+    expect(json.status).toBe(0);
+    const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ id: "3", target: "≤ 1.5", met: null, smoke: true });
+    expect(rows[0]?.ratio).toBeTypeOf("number");
+    expect(rows[0]?.failed).toBeUndefined();
+  });
+
+  test("a measure that throws makes the exit status 1 and is named, with its error", () => {
+    // No temporary directory to make: measure 2 cannot write its log, so it throws.
+    const env = { ...process.env, TMPDIR: "/nonexistent/strata-bench" };
+    const r = spawnSync(process.execPath, [main, "--smoke", "--only", "2,4"], { encoding: "utf8", env });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/\n2 +— {2}target ≥ 0\.5 {3}FAILED +replay from the file log/);
+    expect(r.stdout).toContain("threw: ENOENT");
+    expect(r.stdout).toMatch(/\n4 +\d+\.\d{3} .* smoke +union lookup at 20 layers\n/);
+    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("smoke: 1 of 2 measures ran; FAILED (threw): 2");
+    expect(r.stderr).toMatch(/^measure 2 threw: Error: ENOENT/);
   });
 });
