@@ -139,6 +139,8 @@ export class DurableEngine {
   #snapshotAt = 0;
   #states: ProjectedState<FsState> = { core: initialState(), projection: initialFsState() };
   #queue: Promise<unknown> = Promise.resolve();
+  /** A catch-up queued and not started yet, which later callers join (see `catchUp`). */
+  #waitingCatchUp: Promise<number> | null = null;
   #listeners = new Set<(events: readonly EventEnvelope[]) => void>();
   #timer: ReturnType<typeof setTimeout> | null = null;
   #timerAt: number | null = null;
@@ -263,9 +265,23 @@ export class DurableEngine {
     return (await this.#serially(() => this.#execute(null))).events;
   }
 
-  /** Folds in what other writers appended since the engine last looked; returns how many events. */
+  /**
+   * Folds in what other writers appended since the engine last looked; returns how many events.
+   * Callers that ask while a catch-up is waiting its turn share it: it reads the log after all of them
+   * asked, which is all each needs (sixteen readers at once cost one read of the log, not sixteen).
+   */
   catchUp(): Promise<number> {
-    return this.#serially(() => this.#catchUp());
+    if (this.#waitingCatchUp) return this.#waitingCatchUp;
+    const run = this.#serially(() => {
+      this.#waitingCatchUp = null;
+      return this.#catchUp();
+    });
+    this.#waitingCatchUp = run;
+    const settled = () => {
+      if (this.#waitingCatchUp === run) this.#waitingCatchUp = null;
+    };
+    run.then(settled, settled);
+    return run;
   }
 
   /** Calls `listener` with every batch of events the engine folds in (its own and others'). */

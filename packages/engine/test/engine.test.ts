@@ -98,6 +98,47 @@ describe("execute", () => {
   });
 });
 
+describe("catchUp", () => {
+  test("readers that ask while a catch-up waits its turn share it, and each sees every event appended before it asked", async () => {
+    const log = new MemoryEventLog();
+    let reads = 0;
+    const counted: EventLog = {
+      ...bind(log),
+      read: (from, limit) => {
+        reads += 1;
+        return log.read(from, limit);
+      },
+    };
+    const engine = await DurableEngine.open({
+      log: counted,
+      blobs: new MemoryBlobStore(),
+      clock: simulatedClock(),
+    });
+    // Another writer of the same log: the engine learns of its events only by catching up.
+    const other = await DurableEngine.open({ log, blobs: new MemoryBlobStore(), clock: simulatedClock() });
+    await other.execute(base);
+    const busy = engine.execute({ type: "container.create", image: "base:1", name: "web" });
+    await other.execute({ type: "container.create", image: "base:1", name: "db" });
+    const before = reads;
+    const readers = await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        await engine.catchUp();
+        return Object.values(engine.state.containers).map((c) => c.context.name);
+      }),
+    );
+    await busy;
+    for (const names of readers) expect(names).toEqual(expect.arrayContaining(["web", "db"]));
+    // One catch-up for the sixteen: a read that finds the new events, and one that finds nothing more.
+    expect(reads - before).toBeLessThanOrEqual(2);
+    // A reader that asks after that catch-up started gets a new one, which sees what came after.
+    await other.execute({ type: "container.create", image: "base:1", name: "cache" });
+    await engine.catchUp();
+    expect(Object.values(engine.state.containers).map((c) => c.context.name)).toContain("cache");
+    await other.close();
+    await engine.close();
+  });
+});
+
 describe("durable", () => {
   test("a reopened engine has its containers and files back; time travel reads the past from the log", async () => {
     const dir = tmp();

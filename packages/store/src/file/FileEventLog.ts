@@ -201,6 +201,7 @@ export class FileEventLog implements EventLog {
   refresh(): number {
     this.#check();
     if (this.#writing) return 0; // the write indexes its own records and notifies
+    if (!this.#mayHaveGrown()) return 0;
     const before = this.#index.count;
     const files = existsSync(this.#segmentDir) ? listSegments(this.#segmentDir) : [];
     if (files.length < this.#segments.length) {
@@ -253,6 +254,20 @@ export class FileEventLog implements EventLog {
     const added = this.#index.count - before;
     if (added > 0) this.#notifier.notify();
     return added;
+  }
+
+  /**
+   * Whether anything may have been appended since the last look, in two stats instead of a listing of
+   * the segments: the last segment is no longer the size checked, or the segment that would follow it
+   * exists. A torn tail or a segment not yet read always means another look.
+   */
+  #mayHaveGrown(): boolean {
+    const last = this.#segments.at(-1);
+    if (!last || last.size === 0 || this.#tail) return true;
+    const now = io("look at", last.path, () => statSync(last.path, { throwIfNoEntry: false }));
+    if (now?.size !== last.size) return true;
+    const next = join(this.#segmentDir, segmentName(this.#index.count + 1));
+    return io("look at", next, () => existsSync(next));
   }
 
   /** The index of the segment checking stopped in: the last one that has bytes checked, or -1. */

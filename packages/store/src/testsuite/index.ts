@@ -349,6 +349,40 @@ export function runEventLogSuite(
         }));
     }
 
+    if (caps.sharedWriters) {
+      test("shared writers: what one handle's append acknowledged, the other reads at once, whole, in order", () =>
+        withLog(async (u) => {
+          const other = await (u.another as () => Promise<EventLog>)();
+          try {
+            await fc.assert(
+              fc.asyncProperty(
+                fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 6 }), fc.nat(1500)), {
+                  minLength: 1,
+                  maxLength: 12,
+                }),
+                async (batches) => {
+                  for (const [fromOther, size, pad] of batches) {
+                    const [writer, reader] = fromOther ? [other, u.log] : [u.log, other];
+                    const at = await reader.lastSeq();
+                    const events = Array.from({ length: size }, (_, i) => ({
+                      ...ev(`s${i % 3}`, at + i),
+                      data: { pad: "p".repeat(pad) },
+                    }));
+                    const r = await writer.append(events);
+                    // No waiting, no notification: a read right after the acknowledgement sees it all.
+                    expect(await reader.lastSeq()).toBe(r.lastSeq);
+                    expect((await reader.read(r.firstSeq)).map(strip)).toEqual(events);
+                  }
+                },
+              ),
+              { numRuns: Math.max(10, Math.floor(runs / 4)) },
+            );
+          } finally {
+            await other.close();
+          }
+        }));
+    }
+
     if (caps.durable) {
       test("durable: everything appended is there after close and reopen", () =>
         withLog(async (u) => {
