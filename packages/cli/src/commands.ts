@@ -38,6 +38,7 @@ import {
 import { UsageError } from "./args.js";
 import { type CommandSpec, type Context, OpenFailure } from "./CommandSpec.js";
 import { serveCommand } from "./serve.js";
+import { uiCommand } from "./ui.js";
 import { commitVerb } from "./verbs/commit.js";
 import { containerPruneVerb } from "./verbs/containerPrune.js";
 import {
@@ -440,6 +441,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     run: repairLog,
   },
   serveCommand,
+  uiCommand,
   runVerb,
   createVerb,
   startVerb,

@@ -95,7 +95,7 @@ export const serveCommand: CommandSpec = {
 };
 
 /** Resolves at the first SIGTERM or SIGINT (which then no longer end the process by default). */
-function untilSignalled(): Promise<void> {
+export function untilSignalled(): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       process.off("SIGTERM", done);
