@@ -6,7 +6,7 @@
  * - a failure says why on stderr;
  * - a command that failed and reported no success of its own (nothing on stdout) left the log as it was.
  * Commands that wait for something outside the test (attached run and exec, wait, stop's grace period,
- * follow modes, serve) and flags that set timers running (restart policies, health checks) are left out.
+ * follow modes, serve, ui) and flags that set timers running (restart policies, health checks) are left out.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +25,7 @@ const LEFT_OUT = new Set([
   "stop",
   "restart",
   "serve",
+  "ui",
   "demo",
   "events",
   "log events",
