@@ -14,7 +14,7 @@ import { tempDirs } from "../../../test-support/tempDirs.js";
 const tmp = tempDirs("strata-install-");
 const ROOT = new URL("../../../", import.meta.url).pathname;
 const TSC = join(ROOT, "node_modules", ".bin", "tsc");
-const PACKAGES = ["core", "fs", "store", "oci", "engine", "docker", "cli"];
+const PACKAGES = ["core", "fs", "store", "oci", "engine", "docker", "explorer", "cli"];
 
 const PROGRAM = `import { openEngine } from "@strata/engine";
 import type { ExecuteResult } from "@strata/engine";
