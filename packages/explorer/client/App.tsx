@@ -38,6 +38,23 @@ export function App() {
   }, []);
 
   const last = lastSeq ?? info.data?.lastSeq ?? null;
+
+  // ← and → step through the events (unless a field has the keyboard).
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (last === null || e.altKey || e.ctrlKey || e.metaKey) return;
+      if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+      if (e.target instanceof HTMLInputElement) return; // a text field, or the scrubber, which moves itself
+      e.preventDefault();
+      setView((v) => {
+        const at = v.seq ?? last;
+        const next = e.key === "ArrowLeft" ? Math.max(0, at - 1) : Math.min(last, at + 1);
+        return { ...v, seq: next === last ? null : next };
+      });
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [last]);
   if (info.error) return <div class="error">{info.error}</div>;
   if (last === null || !info.data) return <div class="loading">Reading the log…</div>;
   const following = view.seq === null;

@@ -154,6 +154,16 @@ describe.skipIf(chromiumMissing)("the explorer in chromium", { timeout: 120_000 
     }
   });
 
+  test("the arrow keys step through the events", async () => {
+    await show("seq=10&ref=web", 10);
+    await page.locator("body").press("ArrowLeft");
+    await page.locator('[data-testid=seq][data-seq="9"]').waitFor();
+    await page.locator("body").press("ArrowRight");
+    await page.locator("body").press("ArrowRight");
+    await page.locator('[data-testid=seq][data-seq="11"]').waitFor();
+    expect(page.url()).toContain("#seq=11&ref=web");
+  });
+
   test("a whiteout and an opaque directory: the page says which layer hides what", async () => {
     const stack = await api<{ layers: unknown[] }>(`stack?ref=web&seq=${removedNginx - 3}`);
     const rw = stack.layers.length - 1;
