@@ -21,9 +21,10 @@ import { FlagError, type FlagSpecs, parseArgs, UsageError } from "./args.js";
 import { CommandError, type CommandSpec, ExitStatus, OpenFailure } from "./CommandSpec.js";
 import { DaemonError, DockerClient } from "./client/DockerClient.js";
 import { EmbeddedDaemon } from "./client/EmbeddedDaemon.js";
-import { COMMANDS, isStrataError, logDir, refusal } from "./commands.js";
+import { COMMANDS, isStrataError, logDir } from "./commands.js";
 import { makeOutput } from "./output.js";
 import { makeProgressBar } from "./ProgressBar.js";
+import { refusal } from "./refusal.js";
 import { STRATA_VERSION } from "./strataVersion.js";
 
 export const EXIT = { ok: 0, refused: 1, log: 3, internal: 70, usage: 125 } as const;
