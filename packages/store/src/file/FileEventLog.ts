@@ -26,7 +26,6 @@
 import {
   closeSync,
   existsSync,
-  fdatasyncSync,
   fsyncSync,
   ftruncateSync,
   openSync,
@@ -73,7 +72,7 @@ import {
   segmentName,
   syncDirectory,
 } from "./segmentFiles.js";
-import { compareWithMark, loadMark, writeMark } from "./verifiedMark.js";
+import { compareWithMark, dropMark, loadMark, writeMark } from "./verifiedMark.js";
 
 export interface FileEventLogOptions {
   /** Size after which a segment is closed and a new one started (default 64 MiB). */
@@ -151,8 +150,6 @@ export class FileEventLog implements EventLog {
   /** The mark on disk as this handle knows it (its seq and INDEX CRC), and whether it must be replaced. */
   #marked = { seq: 0, crc: 0 };
   #markStale = false;
-  /** How many bytes of each segment are known to be on disk (fsynced by this handle, or under a mark). */
-  readonly #synced = new Map<string, number>();
   #head = GENESIS_HASH;
   #framed = false;
   /** A tail seen at the end of the last segment (a write in progress, or a crash's leftover). */
@@ -162,6 +159,8 @@ export class FileEventLog implements EventLog {
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
   #closed = false;
+  /** Damage found while reading the log: reported by every later look (the index stops before it). */
+  #damage: CorruptLogError | null = null;
   /** Set when a failed write or sync leaves the disk in a state this handle cannot vouch for. */
   #failed: unknown = null;
   #stopWatching: (() => void) | null = null;
@@ -244,7 +243,6 @@ export class FileEventLog implements EventLog {
     for (const [i, m] of mark.segments.entries()) {
       const path = (listed[i] as SegmentFile).path;
       this.#segments.push({ firstSeq: m.firstSeq, path, size: m.bytes });
-      this.#synced.set(path, m.bytes);
     }
     this.#index = RecordIndex.restore(entries, mark.seq, mark.streams, mark.tags);
     this.#head = mark.head;
@@ -275,6 +273,17 @@ export class FileEventLog implements EventLog {
   refresh(): number {
     this.#check();
     if (this.#writing) return 0; // the write indexes its own records and notifies
+    if (this.#damage) throw this.#damage;
+    try {
+      return this.#look();
+    } catch (e) {
+      // Damage stays found: this handle reports it again rather than look past it (reopen after a repair).
+      if (e instanceof CorruptLogError) this.#damage = e;
+      throw e;
+    }
+  }
+
+  #look(): number {
     const before = this.#index.count;
     const files = existsSync(this.#segmentDir) ? listSegments(this.#segmentDir) : [];
     if (files.length < this.#segments.length) {
@@ -505,7 +514,6 @@ export class FileEventLog implements EventLog {
     }
     try {
       await handle.datasync();
-      this.#synced.set(path, position);
     } catch (e) {
       // After a failed fsync the kernel may have dropped the dirty pages: what is on disk is unknown.
       const error = StorageError.from(e, "sync", path);
@@ -593,14 +601,26 @@ export class FileEventLog implements EventLog {
 
   /**
    * Writes a verified-prefix mark over every record this handle has checked or written (call holding
-   * the lock). Fsyncs first the segments it covers that this handle does not know to be on disk, so a
-   * mark never vouches for bytes a power failure could take back. A mark is only a shortcut: if it
-   * cannot be written (no space, read-only), nothing else changes.
+   * the lock). A mark is only a shortcut: if it cannot be written (no space, read-only), nothing else
+   * changes. It is not fsynced, and needs not be: a mark that a crash cut short fails its checksum; one
+   * over bytes a power failure then took back no longer ends in its anchor record (ignored), or leads a
+   * read to a record that fails its sha256, and then to the full check that opening without a mark
+   * makes, which reports the same as it would have.
    */
   #markPrefix(): void {
     const n = this.#index.count;
-    if (this.readOnly || this.#markEvery <= 0 || n === 0 || this.#failed) return;
+    if (this.readOnly || this.#markEvery <= 0 || this.#failed) return;
     if (!this.#markStale && n === this.#marked.seq) return;
+    if (n === 0) {
+      // An empty log has nothing to mark; a mark that does not hold for it goes.
+      try {
+        dropMark(this.dir);
+        this.#markStale = false;
+      } catch {
+        // left for the next writer
+      }
+      return;
+    }
     const replace = this.#markStale;
     const from = replace ? 0 : this.#marked.seq;
     try {
@@ -609,14 +629,6 @@ export class FileEventLog implements EventLog {
         firstSeq: s.firstSeq,
         bytes: i === last ? this.#index.offsetOf(n) + this.#index.lengthOf(n) : s.size,
       }));
-      for (const [i, s] of segments.entries()) {
-        if (i < segmentOf(this.#segments, from + 1)) continue;
-        const path = (this.#segments[i] as SegmentFile).path;
-        if ((this.#synced.get(path) ?? 0) < s.bytes) {
-          syncFile(path);
-          this.#synced.set(path, s.bytes);
-        }
-      }
       const crc = crc32(this.#index.entryBytes(from, n), replace ? 0 : this.#marked.crc);
       const written = writeMark(
         this.dir,
@@ -754,18 +766,6 @@ function readFrom(path: string, start: number): Buffer | null {
         done += n;
       }
       return buf.subarray(0, done);
-    } finally {
-      closeSync(fd);
-    }
-  });
-}
-
-/** fsyncs a segment's data. */
-function syncFile(path: string): void {
-  io("sync", path, () => {
-    const fd = openSync(path, "r");
-    try {
-      fdatasyncSync(fd);
     } finally {
       closeSync(fd);
     }

@@ -19,9 +19,8 @@
  * that anchor stand for every record before it: a log cut back, repaired, replaced or rewritten before
  * the anchor does not end in that record.
  *
- * A writer writes a mark only while it holds the lock, only over whole batches it checked or wrote, and
- * only after the segments it covers are fsynced (a mark never claims bytes a power failure could take
- * back). The files are written without fsync: a crash can lose or cut them, which their checksums catch.
+ * A writer writes a mark only while it holds the lock, and only over whole batches it checked or wrote.
+ * The files are written without fsync: a crash can lose or cut them, which their checksums catch.
  */
 import {
   closeSync,
