@@ -48,15 +48,14 @@ export class RecordIndex {
    */
   trustedThrough = 0;
 
-  /** `entries`: the index's first entries (copied), with room to grow. */
-  constructor(entries: Buffer = Buffer.alloc(0)) {
-    this.#entries = Buffer.alloc(Math.max(ENTRY_BYTES * 1024, entries.length + ENTRY_BYTES * 1024));
-    entries.copy(this.#entries);
-    this.#view = new DataView(this.#entries.buffer, this.#entries.byteOffset, this.#entries.length);
+  /** `entries`: the buffer the index keeps its entries in (adopted, not copied), with room to grow. */
+  constructor(entries: Buffer = Buffer.alloc(ENTRY_BYTES * 1024)) {
+    this.#entries = entries;
+    this.#view = new DataView(entries.buffer, entries.byteOffset, entries.length);
   }
 
   /**
-   * An index restored from a mark: `entries` holds `count` entries (and perhaps room after them), the
+   * An index restored from a mark: `entries` holds `count` entries, then room (the buffer is adopted), the
    * streams are in number order, the tags with their last seqs.
    */
   static restore(
@@ -65,7 +64,7 @@ export class RecordIndex {
     streams: readonly StreamRow[],
     tags: readonly TagRow[],
   ): RecordIndex {
-    const index = new RecordIndex(entries.subarray(0, count * ENTRY_BYTES));
+    const index = new RecordIndex(entries);
     index.#count = count;
     for (const [name, version, last] of streams) {
       index.#streamNumbers.set(name, index.#streamNames.length);
@@ -87,7 +86,7 @@ export class RecordIndex {
   add(offset: number, length: number, streamId: string, hash: string, tags: readonly string[] | null): void {
     const at = this.#count * ENTRY_BYTES;
     if (at + ENTRY_BYTES > this.#entries.length) {
-      const grown = Buffer.alloc(this.#entries.length * 2);
+      const grown = Buffer.alloc(Math.max(this.#entries.length * 2, ENTRY_BYTES * 1024));
       this.#entries.copy(grown, 0, 0, at);
       this.#entries = grown;
       this.#view = new DataView(grown.buffer, grown.byteOffset, grown.length);

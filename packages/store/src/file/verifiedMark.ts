@@ -69,7 +69,7 @@ export interface Mark {
 /** A mark that holds for the log as it is on disk, with its INDEX entries. */
 export interface LoadedMark {
   readonly mark: Mark;
-  /** The INDEX's bytes (at least `seq` entries). */
+  /** The INDEX's first `seq` entries, in a buffer with room after them. */
   readonly entries: Buffer;
 }
 
@@ -120,14 +120,16 @@ export function loadMark(dir: string, listed: readonly SegmentFile[]): MarkLoad 
       return ignored(`${file.path} holds ${file.size} bytes, the mark checked ${m.bytes}`);
   }
   const indexPath = join(dir, INDEX_FILE);
-  let entries: Buffer;
+  const bytes = mark.seq * ENTRY_BYTES;
+  // Read into a buffer with room to grow: the index adopts it as it is.
+  const entries = Buffer.allocUnsafe(bytes + ENTRY_BYTES * 1024);
+  let got: number;
   try {
-    entries = readFileSync(indexPath);
+    got = readInto(indexPath, entries.subarray(0, bytes));
   } catch (e) {
     return ignored(`${indexPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  const bytes = mark.seq * ENTRY_BYTES;
-  if (entries.length < bytes) return ignored(`${indexPath} holds ${entries.length} bytes, not ${bytes}`);
+  if (got < bytes) return ignored(`${indexPath} holds ${got} bytes, not ${bytes}`);
   if (crc32(entries.subarray(0, bytes)) !== mark.indexCrc) return ignored(`${indexPath} fails its checksum`);
   // The anchor: the last record covered, where the index says, ends where checking stopped.
   const last = mark.segments[covered - 1] as MarkedSegment;
@@ -357,6 +359,22 @@ function fileSize(path: string): number {
     return statSync(path).size;
   } catch {
     return -1;
+  }
+}
+
+/** Reads the start of `path` into `buf`; returns how many bytes it read (fewer: the file is shorter). */
+function readInto(path: string, buf: Buffer): number {
+  const fd = openSync(path, "r");
+  try {
+    let done = 0;
+    while (done < buf.length) {
+      const n = readSync(fd, buf, done, buf.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  } finally {
+    closeSync(fd);
   }
 }
 
