@@ -609,7 +609,7 @@ export class FileEventLog implements EventLog {
    */
   #markPrefix(): void {
     const n = this.#index.count;
-    if (this.readOnly || this.#markEvery <= 0 || this.#failed) return;
+    if (this.readOnly || this.#markEvery <= 0 || this.#failed || this.#damage) return;
     if (!this.#markStale && n === this.#marked.seq) return;
     if (n === 0) {
       // An empty log has nothing to mark; a mark that does not hold for it goes.
