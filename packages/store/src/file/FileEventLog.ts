@@ -15,7 +15,9 @@
  * space, an I/O error) is cut back and its appends fail with a `StorageError`; if the sync itself failed,
  * or the cut did, this handle refuses further appends (`LogFailedError`) until the log is opened again.
  *
- * **Reading** checks every batch and record (see scanSegment.ts) and sees other processes' appends at the
+ * **Reading** checks every batch and record (see scanSegment.ts) after the verified-prefix mark a writer
+ * left (see verifiedMark.ts; everything without one), and a record only the mark vouches for when it is
+ * read (see RecordIndex.ts); it sees other processes' appends at the
  * next `refresh()` (reads and `lastSeq` refresh first; subscriptions watch the directory). A batch not
  * all on disk at the end of the last segment is a write in progress, or a torn tail a crashed writer
  * left: never handed out; the next writer, holding the lock, cuts it whole (`openReport.truncated` when
