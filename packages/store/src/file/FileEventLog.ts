@@ -123,10 +123,14 @@ export interface VerifyReport {
   /** A torn batch at the end (a crash, or a write in progress); null if none. */
   readonly tail: TornTail | null;
   /**
-   * The verified-prefix mark: the seq it covers (it agrees with every record checked), or why opening
-   * would ignore it; null if there is none.
+   * The verified-prefix mark: the seq it covers (it agrees with every record checked; `indexProblem` if
+   * its INDEX fails its CRC, which costs reads time, not correctness), or why opening would ignore it;
+   * null if there is none.
    */
-  readonly mark: { readonly seq: number } | { readonly ignored: string } | null;
+  readonly mark:
+    | { readonly seq: number; readonly indexProblem?: string }
+    | { readonly ignored: string }
+    | null;
 }
 
 interface Pending {
@@ -201,21 +205,26 @@ export class FileEventLog implements EventLog {
     ensureDirectory(dir, !log.readOnly);
     if (!log.readOnly) ensureDirectory(log.#segmentDir, true);
     const mark = log.#startFromMark();
-    log.refresh();
     let truncated: TornTail | null = null;
-    if (!log.readOnly) {
-      // Take the lock once now, so that a log this process cannot write (read-only, no permission, no
-      // space, a LOCK that is not a file) is refused when it is opened, not at the first append; and
-      // cut a torn tail while holding it. A live writer holding it is fine: it is writing.
-      const attempt = tryLock(log.#lockPath);
-      if (attempt.taken) {
-        try {
-          truncated = log.#refreshLocked();
-          log.#markPrefix();
-        } finally {
-          attempt.release();
+    try {
+      log.refresh();
+      if (!log.readOnly) {
+        // Take the lock once now, so that a log this process cannot write (read-only, no permission, no
+        // space, a LOCK that is not a file) is refused when it is opened, not at the first append; and
+        // cut a torn tail while holding it. A live writer holding it is fine: it is writing.
+        const attempt = tryLock(log.#lockPath);
+        if (attempt.taken) {
+          try {
+            truncated = log.#refreshLocked();
+            log.#markPrefix();
+          } finally {
+            attempt.release();
+          }
         }
       }
+    } catch (e) {
+      log.#index.close();
+      throw e;
     }
     log.#report = {
       events: log.#index.count,
@@ -241,12 +250,12 @@ export class FileEventLog implements EventLog {
       this.#markStale = true;
       return loaded;
     }
-    const { mark, entries } = loaded;
+    const { mark, index } = loaded;
     for (const [i, m] of mark.segments.entries()) {
       const path = (listed[i] as SegmentFile).path;
       this.#segments.push({ firstSeq: m.firstSeq, path, size: m.bytes });
     }
-    this.#index = RecordIndex.restore(entries, mark.seq, mark.streams, mark.tags);
+    this.#index = RecordIndex.restore(index, mark.streams, mark.tags);
     this.#head = mark.head;
     this.#framed = mark.framed;
     this.#marked = { seq: mark.seq, crc: mark.indexCrc };
@@ -490,6 +499,7 @@ export class FileEventLog implements EventLog {
       }
       segment.size = offset;
       this.#head = head;
+      this.#framed = true;
     }
     for (const a of accepted) a.pending.resolve(a.result);
     if (buffers.length > 0) this.#notifier.notify();
@@ -586,6 +596,7 @@ export class FileEventLog implements EventLog {
   #checkAgain(cause: RecordMismatchError): void {
     const before = this.#index.count;
     this.#segments.length = 0;
+    this.#index.close();
     this.#index = new RecordIndex();
     this.#head = GENESIS_HASH;
     this.#framed = false;
@@ -631,7 +642,13 @@ export class FileEventLog implements EventLog {
         firstSeq: s.firstSeq,
         bytes: i === last ? this.#index.offsetOf(n) + this.#index.lengthOf(n) : s.size,
       }));
-      const crc = crc32(this.#index.entryBytes(from, n), replace ? 0 : this.#marked.crc);
+      // Entries read from INDEX go into a replaced one only if INDEX still has the CRC it was marked with.
+      const entries = (a: number, b: number): Buffer => {
+        const bytes = this.#index.entryBytes(a, b, replace);
+        if (bytes === null) throw new Error("INDEX fails its checksum");
+        return bytes;
+      };
+      const crc = crc32(entries(from, n), replace ? 0 : this.#marked.crc);
       const written = writeMark(
         this.dir,
         {
@@ -643,7 +660,7 @@ export class FileEventLog implements EventLog {
           streams: this.#index.streamRows(),
           tags: this.#index.tagRows(),
         },
-        this.#index.entryBytes(0, n),
+        entries,
         { seq: this.#marked.seq, crc: this.#marked.crc, replace },
       );
       if (written) this.#marked = { seq: n, crc };
@@ -713,7 +730,7 @@ export class FileEventLog implements EventLog {
     const load = loadMark(this.dir, segments);
     const compare = load !== null && "mark" in load ? compareWithMark(this.dir, load) : null;
     const scan = scanLog(segments, { full: true }, (segment, record) => compare?.record(segment, record));
-    compare?.end(scan.events);
+    const indexProblem = compare?.end(scan.events) ?? null;
     const tail = scan.tail
       ? {
           file: (segments[scan.tail.segment] as SegmentFile).path,
@@ -721,7 +738,12 @@ export class FileEventLog implements EventLog {
           bytes: scan.tail.bytes,
         }
       : null;
-    const mark = load === null ? null : "mark" in load ? { seq: load.mark.seq } : { ignored: load.ignored };
+    const mark =
+      load === null
+        ? null
+        : "mark" in load
+          ? { seq: load.mark.seq, ...(indexProblem ? { indexProblem } : {}) }
+          : { ignored: load.ignored };
     return { events: scan.events, headHash: scan.headHash, tail, mark };
   }
 
@@ -746,6 +768,7 @@ export class FileEventLog implements EventLog {
       }
     }
     this.#closed = true;
+    this.#index.close();
     this.#stopWatching?.();
     await this.#writer?.handle.close();
     this.#writer = null;

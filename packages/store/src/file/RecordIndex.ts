@@ -1,13 +1,15 @@
 /**
- * The in-memory index of a file log, shared by the writer and the reader (`FileEventLog`): for each
- * record (by seq) its byte offset and length in its segment, its stream and its sha256, and for each
- * stream its version and last seq, for each tag its last seq. A record's segment is not stored: segments
- * hold consecutive seqs, so it is found by binary search over their first seqs.
+ * The index of a file log, shared by the writer and the reader (`FileEventLog`): for each record (by
+ * seq) its byte offset and length in its segment, its stream and its sha256, and for each stream its
+ * version and last seq, for each tag its last seq. A record's segment is not stored: segments hold
+ * consecutive seqs, so it is found by binary search over their first seqs.
  *
- * The entries are 48 bytes each in one growable buffer (offset f64, length u32, stream number u32,
- * sha256 32 bytes, little-endian), the same bytes the verified-prefix mark keeps on disk (`INDEX`, see
- * verifiedMark.ts): loading a mark copies no record and parses nothing per record. No object is made per
- * record; the seqs of a stream are listed only when `readStream` first asks.
+ * An entry is 48 bytes (offset f64, length u32, stream number u32, sha256 32 bytes, little-endian), the
+ * bytes the verified-prefix mark keeps on disk (`INDEX`, see verifiedMark.ts). Opened from a mark, the
+ * index reads the entries the mark covers from `INDEX` when they are used (it keeps the file open, so
+ * a writer replacing it changes nothing under it) and keeps only later ones in memory: opening costs
+ * nothing per marked record. No object is made per record; the seqs of a stream are listed only when
+ * `readStream` first asks (then INDEX is read whole and checked against the mark's CRC).
  *
  * Reads go back to the segment files with one positional read per run of records in the same segment and
  * parse each record once. A record this handle checked itself (scanned, or wrote) is checked on read to be
@@ -16,9 +18,10 @@
  * since the mark was written (bit rot, or a record forged with valid CRCs) is never handed out.
  */
 import { closeSync, openSync, readSync } from "node:fs";
+import { crc32 } from "node:zlib";
 import type { StoredEvent } from "../EventLog.js";
 import { CorruptLogError } from "../errors.js";
-import { decodePayload, HEADER_BYTES, sha256Hex } from "./recordCodec.js";
+import { decodePayload, HEADER_BYTES, MAX_RECORD_BYTES, sha256Hex } from "./recordCodec.js";
 
 /** Bytes of one index entry (see above). */
 export const ENTRY_BYTES = 48;
@@ -31,7 +34,18 @@ export type TagRow = readonly [tag: string, lastSeq: number];
 /** A record read back that is not the one the index expects: damage, or a stale index. */
 export class RecordMismatchError extends CorruptLogError {}
 
+/** The entries a mark covers, in its INDEX file: seqs 1 to `count`, whose CRC-32 is `crc`. */
+export interface MarkedEntries {
+  readonly fd: number;
+  readonly path: string;
+  readonly count: number;
+  readonly crc: number;
+}
+
 export class RecordIndex {
+  /** Entries of seqs 1 to `#base` are in INDEX (`#disk`); later ones in `#entries`, from its start. */
+  #disk: MarkedEntries | null = null;
+  #base = 0;
   #entries: Buffer;
   #view: DataView;
   #count = 0;
@@ -48,23 +62,20 @@ export class RecordIndex {
    */
   trustedThrough = 0;
 
-  /** `entries`: the buffer the index keeps its entries in (adopted, not copied), with room to grow. */
-  constructor(entries: Buffer = Buffer.alloc(ENTRY_BYTES * 1024)) {
-    this.#entries = entries;
-    this.#view = new DataView(entries.buffer, entries.byteOffset, entries.length);
+  constructor() {
+    this.#entries = Buffer.alloc(ENTRY_BYTES * 1024);
+    this.#view = new DataView(this.#entries.buffer, this.#entries.byteOffset, this.#entries.length);
   }
 
   /**
-   * An index restored from a mark: `entries` holds `count` entries, then room (the buffer is adopted), the
-   * streams are in number order, the tags with their last seqs.
+   * An index restored from a mark: its entries in INDEX (the index now owns the open file), its streams
+   * in number order, its tags with their last seqs.
    */
-  static restore(
-    entries: Buffer,
-    count: number,
-    streams: readonly StreamRow[],
-    tags: readonly TagRow[],
-  ): RecordIndex {
-    const index = new RecordIndex(entries);
+  static restore(disk: MarkedEntries, streams: readonly StreamRow[], tags: readonly TagRow[]): RecordIndex {
+    const index = new RecordIndex();
+    const count = disk.count;
+    index.#disk = disk;
+    index.#base = count;
     index.#count = count;
     for (const [name, version, last] of streams) {
       index.#streamNumbers.set(name, index.#streamNames.length);
@@ -82,9 +93,15 @@ export class RecordIndex {
     return this.#count;
   }
 
+  /** Closes INDEX, if the index reads from it. */
+  close(): void {
+    if (this.#disk) closeSync(this.#disk.fd);
+    this.#disk = null;
+  }
+
   /** Indexes the next record (seq `count + 1`): where it is, its stream, its sha256 (hex), its tags. */
   add(offset: number, length: number, streamId: string, hash: string, tags: readonly string[] | null): void {
-    const at = this.#count * ENTRY_BYTES;
+    const at = (this.#count - this.#base) * ENTRY_BYTES;
     if (at + ENTRY_BYTES > this.#entries.length) {
       const grown = Buffer.alloc(Math.max(this.#entries.length * 2, ENTRY_BYTES * 1024));
       this.#entries.copy(grown, 0, 0, at);
@@ -114,26 +131,42 @@ export class RecordIndex {
 
   /** Where record `seq` is in its segment: byte offset and length (header included). */
   offsetOf(seq: number): number {
-    return this.#view.getFloat64((seq - 1) * ENTRY_BYTES, true);
+    return this.#entryBytes(seq - 1, seq).readDoubleLE(0);
   }
 
   lengthOf(seq: number): number {
-    return this.#view.getUint32((seq - 1) * ENTRY_BYTES + 8, true);
-  }
-
-  streamOf(seq: number): string {
-    return this.#streamNames[this.#view.getUint32((seq - 1) * ENTRY_BYTES + 12, true)] as string;
+    return this.#entryBytes(seq - 1, seq).readUInt32LE(8);
   }
 
   /** The sha256 (hex) of record `seq`'s payload, as checked when it was indexed. */
   hashOf(seq: number): string {
-    const at = (seq - 1) * ENTRY_BYTES + 16;
-    return this.#entries.toString("hex", at, at + 32);
+    return this.#entryBytes(seq - 1, seq).toString("hex", 16, 48);
   }
 
-  /** The bytes of entries `from + 1` to `to` (seqs), as the mark's INDEX keeps them. */
-  entryBytes(from: number, to: number): Buffer {
-    return this.#entries.subarray(from * ENTRY_BYTES, to * ENTRY_BYTES);
+  /**
+   * The bytes of entries `from + 1` to `to` (seqs), as the mark's INDEX keeps them. Those read from
+   * INDEX are not checked here (each is checked against its record when used); `checked` reads all
+   * of INDEX and checks its CRC first, and is null if it fails.
+   */
+  entryBytes(from: number, to: number, checked = false): Buffer | null {
+    if (checked && from < this.#base) {
+      const disk = this.#entryBytes(0, this.#base);
+      if (crc32(disk) !== (this.#disk as MarkedEntries).crc) return null;
+      return Buffer.concat([
+        disk.subarray(from * ENTRY_BYTES),
+        this.#entryBytes(this.#base, Math.max(to, this.#base)),
+      ]).subarray(0, (to - from) * ENTRY_BYTES);
+    }
+    return this.#entryBytes(from, to);
+  }
+
+  /** Entries `from + 1` to `to`: from memory, or read from INDEX, or both. */
+  #entryBytes(from: number, to: number): Buffer {
+    const base = this.#base;
+    if (from >= base) return this.#entries.subarray((from - base) * ENTRY_BYTES, (to - base) * ENTRY_BYTES);
+    const disk = this.#disk as MarkedEntries;
+    const read = readAt(disk.fd, disk.path, from * ENTRY_BYTES, (Math.min(to, base) - from) * ENTRY_BYTES);
+    return to <= base ? read : Buffer.concat([read, this.#entries.subarray(0, (to - base) * ENTRY_BYTES)]);
   }
 
   /** The streams in number order, each with its version and last seq. */
@@ -185,58 +218,94 @@ export class RecordIndex {
 
   #listStreams(): number[][] {
     if (this.#streamSeqs) return this.#streamSeqs;
+    const entries = this.entryBytes(0, this.#count, true);
+    if (entries === null) {
+      const path = (this.#disk as MarkedEntries).path;
+      throw new RecordMismatchError(path, 0, null, "the verified-prefix mark's INDEX fails its checksum");
+    }
     const lists: number[][] = this.#streamNames.map(() => []);
-    for (let seq = 1; seq <= this.#count; seq++)
-      (lists[this.#view.getUint32((seq - 1) * ENTRY_BYTES + 12, true)] as number[]).push(seq);
+    for (let seq = 1; seq <= this.#count; seq++) {
+      const list = lists[entries.readUInt32LE((seq - 1) * ENTRY_BYTES + 12)];
+      if (!list) {
+        const path = this.#disk?.path ?? "INDEX";
+        throw new RecordMismatchError(path, (seq - 1) * ENTRY_BYTES, seq, "an INDEX entry names no stream");
+      }
+      list.push(seq);
+    }
     this.#streamSeqs = lists;
     return lists;
   }
 
-  /** Whether `hash` (hex) is the sha256 entry `seq` recorded. */
-  #hashIs(seq: number, hash: string): boolean {
-    HASH.write(hash, 0, 32, "hex");
-    const at = (seq - 1) * ENTRY_BYTES + 16;
-    return HASH.compare(this.#entries, at, at + 32) === 0;
-  }
-
   /**
    * Reads seqs `start` to `end` into `out`: per segment, its records' bytes in runs of about 1 MiB, each
-   * one positional read into a buffer reused from read to read (nothing of it outlives the read).
+   * one positional read into a buffer reused from read to read (nothing of it outlives the read). The
+   * entries of a part the mark covers are read from INDEX in one read.
    */
   #readRange(segments: readonly SegmentRef[], start: number, end: number, out: StoredEvent[]): void {
-    const view = this.#view;
+    let seq = start;
+    while (seq <= end) {
+      const partEnd = seq <= this.#base ? Math.min(end, this.#base) : end;
+      const entries = this.#entryBytes(seq - 1, partEnd);
+      this.#readPart(segments, seq, partEnd, entries, out);
+      seq = partEnd + 1;
+    }
+  }
+
+  /** Reads seqs `start` to `end`, whose entries are `entries` (from `start`'s), into `out`. */
+  #readPart(
+    segments: readonly SegmentRef[],
+    start: number,
+    end: number,
+    entries: Buffer,
+    out: StoredEvent[],
+  ): void {
+    const view = new DataView(entries.buffer, entries.byteOffset, entries.length);
+    const at = (seq: number) => (seq - start) * ENTRY_BYTES;
     let seq = start;
     while (seq <= end) {
       const s = segmentOf(segments, seq);
       const segment = segments[s] as SegmentRef;
       const next = segments[s + 1];
       const segmentEnd = next ? Math.min(end, next.firstSeq - 1) : end;
-      const first = view.getFloat64((seq - 1) * ENTRY_BYTES, true);
+      const first = view.getFloat64(at(seq), true);
+      const firstLength = view.getUint32(at(seq) + 8, true);
+      if (!plausible(first, firstLength))
+        throw new RecordMismatchError(segment.path, 0, seq, "its index entry cannot be right");
       let last = seq;
-      let runEnd = first + view.getUint32((seq - 1) * ENTRY_BYTES + 8, true);
+      let runEnd = first + firstLength;
       while (last < segmentEnd) {
-        const at = last * ENTRY_BYTES;
-        const stop = view.getFloat64(at, true) + view.getUint32(at + 8, true);
-        if (stop - first > RUN_BYTES) break;
-        runEnd = stop;
+        const e = at(last + 1);
+        const offset = view.getFloat64(e, true);
+        const length = view.getUint32(e + 8, true);
+        // Records follow one another; an entry that says otherwise is refused below, when it is read.
+        if (!plausible(offset, length) || offset < runEnd || offset + length - first > RUN_BYTES) break;
+        runEnd = offset + length;
         last += 1;
       }
       const buf = readBytes(segment.path, first, runEnd - first, seq);
       for (let q = seq; q <= last; q++) {
-        const entry = (q - 1) * ENTRY_BYTES;
+        const entry = at(q);
         const offset = view.getFloat64(entry, true);
         const length = view.getUint32(entry + 8, true);
-        const at = offset - first;
-        const start = at + HEADER_BYTES;
-        const stop = at + length;
-        const problem =
-          buf.readUInt32LE(at) !== length - HEADER_BYTES
-            ? "its length is not the one it was checked with"
-            : q <= this.trustedThrough && !this.#hashIs(q, sha256Hex(buf.subarray(start, stop)))
-              ? "it does not hash to what the verified-prefix mark recorded for it"
-              : null;
-        const stream = this.#streamNames[view.getUint32(entry + 12, true)] as string;
-        const event = problem === null ? decodePayload(buf, start, stop, q, stream) : null;
+        const from = offset - first;
+        const payload = from + HEADER_BYTES;
+        const stop = from + length;
+        let problem: string | null = null;
+        if (
+          from < 0 ||
+          stop > buf.length ||
+          length <= HEADER_BYTES ||
+          buf.readUInt32LE(from) !== length - HEADER_BYTES
+        )
+          problem = "its length is not the one it was checked with";
+        else if (q <= this.trustedThrough) {
+          HASH.write(sha256Hex(buf.subarray(payload, stop)), 0, 32, "hex");
+          if (HASH.compare(entries, entry + 16, entry + 48) !== 0)
+            problem = "it does not hash to what the verified-prefix mark recorded for it";
+        }
+        const stream = this.#streamNames[view.getUint32(entry + 12, true)];
+        const event =
+          problem === null && stream !== undefined ? decodePayload(buf, payload, stop, q, stream) : null;
         if (event === null)
           throw new RecordMismatchError(
             segment.path,
@@ -250,6 +319,13 @@ export class RecordIndex {
     }
   }
 }
+
+/** Whether an entry's offset and length could be a record's (anything else is a damaged index). */
+const plausible = (offset: number, length: number) =>
+  Number.isSafeInteger(offset) &&
+  offset >= 0 &&
+  length > HEADER_BYTES &&
+  length <= MAX_RECORD_BYTES + HEADER_BYTES;
 
 /** A read gathers records into runs of about this many bytes (a larger record is read alone). */
 const RUN_BYTES = 1 << 20;
@@ -272,6 +348,19 @@ export function segmentOf(segments: readonly SegmentRef[], seq: number): number 
     else hi = mid - 1;
   }
   return lo;
+}
+
+/** `length` bytes of the open file `fd` (`path`, for errors) from `offset`; a file that ends before them is a mismatch. */
+function readAt(fd: number, path: string, offset: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, buf, done, length - done, offset + done);
+    if (n === 0)
+      throw new RecordMismatchError(path, offset + done, null, "the INDEX ends before its entries");
+    done += n;
+  }
+  return buf;
 }
 
 /**

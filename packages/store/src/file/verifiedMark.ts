@@ -14,16 +14,19 @@
  * otherwise ignored (the log is then checked from its start, exactly as without a mark):
  * its own checksum; the segments it covers are the first ones listed, with the same first seqs, the
  * sealed ones exactly as long as when they were checked and the last one at least as long; the INDEX
- * holds its entries and they match its CRC; and the last record it covers (its anchor) is really there,
- * at the position the INDEX gives, with a good CRC and the sha256 the mark names. The sha256 chain makes
- * that anchor stand for every record before it: a log cut back, repaired, replaced or rewritten before
- * the anchor does not end in that record.
+ * holds its entries; and the last record it covers (its anchor) is really there, at the position the
+ * INDEX's last entry gives, with a good CRC and the sha256 the mark names. The sha256 chain makes that
+ * anchor stand for every record before it: a log cut back, repaired, replaced or rewritten before the
+ * anchor does not end in that record. Opening reads nothing else of INDEX: each entry is checked against
+ * its record when a read uses it, and INDEX against its CRC when it is needed whole (`readStream`, or
+ * copied into a new INDEX).
  *
  * A writer writes a mark only while it holds the lock, and only over whole batches it checked or wrote.
  * The files are written without fsync: a crash can lose or cut them, which their checksums catch.
  */
 import {
   closeSync,
+  fstatSync,
   fsyncSync,
   openSync,
   readFileSync,
@@ -37,7 +40,7 @@ import {
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { CorruptLogError } from "../errors.js";
-import { ENTRY_BYTES, type StreamRow, segmentOf, type TagRow } from "./RecordIndex.js";
+import { ENTRY_BYTES, type MarkedEntries, type StreamRow, segmentOf, type TagRow } from "./RecordIndex.js";
 import { HEADER_BYTES, sha256Hex } from "./recordCodec.js";
 import type { ScannedRecord } from "./scanSegment.js";
 import { io, type SegmentFile } from "./segmentFiles.js";
@@ -69,8 +72,8 @@ export interface Mark {
 /** A mark that holds for the log as it is on disk, with its INDEX entries. */
 export interface LoadedMark {
   readonly mark: Mark;
-  /** The INDEX's first `seq` entries, in a buffer with room after them. */
-  readonly entries: Buffer;
+  /** Its entries in INDEX, open (whoever loads the mark closes it). */
+  readonly index: MarkedEntries;
 }
 
 export type MarkLoad = LoadedMark | { readonly ignored: string } | null;
@@ -121,25 +124,38 @@ export function loadMark(dir: string, listed: readonly SegmentFile[]): MarkLoad 
   }
   const indexPath = join(dir, INDEX_FILE);
   const bytes = mark.seq * ENTRY_BYTES;
-  // Read into a buffer with room to grow: the index adopts it as it is.
-  const entries = Buffer.allocUnsafe(bytes + ENTRY_BYTES * 1024);
-  let got: number;
+  // Only INDEX's length and last entry are read now: each entry is checked against its record when it is
+  // used, and the whole against the CRC when it is all needed (see RecordIndex.ts).
+  let fd: number;
+  let entry: Buffer;
   try {
-    got = readInto(indexPath, entries.subarray(0, bytes));
+    fd = openSync(indexPath, "r");
   } catch (e) {
     return ignored(`${indexPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  if (got < bytes) return ignored(`${indexPath} holds ${got} bytes, not ${bytes}`);
-  if (crc32(entries.subarray(0, bytes)) !== mark.indexCrc) return ignored(`${indexPath} fails its checksum`);
+  const release = <T>(value: T): T => {
+    closeSync(fd);
+    return value;
+  };
+  try {
+    const size = fstatSync(fd).size;
+    if (size < bytes) return release(ignored(`${indexPath} holds ${size} bytes, not ${bytes}`));
+    entry = Buffer.alloc(ENTRY_BYTES);
+    if (readSync(fd, entry, 0, ENTRY_BYTES, bytes - ENTRY_BYTES) !== ENTRY_BYTES)
+      return release(ignored(`${indexPath} cannot be read`));
+  } catch (e) {
+    return release(
+      ignored(`${indexPath} cannot be read (${(e as NodeJS.ErrnoException).code ?? String(e)})`),
+    );
+  }
   // The anchor: the last record covered, where the index says, ends where checking stopped.
   const last = mark.segments[covered - 1] as MarkedSegment;
   const file = listed[covered - 1] as SegmentFile;
-  const at = bytes - ENTRY_BYTES;
-  const offset = entries.readDoubleLE(at);
-  const length = entries.readUInt32LE(at + 8);
-  const hash = entries.toString("hex", at + 16, at + 48);
+  const offset = entry.readDoubleLE(0);
+  const length = entry.readUInt32LE(8);
+  const hash = entry.toString("hex", 16, 48);
   if (mark.seq < last.firstSeq || offset + length !== last.bytes || hash !== mark.head)
-    return ignored("its last entry is not where it says checking stopped");
+    return release(ignored("its last entry is not where it says checking stopped"));
   const record = readAt(file.path, offset, length);
   const payload = record?.subarray(HEADER_BYTES);
   if (
@@ -149,12 +165,15 @@ export function loadMark(dir: string, listed: readonly SegmentFile[]): MarkLoad 
     record.readUInt32LE(4) !== crc32(payload) ||
     sha256Hex(payload) !== mark.head
   )
-    return ignored(`the record at ${file.path} byte ${offset} is not the one it covers (seq ${mark.seq})`);
-  return { mark, entries };
+    return release(
+      ignored(`the record at ${file.path} byte ${offset} is not the one it covers (seq ${mark.seq})`),
+    );
+  return { mark, index: { fd, path: indexPath, count: mark.seq, crc: mark.indexCrc } };
 }
 
 /**
- * Writes a mark over `entries` (the INDEX bytes of seq 1 to `mark.seq`, `mark.indexCrc` their CRC), as
+ * Writes a mark over `entries` (giving the INDEX bytes of seqs `from + 1` to `to`, of 1 to `mark.seq` in
+ * all, `mark.indexCrc` their CRC), as
  * described above; returns false if it did not because the mark on disk already covers as much (another
  * writer wrote it). `onDisk` is the mark this writer last wrote or loaded: when the mark on disk is
  * still that one, only the new entries are written after it; otherwise INDEX is replaced whole. With
@@ -164,7 +183,7 @@ export function loadMark(dir: string, listed: readonly SegmentFile[]): MarkLoad 
 export function writeMark(
   dir: string,
   mark: Mark,
-  entries: Buffer,
+  entries: (from: number, to: number) => Buffer,
   onDisk: { seq: number; crc: number; replace: boolean },
 ): boolean {
   const indexPath = join(dir, INDEX_FILE);
@@ -182,18 +201,15 @@ export function writeMark(
     io("write", indexPath, () => {
       const fd = openSync(indexPath, "r+");
       try {
-        writeAll(
-          fd,
-          entries.subarray(onDisk.seq * ENTRY_BYTES, mark.seq * ENTRY_BYTES),
-          onDisk.seq * ENTRY_BYTES,
-        );
+        writeAll(fd, entries(onDisk.seq, mark.seq), onDisk.seq * ENTRY_BYTES);
       } finally {
         closeSync(fd);
       }
     });
   } else {
     const tmp = `${indexPath}.tmp`;
-    io("write", tmp, () => writeFileSync(tmp, entries.subarray(0, mark.seq * ENTRY_BYTES)));
+    const all = entries(0, mark.seq);
+    io("write", tmp, () => writeFileSync(tmp, all));
     io("rename", tmp, () => renameSync(tmp, indexPath));
   }
   const json = JSON.stringify({
@@ -221,15 +237,29 @@ export function writeMark(
  * Checks a mark record by record against a full scan of the log (what `verify()` does): every entry it
  * covers must be the record scanned at that seq (segment, offset, length, stream, sha256), and its
  * streams and tags what the records up to its seq make them. A mark that opening would trust but that
- * disagrees is a `CorruptLogError` naming the INDEX entry (or MARK) and the seq.
+ * disagrees is a `CorruptLogError` naming the INDEX entry (or MARK) and the seq. An INDEX that fails its
+ * CRC is not compared entry by entry (opening checks each entry against its record when it uses it, so it
+ * only costs time): `end` says so.
  */
 export function compareWithMark(
   dir: string,
   loaded: LoadedMark,
-): { record(segment: number, record: ScannedRecord): void; end(events: number): void } {
-  const { mark, entries } = loaded;
+): { record(segment: number, record: ScannedRecord): void; end(events: number): string | null } {
+  const { mark, index } = loaded;
   const indexPath = join(dir, INDEX_FILE);
   const markPath = join(dir, MARK_FILE);
+  let entries: Buffer | null = Buffer.allocUnsafe(mark.seq * ENTRY_BYTES);
+  try {
+    let done = 0;
+    while (done < entries.length) {
+      const n = readSync(index.fd, entries, done, entries.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    if (done < entries.length || crc32(entries) !== mark.indexCrc) entries = null;
+  } finally {
+    closeSync(index.fd);
+  }
   const versions = new Map<string, [number, number]>();
   const tags = new Map<string, number>();
   let seq = 0;
@@ -240,20 +270,21 @@ export function compareWithMark(
       at,
       `the verified-prefix mark disagrees with the log: ${what} (strata log repair removes the mark)`,
     );
+  const segments = mark.segments.map((m) => ({ firstSeq: m.firstSeq, path: "" }));
   return {
     record(segment, r) {
       seq += 1;
       if (seq > mark.seq) return;
+      const v = versions.get(r.streamId) ?? [0, 0];
+      versions.set(r.streamId, [v[0] + 1, seq]);
+      for (const t of r.tags ?? []) tags.set(t, seq);
+      if (entries === null) return;
       const at = (seq - 1) * ENTRY_BYTES;
-      const stream = mark.streams[entries.readUInt32LE(at + 12)]?.[0];
       const expected = {
-        segment: segmentOf(
-          mark.segments.map((m) => ({ firstSeq: m.firstSeq, path: "" })),
-          seq,
-        ),
+        segment: segmentOf(segments, seq),
         offset: entries.readDoubleLE(at),
         length: entries.readUInt32LE(at + 8),
-        stream,
+        stream: mark.streams[entries.readUInt32LE(at + 12)]?.[0],
         hash: entries.toString("hex", at + 16, at + 48),
       };
       const found = { segment, offset: r.offset, length: r.length, stream: r.streamId, hash: r.hash };
@@ -265,9 +296,6 @@ export function compareWithMark(
             seq,
             `its entry for seq ${seq} says ${key} ${expected[key]}, the record has ${found[key]}`,
           );
-      const v = versions.get(r.streamId) ?? [0, 0];
-      versions.set(r.streamId, [v[0] + 1, seq]);
-      for (const t of r.tags ?? []) tags.set(t, seq);
     },
     end(events) {
       if (events < mark.seq)
@@ -277,14 +305,19 @@ export function compareWithMark(
           events + 1,
           `it covers seq ${mark.seq}, and the log ends at seq ${events}`,
         );
-      const streams = mark.streams.map(([name, version, last]) => `${name}:${version}:${last}`).sort();
-      const scanned = [...versions].map(([name, [version, last]]) => `${name}:${version}:${last}`).sort();
+      const streams = mark.streams.map((row) => JSON.stringify(row)).sort();
+      const scanned = [...versions]
+        .map(([name, [version, last]]) => JSON.stringify([name, version, last]))
+        .sort();
       if (streams.join("\n") !== scanned.join("\n"))
         throw disagree(markPath, 0, mark.seq, "its streams' versions are not the log's");
-      const marked = mark.tags.map(([t, last]) => `${t}:${last}`).sort();
-      const found = [...tags].map(([t, last]) => `${t}:${last}`).sort();
+      const marked = mark.tags.map((row) => JSON.stringify(row)).sort();
+      const found = [...tags].map((row) => JSON.stringify(row)).sort();
       if (marked.join("\n") !== found.join("\n"))
         throw disagree(markPath, 0, mark.seq, "its tags' last seqs are not the log's");
+      return entries === null
+        ? `${indexPath} fails its checksum: reads check each entry against its record and, if one is wrong, check the whole log; the next writer that notices rewrites it`
+        : null;
     },
   };
 }
@@ -359,22 +392,6 @@ function fileSize(path: string): number {
     return statSync(path).size;
   } catch {
     return -1;
-  }
-}
-
-/** Reads the start of `path` into `buf`; returns how many bytes it read (fewer: the file is shorter). */
-function readInto(path: string, buf: Buffer): number {
-  const fd = openSync(path, "r");
-  try {
-    let done = 0;
-    while (done < buf.length) {
-      const n = readSync(fd, buf, done, buf.length - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    return done;
-  } finally {
-    closeSync(fd);
   }
 }
 
