@@ -1,10 +1,11 @@
 /**
- * The built `strata` killed with SIGKILL at random moments, often inside a large write: afterwards
- * `strata log verify` passes, the next command appends, every run that reported success has all its
- * events in the log, and no command is kept in part (each is one batch).
+ * The built `strata` killed with SIGKILL at random moments, often inside a large write, and the log's
+ * verified-prefix mark then kept, lost, cut short or stale (what a crash or a power failure can leave):
+ * afterwards `strata log verify` passes, the next command appends, every run that reported success has
+ * all its events in the log, and no command is kept in part (each is one batch).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
@@ -64,6 +65,14 @@ describe("strata killed at random moments", () => {
     const lines = 6;
     const reported = new Map<number, string>(); // seq → the path its line wrote
     let kills = 0;
+    const events = join(log, "events");
+    const copy = (name: string) => (existsSync(join(events, name)) ? readFileSync(join(events, name)) : null);
+    const put = (name: string, bytes: Buffer | null) => {
+      if (bytes) writeFileSync(join(events, name), bytes);
+      else rmSync(join(events, name), { force: true });
+    };
+    const earlier: { mark: Buffer | null; index: Buffer | null }[] = [];
+    let held = true; // whether the mark held (or there was none) after the last run
     for (let run = 0; run < RUNS; run++) {
       // Every third run writes about 6 MiB (a kill often lands in its blobs or its batch).
       const size = run % 3 === 2 ? 1_000_000 : 200 + Math.floor(random() * 2000);
@@ -101,8 +110,27 @@ describe("strata killed at random moments", () => {
           for (const seq of line.events) reported.set(seq, i % 2 === 0 ? `/r${run}-${i}` : `r${run}-${i}:1`);
         }
       }
-      const verify = strata("log", "verify", "--log", log);
+      // What the crash left of the mark: as it was, lost, cut short, or an older one.
+      const fate = Math.floor(random() * 6);
+      const older = earlier[Math.floor(random() * earlier.length)] ?? { mark: null, index: null };
+      earlier.push({ mark: copy("MARK"), index: copy("INDEX") });
+      if (fate === 1) put("MARK", null);
+      if (fate === 2 || fate === 3) {
+        const name = fate === 2 ? "MARK" : "INDEX";
+        const bytes = copy(name);
+        if (bytes) put(name, bytes.subarray(0, Math.floor(random() * bytes.length)));
+      }
+      if (fate === 4) {
+        put("MARK", older.mark);
+        put("INDEX", older.index);
+      }
+      if (fate === 5) put("INDEX", older.index);
+      const verify = strata("log", "verify", "--log", log, "--format", "json");
       expect(verify.code, `${verify.out}${verify.err}`).toBe(0);
+      // A kill alone never turns a mark that holds into one that does not.
+      const holds = !("ignored" in (JSON.parse(verify.out).mark ?? {}));
+      if (fate === 0 && held) expect(holds, verify.out).toBe(true);
+      held = holds;
     }
     expect(kills).toBeGreaterThan(RUNS / 4); // the kills did land
     // The next command appends.
@@ -113,12 +141,12 @@ describe("strata killed at random moments", () => {
     );
     const after = strata("apply", last, "--log", log);
     expect(after.code, after.err).toBe(0);
-    const events = JSON.parse(strata("log", "events", "--format", "json", "--log", log).out) as {
+    const stored = JSON.parse(strata("log", "events", "--format", "json", "--log", log).out) as {
       seq: number;
       type: string;
       data: { path?: string };
     }[];
-    const bySeq = new Map(events.map((e) => [e.seq, e]));
+    const bySeq = new Map(stored.map((e) => [e.seq, e]));
     for (const [seq, what] of reported) {
       const e = bySeq.get(seq);
       expect(e, `reported seq ${seq} is missing`).toBeDefined();
@@ -126,9 +154,9 @@ describe("strata killed at random moments", () => {
       else expect(["image.created", "image.tagged"]).toContain(e?.type);
     }
     // No command is kept in part: every image created is tagged in the same batch, right after.
-    for (const [i, e] of events.entries())
+    for (const [i, e] of stored.entries())
       if (e.type === "image.created")
-        expect(events[i + 1]?.type, `the tag of seq ${e.seq}`).toBe("image.tagged");
+        expect(stored[i + 1]?.type, `the tag of seq ${e.seq}`).toBe("image.tagged");
     expect(strata("cat", "web", "/last", "--log", log).out).toBe("end");
   }, 300_000);
 });

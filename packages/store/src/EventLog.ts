@@ -36,8 +36,8 @@
  * ## Cost
  * - `append`: one durable write per group of concurrent appends (group commit), plus O(batch).
  * - `read(from, limit)`: O(events returned) after locating `from` (O(log n) segment search on file).
- * - `readStream`: O(stream length) with an index (memory, PostgreSQL); the file backend keeps a stream
- *   index in memory, built when it opens.
+ * - `readStream`: O(stream length) with an index (memory, PostgreSQL); the file backend lists a stream's
+ *   seqs from its in-memory index when first asked.
  * - `subscribe`: no polling loop; listeners are woken by the appends (in process) or by notifications
  *   (PostgreSQL LISTEN/NOTIFY).
  */

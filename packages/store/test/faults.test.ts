@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
-import { CorruptLogError, FileEventLog, LogLockedError } from "@strata/store";
+import { FileEventLog, FileEventLogReader, LogLockedError } from "@strata/store";
 import { beforeAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
 import { type BatchSpan, batchesOfFile, recordsOfFile } from "./support/segmentLayout.js";
@@ -30,12 +30,49 @@ const ev = (streamId: string, n: number) => ({
   data: { n },
 });
 
-async function filled(n: number, segmentBytes = 1 << 20): Promise<string> {
+/** A log of `n` appends of one event; `marked`: its writer leaves a verified-prefix mark over all of them. */
+async function filled(n: number, segmentBytes = 1 << 20, marked = true): Promise<string> {
   const dir = tmp();
-  const log = await FileEventLog.open(dir, { segmentBytes });
+  const log = await FileEventLog.open(dir, { segmentBytes, markEvery: marked ? 1_000 : 0 });
   for (let i = 1; i <= n; i++) await log.append([ev(`s${i % 3}`, i)]);
   await log.close();
   return dir;
+}
+
+/** Opens the log for writing and reads every event: the events, or what was thrown. */
+async function openAndRead(dir: string): Promise<unknown> {
+  try {
+    const log = await FileEventLog.open(dir);
+    try {
+      return await log.read();
+    } finally {
+      await log.close();
+    }
+  } catch (e) {
+    return e;
+  }
+}
+
+/**
+ * What opening, reading and verifying say about a damaged log: without a mark, opening finds the damage
+ * (every record is checked); with a mark over it, opening trusts the mark, and reading the damaged record
+ * and verification find it. Each must be `expected`.
+ */
+async function expectFound(dir: string, expected: Record<string, unknown>): Promise<void> {
+  expect(existsSync(join(dir, "MARK"))).toBe(true);
+  const reader = await FileEventLogReader.open(dir).catch((e: unknown) => e);
+  if (reader instanceof FileEventLog) {
+    expect(reader.openReport.mark).not.toBeNull();
+    await expect(reader.read()).rejects.toMatchObject(expected);
+    await expect(reader.verify()).rejects.toMatchObject(expected);
+    await reader.close();
+  } else {
+    // The damage changed what the mark checks (a segment's length, its last record): it is not used.
+    expect(reader).toMatchObject(expected);
+  }
+  expect(await openAndRead(dir)).toMatchObject(expected);
+  rmSync(join(dir, "MARK"));
+  await expect(FileEventLog.open(dir)).rejects.toMatchObject(expected);
 }
 const segments = (dir: string) =>
   readdirSync(join(dir, "segments"))
@@ -48,8 +85,15 @@ const recordOffsets = (file: string): number[] => recordsOfFile(file).map((r) =>
 const CRASHES = Number(process.env.STRATA_CRASH_RUNS ?? 30);
 
 describe("crashes", () => {
-  test(`a writer killed with SIGKILL at random moments (${CRASHES} times) loses no acknowledged event and keeps no part of a batch`, async () => {
+  test(`a writer killed with SIGKILL at random moments (${CRASHES} times), its verified-prefix marks then kept, lost, cut short or stale, loses no acknowledged event and keeps no part of a batch`, async () => {
     const dir = tmp();
+    /** Copies of MARK and INDEX after earlier runs: what a mark that did not reach the disk leaves. */
+    const earlier: { mark: Buffer | null; index: Buffer | null }[] = [];
+    const copy = (name: string) => (existsSync(join(dir, name)) ? readFileSync(join(dir, name)) : null);
+    const put = (name: string, bytes: Buffer | null) => {
+      if (bytes) writeFileSync(join(dir, name), bytes);
+      else rmSync(join(dir, name), { force: true });
+    };
     const acked = new Map<number, { run: number; n: number }>();
     let rng = 12345;
     const random = () => {
@@ -57,9 +101,13 @@ describe("crashes", () => {
       return rng / 2 ** 31;
     };
     for (let run = 0; run < CRASHES; run++) {
-      const child = spawn(process.execPath, [fixture("appender.mjs"), dir, String(run)], {
-        stdio: ["ignore", "pipe", "inherit"],
-      });
+      const child = spawn(
+        process.execPath,
+        [fixture("appender.mjs"), dir, String(run), String(1 + (run % 4))],
+        {
+          stdio: ["ignore", "pipe", "inherit"],
+        },
+      );
       let out = "";
       await new Promise<void>((resolve, reject) => {
         let killed = false;
@@ -79,10 +127,33 @@ describe("crashes", () => {
           for (let s = Number(m[1]); s <= Number(m[2]); s++)
             acked.set(s, { run: Number(m[3]), n: Number(m[4]) });
       }
+      // What a crash (or a power failure) can do to the mark: nothing, lose it (or its INDEX), cut either
+      // short, or leave an older one (or an older INDEX under the newer MARK).
+      const fate = Math.floor(random() * 7);
+      const older = earlier[Math.floor(random() * earlier.length)] ?? { mark: null, index: null };
+      if (fate === 1) put("MARK", null);
+      if (fate === 2) put("INDEX", null);
+      if (fate === 3 || fate === 4) {
+        const name = fate === 3 ? "MARK" : "INDEX";
+        const bytes = copy(name);
+        if (bytes) put(name, bytes.subarray(0, Math.floor(random() * bytes.length)));
+      }
+      if (fate === 5) {
+        put("MARK", older.mark);
+        put("INDEX", older.index);
+      }
+      if (fate === 6) put("INDEX", older.index);
+      // A reader sees what the next writer sees (it stops before a torn tail the writer cuts).
+      const reader = await FileEventLog.open(dir, { readOnly: true });
+      const seen = await reader.read();
+      await reader.close();
       // Reopen as the next writer would: every acknowledged event is there, the chain verifies.
       const log = await FileEventLog.open(dir, { segmentBytes: 16 * 1024 });
       try {
         const events = await log.read();
+        expect(events).toEqual(seen);
+        // A kill alone never leaves a mark that does not hold (and one that does not is only ignored).
+        if (fate === 0) expect(log.openReport.markIgnored).toBeNull();
         expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
         for (const [seq, who] of acked) {
           const e = events[seq - 1];
@@ -100,10 +171,11 @@ describe("crashes", () => {
         }
         for (const [key, b] of batches)
           expect(b.seen, `batch ${key} is partial after crash ${run}`).toBe(b.size);
-        await log.verify();
+        expect((await log.verify()).mark).toEqual(events.length > 0 ? { seq: events.length } : null);
       } finally {
         await log.close();
       }
+      earlier.push({ mark: copy("MARK"), index: copy("INDEX") });
     }
     expect(acked.size).toBeGreaterThan(CRASHES); // the writer did get work acknowledged
   }, 120_000);
@@ -215,8 +287,7 @@ describe("damaged logs", () => {
     buf[at] = (buf[at] as number) ^ 0xff;
     writeFileSync(file, buf);
     const size = buf.length;
-    await expect(FileEventLog.open(dir)).rejects.toThrow(CorruptLogError);
-    await expect(FileEventLog.open(dir)).rejects.toMatchObject({ file, offset: offsets[4], seq: 5 });
+    await expectFound(dir, { code: "CorruptLog", file, offset: offsets[4], seq: 5 });
     expect(readFileSync(file).length).toBe(size);
   });
 
@@ -235,11 +306,7 @@ describe("damaged logs", () => {
         buf.subarray(b3.offset),
       ]),
     );
-    await expect(FileEventLog.open(dir)).rejects.toMatchObject({
-      code: "CorruptLog",
-      seq: 2,
-      offset: b1.offset + 20,
-    });
+    await expectFound(dir, { code: "CorruptLog", seq: 2, offset: b1.offset + 20 });
   });
 
   test("a forged record with valid checksums (record and batch) breaks the hash chain", async () => {
@@ -266,7 +333,7 @@ describe("damaged logs", () => {
       file,
       Buffer.concat([buf.subarray(0, batch.offset), batchHeader, body, buf.subarray(batch.end)]),
     );
-    await expect(FileEventLog.open(dir)).rejects.toMatchObject({ code: "CorruptLog", seq: 4 });
+    await expectFound(dir, { code: "CorruptLog", seq: 4 });
   });
 
   test("a missing segment in the middle is detected", async () => {
@@ -274,6 +341,7 @@ describe("damaged logs", () => {
     const files = segments(dir);
     expect(files.length).toBeGreaterThan(2);
     rmSync(files[1] as string);
+    // The mark covers the segment that went: it no longer holds, and opening checks everything.
     await expect(FileEventLog.open(dir)).rejects.toThrow(/segment starts at seq \d+, expected \d+/);
   });
 });

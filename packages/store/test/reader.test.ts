@@ -4,7 +4,15 @@
  * real damage.
  */
 import { spawn } from "node:child_process";
-import { appendFileSync, existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { CorruptLogError, FileEventLog, FileEventLogReader, type StoredEvent } from "@strata/store";
 import fc from "fast-check";
@@ -138,6 +146,19 @@ describe("FileEventLogReader", () => {
     const at = record6 + 20; // inside record 6's payload
     buf[at] = (buf[at] as number) ^ 0xff;
     writeFileSync(file, buf);
+    // The writer marked the log when it closed: the reader trusts the mark, and finds the damage when
+    // it reads the record (by seq, or in a range), before handing it out.
+    const reader = await FileEventLogReader.open(dir);
+    expect(reader.openReport.mark?.seq).toBe(20);
+    expect(await reader.read(5, 1)).toHaveLength(1);
+    for (const read of [() => reader.read(6, 1), () => reader.read()]) {
+      const e = await read().catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(CorruptLogError);
+      expect(e).toMatchObject({ file, offset: record6, seq: 6 });
+    }
+    await reader.close();
+    // Without the mark, opening checks every record and finds it.
+    rmSync(join(dir, "MARK"));
     const e = await FileEventLogReader.open(dir).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(CorruptLogError);
     expect(e).toMatchObject({ file, offset: record6, seq: 6 });

@@ -15,7 +15,9 @@
  * space, an I/O error) is cut back and its appends fail with a `StorageError`; if the sync itself failed,
  * or the cut did, this handle refuses further appends (`LogFailedError`) until the log is opened again.
  *
- * **Reading** checks every batch and record (see scanSegment.ts) and sees other processes' appends at the
+ * **Reading** checks every batch and record (see scanSegment.ts) after the verified-prefix mark a writer
+ * left (see verifiedMark.ts; everything without one), and a record only the mark vouches for when it is
+ * read (see RecordIndex.ts); it sees other processes' appends at the
  * next `refresh()` (reads and `lastSeq` refresh first; subscriptions watch the directory). A batch not
  * all on disk at the end of the last segment is a write in progress, or a torn tail a crashed writer
  * left: never handed out; the next writer, holding the lock, cuts it whole (`openReport.truncated` when
@@ -35,6 +37,7 @@ import {
 } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { join } from "node:path";
+import { crc32 } from "node:zlib";
 import {
   type AppendOptions,
   type AppendResult,
@@ -58,7 +61,7 @@ import {
 } from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { acquireLock, tryLock } from "./lock.js";
-import { RecordIndex } from "./RecordIndex.js";
+import { RecordIndex, RecordMismatchError, segmentOf } from "./RecordIndex.js";
 import { BATCH_HEADER_BYTES, encodeBatchHeader, encodeRecord, GENESIS_HASH } from "./recordCodec.js";
 import { scanLog } from "./scanLog.js";
 import { scanSegment } from "./scanSegment.js";
@@ -71,6 +74,7 @@ import {
   segmentName,
   syncDirectory,
 } from "./segmentFiles.js";
+import { compareWithMark, dropMark, loadMark, writeMark } from "./verifiedMark.js";
 
 export interface FileEventLogOptions {
   /** Size after which a segment is closed and a new one started (default 64 MiB). */
@@ -81,6 +85,11 @@ export interface FileEventLogOptions {
   readonly lockWaitMs?: number;
   /** How often a subscription looks for other processes' appends when no change was noticed (default 100 ms). */
   readonly pollMs?: number;
+  /**
+   * A writer writes a verified-prefix mark (see verifiedMark.ts) when it opens and when it closes, and
+   * while it runs after every `markEvery` events it appends (default 1,000). 0: it never writes one.
+   */
+  readonly markEvery?: number;
 }
 
 /** A torn batch at the end of a log: the file, where it starts and how many bytes it has. */
@@ -98,6 +107,30 @@ export interface OpenReport {
   readonly truncated: TornTail | null;
   /** sha256 of the last record's payload: the head of the hash chain. */
   readonly headHash: string;
+  /**
+   * The verified-prefix mark opening started from: the records up to `seq` (in `file` up to byte
+   * `offset`) were checked by the writer that wrote it and not again; null if every record was checked.
+   */
+  readonly mark: { readonly seq: number; readonly file: string; readonly offset: number } | null;
+  /** A mark that was found but not trusted, and why (every record was then checked); null if none. */
+  readonly markIgnored: string | null;
+}
+
+/** What `verify()` found. */
+export interface VerifyReport {
+  readonly events: number;
+  readonly headHash: string;
+  /** A torn batch at the end (a crash, or a write in progress); null if none. */
+  readonly tail: TornTail | null;
+  /**
+   * The verified-prefix mark: the seq it covers (it agrees with every record checked; `indexProblem` if
+   * its INDEX fails its CRC, which costs reads time, not correctness), or why opening would ignore it;
+   * null if there is none.
+   */
+  readonly mark:
+    | { readonly seq: number; readonly indexProblem?: string }
+    | { readonly ignored: string }
+    | null;
 }
 
 interface Pending {
@@ -113,12 +146,16 @@ export class FileEventLog implements EventLog {
   readonly #segmentBytes: number;
   readonly #lockWaitMs: number;
   readonly #pollMs: number;
+  readonly #markEvery: number;
   readonly #segmentDir: string;
   readonly #lockPath: string;
   /** The segments seen so far; each one's `size` is how far it has been checked. */
   readonly #segments: SegmentFile[] = [];
-  readonly #index = new RecordIndex();
+  #index = new RecordIndex();
   readonly #notifier = new Notifier();
+  /** The mark on disk as this handle knows it (its seq and INDEX CRC), and whether it must be replaced. */
+  #marked = { seq: 0, crc: 0 };
+  #markStale = false;
   #head = GENESIS_HASH;
   #framed = false;
   /** A tail seen at the end of the last segment (a write in progress, or a crash's leftover). */
@@ -128,6 +165,8 @@ export class FileEventLog implements EventLog {
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
   #closed = false;
+  /** Damage found while reading the log: reported by every later look (the index stops before it). */
+  #damage: CorruptLogError | null = null;
   /** Set when a failed write or sync leaves the disk in a state this handle cannot vouch for. */
   #failed: unknown = null;
   #stopWatching: (() => void) | null = null;
@@ -140,15 +179,24 @@ export class FileEventLog implements EventLog {
     this.#segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
     this.#lockWaitMs = options.lockWaitMs ?? 30_000;
     this.#pollMs = options.pollMs ?? 100;
+    this.#markEvery = options.markEvery ?? 1_000;
     this.#segmentDir = join(dir, "segments");
     this.#lockPath = join(dir, "LOCK");
-    this.#report = { events: 0, segments: 0, truncated: null, headHash: GENESIS_HASH };
+    this.#report = {
+      events: 0,
+      segments: 0,
+      truncated: null,
+      headHash: GENESIS_HASH,
+      mark: null,
+      markIgnored: null,
+    };
   }
 
   /**
-   * Opens (a writer creates it if needed) the log in `dir` and checks every record. A writer takes the
-   * lock once (so a log it cannot write is refused now) and cuts a torn tail a crashed writer left
-   * (reported in `openReport.truncated`), unless another writer is at work. Throws
+   * Opens (a writer creates it if needed) the log in `dir` and checks every record after its
+   * verified-prefix mark (every record, without one; see verifiedMark.ts). A writer takes the lock once
+   * (so a log it cannot write is refused now), cuts a torn tail a crashed writer left (reported in
+   * `openReport.truncated`) and marks what it checked, unless another writer is at work. Throws
    * `CorruptLogError` on damage, `LogNotFoundError` for a missing log opened read-only, `StorageError`
    * when the operating system refuses (not a directory, read-only, no permission, no space).
    */
@@ -156,28 +204,63 @@ export class FileEventLog implements EventLog {
     const log = new FileEventLog(dir, options);
     ensureDirectory(dir, !log.readOnly);
     if (!log.readOnly) ensureDirectory(log.#segmentDir, true);
-    log.refresh();
+    const mark = log.#startFromMark();
     let truncated: TornTail | null = null;
-    if (!log.readOnly) {
-      // Take the lock once now, so that a log this process cannot write (read-only, no permission, no
-      // space, a LOCK that is not a file) is refused when it is opened, not at the first append; and
-      // cut a torn tail while holding it. A live writer holding it is fine: it is writing.
-      const attempt = tryLock(log.#lockPath);
-      if (attempt.taken) {
-        try {
-          truncated = log.#refreshLocked();
-        } finally {
-          attempt.release();
+    try {
+      log.refresh();
+      if (!log.readOnly) {
+        // Take the lock once now, so that a log this process cannot write (read-only, no permission, no
+        // space, a LOCK that is not a file) is refused when it is opened, not at the first append; and
+        // cut a torn tail while holding it. A live writer holding it is fine: it is writing.
+        const attempt = tryLock(log.#lockPath);
+        if (attempt.taken) {
+          try {
+            truncated = log.#refreshLocked();
+            log.#markPrefix();
+          } finally {
+            attempt.release();
+          }
         }
       }
+    } catch (e) {
+      log.#index.close();
+      throw e;
     }
     log.#report = {
       events: log.#index.count,
       segments: log.#segments.length,
       truncated,
       headHash: log.#head,
+      mark: "ignored" in mark ? null : mark,
+      markIgnored: "ignored" in mark ? mark.ignored : null,
     };
     return log;
+  }
+
+  /**
+   * Starts from the verified-prefix mark if one holds for the log on disk: its segments as checked, its
+   * index, the chain's head there. Returns where it starts, or why it does not (`ignored: null`: no mark).
+   */
+  #startFromMark(): { seq: number; file: string; offset: number } | { ignored: string | null } {
+    if (!existsSync(this.#segmentDir)) return { ignored: null };
+    const listed = listSegments(this.#segmentDir);
+    const loaded = loadMark(this.dir, listed);
+    if (loaded === null) return { ignored: null };
+    if ("ignored" in loaded) {
+      this.#markStale = true;
+      return loaded;
+    }
+    const { mark, index } = loaded;
+    for (const [i, m] of mark.segments.entries()) {
+      const path = (listed[i] as SegmentFile).path;
+      this.#segments.push({ firstSeq: m.firstSeq, path, size: m.bytes });
+    }
+    this.#index = RecordIndex.restore(index, mark.streams, mark.tags);
+    this.#head = mark.head;
+    this.#framed = mark.framed;
+    this.#marked = { seq: mark.seq, crc: mark.indexCrc };
+    const last = this.#segments.at(-1) as SegmentFile;
+    return { seq: mark.seq, file: last.path, offset: last.size };
   }
 
   /** What opening found. */
@@ -201,7 +284,18 @@ export class FileEventLog implements EventLog {
   refresh(): number {
     this.#check();
     if (this.#writing) return 0; // the write indexes its own records and notifies
+    if (this.#damage) throw this.#damage;
     if (!this.#mayHaveGrown()) return 0;
+    try {
+      return this.#look();
+    } catch (e) {
+      // Damage stays found: this handle reports it again rather than look past it (reopen after a repair).
+      if (e instanceof CorruptLogError) this.#damage = e;
+      throw e;
+    }
+  }
+
+  #look(): number {
     const before = this.#index.count;
     const files = existsSync(this.#segmentDir) ? listSegments(this.#segmentDir) : [];
     if (files.length < this.#segments.length) {
@@ -237,11 +331,7 @@ export class FileEventLog implements EventLog {
           framed: this.#framed,
           last,
         },
-        (r) =>
-          this.#index.add(
-            { segment: index, offset: r.offset, length: r.length, streamId: r.streamId },
-            r.tags,
-          ),
+        (r) => this.#index.add(r.offset, r.length, r.streamId, r.hash, r.tags),
       );
       this.#head = end.prev;
       this.#framed = end.framed;
@@ -329,6 +419,8 @@ export class FileEventLog implements EventLog {
           this.#refreshLocked();
           this.#writing = true;
           await this.#writeGroup(group);
+          this.#writing = false;
+          if (this.#index.count - this.#marked.seq >= this.#markEvery) this.#markPrefix();
         } catch (e) {
           for (const p of group) p.reject(e);
         } finally {
@@ -350,7 +442,7 @@ export class FileEventLog implements EventLog {
     let head = this.#head;
     const accepted: {
       pending: Pending;
-      records: { event: StoredEvent; bytes: Buffer }[];
+      records: { event: StoredEvent; bytes: Buffer; hash: string }[];
       result: AppendResult;
     }[] = [];
     for (const pending of group) {
@@ -388,7 +480,7 @@ export class FileEventLog implements EventLog {
         streamVersions[e.streamId] = version(e.streamId);
         lastOf.set(e.streamId, seq);
         for (const t of e.tags ?? []) lastOf.set(t, seq);
-        return { event, bytes };
+        return { event, bytes, hash };
       });
       accepted.push({ pending, records, result: { firstSeq, lastSeq: seq, streamVersions } });
     }
@@ -416,15 +508,13 @@ export class FileEventLog implements EventLog {
         if (a.records.length === 0) continue;
         offset += BATCH_HEADER_BYTES;
         for (const r of a.records) {
-          this.#index.add(
-            { segment: segmentIndex, offset, length: r.bytes.length, streamId: r.event.streamId },
-            r.event.tags ?? null,
-          );
+          this.#index.add(offset, r.bytes.length, r.event.streamId, r.hash, r.event.tags ?? null);
           offset += r.bytes.length;
         }
       }
       segment.size = offset;
       this.#head = head;
+      this.#framed = true;
     }
     for (const a of accepted) a.pending.resolve(a.result);
     if (buffers.length > 0) this.#notifier.notify();
@@ -494,12 +584,105 @@ export class FileEventLog implements EventLog {
 
   async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
     this.refresh();
-    return this.#index.read(this.#segments, fromSeq, limit);
+    return this.#checkedRead(() => this.#index.read(this.#segments, fromSeq, limit));
   }
 
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
     this.refresh();
-    return this.#index.readStream(this.#segments, streamId, fromVersion);
+    return this.#checkedRead(() => this.#index.readStream(this.#segments, streamId, fromVersion));
+  }
+
+  /**
+   * Runs a read of the index. A record that is not what the index says (changed on disk since it was
+   * checked, or a mark that did not describe this log) makes this handle check the whole log again from
+   * its start, as opening without a mark does: damage is then a `CorruptLogError` naming where it is;
+   * if the log is whole, the read is made again on what was checked.
+   */
+  #checkedRead(read: () => StoredEvent[]): StoredEvent[] {
+    try {
+      return read();
+    } catch (e) {
+      if (!(e instanceof RecordMismatchError) || this.#writing) throw e;
+      this.#checkAgain(e);
+      return read();
+    }
+  }
+
+  #checkAgain(cause: RecordMismatchError): void {
+    const before = this.#index.count;
+    this.#segments.length = 0;
+    this.#index.close();
+    this.#index = new RecordIndex();
+    this.#head = GENESIS_HASH;
+    this.#framed = false;
+    this.#tail = null;
+    if (this.#marked.seq > 0) this.#markStale = true;
+    this.refresh();
+    if (this.#index.count < before)
+      throw new CorruptLogError(
+        cause.file,
+        cause.offset,
+        cause.seq,
+        `the log now holds ${this.#index.count} events, fewer than the ${before} already read`,
+      );
+  }
+
+  /**
+   * Writes a verified-prefix mark over every record this handle has checked or written (call holding
+   * the lock). A mark is only a shortcut: if it cannot be written (no space, read-only), nothing else
+   * changes. It is not fsynced, and needs not be: a mark that a crash cut short fails its checksum; one
+   * over bytes a power failure then took back no longer ends in its anchor record (ignored), or leads a
+   * read to a record that fails its sha256, and then to the full check that opening without a mark
+   * makes, which reports the same as it would have.
+   */
+  #markPrefix(): void {
+    const n = this.#index.count;
+    if (this.readOnly || this.#markEvery <= 0 || this.#failed || this.#damage) return;
+    if (!this.#markStale && n === this.#marked.seq) return;
+    if (n === 0) {
+      // An empty log has nothing to mark; a mark that does not hold for it goes.
+      try {
+        dropMark(this.dir);
+        this.#markStale = false;
+      } catch {
+        // left for the next writer
+      }
+      return;
+    }
+    const replace = this.#markStale;
+    const from = replace ? 0 : this.#marked.seq;
+    try {
+      const last = segmentOf(this.#segments, n);
+      const segments = this.#segments.slice(0, last + 1).map((s, i) => ({
+        firstSeq: s.firstSeq,
+        bytes: i === last ? this.#index.offsetOf(n) + this.#index.lengthOf(n) : s.size,
+      }));
+      // Entries read from INDEX go into a replaced one only if INDEX still has the CRC it was marked with.
+      const entries = (a: number, b: number): Buffer => {
+        const bytes = this.#index.entryBytes(a, b, replace);
+        if (bytes === null) throw new Error("INDEX fails its checksum");
+        return bytes;
+      };
+      const crc = crc32(entries(from, n), replace ? 0 : this.#marked.crc);
+      const written = writeMark(
+        this.dir,
+        {
+          seq: n,
+          head: this.#index.hashOf(n),
+          framed: this.#framed,
+          segments,
+          indexCrc: crc,
+          streams: this.#index.streamRows(),
+          tags: this.#index.tagRows(),
+        },
+        entries,
+        { seq: this.#marked.seq, crc: this.#marked.crc, replace },
+      );
+      if (written) this.#marked = { seq: n, crc };
+      this.#markStale = false;
+    } catch {
+      this.#markStale = true;
+    }
   }
 
   async streamVersion(streamId: string): Promise<number> {
@@ -556,10 +739,13 @@ export class FileEventLog implements EventLog {
    * A torn batch at the end (a crash, or a write in progress) is reported in `tail`, not an error;
    * damage anywhere else is a `CorruptLogError`.
    */
-  async verify(): Promise<{ events: number; headHash: string; tail: TornTail | null }> {
+  async verify(): Promise<VerifyReport> {
     this.#check();
     const segments = existsSync(this.#segmentDir) ? listSegments(this.#segmentDir) : [];
-    const scan = scanLog(segments, { full: true });
+    const load = loadMark(this.dir, segments);
+    const compare = load !== null && "mark" in load ? compareWithMark(this.dir, load) : null;
+    const scan = scanLog(segments, { full: true }, (segment, record) => compare?.record(segment, record));
+    const indexProblem = compare?.end(scan.events) ?? null;
     const tail = scan.tail
       ? {
           file: (segments[scan.tail.segment] as SegmentFile).path,
@@ -567,13 +753,37 @@ export class FileEventLog implements EventLog {
           bytes: scan.tail.bytes,
         }
       : null;
-    return { events: scan.events, headHash: scan.headHash, tail };
+    const mark =
+      load === null
+        ? null
+        : "mark" in load
+          ? { seq: load.mark.seq, ...(indexProblem ? { indexProblem } : {}) }
+          : { ignored: load.ignored };
+    return { events: scan.events, headHash: scan.headHash, tail, mark };
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     while (this.#flushing) await this.#flushing;
+    if (!this.readOnly && (this.#markStale || this.#index.count > this.#marked.seq)) {
+      // Mark what this handle checked and wrote, if no other writer is at work (then it marks).
+      const attempt = (() => {
+        try {
+          return tryLock(this.#lockPath);
+        } catch {
+          return null;
+        }
+      })();
+      if (attempt?.taken) {
+        try {
+          this.#markPrefix();
+        } finally {
+          attempt.release();
+        }
+      }
+    }
     this.#closed = true;
+    this.#index.close();
     this.#stopWatching?.();
     await this.#writer?.handle.close();
     this.#writer = null;

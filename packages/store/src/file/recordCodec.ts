@@ -176,33 +176,45 @@ function storedEvent(p: Record<string, unknown>): StoredEvent {
 }
 
 /**
- * Decodes a record whose CRC and hash were checked when the log was scanned (`peekRecord`): parses it
- * and checks it is the record the index expects (seq, stream, chain link), without checksumming or
- * hashing it again. Bytes changed on disk since the scan are caught when they break the JSON or those
- * fields; `verify()` re-checks everything.
+ * The event in the payload `buf[start..end]` of a record already checked (by a scan, or against the
+ * sha256 a verified-prefix mark recorded), if it is the record expected: seq `seq` of stream `streamId`.
+ * Parses once, without copying: a payload laid out as `encodeRecord` writes it ends with
+ * `,"prev":"<64 hex>"}`, and the JSON before that is parsed alone (the comma briefly made a `}` in
+ * `buf`), so the parsed object is the event itself; it must not name `prev` again, so the chain field
+ * the check used is the only one. A payload laid out otherwise is parsed whole and its `prev` compared.
+ * Null if the JSON is not that event.
  */
-export function decodeChecked(
+export function decodePayload(
   buf: Buffer,
-  offset: number,
-  expected: { readonly seq: number; readonly streamId: string },
+  start: number,
+  end: number,
+  seq: number,
+  streamId: string,
 ): StoredEvent | null {
-  if (offset + HEADER_BYTES > buf.length) return null;
-  const length = buf.readUInt32LE(offset);
-  const end = offset + HEADER_BYTES + length;
-  if (length === 0 || end > buf.length) return null;
+  const tail = end - TAIL_BYTES;
   let parsed: Record<string, unknown>;
-  try {
-    parsed = JSON.parse(buf.toString("utf8", offset + HEADER_BYTES, end)) as Record<string, unknown>;
-  } catch {
-    return null;
+  if (tail > start && bytesAt(buf, tail, TAIL) && buf[end - 2] === 0x22 && buf[end - 1] === 0x7d) {
+    buf[tail] = 0x7d;
+    try {
+      parsed = JSON.parse(buf.toString("utf8", start, tail + 1)) as Record<string, unknown>;
+    } catch {
+      return null;
+    } finally {
+      buf[tail] = 0x2c;
+    }
+    if (typeof parsed !== "object" || parsed === null || parsed.prev !== undefined) return null;
+  } else {
+    try {
+      parsed = JSON.parse(buf.toString("utf8", start, end)) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+    if (typeof parsed !== "object" || parsed === null || typeof parsed.prev !== "string") return null;
+    parsed = storedEvent(parsed) as unknown as Record<string, unknown>;
   }
-  if (parsed.seq !== expected.seq || parsed.streamId !== expected.streamId) return null;
+  if (parsed.seq !== seq || parsed.streamId !== streamId) return null;
   if (parsed.tags !== undefined && !isTagList(parsed.tags)) return null;
-  // Laid out as encodeRecord writes it, the scan took prev from the tail: it must be what the JSON says.
-  // (A record laid out otherwise was fully decoded, prev included, by the scan.)
-  if (bytesAt(buf, end - TAIL_BYTES, TAIL) && parsed.prev !== buf.toString("latin1", end - 66, end - 2))
-    return null;
-  return storedEvent(parsed);
+  return parsed as unknown as StoredEvent;
 }
 
 function isTagList(value: unknown): value is string[] {
@@ -231,13 +243,14 @@ const TAIL = Buffer.from(',"prev":"');
 const TAIL_BYTES = TAIL.length + 64 + 2; // ,"prev":"<64 hex>"}
 
 /**
- * Checks the record at `offset` (length, CRC-32, sha256 for the chain) and reads its seq, stream id and
+ * Checks the record at `offset` (length, CRC-32 unless `crcChecked`: its batch's checksum, which covers
+ * it, held; sha256 for the chain) and reads its seq, stream id and
  * `prev` from where `encodeRecord` puts them, without parsing the JSON: the fast scan of a log. A
  * payload not laid out that way falls back to a full decode. Whoever later parses the payload must
  * check that the parsed seq, stream id and prev are these (`decodeRecord` + `matchesPeek`), so a record
  * whose JSON says something else than its layout is caught as damage.
  */
-export function peekRecord(buf: Buffer, offset: number): Peeked {
+export function peekRecord(buf: Buffer, offset: number, crcChecked = false): Peeked {
   if (offset + HEADER_BYTES > buf.length) return { kind: "incomplete" };
   const length = buf.readUInt32LE(offset);
   const crc = buf.readUInt32LE(offset + 4);
@@ -247,7 +260,7 @@ export function peekRecord(buf: Buffer, offset: number): Peeked {
   const end = start + length;
   if (end > buf.length) return { kind: "incomplete" };
   const payload = buf.subarray(start, end);
-  if (crc32(payload) !== crc) return { kind: "damaged", problem: "checksum mismatch", end };
+  if (!crcChecked && crc32(payload) !== crc) return { kind: "damaged", problem: "checksum mismatch", end };
   // Read the layout in place (no copies): {"seq":N,"streamId":"S",...,"prev":"<64 hex>"}
   const tail = end - TAIL_BYTES;
   let seq = 0;

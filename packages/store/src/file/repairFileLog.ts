@@ -2,7 +2,9 @@
  * The explicit repair of a damaged file log, for when opening it fails with a `CorruptLogError`: the log
  * is cut at the first damage, and everything from there on — the rest of that segment and every later
  * segment — is moved aside into `<dir>/damaged/` (never deleted), so it can be examined or recovered by
- * hand. A torn tail is cut as opening would cut it. Takes the writer's lock: no writer may be running.
+ * hand. A torn tail is cut as opening would cut it. The verified-prefix mark is removed first (the next
+ * writer to open checks the whole log and marks it again). Takes the writer's lock: no writer may be
+ * running.
  *
  * Cutting is the only repair that keeps the log consistent: the events after the damage cannot be kept,
  * since their seqs and hash chain follow the damaged ones.
@@ -22,6 +24,7 @@ import { CorruptLogError } from "../errors.js";
 import { acquireLock } from "./lock.js";
 import { scanLog } from "./scanLog.js";
 import { ensureDirectory, io, listSegments, type SegmentFile, syncDirectory } from "./segmentFiles.js";
+import { dropMark } from "./verifiedMark.js";
 
 export interface RepairReport {
   /** Events in the log after the repair. */
@@ -51,6 +54,9 @@ export async function repairFileLog(dir: string): Promise<RepairReport> {
   try {
     const segDir = join(dir, "segments");
     ensureDirectory(segDir, false);
+    // The verified-prefix mark describes the log as it is; it goes (durably) before anything is cut, so
+    // it can never vouch for a log a repair changed.
+    dropMark(dir);
     let segments: SegmentFile[];
     let damage: RepairReport["damage"] = null;
     const movedAside: { file: string; offset: number; bytes: number; savedAs: string }[] = [];

@@ -58,6 +58,8 @@ export interface ScannedRecord {
   readonly length: number;
   readonly streamId: string;
   readonly tags: readonly string[] | null;
+  /** The sha256 (hex) of its payload. */
+  readonly hash: string;
 }
 
 /** Checks the records of `buf` (a segment's bytes from `start.base`), calling `onRecord` for each. */
@@ -107,13 +109,16 @@ export function scanSegment(
       }
       if (b.kind === "damaged") throw corrupt(offset, seq, b.problem);
       const bodyIntact = batchBodyCrc(buf, b.start, b.end) === b.bodyCrc;
-      // Check the records even when the checksum failed, to name the first damaged one.
+      // Check the records even when the checksum failed, to name the first damaged one. When it held,
+      // it covers every record's bytes: each record's own CRC is checked only in full mode.
       const records: ScannedRecord[] = [];
+      const batch = buf.subarray(0, b.end);
+      const crcChecked = bodyIntact && start.full !== true;
       let at = b.start;
       let q = seq;
       let p = prev;
       for (let i = 0; i < b.count; i++) {
-        const d = peekRecord(buf.subarray(0, b.end), at);
+        const d = peekRecord(batch, at, crcChecked);
         if (d.kind !== "record") {
           throw corrupt(
             at,
@@ -122,7 +127,13 @@ export function scanSegment(
           );
         }
         check(d, at, q, p);
-        records.push({ offset: base + at, length: d.end - at, streamId: d.streamId, tags: d.tags });
+        records.push({
+          offset: base + at,
+          length: d.end - at,
+          streamId: d.streamId,
+          tags: d.tags,
+          hash: d.hash,
+        });
         p = d.hash;
         q += 1;
         at = d.end;
@@ -140,7 +151,13 @@ export function scanSegment(
     const d = peekRecord(buf, offset);
     if (d.kind === "record") {
       check(d, offset, seq, prev);
-      onRecord({ offset: base + offset, length: d.end - offset, streamId: d.streamId, tags: d.tags });
+      onRecord({
+        offset: base + offset,
+        length: d.end - offset,
+        streamId: d.streamId,
+        tags: d.tags,
+        hash: d.hash,
+      });
       prev = d.hash;
       seq += 1;
       offset = d.end;
