@@ -145,6 +145,27 @@ export function listPacks(packsDir: string): string[] {
 const readFds = new Map<string, number>();
 const MAX_READ_FDS = 32;
 
+/**
+ * The spans of `wanted` in groups to read at once: sorted by offset, a group ends where the next span
+ * starts more than 64 KiB after it, or when it reaches 8 MiB.
+ */
+export function readGroups<T extends PackSpan>(wanted: readonly T[]): { span: PackSpan; members: T[] }[] {
+  const sorted = [...wanted].sort((a, b) => a.offset - b.offset);
+  const groups: { span: { offset: number; length: number }; members: T[] }[] = [];
+  let group: (typeof groups)[number] | undefined;
+  for (const s of sorted) {
+    const end = group === undefined ? 0 : group.span.offset + group.span.length;
+    if (group !== undefined && s.offset <= end + 64 * 1024 && end - group.span.offset < 8 * 1024 * 1024) {
+      group.span.length = Math.max(end, s.offset + s.length) - group.span.offset;
+      group.members.push(s);
+    } else {
+      group = { span: { offset: s.offset, length: s.length }, members: [s] };
+      groups.push(group);
+    }
+  }
+  return groups;
+}
+
 /** `length` bytes at `offset` of a pack's data; a path that is gone is ENOENT (thrown as it is). */
 export function readPacked(path: string, span: PackSpan): Buffer {
   let fd = readFds.get(path);
@@ -327,6 +348,13 @@ export class PackWriter {
     } catch (e) {
       throw BlobError.storage(e, "write", "", this.file.dataPath);
     }
+  }
+
+  /** Bytes this writer appended, in one read however many blobs they hold (staged ones written first). */
+  readRange(span: PackSpan): Buffer {
+    this.flush();
+    this.#open();
+    return readFully(this.#dataFd as number, span);
   }
 
   /** Bytes this writer appended (staged or written). */

@@ -26,6 +26,12 @@ export interface BlobStore {
    */
   add?(bytes: Uint8Array): { digest: string; created: boolean };
   get(digest: string): Uint8Array | undefined;
+  /**
+   * Optional: the bytes of many blobs at once, each checked as `get` checks it, read together where
+   * they lie together on disk (an export reads thousands of small files); digests the store does not
+   * hold are left out. The bytes may be views of one larger buffer.
+   */
+  getMany?(digests: readonly string[]): Map<string, Uint8Array>;
   has(digest: string): boolean;
   /**
    * Optional: stores a stream without holding it in memory; resolves with its digest and size, and

@@ -37,6 +37,7 @@ import {
   type PackSpan,
   PackWriter,
   processAlive,
+  readGroups,
   readNewRecords,
   readPacked,
 } from "./BlobPack.js";
@@ -182,6 +183,60 @@ export class DiskBlobStore implements BlobStore {
     const actual = sha256Digest(found.bytes);
     if (actual !== digest) throw BlobError.corrupt(digest, found.where, actual);
     return found.bytes;
+  }
+
+  getMany(digests: readonly string[]): Map<string, Uint8Array> {
+    const out = new Map<string, Uint8Array>();
+    const writer = this.#writer;
+    const mine: PackRecord[] = [];
+    const byPack = new Map<PackFile, PackRecord[]>();
+    /** Blobs read one by one: files, and blobs of a pack that moved. */
+    const single: string[] = [];
+    for (const digest of digests) {
+      this.#path(digest); // a digest of the wrong form is refused as get refuses it
+      const own = this.#packPending.get(digest);
+      if (own !== undefined && writer !== undefined) {
+        mine.push({ digest, ...own });
+        continue;
+      }
+      const packed = this.#pending.has(digest) ? undefined : this.#findPacked(digest, false);
+      if (packed === undefined) {
+        single.push(digest);
+        continue;
+      }
+      const list = byPack.get(packed.pack) ?? [];
+      if (list.length === 0) byPack.set(packed.pack, list);
+      list.push({ digest, offset: packed.offset, length: packed.length });
+    }
+    const take = (group: { span: PackSpan; members: PackRecord[] }, bytes: Buffer, where: string) => {
+      for (const m of group.members) {
+        const at = m.offset - group.span.offset;
+        const blob = bytes.subarray(at, at + m.length);
+        const actual = sha256Digest(blob);
+        if (actual !== m.digest) throw BlobError.corrupt(m.digest, where, actual);
+        out.set(m.digest, blob);
+      }
+    };
+    if (writer !== undefined)
+      for (const group of readGroups(mine)) take(group, writer.readRange(group.span), writer.file.dataPath);
+    for (const [pack, list] of byPack)
+      for (const group of readGroups(list)) {
+        let bytes: Buffer;
+        try {
+          bytes = readPacked(pack.dataPath, group.span);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT")
+            throw BlobError.storage(e, "read", group.members[0]?.digest ?? "", pack.dataPath);
+          for (const m of group.members) single.push(m.digest);
+          continue;
+        }
+        take(group, bytes, pack.dataPath);
+      }
+    for (const digest of single) {
+      const bytes = this.get(digest);
+      if (bytes !== undefined) out.set(digest, bytes);
+    }
+    return out;
   }
 
   /** The bytes stored under `digest` (not checked yet) and where they were read. */

@@ -30,6 +30,9 @@ export interface ImageSource {
   open(name: string): Readable;
 }
 
+/** Members are read in chunks of up to 1 MiB (a layer's tar is parsed over large chunks). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** A canonical member name: `./` and a trailing `/` dropped; undefined for the root itself; null for `..`. */
 function memberName(name: string): string | undefined | null {
   if (name.split("/").includes("..")) return null;
@@ -50,7 +53,7 @@ export function directorySource(dir: string): ImageSource {
       return st?.isFile() ? st.size : undefined;
     },
     open(name) {
-      return createReadStream(join(dir, name));
+      return createReadStream(join(dir, name), { highWaterMark: READ_CHUNK_BYTES });
     },
   };
 }
@@ -156,7 +159,11 @@ export async function archiveSource(file: string): Promise<ImageSource> {
       const m = resolve(name);
       if (m === undefined) throw new OciError("InvalidLayout", `${description} has no ${name}`);
       if (m.size === 0) return Readable.from([]);
-      return createReadStream(file, { start: m.offset, end: m.offset + m.size - 1 });
+      return createReadStream(file, {
+        start: m.offset,
+        end: m.offset + m.size - 1,
+        highWaterMark: READ_CHUNK_BYTES,
+      });
     },
   };
 }

@@ -219,11 +219,12 @@ class ImportSession {
       const held = this.#engine.projected.layers.get(layer.diffId) ?? this.#read.get(layer.diffId)?.tree;
       if (held !== undefined) {
         this.#progress.skip(size);
-        below = stackLayer(below, held);
+        if (i < plan.layers.length - 1) below = stackLayer(below, held);
         continue;
       }
       const tree = await this.#readLayer(layer, i, below);
-      below = stackLayer(below, tree);
+      // The layers below the next one (the last needs none: the engine flattens the image itself).
+      if (i < plan.layers.length - 1) below = stackLayer(below, tree);
     }
     this.#images.push({ plan });
   }
