@@ -83,6 +83,17 @@ describe("DiskBlobStore", () => {
               true,
             );
           }
+          // Many at once: the same bytes as one by one; a digest the store lacks is left out.
+          const missing = sha256Digest(Buffer.from("never put"));
+          const many = (s: DiskBlobStore) => {
+            const got = s.getMany([...digests, missing]);
+            expect(got.has(missing)).toBe(false);
+            for (const [i, b] of blobs.entries())
+              expect(Buffer.from(got.get(digests[i] as string) as Uint8Array).equals(Buffer.from(b))).toBe(
+                true,
+              );
+          };
+          many(store);
           // Nothing has a name before sync: another process sees none of them yet.
           expect(named(dir)).toEqual([]);
           await store.sync();
@@ -94,6 +105,8 @@ describe("DiskBlobStore", () => {
             const streamed = await collect(other.openStream(digest) as AsyncIterable<Uint8Array>);
             expect(streamed.equals(Buffer.from(b))).toBe(true);
           }
+          many(new DiskBlobStore(dir));
+          many(store);
           expect(named(dir)).toEqual([...new Set(digests.map((d) => d.slice(7)))].sort());
           expect(temporary(dir)).toEqual([]);
         },
@@ -142,6 +155,9 @@ describe("DiskBlobStore", () => {
     })();
     expect(error).toBeInstanceOf(BlobError);
     expect(error).toMatchObject({ reason: "blob-corrupt", digest, path: data });
+    expect(() => reader.getMany([bigDigest, digest])).toThrow(
+      expect.objectContaining({ reason: "blob-corrupt", digest }),
+    );
     for (const d of [digest, bigDigest])
       await expect(collect(reader.openStream(d) as AsyncIterable<Uint8Array>)).rejects.toMatchObject({
         reason: "blob-corrupt",
