@@ -72,7 +72,7 @@ describe("DiskBlobStore", () => {
           // A reader that looked before anything was named: it must find what is named later.
           const early = new DiskBlobStore(dir);
           expect(early.has(sha256Digest(Buffer.from("nothing")))).toBe(false);
-          const digests = [];
+          const digests: string[] = [];
           for (const [i, b] of blobs.entries())
             digests.push(
               i % 2 === 0 ? store.put(b) : (await store.putStream(chunks(Buffer.from(b), 700))).digest,
@@ -287,7 +287,7 @@ describe("DiskBlobStore", () => {
           const synced = blobs.slice(0, cut % (blobs.length + 1));
           for (const b of synced) store.put(b);
           await store.sync();
-          const fresh = [];
+          const fresh: string[] = [];
           for (const [i, b] of blobs.entries()) {
             if (i < synced.length) continue;
             const r =
