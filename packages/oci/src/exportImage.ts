@@ -5,7 +5,8 @@
  * and its layers. Several images go into one layout (`exportImages`); the images of one multi-platform
  * image go under one image index (`platforms`); `format: "docker"` adds what current `docker save`
  * writes beside the layout (`manifest.json`, `repositories`). Layers are streamed: tar → sha256 (the
- * DiffID) → gzip (optional) → sha256 (the blob digest) → a temporary file renamed to its digest.
+ * DiffID) → gzip (optional; blocks of 1 MiB compressed in parallel, parallelGzip.ts) → sha256 (the blob
+ * digest) → a temporary file renamed to its digest.
  * Exporting the same images twice gives byte-identical blobs: every byte comes from the log (times from
  * the injected clock, no host state).
  */
@@ -15,7 +16,6 @@ import { createWriteStream, mkdirSync, renameSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
 import {
   containerImageConfig,
   findContainer,
@@ -33,6 +33,7 @@ import type { OciEngine } from "./OciEngine.js";
 import { type OciHistory, ociHistory, ociRuntimeConfig } from "./ociConfig.js";
 import { IMAGE_NAME_ANNOTATION } from "./ociLayoutPlan.js";
 import type { ProgressListener } from "./Progress.js";
+import { parallelGzip } from "./parallelGzip.js";
 import { DEFAULT_PLATFORM, formatPlatform, platformMatches } from "./platform.js";
 
 export interface ExportOptions {
@@ -111,7 +112,7 @@ async function writeLayer(
   await pipeline(
     layerTarStream(tree, engine.blobs),
     uncompressed.stream,
-    ...(compression === "gzip" ? [createGzip({ level: 6 }), stored.stream] : []),
+    ...(compression === "gzip" ? [parallelGzip(6), stored.stream] : []),
     createWriteStream(tmp),
   );
   const digest = stored.digest();

@@ -1,0 +1,110 @@
+/**
+ * gzip compressed on every core, as pigz does: the stream is cut into blocks of 1 MiB, each deflated
+ * on zlib's thread pool on its own, with the 32 KiB before it as its dictionary (so it compresses as
+ * one stream would) and ended by a sync flush (the last by the stream's end); the blocks follow one
+ * gzip header, and the trailer holds the CRC-32 and length of the whole. Any gzip reader reads it as one
+ * member. The bytes depend only on the input and the level: the same layer gives the same blob.
+ */
+import { Transform, type TransformCallback } from "node:stream";
+import { promisify } from "node:util";
+import * as zlib from "node:zlib";
+
+const deflateRaw = promisify(zlib.deflateRaw) as (
+  buffer: Buffer,
+  options: zlib.ZlibOptions,
+) => Promise<Buffer>;
+
+/** The input is compressed in blocks of this size. */
+export const GZIP_BLOCK_BYTES = 1024 * 1024;
+/** Blocks compressed at once (zlib's thread pool has four threads). */
+const IN_FLIGHT = 4;
+const WINDOW = 32 * 1024;
+
+/** CRC-32 of `bytes` after `crc`: zlib's (Node 20.15+), or a table where Node has none. */
+const crc32: (bytes: Uint8Array, crc: number) => number =
+  typeof (zlib as { crc32?: unknown }).crc32 === "function" ? zlib.crc32 : tableCrc32;
+
+let table: Int32Array | undefined;
+function tableCrc32(bytes: Uint8Array, crc: number): number {
+  if (table === undefined) {
+    table = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      table[n] = c;
+    }
+  }
+  let c = ~crc;
+  for (let i = 0; i < bytes.length; i++) c = (table[(c ^ (bytes[i] as number)) & 0xff] as number) ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** The gzip header: no name, no time, the Unix OS byte (what zlib's gzip writes for levels 2 to 8). */
+function header(level: number): Buffer {
+  const xfl = level === 9 ? 2 : level < 2 ? 4 : 0;
+  return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]);
+}
+
+/** A transform that gzips what flows through, compressing blocks in parallel. */
+export function parallelGzip(level = 6): Transform {
+  let block: Buffer[] = [];
+  let blockBytes = 0;
+  /** The end of the previous block: the next one's dictionary. */
+  let previous: Buffer | undefined;
+  let crc = 0;
+  let length = 0;
+  let started = false;
+  const inFlight: Promise<Buffer>[] = [];
+
+  const start = (bytes: Buffer, last: boolean) => {
+    const options: zlib.ZlibOptions = {
+      level,
+      finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
+      ...(previous ? { dictionary: previous } : {}),
+    };
+    const deflated = deflateRaw(bytes, options);
+    deflated.catch(() => {}); // awaited in order later; never an unhandled rejection meanwhile
+    inFlight.push(deflated);
+    previous = bytes.length >= WINDOW ? bytes.subarray(bytes.length - WINDOW) : undefined;
+  };
+  const take = (n: number): Buffer => {
+    const all = block.length === 1 ? (block[0] as Buffer) : Buffer.concat(block, blockBytes);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    block = rest.length > 0 ? [rest] : [];
+    blockBytes = rest.length;
+    return out;
+  };
+
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done: TransformCallback) {
+      if (!started) {
+        started = true;
+        this.push(header(level));
+      }
+      crc = crc32(chunk, crc);
+      length += chunk.length;
+      block.push(chunk);
+      blockBytes += chunk.length;
+      const work = async () => {
+        while (blockBytes >= GZIP_BLOCK_BYTES) {
+          start(take(GZIP_BLOCK_BYTES), false);
+          if (inFlight.length >= IN_FLIGHT) this.push(await (inFlight.shift() as Promise<Buffer>));
+        }
+      };
+      work().then(() => done(), done);
+    },
+    flush(done: TransformCallback) {
+      if (!started) this.push(header(level));
+      start(take(blockBytes), true);
+      const finish = async () => {
+        while (inFlight.length > 0) this.push(await (inFlight.shift() as Promise<Buffer>));
+        const trailer = Buffer.alloc(8);
+        trailer.writeUInt32LE(crc >>> 0, 0);
+        trailer.writeUInt32LE(length % 2 ** 32, 4);
+        this.push(trailer);
+      };
+      finish().then(() => done(), done);
+    },
+  });
+}
