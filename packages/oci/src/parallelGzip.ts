@@ -3,7 +3,9 @@
  * on zlib's thread pool on its own, with the 32 KiB before it as its dictionary (so it compresses as
  * one stream would) and ended by a sync flush (the last by the stream's end); the blocks follow one
  * gzip header, and the trailer holds the CRC-32 and length of the whole. Any gzip reader reads it as one
- * member. The bytes depend only on the input and the level: the same layer gives the same blob.
+ * member. A block is deflated as its samples say it compresses (`blockKind`): stored as it is when it
+ * does not, with zlib's run-length strategy when it only has runs. The bytes depend only on the input
+ * and the level: the same layer gives the same blob.
  */
 import { Transform, type TransformCallback } from "node:stream";
 import { promisify } from "node:util";
@@ -19,6 +21,8 @@ export const GZIP_BLOCK_BYTES = 1024 * 1024;
 /** Blocks compressed at once (zlib's thread pool has four threads). */
 const IN_FLIGHT = 4;
 const WINDOW = 32 * 1024;
+/** zlib hands out a block's output in pieces of this size (small ones cost more to gather). */
+const OUTPUT_CHUNK = 256 * 1024;
 
 /** CRC-32 of `bytes` after `crc`: zlib's (Node 20.15+), or a table where Node has none. */
 const crc32: (bytes: Uint8Array, crc: number) => number =
@@ -39,6 +43,46 @@ function tableCrc32(bytes: Uint8Array, crc: number): number {
   return ~c >>> 0;
 }
 
+const SAMPLES = 4;
+const SAMPLE_BYTES = 16 * 1024;
+const hashes = new Int32Array(1 << 14);
+
+/**
+ * How to compress a block, from four samples spread over it: `stored` when its bytes repeat nothing
+ * and are evenly spread (already compressed files: archives, images; deflating them costs twenty
+ * times more and gains nothing), `runs` when they repeat little beyond runs of one byte (a tar of such
+ * files: its headers and padding; zlib's run-length strategy gets within about 1 % of a full deflate,
+ * at twice its speed), `deflate` otherwise.
+ */
+function blockKind(block: Buffer): "stored" | "runs" | "deflate" {
+  if (block.length < SAMPLES * SAMPLE_BYTES) return "deflate";
+  const counts = new Uint32Array(256);
+  let positions = 0;
+  let repeats = 0;
+  const step = Math.floor(block.length / SAMPLES);
+  for (let k = 0; k < SAMPLES; k++) {
+    const from = k * step;
+    const to = from + SAMPLE_BYTES;
+    hashes.fill(-1);
+    for (let i = from; i < to; i++) counts[block[i] as number] = (counts[block[i] as number] as number) + 1;
+    for (let i = from; i + 4 <= to; i++) {
+      const word = block.readUInt32LE(i);
+      const h = Math.imul(word, 2654435761) >>> 18;
+      const previous = hashes[h] as number;
+      hashes[h] = i;
+      positions++;
+      // A repeat of four bytes from further back than a run of one byte reaches.
+      if (previous >= 0 && i - previous >= 4 && block.readUInt32LE(previous) === word) repeats++;
+    }
+  }
+  let entropy = 0;
+  const n = SAMPLES * SAMPLE_BYTES;
+  for (const c of counts) if (c > 0) entropy -= (c / n) * Math.log2(c / n);
+  const repeated = repeats / positions;
+  if (repeated < 0.002 && entropy > 7.9) return "stored";
+  return repeated < 0.05 ? "runs" : "deflate";
+}
+
 /** The gzip header: no name, no time, the Unix OS byte (what zlib's gzip writes for levels 2 to 8). */
 function header(level: number): Buffer {
   const xfl = level === 9 ? 2 : level < 2 ? 4 : 0;
@@ -57,12 +101,16 @@ export function parallelGzip(level = 6): Transform {
   const inFlight: Promise<Buffer>[] = [];
 
   const start = (bytes: Buffer, last: boolean) => {
-    const options: zlib.ZlibOptions = {
-      level,
-      finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
-      ...(previous ? { dictionary: previous } : {}),
-    };
-    const deflated = deflateRaw(bytes, options);
+    const finishFlush = last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH;
+    const dictionary = previous;
+    const kind = level > 0 ? blockKind(bytes) : "deflate";
+    const deflated = deflateRaw(bytes, {
+      level: kind === "stored" ? 0 : level,
+      ...(kind === "runs" ? { strategy: zlib.constants.Z_RLE } : {}),
+      finishFlush,
+      chunkSize: OUTPUT_CHUNK,
+      ...(dictionary && kind === "deflate" ? { dictionary } : {}),
+    });
     deflated.catch(() => {}); // awaited in order later; never an unhandled rejection meanwhile
     inFlight.push(deflated);
     previous = bytes.length >= WINDOW ? bytes.subarray(bytes.length - WINDOW) : undefined;

@@ -28,28 +28,59 @@ function cut(bytes: Buffer, sizes: readonly number[]): Buffer[] {
   return out;
 }
 
-/** Bytes that compress (repeated words) or do not (random runs), about `size` long. */
+/** Bytes no compressor shrinks, from a seed (xorshift). */
+function noise(seed: number, size: number): Buffer {
+  const out = Buffer.alloc(size);
+  let x = seed | 1;
+  for (let i = 0; i < size; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+const SIZES = [
+  0,
+  1,
+  100,
+  GZIP_BLOCK_BYTES - 1,
+  GZIP_BLOCK_BYTES,
+  GZIP_BLOCK_BYTES + 1,
+  2.5 * GZIP_BLOCK_BYTES,
+];
+
+/**
+ * Bytes of each kind a block can be compressed as: repeated words (deflated), noise (stored), noise
+ * in pieces between runs of zeros, as a tar of compressed files is (run-length), and all three in turn.
+ */
 const content = fc
   .tuple(
-    fc.constantFrom(
-      0,
-      1,
-      100,
-      GZIP_BLOCK_BYTES - 1,
-      GZIP_BLOCK_BYTES,
-      GZIP_BLOCK_BYTES + 1,
-      2.5 * GZIP_BLOCK_BYTES,
-    ),
+    fc.constantFrom(...SIZES),
+    fc.constantFrom("words", "noise", "tar", "mixed"),
     fc.array(fc.oneof(fc.uint8Array({ minLength: 1, maxLength: 300 }), fc.constantFrom("layer ", "tar\n")), {
       minLength: 1,
       maxLength: 20,
     }),
+    fc.integer({ min: 1, max: 2 ** 31 - 1 }),
   )
-  .map(([size, pieces]) => {
+  .map(([size, kind, pieces, seed]) => {
     const unit = Buffer.concat(pieces.map((p) => Buffer.from(p)));
-    const out = Buffer.alloc(size);
-    for (let at = 0; at < size; at += unit.length) unit.copy(out, at);
-    return out;
+    const words = Buffer.alloc(size);
+    for (let at = 0; at < size; at += unit.length) unit.copy(words, at);
+    const random = noise(seed, size);
+    const tar = Buffer.from(random);
+    for (let at = 0; at < size; at += 4096) tar.fill(0, at, Math.min(size, at + 700));
+    if (kind === "words") return words;
+    if (kind === "noise") return random;
+    if (kind === "tar") return tar;
+    const third = Math.floor(size / 3);
+    return Buffer.concat([
+      words.subarray(0, third),
+      random.subarray(third, 2 * third),
+      tar.subarray(2 * third),
+    ]);
   });
 
 describe("parallelGzip", () => {
@@ -64,8 +95,18 @@ describe("parallelGzip", () => {
           expect((await gzip(cut(bytes, sizes))).equals(whole)).toBe(true);
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 60 },
     );
+  });
+
+  test("noise is stored, not deflated; a tar of it keeps its runs compressed", async () => {
+    const random = noise(7, 3 * GZIP_BLOCK_BYTES);
+    const stored = await gzip([random]);
+    // A stored block costs 5 bytes per 64 KiB.
+    expect(stored.length).toBeLessThan(random.length + 5 * (random.length / 65_536) + 64);
+    const tar = Buffer.from(random);
+    for (let at = 0; at < tar.length; at += 4096) tar.fill(0, at, at + 700);
+    expect((await gzip([tar])).length).toBeLessThan(tar.length * 0.9);
   });
 
   test("GNU gzip reads it as one member, and it compresses as one stream would", async () => {
