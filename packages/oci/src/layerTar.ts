@@ -175,7 +175,8 @@ const BATCH_FILES = 2048;
 
 type Entry = { header: Header; digest?: string };
 
-async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buffer> {
+/** The layer's tar in chunks of about 1 MiB (see {@link layerTarStream}). */
+export async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const push = (b: Buffer) => {

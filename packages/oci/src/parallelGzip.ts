@@ -89,70 +89,97 @@ function header(level: number): Buffer {
   return Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 3]);
 }
 
-/** A transform that gzips what flows through, compressing blocks in parallel. */
-export function parallelGzip(level = 6): Transform {
-  let block: Buffer[] = [];
-  let blockBytes = 0;
+/**
+ * gzip as a sequence of calls: `push` a chunk, then `end()`; each returns the compressed bytes that are
+ * ready (in order), waiting only when as many blocks as zlib has threads are being compressed.
+ */
+export class ParallelGzip {
+  readonly #level: number;
+  #block: Buffer[] = [];
+  #blockBytes = 0;
   /** The end of the previous block: the next one's dictionary. */
-  let previous: Buffer | undefined;
-  let crc = 0;
-  let length = 0;
-  let started = false;
-  const inFlight: Promise<Buffer>[] = [];
+  #previous: Buffer | undefined;
+  #crc = 0;
+  #length = 0;
+  #started = false;
+  readonly #inFlight: Promise<Buffer>[] = [];
 
-  const start = (bytes: Buffer, last: boolean) => {
-    const finishFlush = last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH;
-    const dictionary = previous;
+  constructor(level = 6) {
+    this.#level = level;
+  }
+
+  async push(chunk: Buffer): Promise<Buffer[]> {
+    const out = this.#start();
+    this.#crc = crc32(chunk, this.#crc);
+    this.#length += chunk.length;
+    this.#block.push(chunk);
+    this.#blockBytes += chunk.length;
+    while (this.#blockBytes >= GZIP_BLOCK_BYTES) {
+      this.#compress(this.#take(GZIP_BLOCK_BYTES), false);
+      if (this.#inFlight.length >= IN_FLIGHT) out.push(await (this.#inFlight.shift() as Promise<Buffer>));
+    }
+    return out;
+  }
+
+  /** The rest: the last block, and the trailer. */
+  async end(): Promise<Buffer[]> {
+    const out = this.#start();
+    this.#compress(this.#take(this.#blockBytes), true);
+    while (this.#inFlight.length > 0) out.push(await (this.#inFlight.shift() as Promise<Buffer>));
+    const trailer = Buffer.alloc(8);
+    trailer.writeUInt32LE(this.#crc >>> 0, 0);
+    trailer.writeUInt32LE(this.#length % 2 ** 32, 4);
+    out.push(trailer);
+    return out;
+  }
+
+  #start(): Buffer[] {
+    if (this.#started) return [];
+    this.#started = true;
+    return [header(this.#level)];
+  }
+
+  #compress(bytes: Buffer, last: boolean): void {
+    const level = this.#level;
+    const dictionary = this.#previous;
     const kind = level > 0 ? blockKind(bytes) : "deflate";
     const deflated = deflateRaw(bytes, {
       level: kind === "stored" ? 0 : level,
       ...(kind === "runs" ? { strategy: zlib.constants.Z_RLE } : {}),
-      finishFlush,
+      finishFlush: last ? zlib.constants.Z_FINISH : zlib.constants.Z_SYNC_FLUSH,
       chunkSize: OUTPUT_CHUNK,
       ...(dictionary && kind === "deflate" ? { dictionary } : {}),
     });
     deflated.catch(() => {}); // awaited in order later; never an unhandled rejection meanwhile
-    inFlight.push(deflated);
-    previous = bytes.length >= WINDOW ? bytes.subarray(bytes.length - WINDOW) : undefined;
-  };
-  const take = (n: number): Buffer => {
-    const all = block.length === 1 ? (block[0] as Buffer) : Buffer.concat(block, blockBytes);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    block = rest.length > 0 ? [rest] : [];
-    blockBytes = rest.length;
-    return out;
-  };
+    this.#inFlight.push(deflated);
+    this.#previous = bytes.length >= WINDOW ? bytes.subarray(bytes.length - WINDOW) : undefined;
+  }
 
+  #take(n: number): Buffer {
+    const all =
+      this.#block.length === 1 ? (this.#block[0] as Buffer) : Buffer.concat(this.#block, this.#blockBytes);
+    const rest = all.subarray(n);
+    this.#block = rest.length > 0 ? [rest] : [];
+    this.#blockBytes = rest.length;
+    return all.subarray(0, n);
+  }
+}
+
+/** A transform that gzips what flows through, compressing blocks in parallel ({@link ParallelGzip}). */
+export function parallelGzip(level = 6): Transform {
+  const gzip = new ParallelGzip(level);
   return new Transform({
     transform(chunk: Buffer, _encoding, done: TransformCallback) {
-      if (!started) {
-        started = true;
-        this.push(header(level));
-      }
-      crc = crc32(chunk, crc);
-      length += chunk.length;
-      block.push(chunk);
-      blockBytes += chunk.length;
-      const work = async () => {
-        while (blockBytes >= GZIP_BLOCK_BYTES) {
-          start(take(GZIP_BLOCK_BYTES), false);
-          if (inFlight.length >= IN_FLIGHT) this.push(await (inFlight.shift() as Promise<Buffer>));
-        }
-      };
-      work().then(() => done(), done);
+      gzip.push(chunk).then((out) => {
+        for (const b of out) this.push(b);
+        done();
+      }, done);
     },
     flush(done: TransformCallback) {
-      if (!started) this.push(header(level));
-      start(take(blockBytes), true);
-      const finish = async () => {
-        while (inFlight.length > 0) this.push(await (inFlight.shift() as Promise<Buffer>));
-        const trailer = Buffer.alloc(8);
-        trailer.writeUInt32LE(crc >>> 0, 0);
-        trailer.writeUInt32LE(length % 2 ** 32, 4);
-        this.push(trailer);
-      };
-      finish().then(() => done(), done);
+      gzip.end().then((out) => {
+        for (const b of out) this.push(b);
+        done();
+      }, done);
     },
   });
 }
