@@ -81,14 +81,7 @@ export interface LayerStream {
 /** Opens a layer blob as its uncompressed tar, limited to `maxBytes` inflated bytes. */
 export function openLayerStream(blob: Readable, compression: Compression, maxBytes: number): LayerStream {
   const compressed = hashing(Number.POSITIVE_INFINITY, () => new OciError("TooLarge", ""));
-  const uncompressed = hashing(
-    maxBytes,
-    () =>
-      new OciError(
-        "TooLarge",
-        `the layer inflates to more than ${maxBytes} bytes (the limit, maxLayerBytes): refused as it was read`,
-      ),
-  );
+  const uncompressed = hashing(maxBytes, () => tooLarge(maxBytes));
   // Uncompressed, the blob is the tar: one hash gives both its digest and its DiffID.
   if (compression === "none") {
     pipeline(blob, uncompressed.stream, () => {});
@@ -97,3 +90,36 @@ export function openLayerStream(blob: Readable, compression: Compression, maxByt
   pipeline(blob, compressed.stream, decompressor(compression), uncompressed.stream, () => {});
   return { tar: uncompressed.stream, compressed: compressed.result, uncompressed: uncompressed.result };
 }
+
+/**
+ * An uncompressed layer read synchronously in chunks: the chunks as they come, hashed and counted, and
+ * refused past `maxBytes` (a `TooLarge` as the stream's). Its digest is its DiffID.
+ */
+export function hashedChunks(
+  chunks: Iterable<Buffer>,
+  maxBytes: number,
+): { tar: Iterable<Buffer>; result(): { digest: string; size: number } } {
+  const hash = createHash("sha256");
+  let size = 0;
+  let digest: string | undefined;
+  return {
+    tar: (function* () {
+      for (const chunk of chunks) {
+        size += chunk.length;
+        if (size > maxBytes) throw tooLarge(maxBytes);
+        hash.update(chunk);
+        yield chunk;
+      }
+    })(),
+    result: () => {
+      digest ??= `sha256:${hash.digest("hex")}`;
+      return { digest, size };
+    },
+  };
+}
+
+const tooLarge = (maxBytes: number) =>
+  new OciError(
+    "TooLarge",
+    `the layer inflates to more than ${maxBytes} bytes (the limit, maxLayerBytes): refused as it was read`,
+  );

@@ -99,7 +99,7 @@ export async function readLayerTar(
 
 /** Like {@link readLayerTar}, with the tar entry each layer entry came from. */
 export async function readLayerTarEntries(
-  source: Readable,
+  source: Readable | Iterable<Buffer>,
   blobs: BlobStore,
   options: ReadLayerOptions,
 ): Promise<{ entries: LayerEntry[]; origins: EntryOrigins }> {
@@ -274,7 +274,7 @@ export async function readLayerTarEntries(
     throw placed(e, layerPlace, last, inBody);
   } finally {
     await input.close();
-    source.destroy();
+    if (source instanceof Readable) source.destroy();
   }
   if (options.check ?? true) checkLayerEntries(options.layer, entries, origins, options.layerIndex);
   return { entries, origins };

@@ -29,9 +29,10 @@ const NO_BODY: AsyncIterable<Buffer> = {
  */
 export function feed(
   parser: TarParser,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
 ): { more(): Promise<void>; drain(): Promise<void>; close(): Promise<void> } {
-  const it = source[Symbol.asyncIterator]();
+  const it: AsyncIterator<Uint8Array> | Iterator<Uint8Array> =
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   const more = async () => {
     const next = await it.next();
     if (next.done) parser.end();
