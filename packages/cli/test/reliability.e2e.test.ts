@@ -4,6 +4,7 @@
  * is cut without being asked, nothing is created by a command that only reads.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, test } from "vitest";
@@ -157,15 +158,20 @@ describe("damage is named, never repaired by deleting unless asked", () => {
 
   test("a blob the log names, deleted or altered: cat and export refuse it by name, log verify lists it", () => {
     const log = aLog();
-    const blobs = join(log, "blobs", "sha256");
-    const [blob] = readdirSync(blobs).filter((f) => !f.startsWith(".")) as [string];
-    writeFileSync(join(blobs, blob), "HELLO\n");
+    // A small content is packed with the store's other small blobs: its bytes are changed where they lie.
+    const packs = join(log, "blobs", "packs");
+    const [pack] = readdirSync(packs) as [string];
+    const blob = createHash("sha256").update("hello\n").digest("hex");
+    const data = join(packs, pack, "data");
+    const bytes = readFileSync(data);
+    bytes.set(Buffer.from("HELLO\n"), bytes.indexOf("hello\n"));
+    writeFileSync(data, bytes);
     expectNamed(strata("cat", "web", "/hello", "--log", log), 1, /the stored bytes were changed/);
     const verify = strata("log", "verify", "--log", log);
     expect(verify.code).toBe(1);
     expect(verify.err).toMatch(new RegExp(`seq \\d+: content sha256:${blob}: .*changed`));
     expect(verify.out).toMatch(/^damaged: /);
-    rmSync(join(blobs, blob));
+    rmSync(join(packs, pack), { recursive: true });
     expectNamed(strata("cat", "web", "/hello", "--log", log), 1, /is not in the blob store/);
     expect(strata("log", "verify", "--log", log).err).toMatch(/missing from the blob store/);
     const target = join(tmp(), "out.tar");

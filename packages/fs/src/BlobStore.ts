@@ -16,30 +16,22 @@
  *   they added themselves).
  */
 
-import { execFile } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { once } from "node:events";
-import {
-  closeSync,
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
-import { open } from "node:fs/promises";
-import { join } from "node:path";
-import { BlobError } from "./BlobError.js";
+import { createHash, hash } from "node:crypto";
 
 export interface BlobStore {
   put(bytes: Uint8Array): string;
+  /**
+   * Optional: `put`, saying whether the bytes are new here (`created: false` when the store held them
+   * already): what an import needs to take back only what it added, without hashing twice.
+   */
+  add?(bytes: Uint8Array): { digest: string; created: boolean };
   get(digest: string): Uint8Array | undefined;
+  /**
+   * Optional: the bytes of many blobs at once, each checked as `get` checks it, read together where
+   * they lie together on disk (an export reads thousands of small files); digests the store does not
+   * hold are left out. The bytes may be views of one larger buffer.
+   */
+  getMany?(digests: readonly string[]): Map<string, Uint8Array>;
   has(digest: string): boolean;
   /**
    * Optional: stores a stream without holding it in memory; resolves with its digest and size, and
@@ -59,7 +51,10 @@ export interface BlobStore {
 
 /** `sha256:` + the hex sha256 of `bytes`. */
 export function sha256Digest(bytes: Uint8Array): string {
-  return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  // crypto.hash (Node 20.12+) skips the Hash object: much faster for small files.
+  return typeof hash === "function"
+    ? `sha256:${hash("sha256", bytes, "hex")}`
+    : `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
 }
 
 /** The digest of the empty content. */
@@ -70,9 +65,14 @@ export class MemoryBlobStore implements BlobStore {
   readonly #blobs = new Map<string, Uint8Array>([[EMPTY_DIGEST, new Uint8Array(0)]]);
 
   put(bytes: Uint8Array): string {
+    return this.add(bytes).digest;
+  }
+
+  add(bytes: Uint8Array): { digest: string; created: boolean } {
     const digest = sha256Digest(bytes);
-    if (!this.#blobs.has(digest)) this.#blobs.set(digest, new Uint8Array(bytes));
-    return digest;
+    if (this.#blobs.has(digest)) return { digest, created: false };
+    this.#blobs.set(digest, new Uint8Array(bytes));
+    return { digest, created: true };
   }
 
   get(digest: string): Uint8Array | undefined {
@@ -93,221 +93,4 @@ export class MemoryBlobStore implements BlobStore {
   discard(digests: Iterable<string>): void {
     for (const d of digests) if (d !== EMPTY_DIGEST) this.#blobs.delete(d);
   }
-}
-
-/**
- * A blob store on disk: `<dir>/sha256/<hex>`. A blob is written to a temporary file and is only given
- * its name by `sync()`, after its bytes are fsynced — so a named blob is always whole, even after a power
- * loss, and a blob is durable before any event naming it is appended (the engine syncs first). Until
- * then it is served from its temporary file. Reads check the digest (streams at their end), so bytes
- * changed on disk are refused, never served. Streams in and out, so a 1 GiB file never needs 1 GiB of
- * memory. Nothing is created on disk before the first write: a read-only user never makes directories.
- */
-export class DiskBlobStore implements BlobStore {
-  readonly dir: string;
-  /** Blobs written but not yet synced: digest → temporary file. */
-  readonly #pending = new Map<string, string>();
-  #ready = false;
-
-  constructor(dir: string) {
-    this.dir = dir;
-  }
-
-  #path(digest: string): string {
-    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`not a sha256 digest: ${digest}`);
-    return join(this.dir, "sha256", digest.slice(7));
-  }
-
-  /** Creates the directory before the first write, and clears what a crashed writer left unnamed. */
-  #prepare(): void {
-    if (this.#ready) return;
-    const dir = join(this.dir, "sha256");
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (e) {
-      throw BlobError.storage(e, "create the blob directory", "", dir);
-    }
-    // Blobs a writer that died had not synced yet: no event names them.
-    for (const name of readdirSync(dir)) {
-      const m = /^\.(?:pending|incoming)-(\d+)-/.exec(name);
-      if (m && !processAlive(Number(m[1]))) rmSync(join(dir, name), { force: true });
-    }
-    this.#ready = true;
-  }
-
-  #tmp(): string {
-    return join(this.dir, "sha256", `.pending-${process.pid}-${randomBytes(8).toString("hex")}`);
-  }
-
-  put(bytes: Uint8Array): string {
-    const digest = sha256Digest(bytes);
-    if (this.#pending.has(digest)) return digest;
-    const path = this.#path(digest);
-    if (existsSync(path)) return digest;
-    this.#prepare();
-    const tmp = this.#tmp();
-    try {
-      writeFileSync(tmp, bytes, { flag: "wx" });
-    } catch (e) {
-      rmSync(tmp, { force: true });
-      throw BlobError.storage(e, "write", digest, tmp);
-    }
-    this.#pending.set(digest, tmp);
-    return digest;
-  }
-
-  get(digest: string): Uint8Array | undefined {
-    const path = this.#pending.get(digest) ?? this.#path(digest);
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw BlobError.storage(e, "read", digest, path);
-    }
-    const actual = sha256Digest(bytes);
-    if (actual !== digest) throw BlobError.corrupt(digest, path, actual);
-    return bytes;
-  }
-
-  has(digest: string): boolean {
-    return this.#pending.has(digest) || existsSync(this.#path(digest));
-  }
-
-  async putStream(
-    source: AsyncIterable<Uint8Array>,
-  ): Promise<{ digest: string; size: number; created: boolean }> {
-    this.#prepare();
-    const tmp = this.#tmp();
-    const hash = createHash("sha256");
-    let size = 0;
-    const out = createWriteStream(tmp, { flags: "wx" });
-    try {
-      for await (const chunk of source) {
-        hash.update(chunk);
-        size += chunk.length;
-        if (!out.write(chunk)) await once(out, "drain");
-      }
-      out.end();
-      await once(out, "finish");
-    } catch (e) {
-      out.destroy();
-      rmSync(tmp, { force: true });
-      // A storage failure (an errno) is the store's; any other error is the source's and goes on as it is.
-      const errno = /^E[A-Z0-9]+$/.test(String((e as NodeJS.ErrnoException)?.code));
-      throw errno ? BlobError.storage(e, "write", "(a stream)", tmp) : e;
-    }
-    const digest = `sha256:${hash.digest("hex")}`;
-    if (this.#pending.has(digest) || existsSync(this.#path(digest))) {
-      rmSync(tmp, { force: true });
-      return { digest, size, created: false };
-    }
-    this.#pending.set(digest, tmp);
-    return { digest, size, created: true };
-  }
-
-  /** Blobs put and not yet synced (their digests). */
-  get pending(): ReadonlySet<string> {
-    return new Set(this.#pending.keys());
-  }
-
-  /**
-   * Drops the blobs among `digests` that are not synced yet (their temporary files): an import that
-   * was refused takes back what it stored. Synced blobs are durable and stay.
-   */
-  discard(digests: Iterable<string>): void {
-    for (const digest of digests) {
-      const tmp = this.#pending.get(digest);
-      if (tmp === undefined) continue;
-      rmSync(tmp, { force: true });
-      this.#pending.delete(digest);
-    }
-  }
-
-  openStream(digest: string): AsyncIterable<Uint8Array> | undefined {
-    const path = this.#pending.get(digest) ?? this.#path(digest);
-    return existsSync(path) ? verified(createReadStream(path), digest, path) : undefined;
-  }
-
-  /**
-   * Makes every blob put so far durable: fsyncs their bytes (one syncfs for many), names them, and
-   * fsyncs the directory. Resolves once all are on disk.
-   */
-  async sync(): Promise<void> {
-    if (this.#pending.size === 0) return;
-    const pending = [...this.#pending];
-    const dir = join(this.dir, "sha256");
-    if (pending.length > 64)
-      await syncFileSystem(
-        dir,
-        pending.map(([, tmp]) => tmp),
-      );
-    else await Promise.all(pending.map(([digest, tmp]) => syncFile(tmp, digest)));
-    for (const [digest, tmp] of pending) {
-      try {
-        renameSync(tmp, this.#path(digest));
-      } catch (e) {
-        throw BlobError.storage(e, "name", digest, tmp);
-      }
-      this.#pending.delete(digest);
-    }
-    try {
-      const fd = openSync(dir, "r");
-      try {
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-    } catch (e) {
-      throw BlobError.storage(e, "sync the directory", "", dir);
-    }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-async function syncFile(path: string, digest: string): Promise<void> {
-  try {
-    const handle = await open(path, "r");
-    try {
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-  } catch (e) {
-    throw BlobError.storage(e, "sync", digest, path);
-  }
-}
-
-/** Syncs the whole file system holding `dir` (syncfs(2), via `sync -f`); file by file if that fails. */
-async function syncFileSystem(dir: string, files: readonly string[]): Promise<void> {
-  const ok = await new Promise<boolean>((resolve) => {
-    execFile("sync", ["-f", dir], (error) => resolve(error === null));
-  });
-  if (ok) return;
-  for (let i = 0; i < files.length; i += 32)
-    await Promise.all(files.slice(i, i + 32).map((f) => syncFile(f, "")));
-}
-
-/** The chunks of `source`, then an error instead of the end if they do not hash to `digest`. */
-async function* verified(
-  source: AsyncIterable<Uint8Array>,
-  digest: string,
-  path: string,
-): AsyncIterable<Uint8Array> {
-  const hash = createHash("sha256");
-  for await (const chunk of source) {
-    hash.update(chunk);
-    yield chunk;
-  }
-  const actual = `sha256:${hash.digest("hex")}`;
-  if (actual !== digest) throw BlobError.corrupt(digest, path, actual);
 }

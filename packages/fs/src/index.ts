@@ -6,11 +6,12 @@ export { applyFsEvent, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEv
 export type { BlobProblem } from "./BlobError.js";
 export { BlobError } from "./BlobError.js";
 export type { BlobStore } from "./BlobStore.js";
-export { DiskBlobStore, EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
+export { EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
 export { blobsNamedBy } from "./blobsNamedBy.js";
 export { commitLayer, isEmptyLayer } from "./commitLayer.js";
 export type { FsEngineOptions } from "./createFsEngine.js";
 export { createFsEngine, FsEngine, viewOf } from "./createFsEngine.js";
+export { DiskBlobStore } from "./DiskBlobStore.js";
 export type { Change } from "./diff.js";
 export { changes, changeset } from "./diff.js";
 export type { Errno } from "./FsError.js";

@@ -28,7 +28,34 @@ export interface ImageSource {
   size(name: string): number | undefined;
   /** Member `name`'s bytes, streamed. */
   open(name: string): Readable;
+  /**
+   * Member `name`'s bytes read synchronously, in chunks of up to 1 MiB: no hand-off to a thread per
+   * chunk (an uncompressed layer is parsed as it is read).
+   */
+  chunks(name: string): Iterable<Buffer>;
 }
+
+/** `size` bytes of `file` from `start`, read synchronously in chunks of up to 1 MiB. */
+function* fileChunks(file: string, start = 0, size = Number.POSITIVE_INFINITY): Generator<Buffer> {
+  const fd = openSync(file, "r");
+  try {
+    let at = start;
+    let left = size;
+    while (left > 0) {
+      const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, left));
+      const n = readSync(fd, chunk, 0, chunk.length, at);
+      if (n === 0) return;
+      at += n;
+      left -= n;
+      yield n === chunk.length ? chunk : chunk.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Members are read in chunks of up to 1 MiB (a layer's tar is parsed over large chunks). */
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** A canonical member name: `./` and a trailing `/` dropped; undefined for the root itself; null for `..`. */
 function memberName(name: string): string | undefined | null {
@@ -50,7 +77,10 @@ export function directorySource(dir: string): ImageSource {
       return st?.isFile() ? st.size : undefined;
     },
     open(name) {
-      return createReadStream(join(dir, name));
+      return createReadStream(join(dir, name), { highWaterMark: READ_CHUNK_BYTES });
+    },
+    chunks(name) {
+      return fileChunks(join(dir, name));
     },
   };
 }
@@ -156,7 +186,16 @@ export async function archiveSource(file: string): Promise<ImageSource> {
       const m = resolve(name);
       if (m === undefined) throw new OciError("InvalidLayout", `${description} has no ${name}`);
       if (m.size === 0) return Readable.from([]);
-      return createReadStream(file, { start: m.offset, end: m.offset + m.size - 1 });
+      return createReadStream(file, {
+        start: m.offset,
+        end: m.offset + m.size - 1,
+        highWaterMark: READ_CHUNK_BYTES,
+      });
+    },
+    chunks(name) {
+      const m = resolve(name);
+      if (m === undefined) throw new OciError("InvalidLayout", `${description} has no ${name}`);
+      return fileChunks(file, m.offset, m.size);
     },
   };
 }

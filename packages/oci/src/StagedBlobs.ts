@@ -24,10 +24,21 @@ export class StagedBlobs implements BlobStore {
   }
 
   put(bytes: Uint8Array): string {
-    const digest = sha256Digest(bytes);
-    if (!this.#inner.has(digest)) this.#added.add(digest);
-    this.#inner.put(bytes);
-    return digest;
+    return this.add(bytes).digest;
+  }
+
+  add(bytes: Uint8Array): { digest: string; created: boolean } {
+    // A store that says whether the bytes are new hashes them once; another is asked first.
+    let stored: { digest: string; created: boolean };
+    if (this.#inner.add) stored = this.#inner.add(bytes);
+    else {
+      const digest = sha256Digest(bytes);
+      const created = !this.#inner.has(digest);
+      this.#inner.put(bytes);
+      stored = { digest, created };
+    }
+    if (stored.created) this.#added.add(stored.digest);
+    return stored;
   }
 
   get(digest: string): Uint8Array | undefined {

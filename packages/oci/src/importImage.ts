@@ -14,7 +14,7 @@ import { planDockerArchive } from "./dockerArchivePlan.js";
 import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
 import { archiveSource, directorySource, type ImageSource } from "./ImageSource.js";
 import { importedConfig } from "./importedConfig.js";
-import { openLayerStream, sniffCompression } from "./layerStream.js";
+import { hashedChunks, openLayerStream, sniffCompression } from "./layerStream.js";
 import { type ImportLimits, limitsOf, type MemoryBudget } from "./limits.js";
 import type { OciEngine } from "./OciEngine.js";
 import { OciError } from "./OciError.js";
@@ -219,11 +219,12 @@ class ImportSession {
       const held = this.#engine.projected.layers.get(layer.diffId) ?? this.#read.get(layer.diffId)?.tree;
       if (held !== undefined) {
         this.#progress.skip(size);
-        below = stackLayer(below, held);
+        if (i < plan.layers.length - 1) below = stackLayer(below, held);
         continue;
       }
       const tree = await this.#readLayer(layer, i, below);
-      below = stackLayer(below, tree);
+      // The layers below the next one (the last needs none: the engine flattens the image itself).
+      if (i < plan.layers.length - 1) below = stackLayer(below, tree);
     }
     this.#images.push({ plan });
   }
@@ -234,33 +235,50 @@ class ImportSession {
       layer.compression === "sniff"
         ? sniffCompression(await headOf(this.#source, layer.member))
         : layer.compression;
-    const blob = this.#source.open(layer.member);
-    this.#progress.watch(blob);
-    let stream: ReturnType<typeof openLayerStream>;
-    try {
-      stream = openLayerStream(blob, compression, this.#limits.maxLayerBytes);
-    } catch (e) {
-      blob.destroy();
-      throw e instanceof OciError ? e.inLayer(layer.name, i) : e;
-    }
-    const { entries, origins } = await readLayerTarEntries(stream.tar, this.#blobs, {
+    const options = {
       layer: layer.name,
       layerIndex: i,
       check: false,
       entries: this.#entries,
       maxLayerBytes: this.#limits.maxLayerBytes,
       memory: this.#memory,
-    });
-    if (layer.digest !== undefined) {
-      const c = stream.compressed();
-      if (c.digest !== layer.digest)
-        throw new OciError("DigestMismatch", `the blob hashes to ${c.digest}, not its digest`, place);
+    };
+    let read: Awaited<ReturnType<typeof readLayerTarEntries>>;
+    let compressed: { digest: string; size: number };
+    let uncompressed: { digest: string; size: number };
+    if (compression === "none") {
+      // Read synchronously, chunk after chunk, as the tar is parsed: no thread hand-off per chunk.
+      const progress = this.#progress;
+      const counted = function* (chunks: Iterable<Buffer>) {
+        for (const chunk of chunks) {
+          progress.skip(chunk.length);
+          yield chunk;
+        }
+      };
+      const stream = hashedChunks(counted(this.#source.chunks(layer.member)), this.#limits.maxLayerBytes);
+      read = await readLayerTarEntries(stream.tar, this.#blobs, options);
+      compressed = uncompressed = stream.result();
+    } else {
+      const blob = this.#source.open(layer.member);
+      this.#progress.watch(blob);
+      let stream: ReturnType<typeof openLayerStream>;
+      try {
+        stream = openLayerStream(blob, compression, this.#limits.maxLayerBytes);
+      } catch (e) {
+        blob.destroy();
+        throw e instanceof OciError ? e.inLayer(layer.name, i) : e;
+      }
+      read = await readLayerTarEntries(stream.tar, this.#blobs, options);
+      compressed = stream.compressed();
+      uncompressed = stream.uncompressed();
     }
-    const u = stream.uncompressed();
-    if (u.digest !== layer.diffId)
+    const { entries, origins } = read;
+    if (layer.digest !== undefined && compressed.digest !== layer.digest)
+      throw new OciError("DigestMismatch", `the blob hashes to ${compressed.digest}, not its digest`, place);
+    if (uncompressed.digest !== layer.diffId)
       throw new OciError(
         "DigestMismatch",
-        `the uncompressed layer hashes to ${u.digest}, not its diff_id ${layer.diffId}`,
+        `the uncompressed layer hashes to ${uncompressed.digest}, not its diff_id ${layer.diffId}`,
         place,
       );
     const resolved = resolveLayerPaths(below, entries, layer.name, { layerIndex: i, origins });

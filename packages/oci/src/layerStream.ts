@@ -1,11 +1,12 @@
 /**
  * A layer blob → its uncompressed tar, streamed: the blob is hashed as it is read (its digest), then
- * inflated (gzip, or zstd where Node has it), then counted and hashed again (the DiffID). The inflated
+ * inflated (gzip, or zstd where Node has it), then counted and hashed again (the DiffID); a blob that
+ * is not compressed is hashed once (its digest is its DiffID). The inflated
  * bytes are counted against the limit as they come out: a decompression bomb stops at the limit with
  * a `TooLarge`, having held no more than a chunk in memory.
  */
 import { createHash } from "node:crypto";
-import { PassThrough, pipeline, type Readable, Transform } from "node:stream";
+import { pipeline, type Readable, Transform } from "node:stream";
 import * as zlib from "node:zlib";
 import { MEDIA_TYPES } from "./mediaTypes.js";
 import { OciError } from "./OciError.js";
@@ -37,8 +38,7 @@ export function sniffCompression(head: Uint8Array): Compression {
   return "none";
 }
 
-function decompressor(compression: Compression): Transform {
-  if (compression === "none") return new PassThrough();
+function decompressor(compression: Exclude<Compression, "none">): Transform {
   // Large output chunks: a small one per 16 KiB costs more in stream overhead than the inflating.
   if (compression === "gzip") return zlib.createGunzip({ chunkSize: 256 * 1024 });
   const make = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
@@ -80,16 +80,46 @@ export interface LayerStream {
 
 /** Opens a layer blob as its uncompressed tar, limited to `maxBytes` inflated bytes. */
 export function openLayerStream(blob: Readable, compression: Compression, maxBytes: number): LayerStream {
-  const unpack = decompressor(compression);
   const compressed = hashing(Number.POSITIVE_INFINITY, () => new OciError("TooLarge", ""));
-  const uncompressed = hashing(
-    maxBytes,
-    () =>
-      new OciError(
-        "TooLarge",
-        `the layer inflates to more than ${maxBytes} bytes (the limit, maxLayerBytes): refused as it was read`,
-      ),
-  );
-  pipeline(blob, compressed.stream, unpack, uncompressed.stream, () => {});
+  const uncompressed = hashing(maxBytes, () => tooLarge(maxBytes));
+  // Uncompressed, the blob is the tar: one hash gives both its digest and its DiffID.
+  if (compression === "none") {
+    pipeline(blob, uncompressed.stream, () => {});
+    return { tar: uncompressed.stream, compressed: uncompressed.result, uncompressed: uncompressed.result };
+  }
+  pipeline(blob, compressed.stream, decompressor(compression), uncompressed.stream, () => {});
   return { tar: uncompressed.stream, compressed: compressed.result, uncompressed: uncompressed.result };
 }
+
+/**
+ * An uncompressed layer read synchronously in chunks: the chunks as they come, hashed and counted, and
+ * refused past `maxBytes` (a `TooLarge` as the stream's). Its digest is its DiffID.
+ */
+export function hashedChunks(
+  chunks: Iterable<Buffer>,
+  maxBytes: number,
+): { tar: Iterable<Buffer>; result(): { digest: string; size: number } } {
+  const hash = createHash("sha256");
+  let size = 0;
+  let digest: string | undefined;
+  return {
+    tar: (function* () {
+      for (const chunk of chunks) {
+        size += chunk.length;
+        if (size > maxBytes) throw tooLarge(maxBytes);
+        hash.update(chunk);
+        yield chunk;
+      }
+    })(),
+    result: () => {
+      digest ??= `sha256:${hash.digest("hex")}`;
+      return { digest, size };
+    },
+  };
+}
+
+const tooLarge = (maxBytes: number) =>
+  new OciError(
+    "TooLarge",
+    `the layer inflates to more than ${maxBytes} bytes (the limit, maxLayerBytes): refused as it was read`,
+  );

@@ -161,14 +161,22 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
 
 /**
  * The layer as a tar byte stream, encoded synchronously into chunks of about 1 MiB (a stream per entry
- * costs more than the bytes of a small file). Files up to 1 MiB are read whole from `blobs`; larger ones
- * are streamed from it when it can stream, so a large file never sits in memory.
+ * costs more than the bytes of a small file). Files up to 1 MiB are read whole from `blobs`, many at a
+ * time when it can (`getMany`: what lies together on disk is read in one call); larger ones are
+ * streamed from it when it can stream, so a large file never sits in memory.
  */
 export function layerTarStream(tree: Tree, blobs: BlobStore): Readable {
   return Readable.from(layerTarChunks(tree, blobs));
 }
 
-async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buffer> {
+/** Small files are read from the blob store in batches of about this many bytes. */
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_FILES = 2048;
+
+type Entry = { header: Header; digest?: string };
+
+/** The layer's tar in chunks of about 1 MiB (see {@link layerTarStream}). */
+export async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   const push = (b: Buffer) => {
@@ -181,11 +189,32 @@ async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buf
     pendingBytes = 0;
     return chunk;
   };
-  for (const { header, digest } of layerEntries(tree)) {
-    const entry = { ...header, mtime: header.mtime ?? new Date(0) } as TarHeader;
-    const size = header.size ?? 0;
-    const stream = digest !== undefined && size > STREAM_ABOVE_BYTES ? blobs.openStream?.(digest) : undefined;
+  /** Entries whose contents are read together, and their bytes. */
+  let batch: Entry[] = [];
+  let batchBytes = 0;
+  function* encodeBatch(): Generator<Buffer> {
+    const digests = batch.flatMap((e) => (e.digest === undefined ? [] : [e.digest]));
+    const contents = digests.length > 1 ? blobs.getMany?.(digests) : undefined;
+    for (const { header, digest } of batch) {
+      const entry = { ...header, mtime: header.mtime ?? new Date(0) } as TarHeader;
+      const content = digest === undefined ? EMPTY : (contents?.get(digest) ?? blobs.get(digest));
+      if (content === undefined) throw BlobError.missing(digest as string);
+      // As tar-stream did: the size is the content's (empty for everything but files).
+      for (const b of tarHeader({ ...entry, size: content.byteLength })) push(b);
+      push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+      push(padding(content.byteLength));
+      if (pendingBytes >= CHUNK_BYTES) yield take();
+    }
+    batch = [];
+    batchBytes = 0;
+  }
+  for (const e of layerEntries(tree)) {
+    const size = e.header.size ?? 0;
+    const stream =
+      e.digest !== undefined && size > STREAM_ABOVE_BYTES ? blobs.openStream?.(e.digest) : undefined;
     if (stream) {
+      yield* encodeBatch();
+      const entry = { ...e.header, mtime: e.header.mtime ?? new Date(0) } as TarHeader;
       for (const b of tarHeader(entry)) push(b);
       yield take();
       let written = 0;
@@ -195,19 +224,16 @@ async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buf
       }
       if (written !== size)
         throw new Error(
-          `layer tar: ${header.name}: the blob store gave ${written} bytes for a ${size}-byte file`,
+          `layer tar: ${e.header.name}: the blob store gave ${written} bytes for a ${size}-byte file`,
         );
       push(padding(size));
       continue;
     }
-    const content = digest === undefined ? EMPTY : blobs.get(digest);
-    if (content === undefined) throw BlobError.missing(digest as string);
-    // As tar-stream did: the size is the content's (empty for everything but files).
-    for (const b of tarHeader({ ...entry, size: content.byteLength })) push(b);
-    push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
-    push(padding(content.byteLength));
-    if (pendingBytes >= CHUNK_BYTES) yield take();
+    batch.push(e);
+    batchBytes += size;
+    if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_FILES) yield* encodeBatch();
   }
+  yield* encodeBatch();
   push(END_OF_TAR);
   yield take();
 }

@@ -24,7 +24,9 @@ import { entryPath } from "./entryPath.js";
 import { STREAM_ABOVE_BYTES } from "./layerTar.js";
 import { DEFAULT_LIMITS, describeStreamError, type MemoryBudget } from "./limits.js";
 import { OciError, type OciWhere } from "./OciError.js";
-import { readTar, TarFormatError } from "./tarReader.js";
+import { TarFormatError } from "./TarFormatError.js";
+import { TarParser } from "./TarParser.js";
+import { feed } from "./tarReader.js";
 import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
 
 export { entryPath };
@@ -97,7 +99,7 @@ export async function readLayerTar(
 
 /** Like {@link readLayerTar}, with the tar entry each layer entry came from. */
 export async function readLayerTarEntries(
-  source: Readable,
+  source: Readable | Iterable<Buffer>,
   blobs: BlobStore,
   options: ReadLayerOptions,
 ): Promise<{ entries: LayerEntry[]; origins: EntryOrigins }> {
@@ -115,8 +117,23 @@ export async function readLayerTarEntries(
   let last: { index: number; name: string } | undefined;
   let inBody = false;
   let emptyDigest: string | undefined;
+  // The tar is parsed synchronously over the chunks as they come: an await only when the bytes in
+  // hand end inside what is being read (a layer of 10,000 small files is a few dozen chunks).
+  const parser = new TarParser();
+  const input = feed(parser, source);
   try {
-    for await (const { index, header: h, body } of readTar(source)) {
+    for (;;) {
+      const step = parser.next();
+      if (step === "more") {
+        await input.more();
+        continue;
+      }
+      if (step === "end") {
+        // The rest is read too, so that the DiffID check hashes the whole stream.
+        await input.drain();
+        break;
+      }
+      const { index, header: h } = step;
       const name = h.name ?? h.rawName;
       last = { index, name };
       const at = () => where(index, name);
@@ -187,7 +204,7 @@ export async function readLayerTarEntries(
           const stored =
             h.size === 0
               ? { digest: emptyDigest as string, size: 0 }
-              : await storeFile(body, h.size, blobs, memory, at);
+              : await storeFile(parser, input.more, h.size, blobs, memory, at);
           inBody = false;
           origins.push({ index, name });
           entries.push({
@@ -256,7 +273,8 @@ export async function readLayerTarEntries(
   } catch (e) {
     throw placed(e, layerPlace, last, inBody);
   } finally {
-    source.destroy();
+    await input.close();
+    if (source instanceof Readable) source.destroy();
   }
   if (options.check ?? true) checkLayerEntries(options.layer, entries, origins, options.layerIndex);
   return { entries, origins };
@@ -328,19 +346,20 @@ function metadata(
 }
 
 /**
- * Stores a file's bytes. A large file is streamed into the blob store when it can take a stream (it
- * never sits in memory); a small one is stored in one call (a stream per small file costs more than
- * its bytes). A store that takes files whole holds them in memory: they count against `memory`, checked
- * as the bytes arrive, so a bomb is refused before it is held.
+ * Stores a file's bytes. A small one is stored in one call, whole (a view of the chunk it lies in, when
+ * it does); a large one is streamed into the blob store when it can take a stream (it never sits in
+ * memory). A store that takes files whole holds them in memory: they count against `memory`, checked
+ * from the header and as the bytes arrive, so a bomb is refused before it is held.
  */
 async function storeFile(
-  body: AsyncIterable<Buffer>,
+  parser: TarParser,
+  more: () => Promise<void>,
   size: number,
   blobs: BlobStore,
   memory: MemoryBudget,
   at: () => OciWhere,
 ): Promise<{ digest: string; size: number }> {
-  if (blobs.putStream && size > STREAM_ABOVE_BYTES) return blobs.putStream(body);
+  if (blobs.putStream && size > STREAM_ABOVE_BYTES) return blobs.putStream(bodyOf(parser, more));
   const counted = blobs.putStream === undefined;
   const tooMuch = () =>
     new OciError(
@@ -349,16 +368,34 @@ async function storeFile(
       at(),
     );
   if (counted && memory.used + size > memory.limit) throw tooMuch();
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const c of body) {
-    length += c.length;
-    if (counted && memory.used + length > memory.limit) throw tooMuch();
-    chunks.push(c);
+  let bytes = size <= STREAM_ABOVE_BYTES ? parser.body() : undefined;
+  if (size <= STREAM_ABOVE_BYTES) {
+    while (bytes === undefined) {
+      await more();
+      bytes = parser.body();
+    }
+  } else {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for await (const c of bodyOf(parser, more)) {
+      length += c.length;
+      if (counted && memory.used + length > memory.limit) throw tooMuch();
+      chunks.push(c);
+    }
+    bytes = Buffer.concat(chunks, length);
   }
-  if (counted) memory.used += length;
-  const bytes = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length);
+  if (counted) memory.used += bytes.length;
   return { digest: blobs.put(bytes), size: bytes.length };
+}
+
+/** The current entry's data, streamed. */
+async function* bodyOf(parser: TarParser, more: () => Promise<void>): AsyncGenerator<Buffer> {
+  for (;;) {
+    const chunk = parser.bodyChunk();
+    if (chunk === undefined) await more();
+    else if (chunk.length === 0) return;
+    else yield chunk;
+  }
 }
 
 /** For tests and callers with bytes in hand. */

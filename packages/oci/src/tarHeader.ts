@@ -102,34 +102,54 @@ interface Encodable {
 
 /** One ustar block, or null when the entry needs a PAX header. */
 function encode(h: Encodable): Buffer | null {
-  const buf = Buffer.alloc(512);
   let name = h.name;
   let prefix = "";
   if (Buffer.byteLength(name) !== name.length) return null;
-  while (Buffer.byteLength(name) > 100) {
+  // ASCII from here on: a character is a byte.
+  while (name.length > 100) {
     const i = name.indexOf("/");
     if (i === -1) return null;
     prefix += prefix ? `/${name.slice(0, i)}` : name.slice(0, i);
     name = name.slice(i + 1);
   }
-  if (Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155) return null;
+  if (prefix.length > 155) return null;
   if (h.linkname && Buffer.byteLength(h.linkname) > 100) return null;
-  buf.write(name, 0);
-  buf.write(octal(h.mode & 0o7777, 6), 100);
-  buf.write(octal(h.uid, 6), 108);
-  buf.write(octal(h.gid, 6), 116);
+  const buf = Buffer.alloc(512);
+  buf.write(name, 0, "latin1");
+  octalInto(buf, 100, h.mode & 0o7777, 6);
+  octalInto(buf, 108, h.uid, 6);
+  octalInto(buf, 116, h.gid, 6);
   encodeSize(h.size, buf, 124);
-  buf.write(octal((h.mtime.getTime() / 1000) | 0, 11), 136);
+  octalInto(buf, 136, (h.mtime.getTime() / 1000) | 0, 11);
   buf[156] = 0x30 + TYPEFLAG[h.type];
   if (h.linkname) buf.write(h.linkname, 157);
   USTAR.copy(buf, 257);
   // Six digits as tar-stream writes them; seven (the whole field) for the largest minor numbers.
-  const dev = (n: number) => octal(n, n > 0o777777 ? 7 : 6);
-  buf.write(dev(h.devmajor ?? 0), 329);
-  buf.write(dev(h.devminor ?? 0), 337);
-  if (prefix) buf.write(prefix, 345);
-  buf.write(octal(checksum(buf), 6), 148);
+  const major = h.devmajor ?? 0;
+  const minor = h.devminor ?? 0;
+  octalInto(buf, 329, major, major > 0o777777 ? 7 : 6);
+  octalInto(buf, 337, minor, minor > 0o777777 ? 7 : 6);
+  if (prefix) buf.write(prefix, 345, "latin1");
+  octalInto(buf, 148, checksum(buf), 6);
   return buf;
+}
+
+/**
+ * `value` as `n` octal digits and a space at `offset` (as tar-stream writes it: zeros in front; all
+ * sevens when it does not fit; a negative value as its 32-bit two's complement, as `toString(8)` of
+ * it would not be).
+ */
+function octalInto(buf: Buffer, offset: number, value: number, n: number): void {
+  if (value < 0 || value >= 8 ** n) {
+    buf.write(octal(value, n), offset);
+    return;
+  }
+  let v = value;
+  for (let i = n - 1; i >= 0; i--) {
+    buf[offset + i] = 0x30 + (v % 8);
+    v = Math.floor(v / 8);
+  }
+  buf[offset + n] = 0x20;
 }
 
 function octal(value: number, n: number): string {
@@ -138,8 +158,8 @@ function octal(value: number, n: number): string {
 }
 
 function encodeSize(size: number, buf: Buffer, offset: number): void {
-  if (size.toString(8).length <= 11) {
-    buf.write(octal(size, 11), offset);
+  if (size < 8 ** 11) {
+    octalInto(buf, offset, size, 11);
     return;
   }
   // base-256 for sizes of 8 GiB and more

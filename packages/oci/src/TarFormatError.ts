@@ -1,0 +1,16 @@
+/** The archive is not a well-formed tar: what is wrong, at which byte, in which entry. */
+export class TarFormatError extends Error {
+  readonly offset: number;
+  /** What is wrong, without the byte offset. */
+  readonly problem: string;
+  /** The entry being read: its index (from 0) and, once its header was read, its name (as text safe to print). */
+  entry: { readonly index: number; readonly name?: string } | undefined;
+  /** Whether the archive ended too early (it was cut short). */
+  readonly truncated: boolean;
+  constructor(problem: string, offset: number, truncated = false) {
+    super(`${problem} (at byte ${offset})`);
+    this.problem = problem;
+    this.offset = offset;
+    this.truncated = truncated;
+  }
+}
