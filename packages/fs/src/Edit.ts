@@ -27,6 +27,7 @@ export class Edit {
 
   /** Throws unless the token is open (the structures call it before changing anything in place). */
   check(): void {
-    if (!this.#open) throw new Error("Edit: this transient edit is closed; its structures are persistent now");
+    if (!this.#open)
+      throw new Error("Edit: this transient edit is closed; its structures are persistent now");
   }
 }

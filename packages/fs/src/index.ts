@@ -8,12 +8,12 @@ export { BlobError } from "./BlobError.js";
 export type { BlobStore } from "./BlobStore.js";
 export { DiskBlobStore, EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
 export { blobsNamedBy } from "./blobsNamedBy.js";
-export { Edit } from "./Edit.js";
 export { commitLayer, isEmptyLayer } from "./commitLayer.js";
 export type { FsEngineOptions } from "./createFsEngine.js";
 export { createFsEngine, FsEngine, viewOf } from "./createFsEngine.js";
 export type { Change } from "./diff.js";
 export { changes, changeset } from "./diff.js";
+export { Edit } from "./Edit.js";
 export type { Errno } from "./FsError.js";
 export { FsError } from "./FsError.js";
 export type {

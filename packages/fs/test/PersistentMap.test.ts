@@ -191,59 +191,63 @@ const transientOp: fc.Arbitrary<TransientOp> = fc.oneof(
 
 test("transient changes (setIn/deleteIn under an edit) give the persistent map, and change nothing built before the edit or frozen by closing it", () => {
   fc.assert(
-    fc.property(fc.array(anyOp, { maxLength: 60 }), fc.array(transientOp, { maxLength: 300 }), (before, ops) => {
-      const start = play(before);
-      const startEntries = [...start.entries()];
-      let edit = new Edit();
-      let m = start;
-      const reference: Op[] = [...before];
-      // Maps frozen along the way (by a close, or made by a persistent change), with their entries then.
-      const frozen: [PersistentMap<number>, [string, number][]][] = [];
-      const closed: Edit[] = [];
-      for (const o of ops) {
-        if (o.kind === "seal") {
-          edit.close();
-          closed.push(edit);
-          frozen.push([m, [...m.entries()]]);
-          edit = new Edit();
-          continue;
+    fc.property(
+      fc.array(anyOp, { maxLength: 60 }),
+      fc.array(transientOp, { maxLength: 300 }),
+      (before, ops) => {
+        const start = play(before);
+        const startEntries = [...start.entries()];
+        let edit = new Edit();
+        let m = start;
+        const reference: Op[] = [...before];
+        // Maps frozen along the way (by a close, or made by a persistent change), with their entries then.
+        const frozen: [PersistentMap<number>, [string, number][]][] = [];
+        const closed: Edit[] = [];
+        for (const o of ops) {
+          if (o.kind === "seal") {
+            edit.close();
+            closed.push(edit);
+            frozen.push([m, [...m.entries()]]);
+            edit = new Edit();
+            continue;
+          }
+          if (o.kind === "persistent") {
+            // A persistent change of a map owned by an open edit leaves that map as it was.
+            const was = [...m.entries()];
+            const next = o.op.kind === "set" ? m.set(o.op.key, o.op.value) : m.delete(o.op.key);
+            expect([...m.entries()]).toEqual(was);
+            m = next;
+            reference.push(o.op);
+            // It may share parts the open edit can still change: a fold closes the edit before going on.
+            edit.close();
+            closed.push(edit);
+            frozen.push([m, [...m.entries()]]);
+            edit = new Edit();
+            continue;
+          }
+          m = o.kind === "set" ? m.setIn(edit, o.key, o.value) : m.deleteIn(edit, o.key);
+          reference.push(o);
         }
-        if (o.kind === "persistent") {
-          // A persistent change of a map owned by an open edit leaves that map as it was.
-          const was = [...m.entries()];
-          const next = o.op.kind === "set" ? m.set(o.op.key, o.op.value) : m.delete(o.op.key);
-          expect([...m.entries()]).toEqual(was);
-          m = next;
-          reference.push(o.op);
-          // It may share parts the open edit can still change: a fold closes the edit before going on.
-          edit.close();
-          closed.push(edit);
-          frozen.push([m, [...m.entries()]]);
-          edit = new Edit();
-          continue;
+        edit.close();
+        const persistent = play(reference);
+        // Same entries, same iteration order (the shape), same size; and it goes on like the persistent one.
+        expect([...m.entries()]).toEqual([...persistent.entries()]);
+        expect(m.size).toBe(persistent.size);
+        for (const o of before.slice(0, 10)) {
+          const a = o.kind === "set" ? m.set(o.key, o.value) : m.delete(o.key);
+          const b = o.kind === "set" ? persistent.set(o.key, o.value) : persistent.delete(o.key);
+          expect([...a.entries()]).toEqual([...b.entries()]);
         }
-        m = o.kind === "set" ? m.setIn(edit, o.key, o.value) : m.deleteIn(edit, o.key);
-        reference.push(o);
-      }
-      edit.close();
-      const persistent = play(reference);
-      // Same entries, same iteration order (the shape), same size; and it goes on like the persistent one.
-      expect([...m.entries()]).toEqual([...persistent.entries()]);
-      expect(m.size).toBe(persistent.size);
-      for (const o of before.slice(0, 10)) {
-        const a = o.kind === "set" ? m.set(o.key, o.value) : m.delete(o.key);
-        const b = o.kind === "set" ? persistent.set(o.key, o.value) : persistent.delete(o.key);
-        expect([...a.entries()]).toEqual([...b.entries()]);
-      }
-      // Nothing built before the edit, or frozen since, changed.
-      expect([...start.entries()]).toEqual(startEntries);
-      for (const [map, entries] of frozen) {
-        expect([...map.entries()]).toEqual(entries);
-        expect(map.size).toBe(entries.length);
-      }
-      // A closed edit changes nothing any more.
-      for (const e of [...closed, edit]) expect(() => m.setIn(e, "a", 1)).toThrow(/closed/);
-    }),
+        // Nothing built before the edit, or frozen since, changed.
+        expect([...start.entries()]).toEqual(startEntries);
+        for (const [map, entries] of frozen) {
+          expect([...map.entries()]).toEqual(entries);
+          expect(map.size).toBe(entries.length);
+        }
+        // A closed edit changes nothing any more.
+        for (const e of [...closed, edit]) expect(() => m.setIn(e, "a", 1)).toThrow(/closed/);
+      },
+    ),
     { numRuns: 300 },
   );
 });
