@@ -32,14 +32,18 @@ export interface Collision<V> {
   readonly o: Edit | null;
 }
 
-/** FNV-1a, 32 bits. */
+/**
+ * FNV-1a, 32 bits, as a signed 32-bit integer: only its bits are used (`>>>` reads them unsigned), and
+ * a value in int32 range is stored in a leaf as a small integer where an unsigned one above 2^31 would
+ * need a boxed number.
+ */
 export function hashOf(key: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return h >>> 0;
+  return h | 0;
 }
 
 function popcount(x: number): number {

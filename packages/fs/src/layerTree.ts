@@ -11,12 +11,14 @@
  *   bytes, a lone surrogate), a symlink target of 4096 bytes or more, a character device 0/0 (that is
  *   overlayfs's whiteout: say `whiteout`), and overlayfs's own `trusted.overlay.*` xattrs are refused
  *   ({@link LayerError}).
- * Each entry costs O(its depth).
+ * Each entry costs O(its depth). Trees are built under a private {@link Edit} (each node copied once,
+ * then changed in place), closed before they are returned: the results are ordinary persistent trees.
  */
 import { type LayerEntry, pathComponents, StrataError } from "@strata/core";
+import { Edit } from "./Edit.js";
 import { type DirNode, emptyDir, emptyTree, type FsNode, type Tree, type Xattrs } from "./FsNode.js";
 import { NAME_MAX, nameTooLong, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
-import { nodeAt, recountSymlinkGroups, withNode } from "./treeOps.js";
+import { drop, nodeAt, put, recountSymlinkGroups, withNode } from "./treeOps.js";
 
 /** A layer whose entries do not form a valid changeset: names the entry (index and path). */
 export class LayerError extends StrataError {
@@ -39,6 +41,15 @@ const impliedDir = (opaque = false): DirNode => ({ ...emptyDir(IMPLIED_DIR, opaq
  * flag of their directory: they act only when the layer is stacked on others.
  */
 export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree {
+  const edit = new Edit();
+  try {
+    return buildLayerTree(layerId, entries, edit);
+  } finally {
+    edit.close();
+  }
+}
+
+function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: Edit): Tree {
   let tree: Tree = { ...emptyTree(IMPLIED_DIR), root: impliedDir() };
   const seen = new Set<string>();
   const symlinkGroups = new Set<string>();
@@ -64,9 +75,9 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
       let chain = impliedDir();
       for (let j = comps.length - 2; j > d; j--) {
         const parent = impliedDir();
-        chain = { ...parent, children: parent.children.set(comps[j] as string, chain) };
+        chain = { ...parent, children: put(parent.children, comps[j] as string, chain, edit) };
       }
-      tree = { ...tree, root: withNode(tree.root, comps.slice(0, d + 1), chain) };
+      tree = { ...tree, root: withNode(tree.root, comps.slice(0, d + 1), chain, edit) };
     }
     const existing = nodeAt(tree.root, comps);
     switch (entry.type) {
@@ -87,7 +98,7 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
           throw fail(i, entry.path, "already an entry of another type");
         const dir: DirNode =
           existing?.kind === "dir" ? { ...dropImplied(existing), ...meta } : emptyDir(meta);
-        tree = { ...tree, root: withNode(tree.root, comps, dir) };
+        tree = { ...tree, root: withNode(tree.root, comps, dir, edit) };
         return;
       }
       case "opaque": {
@@ -97,14 +108,14 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
         tree =
           comps.length === 0
             ? { ...tree, root: { ...tree.root, opaque: true } }
-            : { ...tree, root: withNode(tree.root, comps, dir) };
+            : { ...tree, root: withNode(tree.root, comps, dir, edit) };
         return;
       }
       case "whiteout": {
         if (comps.length === 0) throw fail(i, entry.path, "the root cannot be whited out");
         // A whiteout never hides an entry of its own layer.
         if (existing !== undefined && existing.kind !== "whiteout") return;
-        tree = { ...tree, root: withNode(tree.root, comps, { kind: "whiteout" }) };
+        tree = { ...tree, root: withNode(tree.root, comps, { kind: "whiteout" }, edit) };
         return;
       }
       default: {
@@ -116,16 +127,21 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
           const ino = `${layerId}#${i}`;
           tree = {
             ...tree,
-            inodes: tree.inodes.set(ino, {
-              digest: entry.digest,
-              size: entry.size,
-              mode: entry.mode,
-              uid: entry.uid,
-              gid: entry.gid,
-              mtime: entry.mtime,
-              nlink: 1,
-              ...xattrsOf(entry.xattrs),
-            }),
+            inodes: put(
+              tree.inodes,
+              ino,
+              {
+                digest: entry.digest,
+                size: entry.size,
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+                mtime: entry.mtime,
+                nlink: 1,
+                ...xattrsOf(entry.xattrs),
+              },
+              edit,
+            ),
           };
           node = { kind: "file", ino };
         } else if (entry.type === "device") {
@@ -156,12 +172,15 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
             // A hard link to a symlink (any non-directory can be hard-linked): one inode, two names.
             const linked = target.linkId === undefined ? { ...target, linkId: `${layerId}#${i}` } : target;
             symlinkGroups.add(linked.linkId as string);
-            tree = { ...tree, root: withNode(tree.root, targetComps, linked) };
+            tree = { ...tree, root: withNode(tree.root, targetComps, linked, edit) };
             node = linked;
           } else if (target?.kind === "file") {
             const inode = tree.inodes.get(target.ino);
             if (inode)
-              tree = { ...tree, inodes: tree.inodes.set(target.ino, { ...inode, nlink: inode.nlink + 1 }) };
+              tree = {
+                ...tree,
+                inodes: put(tree.inodes, target.ino, { ...inode, nlink: inode.nlink + 1 }, edit),
+              };
             node = target;
           } else {
             throw fail(
@@ -171,7 +190,7 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
             );
           }
         }
-        tree = { ...tree, root: withNode(tree.root, comps, node) };
+        tree = { ...tree, root: withNode(tree.root, comps, node, edit) };
       }
     }
   });
@@ -221,25 +240,42 @@ function dropImplied(dir: DirNode): DirNode {
  * the union never walk the stack.
  */
 export function stackLayer(below: Tree, layer: Tree): Tree {
+  return stackLayers(below, [layer]);
+}
+
+/** `layers` stacked on `below` in turn, bottom first, under one private edit. */
+export function stackLayers(below: Tree, layers: readonly Tree[]): Tree {
+  const edit = new Edit();
+  try {
+    let acc = below;
+    for (const layer of layers) acc = stackInto(acc, layer, edit);
+    return acc;
+  } finally {
+    edit.close();
+  }
+}
+
+/** One layer on `below`: what `below`'s tree got from `edit` changes in place (it is not kept). */
+function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
   let inodes = below.inodes;
   const merge = (lower: DirNode | undefined, upper: DirNode): DirNode => {
     // The upper directory's metadata wins; its children merge with the lower ones unless it is opaque.
     let children = upper.opaque || lower === undefined ? emptyDir(upper).children : lower.children;
     for (const [name, node] of upper.children.entries()) {
       if (node.kind === "whiteout") {
-        children = children.delete(name);
+        children = drop(children, name, edit);
         continue;
       }
       if (node.kind === "dir") {
         const l = children.get(name);
-        children = children.set(name, merge(l?.kind === "dir" ? l : undefined, node));
+        children = put(children, name, merge(l?.kind === "dir" ? l : undefined, node), edit);
         continue;
       }
       if (node.kind === "file") {
         const inode = layer.inodes.get(node.ino);
-        if (inode) inodes = inodes.set(node.ino, inode);
+        if (inode) inodes = put(inodes, node.ino, inode, edit);
       }
-      children = children.set(name, node);
+      children = put(children, name, node, edit);
     }
     return { ...emptyDir(upper.implied && lower ? lower : upper), children };
   };
@@ -249,7 +285,5 @@ export function stackLayer(below: Tree, layer: Tree): Tree {
 
 /** The flattened tree of a stack of layer trees, bottom first. */
 export function flatten(layers: readonly Tree[]): Tree {
-  let acc = emptyTree(IMPLIED_DIR);
-  for (const layer of layers) acc = stackLayer(acc, layer);
-  return acc;
+  return stackLayers(emptyTree(IMPLIED_DIR), layers);
 }
