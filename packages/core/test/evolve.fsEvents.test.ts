@@ -3,7 +3,7 @@
  * replay). This checks the shortcut against a full machine step in every state, for every fs event:
  * same acceptance, and where accepted, the same state and context.
  */
-import { applyEvents, evolve, FsEventSchema, ReplayError, replay } from "@strata/core";
+import { applyEvents, evolve, FsEventSchema, type ReplayError, replay } from "@strata/core";
 import { describe, expect, test } from "vitest";
 import { fsEventAccepted } from "../src/engine/evolve.js";
 import { containerSnapshot, stepContainer } from "../src/engine/machineSnapshots.js";
