@@ -30,6 +30,7 @@ import {
   iterate,
   type Leaf,
   lastChange,
+  mapNode,
   type Node,
   setNode,
 } from "./hamt.js";
@@ -160,6 +161,20 @@ export class PersistentMap<V> {
       return this;
     }
     return new PersistentMap(next, this.#size - 1, edit);
+  }
+
+  /**
+   * The map with each value replaced by `f(value, key)`, built in one pass over the trie (no key is
+   * hashed or looked up: the result has the same keys, so the same shape); undefined when `f` answers
+   * undefined for any entry.
+   *
+   * @example
+   * PersistentMap.from([["a", 1]]).mapValues((v) => v * 2)?.get("a"); // 2
+   */
+  mapValues<W>(f: (value: V, key: string) => W | undefined): PersistentMap<W> | undefined {
+    if (this.#size === 0) return PersistentMap.empty<W>();
+    const root = mapNode(this.#root, f);
+    return root === undefined ? undefined : new PersistentMap(root, this.#size, null);
   }
 
   /** Entries in hash order: no meaningful order, but the same for any two maps with the same entries. */

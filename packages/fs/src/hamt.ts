@@ -254,6 +254,36 @@ export function build<V>(leaves: Leaf<V>[], depth: number): Node<V> {
   return { t: 0, bitmap, children, o: null };
 }
 
+/**
+ * The same trie with every value mapped by `f` (keys, hashes and shape kept: no hashing, no search),
+ * or undefined as soon as `f` answers undefined for one.
+ */
+export function mapNode<V, W>(
+  node: Node<V>,
+  f: (value: V, key: string) => W | undefined,
+): Node<W> | undefined {
+  if (node.t === 1) {
+    const value = f(node.value, node.key);
+    return value === undefined ? undefined : { t: 1, hash: node.hash, key: node.key, value };
+  }
+  if (node.t === 2) {
+    const leaves: Leaf<W>[] = [];
+    for (const l of node.leaves) {
+      const value = f(l.value, l.key);
+      if (value === undefined) return undefined;
+      leaves.push({ t: 1, hash: l.hash, key: l.key, value });
+    }
+    return { t: 2, hash: node.hash, leaves, o: null };
+  }
+  const children: Node<W>[] = [];
+  for (const c of node.children) {
+    const mapped = mapNode(c, f);
+    if (mapped === undefined) return undefined;
+    children.push(mapped);
+  }
+  return { t: 0, bitmap: node.bitmap, children, o: null };
+}
+
 export function* iterate<V>(node: Node<V>): Generator<[string, V]> {
   if (node.t === 1) {
     yield [node.key, node.value];

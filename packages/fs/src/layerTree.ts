@@ -71,15 +71,28 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
         throw fail(i, entry.path, `/${comps.slice(0, d + 1).join("/")} is not a directory in this layer`);
       dir = child;
     }
+    // The directory that holds the entry, when it was there already (entries come by directory).
+    let parent: DirNode | undefined = comps.length > 0 ? dir : undefined;
     if (d < comps.length - 1) {
       let chain = impliedDir();
       for (let j = comps.length - 2; j > d; j--) {
-        const parent = impliedDir();
-        chain = { ...parent, children: put(parent.children, comps[j] as string, chain, edit) };
+        const implied = impliedDir();
+        chain = { ...implied, children: put(implied.children, comps[j] as string, chain, edit) };
       }
       tree = { ...tree, root: withNode(tree.root, comps.slice(0, d + 1), chain, edit) };
+      parent = undefined;
     }
-    const existing = nodeAt(tree.root, comps);
+    const existing = comps.length === 0 ? tree.root : parent?.children.get(comps[comps.length - 1] as string);
+    /** Sets the entry's node: in its directory's map, in place when this build made that map. */
+    const set = (node: FsNode) => {
+      if (parent === undefined) {
+        tree = { ...tree, root: withNode(tree.root, comps, node, edit) };
+        return;
+      }
+      const children = put(parent.children, comps[comps.length - 1] as string, node, edit);
+      if (children !== parent.children)
+        tree = { ...tree, root: withNode(tree.root, comps.slice(0, -1), { ...parent, children }, edit) };
+    };
     switch (entry.type) {
       case "dir": {
         const meta = {
@@ -96,26 +109,21 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
         }
         if (existing !== undefined && existing.kind !== "dir")
           throw fail(i, entry.path, "already an entry of another type");
-        const dir: DirNode =
-          existing?.kind === "dir" ? { ...dropImplied(existing), ...meta } : emptyDir(meta);
-        tree = { ...tree, root: withNode(tree.root, comps, dir, edit) };
+        set(existing?.kind === "dir" ? { ...dropImplied(existing), ...meta } : emptyDir(meta));
         return;
       }
       case "opaque": {
         if (existing !== undefined && existing.kind !== "dir")
           throw fail(i, entry.path, "an opaque marker needs a directory");
-        const dir: DirNode = existing?.kind === "dir" ? { ...existing, opaque: true } : impliedDir(true);
-        tree =
-          comps.length === 0
-            ? { ...tree, root: { ...tree.root, opaque: true } }
-            : { ...tree, root: withNode(tree.root, comps, dir, edit) };
+        if (comps.length === 0) tree = { ...tree, root: { ...tree.root, opaque: true } };
+        else set(existing?.kind === "dir" ? { ...existing, opaque: true } : impliedDir(true));
         return;
       }
       case "whiteout": {
         if (comps.length === 0) throw fail(i, entry.path, "the root cannot be whited out");
         // A whiteout never hides an entry of its own layer.
         if (existing !== undefined && existing.kind !== "whiteout") return;
-        tree = { ...tree, root: withNode(tree.root, comps, { kind: "whiteout" }, edit) };
+        set({ kind: "whiteout" });
         return;
       }
       default: {
@@ -173,6 +181,7 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
             const linked = target.linkId === undefined ? { ...target, linkId: `${layerId}#${i}` } : target;
             symlinkGroups.add(linked.linkId as string);
             tree = { ...tree, root: withNode(tree.root, targetComps, linked, edit) };
+            parent = undefined; // the target's directory may be the entry's, and a new object now
             node = linked;
           } else if (target?.kind === "file") {
             const inode = tree.inodes.get(target.ino);
@@ -190,7 +199,7 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
             );
           }
         }
-        tree = { ...tree, root: withNode(tree.root, comps, node, edit) };
+        set(node);
       }
     }
   });
@@ -258,9 +267,24 @@ export function stackLayers(below: Tree, layers: readonly Tree[]): Tree {
 /** One layer on `below`: what `below`'s tree got from `edit` changes in place (it is not kept). */
 function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
   let inodes = below.inodes;
+  const take = (node: FsNode): FsNode | undefined => {
+    if (node.kind === "whiteout") return undefined;
+    if (node.kind === "dir") return merge(undefined, node);
+    if (node.kind === "file") {
+      const inode = layer.inodes.get(node.ino);
+      if (inode) inodes = put(inodes, node.ino, inode, edit);
+    }
+    return node;
+  };
   const merge = (lower: DirNode | undefined, upper: DirNode): DirNode => {
     // The upper directory's metadata wins; its children merge with the lower ones unless it is opaque.
     let children = upper.opaque || lower === undefined ? emptyDir(upper).children : lower.children;
+    if (children.size === 0) {
+      // Nothing below: the upper directory's names as they are (no whiteout to drop), in one pass.
+      const mapped = upper.children.mapValues(take);
+      if (mapped !== undefined)
+        return { ...emptyDir(upper.implied && lower ? lower : upper), children: mapped };
+    }
     for (const [name, node] of upper.children.entries()) {
       if (node.kind === "whiteout") {
         children = drop(children, name, edit);
