@@ -13,7 +13,7 @@ import type { EventEnvelope, FsEvent } from "@strata/core";
 import { pathComponents } from "@strata/core";
 import type { Edit } from "./Edit.js";
 import { upperAfter } from "./evolveFs.js";
-import { type Inode, type Tree, writtenInode } from "./FsNode.js";
+import { type Inode, rewriteInode, type Tree, writtenInode } from "./FsNode.js";
 import type { ContainerFs } from "./FsState.js";
 import { nodeAt, put } from "./treeOps.js";
 import { withInodes } from "./upperTree.js";
@@ -25,6 +25,12 @@ interface Written {
   readonly ino: string;
   inode: Inode;
   dirty: boolean;
+  /**
+   * The edit under which the fold made the object `inode` (null: it did not): while that edit is
+   * open, nobody sees that object but the fold (its inode table is the edit's), so a later write
+   * changes it in place.
+   */
+  madeUnder: Edit | null;
 }
 
 export class OpenContainer {
@@ -48,15 +54,12 @@ export class OpenContainer {
     const known = this.#files.get(path);
     if (known !== undefined) {
       const d = event.data;
-      known.inode = writtenInode(
-        known.inode,
-        d.digest,
-        d.size,
-        d.mode,
-        d.uid,
-        d.gid,
-        d.mtime ?? event.recordedAt,
-      );
+      const mtime = d.mtime ?? event.recordedAt;
+      if (known.madeUnder === edit) rewriteInode(known.inode, d.digest, d.size, d.mode, d.uid, d.gid, mtime);
+      else {
+        known.inode = writtenInode(known.inode, d.digest, d.size, d.mode, d.uid, d.gid, mtime);
+        known.madeUnder = edit;
+      }
       if (!known.dirty) {
         known.dirty = true;
         this.#dirty.push(known);
@@ -70,12 +73,15 @@ export class OpenContainer {
     this.upper = upperAfter(this, event, edit);
     const after = nodeAt(this.upper.root, comps);
     if (after?.kind !== "file") return;
-    const entry = this.#byIno.get(after.ino) ?? {
+    const entry: Written = this.#byIno.get(after.ino) ?? {
       ino: after.ino,
       inode: undefined as unknown as Inode,
       dirty: false,
+      madeUnder: null,
     };
+    // The write just made this inode object, under this edit, for the inode table the edit owns.
     entry.inode = this.upper.inodes.get(after.ino) as Inode;
+    entry.madeUnder = edit;
     this.#byIno.set(after.ino, entry);
     this.#files.set(path, entry);
   }

@@ -144,12 +144,12 @@ function set<V>(node: Node<V>, leaf: Leaf<V>, depth: number, edit: Edit | null):
   if ((node.bitmap & bit) === 0) {
     lastChange.delta = 1;
     if (owns(edit, node)) {
-      node.children.splice(idx, 0, leaf);
+      insertAt(node.children, idx, leaf);
       node.bitmap |= bit;
       return node;
     }
     const children = node.children.slice();
-    children.splice(idx, 0, leaf);
+    insertAt(children, idx, leaf);
     return { t: 0, bitmap: node.bitmap | bit, children, o: edit };
   }
   const child = node.children[idx] as Node<V>;
@@ -162,6 +162,14 @@ function set<V>(node: Node<V>, leaf: Leaf<V>, depth: number, edit: Edit | null):
   const children = node.children.slice();
   children[idx] = next;
   return { t: 0, bitmap: node.bitmap, children, o: edit };
+}
+
+/** `array` with `item` inserted at `i` (as `splice(i, 0, item)`, without the array splice returns). */
+function insertAt<T>(array: T[], i: number, item: T): void {
+  let j = array.length;
+  array.push(item);
+  for (; j > i; j--) array[j] = array[j - 1] as T;
+  array[i] = item;
 }
 
 /**

@@ -54,12 +54,22 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
   const seen = new Set<string>();
   const symlinkGroups = new Set<string>();
   const fail = (i: number, path: string, problem: string) => new LayerError(layerId, i, path, problem);
+  /** Sets the node at `comps`: in its directory's map (`parent`, when known), in place when this build made that map. */
+  const set = (comps: readonly string[], parent: DirNode | undefined, node: FsNode) => {
+    if (parent === undefined) {
+      tree = { ...tree, root: withNode(tree.root, comps, node, edit) };
+      return;
+    }
+    const children = put(parent.children, comps[comps.length - 1] as string, node, edit);
+    if (children !== parent.children)
+      tree = { ...tree, root: withNode(tree.root, comps.slice(0, -1), { ...parent, children }, edit) };
+  };
   entries.forEach((entry, i) => {
     const comps = pathComponents(entry.path);
     const key = entry.type === "opaque" ? `${entry.path}/.wh..wh..opq` : entry.path;
     if (seen.has(key)) throw fail(i, entry.path, "the path appears twice in the layer");
     seen.add(key);
-    const problem = entryProblem(entry);
+    const problem = entryProblem(entry, comps);
     if (problem !== undefined) throw fail(i, entry.path, problem);
     // Implied parents: walk down once to the deepest existing one, then add the missing chain.
     let d = 0;
@@ -83,16 +93,6 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
       parent = undefined;
     }
     const existing = comps.length === 0 ? tree.root : parent?.children.get(comps[comps.length - 1] as string);
-    /** Sets the entry's node: in its directory's map, in place when this build made that map. */
-    const set = (node: FsNode) => {
-      if (parent === undefined) {
-        tree = { ...tree, root: withNode(tree.root, comps, node, edit) };
-        return;
-      }
-      const children = put(parent.children, comps[comps.length - 1] as string, node, edit);
-      if (children !== parent.children)
-        tree = { ...tree, root: withNode(tree.root, comps.slice(0, -1), { ...parent, children }, edit) };
-    };
     switch (entry.type) {
       case "dir": {
         const meta = {
@@ -109,21 +109,21 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
         }
         if (existing !== undefined && existing.kind !== "dir")
           throw fail(i, entry.path, "already an entry of another type");
-        set(existing?.kind === "dir" ? { ...dropImplied(existing), ...meta } : emptyDir(meta));
+        set(comps, parent, existing?.kind === "dir" ? { ...dropImplied(existing), ...meta } : emptyDir(meta));
         return;
       }
       case "opaque": {
         if (existing !== undefined && existing.kind !== "dir")
           throw fail(i, entry.path, "an opaque marker needs a directory");
         if (comps.length === 0) tree = { ...tree, root: { ...tree.root, opaque: true } };
-        else set(existing?.kind === "dir" ? { ...existing, opaque: true } : impliedDir(true));
+        else set(comps, parent, existing?.kind === "dir" ? { ...existing, opaque: true } : impliedDir(true));
         return;
       }
       case "whiteout": {
         if (comps.length === 0) throw fail(i, entry.path, "the root cannot be whited out");
         // A whiteout never hides an entry of its own layer.
         if (existing !== undefined && existing.kind !== "whiteout") return;
-        set({ kind: "whiteout" });
+        set(comps, parent, { kind: "whiteout" });
         return;
       }
       default: {
@@ -199,7 +199,7 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
             );
           }
         }
-        set(node);
+        set(comps, parent, node);
       }
     }
   });
@@ -212,10 +212,10 @@ function xattrsOf(xattrs: Xattrs | undefined): { xattrs?: Xattrs } {
 }
 
 /** What the kernel could not hold in an entry: a name, a symlink target, an xattr. */
-function entryProblem(entry: LayerEntry): string | undefined {
+function entryProblem(entry: LayerEntry, comps: readonly string[]): string | undefined {
   const bad = notBytes(entry.path);
   if (bad !== undefined) return `the path cannot be a name: ${bad}`;
-  for (const name of entry.path.split("/"))
+  for (const name of comps)
     if (nameTooLong(name)) return `the name ${name.slice(0, 32)}… is over ${NAME_MAX} bytes`;
   if (entry.type === "device" && entry.device === "char" && entry.major === 0 && entry.minor === 0)
     return "a character device 0/0 is overlayfs's whiteout, not a device (write a whiteout entry)";

@@ -63,6 +63,8 @@ export function place(
   const old = nodeAt(tree.root, comps);
   const released = release(tree, old, edit);
   const root = withNode(released.root, comps, node, edit);
+  // Only a symlink or a directory can take names out of a symlink group.
+  if (old === undefined || (old.kind !== "symlink" && old.kind !== "dir")) return withRoot(released, root);
   return withRoot(released, recountSymlinkGroups(root, symlinkGroupsUnder(old)));
 }
 
