@@ -41,6 +41,8 @@ export class OpenContainer {
   readonly #files = new Map<string, Written>();
   readonly #byIno = new Map<string, Written>();
   readonly #dirty: Written[] = [];
+  /** How many of the dirty entries have other names (a first write to one of those must see them settled). */
+  #linkedDirty = 0;
 
   constructor(record: ContainerFs) {
     this.record = record;
@@ -63,13 +65,17 @@ export class OpenContainer {
       if (!known.dirty) {
         known.dirty = true;
         this.#dirty.push(known);
+        if (known.inode.nlink > 1) this.#linkedDirty += 1;
       }
       return;
     }
-    // The first write to this path in the run: the whole rule, on a settled inode when it reads one.
+    // The first write to this path in the run: the whole rule, on a settled inode when it reads one
+    // (a path not written yet in the run names a dirty inode only if that inode has other names).
     const comps = pathComponents(path);
-    const before = nodeAt(this.upper.root, comps);
-    if (before?.kind === "file") this.#settle(this.#byIno.get(before.ino), edit);
+    if (this.#linkedDirty > 0) {
+      const before = nodeAt(this.upper.root, comps);
+      if (before?.kind === "file") this.#settle(this.#byIno.get(before.ino), edit);
+    }
     this.upper = upperAfter(this, event, edit);
     const after = nodeAt(this.upper.root, comps);
     if (after?.kind !== "file") return;
@@ -98,11 +104,13 @@ export class OpenContainer {
   settle(edit: Edit): void {
     for (const entry of this.#dirty) this.#settle(entry, edit);
     this.#dirty.length = 0;
+    this.#linkedDirty = 0;
   }
 
   #settle(entry: Written | undefined, edit: Edit): void {
     if (entry === undefined || !entry.dirty) return;
     this.upper = withInodes(this.upper, put(this.upper.inodes, entry.ino, entry.inode, edit));
     entry.dirty = false;
+    if (entry.inode.nlink > 1) this.#linkedDirty -= 1;
   }
 }

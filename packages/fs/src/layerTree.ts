@@ -267,13 +267,13 @@ export function stackLayers(below: Tree, layers: readonly Tree[]): Tree {
 /** One layer on `below`: what `below`'s tree got from `edit` changes in place (it is not kept). */
 function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
   let inodes = below.inodes;
+  // The inodes of the files taken in one pass, put at the end; and whether any were put one by one.
+  const taken = new Set<string>();
+  let putOneByOne = false;
   const take = (node: FsNode): FsNode | undefined => {
     if (node.kind === "whiteout") return undefined;
     if (node.kind === "dir") return merge(undefined, node);
-    if (node.kind === "file") {
-      const inode = layer.inodes.get(node.ino);
-      if (inode) inodes = put(inodes, node.ino, inode, edit);
-    }
+    if (node.kind === "file") taken.add(node.ino);
     return node;
   };
   const merge = (lower: DirNode | undefined, upper: DirNode): DirNode => {
@@ -298,12 +298,26 @@ function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
       if (node.kind === "file") {
         const inode = layer.inodes.get(node.ino);
         if (inode) inodes = put(inodes, node.ino, inode, edit);
+        putOneByOne = true;
       }
       children = put(children, name, node, edit);
     }
     return { ...emptyDir(upper.implied && lower ? lower : upper), children };
   };
   const root = merge(layer.root.opaque ? undefined : below.root, layer.root);
+  // On no inodes, the layer's own table when its files name every inode of it (a layer's tree always
+  // does): the very entries the puts would give, without hashing a key.
+  if (
+    !putOneByOne &&
+    inodes.size === 0 &&
+    taken.size === layer.inodes.size &&
+    layer.inodes.keys().every((ino) => taken.has(ino))
+  )
+    return { root, inodes: layer.inodes };
+  for (const ino of taken) {
+    const inode = layer.inodes.get(ino);
+    if (inode) inodes = put(inodes, ino, inode, edit);
+  }
   return { root, inodes };
 }
 
