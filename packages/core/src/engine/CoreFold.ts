@@ -6,13 +6,16 @@
  * Contract: docs/architecture.md#replay · laws: test/replay.transient.test.ts
  */
 import type { EventEnvelope } from "../events/envelope.js";
-import type { EngineState } from "./EngineState.js";
+import type { ContainerRecord, EngineState } from "./EngineState.js";
 import { checkFsEvent, evolve } from "./evolve.js";
 
 export class CoreFold {
   /** The state as of some event at or before `#seq`; only the seq may lag behind. */
   #state: EngineState;
   #seq: number;
+  /** The last container record and fs event type the lifecycle accepted. */
+  #accepted: ContainerRecord | undefined;
+  #acceptedType: string | undefined;
 
   constructor(state: EngineState) {
     this.#state = state;
@@ -25,7 +28,12 @@ export class CoreFold {
       // Nothing but the seq changes, as evolve says: the containers are those of #state.
       const before = this.#state.containers[event.streamId];
       if (before !== undefined) {
-        checkFsEvent(before, event);
+        // The answer depends on the record's state and the type alone: a run asks once.
+        if (before !== this.#accepted || event.type !== this.#acceptedType) {
+          checkFsEvent(before, event);
+          this.#accepted = before;
+          this.#acceptedType = event.type;
+        }
         this.#seq = event.seq;
         return;
       }
