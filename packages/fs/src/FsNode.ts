@@ -154,30 +154,6 @@ export function writtenInode(
   return { digest, size, mode, uid, gid, mtime, nlink: inode.nlink, atime: inode.mtime };
 }
 
-/**
- * {@link writtenInode} done in `inode` itself (the same fields, in the same order), for an inode its
- * caller made and nobody else can see yet (a transient fold's own, see OpenContainer).
- */
-export function rewriteInode(
-  inode: Inode,
-  digest: string,
-  size: number,
-  mode: number,
-  uid: number,
-  gid: number,
-  mtime: number,
-): void {
-  const i = inode as { -readonly [K in keyof Inode]: Inode[K] };
-  i.digest = digest;
-  i.size = size;
-  i.mode = mode;
-  i.uid = uid;
-  i.gid = gid;
-  if (i.mtime === mtime) return;
-  if (i.atime === undefined) i.atime = i.mtime;
-  i.mtime = mtime;
-}
-
 /** `node` with xattr `name` set to `value` (base64), or removed when `value` is undefined. */
 export function withXattr<T extends { readonly xattrs?: Xattrs }>(
   node: T,

@@ -5,32 +5,55 @@
  * While nothing but `fs.fileWritten` comes for the container, no name of its upper layer moves or
  * goes away (a write adds names, never removes one), so a path written once keeps naming the same
  * upper file. The cache remembers it with its inode (hard links share one entry), and a later write to
- * the same path only makes the inode's new value, as overlayfs's write after its lookup; the inode
- * table gets the last value once (`settle`), before anything else reads it. Any other filesystem
- * event settles and forgets the cache first.
+ * the same path only changes the entry's fields, as overlayfs's write after its lookup; the inode
+ * table gets one new inode with the last values (`settle`), before anything else reads it. Any other
+ * filesystem event settles and forgets the cache first. The inodes of the state are never changed in
+ * place: the entries are the fold's own.
  */
 import type { EventEnvelope, FsEvent } from "@strata/core";
 import { pathComponents } from "@strata/core";
 import type { Edit } from "./Edit.js";
 import { upperAfter } from "./evolveFs.js";
-import { type Inode, rewriteInode, type Tree, writtenInode } from "./FsNode.js";
+import type { Inode, Tree } from "./FsNode.js";
 import type { ContainerFs } from "./FsState.js";
 import { nodeAt, put } from "./treeOps.js";
 import { withInodes } from "./upperTree.js";
 
 type FileWritten = EventEnvelope & Extract<FsEvent, { type: "fs.fileWritten" }>;
 
-/** An upper inode the cache knows: its value now, and whether the inode table has it yet. */
+/**
+ * An upper inode the cache knows: the inode the table holds (`base`), and the fields the writes since
+ * gave it (what `writtenInode` would give, write after write: content and owner replaced, mtime moved,
+ * atime set to the first mtime moved when it had none).
+ */
 interface Written {
   readonly ino: string;
-  inode: Inode;
+  base: Inode;
+  digest: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  atime: number | undefined;
+  /** Changed since the table got `base`. */
   dirty: boolean;
-  /**
-   * The edit under which the fold made the object `inode` (null: it did not): while that edit is
-   * open, nobody sees that object but the fold (its inode table is the edit's), so a later write
-   * changes it in place.
-   */
-  madeUnder: Edit | null;
+}
+
+function written(ino: string, base: Inode): Written {
+  const { digest, size, mode, uid, gid, mtime, atime } = base;
+  return { ino, base, digest, size, mode, uid, gid, mtime, atime, dirty: false };
+}
+
+/** The inode the writes made: the object `writtenInode` gives after the same writes. */
+function inodeOf(w: Written): Inode {
+  const { base, digest, size, mode, uid, gid, mtime, atime } = w;
+  if (base.atime === undefined && base.xattrs === undefined)
+    return atime === undefined
+      ? { digest, size, mode, uid, gid, mtime, nlink: base.nlink }
+      : { digest, size, mode, uid, gid, mtime, nlink: base.nlink, atime };
+  const inode = { ...base, digest, size, mode, uid, gid, mtime };
+  return atime === undefined || base.atime !== undefined ? inode : { ...inode, atime };
 }
 
 export class OpenContainer {
@@ -41,7 +64,7 @@ export class OpenContainer {
   readonly #files = new Map<string, Written>();
   readonly #byIno = new Map<string, Written>();
   readonly #dirty: Written[] = [];
-  /** How many of the dirty entries have other names (a first write to one of those must see them settled). */
+  /** How many dirty entries have other names (a first write to one of those must see them settled). */
   #linkedDirty = 0;
 
   constructor(record: ContainerFs) {
@@ -52,26 +75,29 @@ export class OpenContainer {
 
   /** Folds a write in (see the header). Throws what `evolveFs` throws. */
   write(event: FileWritten, edit: Edit): void {
-    const { path } = event.data;
-    const known = this.#files.get(path);
+    const d = event.data;
+    const known = this.#files.get(d.path);
     if (known !== undefined) {
-      const d = event.data;
+      known.digest = d.digest;
+      known.size = d.size;
+      known.mode = d.mode;
+      known.uid = d.uid;
+      known.gid = d.gid;
       const mtime = d.mtime ?? event.recordedAt;
-      if (known.madeUnder === edit) rewriteInode(known.inode, d.digest, d.size, d.mode, d.uid, d.gid, mtime);
-      else {
-        known.inode = writtenInode(known.inode, d.digest, d.size, d.mode, d.uid, d.gid, mtime);
-        known.madeUnder = edit;
+      if (mtime !== known.mtime) {
+        if (known.atime === undefined) known.atime = known.mtime;
+        known.mtime = mtime;
       }
       if (!known.dirty) {
         known.dirty = true;
         this.#dirty.push(known);
-        if (known.inode.nlink > 1) this.#linkedDirty += 1;
+        if (known.base.nlink > 1) this.#linkedDirty += 1;
       }
       return;
     }
     // The first write to this path in the run: the whole rule, on a settled inode when it reads one
     // (a path not written yet in the run names a dirty inode only if that inode has other names).
-    const comps = pathComponents(path);
+    const comps = pathComponents(d.path);
     if (this.#linkedDirty > 0) {
       const before = nodeAt(this.upper.root, comps);
       if (before?.kind === "file") this.#settle(this.#byIno.get(before.ino), edit);
@@ -79,17 +105,15 @@ export class OpenContainer {
     this.upper = upperAfter(this, event, edit);
     const after = nodeAt(this.upper.root, comps);
     if (after?.kind !== "file") return;
-    const entry: Written = this.#byIno.get(after.ino) ?? {
-      ino: after.ino,
-      inode: undefined as unknown as Inode,
-      dirty: false,
-      madeUnder: null,
-    };
-    // The write just made this inode object, under this edit, for the inode table the edit owns.
-    entry.inode = this.upper.inodes.get(after.ino) as Inode;
-    entry.madeUnder = edit;
-    this.#byIno.set(after.ino, entry);
-    this.#files.set(path, entry);
+    // Its inode now. An entry its other names share was settled above (it was dirty only if those
+    // names were written in this run), so it starts again from the table.
+    const base = this.upper.inodes.get(after.ino) as Inode;
+    let entry = this.#byIno.get(after.ino);
+    if (entry === undefined) {
+      entry = written(after.ino, base);
+      this.#byIno.set(after.ino, entry);
+    } else Object.assign(entry, written(after.ino, base));
+    this.#files.set(d.path, entry);
   }
 
   /** Folds any other filesystem event in: settles and forgets the cache first. */
@@ -109,8 +133,9 @@ export class OpenContainer {
 
   #settle(entry: Written | undefined, edit: Edit): void {
     if (entry === undefined || !entry.dirty) return;
-    this.upper = withInodes(this.upper, put(this.upper.inodes, entry.ino, entry.inode, edit));
+    entry.base = inodeOf(entry);
+    this.upper = withInodes(this.upper, put(this.upper.inodes, entry.ino, entry.base, edit));
     entry.dirty = false;
-    if (entry.inode.nlink > 1) this.#linkedDirty -= 1;
+    if (entry.base.nlink > 1) this.#linkedDirty -= 1;
   }
 }
