@@ -16,6 +16,7 @@ export { CommandSchema, parseCommand } from "./commands/commands.js";
 // the README's walkthrough
 export { runLifecycleDemo } from "./demo/lifecycleDemo.js";
 export { applyChanges } from "./engine/applyChanges.js";
+export { CoreFold } from "./engine/CoreFold.js";
 export type { DecideResult } from "./engine/decide.js";
 export { decide, decideTick, nextDeadline } from "./engine/decide.js";
 export type { CommandResult, EngineOptions } from "./engine/Engine.js";
@@ -43,7 +44,13 @@ export { containerImageConfig, EMPTY_IMAGE_CONFIG } from "./engine/imageConfig.j
 export type { ContainerStateView, ContainerView, ExecView } from "./engine/inspect.js";
 export { inspectContainer, inspectExec } from "./engine/inspect.js";
 export { changedKeys, changedKeysFully, readTracking } from "./engine/keys.js";
-export type { ProjectedState, Projection, Refined, RefinedFailure } from "./engine/Projection.js";
+export type {
+  ProjectedState,
+  Projection,
+  ProjectionFold,
+  Refined,
+  RefinedFailure,
+} from "./engine/Projection.js";
 export { refinedOutcome } from "./engine/Projection.js";
 export type { Plan, PlannedEvent } from "./engine/plan.js";
 export { earliestDeadline, nextDue, plan } from "./engine/plan.js";
@@ -54,6 +61,7 @@ export {
   replayProjected,
   replayProjectedTo,
   replayTo,
+  stepProjected,
 } from "./engine/replay.js";
 export type { ImageMatch } from "./engine/resolve.js";
 export { findContainer, findImage } from "./engine/resolve.js";

@@ -9,6 +9,7 @@
  */
 
 import {
+  applyEvents,
   type Command,
   type CommandResult,
   Engine,
@@ -17,6 +18,7 @@ import {
   initialState,
   parseEvent,
   replay,
+  replayTo,
   type SignalAction,
   sequentialIds,
   simulatedClock,
@@ -165,18 +167,31 @@ function compare(model: World, real: Real): void {
   real.history.push(state);
 }
 
-/** Replaying the log up to each step's last seq gives exactly the state the engine had then. */
+/**
+ * Replaying the log up to each step's last seq gives exactly the state the engine had then: folded
+ * event by event (`evolve`), transiently from the step before (`applyEvents`, which goes on from a
+ * transient result), and transiently from the start (`replayTo`, at every fifth step: it is quadratic).
+ * None of those folds changes a state it started from.
+ */
 function checkPrefixes(real: Real): void {
   const events = real.engine.log.read();
   let folded = initialState();
+  let transient = initialState();
   let i = 0;
-  for (const past of real.history) {
+  for (const [step, past] of real.history.entries()) {
+    const from = i;
     while (folded.seq < past.seq) {
       const e = events[i++];
       if (!e) break;
       folded = evolve(folded, e);
     }
     expect(folded, `replay of the first ${past.seq} events`).toEqual(past);
+    const before = JSON.stringify(transient);
+    const next = applyEvents(transient, events.slice(from, i));
+    expect(next, `transient fold of events ${from + 1} to ${past.seq}`).toEqual(past);
+    expect(JSON.stringify(transient), "the state a transient fold started from").toBe(before);
+    transient = next;
+    if (step % 5 === 0) expect(replayTo(events, past.seq), `replayTo(${past.seq})`).toEqual(past);
   }
 }
 
@@ -255,6 +270,18 @@ class Wait implements fc.Command<World, Real> {
     return `wait(${this.n}, ${this.condition})`;
   }
 }
+
+/** A filesystem command without its container (digest and size given: no fs projection stores content here). */
+const fsCommand = fc.oneof(
+  fc.record({
+    type: fc.constant("fs.writeFile" as const),
+    path: fc.constantFrom("/a", "/etc/x", "/a/b"),
+    digest: fc.constantFrom(`sha256:${"a".repeat(64)}`, `sha256:${"b".repeat(64)}`),
+    size: fc.nat({ max: 100 }),
+  }),
+  fc.record({ type: fc.constant("fs.mkdir" as const), path: fc.constantFrom("/a", "/d") }),
+  fc.record({ type: fc.constant("fs.remove" as const), path: fc.constantFrom("/a", "/etc") }),
+);
 
 /** A valid container configuration (--rm only without a restart policy, a retry count only with on-failure). */
 const containerSpec: fc.Arbitrary<MSpec> = fc
@@ -471,6 +498,18 @@ const commands = [
         (m) => m.rename(n, to),
         () => ({ type: "container.rename", container: n, name: to }),
       ),
+  ),
+  // Filesystem changes (the core engine appends them unchecked; only the lifecycle decides): a
+  // replay folds their runs without a state per event, which must change nothing it gives.
+  ...[0, 1, 2].map(() =>
+    fc.tuple(name, fsCommand).map(
+      ([n, c]) =>
+        new Step(
+          `${c.type}(${n})`,
+          (m) => m.fsChange(n),
+          () => ({ ...c, container: n }) as Command,
+        ),
+    ),
   ),
   name.map(
     (n) =>

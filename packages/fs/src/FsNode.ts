@@ -133,6 +133,27 @@ export function withMtime<T extends { readonly mtime: number; readonly atime?: n
   return { ...node, atime: node.atime ?? node.mtime, mtime };
 }
 
+/**
+ * `inode` with the content and metadata a write gives it, its link count, atime and xattrs kept, its
+ * mtime set (as {@link withMtime}). The same object as `withMtime({ ...inode, digest, … }, mtime)`,
+ * built without a spread for the common inode (no atime, no xattrs yet): the spread of objects of
+ * many shapes is one of the costs of a replay.
+ */
+export function writtenInode(
+  inode: Inode,
+  digest: string,
+  size: number,
+  mode: number,
+  uid: number,
+  gid: number,
+  mtime: number,
+): Inode {
+  if (inode.atime !== undefined || inode.xattrs !== undefined)
+    return withMtime({ ...inode, digest, size, mode, uid, gid }, mtime);
+  if (inode.mtime === mtime) return { digest, size, mode, uid, gid, mtime, nlink: inode.nlink };
+  return { digest, size, mode, uid, gid, mtime, nlink: inode.nlink, atime: inode.mtime };
+}
+
 /** `node` with xattr `name` set to `value` (base64), or removed when `value` is undefined. */
 export function withXattr<T extends { readonly xattrs?: Xattrs }>(
   node: T,

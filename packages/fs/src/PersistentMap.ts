@@ -13,180 +13,27 @@
  * hashes) are kept sorted. So two maps with the same entries iterate in the same order, and a map
  * rebuilt from its entries (`from`, e.g. when a snapshot is read back) behaves exactly like the
  * original under every later operation.
+ *
+ * A transient change (`setIn`/`deleteIn` under an open {@link Edit}) runs the same algorithm but
+ * changes in place the nodes made under that edit, so a fold of many changes copies each node once
+ * instead of once per change; the shape is the same as the persistent changes would give.
  */
 
-const BITS = 5;
-const WIDTH = 1 << BITS;
-const MASK = WIDTH - 1;
-
-type Node<V> = Branch<V> | Leaf<V> | Collision<V>;
-interface Branch<V> {
-  readonly t: 0;
-  readonly bitmap: number;
-  readonly children: readonly Node<V>[];
-}
-interface Leaf<V> {
-  readonly t: 1;
-  readonly hash: number;
-  readonly key: string;
-  readonly value: V;
-}
-interface Collision<V> {
-  readonly t: 2;
-  readonly hash: number;
-  readonly leaves: readonly Leaf<V>[];
-}
-
-/** FNV-1a, 32 bits. */
-function hashOf(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-function popcount(x: number): number {
-  let n = x - ((x >>> 1) & 0x55555555);
-  n = (n & 0x33333333) + ((n >>> 2) & 0x33333333);
-  return (((n + (n >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
-
-const EMPTY_BRANCH: Branch<never> = Object.freeze({
-  t: 0,
-  bitmap: 0,
-  children: Object.freeze([]) as readonly never[],
-});
-
-function getNode<V>(node: Node<V>, hash: number, key: string, depth: number): V | undefined {
-  let n: Node<V> = node;
-  let d = depth;
-  for (;;) {
-    if (n.t === 1) return n.hash === hash && n.key === key ? n.value : undefined;
-    if (n.t === 2) return n.hash === hash ? n.leaves.find((l) => l.key === key)?.value : undefined;
-    const bit = 1 << ((hash >>> (d * BITS)) & MASK);
-    if ((n.bitmap & bit) === 0) return undefined;
-    const child: Node<V> | undefined = n.children[popcount(n.bitmap & (bit - 1))];
-    if (child === undefined) return undefined;
-    n = child;
-    d++;
-  }
-}
-
-const byKey = <V>(a: Leaf<V>, b: Leaf<V>): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
-
-/** Joins two nodes (leaves or collision nodes) under new branches, or into one collision node. */
-function merge<V>(a: Leaf<V> | Collision<V>, b: Leaf<V> | Collision<V>, depth: number): Node<V> {
-  if (a.hash === b.hash) {
-    const leaves = [...(a.t === 1 ? [a] : a.leaves), ...(b.t === 1 ? [b] : b.leaves)].sort(byKey);
-    return { t: 2, hash: a.hash, leaves };
-  }
-  const ia = (a.hash >>> (depth * BITS)) & MASK;
-  const ib = (b.hash >>> (depth * BITS)) & MASK;
-  if (ia === ib) return { t: 0, bitmap: 1 << ia, children: [merge(a, b, depth + 1)] };
-  return ia < ib
-    ? { t: 0, bitmap: (1 << ia) | (1 << ib), children: [a, b] }
-    : { t: 0, bitmap: (1 << ia) | (1 << ib), children: [b, a] };
-}
-
-/** Returns [newNode, sizeDelta]. */
-function setNode<V>(node: Node<V>, leaf: Leaf<V>, depth: number): [Node<V>, number] {
-  if (node.t === 1) {
-    if (node.key === leaf.key) return node.value === leaf.value ? [node, 0] : [leaf, 0];
-    return [merge(node, leaf, depth), 1];
-  }
-  if (node.t === 2) {
-    if (node.hash !== leaf.hash) return [merge(node, leaf, depth), 1];
-    const i = node.leaves.findIndex((l) => l.key === leaf.key);
-    if (i >= 0) {
-      const leaves = node.leaves.slice();
-      leaves[i] = leaf;
-      return [{ t: 2, hash: node.hash, leaves }, 0];
-    }
-    return [{ t: 2, hash: node.hash, leaves: [...node.leaves, leaf].sort(byKey) }, 1];
-  }
-  const bit = 1 << ((leaf.hash >>> (depth * BITS)) & MASK);
-  const idx = popcount(node.bitmap & (bit - 1));
-  if ((node.bitmap & bit) === 0) {
-    const children = node.children.slice();
-    children.splice(idx, 0, leaf);
-    return [{ t: 0, bitmap: node.bitmap | bit, children }, 1];
-  }
-  const child = node.children[idx] as Node<V>;
-  const [next, delta] = setNode(child, leaf, depth + 1);
-  if (next === child) return [node, 0];
-  const children = node.children.slice();
-  children[idx] = next;
-  return [{ t: 0, bitmap: node.bitmap, children }, delta];
-}
-
-/** Returns the new node (undefined when it became empty), or the same node if the key was absent. */
-function deleteNode<V>(node: Node<V>, hash: number, key: string, depth: number): Node<V> | undefined {
-  if (node.t === 1) return node.key === key ? undefined : node;
-  if (node.t === 2) {
-    const leaves = node.leaves.filter((l) => l.key !== key);
-    if (leaves.length === node.leaves.length) return node;
-    return leaves.length === 1 ? leaves[0] : { t: 2, hash: node.hash, leaves };
-  }
-  const bit = 1 << ((hash >>> (depth * BITS)) & MASK);
-  if ((node.bitmap & bit) === 0) return node;
-  const idx = popcount(node.bitmap & (bit - 1));
-  const child = node.children[idx] as Node<V>;
-  const next = deleteNode(child, hash, key, depth + 1);
-  if (next === child) return node;
-  if (next === undefined) {
-    const bitmap = node.bitmap & ~bit;
-    if (bitmap === 0) return undefined;
-    const children = node.children.slice();
-    children.splice(idx, 1);
-    // A branch left with a single leaf collapses into it (keeps lookups short and shapes canonical).
-    if (children.length === 1 && (children[0] as Node<V>).t !== 0) return children[0];
-    return { t: 0, bitmap, children };
-  }
-  const children = node.children.slice();
-  children[idx] = next;
-  if (children.length === 1 && next.t !== 0) return next;
-  return { t: 0, bitmap: node.bitmap, children };
-}
-
-/**
- * The trie of distinct leaves, in the shape `set` gives them (see the file header): one leaf as
- * itself, leaves of one hash as a collision node, others split by the 5 bits of their hash at `depth`.
- */
-function build<V>(leaves: Leaf<V>[], depth: number): Node<V> {
-  const first = leaves[0] as Leaf<V>;
-  if (leaves.length === 1) return first;
-  const buckets: (Leaf<V>[] | undefined)[] = new Array(WIDTH);
-  let bitmap = 0;
-  for (const l of leaves) {
-    const bit = (l.hash >>> (depth * BITS)) & MASK;
-    const bucket = buckets[bit];
-    if (bucket) bucket.push(l);
-    else {
-      buckets[bit] = [l];
-      bitmap |= 1 << bit;
-    }
-  }
-  // Equal hashes fall in one bucket at every depth: stop there with a collision node.
-  if (bitmap === (bitmap & -bitmap) && leaves.every((l) => l.hash === first.hash))
-    return { t: 2, hash: first.hash, leaves: leaves.sort(byKey) };
-  const children: Node<V>[] = [];
-  for (const bucket of buckets) if (bucket) children.push(build(bucket, depth + 1));
-  return { t: 0, bitmap, children };
-}
-
-function* iterate<V>(node: Node<V>): Generator<[string, V]> {
-  if (node.t === 1) {
-    yield [node.key, node.value];
-    return;
-  }
-  if (node.t === 2) {
-    for (const l of node.leaves) yield [l.key, l.value];
-    return;
-  }
-  for (const c of node.children) yield* iterate(c);
-}
+import type { Edit } from "./Edit.js";
+import {
+  build,
+  collect,
+  deleteNode,
+  EMPTY_BRANCH,
+  getNode,
+  hashOf,
+  iterate,
+  type Leaf,
+  lastChange,
+  mapNode,
+  type Node,
+  setNode,
+} from "./hamt.js";
 
 /**
  * Counts map operations while set: tests use it to show that a command's cost grows linearly with its
@@ -195,23 +42,26 @@ function* iterate<V>(node: Node<V>): Generator<[string, V]> {
  */
 export const mapProbe: { counter: { gets: number; sets: number } | undefined } = { counter: undefined };
 
-/** Every leaf under `node`, in iteration order, into `out` (faster than the generator when all are wanted). */
-function collect<V>(node: Node<V>, out: Leaf<V>[]): Leaf<V>[] {
-  if (node.t === 1) out.push(node);
-  else if (node.t === 2) for (const l of node.leaves) out.push(l);
-  else for (const c of node.children) collect(c, out);
-  return out;
-}
-
-/** An immutable map from strings to `V`. */
+/**
+ * An immutable map from strings to `V`. Under an open {@link Edit} it can also be changed in place
+ * (`setIn`, `deleteIn`): only the parts created under that edit change, so every map built before it,
+ * or under another edit, stays as it was.
+ */
 export class PersistentMap<V> {
-  readonly #root: Node<V>;
-  /** Number of keys. */
-  readonly size: number;
+  #root: Node<V>;
+  #size: number;
+  /** The edit under which this map object itself may change (null: never). */
+  readonly #edit: Edit | null;
 
-  private constructor(root: Node<V>, size: number) {
+  private constructor(root: Node<V>, size: number, edit: Edit | null) {
     this.#root = root;
-    this.size = size;
+    this.#size = size;
+    this.#edit = edit;
+  }
+
+  /** Number of keys. */
+  get size(): number {
+    return this.#size;
   }
 
   static empty<V>(): PersistentMap<V> {
@@ -232,12 +82,12 @@ export class PersistentMap<V> {
     for (const [k, v] of entries) values.set(k, v);
     if (values.size === 0) return PersistentMap.empty<V>();
     const leaves = Array.from(values, ([key, value]): Leaf<V> => ({ t: 1, hash: hashOf(key), key, value }));
-    return new PersistentMap(build(leaves, 0), leaves.length);
+    return new PersistentMap(build(leaves, 0), leaves.length, null);
   }
 
   get(key: string): V | undefined {
     if (mapProbe.counter) mapProbe.counter.gets++;
-    return getNode(this.#root, hashOf(key), key, 0);
+    return getNode(this.#root, hashOf(key), key);
   }
 
   has(key: string): boolean {
@@ -246,20 +96,85 @@ export class PersistentMap<V> {
 
   /** A map with `key` set to `value` (the same map if nothing changes). `value` must not be undefined. */
   set(key: string, value: V): PersistentMap<V> {
-    if (mapProbe.counter) mapProbe.counter.sets++;
-    const root = this.#root;
-    const leaf: Leaf<V> = { t: 1, hash: hashOf(key), key, value };
-    if (root.t === 0 && root.bitmap === 0) return new PersistentMap<V>(leaf, 1);
-    const [next, delta] = setNode(root, leaf, 0);
-    return next === root ? this : new PersistentMap(next, this.size + delta);
+    return this.#set(key, value, null);
   }
 
   /** A map without `key` (the same map if it was absent). */
   delete(key: string): PersistentMap<V> {
+    return this.#delete(key, null);
+  }
+
+  /**
+   * Transient `set` under `edit` (which must be open): changes this map in place and returns it when
+   * it was made under `edit`, else returns a new map made under `edit` (this one unchanged), as `set`
+   * would. Either way, use the map it returns; the one it was called on may have changed.
+   *
+   * @example
+   * const edit = new Edit();
+   * let m = PersistentMap.empty<number>();
+   * for (let i = 0; i < 1000; i++) m = m.setIn(edit, `k${i}`, i); // the first call copies, the rest change m in place
+   * edit.close(); // m is an ordinary persistent map from here on
+   */
+  setIn(edit: Edit, key: string, value: V): PersistentMap<V> {
+    edit.check();
+    return this.#set(key, value, edit);
+  }
+
+  /** Transient `delete` under `edit`: see {@link setIn}. */
+  deleteIn(edit: Edit, key: string): PersistentMap<V> {
+    edit.check();
+    return this.#delete(key, edit);
+  }
+
+  #set(key: string, value: V, edit: Edit | null): PersistentMap<V> {
     if (mapProbe.counter) mapProbe.counter.sets++;
-    const next = deleteNode(this.#root, hashOf(key), key, 0);
-    if (next === this.#root) return this;
-    return next === undefined ? PersistentMap.empty<V>() : new PersistentMap(next, this.size - 1);
+    const root = this.#root;
+    const leaf: Leaf<V> = { t: 1, hash: hashOf(key), key, value };
+    let next: Node<V>;
+    let size: number;
+    if (root.t === 0 && root.bitmap === 0) {
+      next = leaf;
+      size = 1;
+    } else {
+      next = setNode(root, leaf, 0, edit);
+      size = this.#size + lastChange.delta;
+    }
+    if (edit !== null && this.#edit === edit) {
+      this.#root = next;
+      this.#size = size;
+      return this;
+    }
+    // The same root and size: nothing changed, or a value was replaced in a node this edit owns.
+    if (next === root && size === this.#size) return this;
+    return new PersistentMap(next, size, edit);
+  }
+
+  #delete(key: string, edit: Edit | null): PersistentMap<V> {
+    if (mapProbe.counter) mapProbe.counter.sets++;
+    const root = this.#root;
+    const next = deleteNode(root, hashOf(key), key, 0, edit);
+    if (lastChange.delta === 0) return this;
+    if (next === undefined) return PersistentMap.empty<V>();
+    if (edit !== null && this.#edit === edit) {
+      this.#root = next;
+      this.#size -= 1;
+      return this;
+    }
+    return new PersistentMap(next, this.#size - 1, edit);
+  }
+
+  /**
+   * The map with each value replaced by `f(value, key)`, built in one pass over the trie (no key is
+   * hashed or looked up: the result has the same keys, so the same shape); undefined when `f` answers
+   * undefined for any entry.
+   *
+   * @example
+   * PersistentMap.from([["a", 1]]).mapValues((v) => v * 2)?.get("a"); // 2
+   */
+  mapValues<W>(f: (value: V, key: string) => W | undefined): PersistentMap<W> | undefined {
+    if (this.#size === 0) return PersistentMap.empty<W>();
+    const root = mapNode(this.#root, f);
+    return root === undefined ? undefined : new PersistentMap(root, this.#size, null);
   }
 
   /** Entries in hash order: no meaningful order, but the same for any two maps with the same entries. */
@@ -339,6 +254,10 @@ export function sortByName<T>(items: T[], nameOf: (item: T) => string): T[] {
 export const sortNames = (names: string[]): string[] => sortByName(names, (n) => n);
 
 const EMPTY: PersistentMap<never> = (() => {
-  const Ctor = PersistentMap as unknown as new (root: Node<never>, size: number) => PersistentMap<never>;
-  return new Ctor(EMPTY_BRANCH, 0);
+  const Ctor = PersistentMap as unknown as new (
+    root: Node<never>,
+    size: number,
+    edit: Edit | null,
+  ) => PersistentMap<never>;
+  return new Ctor(EMPTY_BRANCH, 0, null);
 })();

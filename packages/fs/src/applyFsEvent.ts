@@ -18,21 +18,27 @@
  * `refine` resolved them), so these functions never follow symlinks. Each checks its preconditions
  * and throws an {@link FsError} when they do not hold; nothing is changed then. Each costs O(path
  * depth), plus the size of what it copies or removes.
+ *
+ * Under an open {@link Edit} (a transient fold), the rules written linearly (each step goes on from
+ * the tree the step before returned, never from an older one: see {@link changesInPlace}) change the
+ * parts of the upper tree that edit made in place instead of copying them.
  */
 import { type FsEvent, pathComponents } from "@strata/core";
 import { copyTree } from "./copyTree.js";
 import { copyUp, ensureUpperDir, type InodeIds, lowerPositive } from "./copyUp.js";
+import type { Edit } from "./Edit.js";
 import { FsError } from "./FsError.js";
 import {
   type DeviceNode,
   type DirNode,
   emptyDir,
+  type FileNode,
   type FsNode,
   type Inode,
   type SymlinkNode,
   type Tree,
-  withMtime,
   withXattr,
+  writtenInode,
   type Xattrs,
 } from "./FsNode.js";
 import {
@@ -45,8 +51,8 @@ import {
   shown,
   xattrsOf,
 } from "./Overlay.js";
-import { mapLinkedSymlinks, nodeAt, recountSymlinkGroups, withNode } from "./treeOps.js";
-import { place, setInode, touchDir } from "./upperTree.js";
+import { mapLinkedSymlinks, nodeAt, put, recountSymlinkGroups, withNode } from "./treeOps.js";
+import { place, setInode, touchDir, withRoot } from "./upperTree.js";
 
 export type { InodeIds };
 export { copyUp, ensureUpperDir, lowerPositive };
@@ -98,21 +104,25 @@ function changeNode(
   comps: readonly string[],
   onFile: (i: Inode) => Inode,
   onOther: <T extends DirNode | SymlinkNode | DeviceNode>(n: T) => T,
+  edit: Edit | null,
 ): Tree {
   const current = comps.length === 0 ? up.root : (nodeAt(up.root, comps) as FsNode);
   switch (current.kind) {
     case "file":
-      return setInode(up, current.ino, onFile);
+      return setInode(up, current.ino, onFile, edit);
     case "dir": {
       const dir = onOther(current);
-      return comps.length === 0 ? { ...up, root: dir } : { ...up, root: withNode(up.root, comps, dir) };
+      return withRoot(up, comps.length === 0 ? dir : withNode(up.root, comps, dir, edit));
     }
     case "symlink":
       if (current.linkId !== undefined)
-        return { ...up, root: mapLinkedSymlinks(up.root, current.linkId, (s) => onOther(s)) };
-      return { ...up, root: withNode(up.root, comps, onOther(current)) };
+        return withRoot(
+          up,
+          mapLinkedSymlinks(up.root, current.linkId, (s) => onOther(s)),
+        );
+      return withRoot(up, withNode(up.root, comps, onOther(current), edit));
     case "device":
-      return { ...up, root: withNode(up.root, comps, onOther(current)) };
+      return withRoot(up, withNode(up.root, comps, onOther(current), edit));
     case "whiteout":
       throw new Error("unreachable: whiteout shown");
   }
@@ -132,7 +142,13 @@ export function xattrRefusal(kind: FsNode["kind"], name: string): "EPERM" | "ENO
  * The upper tree with the upper-only directory at `comps` opaque: overlayfs's mark, which changes
  * nothing in the union (nothing lies below the directory) and no time.
  */
-function markOpaque(ov: Overlay, comps: readonly string[], pair: Pair, value: string): Tree {
+function markOpaque(
+  ov: Overlay,
+  comps: readonly string[],
+  pair: Pair,
+  value: string,
+  edit: Edit | null,
+): Tree {
   const path = `/${comps.join("/")}`;
   if (value !== OPAQUE_YES)
     throw new FsError("ENOTSUP", "setxattr", path, `${OVERLAY_OPAQUE} is overlayfs's own; only "y" marks`);
@@ -146,41 +162,75 @@ function markOpaque(ov: Overlay, comps: readonly string[], pair: Pair, value: st
   const dir = pair.upper;
   return dir.opaque
     ? ov.upper
-    : { ...ov.upper, root: withNode(ov.upper.root, comps, { ...dir, opaque: true }) };
+    : withRoot(ov.upper, withNode(ov.upper.root, comps, { ...dir, opaque: true }, edit));
+}
+
+/**
+ * Whether {@link applyFsEvent} changes in place, under an edit, what that edit made for events of
+ * `type`: its rule is written linearly (each step goes on from the tree the step before returned and
+ * never reads an older one). A link, a rename and a copy are applied persistently whatever the edit
+ * (their rules read the union before and after their own changes); a transient fold closes its edit
+ * after one, so that nothing it shares can change later.
+ */
+export function changesInPlace(type: FsEvent["type"]): boolean {
+  return type !== "fs.hardLinked" && type !== "fs.renamed" && type !== "fs.copied";
+}
+
+/**
+ * What an `fs.fileWritten` does to a file the upper layer holds already (inode `ino`): its content and
+ * metadata replaced, its mtime moved; no copy-up, and its directory's mtime unchanged (no name added).
+ */
+export function writeUpperFile(
+  upper: Tree,
+  ino: string,
+  event: Extract<FsEvent, { type: "fs.fileWritten" }>,
+  t: number,
+  edit: Edit | null,
+): Tree {
+  const { digest, size, mode, uid, gid } = event.data;
+  const mtime = event.data.mtime ?? t;
+  return setInode(upper, ino, (i) => writtenInode(i, digest, size, mode, uid, gid, mtime), edit);
 }
 
 /**
  * The upper tree after `event` at time `t`. Throws {@link FsError} when the event does not apply to
  * this union (the projection's `refine` checks every command this way before anything is appended).
+ * Under an open `edit`, the upper tree's parts made under it may change in place (see
+ * {@link changesInPlace}): the caller goes on from the tree returned and keeps no older one.
  */
-export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: InodeIds): Tree {
+export function applyFsEvent(
+  ov: Overlay,
+  event: FsEvent,
+  t: number,
+  newIno: InodeIds,
+  edit: Edit | null = null,
+): Tree {
   const op = opName[event.type];
+  const e = edit !== null && changesInPlace(event.type) ? edit : null;
   switch (event.type) {
     case "fs.fileWritten": {
       const { path, digest, size, mode, uid, gid } = event.data;
       const mtime = event.data.mtime ?? t;
       const comps = pathComponents(path);
       if (comps.length === 0) throw new FsError("EISDIR", op, path);
-      requireDirAt(ov, comps.slice(0, -1), op, path);
-      const pair = lookupPair(ov, comps);
+      const parentComps = comps.slice(0, -1);
+      const pair = childPair(requireDirAt(ov, parentComps, op, path), comps[comps.length - 1] as string);
       if (pair !== undefined) {
         const node = shown(pair);
         if (node.kind === "dir") throw new FsError("EISDIR", op, path);
         if (node.kind === "device") throw new FsError("EPERM", op, path, DEVICE_OPEN);
         if (node.kind !== "file")
           throw new FsError("EINVAL", op, path, "a symlink: the path must be resolved");
-        const up = copyUp(ov, comps, newIno);
-        const ino = (nodeAt(up.root, comps) as { ino: string }).ino;
-        return setInode(up, ino, (i) => withMtime({ ...i, digest, size, mode, uid, gid }, mtime));
+        // A file of the upper layer is written where it is; one only below is copied up first.
+        const up = pair.upper === undefined ? copyUp(ov, comps, newIno, e, pair) : ov.upper;
+        const ino = pair.upper === undefined ? (nodeAt(up.root, comps) as FileNode).ino : node.ino;
+        return writeUpperFile(up, ino, event, t, e);
       }
-      const parent = ensureUpperDir(ov, comps.slice(0, -1));
+      const parent = ensureUpperDir(ov, parentComps, e);
       const ino = newIno();
       const inode: Inode = { digest, size, mode, uid, gid, mtime, nlink: 1 };
-      const placed = place({ ...parent, inodes: parent.inodes.set(ino, inode) }, comps, {
-        kind: "file",
-        ino,
-      });
-      return touchDir(placed, comps.slice(0, -1), t);
+      const withInode: Tree = { ...parent, inodes: put(parent.inodes, ino, inode, e) };
+      return touchDir(place(withInode, comps, { kind: "file", ino }, e), parentComps, t, e);
     }
     case "fs.dirCreated": {
       const { path, mode, uid, gid } = event.data;
@@ -199,15 +249,15 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       if (first === comps.length) throw new FsError("EEXIST", op, path);
       if (first < comps.length - 1 && !event.data.parents) throw new FsError("ENOENT", op, path);
       const parentComps = comps.slice(0, first);
-      const parent = ensureUpperDir(ov, parentComps);
+      const parent = ensureUpperDir(ov, parentComps, e);
       const overWhiteout = nodeAt(parent.root, comps.slice(0, first + 1))?.kind === "whiteout";
       const meta = { mode, uid, gid, mtime: t };
       let chain: DirNode = emptyDir(meta, overWhiteout && first === comps.length - 1);
       for (let j = comps.length - 2; j >= first; j--) {
         const dir = emptyDir(meta, overWhiteout && j === first);
-        chain = { ...dir, children: dir.children.set(comps[j + 1] as string, chain) };
+        chain = { ...dir, children: put(dir.children, comps[j + 1] as string, chain, e) };
       }
-      return touchDir(place(parent, comps.slice(0, first + 1), chain), parentComps, t);
+      return touchDir(place(parent, comps.slice(0, first + 1), chain, e), parentComps, t, e);
     }
     case "fs.symlinkCreated": {
       const { path } = event.data;
@@ -215,7 +265,7 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       if (comps.length === 0) throw new FsError("EEXIST", op, path);
       requireDirAt(ov, comps.slice(0, -1), op, path);
       if (lookupPair(ov, comps) !== undefined) throw new FsError("EEXIST", op, path);
-      const parent = ensureUpperDir(ov, comps.slice(0, -1));
+      const parent = ensureUpperDir(ov, comps.slice(0, -1), e);
       const node: SymlinkNode = {
         kind: "symlink",
         target: event.data.target,
@@ -223,7 +273,7 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
         gid: event.data.gid,
         mtime: t,
       };
-      return touchDir(place(parent, comps, node), comps.slice(0, -1), t);
+      return touchDir(place(parent, comps, node, e), comps.slice(0, -1), t, e);
     }
     case "fs.hardLinked": {
       const { path, target } = event.data;
@@ -264,11 +314,12 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
       if (comps.length === 0) throw new FsError("EBUSY", op, path);
       if (lookupPair(ov, comps) === undefined) throw new FsError("ENOENT", op, path);
       const positive = lowerPositive(ov, comps);
-      const parent = ensureUpperDir(ov, comps.slice(0, -1));
+      const parent = ensureUpperDir(ov, comps.slice(0, -1), e);
       return touchDir(
-        place(parent, comps, positive ? { kind: "whiteout" } : undefined),
+        place(parent, comps, positive ? { kind: "whiteout" } : undefined, e),
         comps.slice(0, -1),
         t,
+        e,
       );
     }
     case "fs.renamed": {
@@ -363,14 +414,14 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
         throw new FsError("ENOTSUP", op, path, "the mode of a symlink cannot change");
       }
       if (event.type === "fs.xattrSet" && event.data.name === OVERLAY_OPAQUE)
-        return markOpaque(ov, comps, pair, event.data.value);
+        return markOpaque(ov, comps, pair, event.data.value, e);
       if (event.type === "fs.xattrSet" || event.type === "fs.xattrRemoved") {
         const refused = xattrRefusal(node.kind, event.data.name);
         if (refused) throw new FsError(refused, op, path, `${event.data.name} on a ${node.kind}`);
         if (event.type === "fs.xattrRemoved" && xattrsOf(ov, pair)?.[event.data.name] === undefined)
           throw new FsError("ENODATA", op, path, `no ${event.data.name}`);
       }
-      const up = comps.length === 0 ? ov.upper : copyUp(ov, comps, newIno);
+      const up = comps.length === 0 ? ov.upper : copyUp(ov, comps, newIno, e, pair);
       const change = <
         T extends { mode?: number; uid: number; gid: number; mtime: number; atime?: number; xattrs?: Xattrs },
       >(
@@ -411,6 +462,7 @@ export function applyFsEvent(ov: Overlay, event: FsEvent, t: number, newIno: Ino
         comps,
         (i) => change(i, true),
         (n) => change(n, n.kind === "device"),
+        e,
       );
     }
   }

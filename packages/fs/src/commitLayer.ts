@@ -6,6 +6,7 @@
  * where something existed below.
  */
 import { sameEntry } from "./diff.js";
+import { Edit } from "./Edit.js";
 import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
 import { PersistentMap } from "./PersistentMap.js";
 
@@ -14,6 +15,16 @@ import { PersistentMap } from "./PersistentMap.js";
  * the same vocabulary as `layer.created`. Empty (`isEmptyLayer`) when nothing changed.
  */
 export function commitLayer(lower: Tree, upper: Tree): Tree {
+  const edit = new Edit();
+  try {
+    return commitUnder(lower, upper, edit);
+  } finally {
+    edit.close();
+  }
+}
+
+/** The committed layer, built under a private edit (each new map made once, then changed in place). */
+function commitUnder(lower: Tree, upper: Tree, edit: Edit): Tree {
   let inodes = PersistentMap.empty<Inode>();
   const visit = (u: DirNode, l: FsNode | undefined): DirNode | undefined => {
     const lowerDir = !u.opaque && l?.kind === "dir" ? l : undefined;
@@ -22,16 +33,16 @@ export function commitLayer(lower: Tree, upper: Tree): Tree {
       const below = lowerDir?.children.get(name);
       if (node.kind === "dir") {
         const kept = visit(node, below);
-        if (kept) children = children.set(name, kept);
+        if (kept) children = children.setIn(edit, name, kept);
         continue;
       }
       // Copied up and left as it was: not a change.
       if (node.kind !== "whiteout" && below !== undefined && sameEntry(lower, below, upper, node)) continue;
       if (node.kind === "file") {
         const inode = upper.inodes.get(node.ino);
-        if (inode) inodes = inodes.set(node.ino, inode);
+        if (inode) inodes = inodes.setIn(edit, node.ino, inode);
       }
-      children = children.set(name, node);
+      children = children.setIn(edit, name, node);
     }
     const changedItself = u.opaque || l === undefined || !sameEntry(lower, l, upper, u);
     if (children.size === 0 && !changedItself) return undefined;

@@ -3,18 +3,20 @@
  * the union's metadata, then the entry itself (a new inode for a file or a symlink; a directory without
  * its children). One walk down both trees: O(depth).
  */
+import type { Edit } from "./Edit.js";
 import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
 import { childPair, lookupPair, type Overlay, type Pair, rootPair, shown } from "./Overlay.js";
-import { withNode } from "./treeOps.js";
+import { put, withNode } from "./treeOps.js";
+import { withRoot } from "./upperTree.js";
 
 /** Makes new inode ids; deterministic for a given event (see fsProjection). */
 export type InodeIds = () => string;
 
 /**
  * The upper tree with a directory at every prefix of `comps` (comps included), copied up from the
- * union. One walk down both trees: O(depth).
+ * union. One walk down both trees: O(depth). Under an open `edit`, what the edit made changes in place.
  */
-export function ensureUpperDir(ov: Overlay, comps: readonly string[]): Tree {
+export function ensureUpperDir(ov: Overlay, comps: readonly string[], edit: Edit | null = null): Tree {
   let upper: DirNode = ov.upper.root;
   let pair: Pair | undefined = rootPair(ov);
   let i = 0;
@@ -36,34 +38,43 @@ export function ensureUpperDir(ov: Overlay, comps: readonly string[]): Tree {
   let chain: DirNode = emptyDir(metas[metas.length - 1] as DirNode);
   for (let j = metas.length - 2; j >= 0; j--) {
     const dir = emptyDir(metas[j] as DirNode);
-    chain = { ...dir, children: dir.children.set(comps[i + j + 1] as string, chain) };
+    chain = { ...dir, children: put(dir.children, comps[i + j + 1] as string, chain, edit) };
   }
-  return { ...ov.upper, root: withNode(ov.upper.root, comps.slice(0, i + 1), chain) };
+  return withRoot(ov.upper, withNode(ov.upper.root, comps.slice(0, i + 1), chain, edit));
 }
 
-/** The upper tree with the union entry at `comps` present in it (copied up if it was only below). */
-export function copyUp(ov: Overlay, comps: readonly string[], newIno: InodeIds): Tree {
-  const pair = lookupPair(ov, comps);
+/**
+ * The upper tree with the union entry at `comps` present in it (copied up if it was only below).
+ * `known` is that entry's pair when the caller has looked it up already.
+ */
+export function copyUp(
+  ov: Overlay,
+  comps: readonly string[],
+  newIno: InodeIds,
+  edit: Edit | null = null,
+  known?: Pair,
+): Tree {
+  const pair = known ?? lookupPair(ov, comps);
   if (pair === undefined) throw new Error(`copyUp: /${comps.join("/")} does not exist`);
   if (pair.upper !== undefined) return ov.upper;
-  const withParents = ensureUpperDir(ov, comps.slice(0, -1));
+  const withParents = ensureUpperDir(ov, comps.slice(0, -1), edit);
   const lower = pair.lower as FsNode;
   switch (lower.kind) {
     case "dir":
-      return { ...withParents, root: withNode(withParents.root, comps, emptyDir(lower)) };
+      return withRoot(withParents, withNode(withParents.root, comps, emptyDir(lower), edit));
     case "device":
-      return { ...withParents, root: withNode(withParents.root, comps, lower) };
+      return withRoot(withParents, withNode(withParents.root, comps, lower, edit));
     case "symlink": {
       // A new inode: a lower hard link of a symlink is broken by copy-up, as for files.
       const { linkId: _l, nlink: _n, ...copy } = lower;
-      return { ...withParents, root: withNode(withParents.root, comps, copy) };
+      return withRoot(withParents, withNode(withParents.root, comps, copy, edit));
     }
     case "file": {
       const inode = ov.lower.inodes.get(lower.ino) as Inode;
       const ino = newIno();
       return {
-        root: withNode(withParents.root, comps, { kind: "file", ino }),
-        inodes: withParents.inodes.set(ino, { ...inode, nlink: 1 }),
+        root: withNode(withParents.root, comps, { kind: "file", ino }, edit),
+        inodes: put(withParents.inodes, ino, { ...inode, nlink: 1 }, edit),
       };
     }
     case "whiteout":

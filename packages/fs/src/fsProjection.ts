@@ -10,24 +10,22 @@
 import {
   type Command,
   type EngineState,
-  type EventEnvelope,
-  type FsEvent,
   findContainer,
   InvalidParameterError,
   type NewEvent,
   NotFoundError,
   type Projection,
-  ReplayError,
   StrataError,
   withoutCommitLayer,
 } from "@strata/core";
-import { applyFsEvent, type InodeIds } from "./applyFsEvent.js";
+import { applyFsEvent } from "./applyFsEvent.js";
 import type { BlobStore } from "./BlobStore.js";
 import { commitLayer, isEmptyLayer } from "./commitLayer.js";
+import { evolveFs } from "./evolveFs.js";
 import { FsError } from "./FsError.js";
-import { emptyTree, type Tree } from "./FsNode.js";
-import { type ContainerFs, emptyUpper, type FsState, initialFsState } from "./FsState.js";
-import { flatten, IMPLIED_DIR, layerTree, stackLayer } from "./layerTree.js";
+import { FsFold } from "./FsFold.js";
+import { type ContainerFs, type FsState, initialFsState } from "./FsState.js";
+import { layerTree } from "./layerTree.js";
 import { inodeOf, type Overlay, shown } from "./Overlay.js";
 import { notBytes, shownPath } from "./pathLimits.js";
 import { resolveFsCommand } from "./resolveFsCommand.js";
@@ -38,75 +36,14 @@ export interface FsProjectionOptions {
   readonly blobs: BlobStore;
 }
 
-const isFsEvent = (e: { type: string }): e is FsEvent => e.type.startsWith("fs.");
-
 function overlayOf(c: ContainerFs): Overlay {
   return { lower: c.lower, upper: c.upper };
 }
 
-function inoIds(prefix: string): InodeIds {
+/** Inode ids for the scratch check of a command (never stored). */
+function checkIds(): () => string {
   let n = 0;
-  return () => `${prefix}.${n++}`;
-}
-
-/** The layer trees of `layerIds` (an unknown id counts as an empty layer: metadata-only images). */
-function treesOf(state: FsState, layerIds: readonly string[]): Tree[] {
-  return layerIds.map((id) => state.layers.get(id) ?? emptyTree(IMPLIED_DIR));
-}
-
-/** The state after one event. Pure. */
-export function evolveFs(state: FsState, event: EventEnvelope): FsState {
-  const next = { ...state, seq: event.seq };
-  switch (event.type) {
-    case "layer.created": {
-      const tree = layerTree(event.data.layerId, event.data.entries);
-      return { ...next, layers: state.layers.set(event.data.layerId, tree) };
-    }
-    case "image.created": {
-      const { imageId, layers, parentId, containerId } = event.data;
-      let layerTrees = state.layers;
-      const top = layers[layers.length - 1];
-      if (containerId !== null && top !== undefined && !layerTrees.has(top.id)) {
-        const c = state.containers.get(containerId);
-        if (c) layerTrees = layerTrees.set(top.id, commitLayer(c.lower, c.upper));
-      }
-      const withLayers = { ...next, layers: layerTrees };
-      const ids = layers.map((l) => l.id);
-      const parent = parentId === null ? undefined : state.images.get(parentId);
-      const flattened =
-        parent?.layerIds.every((id, i) => ids[i] === id) === true
-          ? treesOf(withLayers, ids.slice(parent.layerIds.length)).reduce(stackLayer, parent.flattened)
-          : flatten(treesOf(withLayers, ids));
-      return { ...withLayers, images: state.images.set(imageId, { layerIds: ids, flattened }) };
-    }
-    case "container.created": {
-      const image = state.images.get(event.data.imageId);
-      const lower = image?.flattened ?? emptyTree(IMPLIED_DIR);
-      const container: ContainerFs = { imageId: event.data.imageId, lower, upper: emptyUpper(lower) };
-      return { ...next, containers: state.containers.set(event.streamId, container) };
-    }
-    case "container.destroyed":
-      return { ...next, containers: state.containers.delete(event.streamId) };
-    default:
-      break;
-  }
-  if (isFsEvent(event)) {
-    const c = state.containers.get(event.streamId);
-    if (!c)
-      throw new ReplayError(
-        event.seq,
-        "no-rw-layer",
-        `${event.type}: container ${event.streamId} has no read-write layer`,
-      );
-    try {
-      const upper = applyFsEvent(overlayOf(c), event, event.recordedAt, inoIds(`${event.seq}`));
-      return { ...next, containers: state.containers.set(event.streamId, { ...c, upper }) };
-    } catch (e) {
-      if (e instanceof FsError) throw new ReplayError(event.seq, "fs-not-applicable", e.message);
-      throw e;
-    }
-  }
-  return next;
+  return () => `check.${n++}`;
 }
 
 /** The container's union view, for a command that names it. */
@@ -128,6 +65,7 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
   return {
     initialState: initialFsState,
     evolve: (state, event) => evolveFs(state, event),
+    fold: (state) => new FsFold(state),
     prepare(state, core, command) {
       if (command.type !== "fs.writeFile" && command.type !== "fs.truncate") return command;
       if (
@@ -231,7 +169,7 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
       // a system call that fails after a change, exactly that change and its error).
       let scratch = overlayOf(target.fs);
       for (const e of changes)
-        scratch = { lower: scratch.lower, upper: applyFsEvent(scratch, e, 0, inoIds("check")) };
+        scratch = { lower: scratch.lower, upper: applyFsEvent(scratch, e, 0, checkIds()) };
       const base = events[0] as NewEvent;
       const appended = changes.map(
         (e) =>

@@ -2,7 +2,7 @@
  * @strata/fs: replays the log into immutable layer snapshots and union views that behave as Linux
  * overlayfs does; checks every filesystem change against the union before it is appended.
  */
-export { applyFsEvent, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEvent.js";
+export { applyFsEvent, changesInPlace, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEvent.js";
 export type { BlobProblem } from "./BlobError.js";
 export { BlobError } from "./BlobError.js";
 export type { BlobStore } from "./BlobStore.js";
@@ -14,8 +14,11 @@ export { createFsEngine, FsEngine, viewOf } from "./createFsEngine.js";
 export { DiskBlobStore } from "./DiskBlobStore.js";
 export type { Change } from "./diff.js";
 export { changes, changeset } from "./diff.js";
+export { Edit } from "./Edit.js";
+export { evolveFs } from "./evolveFs.js";
 export type { Errno } from "./FsError.js";
 export { FsError } from "./FsError.js";
+export { FsFold } from "./FsFold.js";
 export type {
   DeviceNode,
   DirNode,
@@ -33,7 +36,7 @@ export { initialFsState } from "./FsState.js";
 export type { FsStateCodecProblem } from "./FsStateCodecError.js";
 export { FsStateCodecError } from "./FsStateCodecError.js";
 export type { FsProjectionOptions } from "./fsProjection.js";
-export { evolveFs, fsProjection } from "./fsProjection.js";
+export { fsProjection } from "./fsProjection.js";
 export type {
   FsStateDataJson,
   FsStateJson,

@@ -11,12 +11,14 @@
  *   bytes, a lone surrogate), a symlink target of 4096 bytes or more, a character device 0/0 (that is
  *   overlayfs's whiteout: say `whiteout`), and overlayfs's own `trusted.overlay.*` xattrs are refused
  *   ({@link LayerError}).
- * Each entry costs O(its depth).
+ * Each entry costs O(its depth). Trees are built under a private {@link Edit} (each node copied once,
+ * then changed in place), closed before they are returned: the results are ordinary persistent trees.
  */
 import { type LayerEntry, pathComponents, StrataError } from "@strata/core";
+import { Edit } from "./Edit.js";
 import { type DirNode, emptyDir, emptyTree, type FsNode, type Tree, type Xattrs } from "./FsNode.js";
 import { NAME_MAX, nameTooLong, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
-import { nodeAt, recountSymlinkGroups, withNode } from "./treeOps.js";
+import { drop, nodeAt, put, recountSymlinkGroups, withNode } from "./treeOps.js";
 
 /** A layer whose entries do not form a valid changeset: names the entry (index and path). */
 export class LayerError extends StrataError {
@@ -39,16 +41,35 @@ const impliedDir = (opaque = false): DirNode => ({ ...emptyDir(IMPLIED_DIR, opaq
  * flag of their directory: they act only when the layer is stacked on others.
  */
 export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree {
+  const edit = new Edit();
+  try {
+    return buildLayerTree(layerId, entries, edit);
+  } finally {
+    edit.close();
+  }
+}
+
+function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: Edit): Tree {
   let tree: Tree = { ...emptyTree(IMPLIED_DIR), root: impliedDir() };
   const seen = new Set<string>();
   const symlinkGroups = new Set<string>();
   const fail = (i: number, path: string, problem: string) => new LayerError(layerId, i, path, problem);
+  /** Sets the node at `comps`: in its directory's map (`parent`, when known), in place when this build made that map. */
+  const set = (comps: readonly string[], parent: DirNode | undefined, node: FsNode) => {
+    if (parent === undefined) {
+      tree = { ...tree, root: withNode(tree.root, comps, node, edit) };
+      return;
+    }
+    const children = put(parent.children, comps[comps.length - 1] as string, node, edit);
+    if (children !== parent.children)
+      tree = { ...tree, root: withNode(tree.root, comps.slice(0, -1), { ...parent, children }, edit) };
+  };
   entries.forEach((entry, i) => {
     const comps = pathComponents(entry.path);
     const key = entry.type === "opaque" ? `${entry.path}/.wh..wh..opq` : entry.path;
     if (seen.has(key)) throw fail(i, entry.path, "the path appears twice in the layer");
     seen.add(key);
-    const problem = entryProblem(entry);
+    const problem = entryProblem(entry, comps);
     if (problem !== undefined) throw fail(i, entry.path, problem);
     // Implied parents: walk down once to the deepest existing one, then add the missing chain.
     let d = 0;
@@ -60,15 +81,18 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
         throw fail(i, entry.path, `/${comps.slice(0, d + 1).join("/")} is not a directory in this layer`);
       dir = child;
     }
+    // The directory that holds the entry, when it was there already (entries come by directory).
+    let parent: DirNode | undefined = comps.length > 0 ? dir : undefined;
     if (d < comps.length - 1) {
       let chain = impliedDir();
       for (let j = comps.length - 2; j > d; j--) {
-        const parent = impliedDir();
-        chain = { ...parent, children: parent.children.set(comps[j] as string, chain) };
+        const implied = impliedDir();
+        chain = { ...implied, children: put(implied.children, comps[j] as string, chain, edit) };
       }
-      tree = { ...tree, root: withNode(tree.root, comps.slice(0, d + 1), chain) };
+      tree = { ...tree, root: withNode(tree.root, comps.slice(0, d + 1), chain, edit) };
+      parent = undefined;
     }
-    const existing = nodeAt(tree.root, comps);
+    const existing = comps.length === 0 ? tree.root : parent?.children.get(comps[comps.length - 1] as string);
     switch (entry.type) {
       case "dir": {
         const meta = {
@@ -85,26 +109,21 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
         }
         if (existing !== undefined && existing.kind !== "dir")
           throw fail(i, entry.path, "already an entry of another type");
-        const dir: DirNode =
-          existing?.kind === "dir" ? { ...dropImplied(existing), ...meta } : emptyDir(meta);
-        tree = { ...tree, root: withNode(tree.root, comps, dir) };
+        set(comps, parent, existing?.kind === "dir" ? { ...dropImplied(existing), ...meta } : emptyDir(meta));
         return;
       }
       case "opaque": {
         if (existing !== undefined && existing.kind !== "dir")
           throw fail(i, entry.path, "an opaque marker needs a directory");
-        const dir: DirNode = existing?.kind === "dir" ? { ...existing, opaque: true } : impliedDir(true);
-        tree =
-          comps.length === 0
-            ? { ...tree, root: { ...tree.root, opaque: true } }
-            : { ...tree, root: withNode(tree.root, comps, dir) };
+        if (comps.length === 0) tree = { ...tree, root: { ...tree.root, opaque: true } };
+        else set(comps, parent, existing?.kind === "dir" ? { ...existing, opaque: true } : impliedDir(true));
         return;
       }
       case "whiteout": {
         if (comps.length === 0) throw fail(i, entry.path, "the root cannot be whited out");
         // A whiteout never hides an entry of its own layer.
         if (existing !== undefined && existing.kind !== "whiteout") return;
-        tree = { ...tree, root: withNode(tree.root, comps, { kind: "whiteout" }) };
+        set(comps, parent, { kind: "whiteout" });
         return;
       }
       default: {
@@ -116,16 +135,21 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
           const ino = `${layerId}#${i}`;
           tree = {
             ...tree,
-            inodes: tree.inodes.set(ino, {
-              digest: entry.digest,
-              size: entry.size,
-              mode: entry.mode,
-              uid: entry.uid,
-              gid: entry.gid,
-              mtime: entry.mtime,
-              nlink: 1,
-              ...xattrsOf(entry.xattrs),
-            }),
+            inodes: put(
+              tree.inodes,
+              ino,
+              {
+                digest: entry.digest,
+                size: entry.size,
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+                mtime: entry.mtime,
+                nlink: 1,
+                ...xattrsOf(entry.xattrs),
+              },
+              edit,
+            ),
           };
           node = { kind: "file", ino };
         } else if (entry.type === "device") {
@@ -156,12 +180,16 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
             // A hard link to a symlink (any non-directory can be hard-linked): one inode, two names.
             const linked = target.linkId === undefined ? { ...target, linkId: `${layerId}#${i}` } : target;
             symlinkGroups.add(linked.linkId as string);
-            tree = { ...tree, root: withNode(tree.root, targetComps, linked) };
+            tree = { ...tree, root: withNode(tree.root, targetComps, linked, edit) };
+            parent = undefined; // the target's directory may be the entry's, and a new object now
             node = linked;
           } else if (target?.kind === "file") {
             const inode = tree.inodes.get(target.ino);
             if (inode)
-              tree = { ...tree, inodes: tree.inodes.set(target.ino, { ...inode, nlink: inode.nlink + 1 }) };
+              tree = {
+                ...tree,
+                inodes: put(tree.inodes, target.ino, { ...inode, nlink: inode.nlink + 1 }, edit),
+              };
             node = target;
           } else {
             throw fail(
@@ -171,7 +199,7 @@ export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree
             );
           }
         }
-        tree = { ...tree, root: withNode(tree.root, comps, node) };
+        set(comps, parent, node);
       }
     }
   });
@@ -184,10 +212,10 @@ function xattrsOf(xattrs: Xattrs | undefined): { xattrs?: Xattrs } {
 }
 
 /** What the kernel could not hold in an entry: a name, a symlink target, an xattr. */
-function entryProblem(entry: LayerEntry): string | undefined {
+function entryProblem(entry: LayerEntry, comps: readonly string[]): string | undefined {
   const bad = notBytes(entry.path);
   if (bad !== undefined) return `the path cannot be a name: ${bad}`;
-  for (const name of entry.path.split("/"))
+  for (const name of comps)
     if (nameTooLong(name)) return `the name ${name.slice(0, 32)}… is over ${NAME_MAX} bytes`;
   if (entry.type === "device" && entry.device === "char" && entry.major === 0 && entry.minor === 0)
     return "a character device 0/0 is overlayfs's whiteout, not a device (write a whiteout entry)";
@@ -221,35 +249,79 @@ function dropImplied(dir: DirNode): DirNode {
  * the union never walk the stack.
  */
 export function stackLayer(below: Tree, layer: Tree): Tree {
+  return stackLayers(below, [layer]);
+}
+
+/** `layers` stacked on `below` in turn, bottom first, under one private edit. */
+export function stackLayers(below: Tree, layers: readonly Tree[]): Tree {
+  const edit = new Edit();
+  try {
+    let acc = below;
+    for (const layer of layers) acc = stackInto(acc, layer, edit);
+    return acc;
+  } finally {
+    edit.close();
+  }
+}
+
+/** One layer on `below`: what `below`'s tree got from `edit` changes in place (it is not kept). */
+function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
   let inodes = below.inodes;
+  // The inodes of the files taken in one pass, put at the end; and whether any were put one by one.
+  const taken = new Set<string>();
+  let putOneByOne = false;
+  const take = (node: FsNode): FsNode | undefined => {
+    if (node.kind === "whiteout") return undefined;
+    if (node.kind === "dir") return merge(undefined, node);
+    if (node.kind === "file") taken.add(node.ino);
+    return node;
+  };
   const merge = (lower: DirNode | undefined, upper: DirNode): DirNode => {
     // The upper directory's metadata wins; its children merge with the lower ones unless it is opaque.
     let children = upper.opaque || lower === undefined ? emptyDir(upper).children : lower.children;
+    if (children.size === 0) {
+      // Nothing below: the upper directory's names as they are (no whiteout to drop), in one pass.
+      const mapped = upper.children.mapValues(take);
+      if (mapped !== undefined)
+        return { ...emptyDir(upper.implied && lower ? lower : upper), children: mapped };
+    }
     for (const [name, node] of upper.children.entries()) {
       if (node.kind === "whiteout") {
-        children = children.delete(name);
+        children = drop(children, name, edit);
         continue;
       }
       if (node.kind === "dir") {
         const l = children.get(name);
-        children = children.set(name, merge(l?.kind === "dir" ? l : undefined, node));
+        children = put(children, name, merge(l?.kind === "dir" ? l : undefined, node), edit);
         continue;
       }
       if (node.kind === "file") {
         const inode = layer.inodes.get(node.ino);
-        if (inode) inodes = inodes.set(node.ino, inode);
+        if (inode) inodes = put(inodes, node.ino, inode, edit);
+        putOneByOne = true;
       }
-      children = children.set(name, node);
+      children = put(children, name, node, edit);
     }
     return { ...emptyDir(upper.implied && lower ? lower : upper), children };
   };
   const root = merge(layer.root.opaque ? undefined : below.root, layer.root);
+  // On no inodes, the layer's own table when its files name every inode of it (a layer's tree always
+  // does): the very entries the puts would give, without hashing a key.
+  if (
+    !putOneByOne &&
+    inodes.size === 0 &&
+    taken.size === layer.inodes.size &&
+    layer.inodes.keys().every((ino) => taken.has(ino))
+  )
+    return { root, inodes: layer.inodes };
+  for (const ino of taken) {
+    const inode = layer.inodes.get(ino);
+    if (inode) inodes = put(inodes, ino, inode, edit);
+  }
   return { root, inodes };
 }
 
 /** The flattened tree of a stack of layer trees, bottom first. */
 export function flatten(layers: readonly Tree[]): Tree {
-  let acc = emptyTree(IMPLIED_DIR);
-  for (const layer of layers) acc = stackLayer(acc, layer);
-  return acc;
+  return stackLayers(emptyTree(IMPLIED_DIR), layers);
 }

@@ -2,7 +2,24 @@
  * Path operations on one tree (no layering): find a node, and replace or remove one by copying only
  * the directories on its path.
  */
+import type { Edit } from "./Edit.js";
 import type { DirNode, FsNode, SymlinkNode } from "./FsNode.js";
+import type { PersistentMap } from "./PersistentMap.js";
+
+/** `map` with `key` set: persistently, or in place under an open `edit` (see Edit). */
+export function put<V>(map: PersistentMap<V>, key: string, value: V, edit: Edit | null): PersistentMap<V> {
+  return edit === null ? map.set(key, value) : map.setIn(edit, key, value);
+}
+
+/** `map` without `key`: persistently, or in place under an open `edit`. */
+export function drop<V>(map: PersistentMap<V>, key: string, edit: Edit | null): PersistentMap<V> {
+  return edit === null ? map.delete(key) : map.deleteIn(edit, key);
+}
+
+/** `dir` with `children` (itself when they are the same map: unchanged, or changed in place). */
+function withChildren(dir: DirNode, children: PersistentMap<FsNode>): DirNode {
+  return children === dir.children ? dir : { ...dir, children };
+}
 
 /** The node at `comps` in `root` (walking directories only), or undefined. */
 export function nodeAt(root: DirNode, comps: readonly string[]): FsNode | undefined {
@@ -19,9 +36,15 @@ export function nodeAt(root: DirNode, comps: readonly string[]): FsNode | undefi
 /**
  * `root` with the node at `comps` replaced by `node` (or removed when `node` is undefined). Every
  * ancestor must already be a directory: the caller creates them first. O(depth): one lookup and one
- * new directory per level.
+ * new directory per level. Under an open `edit`, the directories whose children maps the edit made
+ * change in place, and nothing above them is copied.
  */
-export function withNode(root: DirNode, comps: readonly string[], node: FsNode | undefined): DirNode {
+export function withNode(
+  root: DirNode,
+  comps: readonly string[],
+  node: FsNode | undefined,
+  edit: Edit | null = null,
+): DirNode {
   if (comps.length === 0) {
     if (node === undefined || node.kind !== "dir")
       throw new Error("withNode: the root can only be replaced by a directory");
@@ -37,23 +60,31 @@ export function withNode(root: DirNode, comps: readonly string[], node: FsNode |
   let i = comps.length - 1;
   const dir = path[i] as DirNode;
   const head = comps[i] as string;
-  let built: DirNode = {
-    ...dir,
-    children: node === undefined ? dir.children.delete(head) : dir.children.set(head, node),
-  };
+  let built = withChildren(
+    dir,
+    node === undefined ? drop(dir.children, head, edit) : put(dir.children, head, node, edit),
+  );
   for (i -= 1; i >= 0; i--) {
+    // The same directory (unchanged, or changed in place): nothing above it changes.
+    if (built === path[i + 1]) return root;
     const parent = path[i] as DirNode;
-    built = { ...parent, children: parent.children.set(comps[i] as string, built) };
+    built = withChildren(parent, put(parent.children, comps[i] as string, built, edit));
   }
   return built;
 }
 
-/** `root` with the directory at `comps` changed by `f`. */
-export function withDir(root: DirNode, comps: readonly string[], f: (dir: DirNode) => DirNode): DirNode {
+/** `root` with the directory at `comps` changed by `f` (see {@link withNode} for `edit`). */
+export function withDir(
+  root: DirNode,
+  comps: readonly string[],
+  f: (dir: DirNode) => DirNode,
+  edit: Edit | null = null,
+): DirNode {
   const dir = nodeAt(root, comps);
   if (dir === undefined || dir.kind !== "dir")
     throw new Error(`withDir: /${comps.join("/")} is not a directory`);
-  return withNode(root, comps, f(dir));
+  const next = f(dir);
+  return next === dir ? root : withNode(root, comps, next, edit);
 }
 
 /** Every file node under `node` (itself included), for inode bookkeeping. */

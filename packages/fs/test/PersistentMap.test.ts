@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
+import { Edit } from "../src/Edit.js";
 import { compareNames, PersistentMap } from "../src/PersistentMap.js";
 
 type Op = { kind: "set"; key: string; value: number } | { kind: "delete"; key: string };
@@ -175,4 +176,94 @@ test("sortedKeys and sortedEntries are in UTF-8 byte order, with or without name
     }),
     { numRuns: 300 },
   );
+});
+
+/**
+ * A transient run: the operations, with `seal` steps that close the edit and open a new one, and
+ * persistent changes (each followed by a seal, as a transient fold does after one).
+ */
+type TransientOp = Op | { kind: "seal" } | { kind: "persistent"; op: Op };
+const transientOp: fc.Arbitrary<TransientOp> = fc.oneof(
+  { weight: 12, arbitrary: anyOp },
+  { weight: 1, arbitrary: fc.constant({ kind: "seal" as const }) },
+  { weight: 2, arbitrary: anyOp.map((op) => ({ kind: "persistent" as const, op })) },
+);
+
+test("transient changes (setIn/deleteIn under an edit) give the persistent map, and change nothing built before the edit or frozen by closing it", () => {
+  fc.assert(
+    fc.property(
+      fc.array(anyOp, { maxLength: 60 }),
+      fc.array(transientOp, { maxLength: 300 }),
+      (before, ops) => {
+        const start = play(before);
+        const startEntries = [...start.entries()];
+        let edit = new Edit();
+        let m = start;
+        const reference: Op[] = [...before];
+        // Maps frozen along the way (by a close, or made by a persistent change), with their entries then.
+        const frozen: [PersistentMap<number>, [string, number][]][] = [];
+        const closed: Edit[] = [];
+        for (const o of ops) {
+          if (o.kind === "seal") {
+            edit.close();
+            closed.push(edit);
+            frozen.push([m, [...m.entries()]]);
+            edit = new Edit();
+            continue;
+          }
+          if (o.kind === "persistent") {
+            // A persistent change of a map owned by an open edit leaves that map as it was.
+            const was = [...m.entries()];
+            const next = o.op.kind === "set" ? m.set(o.op.key, o.op.value) : m.delete(o.op.key);
+            expect([...m.entries()]).toEqual(was);
+            m = next;
+            reference.push(o.op);
+            // It may share parts the open edit can still change: a fold closes the edit before going on.
+            edit.close();
+            closed.push(edit);
+            frozen.push([m, [...m.entries()]]);
+            edit = new Edit();
+            continue;
+          }
+          m = o.kind === "set" ? m.setIn(edit, o.key, o.value) : m.deleteIn(edit, o.key);
+          reference.push(o);
+        }
+        edit.close();
+        const persistent = play(reference);
+        // Same entries, same iteration order (the shape), same size; and it goes on like the persistent one.
+        expect([...m.entries()]).toEqual([...persistent.entries()]);
+        expect(m.size).toBe(persistent.size);
+        for (const o of before.slice(0, 10)) {
+          const a = o.kind === "set" ? m.set(o.key, o.value) : m.delete(o.key);
+          const b = o.kind === "set" ? persistent.set(o.key, o.value) : persistent.delete(o.key);
+          expect([...a.entries()]).toEqual([...b.entries()]);
+        }
+        // Nothing built before the edit, or frozen since, changed.
+        expect([...start.entries()]).toEqual(startEntries);
+        for (const [map, entries] of frozen) {
+          expect([...map.entries()]).toEqual(entries);
+          expect(map.size).toBe(entries.length);
+        }
+        // A closed edit changes nothing any more.
+        for (const e of [...closed, edit]) expect(() => m.setIn(e, "a", 1)).toThrow(/closed/);
+      },
+    ),
+    { numRuns: 300 },
+  );
+});
+
+test("a transient fold of 100,000 keys changes the maps it made in place: one map object, not one per change", () => {
+  const edit = new Edit();
+  const empty = PersistentMap.empty<number>();
+  const first = empty.setIn(edit, "file-0", 0);
+  let m = first;
+  for (let i = 1; i < 100_000; i++) m = m.setIn(edit, `file-${i}`, i);
+  expect(m).toBe(first);
+  expect(empty.size).toBe(0);
+  edit.close();
+  expect(m.size).toBe(100_000);
+  const next = m.set("file-5", -1);
+  expect(m.get("file-5")).toBe(5);
+  expect(next.get("file-5")).toBe(-1);
+  expect([...m.entries()]).toEqual([...PersistentMap.from(m.entries()).entries()]);
 });

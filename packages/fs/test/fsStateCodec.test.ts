@@ -4,7 +4,7 @@
  * readFile and xattr calls alike, its text is a fixpoint, N containers on one image cost their upper
  * layers (and shared xattrs one copy), and bad input is a typed error naming the JSON path.
  */
-import type { Command, LayerEntry } from "@strata/core";
+import type { LayerEntry } from "@strata/core";
 import {
   type ContainerFs,
   type DirNode,
@@ -14,7 +14,6 @@ import {
   evolveFs,
   type FileNode,
   FS_STATE_VERSION,
-  type FsEngine,
   FsError,
   type FsNode,
   type FsState,
@@ -27,105 +26,13 @@ import {
 } from "@strata/fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { type GenEntry, type GenOp, genOpOver, genScenario, pathsOf } from "./support/generators.js";
-import { buildModel, commandOf, listTree, runOps } from "./support/model.js";
+import { genScenario } from "./support/generators.js";
+import { deep, genLife, listState, live, must, sharing, textOf } from "./support/life.js";
+import { buildModel, runOps } from "./support/model.js";
 
 const RUNS = Number(process.env.STRATA_FS_RUNS ?? 300);
 
 const roundTrip = (s: FsState): FsState => decodeFsState(JSON.parse(JSON.stringify(encodeFsState(s))));
-const textOf = (s: FsState): string => JSON.stringify(encodeFsState(s));
-
-/** Every layer, image and container of a state, listed (trees with whiteouts and opaque flags). */
-function listState(s: FsState) {
-  return {
-    seq: s.seq,
-    layers: s.layers.sortedKeys().map((id) => [id, listTree(s.layers.get(id) as Tree)]),
-    images: s.images.sortedKeys().map((id) => {
-      const i = s.images.get(id);
-      return [id, i?.layerIds, listTree(i?.flattened as Tree)];
-    }),
-    containers: s.containers.sortedKeys().map((id) => {
-      const c = s.containers.get(id);
-      return [id, c?.imageId, listTree(c?.lower as Tree), listTree(c?.upper as Tree)];
-    }),
-  };
-}
-
-/**
- * Every field of every object, expanded (no sharing), with each map's iteration order: what any
- * later operation can observe, independent of the codec.
- */
-function deep(v: unknown): unknown {
-  if (v instanceof PersistentMap)
-    return { size: v.size, order: v.keys(), entries: v.sortedKeys().map((k) => [k, deep(v.get(k))]) };
-  if (Array.isArray(v)) return v.map(deep);
-  if (typeof v !== "object" || v === null) return v;
-  const o = v as Record<string, unknown>;
-  return Object.keys(o)
-    .sort()
-    .filter((k) => o[k] !== undefined)
-    .map((k) => [k, deep(o[k])]);
-}
-
-/** Which places of the object graph hold the same object: each new object is -1, a repeat its number. */
-function sharing(root: unknown): number[] {
-  const ids = new Map<object, number>();
-  const out: number[] = [];
-  const visit = (v: unknown): void => {
-    if (typeof v !== "object" || v === null) return;
-    const seen = ids.get(v);
-    out.push(seen ?? -1);
-    if (seen !== undefined) return;
-    ids.set(v, ids.size);
-    if (v instanceof PersistentMap) for (const k of v.sortedKeys()) visit(v.get(k));
-    else for (const k of Object.keys(v).sort()) visit((v as Record<string, unknown>)[k]);
-  };
-  visit(root);
-  return out;
-}
-
-/** The command of a generated operation on `container` (getxattr is a read: it has none). */
-const on = (container: string, op: Exclude<GenOp, { op: "getxattr" }>): Command =>
-  ({ ...commandOf(op), container }) as Command;
-
-function must(engine: FsEngine, command: Command): void {
-  const r = engine.execute(command);
-  if (!r.ok) throw new Error(`${command.type} failed: ${r.error.message}`);
-}
-
-/**
- * A life on generated layers: operations on a container, a commit, containers on both images (one
- * sharing the first image with `box`), more operations, a second commit, a removal, a container on
- * the newest image. `states` holds the fs state after every command.
- */
-function live(layers: GenEntry[][], ops: GenOp[][]): { engine: FsEngine; states: FsState[] } {
-  const engine = buildModel(layers);
-  const states = [engine.projected];
-  const run = (container: string, list: readonly GenOp[]) => {
-    for (const op of list) {
-      if (op.op === "getxattr") continue; // a read changes no state
-      engine.execute(on(container, op)); // a refused operation is part of the life too
-      states.push(engine.projected);
-    }
-  };
-  const step = (command: Command) => {
-    must(engine, command);
-    states.push(engine.projected);
-  };
-  const [a = [], b = [], c = []] = ops;
-  run("box", a);
-  step({ type: "container.commit", container: "box", tag: "next:1" });
-  step({ type: "container.create", image: "next:1", name: "box2" });
-  step({ type: "container.create", image: "oracle:1", name: "box3" });
-  run("box2", b);
-  run("box3", c);
-  step({ type: "container.commit", container: "box2", tag: "next:2" });
-  step({ type: "container.remove", container: "box3" });
-  step({ type: "container.create", image: "next:2", name: "box4" });
-  run("box4", a.slice(0, 10));
-  return { engine, states };
-}
-
 /** What a view answers for `f`, or the errno it refuses with. */
 function attempt(f: () => unknown): unknown {
   try {
@@ -169,18 +76,6 @@ function answers(view: UnionView, probes: readonly string[]): unknown[] {
   }
   return out;
 }
-
-const genLife = genScenario.chain(([layers, ops]) =>
-  fc.tuple(
-    fc.constant(layers),
-    fc.tuple(
-      fc.constant(ops),
-      fc.array(genOpOver(pathsOf(layers)), { maxLength: 15 }),
-      fc.array(genOpOver(pathsOf(layers)), { maxLength: 15 }),
-    ),
-    fc.nat(),
-  ),
-);
 
 describe("fs state snapshots", () => {
   test("round trip: the decoded state lists every layer, image and container as the original, observes and shares alike, and encodes to the same text", () => {

@@ -25,7 +25,8 @@ import {
   stepLayer,
 } from "./machineSnapshots.js";
 
-const fsAcceptance = new Map<string, boolean>();
+/** The machine's answers, by state and then by event type. */
+const fsAcceptance = new Map<string, Map<string, boolean>>();
 
 /**
  * Whether the container machine accepts filesystem event `type` in `record`'s state. The machine's
@@ -34,13 +35,31 @@ const fsAcceptance = new Map<string, boolean>();
  * per pair. `evolve.test.ts` checks this against a full machine step in every state.
  */
 export function fsEventAccepted(record: ContainerRecord, type: string): boolean {
-  const key = `${record.status}\u0000${type}`;
-  let accepted = fsAcceptance.get(key);
+  let byType = fsAcceptance.get(record.status);
+  if (byType === undefined) {
+    byType = new Map();
+    fsAcceptance.set(record.status, byType);
+  }
+  let accepted = byType.get(type);
   if (accepted === undefined) {
     accepted = containerSnapshot(record).can({ type, data: {} } as unknown as ContainerEventInput);
-    fsAcceptance.set(key, accepted);
+    byType.set(type, accepted);
   }
   return accepted;
+}
+
+/**
+ * The lifecycle's part of a filesystem event for an existing container: nothing changes but the
+ * seq, and only where the container has a read-write layer (else a {@link ReplayError}).
+ */
+export function checkFsEvent(record: ContainerRecord, event: EventEnvelope): void {
+  if (!fsEventAccepted(record, event.type)) {
+    throw new ReplayError(
+      event.seq,
+      "not-accepted",
+      `${event.type} is not accepted for container ${event.streamId} in state ${record.status}`,
+    );
+  }
 }
 
 type ImageCreatedInput = Extract<EventEnvelope, { type: "image.created" }>;
@@ -143,13 +162,7 @@ export function evolve(state: EngineState, event: EventEnvelope): EngineState {
   if (event.type.startsWith("fs.") && before) {
     // A filesystem event changes nothing in the lifecycle: the machine only says whether the container
     // has a read-write layer in its state, which depends on the state alone (see fsEventAccepted).
-    if (!fsEventAccepted(before, event.type)) {
-      throw new ReplayError(
-        seq,
-        "not-accepted",
-        `${event.type} is not accepted for container ${streamId} in state ${before.status}`,
-      );
-    }
+    checkFsEvent(before, event);
     return Object.freeze({ ...state, seq });
   }
   const snapshot = containerSnapshot(before);

@@ -13,7 +13,7 @@ import { decide, decideTick, nextDeadline } from "./decide.js";
 import type { EngineState } from "./EngineState.js";
 import { changedKeys, readTracking } from "./keys.js";
 import { type ProjectedState, type Projection, refinedOutcome } from "./Projection.js";
-import { applyProjected } from "./replay.js";
+import { stepProjected } from "./replay.js";
 
 /** An event of a plan, with the keys it changes beside its stream (the store's `tags`). */
 export interface PlannedEvent {
@@ -61,7 +61,7 @@ export function plan<S>(
   const commit = (batch: readonly NewEvent[]) => {
     for (const event of batch) {
       const seq = states.core.seq + 1;
-      const next = applyProjected(projection, states, [{ ...event, seq } as EventEnvelope]);
+      const next = stepProjected(projection, states, { ...event, seq } as EventEnvelope);
       events.push({ event, tags: changedKeys(states.core, next.core, event.streamId) });
       states = next;
     }

@@ -334,6 +334,14 @@ export class ReferenceModel {
     return OK;
   }
 
+  /** A filesystem change (`fs.*`): it needs the read-write layer, there from create until removal starts. */
+  fsChange(name: string): Outcome {
+    const c = this.containers.get(name);
+    if (!c) return no("NotFound", "no-such-container");
+    if (c.state === "dead" || c.state === "removing") return no("System", "no-rw-layer");
+    return OK;
+  }
+
   /** `container prune`: every container that is not running, removed as a plain `rm`. */
   prune(): Outcome {
     for (const c of [...this.containers.values()])

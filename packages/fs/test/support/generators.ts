@@ -463,18 +463,55 @@ export function genDirRenameShape(path: fc.Arbitrary<string>): fc.Arbitrary<GenO
     });
 }
 
+/**
+ * Another shape single operations rarely make: a run of writes to the same two paths (the second
+ * sometimes a hard link of the first, made just before), with appends, new modes and new contents. A
+ * replay folds such a run with its write cache (see FsFold), which must give what the rules give.
+ */
+export function genWriteRun(path: fc.Arbitrary<string>): fc.Arbitrary<GenOp[]> {
+  const write = fc.record({
+    first: fc.boolean(),
+    content: fc.constantFrom(...CONTENTS),
+    append: fc.boolean(),
+    mode: fc.constantFrom(0o644, 0o600, 0o4755),
+  });
+  return fc
+    .record({
+      a: path,
+      b: fc.oneof(path, fc.constantFrom("/e", "/f")),
+      link: fc.boolean(),
+      writes: fc.array(write, { minLength: 2, maxLength: 6 }),
+    })
+    .map(({ a, b, link, writes }): GenOp[] => [
+      ...(link ? [{ op: "link" as const, path: b, target: a }] : []),
+      ...writes.map(
+        (w): GenOp => ({
+          op: "write",
+          path: w.first ? a : b,
+          content: w.content,
+          append: w.append,
+          create: true,
+          mode: w.mode,
+        }),
+      ),
+    ]);
+}
+
 /** Layers, then operations that mostly touch what the layers hold, now and then in a shape of their own. */
-export const genScenario: fc.Arbitrary<[GenEntry[][], GenOp[]]> = genLayers.chain((layers) => {
+export const genScenario: fc.Arbitrary<[GenEntry[][], GenOp[]]> = genLayers.chain((layers) =>
+  fc.tuple(fc.constant(layers), genOpsOver(layers, 1, 40)),
+);
+
+/** `min` to `max` operations over the paths of `layers`: single ones, and now and then a shape. */
+export function genOpsOver(layers: readonly GenEntry[][], min: number, max: number): fc.Arbitrary<GenOp[]> {
   const path = pathsOf(layers);
   const step = fc.oneof(
     { weight: 16, arbitrary: genOpOver(path).map((op) => [op]) },
     { weight: 1, arbitrary: genDirRenameShape(path) },
+    { weight: 2, arbitrary: genWriteRun(path) },
   );
-  return fc.tuple(
-    fc.constant(layers),
-    fc.array(step, { minLength: 1, maxLength: 40 }).map((steps) => steps.flat().slice(0, 40)),
-  );
-});
+  return fc.array(step, { minLength: min, maxLength: max }).map((steps) => steps.flat().slice(0, max));
+}
 
 /**
  * The same without extended attributes (layers and operations): for judges whose storage keeps only

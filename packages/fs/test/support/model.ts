@@ -2,7 +2,7 @@
  * Runs generated layers and operations through the model (an FsEngine) and lists the result in the
  * same form the kernel harness does, so the two can be compared entry by entry.
  */
-import { type Command, type LayerEntry, sequentialIds, simulatedClock } from "@strata/core";
+import { type Clock, type Command, type LayerEntry, sequentialIds, simulatedClock } from "@strata/core";
 import { createFsEngine, type FsEngine, FsError, type FsNode, type Tree } from "@strata/fs";
 import type { GenEntry, GenOp } from "./generators.js";
 
@@ -124,8 +124,8 @@ const xattrs = (e: { xattrs: Record<string, string> }) =>
   Object.keys(e.xattrs).length === 0 ? {} : { xattrs: { ...e.xattrs } };
 
 /** Builds the model: one layer.create per generated layer, an image of them, a container on it. */
-export function buildModel(layers: readonly GenEntry[][]): FsEngine {
-  const engine = createFsEngine({ clock: simulatedClock(NOW), ids: sequentialIds("oracle") });
+export function buildModel(layers: readonly GenEntry[][], clock: Clock = simulatedClock(NOW)): FsEngine {
+  const engine = createFsEngine({ clock, ids: sequentialIds("oracle") });
   const must = (c: Command) => {
     const r = engine.execute(c);
     if (!r.ok) throw new Error(`setup ${c.type} failed: ${r.error.message}`);

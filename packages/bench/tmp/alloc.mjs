@@ -1,0 +1,18 @@
+import { replayProjected } from "@strata/core";
+import { fsProjection } from "@strata/fs";
+import { writeHistory } from "../dist/workloads.js";
+import { Session } from "node:inspector/promises";
+const engine = writeHistory(20000);
+const events = engine.log.read();
+const p = fsProjection({ blobs: engine.blobs });
+replayProjected(p, events);
+const s = new Session(); s.connect();
+await s.post("HeapProfiler.startSampling", { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+for (let i = 0; i < 5; i++) replayProjected(p, events);
+const { profile } = await s.post("HeapProfiler.stopSampling");
+const self = new Map();
+const walk = (n) => { const k = `${n.callFrame.functionName || "(anon)"} ${n.callFrame.url.split("/").pop()}:${n.callFrame.lineNumber + 1}`; self.set(k, (self.get(k) ?? 0) + n.selfSize); for (const c of n.children) walk(c); };
+walk(profile.head);
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+console.log("total MB per replay", (total / 5 / 2 ** 20).toFixed(2));
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log((v / 5 / 1024).toFixed(0).padStart(6), "KiB", k);

@@ -1,0 +1,11 @@
+import { writeHistory } from "../dist/workloads.js";
+const engine = writeHistory(20000);
+const events = engine.log.read();
+const writes = events.filter((e) => e.type === "fs.fileWritten");
+const cpu = (name, f, n = 20) => { f(); const c0 = process.cpuUsage(); for (let i = 0; i < n; i++) f(); const c = process.cpuUsage(c0); console.log(name, ((c.user + c.system) / n / 1000).toFixed(2), "ms cpu"); };
+cpu("baseline set", () => { const files = new Map(); for (const e of writes) { const d = e.data; files.set(d.path, { digest: d.digest, size: d.size, mode: d.mode }); } });
+const m = new Map(); for (const e of writes) m.set(e.data.path, { n: 0 });
+cpu("map get", () => { for (const e of writes) m.get(e.data.path).n++; });
+const o = Object.create(null); for (const e of writes) o[e.data.path] = { n: 0 };
+cpu("dict get", () => { for (const e of writes) o[e.data.path].n++; });
+cpu("map get (events)", () => { for (const e of events) if (e.type === "fs.fileWritten") m.get(e.data.path).n++; });

@@ -1,0 +1,17 @@
+import { replayProjected } from "@strata/core";
+import { fsProjection } from "@strata/fs";
+import { PerformanceObserver } from "node:perf_hooks";
+import { writeHistory } from "../dist/workloads.js";
+const engine = writeHistory(20000);
+const events = engine.log.read();
+const writes = events.filter((e) => e.type === "fs.fileWritten");
+const p = fsProjection({ blobs: engine.blobs });
+let gcms = 0, gcn = 0;
+const obs = new PerformanceObserver((l) => { for (const e of l.getEntries()) { gcms += e.duration; gcn++; } });
+obs.observe({ entryTypes: ["gc"] });
+const N = 20;
+const run = async (name, f) => { await new Promise(r => setTimeout(r, 50)); gcms = 0; gcn = 0; const t0 = performance.now(); const c0 = process.cpuUsage(); for (let i = 0; i < N; i++) f(); const c = process.cpuUsage(c0); const wall = performance.now() - t0; await new Promise(r => setTimeout(r, 50)); console.log(name, "wall", (wall / N).toFixed(1), "cpu", ((c.user + c.system) / 1000 / N).toFixed(1), "gc", (gcms / N).toFixed(1), "ms/iter,", gcn, "gcs"); };
+await run("ours", () => replayProjected(p, events));
+await run("base", () => { const files = new Map(); for (const e of writes) { const d = e.data; files.set(d.path, { digest: d.digest, size: d.size, mode: d.mode }); } });
+await run("ours", () => replayProjected(p, events));
+await run("base", () => { const files = new Map(); for (const e of writes) { const d = e.data; files.set(d.path, { digest: d.digest, size: d.size, mode: d.mode }); } });
