@@ -1,12 +1,19 @@
 /**
- * The PostgreSQL backend, for many processes and hosts sharing one log.
+ * The PostgreSQL backend, for many processes and hosts sharing one log (schema version 6: see
+ * `xidOrder.ts`).
  *
- * - **Order without gaps.** An append locks the single `strata_head` row, assigns the next seqs,
- *   checks expected versions against `strata_streams`, inserts, and commits; the lock serialises
- *   appends, so a reader can only see seq n+1 once seq n is committed.
- * - **Expected versions** hold across connections and hosts: they are checked under the same lock.
- * - **Subscriptions** use LISTEN/NOTIFY: each append notifies in its transaction (delivered at commit),
- *   and subscribers read from where they are. No polling loop.
+ * - **Order without gaps, without a global lock.** An event is stored under its transaction's xid8 and
+ *   its place in it; readers read only what is published: final transactions (every older xid has ended),
+ *   numbered 1, 2, 3… in xid order. A transaction held open holds back what comes after it; it is never
+ *   skipped. Appends that touch different keys hold no lock in common, and none holds a lock through a
+ *   WAL flush.
+ * - **Expected versions and append conditions** hold across connections and hosts: an append locks the
+ *   keys it writes (exclusive) and reads (shared) before its transaction gets an xid, so of two appends
+ *   on one key, the second waits, sees the first and comes after it in the log.
+ * - **Durability.** An append is answered once its events are published by a synchronous commit (which
+ *   flushes the WAL past them): a published event is durable.
+ * - **Subscriptions** use LISTEN/NOTIFY: each publication notifies, and subscribers read from where they
+ *   are. No polling loop.
  * - **Faults.** A failed connection fails the appends in flight with `StoreUnavailableError` (their
  *   transaction is rolled back by the server: none is half-applied); the pool reconnects for the next
  *   call, and the listener reconnects with backoff, then wakes subscribers to catch up.
@@ -15,6 +22,7 @@ import pg from "pg";
 import {
   type AppendOptions,
   type AppendResult,
+  dataJsonOf,
   type EventHandler,
   type EventLog,
   type NewStoredEvent,
@@ -28,6 +36,7 @@ import { Notifier, subscribeByReading } from "../Notifier.js";
 import { MIGRATIONS } from "./migrations.js";
 import { PostgresBlobStore } from "./PostgresBlobStore.js";
 import { PostgresSnapshotStore } from "./PostgresSnapshotStore.js";
+import { WRITE_PARAMETERS } from "./xidOrder.js";
 
 /** The database could not be reached, or the connection broke during the call. */
 export class StoreUnavailableError extends StoreError {
@@ -90,6 +99,7 @@ export class PostgresEventLog implements EventLog {
   #closed = false;
   #queue: PendingAppend[] = [];
   #flushing: Promise<void> | null = null;
+  readonly #appendSql: string;
 
   private constructor(options: PostgresEventLogOptions) {
     this.#options = options;
@@ -97,6 +107,7 @@ export class PostgresEventLog implements EventLog {
     if (!IDENT.test(this.schema))
       throw new StoreError("InvalidSchema", `schema name ${this.schema} is not a plain identifier`);
     this.#channel = `${this.schema}_events`;
+    this.#appendSql = `CALL ${this.schema}.strata_append(${WRITE_PARAMETERS.map((p, i) => `$${i + 1}::${p.split(" ")[1]}`).join(", ")}, $${WRITE_PARAMETERS.length + 1}, NULL)`;
     this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
     // An idle client whose server went away emits here; the pool drops it and reconnects later.
     this.#pool.on("error", () => {});
@@ -107,6 +118,8 @@ export class PostgresEventLog implements EventLog {
     const log = new PostgresEventLog(options);
     try {
       await log.#migrate();
+      await log.#checkXids();
+      await log.#publishLeftovers();
       await log.#listen();
     } catch (e) {
       await log.#pool.end().catch(() => {});
@@ -151,6 +164,37 @@ export class PostgresEventLog implements EventLog {
       client.off("error", onError);
       client.release();
     }
+  }
+
+  /**
+   * The log's order is by xid8: a log restored from a dump into another cluster (pg_dump, pg_restore)
+   * may hold xids this cluster has not reached, and new appends would sort before its history. Refused.
+   */
+  async #checkXids(): Promise<void> {
+    const r = await this.#pool.query(
+      `SELECT h.last_tx::text AS last, pg_snapshot_xmax(pg_current_snapshot())::text AS next,
+              h.last_tx >= pg_snapshot_xmax(pg_current_snapshot()) AS ahead
+       FROM ${this.schema}.strata_head h WHERE h.id = 1`,
+    );
+    const row = r.rows[0] as { last: string; next: string; ahead: boolean } | undefined;
+    if (row?.ahead)
+      throw new StoreError(
+        "XidAhead",
+        `the log in schema ${this.schema} was written up to transaction ${row.last}, but this PostgreSQL cluster is only at ${row.next}: it was restored from a logical dump into another cluster. Its order is by transaction id, so it cannot take appends here; restore it from a physical backup (pg_basebackup) instead`,
+      );
+  }
+
+  /**
+   * Publishes what an append committed but did not publish (its process or the server stopped in
+   * between, or it was written with `strata_write` in a transaction of the caller's), so readers see it.
+   */
+  async #publishLeftovers(): Promise<void> {
+    const r = await this.#pool.query(
+      `SELECT max(e.tx)::text AS tx FROM ${this.schema}.strata_events e, ${this.schema}.strata_head h
+       WHERE h.id = 1 AND e.tx > h.last_tx AND e.tx < pg_snapshot_xmin(pg_current_snapshot())`,
+    );
+    const tx = (r.rows[0] as { tx: string | null } | undefined)?.tx;
+    if (tx) await this.#pool.query(`SELECT ${this.schema}.strata_publish($1::xid8, $2)`, [tx, this.#channel]);
   }
 
   /** A dedicated connection LISTENing for appends; reconnects with backoff when it breaks. */
@@ -209,9 +253,9 @@ export class PostgresEventLog implements EventLog {
   }
 
   /**
-   * Group commit: appends made while one is in flight wait, then go together in one statement and one
-   * transaction (`strata_append_batches`), so they share one WAL flush; each is still checked against
-   * its own condition and expected versions, in the order they were made.
+   * Group commit: appends made while one is in flight wait, then go together in one call and one
+   * transaction (`strata_append`), so they share one WAL flush; each is still checked against its own
+   * condition and expected versions, in the order they were made.
    */
   async #flush(): Promise<void> {
     try {
@@ -222,32 +266,24 @@ export class PostgresEventLog implements EventLog {
   }
 
   async #appendBatches(group: readonly PendingAppend[], retryAlone: boolean): Promise<void> {
-    const batches = group.map((p) => ({
-      events: p.events.map((e) => ({
-        streamId: e.streamId,
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        recordedAt: e.recordedAt,
-        data: e.data,
-        ...(e.tags && e.tags.length > 0 ? { tags: e.tags } : {}),
-      })),
-      expected: Object.fromEntries(Object.entries(p.options.expected ?? {}).map(([k, v]) => [k, String(v)])),
-      condition: p.options.condition ?? null,
-    }));
     type Slot =
-      | AppendResult
+      | { first: number; last: number; streamVersions: Record<string, number> | null }
+      | { empty: number }
       | { conflict: { streamId: string; expected: string; actual: number } }
       | { broken: { seq: string | number; key: string } };
-    let results: Slot[];
+    let answer: { base: string | number | null; head: string | number; slots: Slot[] };
     try {
-      const r = await this.#pool.query(
-        `SELECT ${this.schema}.strata_append_batches($1::json, $2) AS results`,
-        [JSON.stringify(batches), this.#channel],
-      );
-      results = (r.rows[0] as { results: Slot[] }).results;
+      const r = await this.#pool.query(this.#appendSql, [...writeArguments(group), this.#channel]);
+      answer = (r.rows[0] as { p_result: typeof answer }).p_result;
     } catch (e) {
-      if (isConnectionError(e) || !retryAlone || group.length === 1) {
-        const error = isConnectionError(e) ? new StoreUnavailableError(e) : e;
+      // SX500: the events were committed but not given their seqs; trying again would store them twice.
+      const committed = (e as { code?: string }).code === "SX500";
+      if (isConnectionError(e) || committed || !retryAlone || group.length === 1) {
+        const error = isConnectionError(e)
+          ? new StoreUnavailableError(e)
+          : committed
+            ? new StoreError("AppendUnsettled", (e as Error).message)
+            : e;
         for (const p of group) p.reject(error);
         return;
       }
@@ -256,32 +292,40 @@ export class PostgresEventLog implements EventLog {
       for (const p of group) await this.#appendBatches([p], false);
       return;
     }
+    const base = answer.base === null ? null : Number(answer.base);
     group.forEach((p, i) => {
-      const r = results[i];
-      if (r && "conflict" in r)
+      const r = answer.slots[i];
+      if (!r) p.reject(new StoreError("Internal", "strata_append returned fewer results than appends"));
+      else if ("conflict" in r)
         p.reject(
           new ExpectedVersionConflictError(r.conflict.streamId, r.conflict.expected, r.conflict.actual),
         );
-      else if (r && "broken" in r)
+      else if ("broken" in r)
         p.reject(
           new AppendConditionError(p.options.condition?.after ?? 0, Number(r.broken.seq), r.broken.key),
         );
-      else if (r)
+      else if ("empty" in r) {
+        const lastSeq = base === null ? Number(answer.head) : base + r.empty - 1;
+        p.resolve({ firstSeq: lastSeq + 1, lastSeq, streamVersions: {} });
+      } else
         p.resolve({
-          firstSeq: Number(r.firstSeq),
-          lastSeq: Number(r.lastSeq),
+          firstSeq: (base as number) + r.first - 1,
+          lastSeq: (base as number) + r.last - 1,
           streamVersions: r.streamVersions ?? {},
         });
-      else p.reject(new StoreError("Internal", "strata_append_batches returned fewer results than appends"));
     });
   }
 
+  /** Events with seq ≥ `fromSeq`: published transactions from the one holding it, joined to their events. */
   async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
     this.#check();
+    const bounded = Number.isFinite(limit);
     const r = await this.#query(
-      `SELECT seq, stream_id, type, schema_version, recorded_at, data, tags FROM ${this.schema}.strata_events
-       WHERE seq >= $1 ORDER BY seq ${Number.isFinite(limit) ? "LIMIT $2" : ""}`,
-      Number.isFinite(limit) ? [fromSeq, limit] : [fromSeq],
+      `SELECT c.first_seq + e.pos - 1 AS seq, e.stream_id, e.type, e.schema_version, e.recorded_at, e.data, e.tags
+       FROM ${this.schema}.strata_commits c JOIN ${this.schema}.strata_events e ON e.tx = c.tx
+       WHERE c.last_seq >= $1 AND e.pos >= $1 - c.first_seq + 1
+       ORDER BY c.last_seq, e.pos ${bounded ? "LIMIT $2" : ""}`,
+      bounded ? [fromSeq, limit] : [fromSeq],
     );
     return r.rows.map(rowToEvent);
   }
@@ -289,18 +333,23 @@ export class PostgresEventLog implements EventLog {
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
     this.#check();
     const r = await this.#query(
-      `SELECT seq, stream_id, type, schema_version, recorded_at, data, tags FROM ${this.schema}.strata_events
-       WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+      `SELECT c.first_seq + e.pos - 1 AS seq, e.stream_id, e.type, e.schema_version, e.recorded_at, e.data, e.tags
+       FROM ${this.schema}.strata_events e JOIN ${this.schema}.strata_commits c ON c.tx = e.tx
+       WHERE e.stream_id = $1 AND e.stream_version >= $2 ORDER BY e.stream_version`,
       [streamId, fromVersion],
     );
     return r.rows.map(rowToEvent);
   }
 
+  /** The stream's version as readers see it: its last published event's. */
   async streamVersion(streamId: string): Promise<number> {
     this.#check();
-    const r = await this.#query(`SELECT version FROM ${this.schema}.strata_streams WHERE stream_id = $1`, [
-      streamId,
-    ]);
+    const r = await this.#query(
+      `SELECT e.stream_version AS version FROM ${this.schema}.strata_events e
+       WHERE e.stream_id = $1 AND e.tx <= (SELECT h.last_tx FROM ${this.schema}.strata_head h WHERE h.id = 1)
+       ORDER BY e.stream_version DESC LIMIT 1`,
+      [streamId],
+    );
     return Number(r.rows[0]?.version ?? 0);
   }
 
@@ -329,4 +378,72 @@ export class PostgresEventLog implements EventLog {
     await listener?.end().catch(() => {});
     await this.#pool.end().catch(() => {});
   }
+}
+
+/**
+ * The arguments of `strata_write` (see `WRITE_PARAMETERS`) for a group of appends: the keys to lock
+ * (written ones exclusive, those only read shared), each batch's options as flat arrays, and the
+ * events as columns.
+ */
+function writeArguments(group: readonly PendingAppend[]): unknown[] {
+  const exclusive = new Map<string, boolean>();
+  const lock = (key: string, write: boolean) => exclusive.set(key, write || (exclusive.get(key) ?? false));
+  const sizes: number[] = [];
+  const afters: (number | null)[] = [];
+  const conditionBatches: number[] = [];
+  const conditionKeys: string[] = [];
+  const expectedBatches: number[] = [];
+  const expectedStreams: string[] = [];
+  const expectedVersions: string[] = [];
+  const streams: string[] = [];
+  const types: string[] = [];
+  const schemaVersions: number[] = [];
+  const recordedAt: number[] = [];
+  const data: string[] = [];
+  const tags: (string | null)[] = [];
+  group.forEach((p, i) => {
+    const batch = i + 1;
+    sizes.push(p.events.length);
+    const condition = p.options.condition;
+    afters.push(condition ? condition.after : null);
+    for (const key of condition?.keys ?? []) {
+      conditionBatches.push(batch);
+      conditionKeys.push(key);
+      lock(key, false);
+    }
+    for (const [stream, version] of Object.entries(p.options.expected ?? {})) {
+      expectedBatches.push(batch);
+      expectedStreams.push(stream);
+      expectedVersions.push(String(version));
+      lock(stream, false);
+    }
+    for (const e of p.events) {
+      streams.push(e.streamId);
+      types.push(e.type);
+      schemaVersions.push(e.schemaVersion);
+      recordedAt.push(e.recordedAt);
+      data.push(dataJsonOf(e));
+      const t = e.tags && e.tags.length > 0 ? e.tags : null;
+      tags.push(t && JSON.stringify(t));
+      lock(e.streamId, true);
+      for (const tag of t ?? []) lock(tag, true);
+    }
+  });
+  return [
+    [...exclusive.keys()],
+    [...exclusive.values()],
+    sizes,
+    afters,
+    conditionBatches,
+    conditionKeys,
+    expectedBatches,
+    expectedStreams,
+    expectedVersions,
+    streams,
+    types,
+    schemaVersions,
+    recordedAt,
+    data,
+    tags,
+  ];
 }
