@@ -194,7 +194,11 @@ export class PostgresEventLog implements EventLog {
        WHERE h.id = 1 AND e.tx > h.last_tx AND e.tx < pg_snapshot_xmin(pg_current_snapshot())`,
     );
     const tx = (r.rows[0] as { tx: string | null } | undefined)?.tx;
-    if (tx) await this.#pool.query(`SELECT ${this.schema}.strata_publish($1::xid8, $2)`, [tx, this.#channel]);
+    if (tx)
+      await this.#pool.query(
+        `SELECT ${this.schema}.strata_place(json_build_object('until', $1::text, 'slots', '[]'::json), $2)`,
+        [tx, this.#channel],
+      );
   }
 
   /** A dedicated connection LISTENing for appends; reconnects with backoff when it breaks. */
@@ -330,24 +334,33 @@ export class PostgresEventLog implements EventLog {
     return r.rows.map(rowToEvent);
   }
 
+  /**
+   * A stream's published events from version `fromVersion`: each published transaction's events in the
+   * stream (`strata_stream_commits`) are its versions `first_version`, `first_version + 1`… in pos order.
+   */
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
     this.#check();
     const r = await this.#query(
       `SELECT c.first_seq + e.pos - 1 AS seq, e.stream_id, e.type, e.schema_version, e.recorded_at, e.data, e.tags
-       FROM ${this.schema}.strata_events e JOIN ${this.schema}.strata_commits c ON c.tx = e.tx
-       WHERE e.stream_id = $1 AND e.stream_version >= $2 ORDER BY e.stream_version`,
+       FROM ${this.schema}.strata_stream_commits sc
+       JOIN ${this.schema}.strata_commits c ON c.tx = sc.tx
+       CROSS JOIN LATERAL (
+         SELECT ev.*, sc.first_version + row_number() OVER (ORDER BY ev.pos) - 1 AS version
+         FROM ${this.schema}.strata_events ev WHERE ev.stream_id = sc.stream_id AND ev.tx = sc.tx
+       ) e
+       WHERE sc.stream_id = $1 AND sc.last_version >= $2 AND e.version >= $2
+       ORDER BY sc.last_version, e.pos`,
       [streamId, fromVersion],
     );
     return r.rows.map(rowToEvent);
   }
 
-  /** The stream's version as readers see it: its last published event's. */
+  /** The stream's version as readers see it: its published events'. */
   async streamVersion(streamId: string): Promise<number> {
     this.#check();
     const r = await this.#query(
-      `SELECT e.stream_version AS version FROM ${this.schema}.strata_events e
-       WHERE e.stream_id = $1 AND e.tx <= (SELECT h.last_tx FROM ${this.schema}.strata_head h WHERE h.id = 1)
-       ORDER BY e.stream_version DESC LIMIT 1`,
+      `SELECT sc.last_version AS version FROM ${this.schema}.strata_stream_commits sc
+       WHERE sc.stream_id = $1 ORDER BY sc.last_version DESC LIMIT 1`,
       [streamId],
     );
     return Number(r.rows[0]?.version ?? 0);
@@ -382,12 +395,14 @@ export class PostgresEventLog implements EventLog {
 
 /**
  * The arguments of `strata_write` (see `WRITE_PARAMETERS`) for a group of appends: the keys to lock
- * (written ones exclusive, those only read shared), each batch's options as flat arrays, and the
+ * (those read exclusive, those only written shared), each batch's options as flat arrays, and the
  * events as columns.
  */
 function writeArguments(group: readonly PendingAppend[]): unknown[] {
   const exclusive = new Map<string, boolean>();
-  const lock = (key: string, write: boolean) => exclusive.set(key, write || (exclusive.get(key) ?? false));
+  // A key read (a condition's, a stream whose version is expected) is locked exclusive, a key only
+  // written shared: writers of one key never wait for each other, a reader and a writer do.
+  const lock = (key: string, read: boolean) => exclusive.set(key, read || (exclusive.get(key) ?? false));
   const sizes: number[] = [];
   const afters: (number | null)[] = [];
   const conditionBatches: number[] = [];
@@ -409,13 +424,13 @@ function writeArguments(group: readonly PendingAppend[]): unknown[] {
     for (const key of condition?.keys ?? []) {
       conditionBatches.push(batch);
       conditionKeys.push(key);
-      lock(key, false);
+      lock(key, true);
     }
     for (const [stream, version] of Object.entries(p.options.expected ?? {})) {
       expectedBatches.push(batch);
       expectedStreams.push(stream);
       expectedVersions.push(String(version));
-      lock(stream, false);
+      lock(stream, true);
     }
     for (const e of p.events) {
       streams.push(e.streamId);
@@ -425,8 +440,8 @@ function writeArguments(group: readonly PendingAppend[]): unknown[] {
       data.push(dataJsonOf(e));
       const t = e.tags && e.tags.length > 0 ? e.tags : null;
       tags.push(t && JSON.stringify(t));
-      lock(e.streamId, true);
-      for (const tag of t ?? []) lock(tag, true);
+      lock(e.streamId, false);
+      for (const tag of t ?? []) lock(tag, false);
     }
   });
   return [
