@@ -271,13 +271,23 @@ export class PostgresEventLog implements EventLog {
 
   async #appendBatches(group: readonly PendingAppend[], retryAlone: boolean): Promise<void> {
     type Slot =
-      | { first: number; last: number; streamVersions: Record<string, number> | null }
+      | { first: number; last: number }
       | { empty: number }
       | { conflict: { streamId: string; expected: string; actual: number } }
-      | { broken: { seq: string | number; key: string } };
-    let answer: { base: string | number | null; head: string | number; slots: Slot[] };
+      | { broken: { key: string } };
+    let answer: {
+      base: string | number | null;
+      versions: Record<string, number> | null;
+      head: string | number;
+      slots: Slot[];
+      broken: (string | number)[] | null;
+    };
     try {
-      const r = await this.#pool.query(this.#appendSql, [...writeArguments(group), this.#channel]);
+      const r = await this.#pool.query({
+        name: `strata_append_${this.schema}`,
+        text: this.#appendSql,
+        values: [...writeArguments(group), this.#channel],
+      });
       answer = (r.rows[0] as { p_result: typeof answer }).p_result;
     } catch (e) {
       // SX500: the events were committed but not given their seqs; trying again would store them twice.
@@ -297,6 +307,10 @@ export class PostgresEventLog implements EventLog {
       return;
     }
     const base = answer.base === null ? null : Number(answer.base);
+    // The version each stream has reached, walking the transaction's events in order (its first event
+    // in a stream takes answer.versions[stream] there).
+    const reached = new Map<string, number>();
+    let broken = 0;
     group.forEach((p, i) => {
       const r = answer.slots[i];
       if (!r) p.reject(new StoreError("Internal", "strata_append returned fewer results than appends"));
@@ -306,17 +320,28 @@ export class PostgresEventLog implements EventLog {
         );
       else if ("broken" in r)
         p.reject(
-          new AppendConditionError(p.options.condition?.after ?? 0, Number(r.broken.seq), r.broken.key),
+          new AppendConditionError(
+            p.options.condition?.after ?? 0,
+            Number(answer.broken?.[broken++]),
+            r.broken.key,
+          ),
         );
       else if ("empty" in r) {
         const lastSeq = base === null ? Number(answer.head) : base + r.empty - 1;
         p.resolve({ firstSeq: lastSeq + 1, lastSeq, streamVersions: {} });
-      } else
+      } else {
+        const streamVersions: Record<string, number> = {};
+        for (const e of p.events) {
+          const version = (reached.get(e.streamId) ?? (answer.versions?.[e.streamId] ?? 1) - 1) + 1;
+          reached.set(e.streamId, version);
+          streamVersions[e.streamId] = version;
+        }
         p.resolve({
           firstSeq: (base as number) + r.first - 1,
           lastSeq: (base as number) + r.last - 1,
-          streamVersions: r.streamVersions ?? {},
+          streamVersions,
         });
+      }
     });
   }
 

@@ -128,8 +128,10 @@ export function xidOrderMigration(s: string): string {
     ALTER TABLE ${s}.strata_events DROP CONSTRAINT strata_events_pkey;
     ALTER TABLE ${s}.strata_events ADD PRIMARY KEY (tx, pos);
 
+    -- Each published transaction: its seqs, and the version its first event in each stream takes
+    -- there (null for the events of the old schema).
     CREATE TABLE ${s}.strata_commits (
-      tx xid8 PRIMARY KEY, first_seq bigint NOT NULL, last_seq bigint NOT NULL UNIQUE
+      tx xid8 PRIMARY KEY, first_seq bigint NOT NULL, last_seq bigint NOT NULL UNIQUE, versions json
     );
     INSERT INTO ${s}.strata_commits (tx, first_seq, last_seq)
       SELECT '2', 1, h.last_seq FROM ${s}.strata_head h WHERE h.id = 1 AND h.last_seq > 0;
@@ -171,6 +173,7 @@ export function xidOrderMigration(s: string): string {
       v_ctx xid8;
       v_cpos bigint;
       v_broken json;
+      v_broken_any boolean := false;
       v_conflict json;
     BEGIN
       IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
@@ -211,6 +214,7 @@ export function xidOrderMigration(s: string): string {
           ORDER BY q.tx, q.pos LIMIT 1;
           IF v_broken IS NOT NULL THEN
             v_slots := v_slots || json_build_object('broken', v_broken);
+            v_broken_any := true;
             v_until := greatest(v_until, (v_broken->>'tx')::xid8);
             v_lo := v_lo + v_n;
             CONTINUE;
@@ -254,7 +258,7 @@ export function xidOrderMigration(s: string): string {
                     p_schema_versions[v_lo:v_lo + v_n - 1], p_recorded_at[v_lo:v_lo + v_n - 1],
                     p_data[v_lo:v_lo + v_n - 1], p_tags[v_lo:v_lo + v_n - 1])
              WITH ORDINALITY AS t(stream_id, type, schema_version, recorded_at, data, tags, ord);
-        IF EXISTS (SELECT 1 FROM unnest(p_tags[v_lo:v_lo + v_n - 1]) AS g WHERE g IS NOT NULL) THEN
+        IF array_remove(p_tags[v_lo:v_lo + v_n - 1]::text[], NULL) <> '{}' THEN
           INSERT INTO ${s}.strata_tags (key, tx, pos)
           SELECT g.key, v_tx, max(v_pos + t.ord)
           FROM unnest(p_tags[v_lo:v_lo + v_n - 1]) WITH ORDINALITY AS t(tags, ord),
@@ -265,7 +269,8 @@ export function xidOrderMigration(s: string): string {
         v_pos := v_pos + v_n;
         v_lo := v_lo + v_n;
       END LOOP;
-      RETURN json_build_object('tx', v_tx, 'until', v_until, 'slots', array_to_json(v_slots));
+      RETURN json_build_object('tx', v_tx, 'until', v_until, 'slots', array_to_json(v_slots),
+                               'broken', CASE WHEN v_broken_any THEN true END);
     END
     $fn$;
 
@@ -288,10 +293,6 @@ export function xidOrderMigration(s: string): string {
         SELECT st.tx, sum(st.n) AS n FROM st GROUP BY st.tx
       ), numbered AS (
         SELECT t.tx, t.n, h.last_seq + sum(t.n) OVER (ORDER BY t.tx) AS last FROM t, h
-      ), ins AS (
-        INSERT INTO ${s}.strata_commits (tx, first_seq, last_seq)
-        SELECT nn.tx, nn.last - nn.n + 1, nn.last FROM numbered nn
-        RETURNING tx, last_seq
       ), versioned AS (
         SELECT st.stream_id, st.tx, st.n, st.last_pos,
                coalesce(prev.v, 0) + sum(st.n) OVER (PARTITION BY st.stream_id ORDER BY st.tx) AS last
@@ -299,6 +300,12 @@ export function xidOrderMigration(s: string): string {
           SELECT sc.last_version AS v FROM ${s}.strata_stream_commits sc
           WHERE sc.stream_id = st.stream_id ORDER BY sc.last_version DESC LIMIT 1
         ) prev ON true
+      ), ins AS (
+        INSERT INTO ${s}.strata_commits (tx, first_seq, last_seq, versions)
+        SELECT nn.tx, nn.last - nn.n + 1, nn.last,
+               (SELECT json_object_agg(vv.stream_id, vv.last - vv.n + 1) FROM versioned vv WHERE vv.tx = nn.tx)
+        FROM numbered nn
+        RETURNING tx, last_seq
       ), sins AS (
         INSERT INTO ${s}.strata_stream_commits (stream_id, tx, first_version, last_version, last_pos)
         SELECT vv.stream_id, vv.tx, vv.last - vv.n + 1, vv.last, vv.last_pos FROM versioned vv
@@ -314,8 +321,9 @@ export function xidOrderMigration(s: string): string {
     $fn$;
 
     -- After strata_write committed: waits until its transaction (and that of each broken condition's
-    -- event) is final, has it published, and answers { base (the seq of its first event), head, slots },
-    -- with seqs for broken conditions and the stream versions of the batches appended.
+    -- event) is final, has it published, and answers { base (the seq of its first event), versions (the
+    -- version of its first event in each stream), head, slots, broken (the seq of each broken
+    -- condition's event, in slot order) }.
     CREATE FUNCTION ${s}.strata_place(p_written json, p_channel text) RETURNS json
     ${PLPGSQL} AS $fn$
     DECLARE
@@ -362,25 +370,13 @@ export function xidOrderMigration(s: string): string {
       END IF;
       RETURN (
         SELECT json_build_object(
-          'base', (SELECT c.first_seq FROM ${s}.strata_commits c WHERE c.tx = v_tx),
-          'head', (SELECT h.last_seq FROM ${s}.strata_head h WHERE h.id = 1),
-          'slots', json_agg(CASE
-            WHEN x.sl->'broken' IS NOT NULL THEN json_build_object('broken', json_build_object(
-              'key', x.sl->'broken'->'key',
-              'seq', (SELECT c.first_seq + (x.sl->'broken'->>'pos')::bigint - 1 FROM ${s}.strata_commits c
-                      WHERE c.tx = (x.sl->'broken'->>'tx')::xid8)))
-            WHEN x.sl->'first' IS NOT NULL THEN json_build_object(
-              'first', x.sl->'first', 'last', x.sl->'last',
-              'streamVersions', (
-                SELECT json_object_agg(v.stream_id, sc.first_version + v.n - 1)
-                FROM (SELECT e.stream_id, count(*) AS n FROM ${s}.strata_events e
-                      WHERE e.tx = v_tx AND e.pos <= (x.sl->>'last')::bigint
-                      GROUP BY e.stream_id HAVING max(e.pos) >= (x.sl->>'first')::bigint) v,
-                     LATERAL (SELECT c.first_version FROM ${s}.strata_stream_commits c
-                              WHERE c.stream_id = v.stream_id AND c.tx = v_tx
-                              ORDER BY c.last_version DESC LIMIT 1) sc))
-            ELSE x.sl END ORDER BY x.i))
-        FROM json_array_elements(p_written->'slots') WITH ORDINALITY AS x(sl, i)
+          'base', c.first_seq, 'versions', c.versions, 'head', h.last_seq, 'slots', p_written->'slots',
+          'broken', CASE WHEN p_written->'broken' IS NOT NULL THEN (
+            SELECT json_agg(bc.first_seq + (x.sl->'broken'->>'pos')::bigint - 1 ORDER BY x.i)
+            FROM json_array_elements(p_written->'slots') WITH ORDINALITY AS x(sl, i)
+            JOIN ${s}.strata_commits bc ON bc.tx = (x.sl->'broken'->>'tx')::xid8) END)
+        FROM ${s}.strata_head h LEFT JOIN ${s}.strata_commits c ON c.tx = v_tx
+        WHERE h.id = 1
       );
     END
     $fn$;
