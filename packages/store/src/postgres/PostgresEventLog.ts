@@ -96,6 +96,8 @@ export class PostgresEventLog implements EventLog {
   readonly #notifier = new Notifier();
   readonly #channel: string;
   #listener: pg.Client | null = null;
+  /** Set once something subscribes: a log nobody subscribes to does not listen (nor wake per append). */
+  #listening: Promise<void> | null = null;
   #closed = false;
   #queue: PendingAppend[] = [];
   #flushing: Promise<void> | null = null;
@@ -113,14 +115,13 @@ export class PostgresEventLog implements EventLog {
     this.#pool.on("error", () => {});
   }
 
-  /** Connects, runs pending migrations and starts listening for appends. */
+  /** Connects and runs pending migrations (it listens for appends once something subscribes). */
   static async open(options: PostgresEventLogOptions): Promise<PostgresEventLog> {
     const log = new PostgresEventLog(options);
     try {
       await log.#migrate();
       await log.#checkXids();
       await log.#publishLeftovers();
-      await log.#listen();
     } catch (e) {
       await log.#pool.end().catch(() => {});
       throw isConnectionError(e) ? new StoreUnavailableError(e) : e;
@@ -201,31 +202,48 @@ export class PostgresEventLog implements EventLog {
       );
   }
 
-  /** A dedicated connection LISTENing for appends; reconnects with backoff when it breaks. */
+  /**
+   * Listens for publications, once: resolves when listening (or, if the server cannot be reached, when
+   * the first attempt failed: it keeps trying, and wakes the subscribers when it succeeds).
+   */
+  #startListening(): Promise<void> {
+    this.#listening ??= this.#listen().catch(() => this.#listenAgain());
+    return this.#listening;
+  }
+
+  /** A dedicated connection LISTENing for publications; listens again with backoff when it breaks. */
   async #listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#options.connectionString });
     client.on("notification", () => this.#notifier.notify());
     const reconnect = () => {
       if (this.#closed || this.#listener !== client) return;
       this.#listener = null;
-      let delay = 50;
-      const attempt = async () => {
-        if (this.#closed) return;
-        try {
-          await this.#listen();
-          this.#notifier.notify(); // catch up on anything appended while deaf
-        } catch {
-          delay = Math.min(delay * 2, 2_000);
-          setTimeout(attempt, delay);
-        }
-      };
-      setTimeout(attempt, delay);
+      this.#listenAgain();
     };
     client.on("error", reconnect);
     client.on("end", reconnect);
     await client.connect();
+    if (this.#closed) {
+      await client.end().catch(() => {});
+      return;
+    }
     await client.query(`LISTEN ${this.#channel}`);
     this.#listener = client;
+  }
+
+  #listenAgain(): void {
+    let delay = 50;
+    const attempt = async () => {
+      if (this.#closed) return;
+      try {
+        await this.#listen();
+        this.#notifier.notify(); // catch up on anything published while deaf
+      } catch {
+        delay = Math.min(delay * 2, 2_000);
+        setTimeout(attempt, delay);
+      }
+    };
+    setTimeout(attempt, delay);
   }
 
   #check(): void {
@@ -391,9 +409,18 @@ export class PostgresEventLog implements EventLog {
     return Number(r.rows[0]?.version ?? 0);
   }
 
+  /**
+   * Reads from `fromSeq`, then waits for notifications of publications. The first read waits until this
+   * log listens, so nothing published between that read and the listening is missed.
+   */
   subscribe(fromSeq: number, handler: EventHandler): Subscription {
     this.#check();
-    return subscribeByReading((from, limit) => this.read(from, limit), this.#notifier, fromSeq, handler);
+    const listening = this.#startListening();
+    const read = async (from: number, limit: number) => {
+      await listening;
+      return this.read(from, limit);
+    };
+    return subscribeByReading(read, this.#notifier, fromSeq, handler);
   }
 
   /** The snapshots kept beside this log (same connections and schema). */
