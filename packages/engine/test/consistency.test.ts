@@ -5,8 +5,12 @@
  * - every batch in the log is exactly what its command decides on the log just before it (the log is
  *   as if the commands had run one after another, in log order: serializable);
  * - each engine's state equals a fresh replay of the log.
+ * On PostgreSQL too, with two handles as two hosts hold them (when a server is reachable: STRATA_PG_URL;
+ * required under CI=true).
  * And the named races: one name, one tag, create against rmi of its image, start against rm.
  */
+
+import { randomBytes } from "node:crypto";
 import {
   type Command,
   type EventEnvelope,
@@ -21,9 +25,10 @@ import {
 } from "@strata/core";
 import { DurableEngine, type ExecuteResult } from "@strata/engine";
 import { type FsState, fsProjection, initialFsState, MemoryBlobStore } from "@strata/fs";
-import { type EventLog, FileEventLog, MemoryEventLog } from "@strata/store";
+import { type EventLog, FileEventLog, MemoryEventLog, PostgresEventLog } from "@strata/store";
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import pg from "pg";
+import { afterAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
 
 const tmp = tempDirs("strata-consistency-");
@@ -180,6 +185,52 @@ describe("two engines on one log never write a contradiction", () => {
       Math.ceil(RUNS / 5),
     );
   });
+});
+
+const PG_URL = process.env.STRATA_PG_URL ?? "postgres://postgres:strata@127.0.0.1:5432/strata_test";
+const pgWhy = await (async () => {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return null;
+  } catch (e) {
+    const why = `cannot connect to ${PG_URL.replace(/:[^:@/]*@/, ":***@")}: ${(e as Error).message}`;
+    if (process.env.CI === "true")
+      throw new Error(`the PostgreSQL consistency test must run in CI, but ${why}`);
+    console.warn(`skipping the PostgreSQL consistency test: ${why}`);
+    return why;
+  } finally {
+    await client.end().catch(() => {});
+  }
+})();
+const pgSchemas: string[] = [];
+afterAll(async () => {
+  if (pgSchemas.length === 0) return;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  for (const s of pgSchemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await client.end();
+});
+
+describe.runIf(pgWhy === null)("two engines on one PostgreSQL log never write a contradiction", () => {
+  test(`two handles, as two hosts hold them (${Math.ceil(RUNS / 10)} runs)`, async () => {
+    const logs: EventLog[] = [];
+    try {
+      await twoEngines(
+        async () => {
+          const schema = `strata_c_${randomBytes(6).toString("hex")}`;
+          pgSchemas.push(schema);
+          const a = await PostgresEventLog.open({ connectionString: PG_URL, schema });
+          const b = await PostgresEventLog.open({ connectionString: PG_URL, schema });
+          logs.push(a, b);
+          return [a, b];
+        },
+        Math.ceil(RUNS / 10),
+      );
+    } finally {
+      for (const log of logs) await log.close().catch(() => {});
+    }
+  }, 300_000);
 });
 
 describe("named races: exactly one wins, the loser gets Docker's answer", () => {

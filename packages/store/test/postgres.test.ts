@@ -13,41 +13,11 @@ import { runEventLogSuite, runSnapshotSuite } from "@strata/store/testsuite";
 import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
 import { privatePostgresUnavailable, startPrivatePostgres } from "../../../test-support/privatePostgres.js";
+import { freshSchemas, PG_URL, postgresUnavailable } from "./support/postgres.js";
 
-const URL_ = process.env.STRATA_PG_URL ?? "postgres://postgres:strata@127.0.0.1:5432/strata_test";
-
-async function reachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: URL_, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query("SELECT 1");
-    return null;
-  } catch (e) {
-    return `cannot connect to ${URL_.replace(/:[^:@/]*@/, ":***@")}: ${(e as Error).message}`;
-  } finally {
-    await client.end().catch(() => {});
-  }
-}
-
-const why = await reachable();
-if (why !== null) {
-  if (process.env.CI === "true") throw new Error(`the PostgreSQL tests must run in CI, but ${why}`);
-  console.warn(`skipping the PostgreSQL tests: ${why}`);
-}
-
-const schemas: string[] = [];
-const freshSchema = () => {
-  const s = `strata_t_${randomBytes(6).toString("hex")}`;
-  schemas.push(s);
-  return s;
-};
-afterAll(async () => {
-  if (why !== null || schemas.length === 0) return;
-  const client = new pg.Client({ connectionString: URL_ });
-  await client.connect();
-  for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
-  await client.end();
-});
+const URL_ = PG_URL;
+const why = await postgresUnavailable();
+const freshSchema = freshSchemas();
 
 if (why === null) {
   runEventLogSuite(
@@ -190,44 +160,6 @@ describe.runIf(why === null)("PostgreSQL under concurrency and faults", () => {
     expect((outcomes[9] as PromiseRejectedResult).reason).toBeInstanceOf(ExpectedVersionConflictError);
     expect((await log.read()).map((e) => e.recordedAt)).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 10, 11]);
     await log.close();
-  });
-
-  test("a log created by version 1 of the schema is upgraded on open and keeps its events, versions and keys", async () => {
-    const schema = freshSchema();
-    const log = await PostgresEventLog.open({ connectionString: URL_, schema });
-    await log.append([ev("a", 1), ev("a", 2), ev("b", 3)]);
-    await log.close();
-    // Take the schema back to version 1, as an older Strata left it.
-    const admin = new pg.Client({ connectionString: URL_ });
-    await admin.connect();
-    await admin.query(`DROP FUNCTION ${schema}.strata_append`);
-    await admin.query(`DROP FUNCTION ${schema}.strata_append_many`);
-    await admin.query(`DROP FUNCTION ${schema}.strata_append_batches`);
-    await admin.query(`DROP TABLE ${schema}.strata_keys`);
-    await admin.query(
-      `DROP TABLE ${schema}.strata_blobs, ${schema}.strata_blob_parts, ${schema}.strata_snapshots`,
-    );
-    await admin.query(`ALTER TABLE ${schema}.strata_events DROP COLUMN tags`);
-    await admin.query(`DELETE FROM ${schema}.strata_migrations WHERE version > 1`);
-    await admin.end();
-    const upgraded = await PostgresEventLog.open({ connectionString: URL_, schema });
-    const r = await upgraded.append([ev("a", 4)], { expected: { a: 2 } });
-    expect(r).toEqual({ firstSeq: 4, lastSeq: 4, streamVersions: { a: 3 } });
-    // The keys of the events from before the upgrade were filled in: b's last seq is 3.
-    await expect(
-      upgraded.append([ev("c", 5)], { condition: { after: 2, keys: ["b"] } }),
-    ).rejects.toMatchObject({
-      code: "AppendCondition",
-      seq: 3,
-      key: "b",
-    });
-    await expect(upgraded.append([ev("b", 5)], { expected: { b: "no-stream" } })).rejects.toMatchObject({
-      streamId: "b",
-      expected: "no-stream",
-      actual: 1,
-    });
-    expect((await upgraded.read()).map((e) => e.recordedAt)).toEqual([1, 2, 3, 4]);
-    await upgraded.close();
   });
 
   test("two connections with the same expected version: exactly one wins each round, for 100 rounds; the log is gap-free", async () => {

@@ -1,12 +1,19 @@
 /**
- * The PostgreSQL backend, for many processes and hosts sharing one log.
+ * The PostgreSQL backend, for many processes and hosts sharing one log (schema version 6: see
+ * `xidOrder.ts`).
  *
- * - **Order without gaps.** An append locks the single `strata_head` row, assigns the next seqs,
- *   checks expected versions against `strata_streams`, inserts, and commits; the lock serialises
- *   appends, so a reader can only see seq n+1 once seq n is committed.
- * - **Expected versions** hold across connections and hosts: they are checked under the same lock.
- * - **Subscriptions** use LISTEN/NOTIFY: each append notifies in its transaction (delivered at commit),
- *   and subscribers read from where they are. No polling loop.
+ * - **Order without gaps, without a global lock.** An event is stored under its transaction's xid8 and
+ *   its place in it; readers read only what is published: final transactions (every older xid has ended),
+ *   numbered 1, 2, 3… in xid order. A transaction held open holds back what comes after it; it is never
+ *   skipped. Appends that touch different keys hold no lock in common, and none holds a lock through a
+ *   WAL flush.
+ * - **Expected versions and append conditions** hold across connections and hosts: an append locks the
+ *   keys it writes (exclusive) and reads (shared) before its transaction gets an xid, so of two appends
+ *   on one key, the second waits, sees the first and comes after it in the log.
+ * - **Durability.** An append is answered once its events are published by a synchronous commit (which
+ *   flushes the WAL past them): a published event is durable.
+ * - **Subscriptions** use LISTEN/NOTIFY: each publication notifies, and subscribers read from where they
+ *   are. No polling loop.
  * - **Faults.** A failed connection fails the appends in flight with `StoreUnavailableError` (their
  *   transaction is rolled back by the server: none is half-applied); the pool reconnects for the next
  *   call, and the listener reconnects with backoff, then wakes subscribers to catch up.
@@ -15,6 +22,7 @@ import pg from "pg";
 import {
   type AppendOptions,
   type AppendResult,
+  dataJsonOf,
   type EventHandler,
   type EventLog,
   type NewStoredEvent,
@@ -28,6 +36,7 @@ import { Notifier, subscribeByReading } from "../Notifier.js";
 import { MIGRATIONS } from "./migrations.js";
 import { PostgresBlobStore } from "./PostgresBlobStore.js";
 import { PostgresSnapshotStore } from "./PostgresSnapshotStore.js";
+import { WRITE_PARAMETERS } from "./xidOrder.js";
 
 /** The database could not be reached, or the connection broke during the call. */
 export class StoreUnavailableError extends StoreError {
@@ -87,9 +96,12 @@ export class PostgresEventLog implements EventLog {
   readonly #notifier = new Notifier();
   readonly #channel: string;
   #listener: pg.Client | null = null;
+  /** Set once something subscribes: a log nobody subscribes to does not listen (nor wake per append). */
+  #listening: Promise<void> | null = null;
   #closed = false;
   #queue: PendingAppend[] = [];
   #flushing: Promise<void> | null = null;
+  readonly #appendSql: string;
 
   private constructor(options: PostgresEventLogOptions) {
     this.#options = options;
@@ -97,17 +109,19 @@ export class PostgresEventLog implements EventLog {
     if (!IDENT.test(this.schema))
       throw new StoreError("InvalidSchema", `schema name ${this.schema} is not a plain identifier`);
     this.#channel = `${this.schema}_events`;
+    this.#appendSql = `CALL ${this.schema}.strata_append(${WRITE_PARAMETERS.map((p, i) => `$${i + 1}::${p.split(" ")[1]}`).join(", ")}, $${WRITE_PARAMETERS.length + 1}, NULL)`;
     this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
     // An idle client whose server went away emits here; the pool drops it and reconnects later.
     this.#pool.on("error", () => {});
   }
 
-  /** Connects, runs pending migrations and starts listening for appends. */
+  /** Connects and runs pending migrations (it listens for appends once something subscribes). */
   static async open(options: PostgresEventLogOptions): Promise<PostgresEventLog> {
     const log = new PostgresEventLog(options);
     try {
       await log.#migrate();
-      await log.#listen();
+      await log.#checkXids();
+      await log.#publishLeftovers();
     } catch (e) {
       await log.#pool.end().catch(() => {});
       throw isConnectionError(e) ? new StoreUnavailableError(e) : e;
@@ -153,31 +167,83 @@ export class PostgresEventLog implements EventLog {
     }
   }
 
-  /** A dedicated connection LISTENing for appends; reconnects with backoff when it breaks. */
+  /**
+   * The log's order is by xid8: a log restored from a dump into another cluster (pg_dump, pg_restore)
+   * may hold xids this cluster has not reached, and new appends would sort before its history. Refused.
+   */
+  async #checkXids(): Promise<void> {
+    const r = await this.#pool.query(
+      `SELECT h.last_tx::text AS last, pg_snapshot_xmax(pg_current_snapshot())::text AS next,
+              h.last_tx >= pg_snapshot_xmax(pg_current_snapshot()) AS ahead
+       FROM ${this.schema}.strata_head h WHERE h.id = 1`,
+    );
+    const row = r.rows[0] as { last: string; next: string; ahead: boolean } | undefined;
+    if (row?.ahead)
+      throw new StoreError(
+        "XidAhead",
+        `the log in schema ${this.schema} was written up to transaction ${row.last}, but this PostgreSQL cluster is only at ${row.next}: it was restored from a logical dump into another cluster. Its order is by transaction id, so it cannot take appends here; restore it from a physical backup (pg_basebackup) instead`,
+      );
+  }
+
+  /**
+   * Publishes what an append committed but did not publish (its process or the server stopped in
+   * between, or it was written with `strata_write` in a transaction of the caller's), so readers see it.
+   */
+  async #publishLeftovers(): Promise<void> {
+    const r = await this.#pool.query(
+      `SELECT max(e.tx)::text AS tx FROM ${this.schema}.strata_events e, ${this.schema}.strata_head h
+       WHERE h.id = 1 AND e.tx > h.last_tx AND e.tx < pg_snapshot_xmin(pg_current_snapshot())`,
+    );
+    const tx = (r.rows[0] as { tx: string | null } | undefined)?.tx;
+    if (tx)
+      await this.#pool.query(
+        `SELECT ${this.schema}.strata_place(json_build_object('until', $1::text, 'slots', '[]'::json), $2)`,
+        [tx, this.#channel],
+      );
+  }
+
+  /**
+   * Listens for publications, once: resolves when listening (or, if the server cannot be reached, when
+   * the first attempt failed: it keeps trying, and wakes the subscribers when it succeeds).
+   */
+  #startListening(): Promise<void> {
+    this.#listening ??= this.#listen().catch(() => this.#listenAgain());
+    return this.#listening;
+  }
+
+  /** A dedicated connection LISTENing for publications; listens again with backoff when it breaks. */
   async #listen(): Promise<void> {
     const client = new pg.Client({ connectionString: this.#options.connectionString });
     client.on("notification", () => this.#notifier.notify());
     const reconnect = () => {
       if (this.#closed || this.#listener !== client) return;
       this.#listener = null;
-      let delay = 50;
-      const attempt = async () => {
-        if (this.#closed) return;
-        try {
-          await this.#listen();
-          this.#notifier.notify(); // catch up on anything appended while deaf
-        } catch {
-          delay = Math.min(delay * 2, 2_000);
-          setTimeout(attempt, delay);
-        }
-      };
-      setTimeout(attempt, delay);
+      this.#listenAgain();
     };
     client.on("error", reconnect);
     client.on("end", reconnect);
     await client.connect();
+    if (this.#closed) {
+      await client.end().catch(() => {});
+      return;
+    }
     await client.query(`LISTEN ${this.#channel}`);
     this.#listener = client;
+  }
+
+  #listenAgain(): void {
+    let delay = 50;
+    const attempt = async () => {
+      if (this.#closed) return;
+      try {
+        await this.#listen();
+        this.#notifier.notify(); // catch up on anything published while deaf
+      } catch {
+        delay = Math.min(delay * 2, 2_000);
+        setTimeout(attempt, delay);
+      }
+    };
+    setTimeout(attempt, delay);
   }
 
   #check(): void {
@@ -209,9 +275,9 @@ export class PostgresEventLog implements EventLog {
   }
 
   /**
-   * Group commit: appends made while one is in flight wait, then go together in one statement and one
-   * transaction (`strata_append_batches`), so they share one WAL flush; each is still checked against
-   * its own condition and expected versions, in the order they were made.
+   * Group commit: appends made while one is in flight wait, then go together in one call and one
+   * transaction (`strata_append`), so they share one WAL flush; each is still checked against its own
+   * condition and expected versions, in the order they were made.
    */
   async #flush(): Promise<void> {
     try {
@@ -222,32 +288,34 @@ export class PostgresEventLog implements EventLog {
   }
 
   async #appendBatches(group: readonly PendingAppend[], retryAlone: boolean): Promise<void> {
-    const batches = group.map((p) => ({
-      events: p.events.map((e) => ({
-        streamId: e.streamId,
-        type: e.type,
-        schemaVersion: e.schemaVersion,
-        recordedAt: e.recordedAt,
-        data: e.data,
-        ...(e.tags && e.tags.length > 0 ? { tags: e.tags } : {}),
-      })),
-      expected: Object.fromEntries(Object.entries(p.options.expected ?? {}).map(([k, v]) => [k, String(v)])),
-      condition: p.options.condition ?? null,
-    }));
     type Slot =
-      | AppendResult
+      | { first: number; last: number }
+      | { empty: number }
       | { conflict: { streamId: string; expected: string; actual: number } }
-      | { broken: { seq: string | number; key: string } };
-    let results: Slot[];
+      | { broken: { key: string } };
+    let answer: {
+      base: string | number | null;
+      versions: Record<string, number> | null;
+      head: string | number;
+      slots: Slot[];
+      broken: (string | number)[] | null;
+    };
     try {
-      const r = await this.#pool.query(
-        `SELECT ${this.schema}.strata_append_batches($1::json, $2) AS results`,
-        [JSON.stringify(batches), this.#channel],
-      );
-      results = (r.rows[0] as { results: Slot[] }).results;
+      const r = await this.#pool.query({
+        name: `strata_append_${this.schema}`,
+        text: this.#appendSql,
+        values: [...writeArguments(group), this.#channel],
+      });
+      answer = (r.rows[0] as { p_result: typeof answer }).p_result;
     } catch (e) {
-      if (isConnectionError(e) || !retryAlone || group.length === 1) {
-        const error = isConnectionError(e) ? new StoreUnavailableError(e) : e;
+      // SX500: the events were committed but not given their seqs; trying again would store them twice.
+      const committed = (e as { code?: string }).code === "SX500";
+      if (isConnectionError(e) || committed || !retryAlone || group.length === 1) {
+        const error = isConnectionError(e)
+          ? new StoreUnavailableError(e)
+          : committed
+            ? new StoreError("AppendUnsettled", (e as Error).message)
+            : e;
         for (const p of group) p.reject(error);
         return;
       }
@@ -256,57 +324,103 @@ export class PostgresEventLog implements EventLog {
       for (const p of group) await this.#appendBatches([p], false);
       return;
     }
+    const base = answer.base === null ? null : Number(answer.base);
+    // The version each stream has reached, walking the transaction's events in order (its first event
+    // in a stream takes answer.versions[stream] there).
+    const reached = new Map<string, number>();
+    let broken = 0;
     group.forEach((p, i) => {
-      const r = results[i];
-      if (r && "conflict" in r)
+      const r = answer.slots[i];
+      if (!r) p.reject(new StoreError("Internal", "strata_append returned fewer results than appends"));
+      else if ("conflict" in r)
         p.reject(
           new ExpectedVersionConflictError(r.conflict.streamId, r.conflict.expected, r.conflict.actual),
         );
-      else if (r && "broken" in r)
+      else if ("broken" in r)
         p.reject(
-          new AppendConditionError(p.options.condition?.after ?? 0, Number(r.broken.seq), r.broken.key),
+          new AppendConditionError(
+            p.options.condition?.after ?? 0,
+            Number(answer.broken?.[broken++]),
+            r.broken.key,
+          ),
         );
-      else if (r)
+      else if ("empty" in r) {
+        const lastSeq = base === null ? Number(answer.head) : base + r.empty - 1;
+        p.resolve({ firstSeq: lastSeq + 1, lastSeq, streamVersions: {} });
+      } else {
+        const streamVersions: Record<string, number> = {};
+        for (const e of p.events) {
+          const version = (reached.get(e.streamId) ?? (answer.versions?.[e.streamId] ?? 1) - 1) + 1;
+          reached.set(e.streamId, version);
+          streamVersions[e.streamId] = version;
+        }
         p.resolve({
-          firstSeq: Number(r.firstSeq),
-          lastSeq: Number(r.lastSeq),
-          streamVersions: r.streamVersions ?? {},
+          firstSeq: (base as number) + r.first - 1,
+          lastSeq: (base as number) + r.last - 1,
+          streamVersions,
         });
-      else p.reject(new StoreError("Internal", "strata_append_batches returned fewer results than appends"));
+      }
     });
   }
 
+  /** Events with seq ≥ `fromSeq`: published transactions from the one holding it, joined to their events. */
   async read(fromSeq = 1, limit = Number.POSITIVE_INFINITY): Promise<StoredEvent[]> {
     this.#check();
+    const bounded = Number.isFinite(limit);
     const r = await this.#query(
-      `SELECT seq, stream_id, type, schema_version, recorded_at, data, tags FROM ${this.schema}.strata_events
-       WHERE seq >= $1 ORDER BY seq ${Number.isFinite(limit) ? "LIMIT $2" : ""}`,
-      Number.isFinite(limit) ? [fromSeq, limit] : [fromSeq],
+      `SELECT c.first_seq + e.pos - 1 AS seq, e.stream_id, e.type, e.schema_version, e.recorded_at, e.data, e.tags
+       FROM ${this.schema}.strata_commits c JOIN ${this.schema}.strata_events e ON e.tx = c.tx
+       WHERE c.last_seq >= $1 AND e.pos >= $1 - c.first_seq + 1
+       ORDER BY c.last_seq, e.pos ${bounded ? "LIMIT $2" : ""}`,
+      bounded ? [fromSeq, limit] : [fromSeq],
     );
     return r.rows.map(rowToEvent);
   }
 
+  /**
+   * A stream's published events from version `fromVersion`: each published transaction's events in the
+   * stream (`strata_stream_commits`) are its versions `first_version`, `first_version + 1`… in pos order.
+   */
   async readStream(streamId: string, fromVersion = 1): Promise<StoredEvent[]> {
     this.#check();
     const r = await this.#query(
-      `SELECT seq, stream_id, type, schema_version, recorded_at, data, tags FROM ${this.schema}.strata_events
-       WHERE stream_id = $1 AND stream_version >= $2 ORDER BY stream_version`,
+      `SELECT c.first_seq + e.pos - 1 AS seq, e.stream_id, e.type, e.schema_version, e.recorded_at, e.data, e.tags
+       FROM ${this.schema}.strata_stream_commits sc
+       JOIN ${this.schema}.strata_commits c ON c.tx = sc.tx
+       CROSS JOIN LATERAL (
+         SELECT ev.*, sc.first_version + row_number() OVER (ORDER BY ev.pos) - 1 AS version
+         FROM ${this.schema}.strata_events ev WHERE ev.stream_id = sc.stream_id AND ev.tx = sc.tx
+       ) e
+       WHERE sc.stream_id = $1 AND sc.last_version >= $2 AND e.version >= $2
+       ORDER BY sc.last_version, e.pos`,
       [streamId, fromVersion],
     );
     return r.rows.map(rowToEvent);
   }
 
+  /** The stream's version as readers see it: its published events'. */
   async streamVersion(streamId: string): Promise<number> {
     this.#check();
-    const r = await this.#query(`SELECT version FROM ${this.schema}.strata_streams WHERE stream_id = $1`, [
-      streamId,
-    ]);
+    const r = await this.#query(
+      `SELECT sc.last_version AS version FROM ${this.schema}.strata_stream_commits sc
+       WHERE sc.stream_id = $1 ORDER BY sc.last_version DESC LIMIT 1`,
+      [streamId],
+    );
     return Number(r.rows[0]?.version ?? 0);
   }
 
+  /**
+   * Reads from `fromSeq`, then waits for notifications of publications. The first read waits until this
+   * log listens, so nothing published between that read and the listening is missed.
+   */
   subscribe(fromSeq: number, handler: EventHandler): Subscription {
     this.#check();
-    return subscribeByReading((from, limit) => this.read(from, limit), this.#notifier, fromSeq, handler);
+    const listening = this.#startListening();
+    const read = async (from: number, limit: number) => {
+      await listening;
+      return this.read(from, limit);
+    };
+    return subscribeByReading(read, this.#notifier, fromSeq, handler);
   }
 
   /** The snapshots kept beside this log (same connections and schema). */
@@ -329,4 +443,74 @@ export class PostgresEventLog implements EventLog {
     await listener?.end().catch(() => {});
     await this.#pool.end().catch(() => {});
   }
+}
+
+/**
+ * The arguments of `strata_write` (see `WRITE_PARAMETERS`) for a group of appends: the keys to lock
+ * (those read exclusive, those only written shared), each batch's options as flat arrays, and the
+ * events as columns.
+ */
+function writeArguments(group: readonly PendingAppend[]): unknown[] {
+  const exclusive = new Map<string, boolean>();
+  // A key read (a condition's, a stream whose version is expected) is locked exclusive, a key only
+  // written shared: writers of one key never wait for each other, a reader and a writer do.
+  const lock = (key: string, read: boolean) => exclusive.set(key, read || (exclusive.get(key) ?? false));
+  const sizes: number[] = [];
+  const afters: (number | null)[] = [];
+  const conditionBatches: number[] = [];
+  const conditionKeys: string[] = [];
+  const expectedBatches: number[] = [];
+  const expectedStreams: string[] = [];
+  const expectedVersions: string[] = [];
+  const streams: string[] = [];
+  const types: string[] = [];
+  const schemaVersions: number[] = [];
+  const recordedAt: number[] = [];
+  const data: string[] = [];
+  const tags: (string | null)[] = [];
+  group.forEach((p, i) => {
+    const batch = i + 1;
+    sizes.push(p.events.length);
+    const condition = p.options.condition;
+    afters.push(condition ? condition.after : null);
+    for (const key of condition?.keys ?? []) {
+      conditionBatches.push(batch);
+      conditionKeys.push(key);
+      lock(key, true);
+    }
+    for (const [stream, version] of Object.entries(p.options.expected ?? {})) {
+      expectedBatches.push(batch);
+      expectedStreams.push(stream);
+      expectedVersions.push(String(version));
+      lock(stream, true);
+    }
+    for (const e of p.events) {
+      streams.push(e.streamId);
+      types.push(e.type);
+      schemaVersions.push(e.schemaVersion);
+      recordedAt.push(e.recordedAt);
+      data.push(dataJsonOf(e));
+      const t = e.tags && e.tags.length > 0 ? e.tags : null;
+      tags.push(t && JSON.stringify(t));
+      lock(e.streamId, false);
+      for (const tag of t ?? []) lock(tag, false);
+    }
+  });
+  return [
+    [...exclusive.keys()],
+    [...exclusive.values()],
+    sizes,
+    afters,
+    conditionBatches,
+    conditionKeys,
+    expectedBatches,
+    expectedStreams,
+    expectedVersions,
+    streams,
+    types,
+    schemaVersions,
+    recordedAt,
+    data,
+    tags,
+  ];
 }

@@ -27,6 +27,8 @@
  *   `strata_blob_parts` (the bytes, in parts of at most 4 MiB) hold file contents by sha256, stored
  *   before the events that name them; `strata_snapshots` holds snapshots (kind, position, text).
  */
+import { xidOrderMigration } from "./xidOrder.js";
+
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: (schema: string) => string }[] = [
   {
     version: 1,
@@ -268,4 +270,5 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: (sch
       );
     `,
   },
+  { version: 6, sql: xidOrderMigration },
 ];
