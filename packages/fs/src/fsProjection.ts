@@ -27,7 +27,7 @@ import { FsFold } from "./FsFold.js";
 import { type ContainerFs, type FsState, initialFsState } from "./FsState.js";
 import { layerTree } from "./layerTree.js";
 import { inodeOf, type Overlay, shown } from "./Overlay.js";
-import { notBytes, shownPath } from "./pathLimits.js";
+import { MAX_FILE_BYTES, notBytes, shownPath } from "./pathLimits.js";
 import { resolveFsCommand } from "./resolveFsCommand.js";
 import { resolve } from "./resolvePath.js";
 
@@ -94,6 +94,13 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
       };
       let bytes: Uint8Array;
       if (command.type === "fs.truncate") {
+        if (command.size > MAX_FILE_BYTES)
+          throw new FsError(
+            "EFBIG",
+            "truncate",
+            shownPath(command.path),
+            `the model holds files of at most ${MAX_FILE_BYTES} bytes`,
+          );
         const old = current();
         bytes = new Uint8Array(command.size);
         bytes.set(old.subarray(0, command.size));
@@ -116,6 +123,13 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
         const added =
           command.encoding === "base64" ? Buffer.from(content, "base64") : Buffer.from(content, "utf8");
         bytes = command.append ? Buffer.concat([current(), added]) : added;
+        if (bytes.length > MAX_FILE_BYTES)
+          throw new FsError(
+            "EFBIG",
+            "write",
+            shownPath(command.path),
+            `the model holds files of at most ${MAX_FILE_BYTES} bytes`,
+          );
       }
       const digest = blobs.put(bytes);
       if (command.type === "fs.truncate") return { ...command, digest };

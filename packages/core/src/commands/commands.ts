@@ -276,3 +276,15 @@ export function parseCommand(input: unknown, position: string): Command {
   if (!r.success) throw new ValidationError("command", position, toValidationIssues(r.issues));
   return r.output;
 }
+
+/**
+ * Why a command given to an engine is not one the catalogue allows (a uid of -2, a mode of 1.5, a
+ * field of the wrong type), or null. Engines refuse such a command before deciding, so no event
+ * they append can fail the catalogue's check when the log is replayed.
+ */
+export function commandProblem(command: Command): ValidationError | null {
+  const r = v.safeParse(CommandSchema, command);
+  if (r.success) return null;
+  const type = (command as { type?: unknown }).type;
+  return new ValidationError("command", typeof type === "string" ? type : "?", toValidationIssues(r.issues));
+}

@@ -15,7 +15,7 @@
  *   (a durable log) must append these events and still report the failure.
  */
 import type { Clock, IdSource } from "../clock.js";
-import type { Command } from "../commands/commands.js";
+import { type Command, commandProblem } from "../commands/commands.js";
 import { StrataError } from "../errors.js";
 import type { ImageStore } from "../events/daemonEvents.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
@@ -137,6 +137,8 @@ export class Engine<S = undefined> {
    * if (!r.ok) console.error(r.error.message);
    */
   execute(command: Command): CommandResult {
+    const invalid = commandProblem(command);
+    if (invalid) return { ok: false, outcome: "refused", command, error: invalid };
     this.tick();
     const now = this.#clock.now();
     let prepared = this.prepare(command);

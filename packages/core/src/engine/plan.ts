@@ -6,7 +6,7 @@
  * what it read; if one has, it catches up and plans again. Pure but for the projection's `prepare`,
  * which may store content (content-addressed, so storing it twice is harmless).
  */
-import type { Command } from "../commands/commands.js";
+import { type Command, commandProblem } from "../commands/commands.js";
 import { StrataError } from "../errors.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
@@ -81,6 +81,8 @@ export function plan<S>(
   const tracked = readTracking(states.core);
   let prepared = command;
   if (prepared === null) return done("accepted", null);
+  const invalid = commandProblem(prepared);
+  if (invalid) return done("refused", invalid);
   try {
     const ready: Command = projection?.prepare
       ? projection.prepare(states.projection, tracked.state, prepared)
