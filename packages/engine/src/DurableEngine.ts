@@ -57,10 +57,10 @@ import {
 import {
   AppendConditionError,
   type EventLog,
-  StoreError,
   type NewStoredEvent,
   type SnapshotStorage,
   type StoredEvent,
+  StoreError,
   type Subscription,
 } from "@strata/store";
 import { EngineMoment } from "./EngineMoment.js";
