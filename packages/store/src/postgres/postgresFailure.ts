@@ -59,10 +59,16 @@ export function postgresFailure(e: unknown, location: string): unknown {
   const code = (e as { code?: string })?.code;
   const message = (e as Error)?.message ?? String(e);
   let failure: StorageError | null = null;
-  if (typeof code === "string" && refusedClient(code)) failure = new StorageError("open", location, code, message);
+  if (typeof code === "string" && refusedClient(code))
+    failure = new StorageError("open", location, code, message);
   else if (/^SASL: .*password must be a string/.test(message))
     // node-postgres, when the server asks for a password and none was given.
-    failure = new StorageError("open", location, "28P01", "the server asks for a password and none was given");
+    failure = new StorageError(
+      "open",
+      location,
+      "28P01",
+      "the server asks for a password and none was given",
+    );
   if (!failure) return e;
   failure.cause = e;
   return failure;
