@@ -18,7 +18,7 @@ import { Readable } from "node:stream";
 import { type DurableEngine, openEngine } from "@strata/engine";
 import { FileEventLog, StoreError } from "@strata/store";
 import { FlagError, type FlagSpecs, parseArgs, UsageError } from "./args.js";
-import { CommandError, type CommandSpec, ExitStatus, OpenFailure } from "./CommandSpec.js";
+import { CommandError, type CommandSpec, ExitStatus, OpenFailure, readsOnly } from "./CommandSpec.js";
 import { DaemonError, DockerClient } from "./client/DockerClient.js";
 import { EmbeddedDaemon } from "./client/EmbeddedDaemon.js";
 import { COMMANDS, isStrataError, logDir } from "./commands.js";
@@ -219,14 +219,17 @@ export async function main(
     const out = makeOutput(flags.get("format") === "json", io.out, io.err, io.tty, io.errTty, io.bytes);
     const progress = makeProgressBar(io.err, io.errTty, io.now);
     const location = logDir(flags);
+    const readOnly = readsOnly(spec, positional);
     const openEngineOnce = async (override?: string) => {
       if (engine) return engine;
       try {
         engine = await openEngine({
           location: override ?? location,
-          readOnly: spec.readOnly === true,
+          readOnly,
+          // A reader starts no log; nor does a writer that only waits (`wait`).
+          create: !readOnly && spec.needsLog !== true,
           // A short command fires the timers due as it runs; those that wait (stop -t, wait) run them on time.
-          timers: spec.timers === true && spec.readOnly !== true,
+          timers: spec.timers === true && !readOnly,
           lockWaitMs: lockWaitMs(),
           onReplay: (done, total) => {
             progress.update("replaying the log", done, total, "events");
@@ -237,7 +240,7 @@ export async function main(
         throw new OpenFailure(e);
       }
       const torn = engine.log instanceof FileEventLog ? engine.log.openReport.truncated : null;
-      if (torn && spec.readOnly !== true)
+      if (torn && !readOnly)
         io.err(
           `strata: warning: cut ${torn.bytes} bytes at the end of ${torn.file} (offset ${torn.offset}): a batch a crash left unfinished; it was never reported as done\n`,
         );
@@ -408,6 +411,6 @@ function hintFor(e: unknown): string {
   if (code === "CorruptLog")
     return "\nRun 'strata log verify' for details; 'strata log repair' cuts the log before the damage and moves the rest aside (into damaged/).";
   if (code === "LogNotFound")
-    return "\nGive the log's directory with --log DIR (or $STRATA_LOG); a command that writes starts a new log.";
+    return "\nGive the log with --log DIR or --log postgres://… (or $STRATA_LOG); a command that writes starts a new log.";
   return "";
 }

@@ -16,6 +16,7 @@ export const saveVerb: CommandSpec = {
   usage: "strata save [OPTIONS] IMAGE [IMAGE...]",
   summary: "Save one or more images to a tar archive (streamed to STDOUT by default)",
   args: { min: 1 },
+  readOnly: true,
   flags: {
     output: { type: "string", short: "o", help: "Write to a file, instead of STDOUT" },
   },

@@ -10,6 +10,8 @@ export const waitVerb: CommandSpec = {
   usage: "strata wait CONTAINER [CONTAINER...]",
   summary: "Block until one or more containers stop, then print their exit codes",
   args: { min: 1 },
+  // It writes only what falls due while it waits (a stop's SIGKILL, a restart): it starts no log.
+  needsLog: true,
   timers: true,
   run: async (ctx) => {
     const docker = await ctx.docker();
