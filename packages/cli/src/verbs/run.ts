@@ -1,7 +1,8 @@
 /**
  * `strata run`: create and start a container (docker/cli `container/run.go`). With `-d` it prints the id
  * and returns; otherwise it waits for the container to exit (or, with `--rm`, to be removed) and ends
- * with its exit code, forwarding SIGINT and SIGTERM to it as docker's `--sig-proxy` does. Strata runs no
+ * with its exit code, forwarding SIGINT and SIGTERM to it as docker's `--sig-proxy` does (the third of
+ * them makes it give up waiting: "got 3 SIGTERM/SIGINTs, forcefully exiting", exit 1). Strata runs no
  * real process, so there is no output to stream: the program runs as modelled until it exits (a
  * `process.exit`, a signal it dies of, a stop).
  *
@@ -83,15 +84,28 @@ export const runVerb: CommandSpec = {
       waiting.destroy();
       throw runFailure(e);
     }
+    // Every SIGINT and SIGTERM is forwarded (a PID 1 without a handler ignores it and keeps running);
+    // the third one makes the CLI give up waiting, as docker's does (cmd/docker/docker.go
+    // forceExitAfter3TerminationSignals): the container is left as it is.
+    let signals = 0;
+    let forceExit: (e: ExitStatus) => void = () => {};
+    const forced = new Promise<never>((_, reject) => {
+      forceExit = reject;
+    });
     const forward = (signal: NodeJS.Signals) => () => {
       void docker.call({ method: "POST", path: `/containers/${id}/kill`, query: { signal } }).catch(() => {});
+      signals += 1;
+      if (signals === 3) {
+        waiting.destroy();
+        forceExit(new ExitStatus(1, "\ngot 3 SIGTERM/SIGINTs, forcefully exiting"));
+      }
     };
     const onInt = forward("SIGINT");
     const onTerm = forward("SIGTERM");
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
     try {
-      const answer = JSON.parse((await status).toString("utf8")) as {
+      const answer = JSON.parse((await Promise.race([status, forced])).toString("utf8")) as {
         StatusCode: number;
         Error?: { Message: string };
       };
