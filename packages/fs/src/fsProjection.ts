@@ -78,9 +78,13 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
         const record = core.containers[containerId];
         const fs = state.containers.get(containerId);
         if (!record || !fs || fs.lower.root.children.size === 0) return null;
+        // No program at all (no Cmd, no Entrypoint): Docker refuses to create such a container ("no
+        // command specified"); one made through core directly is a model container, simulated too.
+        const program = mainCommand(record.context)[0];
+        if (program === undefined) return null;
         const view = new UnionView(overlayOf(fs), blobs);
         const config = record.context.config;
-        return lookPath(view, mainCommand(record.context)[0] ?? "", {
+        return lookPath(view, program, {
           env: config.env ?? [],
           workingDir: config.workingDir ?? "",
           ...processUser(view, config.user ?? ""),
