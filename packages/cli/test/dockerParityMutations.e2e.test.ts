@@ -35,6 +35,8 @@ const STEPS: readonly Step[] = [
   s("create", "--name", "aa", "base:1", "sleep", "100"),
   s("create", "--name", "ff", "nope:1"),
   s("create", "--name", "bad/name", "base:1"),
+  s("create", "UPPER"),
+  s("create", `base@sha256:${"a".repeat(64)}`),
   s("create", "--restart", "bogus", "base:1"),
   s("create", "--restart", "on-failure:x", "base:1"),
   s("create", "--restart", "on-failure:-1", "--name", "neg", "base:1"),
@@ -106,6 +108,7 @@ const STEPS: readonly Step[] = [
   s("run", "--name", "ok", "base:1", "true"),
   s("run", "--name", "dd", "base:1", "true"),
   s("run", "nope:1"),
+  s("run", "UPPER"),
   s("run", "-d", "--rm", "--restart", "always", "base:1", "true"),
   s("run", "--restart", "on-failure:-1", "base:1", "true"),
   s("run", "--restart", "bogus", "base:1", "true"),
@@ -115,6 +118,9 @@ const STEPS: readonly Step[] = [
   s("run", "-it", "base:1", "true"),
   s("run", "-d", "--name", "det", "base:1", "true"),
   s("run", "-d", "--name", "ss", "base:1", "sleep", "100"),
+  // A program the image lacks, or cannot execute: 127 and 126 where the start looks programs up.
+  s("run", "-d", "--name", "nf", "base:1", "nosuchcmd"),
+  s("run", "-d", "--name", "nx", "base:1", "/bin/x"),
   // exec
   s("exec", "-d", "ss", "sleep", "5"),
   s("exec", "ss", "sh", "-c", "exit 3"),
@@ -180,11 +186,16 @@ const STEPS: readonly Step[] = [
   s("images", "--format", "{{.Repository}}:{{.Tag}}"),
 ];
 
-/** The root filesystem of `base:1`: one file, /bin/x. */
+/**
+ * The root filesystem of `base:1`: the programs the steps run (executable, so that a start that looks
+ * them up finds them) and /bin/x, a file that is not executable.
+ */
 function baseLog(dir: string): string {
   const root = join(dir, "root");
   mkdirSync(join(root, "bin"), { recursive: true });
-  writeFileSync(join(root, "bin", "x"), "x\n");
+  for (const program of ["sh", "sleep", "true", "false"])
+    writeFileSync(join(root, "bin", program), "#!\n", { mode: 0o755 });
+  writeFileSync(join(root, "bin", "x"), "x\n", { mode: 0o644 });
   execFileSync("tar", ["-C", root, "-cf", join(dir, "root.tar"), "."]);
   const log = join(dir, "log");
   const r = spawnSync(
