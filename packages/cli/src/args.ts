@@ -9,7 +9,7 @@
  */
 import { parseArgs as parseNodeArgs } from "node:util";
 import { parseGoBool, parseGoDuration, parseGoInt64 } from "./flagValue.js";
-import { goQuote } from "./format/goQuote.js";
+import { goQuoteText } from "./format/goQuote.js";
 
 export interface FlagSpec {
   /** `string`: takes a value; `boolean`: a switch; `list`: a value, repeatable (`-e A -e B`). */
@@ -101,7 +101,7 @@ export function parseArgs(
       const b = token.value === undefined ? ({ ok: true, value: true } as const) : parseGoBool(token.value);
       if (!b.ok)
         throw new FlagError(
-          `invalid argument ${goQuote(token.value ?? "")} for ${goQuote(label)} flag: ${b.error}`,
+          `invalid argument ${goQuoteText(token.value ?? "")} for ${goQuoteText(label)} flag: ${b.error}`,
         );
       flags.set(token.name, b.value ? true : "false");
       continue;
@@ -112,7 +112,9 @@ export function parseArgs(
       );
     const problem = valueProblem(spec, token.value);
     if (problem)
-      throw new FlagError(`invalid argument ${goQuote(token.value)} for ${goQuote(label)} flag: ${problem}`);
+      throw new FlagError(
+        `invalid argument ${goQuoteText(token.value)} for ${goQuoteText(label)} flag: ${problem}`,
+      );
     flags.set(token.name, token.value);
     if (spec.type === "list") lists.set(token.name, [...(lists.get(token.name) ?? []), token.value]);
   }

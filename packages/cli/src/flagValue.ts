@@ -5,7 +5,7 @@
  * as Go (an overflow met before a bad character is a range error). Pure.
  * Rules: Go strconv/atoi.go, strconv/atob.go, time/format.go (ParseDuration).
  */
-import { goQuote } from "./format/goQuote.js";
+import { goQuoteText } from "./format/goQuote.js";
 
 export type Parsed<T> =
   | { readonly ok: true; readonly value: T }
@@ -17,7 +17,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function parseGoInt64(s: string): Parsed<bigint> {
   const fail = (why: string): Parsed<bigint> => ({
     ok: false,
-    error: `strconv.ParseInt: parsing ${goQuote(s)}: ${why}`,
+    error: `strconv.ParseInt: parsing ${goQuoteText(s)}: ${why}`,
   });
   let body = s;
   let neg = false;
@@ -104,9 +104,24 @@ const UNITS: Readonly<Record<string, bigint>> = {
   h: 3_600_000_000_000n,
 };
 
+/**
+ * time's own quote for its errors: ASCII as it is (`"` and `\` escaped), any other byte (non-ASCII,
+ * control) as `\xHH`.
+ */
+function timeQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0) as number;
+    if (c >= 0x80 || c < 0x20)
+      for (const b of Buffer.from(ch, "utf8")) out += `\\x${b.toString(16).padStart(2, "0")}`;
+    else out += c === 0x22 || c === 0x5c ? `\\${ch}` : ch;
+  }
+  return `${out}"`;
+}
+
 /** time.ParseDuration: nanoseconds (a fraction scaled in float64, as Go does). */
 export function parseGoDuration(orig: string): Parsed<bigint> {
-  const invalid: Parsed<bigint> = { ok: false, error: `time: invalid duration ${goQuote(orig)}` };
+  const invalid: Parsed<bigint> = { ok: false, error: `time: invalid duration ${timeQuote(orig)}` };
   const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
   const LIMIT = 2n ** 63n;
   let s = orig;
@@ -158,12 +173,12 @@ export function parseGoDuration(orig: string): Parsed<bigint> {
     if (!pre && !post) return invalid;
     let k = 0;
     while (k < s.length && s[k] !== "." && !isDigit(s[k])) k++;
-    if (k === 0) return { ok: false, error: `time: missing unit in duration ${goQuote(orig)}` };
+    if (k === 0) return { ok: false, error: `time: missing unit in duration ${timeQuote(orig)}` };
     const u = s.slice(0, k);
     s = s.slice(k);
     const unit = UNITS[u];
     if (unit === undefined)
-      return { ok: false, error: `time: unknown unit ${goQuote(u)} in duration ${goQuote(orig)}` };
+      return { ok: false, error: `time: unknown unit ${timeQuote(u)} in duration ${timeQuote(orig)}` };
     if (v > LIMIT / unit) return invalid;
     v *= unit;
     if (f > 0n) {
@@ -182,5 +197,5 @@ export function parseGoDuration(orig: string): Parsed<bigint> {
 export function parseGoBool(s: string): Parsed<boolean> {
   if (["1", "t", "T", "TRUE", "true", "True"].includes(s)) return { ok: true, value: true };
   if (["0", "f", "F", "FALSE", "false", "False"].includes(s)) return { ok: true, value: false };
-  return { ok: false, error: `strconv.ParseBool: parsing ${goQuote(s)}: invalid syntax` };
+  return { ok: false, error: `strconv.ParseBool: parsing ${goQuoteText(s)}: invalid syntax` };
 }

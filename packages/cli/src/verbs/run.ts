@@ -10,7 +10,7 @@
  */
 import { CommandError, type CommandSpec, ExitStatus } from "../CommandSpec.js";
 import { DaemonError, DockerClient, readAll } from "../client/DockerClient.js";
-import { goQuote } from "../format/goQuote.js";
+import { goQuoteText } from "../format/goQuote.js";
 import { createContainer } from "./createContainer.js";
 import { CREATE_FLAGS, checkPull, createBody, optionsFailure } from "./createOptions.js";
 import { failureText } from "./eachContainer.js";
@@ -24,7 +24,7 @@ function logrusError(msg: string): string {
   const local = new Date(now.getTime() + offset * 60_000).toISOString().slice(0, 19);
   const zone =
     offset === 0 ? "Z" : `${offset < 0 ? "-" : "+"}${pad(Math.trunc(offset / 60))}:${pad(offset % 60)}`;
-  return `time="${local}${zone}" level=error msg=${goQuote(msg)}`;
+  return `time="${local}${zone}" level=error msg=${goQuoteText(msg)}`;
 }
 
 /**

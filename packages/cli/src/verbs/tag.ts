@@ -5,7 +5,7 @@
  */
 import { CommandError, type CommandSpec } from "../CommandSpec.js";
 import { type DockerReference, parseAnyReference, parseNormalizedNamed } from "../format/dockerReference.js";
-import { goQuote } from "../format/goQuote.js";
+import { goQuoteText } from "../format/goQuote.js";
 
 /** A reference for a new tag, as moby's client reads it (`commit`, `tag`): repository and tag. */
 export function repoTagOf(ref: DockerReference): { repo: string; tag: string } {
@@ -18,7 +18,7 @@ function parsed(text: string, parse: (s: string) => DockerReference): DockerRefe
     return parse(text);
   } catch (e) {
     throw new CommandError(
-      `Error parsing reference: ${goQuote(text)} is not a valid repository/tag: ${(e as Error).message}`,
+      `Error parsing reference: ${goQuoteText(text)} is not a valid repository/tag: ${(e as Error).message}`,
     );
   }
 }
