@@ -40,7 +40,7 @@ const GLOBAL_FLAGS: FlagSpecs = {
     short: "H",
     help: "Talk to a strata serve at unix:///path or tcp://HOST:PORT instead of opening the log (or $STRATA_HOST)",
   },
-  help: { type: "boolean", help: "Print usage" },
+  help: { type: "boolean", short: "h", shortDeprecated: "use --help", help: "Print usage" },
 };
 
 const GROUPS: Record<CommandSpec["group"], string> = {
@@ -87,8 +87,10 @@ export function helpText(name?: string): string {
   }
   lines.push(
     "Global Options:",
-    ...optionLines(GLOBAL_FLAGS),
-    "  -v, --version   Print version information and quit",
+    ...optionLines({
+      ...GLOBAL_FLAGS,
+      version: { type: "boolean", short: "v", help: "Print version information and quit" },
+    }),
     "",
   );
   lines.push("Run 'strata COMMAND --help' for more information on a command.", "");
@@ -111,7 +113,8 @@ function optionLines(flags: FlagSpecs): string[] {
     .filter(([, f]) => !f.hidden)
     .map(([name, f]) => {
       const kind = f.type === "boolean" ? "" : ` ${f.valueName ?? (f.type === "list" ? "list" : "string")}`;
-      return [`${f.short ? `-${f.short}, ` : "    "}--${name}${kind}`, f.help ?? ""] as const;
+      const short = f.short && !f.shortDeprecated ? `-${f.short}, ` : "    ";
+      return [`${short}--${name}${kind}`, f.help ?? ""] as const;
     });
   const width = Math.max(0, ...rows.map(([l]) => l.length));
   return rows.map(([l, h]) => `  ${l.padEnd(width)}   ${h}`.trimEnd());
@@ -205,6 +208,8 @@ export async function main(
       throw e;
     }
     const { positional, flags, lists } = parsed;
+    // pflag's warnings for deprecated flags (cobra prints them on docker's stdout), before the command runs.
+    for (const w of parsed.warnings) io.out(`${w}\n`);
     if (flags.has("help")) {
       io.out(commandHelp(spec));
       return EXIT.ok;
@@ -275,6 +280,8 @@ export async function main(
       },
     });
   } catch (e) {
+    // A flag's value found wrong by the command itself: the usage, as for one the parser refused.
+    if (e instanceof FlagError) return usageFailure(io, e.message, spec.usage, path);
     return reportFailure(spec.name, e, io.err);
   } finally {
     await daemon?.close();
