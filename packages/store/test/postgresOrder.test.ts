@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL log's order without a global lock (schema version 6): events are ordered by their
+ * The PostgreSQL log's order without a global lock (schema versions 6 and 7): events are ordered by their
  * transaction and published only once every older transaction has ended.
  *
  * - A transaction held open (an append written with `strata_write` in a transaction of the test's own)
@@ -22,6 +22,7 @@ import {
 import fc from "fast-check";
 import type pg from "pg";
 import { describe, expect, test } from "vitest";
+import { lockKeys } from "../src/postgres/xidOrder.js";
 import { adminClient, freshSchemas, PG_URL, postgresUnavailable } from "./support/postgres.js";
 
 const why = await postgresUnavailable();
@@ -181,6 +182,43 @@ describe.runIf(why === null)("PostgreSQL: a slow transaction cannot be skipped",
       expect((await log.read()).map((e) => e.recordedAt)).toEqual([1, 2]);
     } finally {
       await other.end();
+      await admin.end();
+      await log.close();
+    }
+  });
+});
+
+describe.runIf(why === null)("PostgreSQL: publishers of other logs", () => {
+  test("a publisher of another log still committing holds publication back like any transaction: the append waits, then has its seqs", async () => {
+    const schema = freshSchema();
+    const elsewhere = freshSchema();
+    const log = await PostgresEventLog.open({ connectionString: PG_URL, schema });
+    const publisher = await adminClient();
+    const admin = await adminClient();
+    try {
+      await log.append([ev("s", 1)]);
+      // An open transaction with an xid that holds what a publisher of the log in `elsewhere` holds on
+      // its xid (and what schema version 6's publishers of every log held, one key for all logs: the
+      // settle skipped it, its xid kept the snapshot's xmin below the append, and the append was
+      // answered with seq 0 and left unpublished).
+      await publisher.query("BEGIN");
+      await publisher.query(
+        `SELECT pg_advisory_xact_lock(${lockKeys(elsewhere).publisher("pg_current_xact_id()")}),
+                pg_advisory_xact_lock((pg_current_xact_id()::text::bigint >> 32)::integer # 1398034516,
+                                      ((pg_current_xact_id()::text::bigint & 4294967295) - 2147483648)::integer)`,
+      );
+      const a = log.append([ev("s", 2), ev("s", 3)]);
+      await until(async () => (await committed(admin, schema)) === 3);
+      for (let i = 0; i < POLLS; i++) {
+        expect(await log.lastSeq()).toBe(1);
+        await new Promise((r) => setTimeout(r, 4));
+      }
+      expect(await settled(a)).toBe(false);
+      await publisher.query("COMMIT");
+      expect(await a).toMatchObject({ firstSeq: 2, lastSeq: 3 });
+      expect((await log.read()).map((e) => e.recordedAt)).toEqual([1, 2, 3]);
+    } finally {
+      await publisher.end();
       await admin.end();
       await log.close();
     }

@@ -374,6 +374,16 @@ export class PostgresEventLog implements EventLog {
       return;
     }
     const base = answer.base === null ? null : Number(answer.base);
+    if (base === null && answer.slots.some((r) => "first" in r)) {
+      // Committed but not published: never answered as seqs it does not have (the next append or open
+      // publishes it; trying again would store it twice).
+      const error = new StoreError(
+        "AppendUnsettled",
+        "the append was committed, but the log did not give it its place before answering",
+      );
+      for (const p of group) p.reject(error);
+      return;
+    }
     // The version each stream has reached, walking the transaction's events in order (its first event
     // in a stream takes answer.versions[stream] there).
     const reached = new Map<string, number>();

@@ -26,8 +26,11 @@
  * - Version 5: what travels with the log. `strata_blobs` (digest, size, number of parts) and
  *   `strata_blob_parts` (the bytes, in parts of at most 4 MiB) hold file contents by sha256, stored
  *   before the events that name them; `strata_snapshots` holds snapshots (kind, position, text).
+ * - Version 6: events ordered by their transaction, with no lock held through a commit (xidOrder.ts).
+ * - Version 7: the publication functions again, with a publisher's lock that names its log, and a
+ *   publisher that publishes until its own append is published (xidOrder.ts, `publicationFunctions`).
  */
-import { xidOrderMigration } from "./xidOrder.js";
+import { publicationFunctions, xidOrderMigration } from "./xidOrder.js";
 
 export const MIGRATIONS: readonly { readonly version: number; readonly sql: (schema: string) => string }[] = [
   {
@@ -271,4 +274,5 @@ export const MIGRATIONS: readonly { readonly version: number; readonly sql: (sch
     `,
   },
   { version: 6, sql: xidOrderMigration },
+  { version: 7, sql: publicationFunctions },
 ];

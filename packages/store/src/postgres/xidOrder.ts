@@ -32,7 +32,7 @@
  */
 
 /** The advisory-lock keys of one schema's log, as SQL expressions. */
-function lockKeys(s: string) {
+export function lockKeys(s: string) {
   return {
     /** The key of a stream id or tag: in the 64-bit key space, hashed with the schema. */
     key: (text: string) => `hashtextextended('${s}' || chr(31) || ${text}, 0)`,
@@ -42,18 +42,30 @@ function lockKeys(s: string) {
     publish: `hashtextextended('${s}' || chr(30) || 'publish', 0)`,
     /** Held by the publisher with `publish`: what the appenders waiting for a publication wait on. */
     publishing: `hashtextextended('${s}' || chr(30) || 'publishing', 0)`,
+    /**
+     * Held by a publisher of this log on its own xid `x` until it ends: settling does not wait for it
+     * (it writes no event, and whoever publishes next waits for its end through the publish lock). It
+     * names the log: a publisher of another log (another schema, any database of the cluster) is a
+     * transaction like any other, waited for until it ends, since it holds back the snapshot's xmin.
+     */
+    publisher: (x: string) => `hashtextextended('${s}' || chr(30) || 'publisher' || (${x})::text, 0)`,
   };
 }
 
 /**
  * The lock an appender holds on its own xid until it ends, in the two-int key space (which never meets
- * the 64-bit one): what settling waits on. A publisher holds `PUBLISHER_XID_LOCK` instead: it writes no
- * event, so settling never waits for it.
+ * the 64-bit one): what settling waits on. A publisher of the log holds `lockKeys(s).publisher` instead.
  */
-const xidLock = (magic: number) => (x: string) =>
-  `((${x})::text::bigint >> 32)::integer # ${magic}, (((${x})::text::bigint & 4294967295) - 2147483648)::integer`;
-const XID_LOCK = xidLock(1398034515);
-const PUBLISHER_XID_LOCK = xidLock(1398034516);
+const XID_LOCK = (x: string) =>
+  `((${x})::text::bigint >> 32)::integer # 1398034515, (((${x})::text::bigint & 4294967295) - 2147483648)::integer`;
+
+/** Runs `body` (which takes a lock) in a subtransaction rolled back at once: waits, holds nothing. */
+const waitOnly = (body: string) => `
+        BEGIN
+          ${body}
+          RAISE EXCEPTION USING ERRCODE = 'SX001';
+        EXCEPTION WHEN SQLSTATE 'SX001' THEN NULL;
+        END;`;
 
 /** Past this many keys, an append takes the log-wide lock alone instead (the lock table is finite). */
 export const MAX_KEY_LOCKS = 64;
@@ -104,13 +116,6 @@ export function xidOrderMigration(s: string): string {
     ORDER BY 1 DESC, 2 DESC LIMIT 1)`;
   const lastAsTag = (key: string) =>
     `(SELECT g.tx, g.pos FROM ${s}.strata_tags g WHERE g.key = ${key} ORDER BY g.tx DESC, g.pos DESC LIMIT 1)`;
-  /** Runs `body` (which takes a lock) in a subtransaction rolled back at once: waits, holds nothing. */
-  const waitOnly = (body: string) => `
-        BEGIN
-          ${body}
-          RAISE EXCEPTION USING ERRCODE = 'SX001';
-        EXCEPTION WHEN SQLSTATE 'SX001' THEN NULL;
-        END;`;
   return `
     -- Relabel the events of the old schema: seq becomes pos of the pseudo-transaction '2'.
     DO $check$ BEGIN
@@ -274,14 +279,46 @@ export function xidOrderMigration(s: string): string {
     END
     $fn$;
 
+${publicationFunctions(s)}
+    -- An append: strata_write, committed without waiting for the flush, then strata_place.
+    CREATE PROCEDURE ${s}.strata_append(${PARAMS}, p_channel text, INOUT p_result json DEFAULT NULL)
+    LANGUAGE plpgsql AS $fn$
+    DECLARE
+      v_w json;
+    BEGIN
+      PERFORM set_config('synchronous_commit', 'off', true);
+      v_w := ${s}.strata_write(${ARGS});
+      COMMIT;
+      BEGIN
+        p_result := ${s}.strata_place(v_w, p_channel);
+      EXCEPTION WHEN OTHERS OR query_canceled THEN
+        RAISE EXCEPTION 'the append was committed (transaction %), but it could not be given its place in the log: %', v_w->>'tx', SQLERRM
+          USING ERRCODE = 'SX500';
+      END;
+    END
+    $fn$;
+  `;
+}
+
+/**
+ * Version 7: `strata_publish` and `strata_place` again, with the publisher's lock naming the log. In
+ * version 6 a publisher of any log of the cluster held one key per xid, so settling an append skipped a
+ * publisher of another schema still committing, whose xid held the snapshot's xmin below the append's
+ * transaction; the publication that followed could not reach it, and the append was answered with no
+ * seq (its events published by the next append). Now such a transaction is waited for, and a publisher
+ * publishes until its own transaction is published.
+ */
+export function publicationFunctions(s: string): string {
+  const k = lockKeys(s);
+  return `
     -- Publishes every final transaction after the last published one, then notifies (the caller
     -- holds the publication locks).
-    CREATE FUNCTION ${s}.strata_publish(p_channel text) RETURNS void
+    CREATE OR REPLACE FUNCTION ${s}.strata_publish(p_channel text) RETURNS void
     ${PLPGSQL} AS $fn$
     DECLARE
       v_last bigint;
     BEGIN
-      PERFORM pg_advisory_xact_lock(${PUBLISHER_XID_LOCK("pg_current_xact_id()")});
+      PERFORM pg_advisory_xact_lock(${k.publisher("pg_current_xact_id()")});
       WITH h AS (
         SELECT hh.last_seq, hh.last_tx FROM ${s}.strata_head hh WHERE hh.id = 1
       ), st AS (
@@ -324,7 +361,7 @@ export function xidOrderMigration(s: string): string {
     -- event) is final, has it published, and answers { base (the seq of its first event), versions (the
     -- version of its first event in each stream), head, slots, broken (the seq of each broken
     -- condition's event, in slot order) }.
-    CREATE FUNCTION ${s}.strata_place(p_written json, p_channel text) RETURNS json
+    CREATE OR REPLACE FUNCTION ${s}.strata_place(p_written json, p_channel text) RETURNS json
     ${PLPGSQL} AS $fn$
     DECLARE
       v_tx xid8 := (p_written->>'tx')::xid8;
@@ -343,7 +380,7 @@ export function xidOrderMigration(s: string): string {
         LOOP
           SELECT min(x) INTO v_u FROM pg_snapshot_xip(pg_current_snapshot()) AS x WHERE x < v_until AND x > v_skip;
           EXIT WHEN v_u IS NULL;
-          ${waitOnly(`v_publisher := NOT pg_try_advisory_xact_lock_shared(${PUBLISHER_XID_LOCK("v_u")});
+          ${waitOnly(`v_publisher := NOT pg_try_advisory_xact_lock_shared(${k.publisher("v_u")});
           IF NOT v_publisher THEN PERFORM pg_advisory_xact_lock_shared(${XID_LOCK("v_u")}); END IF;`)}
           IF v_publisher THEN
             v_skip := v_u;
@@ -356,14 +393,19 @@ export function xidOrderMigration(s: string): string {
         -- final; the others wait for it to end, all together, and look again. The publisher holds two
         -- locks: "publish", only ever tried (so waiters never stand in its way), and "publishing", which
         -- the waiters only wait on.
+        -- A publisher publishes until v_until is published, so the answer always has its seqs: once the
+        -- settle is over and the publish lock is held, every older transaction has ended and one pass
+        -- does it; should one not have, it looks again after a pause rather than answer without them.
         LOOP
           EXIT WHEN (SELECT h.last_tx FROM ${s}.strata_head h WHERE h.id = 1) >= v_until;
           IF pg_try_advisory_xact_lock(${k.publish}) THEN
             PERFORM pg_advisory_xact_lock(${k.publishing});
+            PERFORM ${s}.strata_publish(p_channel);
             IF (SELECT h.last_tx FROM ${s}.strata_head h WHERE h.id = 1) < v_until THEN
-              PERFORM ${s}.strata_publish(p_channel);
+              PERFORM pg_sleep(v_nap);
+              v_nap := least(v_nap * 2, 0.05);
             END IF;
-            EXIT;
+            CONTINUE;
           END IF;
           ${waitOnly(`PERFORM pg_advisory_xact_lock_shared(${k.publishing});`)}
         END LOOP;
@@ -381,22 +423,5 @@ export function xidOrderMigration(s: string): string {
     END
     $fn$;
 
-    -- An append: strata_write, committed without waiting for the flush, then strata_place.
-    CREATE PROCEDURE ${s}.strata_append(${PARAMS}, p_channel text, INOUT p_result json DEFAULT NULL)
-    LANGUAGE plpgsql AS $fn$
-    DECLARE
-      v_w json;
-    BEGIN
-      PERFORM set_config('synchronous_commit', 'off', true);
-      v_w := ${s}.strata_write(${ARGS});
-      COMMIT;
-      BEGIN
-        p_result := ${s}.strata_place(v_w, p_channel);
-      EXCEPTION WHEN OTHERS OR query_canceled THEN
-        RAISE EXCEPTION 'the append was committed (transaction %), but it could not be given its place in the log: %', v_w->>'tx', SQLERRM
-          USING ERRCODE = 'SX500';
-      END;
-    END
-    $fn$;
   `;
 }
