@@ -164,7 +164,8 @@ describe("durable", () => {
     // Read-only: no writes, nothing created.
     const reader = await openEngine({ location: dir, readOnly: true, clock });
     expect(reader.state.names.web).toBeDefined();
-    await expect(reader.execute(base)).rejects.toMatchObject({ code: "ReadOnly" });
+    // (A new tag: the image itself is held already, named by its content.)
+    await expect(reader.execute({ ...base, tags: ["other:1"] })).rejects.toMatchObject({ code: "ReadOnly" });
     await reader.close();
     await expect(openEngine({ location: join(dir, "nope"), readOnly: true })).rejects.toMatchObject({
       code: "LogNotFound",
