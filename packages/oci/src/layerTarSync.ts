@@ -13,6 +13,7 @@ import { TarLayoutWriter } from "./tarLayout.js";
 
 const BATCH_FILES = 2048;
 const BATCH_BYTES = 4 * 1024 * 1024;
+const HASH_PIECE_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 
 /** What {@link encodeLayerTar} answers: the tar's DiffID and size, and its layout when asked for. */
@@ -36,9 +37,28 @@ export function encodeLayerTar(
   const hash = createHash("sha256");
   const writer = options.layout ? new TarLayoutWriter() : undefined;
   let size = 0;
-  const raw = (bytes: Uint8Array) => {
-    hash.update(bytes);
+  // Hashed in pieces of about 64 KiB: an update per header and per padding costs more than the bytes.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const hashPending = () => {
+    if (pendingBytes === 0) return;
+    hash.update(pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending, pendingBytes));
+    pending = [];
+    pendingBytes = 0;
+  };
+  const bytesOf = (bytes: Uint8Array) => {
     size += bytes.length;
+    if (bytes.length >= HASH_PIECE_BYTES) {
+      hashPending();
+      hash.update(bytes);
+      return;
+    }
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    if (pendingBytes >= HASH_PIECE_BYTES) hashPending();
+  };
+  const raw = (bytes: Uint8Array) => {
+    bytesOf(bytes);
     writer?.raw(bytes);
   };
   let batch: { header: TarHeader; digest?: string }[] = [];
@@ -52,8 +72,7 @@ export function encodeLayerTar(
       // As layerTar.ts writes it: the size is the content's (empty for everything but files).
       for (const b of tarHeader({ ...header, size: content.byteLength })) raw(b);
       if (content.byteLength > 0) {
-        hash.update(content);
-        size += content.byteLength;
+        bytesOf(content);
         writer?.file(digest as string, content.byteLength);
       }
       raw(padding(content.byteLength));
@@ -71,6 +90,7 @@ export function encodeLayerTar(
   }
   flush();
   raw(END_OF_TAR);
+  hashPending();
   const diffId = `sha256:${hash.digest("hex")}`;
   return { diffId, size, ...(writer ? { layout: writer.finish(diffId, size) } : {}) };
 }

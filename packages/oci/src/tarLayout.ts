@@ -5,7 +5,8 @@
  * end-of-archive blocks and whatever follows them); a file's content is kept as its digest and size.
  *
  * The blob: `strata-tar-layout 1\n`, the tar's DiffID (32 bytes) and size (8 bytes, big-endian), then
- * blocks of records, each `[raw length u32][compressed length u32][raw deflate]`, until the blob ends.
+ * blocks of records, each `[raw length u32][compressed length u32][raw deflate]`, until the blob ends
+ * (a raw length with its top bit set: the block is stored as it is, not deflated).
  * Records run across blocks: `0x01 <varint n> <n bytes>` (bytes of the tar), `0x02 <varint size>
  * <sha256, 32 bytes>` (a file's content). A layout is written once, as the tar is read or written, and
  * only read by an export, which checks what it rebuilds against the DiffID.
@@ -19,6 +20,9 @@ const FILE = 0x02;
 /** Records are compressed in blocks of about this many bytes. */
 const BLOCK_BYTES = 1024 * 1024;
 const HEAD_BYTES = MAGIC.length + 32 + 8;
+/** Blocks smaller than this are stored as they are (the raw length's top bit says so). */
+const STORE_BELOW_BYTES = 16 * 1024;
+const STORED = 0x80000000;
 
 /** One record of a layout: bytes of the tar, or a file's content (by digest). */
 export type TarLayoutRecord =
@@ -107,9 +111,11 @@ export class TarLayoutWriter {
   #compress(): void {
     if (this.#recordBytes === 0) return;
     const raw = Buffer.concat(this.#records, this.#recordBytes);
-    const packed = deflateRawSync(raw, { level: 1 });
+    // A small block (a commit's few headers) is kept as it is: setting up deflate costs more than it saves.
+    const stored = raw.length < STORE_BELOW_BYTES;
+    const packed = stored ? raw : deflateRawSync(raw, { level: 1 });
     const frame = Buffer.allocUnsafe(8);
-    frame.writeUInt32BE(raw.length, 0);
+    frame.writeUInt32BE(stored ? (raw.length | STORED) >>> 0 : raw.length, 0);
     frame.writeUInt32BE(packed.length, 4);
     this.#blocks.push(frame, packed);
     this.#records = [];
@@ -143,17 +149,20 @@ export function readTarLayout(bytes: Uint8Array): {
     size,
     *records() {
       /** Record bytes inflated and not yet read. */
-      let buffer = Buffer.alloc(0);
+      let buffer: Buffer = Buffer.alloc(0);
       let at = HEAD_BYTES;
       /** At least `n` record bytes buffered, inflating the blocks that follow; false at the layout's end. */
       const want = (n: number): boolean => {
         while (buffer.length < n) {
           if (at === blob.length) return false;
           if (at + 8 > blob.length) throw new TarLayoutError("a block's frame is cut short");
-          const rawLength = blob.readUInt32BE(at);
+          const frame = blob.readUInt32BE(at);
+          const stored = (frame & STORED) !== 0;
+          const rawLength = stored ? frame & ~STORED : frame;
           const packedLength = blob.readUInt32BE(at + 4);
           if (at + 8 + packedLength > blob.length) throw new TarLayoutError("a block is cut short");
-          const raw = inflateRawSync(blob.subarray(at + 8, at + 8 + packedLength));
+          const bytes = blob.subarray(at + 8, at + 8 + packedLength);
+          const raw = stored ? bytes : inflateRawSync(bytes);
           if (raw.length !== rawLength) throw new TarLayoutError("a block inflates to another length");
           at += 8 + packedLength;
           buffer = buffer.length === 0 ? raw : Buffer.concat([buffer, raw]);
