@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { type Command, sequentialIds, simulatedClock } from "@strata/core";
-import { createFsEngine, type FsEngine, MemoryBlobStore } from "@strata/fs";
+import { blobsNamedBy, createFsEngine, type FsEngine, MemoryBlobStore } from "@strata/fs";
 import {
   exportImage,
   exportImagesArchive,
@@ -112,6 +112,17 @@ const must = (e: FsEngine, c: Command) => {
   if (!r.ok) throw r.error;
   return r;
 };
+
+/** The blob digests anywhere in an event's data: under `digest`, `tar` and `configBlob`. */
+function blobsIn(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) blobsIn(v, found);
+  else if (value !== null && typeof value === "object")
+    for (const [k, v] of Object.entries(value)) {
+      if ((k === "digest" || k === "tar" || k === "configBlob") && typeof v === "string") found.add(v);
+      else blobsIn(v, found);
+    }
+  return found;
+}
 
 async function collect(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const out: Buffer[] = [];
@@ -415,6 +426,12 @@ describe("save, rmi, load: the same ids, DiffIDs and tags", () => {
         const other = namedEngine();
         const there = await importImageArchive(other, file);
         expect(there.images.find((i) => i.tags.includes("app:2"))?.imageId).toBe(id);
+        // Every blob the events name (contents, tar layouts, configs) is named by blobsNamedBy, and stored.
+        for (const engine of [e, other])
+          for (const event of engine.log.read()) {
+            expect(new Set(blobsNamedBy(event)), `${event.type} at ${event.seq}`).toEqual(blobsIn(event.data));
+            for (const d of blobsNamedBy(event)) expect(engine.blobs.has(d)).toBe(true);
+          }
       }),
       { numRuns: RUNS },
     );
