@@ -129,6 +129,36 @@ describe("docker load", () => {
     expect(ok(await d.docker(["load", "-q", "-i", file]))).toBe("Loaded image: web:1\n");
   });
 
+  test("save | load of an image Strata made, kept: named by its config's digest, it is only tagged again", async () => {
+    const made = await seedImageOf(d.engine, [layer], ["made:1"], { cmd: ["serve"] });
+    const file = join(d.dir, "made.tar");
+    ok(await d.docker(["save", "-o", file, "made:1"]));
+    expect(ok(await d.docker(["load", "-i", file]))).toBe("Loaded image: made:1\n");
+    expect((await inspect("made:1")).Id).toBe(made);
+    ok(await d.docker(["rmi", "made:1"]));
+  });
+
+  test("save | load of an image given an id of its own, kept: the load is another image, the first left dangling", async () => {
+    const given = `sha256:${"ab".repeat(32)}`;
+    const r = await d.engine.execute({
+      type: "image.create",
+      imageId: given,
+      layers: [{ id: layer, parent: null, createdBy: "step 0" }],
+      tags: ["given:1"],
+      cmd: ["serve"],
+    });
+    expect(r.ok).toBe(true);
+    const file = join(d.dir, "given.tar");
+    ok(await d.docker(["save", "-o", file, "given:1"]));
+    expect(ok(await d.docker(["load", "-i", file]))).toBe(
+      `The image given:1 already exists, renaming the old one with ID ${given} to empty string\nLoaded image: given:1\n`,
+    );
+    const loaded = (await inspect("given:1")).Id;
+    expect(loaded).not.toBe(given);
+    expect((await inspect(given)).RepoTags).toEqual([]);
+    ok(await d.docker(["rmi", given, "given:1"]));
+  });
+
   test("a tag that named another image moves, as dockerd says; an untagged image is listed by id", async () => {
     const file = join(d.dir, "moved.tar");
     ok(await d.docker(["save", "-o", file, "web:1"]));

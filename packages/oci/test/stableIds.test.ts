@@ -429,7 +429,9 @@ describe("save, rmi, load: the same ids, DiffIDs and tags", () => {
         // Every blob the events name (contents, tar layouts, configs) is named by blobsNamedBy, and stored.
         for (const engine of [e, other])
           for (const event of engine.log.read()) {
-            expect(new Set(blobsNamedBy(event)), `${event.type} at ${event.seq}`).toEqual(blobsIn(event.data));
+            expect(new Set(blobsNamedBy(event)), `${event.type} at ${event.seq}`).toEqual(
+              blobsIn(event.data),
+            );
             for (const d of blobsNamedBy(event)) expect(engine.blobs.has(d)).toBe(true);
           }
       }),

@@ -25,7 +25,7 @@ import { decideCommand } from "./decideCommand.js";
 import { type EngineState, imageStoreOf } from "./EngineState.js";
 import { fillIds } from "./fillIds.js";
 import { type ImageNamer, namesImage } from "./ImageNamer.js";
-import type { Projection } from "./Projection.js";
+import { type Projection, runtimeOf } from "./Projection.js";
 import { applyProjected, replayProjected } from "./replay.js";
 import { startWait, type WaitCondition, type WaitResult } from "./wait.js";
 
@@ -193,7 +193,8 @@ export class Engine<S = undefined> {
         if (at !== null && at <= now && (due === null || at < due.at)) due = { id, at };
       }
       if (due === null) return appended;
-      const events = decideTick(this.#state, due.id, due.at);
+      const runtime = runtimeOf(this.#projection, this.#projected, this.#state);
+      const events = decideTick(this.#state, due.id, due.at, runtime);
       if (events.length === 0)
         throw new Error(`tick: container ${due.id} had a deadline at ${due.at} but nothing fired`);
       appended.push(...this.#commit(events));

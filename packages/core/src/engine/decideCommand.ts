@@ -12,7 +12,7 @@ import type { NewEvent } from "../events/envelope.js";
 import { decide } from "./decide.js";
 import type { EngineState } from "./EngineState.js";
 import { type ImageNamer, namedCommand } from "./ImageNamer.js";
-import { type Projection, refinedOutcome } from "./Projection.js";
+import { type Projection, refinedOutcome, runtimeOf } from "./Projection.js";
 
 /** What a command does on given states (nothing applied). */
 export interface DecidedCommand {
@@ -63,7 +63,7 @@ function decideOnce<S>(
   command: Command,
   now: number,
 ): DecidedCommand {
-  const decided = decide(core, command, now);
+  const decided = decide(core, command, now, runtimeOf(projection, projected, core));
   if (decided.outcome === "refused") return { command, outcome: "refused", error: decided.error, events: [] };
   const refined = refinedOutcome(
     projection?.refine ? projection.refine(projected, core, command, decided.events, now) : decided.events,

@@ -14,7 +14,7 @@ import { decideCommand } from "./decideCommand.js";
 import type { EngineState } from "./EngineState.js";
 import type { ImageNamer } from "./ImageNamer.js";
 import { changedKeys, readTracking } from "./keys.js";
-import type { ProjectedState, Projection } from "./Projection.js";
+import { type ProjectedState, type Projection, runtimeOf } from "./Projection.js";
 import { stepProjected } from "./replay.js";
 
 /** An event of a plan, with the keys it changes beside its stream (the store's `tags`). */
@@ -77,7 +77,12 @@ export function plan<S>(
     const due = nextDue(states.core, now);
     if (due === null) break;
     reads.add(due.id);
-    const fired = decideTick(states.core, due.id, due.at);
+    const fired = decideTick(
+      states.core,
+      due.id,
+      due.at,
+      runtimeOf(projection, states.projection, states.core),
+    );
     if (fired.length === 0)
       throw new Error(`plan: container ${due.id} had a deadline at ${due.at} but nothing fired`);
     commit(fired);
