@@ -3,7 +3,7 @@
  * and a container's history of file writes.
  */
 import { sequentialIds, simulatedClock } from "@strata/core";
-import { type BlobStore, createFsEngine, type FsEngine } from "@strata/fs";
+import { type BlobStore, createFsEngine, type FsEngine, type FsEngineOptions } from "@strata/fs";
 import { seededRandom } from "./seededRandom.js";
 
 export const layerId = (n: number) => `sha256:${n.toString(16).padStart(64, "0")}`;
@@ -18,12 +18,18 @@ export const filePath = (i: number) => `/d${Math.floor(i / 1000)}/f${i}`;
 export function imageEngine(
   files: number,
   layers: number,
-  options: { blobs?: BlobStore; content?: (i: number) => Buffer } = {},
+  options: {
+    blobs?: BlobStore;
+    content?: (i: number) => Buffer;
+    /** Names the images it makes by their content, as the durable engine does (oci's `imageNamer`). */
+    namer?: FsEngineOptions["namer"];
+  } = {},
 ): FsEngine {
   const e = createFsEngine({
     clock: simulatedClock(),
     ids: sequentialIds(`bench-${files}-${layers}`),
     ...(options.blobs ? { blobs: options.blobs } : {}),
+    ...(options.namer ? { namer: options.namer } : {}),
   });
   const shared = options.content ? null : e.putBlob("x");
   const perLayer = Math.ceil(files / layers);

@@ -22,6 +22,8 @@ export type { InvalidSetting } from "./engine/createSettings.js";
 export { createSettings } from "./engine/createSettings.js";
 export type { DecideResult } from "./engine/decide.js";
 export { decide, decideTick, nextDeadline } from "./engine/decide.js";
+export type { DecidedCommand } from "./engine/decideCommand.js";
+export { decideCommand } from "./engine/decideCommand.js";
 export type { CommandResult, EngineOptions } from "./engine/Engine.js";
 export { Engine } from "./engine/Engine.js";
 // engine
@@ -43,6 +45,8 @@ export { imageStoreOf, initialState } from "./engine/EngineState.js";
 export { withoutCommitLayer } from "./engine/emptyCommit.js";
 export { evolve } from "./engine/evolve.js";
 export { fillIds } from "./engine/fillIds.js";
+export type { ImageNamer, ImageNames } from "./engine/ImageNamer.js";
+export { namedCommand, namesImage } from "./engine/ImageNamer.js";
 export { containerImageConfig, EMPTY_IMAGE_CONFIG } from "./engine/imageConfig.js";
 export type { ContainerStateView, ContainerView, ExecView } from "./engine/inspect.js";
 export { inspectContainer, inspectExec } from "./engine/inspect.js";

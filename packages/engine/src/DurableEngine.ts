@@ -31,8 +31,10 @@ import {
   earliestDeadline,
   fillIds,
   type IdSource,
+  type ImageNamer,
   initialState,
   NotFoundError,
+  namesImage,
   type Plan,
   type PlannedEvent,
   type ProjectedState,
@@ -54,6 +56,7 @@ import {
   initialFsState,
   type UnionView,
 } from "@strata/fs";
+import { imageNamer } from "@strata/oci";
 import {
   AppendConditionError,
   type EventLog,
@@ -105,6 +108,12 @@ export interface DurableEngineOptions {
   readonly onReplay?: (done: number, total: number) => void;
   /** Told what went wrong that did not stop the engine (a snapshot skipped, a timer that failed). */
   readonly onWarning?: (message: string) => void;
+  /**
+   * Names the images the engine makes (a commit's, an `image.create`'s without an id) by their content:
+   * the sha256 of their config as an export writes it (default: the oci package's `imageNamer` over
+   * `blobs`; null: ids from the id source).
+   */
+  readonly namer?: ImageNamer<FsState> | null;
 }
 
 /**
@@ -139,6 +148,7 @@ export class DurableEngine {
   readonly clock: Clock;
   readonly #ids: IdSource;
   readonly #projection: Projection<FsState>;
+  readonly #namer: ImageNamer<FsState> | null;
   readonly #maxAttempts: number;
   readonly #timers: boolean;
   readonly #warn: (message: string) => void;
@@ -169,6 +179,7 @@ export class DurableEngine {
     this.clock = options.clock ?? systemClock;
     this.#ids = options.ids ?? randomIds;
     this.#projection = fsProjection({ blobs: this.blobs });
+    this.#namer = options.namer === undefined ? imageNamer(this.blobs) : options.namer;
     this.#maxAttempts = options.maxAttempts ?? 25;
     this.#timers = options.timers ?? this.clock === systemClock;
     this.#warn = options.onWarning ?? (() => {});
@@ -378,9 +389,11 @@ export class DurableEngine {
 
   async #execute(command: Command | null): Promise<ExecuteResult> {
     const filled = command === null ? null : fillIds(command, this.#ids);
+    // Named by content: on each attempt, as the log then is (its names are the content's, not the id source's).
+    const namer = command !== null && namesImage(command) ? (this.#namer ?? undefined) : undefined;
     for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
       await this.#catchUp();
-      const p = plan(this.#projection, this.#states, filled, this.clock.now());
+      const p = plan(this.#projection, this.#states, filled, this.clock.now(), namer);
       if (p.events.length === 0) return answer(p, [], attempt, filled);
       await this.blobs.sync?.();
       const after = this.seq;

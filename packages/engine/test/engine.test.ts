@@ -190,11 +190,53 @@ describe("durable", () => {
     // Read-only: no writes, nothing created.
     const reader = await openEngine({ location: dir, readOnly: true, clock });
     expect(reader.state.names.web).toBeDefined();
-    await expect(reader.execute(base)).rejects.toMatchObject({ code: "ReadOnly" });
+    // (A new tag: the image itself is held already, named by its content.)
+    await expect(reader.execute({ ...base, tags: ["other:1"] })).rejects.toMatchObject({ code: "ReadOnly" });
     await reader.close();
     await expect(openEngine({ location: join(dir, "nope"), readOnly: true })).rejects.toMatchObject({
       code: "LogNotFound",
     });
+  });
+});
+
+describe("images named by their content", () => {
+  test("the same commands at the same times give the same image and layer ids on two logs, whatever the ids; reopened, each log gives them back", async () => {
+    /** An engine with random ids (the default) makes a base image, a container and a commit of it. */
+    const make = async (dir: string) => {
+      const e = await openEngine({ location: dir, clock: simulatedClock(1_700_000_000_000), timers: false });
+      await e.execute(base);
+      const created = await e.execute({ type: "container.create", image: "base:1", name: "web" });
+      const wrote = await e.execute({
+        type: "fs.writeFile",
+        container: "web",
+        path: "/app.conf",
+        content: "on\n",
+      });
+      expect(wrote.ok).toBe(true);
+      const committed = await e.execute({ type: "container.commit", container: "web", tag: "app:1" });
+      expect(committed.ok).toBe(true);
+      const ids = {
+        base: e.state.tags["base:1"],
+        app: e.state.tags["app:1"],
+        layers: e.state.images[e.state.tags["app:1"] as string]?.layers.map((l) => l.id),
+      };
+      const container = created.events[0]?.streamId;
+      const images = e.state.images;
+      await e.close();
+      return { ids, container, images };
+    };
+    const [one, two] = [tmp(), tmp()];
+    const a = await make(one);
+    const b = await make(two);
+    // The id source is random: the containers differ, the images do not.
+    expect(a.container).not.toBe(b.container);
+    expect(b.ids).toEqual(a.ids);
+    expect(a.ids.app).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(a.ids.layers).toHaveLength(1);
+    // Reopened (a replay of the log), the same images under the same ids.
+    const again = await openEngine({ location: one, readOnly: true, clock: simulatedClock() });
+    expect(again.state.images).toEqual(a.images);
+    await again.close();
   });
 });
 

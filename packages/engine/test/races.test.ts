@@ -106,7 +106,7 @@ async function raceOn(location: string) {
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const image = `img${round}:1`;
-      expect((await a.send({ type: "image.create", layers: [], tags: [image] })).ok).toBe(true);
+      expect((await a.send({ type: "image.create", layers: [], tags: [image], cmd: [image] })).ok).toBe(true);
       // One name, three creators.
       const names = await Promise.all(
         racers.map((r) => r.send({ type: "container.create", image, name: `n${round}` })),
@@ -119,9 +119,10 @@ async function raceOn(location: string) {
         expect(lost.error).toMatch(
           new RegExp(`^Conflict\\. The container name "/n${round}" is already in use`),
         );
-      // Create against rmi of the image (a fresh image, so that nothing else pins it).
+      // Create against rmi of the image (a fresh image, so that nothing else pins it: images are named by
+      // their content, so each image of the test has a content, its cmd, of its own).
       const other = `other${round}:1`;
-      expect((await b.send({ type: "image.create", layers: [], tags: [other] })).ok).toBe(true);
+      expect((await b.send({ type: "image.create", layers: [], tags: [other], cmd: [other] })).ok).toBe(true);
       const [created, removed] = await Promise.all([
         b.send({ type: "container.create", image: other, name: `m${round}` }),
         c.send({ type: "image.remove", image: other }),
@@ -135,7 +136,14 @@ async function raceOn(location: string) {
       expect(started.ok !== gone.ok, `round ${round}: ${JSON.stringify([started, gone])}`).toBe(true);
       // One tag, three images (each racer its own): every tag is accepted (Docker moves a tag).
       const own = await Promise.all(
-        racers.map((r, i) => r.send({ type: "image.create", layers: [], tags: [`t${round}${"abc"[i]}:1`] })),
+        racers.map((r, i) =>
+          r.send({
+            type: "image.create",
+            layers: [],
+            tags: [`t${round}${"abc"[i]}:1`],
+            cmd: [`t${round}${"abc"[i]}`],
+          }),
+        ),
       );
       expect(own.every((x) => x.ok)).toBe(true);
       const tagged = await Promise.all(

@@ -8,6 +8,7 @@ import {
   findContainer,
   findImage,
   type IdSource,
+  type ImageNamer,
   type InMemoryEventLog,
   NotFoundError,
   replayProjectedTo,
@@ -27,6 +28,11 @@ export interface FsEngineOptions {
   readonly log?: InMemoryEventLog;
   /** Told how far the replay of the log's existing events has got (see `EngineOptions.onReplay`). */
   readonly onReplay?: (done: number, total: number) => void;
+  /**
+   * Names the images the engine makes by their content, given the engine's blob store (the oci
+   * package's `imageNamer`); without one, they get ids from the id source (see `EngineOptions.namer`).
+   */
+  readonly namer?: (blobs: BlobStore) => ImageNamer<FsState>;
 }
 
 /** The union view of `ref` (a container name or id, or an image tag or id) in the given states. */
@@ -60,6 +66,7 @@ export class FsEngine extends Engine<FsState> {
       projection: fsProjection({ blobs }),
       ...(options.log ? { log: options.log } : {}),
       ...(options.onReplay ? { onReplay: options.onReplay } : {}),
+      ...(options.namer ? { namer: options.namer(blobs) } : {}),
     });
     this.blobs = blobs;
   }

@@ -66,6 +66,11 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 
 export function fsProjection(options: FsProjectionOptions): Projection<FsState> {
   const { blobs } = options;
+  /** A blob a command names (a tar layout, a config) must be stored before an event names it. */
+  const storedBlob = (type: string, field: string, digest: string | undefined) => {
+    if (digest !== undefined && !blobs.has(digest))
+      throw new InvalidParameterError("unknown-content", `${type}: ${field}: no blob stored under ${digest}`);
+  };
   return {
     initialState: initialFsState,
     evolve: (state, event) => evolveFs(state, event),
@@ -175,6 +180,7 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
             );
           }
         }
+        storedBlob(command.type, "tar", command.tar);
         return events;
       }
       if (command.type === "image.create") {
@@ -182,9 +188,12 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
           if (!state.layers.has(layer.id))
             throw new NotFoundError("no-such-layer", `No such layer: ${layer.id}`);
         }
+        storedBlob(command.type, "configBlob", command.configBlob);
         return events;
       }
       if (command.type === "container.commit") {
+        storedBlob(command.type, "configBlob", command.configBlob);
+        storedBlob(command.type, "layerTar", command.layerTar);
         const target = containerFs(state, core, command.container);
         if (!target) return events;
         const layer = commitLayer(target.fs.lower, target.fs.upper);

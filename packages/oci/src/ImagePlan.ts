@@ -27,6 +27,8 @@ export interface ImagePlan {
   readonly layers: readonly LayerPlan[];
   /** The image config, parsed (untrusted: read by importedConfig.ts). */
   readonly config: unknown;
+  /** The member of the source holding the config's bytes (kept as they are: their digest is the id). */
+  readonly configMember: string;
   readonly tags: readonly string[];
   readonly platform: Platform | undefined;
   /**

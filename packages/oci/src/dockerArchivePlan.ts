@@ -110,7 +110,7 @@ export async function planDockerArchive(
             const tag = tagFromName(t);
             return tag === undefined ? [] : [tag];
           });
-    plans.push({ imageId: sha256(bytes), layers, config, tags, platform, main: true });
+    plans.push({ imageId: sha256(bytes), layers, config, configMember, tags, platform, main: true });
   }
   return plans;
 }

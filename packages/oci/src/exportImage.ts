@@ -12,27 +12,31 @@
  */
 
 import { createHash } from "node:crypto";
-import { closeSync, mkdirSync, openSync, renameSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import {
   containerImageConfig,
   findContainer,
   findImage,
+  type HistoryEntry,
   type ImageConfig,
   InvalidParameterError,
   NotFoundError,
   type Platform,
 } from "@strata/core";
 import { commitLayer, emptyTree, IMPLIED_DIR, isEmptyLayer, type Tree } from "@strata/fs";
+import { configDiffIds, layerTarOf } from "./diffIds.js";
 import { chainIds, hexOf, sha256 } from "./digest.js";
+import { imageConfigJson } from "./imageConfigJson.js";
 import { layerTarChunks } from "./layerTar.js";
 import { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 import type { OciEngine } from "./OciEngine.js";
-import { type OciHistory, ociHistory, ociRuntimeConfig } from "./ociConfig.js";
 import { IMAGE_NAME_ANNOTATION } from "./ociLayoutPlan.js";
 import type { ProgressListener } from "./Progress.js";
 import { ParallelGzip } from "./parallelGzip.js";
 import { DEFAULT_PLATFORM, formatPlatform, platformMatches } from "./platform.js";
+import { tarFromLayout } from "./tarFromLayout.js";
+import { readTarLayout, TarLayoutError } from "./tarLayout.js";
 
 export interface ExportOptions {
   /** `gzip` (default for OCI layouts) or `none` (plain tar layers; the default for `format: "docker"`). */
@@ -81,13 +85,47 @@ function writeBlob(dir: string, bytes: Buffer, mediaType: string): Descriptor {
 
 type LayerDescriptor = Descriptor & { readonly diffId: string };
 
+/**
+ * Writes a layer: the tar its layout gives back, byte for byte (an imported or committed layer), checked
+ * against the layout's DiffID; else (no layout: older logs, layers made without one; or a layout that
+ * does not give its DiffID back) the tar written afresh from the tree, in the one deterministic form.
+ */
 async function writeLayer(
   dir: string,
-  tree: Tree,
+  layer: SourceLayer,
   engine: OciEngine,
   compression: "gzip" | "none",
   index: number,
 ): Promise<LayerDescriptor> {
+  const layout = layer.tar === undefined ? undefined : engine.blobs.get(layer.tar);
+  if (layout !== undefined) {
+    try {
+      const { diffId } = readTarLayout(layout);
+      const written = await writeTar(dir, tarFromLayout(layout, engine.blobs), compression, index, diffId);
+      if (written !== null) return written;
+    } catch (e) {
+      if (!(e instanceof TarLayoutError)) throw e;
+    }
+  }
+  return (await writeTar(
+    dir,
+    layerTarChunks(layer.tree, engine.blobs),
+    compression,
+    index,
+  )) as LayerDescriptor;
+}
+
+/**
+ * Writes a tar's chunks as a layer blob; null (and nothing written) when `expected` is given and the
+ * tar is not that DiffID.
+ */
+async function writeTar(
+  dir: string,
+  chunks: AsyncIterable<Buffer>,
+  compression: "gzip" | "none",
+  index: number,
+  expected?: string,
+): Promise<LayerDescriptor | null> {
   const tmp = join(dir, "blobs", "sha256", `.layer-${index}.tmp`);
   // Written in one loop, synchronously but for reading large files and waiting on the compressing
   // threads: a stream pipeline costs a hand-off between threads per chunk.
@@ -103,16 +141,23 @@ async function writeLayer(
     for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
   };
   try {
-    for await (const chunk of layerTarChunks(tree, engine.blobs)) {
+    for await (const chunk of chunks) {
       tarHash.update(chunk);
       if (gzip) for (const b of await gzip.push(chunk)) write(b);
       else write(chunk);
     }
     if (gzip) for (const b of await gzip.end()) write(b);
-  } finally {
+  } catch (e) {
     closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
   }
+  closeSync(fd);
   const diffId = `sha256:${tarHash.digest("hex")}`;
+  if (expected !== undefined && diffId !== expected) {
+    rmSync(tmp, { force: true });
+    return null;
+  }
   const digest = gzip ? `sha256:${blobHash.digest("hex")}` : diffId;
   renameSync(tmp, join(dir, "blobs", "sha256", hexOf(digest)));
   return {
@@ -123,17 +168,23 @@ async function writeLayer(
   };
 }
 
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+/** A layer to export: its tree, and its tar layout when the log names one. */
+interface SourceLayer {
+  readonly tree: Tree;
+  readonly tar?: string;
+}
 
 /** What an image (or a container, as if committed) is made of, read from the engine. */
 interface Source {
-  readonly trees: readonly Tree[];
-  readonly history: readonly OciHistory[];
+  readonly layers: readonly SourceLayer[];
+  readonly history: readonly HistoryEntry[];
   readonly config: ImageConfig;
   readonly author: string;
   readonly created: number;
   readonly tags: readonly string[];
   readonly platform: Platform;
+  /** The blob of the config an image was loaded or committed with (written again as it is). */
+  readonly configBlob?: string;
 }
 
 function sourceOf(engine: OciEngine, ref: string): Source {
@@ -144,14 +195,18 @@ function sourceOf(engine: OciEngine, ref: string): Source {
     const record = image.image;
     const layerIds = fs.images.get(record.id)?.layerIds ?? record.layers.map((l) => l.id);
     return {
-      trees: layerIds.map((id) => fs.layers.get(id) ?? emptyTree(IMPLIED_DIR)),
+      layers: layerIds.map((id, i) => {
+        const tar = layerTarOf(core, record.layers[i], id);
+        return { tree: fs.layers.get(id) ?? emptyTree(IMPLIED_DIR), ...(tar ? { tar } : {}) };
+      }),
       // The image's own history (a commit of an unchanged container has an empty-layer entry).
-      history: ociHistory(record.history),
+      history: record.history,
       config: record.config,
       author: record.author,
       created: record.createdAt,
       tags: record.tags,
       platform: record.platform ?? DEFAULT_PLATFORM,
+      ...(record.configBlob !== undefined ? { configBlob: record.configBlob } : {}),
     };
   }
   const container = findContainer(core, ref);
@@ -162,11 +217,14 @@ function sourceOf(engine: OciEngine, ref: string): Source {
   const baseIds = fs.images.get(base.id)?.layerIds ?? [];
   const top = commitLayer(c.lower, c.upper);
   return {
-    trees: [
-      ...baseIds.map((id) => fs.layers.get(id) ?? emptyTree(IMPLIED_DIR)),
-      ...(isEmptyLayer(top) ? [] : [top]),
+    layers: [
+      ...baseIds.map((id, i) => {
+        const tar = layerTarOf(core, base.layers[i], id);
+        return { tree: fs.layers.get(id) ?? emptyTree(IMPLIED_DIR), ...(tar ? { tar } : {}) };
+      }),
+      ...(isEmptyLayer(top) ? [] : [{ tree: top }]),
     ],
-    history: ociHistory([
+    history: [
       ...base.history,
       {
         created: engine.clock.now(),
@@ -175,7 +233,7 @@ function sourceOf(engine: OciEngine, ref: string): Source {
         author: "",
         emptyLayer: isEmptyLayer(top),
       },
-    ]),
+    ],
     config: containerImageConfig(container.context.config),
     author: "",
     created: engine.clock.now(),
@@ -197,28 +255,29 @@ class LayoutWriter {
 
   async image(source: Source): Promise<Omit<ExportResult, "index">> {
     const layers: LayerDescriptor[] = [];
-    for (const tree of source.trees) {
-      let layer = this.#written.get(tree);
-      if (layer === undefined) {
-        layer = await writeLayer(this.dir, tree, this.engine, this.compression, this.#written.size);
-        this.#written.set(tree, layer);
+    for (const layer of source.layers) {
+      let written = this.#written.get(layer.tree);
+      if (written === undefined) {
+        written = await writeLayer(this.dir, layer, this.engine, this.compression, this.#written.size);
+        this.#written.set(layer.tree, written);
       }
-      layers.push(layer);
+      layers.push(written);
       this.report(++this.#done);
     }
     const diffIds = layers.map((l) => l.diffId);
     const p = source.platform;
-    const configJson = {
-      created: iso(source.created),
-      ...(source.author !== "" ? { author: source.author } : {}),
-      architecture: p.architecture,
-      os: p.os,
-      ...(p.variant ? { variant: p.variant } : {}),
-      config: ociRuntimeConfig(source.config),
-      rootfs: { type: "layers", diff_ids: diffIds },
-      history: source.history,
-    };
-    const config = writeBlob(this.dir, Buffer.from(JSON.stringify(configJson)), MEDIA_TYPES.config);
+    const stored = storedConfig(this.engine, source.configBlob, diffIds);
+    const configBytes =
+      stored ??
+      imageConfigJson({
+        created: source.created,
+        author: source.author,
+        platform: p,
+        config: source.config,
+        history: source.history,
+        diffIds,
+      });
+    const config = writeBlob(this.dir, configBytes, MEDIA_TYPES.config);
     const manifestJson = {
       schemaVersion: 2,
       mediaType: MEDIA_TYPES.manifest,
@@ -228,6 +287,23 @@ class LayoutWriter {
     const manifest = writeBlob(this.dir, Buffer.from(JSON.stringify(manifestJson)), MEDIA_TYPES.manifest);
     return { manifest, config, layers, chainId: chainIds(diffIds).at(-1) ?? null, platform: p };
   }
+}
+
+/**
+ * The config an image was loaded or committed with, byte for byte, when the store holds it and it names
+ * the layers as they are written (always, but for a layer whose layout is missing); else undefined.
+ */
+function storedConfig(
+  engine: OciEngine,
+  blob: string | undefined,
+  diffIds: readonly string[],
+): Buffer | undefined {
+  const bytes = blob === undefined ? undefined : engine.blobs.get(blob);
+  if (bytes === undefined) return undefined;
+  const named = configDiffIds(bytes);
+  return named !== undefined && named.length === diffIds.length && named.every((d, i) => d === diffIds[i])
+    ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : undefined;
 }
 
 /** `web:1` → `1`: the ref name OCI tools (umoci, skopeo `oci:dir:NAME`) look a tag up by. */
@@ -286,7 +362,7 @@ export async function exportImages(
         );
 
   mkdirSync(join(dir, "blobs", "sha256"), { recursive: true });
-  const total = all.reduce((n, s) => n + s.trees.length, 0);
+  const total = all.reduce((n, s) => n + s.layers.length, 0);
   const report = (done: number) => options.onProgress?.({ task: "export", unit: "layers", done, total });
   report(0);
   const writer = new LayoutWriter(dir, engine, compression, report);

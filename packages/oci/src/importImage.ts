@@ -10,12 +10,13 @@
  */
 import { ConflictError, findImage, type LayerEntry, type Platform } from "@strata/core";
 import { emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
+import { sha256 } from "./digest.js";
 import { planDockerArchive } from "./dockerArchivePlan.js";
 import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
-import { archiveSource, directorySource, type ImageSource } from "./ImageSource.js";
+import { archiveSource, directorySource, type ImageSource, readAll } from "./ImageSource.js";
 import { importedConfig } from "./importedConfig.js";
 import { hashedChunks, openLayerStream, sniffCompression } from "./layerStream.js";
-import { type ImportLimits, limitsOf, type MemoryBudget } from "./limits.js";
+import { type ImportLimits, limitsOf, MAX_JSON_BYTES, type MemoryBudget } from "./limits.js";
 import type { OciEngine } from "./OciEngine.js";
 import { OciError } from "./OciError.js";
 import { planOciLayout } from "./ociLayoutPlan.js";
@@ -24,6 +25,8 @@ import { DEFAULT_PLATFORM } from "./platform.js";
 import { checkLayerEntries, readLayerTarEntries } from "./readLayerTar.js";
 import { resolveLayerPaths } from "./resolveLayerPaths.js";
 import { StagedBlobs } from "./StagedBlobs.js";
+import { TarLayoutRecorder } from "./TarLayoutRecorder.js";
+import { TarLayoutWriter } from "./tarLayout.js";
 
 export interface ImportOptions extends ImportLimits {
   /** Which image of the layout or archive (its ref name, image name or tag); default: every image. */
@@ -185,9 +188,10 @@ class ImportSession {
   readonly #memory: MemoryBudget;
   readonly #entries: MemoryBudget;
   readonly #progress: ReturnType<typeof importProgress>;
-  /** Layers read in this import: DiffID → tree (and the entries to append). */
-  readonly #read = new Map<string, { tree: Tree; entries: LayerEntry[] }>();
-  readonly #images: { plan: ImagePlan }[] = [];
+  /** Layers read in this import: DiffID → tree (and the entries to append, and its tar layout). */
+  readonly #read = new Map<string, { tree: Tree; entries: LayerEntry[]; tar: string }>();
+  /** The images to create, each with the blob of its config as it was read. */
+  readonly #images: { plan: ImagePlan; configBlob: string }[] = [];
   /** Whether an event was appended (then what it names must stay). */
   appendedAny = false;
 
@@ -226,7 +230,14 @@ class ImportSession {
       // The layers below the next one (the last needs none: the engine flattens the image itself).
       if (i < plan.layers.length - 1) below = stackLayer(below, tree);
     }
-    this.#images.push({ plan });
+    // The config kept byte for byte: an export writes it again, so the image keeps its id.
+    const config = await readAll(this.#source.open(plan.configMember), MAX_JSON_BYTES);
+    if (sha256(config) !== plan.imageId)
+      throw new OciError(
+        "DigestMismatch",
+        `the config ${plan.configMember} no longer hashes to ${plan.imageId}`,
+      );
+    this.#images.push({ plan, configBlob: this.#blobs.put(config) });
   }
 
   async #readLayer(layer: ImagePlan["layers"][number], i: number, below: Tree): Promise<Tree> {
@@ -235,6 +246,17 @@ class ImportSession {
       layer.compression === "sniff"
         ? sniffCompression(await headOf(this.#source, layer.member))
         : layer.compression;
+    // The tar's layout, kept to give the tar back byte for byte (its compressed bytes count against
+    // the memory budget while they are held).
+    const writer = new TarLayoutWriter({
+      budget: this.#memory,
+      tooLarge: () =>
+        new OciError(
+          "TooLarge",
+          `the layer's tar layout (its headers, padding and other bytes that are not file contents) would hold more than ${this.#memory.limit} bytes in memory (the limit, maxMemoryBytes)`,
+          place,
+        ),
+    });
     const options = {
       layer: layer.name,
       layerIndex: i,
@@ -242,6 +264,7 @@ class ImportSession {
       entries: this.#entries,
       maxLayerBytes: this.#limits.maxLayerBytes,
       memory: this.#memory,
+      layout: new TarLayoutRecorder(writer),
     };
     let read: Awaited<ReturnType<typeof readLayerTarEntries>>;
     let compressed: { digest: string; size: number };
@@ -283,7 +306,10 @@ class ImportSession {
       );
     const resolved = resolveLayerPaths(below, entries, layer.name, { layerIndex: i, origins });
     const tree = checkLayerEntries(layer.name, resolved, origins, i);
-    this.#read.set(layer.diffId, { tree, entries: resolved });
+    const tar = this.#blobs.put(writer.finish(uncompressed.digest, uncompressed.size));
+    // A store that takes streams keeps blobs on disk: the layout is no longer held in memory.
+    if (this.#blobs.putStream) this.#memory.used -= writer.held;
+    this.#read.set(layer.diffId, { tree, entries: resolved, tar });
     return tree;
   }
 
@@ -291,7 +317,7 @@ class ImportSession {
   async append(): Promise<ImportedImage[]> {
     const created = new Set<string>();
     const out: ImportedImage[] = [];
-    for (const { plan } of this.#images) {
+    for (const { plan, configBlob } of this.#images) {
       for (const layer of plan.layers) {
         const read = this.#read.get(layer.diffId);
         if (
@@ -305,6 +331,7 @@ class ImportSession {
           type: "layer.create",
           layerId: layer.diffId,
           entries: read.entries,
+          tar: read.tar,
         });
         if (r.ok || r.outcome === "failed") this.appendedAny = true;
         if (!r.ok) throw r.error;
@@ -324,6 +351,7 @@ class ImportSession {
         ...(facts.created !== undefined ? { created: facts.created } : {}),
         ...(facts.author !== undefined ? { author: facts.author } : {}),
         ...(facts.history && layered <= ids.length ? { history: facts.history } : {}),
+        configBlob,
       });
       if (r.ok || r.outcome === "failed") this.appendedAny = true;
       if (!r.ok) throw r.error;

@@ -324,6 +324,7 @@ async function planImage(
     imageId: configDesc.digest as string,
     layers: plans,
     config,
+    configMember: blobOf(source, configDesc, `the config of ${what}`),
     tags,
     platform: platformFrom(config) ?? c.platform,
     main,

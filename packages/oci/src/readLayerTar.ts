@@ -25,6 +25,7 @@ import { STREAM_ABOVE_BYTES } from "./layerTar.js";
 import { DEFAULT_LIMITS, describeStreamError, type MemoryBudget } from "./limits.js";
 import { OciError, type OciWhere } from "./OciError.js";
 import { TarFormatError } from "./TarFormatError.js";
+import type { TarLayoutRecorder } from "./TarLayoutRecorder.js";
 import { TarParser } from "./TarParser.js";
 import { feed } from "./tarReader.js";
 import { OPAQUE_MARKER, readWhiteout } from "./whiteout.js";
@@ -56,6 +57,8 @@ export interface ReadLayerOptions {
    * its header, before its data is read (the stream counts the rest). Default: no check here.
    */
   readonly maxLayerBytes?: number;
+  /** Records the tar's layout as it is read (what gives the tar back byte for byte, on export). */
+  readonly layout?: TarLayoutRecorder;
 }
 
 /** Where each entry came from in the tar: its index (from 0) and name. */
@@ -120,7 +123,8 @@ export async function readLayerTarEntries(
   // The tar is parsed synchronously over the chunks as they come: an await only when the bytes in
   // hand end inside what is being read (a layer of 10,000 small files is a few dozen chunks).
   const parser = new TarParser();
-  const input = feed(parser, source);
+  const layout = options.layout;
+  const input = feed(parser, layout ? tapped(source, parser, layout) : source);
   try {
     for (;;) {
       const step = parser.next();
@@ -131,6 +135,7 @@ export async function readLayerTarEntries(
       if (step === "end") {
         // The rest is read too, so that the DiffID check hashes the whole stream.
         await input.drain();
+        layout?.end(parser.offset);
         break;
       }
       const { index, header: h } = step;
@@ -201,10 +206,12 @@ export async function readLayerTarEntries(
           inBody = true;
           // Empty files (many in a layer, and all of an entry bomb) share one blob, stored once.
           if (h.size === 0) emptyDigest ??= blobs.put(EMPTY);
+          if (h.size > 0) layout?.fileStart(step.offset, h.size);
           const stored =
             h.size === 0
               ? { digest: emptyDigest as string, size: 0 }
               : await storeFile(parser, input.more, h.size, blobs, memory, at);
+          if (h.size > 0) layout?.fileStored(stored.digest);
           inBody = false;
           origins.push({ index, name });
           entries.push({
@@ -278,6 +285,27 @@ export async function readLayerTarEntries(
   }
   if (options.check ?? true) checkLayerEntries(options.layer, entries, origins, options.layerIndex);
   return { entries, origins };
+}
+
+/** `source`, each chunk shown to `layout` as the parser is given it (with what the parser took before). */
+function tapped(
+  source: Readable | Iterable<Buffer>,
+  parser: TarParser,
+  layout: TarLayoutRecorder,
+): AsyncIterable<Buffer> | Iterable<Buffer> {
+  if (Symbol.asyncIterator in source)
+    return (async function* () {
+      for await (const chunk of source as AsyncIterable<Buffer>) {
+        layout.chunk(chunk, parser.offset);
+        yield chunk;
+      }
+    })();
+  return (function* () {
+    for (const chunk of source) {
+      layout.chunk(chunk, parser.offset);
+      yield chunk;
+    }
+  })();
 }
 
 /** An error met while reading a layer, as an OciError placed at the entry being read. */

@@ -9,6 +9,7 @@
 import * as v from "valibot";
 import { ValidationError } from "../errors.js";
 import {
+  BlobDigestSchema,
   ContainerIdSchema,
   ExecIdSchema,
   ExitCodeSchema,
@@ -140,6 +141,12 @@ export const CommandSchemas = [
     pause: v.optional(v.boolean()),
     /** Dockerfile instructions applied to the new image's config (`--change`), e.g. `ENV A=1`. */
     changes: v.optional(v.array(v.string())),
+    /**
+     * The blobs that keep the image exactly (its config JSON, whose digest must be `imageId`; its new
+     * layer's tar layout): what an engine's image namer fills when it names the image by its content.
+     */
+    configBlob: v.optional(BlobDigestSchema),
+    layerTar: v.optional(BlobDigestSchema),
   }),
   /** Docker's exec create: an instance that `exec.start` runs later. */
   cmd("container.execCreate", {
@@ -189,6 +196,8 @@ export const CommandSchemas = [
     created: v.optional(TimestampSchema),
     author: v.optional(v.string()),
     history: v.optional(v.array(HistoryEntrySchema)),
+    /** The blob holding the image's config JSON byte for byte (a load's; its digest must be `imageId`). */
+    configBlob: v.optional(BlobDigestSchema),
   }),
   cmd("image.tag", { image: ref, tag: v.string() }),
   // A blank name reaches decide, which answers in Docker's words ("image name cannot be blank").
@@ -197,7 +206,12 @@ export const CommandSchemas = [
     force: v.optional(v.boolean()),
     noPrune: v.optional(v.boolean()),
   }),
-  cmd("layer.create", { layerId: v.optional(LayerIdSchema), entries: v.array(LayerEntrySchema) }),
+  cmd("layer.create", {
+    layerId: v.optional(LayerIdSchema),
+    entries: v.array(LayerEntrySchema),
+    /** The layer's tar layout (an import's: what gives back the tar it was read from, byte for byte). */
+    tar: v.optional(BlobDigestSchema),
+  }),
   // Filesystem commands on a container's read-write layer. Paths are what a user types inside the
   // container: absolute or relative to `/`, normalised, symlinks resolved inside the container root.
   cmd("fs.writeFile", {

@@ -21,9 +21,11 @@ import type { ImageStore } from "../events/daemonEvents.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
 import { InMemoryEventLog } from "../log/InMemoryEventLog.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
+import { decideCommand } from "./decideCommand.js";
 import { type EngineState, imageStoreOf } from "./EngineState.js";
 import { fillIds } from "./fillIds.js";
-import { type Projection, refinedOutcome, runtimeOf } from "./Projection.js";
+import { type ImageNamer, namesImage } from "./ImageNamer.js";
+import { type Projection, runtimeOf } from "./Projection.js";
 import { applyProjected, replayProjected } from "./replay.js";
 import { startWait, type WaitCondition, type WaitResult } from "./wait.js";
 
@@ -67,6 +69,12 @@ export interface EngineOptions<S = undefined> {
    */
   readonly onReplay?: (done: number, total: number) => void;
   /**
+   * Names the images the engine makes by their content (a commit's, an `image.create`'s without an id):
+   * their id is the digest of their config as an export writes it (the oci package's `imageNamer`).
+   * Without one, they get ids from the id source.
+   */
+  readonly namer?: ImageNamer<S>;
+  /**
    * The image store (default `classic`, Docker's graphdriver store; `containerd` is Docker 29's default
    * on fresh installs). Recorded in the log (`daemon.configured`, appended by the constructor when the
    * log records another store), so a replay applies the same rules. Switching a log that has images to
@@ -82,6 +90,7 @@ export class Engine<S = undefined> {
   readonly #clock: Clock;
   readonly #ids: IdSource;
   readonly #projection: Projection<S> | undefined;
+  readonly #namer: ImageNamer<S> | undefined;
   #state: EngineState;
   #projected: S;
 
@@ -89,6 +98,7 @@ export class Engine<S = undefined> {
     this.#clock = options.clock;
     this.#ids = options.ids;
     this.#projection = options.projection;
+    this.#namer = options.namer;
     this.log = options.log ?? new InMemoryEventLog();
     const events = this.log.read();
     const both = replayProjected(
@@ -141,26 +151,28 @@ export class Engine<S = undefined> {
     if (invalid) return { ok: false, outcome: "refused", command, error: invalid };
     this.tick();
     const now = this.#clock.now();
-    let prepared = this.prepare(command);
-    const p = this.#projection;
+    const namer = this.#namer !== undefined && namesImage(command) ? this.#namer : undefined;
+    const d = decideCommand(
+      this.#projection,
+      this.#projected,
+      this.#state,
+      this.prepare(command),
+      now,
+      namer,
+    );
+    const prepared = d.command;
     try {
-      if (p?.prepare) prepared = p.prepare(this.#projected, this.#state, prepared);
-      const result = decide(this.#state, prepared, now, runtimeOf(p, this.#projected, this.#state));
-      if (result.outcome === "refused")
-        return { ok: false, outcome: "refused", command: prepared, error: result.error };
-      const { events, error } = refinedOutcome(
-        p?.refine ? p.refine(this.#projected, this.#state, prepared, result.events, now) : result.events,
-      );
-      const failure = result.outcome === "failed" ? result.error : error;
-      if (failure !== null)
+      if (d.outcome === "refused")
+        return { ok: false, outcome: "refused", command: prepared, error: d.error as StrataError };
+      if (d.outcome === "failed")
         return {
           ok: false,
           outcome: "failed",
           command: prepared,
-          error: failure,
-          events: this.#commit(events),
+          error: d.error as StrataError,
+          events: this.#commit(d.events),
         };
-      return { ok: true, outcome: "accepted", command: prepared, events: this.#commit(events) };
+      return { ok: true, outcome: "accepted", command: prepared, events: this.#commit(d.events) };
     } catch (e) {
       if (e instanceof StrataError) return { ok: false, outcome: "refused", command: prepared, error: e };
       throw e;

@@ -137,6 +137,8 @@ export interface ImageRecord {
   readonly history: readonly HistoryEntry[];
   /** The platform it runs on, when one was recorded (an imported image's); absent: linux/amd64. */
   readonly platform?: Platform;
+  /** The blob holding its config JSON byte for byte (its digest is the id), when one was recorded. */
+  readonly configBlob?: string;
 }
 
 /** The engine itself: which image store it runs and how often it restarted. */
@@ -150,6 +152,8 @@ export interface LayerRecord {
   readonly id: string;
   readonly createdAt: number;
   readonly entryCount: number;
+  /** Its tar layout, when it was imported (the blob that gives back its tar byte for byte). */
+  readonly tar?: string;
 }
 
 /** The whole state: every container, image and layer, and the name and tag indexes. */

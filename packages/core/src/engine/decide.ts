@@ -89,6 +89,20 @@ function tagParam(tag: string): string {
   return normalised;
 }
 
+/** A command's `configBlob`, which must be the image's id (an image's id is its config's digest). */
+function configBlobParam(
+  command: { readonly type: string; readonly configBlob?: string | undefined },
+  imageId: string,
+): { configBlob?: string } {
+  if (command.configBlob === undefined) return {};
+  if (command.configBlob !== imageId)
+    throw new InvalidParameterError(
+      "invalid-config-blob",
+      `${command.type}: configBlob ${command.configBlob} is not the image id ${imageId} (an image's id is its config's digest)`,
+    );
+  return { configBlob: command.configBlob };
+}
+
 /** Checks that layers form a chain: each one's parent is the one below it. */
 function layerChain(layers: CommandOfType<"image.create">["layers"]): Layer[] {
   return layers.map((l, i) => {
@@ -300,8 +314,12 @@ function containerInput(
           ...at,
           imageId,
           layerId: required(command.layerId, "layerId", command.type),
+          exists: state.images[imageId]?.status === "present",
+          ...configBlobParam(command, imageId),
+          ...(command.layerTar !== undefined ? { layerTar: command.layerTar } : {}),
           tag,
           tagOwner: tagOwner === imageId ? null : tagOwner,
+          tagHeld: tag !== null && tagOwner === imageId,
           comment: command.comment ?? "",
           author: command.author ?? "",
           pause: command.pause ?? true,
@@ -478,6 +496,7 @@ function imageInput(
           author: command.author ?? "",
           history: command.history ?? null,
           tags: tags.map((tag) => ({ tag, owner: state.tags[tag] ?? null })),
+          ...configBlobParam(command, imageId),
         },
       };
     }
@@ -564,6 +583,7 @@ export function decide(
         ref: layerId,
         layerId,
         entries: command.entries,
+        ...(command.tar !== undefined ? { tar: command.tar } : {}),
       });
       return envelopes(decisions, layerId, now, command.type);
     }

@@ -9,10 +9,12 @@
 import { type Command, commandProblem } from "../commands/commands.js";
 import { StrataError } from "../errors.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
-import { decide, decideTick, nextDeadline } from "./decide.js";
+import { decideTick, nextDeadline } from "./decide.js";
+import { decideCommand } from "./decideCommand.js";
 import type { EngineState } from "./EngineState.js";
+import type { ImageNamer } from "./ImageNamer.js";
 import { changedKeys, readTracking } from "./keys.js";
-import { type ProjectedState, type Projection, refinedOutcome, runtimeOf } from "./Projection.js";
+import { type ProjectedState, type Projection, runtimeOf } from "./Projection.js";
 import { stepProjected } from "./replay.js";
 
 /** An event of a plan, with the keys it changes beside its stream (the store's `tags`). */
@@ -43,7 +45,9 @@ export interface Plan<S> {
 const MAX_TICK_STEPS = 100_000;
 
 /**
- * Plans `command` on `from` at time `now` (ids already filled in the command).
+ * Plans `command` on `from` at time `now` (ids already filled in the command). `namer` names the image
+ * the command makes by its content (give it only for a command `namesImage` says is to be named, judged
+ * before its ids were filled).
  *
  * @example
  * const p = plan(projection, { core: state, projection: fs }, { type: "container.stop", container: "web" }, now);
@@ -54,6 +58,7 @@ export function plan<S>(
   from: ProjectedState<S>,
   command: Command | null,
   now: number,
+  namer?: ImageNamer<S>,
 ): Plan<S> {
   const events: PlannedEvent[] = [];
   const reads = new Set<string>();
@@ -88,30 +93,15 @@ export function plan<S>(
   if (prepared === null) return done("accepted", null);
   const invalid = commandProblem(prepared);
   if (invalid) return done("refused", invalid);
+  const decided = decideCommand(projection, states.projection, tracked.state, prepared, now, namer);
+  prepared = decided.command;
   try {
-    const ready: Command = projection?.prepare
-      ? projection.prepare(states.projection, tracked.state, prepared)
-      : prepared;
-    prepared = ready;
-    const decided = decide(
-      tracked.state,
-      ready,
-      now,
-      runtimeOf(projection, states.projection, tracked.state),
-    );
-    if (decided.outcome === "refused") return done("refused", decided.error);
-    const refined = refinedOutcome(
-      projection?.refine
-        ? projection.refine(states.projection, tracked.state, ready, decided.events, now)
-        : decided.events,
-    );
-    commit(refined.events);
-    if (decided.outcome === "failed") return done("failed", decided.error);
-    return refined.error === null ? done("accepted", null) : done("failed", refined.error);
+    commit(decided.events);
   } catch (e) {
     if (e instanceof StrataError) return done("refused", e);
     throw e;
   }
+  return done(decided.outcome, decided.error);
 
   function done(outcome: Plan<S>["outcome"], error: StrataError | null): Plan<S> {
     for (const k of tracked.reads) reads.add(k);

@@ -12,6 +12,8 @@ export const ContainerIdSchema = hex64;
 export const ExecIdSchema = hex64;
 export const ImageIdSchema = sha256Id;
 export const LayerIdSchema = sha256Id;
+/** A blob of the engine's content-addressed store, named by the sha256 of its bytes. */
+export const BlobDigestSchema = sha256Id;
 /** Milliseconds since the Unix epoch, from the injected clock. */
 export const TimestampSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(0));
 export const PidSchema = v.pipe(v.number(), v.safeInteger(), v.minValue(1));
@@ -144,11 +146,16 @@ export const ContainerConfigSchema = v.strictObject({
 });
 export type ContainerConfig = v.InferOutput<typeof ContainerConfigSchema>;
 
-/** One read-only layer of an image: its id, its parent and free-form metadata. */
+/**
+ * One read-only layer of an image: its id, its parent and free-form metadata; a layer a commit made
+ * (since images are named by their content) also names its tar layout, the blob that gives back its tar
+ * byte for byte (then its id is its DiffID).
+ */
 export const LayerSchema = v.strictObject({
   id: LayerIdSchema,
   parent: v.nullable(LayerIdSchema),
   createdBy: v.string(),
   comment: v.string(),
+  tar: v.optional(BlobDigestSchema),
 });
 export type Layer = v.InferOutput<typeof LayerSchema>;

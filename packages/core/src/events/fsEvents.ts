@@ -8,7 +8,7 @@
  * times are ms since the epoch.
  */
 import * as v from "valibot";
-import { TimestampSchema } from "./common.js";
+import { BlobDigestSchema, TimestampSchema } from "./common.js";
 
 /** A canonical absolute path (see the file comment). */
 export const FsPathSchema = v.pipe(
@@ -181,12 +181,17 @@ export const LayerEntrySchema = v.variant("type", [
 ]);
 export type LayerEntry = v.InferOutput<typeof LayerEntrySchema>;
 
-/** A read-only layer's contents. Its stream is the layer id. */
+/**
+ * A read-only layer's contents. Its stream is the layer id. An imported layer also names its tar layout:
+ * the blob that, with the contents its files name, gives back the tar it was read from byte for byte
+ * (then its id is that tar's DiffID); absent in older logs and for layers made without one.
+ */
 export const LayerCreated = event(
   "layer.created",
   v.strictObject({
     layerId: v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/)),
     entries: v.array(LayerEntrySchema),
+    tar: v.optional(BlobDigestSchema),
   }),
 );
 export const LayerEventSchema = v.variant("type", [LayerCreated]);

@@ -3,6 +3,7 @@
  */
 import * as v from "valibot";
 import {
+  BlobDigestSchema,
   ContainerIdSchema,
   HistoryEntrySchema,
   ImageConfigSchema,
@@ -35,6 +36,12 @@ export const ImageCreated = event(
     platform: v.optional(PlatformSchema),
     /** When the image was created, if not when this event was recorded (a loaded image's config says). */
     created: v.optional(TimestampSchema),
+    /**
+     * The blob holding the image's config JSON byte for byte, what an export writes (its digest is the
+     * image id): the config a load read, or the one a commit made. Absent in older logs and for images
+     * given an id of their own.
+     */
+    configBlob: v.optional(BlobDigestSchema),
   }),
 );
 /** A tag now points at this image. A tag moving from another image first untags that one. */

@@ -100,9 +100,20 @@ export type ContainerMachineCommand =
       readonly type: "container.commit";
       readonly imageId: string;
       readonly layerId: string;
+      /**
+       * The image is held already: named by its content, the commit made an image that exists (the same
+       * changes, config and time), which is not created again; the tag moves to it (dockerd's image store
+       * answers the same).
+       */
+      readonly exists: boolean;
+      /** The blobs that keep the image exactly: its config JSON and its new layer's tar layout. */
+      readonly configBlob?: string;
+      readonly layerTar?: string;
       readonly tag: string | null;
       /** The image the tag points at now, if another one. */
       readonly tagOwner: string | null;
+      /** The tag points at this image already. */
+      readonly tagHeld: boolean;
       readonly comment: string;
       readonly author: string;
       readonly pause: boolean;

@@ -158,32 +158,42 @@ function commitDecision(
   const createdBy = context.config.cmd.join(" ");
   const layers = [
     ...k.image.layers,
-    { id: k.layerId, parent: top ? top.id : null, createdBy, comment: k.comment },
+    {
+      id: k.layerId,
+      parent: top ? top.id : null,
+      createdBy,
+      comment: k.comment,
+      ...(k.layerTar !== undefined ? { tar: k.layerTar } : {}),
+    },
   ];
   const history: HistoryEntry[] = [
     ...(k.image.history ?? []),
     { created: k.now, createdBy, comment: k.comment, author: k.author, emptyLayer: false },
   ];
-  const drafts: EventDraft[] = [
-    {
-      streamId: k.imageId,
-      type: "image.created",
-      data: {
-        imageId: k.imageId,
-        layers,
-        parentId: k.image.id,
-        containerId: context.id,
-        cmd: [...k.config.cmd],
-        author: k.author,
-        comment: k.comment,
-        config: k.config,
-        history,
-        // A commit runs where its image runs.
-        ...(k.image.platform ? { platform: k.image.platform } : {}),
-      },
-    },
-  ];
-  if (k.tag !== null) {
+  // An image named by its content that is held already is that image: it is not created again.
+  const drafts: EventDraft[] = k.exists
+    ? []
+    : [
+        {
+          streamId: k.imageId,
+          type: "image.created",
+          data: {
+            imageId: k.imageId,
+            layers,
+            parentId: k.image.id,
+            containerId: context.id,
+            cmd: [...k.config.cmd],
+            author: k.author,
+            comment: k.comment,
+            config: k.config,
+            history,
+            // A commit runs where its image runs.
+            ...(k.image.platform ? { platform: k.image.platform } : {}),
+            ...(k.configBlob !== undefined ? { configBlob: k.configBlob } : {}),
+          },
+        },
+      ];
+  if (k.tag !== null && !k.tagHeld) {
     if (k.tagOwner !== null)
       drafts.push({ streamId: k.tagOwner, type: "image.untagged", data: { tag: k.tag } });
     drafts.push({ streamId: k.imageId, type: "image.tagged", data: { tag: k.tag } });

@@ -31,6 +31,8 @@ export type ImageMachineCommand =
       readonly history: readonly HistoryEntry[] | null;
       /** Normalised tags, each with the image it points at now (null if none). */
       readonly tags: readonly { readonly tag: string; readonly owner: string | null }[];
+      /** The blob holding its config JSON byte for byte (its digest is `imageId`), if any. */
+      readonly configBlob?: string;
     })
   | (ImageCommandBase & {
       readonly type: "image.tag";

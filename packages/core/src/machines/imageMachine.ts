@@ -106,6 +106,7 @@ const onCreated = update(({ event }) => {
     config: e.data.config ?? { ...EMPTY_IMAGE_CONFIG, cmd: e.data.cmd },
     history: e.data.history ?? [],
     ...(e.data.platform ? { platform: e.data.platform } : {}),
+    ...(e.data.configBlob !== undefined ? { configBlob: e.data.configBlob } : {}),
   };
 });
 
@@ -139,6 +140,7 @@ const createRules = {
           })),
         ...(k.platform ? { platform: k.platform } : {}),
         ...(k.created !== null ? { created: k.created } : {}),
+        ...(k.configBlob !== undefined ? { configBlob: k.configBlob } : {}),
       },
     },
     ...k.tags.flatMap(({ tag, owner }) => tagDrafts(k.imageId, tag, owner)),
@@ -272,9 +274,19 @@ export const imageMachine = setup({
     },
     present: {
       on: {
-        "image.create": {
-          actions: rejected("Conflict", "image-exists", (i) => `conflict: image ${i.id} already exists`),
-        },
+        "image.create": [
+          // Named by its content (its id is its config's digest): the image held is this image, and it
+          // only gets the tags (dockerd's image store answers the same for a config it holds).
+          {
+            guard: ({ event }) => (event as Cmd<"image.create">).configBlob !== undefined,
+            actions: decided<"image.create">((i, k) =>
+              k.tags.flatMap(({ tag, owner }) => tagDrafts(i.id, tag, owner)),
+            ),
+          },
+          {
+            actions: rejected("Conflict", "image-exists", (i) => `conflict: image ${i.id} already exists`),
+          },
+        ],
         "image.tag": { actions: decided<"image.tag">((i, k) => tagDrafts(i.id, k.tag, k.tagOwner)) },
         "image.remove": [
           { guard: (a) => remove(a).store === "containerd", actions: containerdRemove },

@@ -14,6 +14,7 @@ export type LayerMachineInput =
       readonly ref: string;
       readonly layerId: string;
       readonly entries: LayerEvent["data"]["entries"];
+      readonly tar?: string;
     }
   | (LayerEvent & { readonly recordedAt: number });
 
@@ -38,7 +39,16 @@ export const layerMachine = setup({
             const k = event as Extract<LayerMachineInput, { type: "layer.create" }>;
             return {
               type: "decided",
-              events: [{ type: "layer.created", data: { layerId: k.layerId, entries: [...k.entries] } }],
+              events: [
+                {
+                  type: "layer.created",
+                  data: {
+                    layerId: k.layerId,
+                    entries: [...k.entries],
+                    ...(k.tar !== undefined ? { tar: k.tar } : {}),
+                  },
+                },
+              ],
             };
           }),
         },
@@ -47,7 +57,12 @@ export const layerMachine = setup({
           actions: assign<LayerRecord, LayerMachineInput, undefined, LayerMachineInput, never>(
             ({ event }) => {
               const e = event as Extract<LayerMachineInput, { type: "layer.created" }>;
-              return { id: e.data.layerId, createdAt: e.recordedAt, entryCount: e.data.entries.length };
+              return {
+                id: e.data.layerId,
+                createdAt: e.recordedAt,
+                entryCount: e.data.entries.length,
+                ...(e.data.tar !== undefined ? { tar: e.data.tar } : {}),
+              };
             },
           ),
         },

@@ -119,8 +119,9 @@ export function imageRoutes(server: RouteContext): Route[] {
         pause: req.bool("pause", true),
         changes: req.strings("changes"),
       });
-      const created = r.events.find((e) => e.type === "image.created");
-      sendJson(res, 201, { Id: created?.streamId ?? "" });
+      // The image it made (one held already when the same content was committed before: no image.created).
+      const committed = r.events.find((e) => e.type === "container.committed");
+      sendJson(res, 201, { Id: committed?.type === "container.committed" ? committed.data.imageId : "" });
     }),
 
     route("GET", "/images/{name}/json", async (req, res) => {
