@@ -1,11 +1,13 @@
 /**
- * The blobs an event names: the content digests its files point at. What must be in the blob store,
- * and durable, before the event is appended; what `strata log verify` checks for every event.
+ * The blobs an event names and does not carry: the content digests its files point at, less a content
+ * it carries inline (`fs.fileWritten`'s `content`, durable with the event itself). What must be in the
+ * blob store, and durable, before the event is appended; what `strata log verify` looks for in the store.
  */
-/** The content digests `event` names (files written, files of a layer), in order, without repeats. */
+/** The content digests `event` names and does not carry (files written, files of a layer), in order, without repeats. */
 export function blobsNamedBy(event: { readonly type: string; readonly data: unknown }): string[] {
   const data = event.data as Record<string, unknown>;
-  if (event.type === "fs.fileWritten") return typeof data.digest === "string" ? [data.digest] : [];
+  if (event.type === "fs.fileWritten")
+    return typeof data.digest === "string" && data.content === undefined ? [data.digest] : [];
   if (event.type === "layer.created") {
     const digests = new Set<string>();
     for (const e of (data.entries ?? []) as { type: string; digest?: string }[])

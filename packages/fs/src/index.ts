@@ -47,6 +47,10 @@ export type {
   FsStateRecordKind,
 } from "./fsStateCodec.js";
 export { decodeFsState, encodeFsState, FS_STATE_FORMAT, FS_STATE_VERSION } from "./fsStateCodec.js";
+export type { InlineBlobStoreOptions } from "./InlineBlobStore.js";
+export { InlineBlobStore } from "./InlineBlobStore.js";
+export { InlineContentError } from "./InlineContentError.js";
+export { carriesInline, inlineContent } from "./inlineContent.js";
 export { flatten, IMPLIED_DIR, LayerError, layerTree, stackLayer } from "./layerTree.js";
 export type { LookPathContext } from "./lookPath.js";
 export { DEFAULT_PATH, lookPath } from "./lookPath.js";
