@@ -82,8 +82,8 @@ export interface DurableEngineOptions {
    */
   readonly blobs: BlobStore;
   /**
-   * Bytes of inline contents kept in memory before they are moved into `blobs` (default 64 MiB;
-   * `Infinity` for a log opened read-only, which must write nothing).
+   * Bytes of inline contents kept in memory before they are moved into `blobs` (default 64 MiB; a
+   * read-only engine, which writes nothing, keeps them all).
    */
   readonly inlineMemoryBytes?: number;
   /**
@@ -180,13 +180,13 @@ export class DurableEngine {
 
   private constructor(options: DurableEngineOptions) {
     this.log = options.log;
+    this.#readOnly = options.readOnly ?? options.log.readOnly === true;
+    // Read-only keeps every inline content in memory: moving them into the blob store would write.
+    const memoryBytes = this.#readOnly ? Number.POSITIVE_INFINITY : options.inlineMemoryBytes;
     this.blobs =
       options.blobs instanceof InlineBlobStore
         ? options.blobs
-        : new InlineBlobStore(
-            options.blobs,
-            options.inlineMemoryBytes !== undefined ? { memoryBytes: options.inlineMemoryBytes } : {},
-          );
+        : new InlineBlobStore(options.blobs, memoryBytes !== undefined ? { memoryBytes } : {});
     this.clock = options.clock ?? systemClock;
     this.#ids = options.ids ?? randomIds;
     this.#projection = fsProjection({
@@ -198,7 +198,6 @@ export class DurableEngine {
     this.#warn = options.onWarning ?? (() => {});
     this.#snapshots = options.snapshots ?? null;
     this.#snapshotEvery = options.snapshotEvery ?? 10_000;
-    this.#readOnly = options.readOnly ?? options.log.readOnly === true;
     this.#saveSnapshots = !this.#readOnly && (options.saveSnapshots ?? this.#snapshots !== null);
   }
 

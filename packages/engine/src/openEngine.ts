@@ -113,8 +113,6 @@ export async function openEngine(options: OpenEngineOptions): Promise<DurableEng
       ...options,
       ...storage,
       saveSnapshots: options.saveSnapshots ?? (storage.snapshots !== null && options.readOnly !== true),
-      // Read-only keeps every inline content in memory: moving them to the blob store would write.
-      ...(options.readOnly === true ? { inlineMemoryBytes: Number.POSITIVE_INFINITY } : {}),
     });
   } catch (e) {
     await storage.log.close().catch(() => {});
