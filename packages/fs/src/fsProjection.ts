@@ -82,9 +82,19 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
   /** An `fs.fileWritten` with its content inline, when its size allows (the same event for the same command). */
   const withContent = (e: FsEvent): FsEvent => {
     if (!inline || e.type !== "fs.fileWritten" || !carriesInline(e.data.size)) return e;
-    const bytes = blobs.get(e.data.digest);
-    if (bytes === undefined) throw BlobError.missing(e.data.digest);
-    return { ...e, data: { ...e.data, content: Buffer.from(bytes).toString("base64") } };
+    const { path, digest, size, mode, uid, gid, mtime } = e.data;
+    const bytes = blobs.get(digest);
+    if (bytes === undefined) throw BlobError.missing(digest);
+    const content = Buffer.from(bytes).toString("base64");
+    // Object literals, not spreads of the event: every event then shares one shape (a spread of a
+    // frozen object gave each its own, and every later read of the events went megamorphic).
+    return {
+      type: "fs.fileWritten",
+      data:
+        mtime === undefined
+          ? { path, digest, size, mode, uid, gid, content }
+          : { path, digest, size, mode, uid, gid, mtime, content },
+    };
   };
   return {
     initialState: initialFsState,
