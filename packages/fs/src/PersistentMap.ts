@@ -166,7 +166,8 @@ export class PersistentMap<V> {
   /**
    * The map with each value replaced by `f(value, key)`, built in one pass over the trie (no key is
    * hashed or looked up: the result has the same keys, so the same shape); undefined when `f` answers
-   * undefined for any entry.
+   * undefined for any entry. The parts of the trie whose values `f` keeps are shared (as `set`'s
+   * result shares what it does not change), and when it keeps every value the result is this map.
    *
    * @example
    * PersistentMap.from([["a", 1]]).mapValues((v) => v * 2)?.get("a"); // 2
@@ -174,7 +175,10 @@ export class PersistentMap<V> {
   mapValues<W>(f: (value: V, key: string) => W | undefined): PersistentMap<W> | undefined {
     if (this.#size === 0) return PersistentMap.empty<W>();
     const root = mapNode(this.#root, f);
-    return root === undefined ? undefined : new PersistentMap(root, this.#size, null);
+    if (root === undefined) return undefined;
+    if ((root as unknown) === this.#root && (this.#edit === null || !this.#edit.open))
+      return this as unknown as PersistentMap<W>;
+    return new PersistentMap(root, this.#size, null);
   }
 
   /** Entries in hash order: no meaningful order, but the same for any two maps with the same entries. */

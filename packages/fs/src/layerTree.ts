@@ -138,16 +138,18 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
             inodes: put(
               tree.inodes,
               ino,
-              {
-                digest: entry.digest,
-                size: entry.size,
-                mode: entry.mode,
-                uid: entry.uid,
-                gid: entry.gid,
-                mtime: entry.mtime,
-                nlink: 1,
-                ...xattrsOf(entry.xattrs),
-              },
+              withXattrs(
+                {
+                  digest: entry.digest,
+                  size: entry.size,
+                  mode: entry.mode,
+                  uid: entry.uid,
+                  gid: entry.gid,
+                  mtime: entry.mtime,
+                  nlink: 1,
+                },
+                entry.xattrs,
+              ),
               edit,
             ),
           };
@@ -209,6 +211,13 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
 /** Extended attributes as a node holds them (absent when there are none). */
 function xattrsOf(xattrs: Xattrs | undefined): { xattrs?: Xattrs } {
   return xattrs === undefined || Object.keys(xattrs).length === 0 ? {} : { xattrs: { ...xattrs } };
+}
+
+/** `node` with a copy of `xattrs` when there are any: `{ ...node, ...xattrsOf(xattrs) }`, no spread when there are none. */
+function withXattrs<T extends object>(node: T, xattrs: Xattrs | undefined): T {
+  if (xattrs === undefined) return node;
+  for (const _ in xattrs) return { ...node, xattrs: { ...xattrs } };
+  return node;
 }
 
 /** What the kernel could not hold in an entry: a name, a symlink target, an xattr. */
@@ -282,6 +291,9 @@ function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
     if (children.size === 0) {
       // Nothing below: the upper directory's names as they are (no whiteout to drop), in one pass.
       const mapped = upper.children.mapValues(take);
+      // A directory holding only what the stack keeps as it is (no whiteout, opaque or implied
+      // directory under it) is itself already flat: shared, not copied.
+      if (mapped === upper.children && !upper.opaque && upper.implied === undefined) return upper;
       if (mapped !== undefined)
         return { ...emptyDir(upper.implied && lower ? lower : upper), children: mapped };
     }
