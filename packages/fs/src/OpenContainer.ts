@@ -30,35 +30,48 @@ import { withInodes, withRoot } from "./upperTree.js";
 
 type FileWritten = EventEnvelope & Extract<FsEvent, { type: "fs.fileWritten" }>;
 
-/** What a write replaces in an inode. */
-type Content = Pick<Inode, "digest" | "size" | "mode" | "uid" | "gid">;
+/** The mtime a write gives its file. */
+const mtimeOf = (e: FileWritten): number => e.data.mtime ?? e.recordedAt;
 
 /**
  * An upper inode the cache knows: the inode the table holds (`base`; none for a file born in this
- * run and not settled yet), the last write's data, and the times the writes since gave it (what
- * `writtenInode` would give, write after write: content and owner replaced, mtime moved, atime set
- * to the first mtime moved when it had none).
+ * run and not settled yet), and what the writes since gave it, as `writtenInode` would, write after
+ * write: the last write's content, mode, owner and mtime, and atime set to the mtime it had before
+ * (`mtime0`) when one of them moved it and it had none. Once one moved it (`moved`), a write only
+ * replaces `last`: no time is read until it settles.
  */
 interface Written {
   readonly ino: string;
   base: Inode | undefined;
-  /** The last write's content, mode and owner (an event's own data, or `base`: read, never changed). */
-  data: Content;
-  mtime: number;
-  atime: number | undefined;
+  /** The last write since `base` (for a born file, at least its first); undefined: none. */
+  last: FileWritten | undefined;
+  mtime0: number;
+  moved: boolean;
   /** Changed since the table got `base` (a born file is dirty until its directory settles). */
   dirty: boolean;
 }
 
 /** The entry of inode `ino` as the table holds it (`base`), unchanged. */
 function settled(ino: string, base: Inode): Written {
-  return { ino, base, data: base, mtime: base.mtime, atime: base.atime, dirty: false };
+  return { ino, base, last: undefined, mtime0: base.mtime, moved: false, dirty: false };
+}
+
+/** `entry` as the table holds it now (`base`): what `settled` gives, in place. */
+function resettle(entry: Written, base: Inode): void {
+  entry.base = base;
+  entry.last = undefined;
+  entry.mtime0 = base.mtime;
+  entry.moved = false;
+  entry.dirty = false;
 }
 
 /** The inode the writes made: the object `writtenInode` gives after the same writes. */
 function inodeOf(w: Written): Inode {
-  const { base, mtime, atime } = w;
-  const { digest, size, mode, uid, gid } = w.data;
+  const { base, last } = w;
+  if (last === undefined) return base as Inode;
+  const { digest, size, mode, uid, gid } = last.data;
+  const mtime = mtimeOf(last);
+  const atime = base?.atime ?? (w.moved ? w.mtime0 : undefined);
   if (base === undefined || (base.atime === undefined && base.xattrs === undefined)) {
     const nlink = base === undefined ? 1 : base.nlink;
     return atime === undefined
@@ -81,9 +94,9 @@ interface HeldDir {
   readonly lower: DirNode | undefined;
   /** The cache's generation when `node` was read from the tree. */
   gen: number;
-  /** Its mtime as the run left it, and whether a write moved it (then atime is set, as withMtime does). */
-  mtime: number;
+  /** Whether a new name moved its mtime (then atime is set, as withMtime does), and the last new name's write. */
   moved: boolean;
+  last: FileWritten | undefined;
   /** Names born in it in this run, not in the tree yet, and their files' entries. */
   readonly names: string[];
   readonly born: Written[];
@@ -116,12 +129,8 @@ export class OpenContainer {
     const d = event.data;
     const known = this.#files.get(d.path);
     if (known !== undefined) {
-      known.data = d;
-      const mtime = d.mtime ?? event.recordedAt;
-      if (mtime !== known.mtime) {
-        if (known.atime === undefined) known.atime = known.mtime;
-        known.mtime = mtime;
-      }
+      known.last = event;
+      if (!known.moved && mtimeOf(event) !== known.mtime0) known.moved = true;
       if (!known.dirty) {
         known.dirty = true;
         this.#dirty.push(known);
@@ -146,25 +155,20 @@ export class OpenContainer {
     const upper = dir.node.children.get(name);
     if (upper !== undefined ? upper.kind !== "whiteout" : dir.lower?.children.has(name) === true)
       return false;
-    const d = event.data;
     // The inode id applyFileWritten gives a new file: the event's first (see evolveFs's inoIds).
-    const mtime = d.mtime ?? event.recordedAt;
     const entry: Written = {
       ino: `${event.seq}.0`,
       base: undefined,
-      data: d,
-      mtime,
-      atime: undefined,
+      last: event,
+      mtime0: mtimeOf(event),
+      moved: false,
       dirty: true,
     };
-    if (dir.names.length === 0 && !dir.moved) this.#unsettledDirs.push(dir);
+    if (dir.names.length === 0) this.#unsettledDirs.push(dir);
     dir.names.push(name);
     dir.born.push(entry);
-    const t = event.recordedAt;
-    if (t !== dir.mtime) {
-      dir.mtime = t;
-      dir.moved = true;
-    }
+    if (!dir.moved && event.recordedAt !== dir.node.mtime) dir.moved = true;
+    dir.last = event;
     this.#files.set(path, entry);
     return true;
   }
@@ -174,7 +178,6 @@ export class OpenContainer {
     const node = nodeAt(this.upper.root, dir.comps);
     if (node?.kind !== "dir") return false;
     dir.node = node;
-    dir.mtime = node.mtime;
     dir.gen = this.#gen;
     return true;
   }
@@ -201,7 +204,7 @@ export class OpenContainer {
     if (entry === undefined) {
       entry = settled(after.ino, base);
       this.#byIno.set(after.ino, entry);
-    } else Object.assign(entry, settled(after.ino, base));
+    } else resettle(entry, base);
     this.#files.set(d.path, entry);
     this.#hold(d.path, comps);
   }
@@ -222,8 +225,8 @@ export class OpenContainer {
       node,
       lower,
       gen: this.#gen,
-      mtime: node.mtime,
       moved: false,
+      last: undefined,
       names: [],
       born: [],
     });
@@ -250,7 +253,7 @@ export class OpenContainer {
     if (entry === undefined || !entry.dirty) return;
     const inode = inodeOf(entry);
     this.upper = withInodes(this.upper, put(this.upper.inodes, entry.ino, inode, edit));
-    Object.assign(entry, settled(entry.ino, inode));
+    resettle(entry, inode);
     if (inode.nlink > 1) this.#linkedDirty -= 1;
   }
 
@@ -268,14 +271,16 @@ export class OpenContainer {
         children = put(children, dir.names[i] as string, { kind: "file", ino: entry.ino }, edit);
         const inode = inodeOf(entry);
         inodes = put(inodes, entry.ino, inode, edit);
-        Object.assign(entry, settled(entry.ino, inode));
+        resettle(entry, inode);
       }
       const before = dir.node;
       let node = children === before.children ? before : { ...before, children };
-      if (dir.moved) node = { ...node, atime: before.atime ?? before.mtime, mtime: dir.mtime };
+      if (dir.moved)
+        node = { ...node, atime: before.atime ?? before.mtime, mtime: (dir.last as FileWritten).recordedAt };
       root = withNode(root, dir.comps, node, edit);
       dir.node = node;
       dir.moved = false;
+      dir.last = undefined;
       dir.names.length = 0;
       dir.born.length = 0;
     }

@@ -120,16 +120,27 @@ export class PersistentMap<V> {
     return this.#set(key, value, edit);
   }
 
+  /**
+   * {@link setIn} for a caller that has the key's hash already (`hashOf(key)`, e.g. continued from a
+   * prefix's with `hashOn`): the same map, without hashing the key again. A wrong hash makes a wrong
+   * map: only for keys whose hash is known exactly.
+   * @internal
+   */
+  setHashedIn(edit: Edit, key: string, hash: number, value: V): PersistentMap<V> {
+    edit.check();
+    return this.#set(key, value, edit, hash);
+  }
+
   /** Transient `delete` under `edit`: see {@link setIn}. */
   deleteIn(edit: Edit, key: string): PersistentMap<V> {
     edit.check();
     return this.#delete(key, edit);
   }
 
-  #set(key: string, value: V, edit: Edit | null): PersistentMap<V> {
+  #set(key: string, value: V, edit: Edit | null, hash: number = hashOf(key)): PersistentMap<V> {
     if (mapProbe.counter) mapProbe.counter.sets++;
     const root = this.#root;
-    const leaf: Leaf<V> = { t: 1, hash: hashOf(key), key, value };
+    const leaf: Leaf<V> = { t: 1, hash, key, value };
     let next: Node<V>;
     let size: number;
     if (root.t === 0 && root.bitmap === 0) {

@@ -46,6 +46,19 @@ export function hashOf(key: string): number {
   return h | 0;
 }
 
+/**
+ * {@link hashOf} continued over `suffix` from `hash`, a prefix's hash: `hashOn(hashOf(a), b)` is
+ * `hashOf(a + b)`, for keys that share a long prefix (a layer's inode ids) hashed once.
+ */
+export function hashOn(hash: number, suffix: string): number {
+  let h = hash;
+  for (let i = 0; i < suffix.length; i++) {
+    h ^= suffix.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
 function popcount(x: number): number {
   let n = x - ((x >>> 1) & 0x55555555);
   n = (n & 0x33333333) + ((n >>> 2) & 0x33333333);

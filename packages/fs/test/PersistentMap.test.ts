@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
 import { Edit } from "../src/Edit.js";
+import { hashOf, hashOn } from "../src/hamt.js";
 import { compareNames, PersistentMap } from "../src/PersistentMap.js";
 
 type Op = { kind: "set"; key: string; value: number } | { kind: "delete"; key: string };
@@ -299,4 +300,23 @@ test("mapValues of a map an open edit still owns is a new map, whatever f keeps"
   expect(same.keys()).toEqual(m.keys());
   edit.close();
   expect(m.mapValues((v) => v)).toBe(m);
+});
+
+test("hashOn continues hashOf over a suffix, and setHashedIn with that hash gives the map setIn gives", () => {
+  fc.assert(
+    fc.property(fc.string(), fc.array(fc.string(), { maxLength: 40 }), (prefix, suffixes) => {
+      const edit = new Edit();
+      let a = PersistentMap.empty<number>();
+      let b = PersistentMap.empty<number>();
+      const start = hashOf(prefix);
+      suffixes.forEach((suffix, i) => {
+        expect(hashOn(start, suffix)).toBe(hashOf(prefix + suffix));
+        a = a.setIn(edit, prefix + suffix, i);
+        b = b.setHashedIn(edit, prefix + suffix, hashOn(start, suffix), i);
+      });
+      edit.close();
+      expect([...b.entries()]).toEqual([...a.entries()]);
+    }),
+    { numRuns: 300 },
+  );
 });

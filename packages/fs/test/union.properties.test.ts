@@ -91,6 +91,34 @@ describe("union view of read-only layers (invariants 1-6, 16-22)", () => {
     );
   });
 
+  test("flatten gives the same tree for a layer tree as for a copy of it that layerTree did not make (its inode table checked, not known exact), and for a copy whose table holds an inode no file names", () => {
+    fc.assert(
+      fc.property(genLayers, (layers) => {
+        const trees = layers.map(treeOf);
+        const copies = trees.map((t) => ({ root: t.root, inodes: t.inodes }));
+        const listing = (t: Tree) => ({ tree: listTree(t), inodes: t.inodes.sortedEntries() });
+        expect(listing(flatten(copies))).toEqual(listing(flatten(trees)));
+        expect(listing(flatten(copies.slice(0, 1)))).toEqual(listing(flatten(trees.slice(0, 1))));
+        // An inode no file names is not carried into the flattened tree.
+        const stray = copies.map((t) => ({
+          root: t.root,
+          inodes: t.inodes.set("stray", {
+            digest: "d",
+            size: 0,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            nlink: 1,
+          }),
+        }));
+        expect(flatten(stray.slice(0, 1)).inodes.has("stray")).toBe(false);
+        expect(listing(flatten(stray.slice(0, 1)))).toEqual(listing(flatten(trees.slice(0, 1))));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   test("a whiteout or opaque marker never hides an entry of its own layer, whatever the order", () => {
     const entries: GenEntry[] = [
       { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: {} },
