@@ -21,6 +21,7 @@ const TEXT: Record<Errno, string> = {
   ENOTSUP: "operation not supported",
   ERANGE: "numerical result out of range",
   E2BIG: "argument list too long",
+  EFBIG: "file too large",
 };
 
 /**

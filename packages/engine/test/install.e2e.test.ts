@@ -1,13 +1,14 @@
 /**
  * The packages as a stranger gets them: `pnpm pack` tarballs of @strata/*, installed into an application
  * outside the monorepo — with npm, and with pnpm — type-checked against the packed declarations, and run
- * against a file log (write, close, reopen, read back). Needs the npm registry for the third-party
- * dependencies (xstate, immer, valibot, pg, tar-stream, @types/node).
+ * against a file log (write, close, reopen, read back); each tarball has its README and LICENSE and no
+ * build cache. Needs the npm registry for the third-party dependencies (xstate, immer, valibot, pg,
+ * tar-stream, @types/node).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
 
@@ -47,9 +48,15 @@ function app(tarballs: readonly string[]): string {
   const dir = tmp();
   const dependencies: Record<string, string> = { "@types/node": "^20" };
   for (const t of tarballs) {
-    const name = /strata-([a-z]+)-\d/.exec(t)?.[1] as string;
+    // The file's name, not its path: the pack directory is `strata-packed-XXXXXX`, and a random suffix
+    // that starts with a digit matched as a package called "packed" (every dependency one name).
+    const name = /^strata-([a-z]+)-\d/.exec(basename(t))?.[1];
+    if (name === undefined) throw new Error(`not a packed @strata package: ${t}`);
     dependencies[`@strata/${name}`] = `file:${t}`;
   }
+  expect(Object.keys(dependencies).sort()).toEqual(
+    ["@types/node", ...PACKAGES.map((p) => `@strata/${p}`)].sort(),
+  );
   writeFileSync(
     join(dir, "package.json"),
     JSON.stringify({ name: "app", version: "1.0.0", private: true, type: "module", dependencies }, null, 2),
@@ -92,6 +99,24 @@ describe("the packed packages in an application outside the monorepo", () => {
     tarballs = pack(packed);
   });
   afterAll(() => rmSync(packed, { recursive: true, force: true }));
+
+  test("every tarball holds its README, LICENSE and built code, and no build cache (.tsbuildinfo)", () => {
+    expect(tarballs).toHaveLength(PACKAGES.length);
+    for (const tarball of tarballs) {
+      const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
+      for (const needed of [
+        "package/README.md",
+        "package/LICENSE",
+        "package/package.json",
+        "package/dist/index.js",
+      ])
+        expect(files, `${tarball} lacks ${needed}`).toContain(needed);
+      expect(
+        files.filter((f) => f.endsWith(".tsbuildinfo")),
+        tarball,
+      ).toEqual([]);
+    }
+  });
 
   test("installed with npm: type-checks and runs against a file log", () => {
     const dir = app(tarballs);

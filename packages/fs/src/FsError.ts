@@ -20,7 +20,8 @@ export type Errno =
   | "ENODATA"
   | "ENOTSUP"
   | "ERANGE"
-  | "E2BIG";
+  | "E2BIG"
+  | "EFBIG";
 
 const MESSAGES: Record<Errno, string> = {
   ENOENT: "No such file or directory",
@@ -38,6 +39,7 @@ const MESSAGES: Record<Errno, string> = {
   ENOTSUP: "Operation not supported",
   ERANGE: "Numerical result out of range",
   E2BIG: "Argument list too long",
+  EFBIG: "File too large",
 };
 
 const STATUS: Partial<Record<Errno, number>> = { ENOENT: 404, EEXIST: 409, ENOTEMPTY: 409, EBUSY: 409 };

@@ -49,10 +49,13 @@ export type {
 } from "./fsStateCodec.js";
 export { decodeFsState, encodeFsState, FS_STATE_FORMAT, FS_STATE_VERSION } from "./fsStateCodec.js";
 export { flatten, IMPLIED_DIR, LayerError, layerTree, stackLayer } from "./layerTree.js";
+export type { LookPathContext } from "./lookPath.js";
+export { DEFAULT_PATH, lookPath } from "./lookPath.js";
 export type { EntryType, Overlay, Pair, Stat } from "./Overlay.js";
 export { compareNames, mapProbe, PersistentMap } from "./PersistentMap.js";
-export { checkPathArg, NAME_MAX, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
+export { checkPathArg, MAX_FILE_BYTES, NAME_MAX, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
 export type { JsonObject, JsonValue } from "./plainJson.js";
+export { processUser } from "./processUser.js";
 export type { LastMode, LastType, Resolved } from "./resolvePath.js";
 export { MAX_SYMLINK_FOLLOWS, resolve } from "./resolvePath.js";
 export { composeLayers, squash } from "./squash.js";

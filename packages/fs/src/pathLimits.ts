@@ -16,6 +16,13 @@ export const NAME_MAX = 255;
 /** A path argument or a symlink target must be shorter than this, in bytes (Linux PATH_MAX, NUL included). */
 export const PATH_MAX = 4096;
 
+/**
+ * The largest regular file the model holds, in bytes (256 MiB). Contents are whole byte strings (no
+ * sparse files), so a truncate to 1 TiB, which the kernel makes sparse, would be a 1 TiB allocation:
+ * a larger size is EFBIG, as on a filesystem whose largest file is this size.
+ */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+
 /** UTF-8 length of a well-formed string, without encoding it. */
 export function utf8Length(s: string): number {
   let n = 0;

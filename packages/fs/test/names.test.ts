@@ -1,10 +1,10 @@
 /**
  * Names are bytes (issue 19.7): a string that cannot become bytes (a lone surrogate has no UTF-8 form,
  * NUL ends a C string) is refused with a typed error naming the path, never stored as U+FFFD; any
- * other name is stored exactly.
+ * other name is stored exactly. And a file larger than the model holds is EFBIG.
  */
-import { type Command, type LayerEntry, sequentialIds, simulatedClock } from "@strata/core";
-import { createFsEngine, type FsEngine, FsError, LayerError } from "@strata/fs";
+import { type Command, type LayerEntry, sequentialIds, simulatedClock, ValidationError } from "@strata/core";
+import { createFsEngine, type FsEngine, FsError, LayerError, MAX_FILE_BYTES } from "@strata/fs";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 
@@ -32,7 +32,6 @@ describe("names are bytes", () => {
     ],
     ["mkdir -p of one", { type: "fs.mkdir", container: "box", path: `/d/${LONE}`, parents: true }],
     ["a symlink target with one", { type: "fs.symlink", container: "box", path: "/l", target: LONE }],
-    ["content given as text with one", { type: "fs.writeFile", container: "box", path: "/f", content: LONE }],
     [
       "an xattr value given as text with one",
       { type: "fs.setxattr", container: "box", path: "/", name: "user.a", value: LONE },
@@ -55,6 +54,17 @@ describe("names are bytes", () => {
       expect(e.log.lastSeq).toBe(seq);
     });
   }
+
+  test("content given as text with one is refused before deciding (the command catalogue's check), naming the field", () => {
+    const e = engine();
+    const seq = e.log.lastSeq;
+    const r = e.execute({ type: "fs.writeFile", container: "box", path: "/f", content: LONE });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toBeInstanceOf(ValidationError);
+    expect(r.error.message).toMatch(/field content must be well-formed text/);
+    expect(e.log.lastSeq).toBe(seq);
+  });
 
   test("the error shows a lone surrogate escaped, so the message itself is valid text", () => {
     const r = engine().execute(refusals[0]?.[1] as Command);
@@ -101,5 +111,26 @@ describe("names are bytes", () => {
       ),
       { numRuns: RUNS },
     );
+  });
+});
+
+describe("file sizes", () => {
+  test("a truncate past the model's largest file is EFBIG, naming the path, and appends nothing", () => {
+    const e = engine();
+    const seq = e.log.lastSeq;
+    for (const size of [MAX_FILE_BYTES + 1, 2 ** 40, Number.MAX_SAFE_INTEGER]) {
+      const r = e.execute({ type: "fs.truncate", container: "box", path: "/f", size });
+      expect(r.ok).toBe(false);
+      if (r.ok) continue;
+      expect(r.error).toBeInstanceOf(FsError);
+      expect((r.error as FsError).errno).toBe("EFBIG");
+      expect(r.error.message).toContain("'/f'");
+    }
+    expect(e.log.lastSeq).toBe(seq);
+    const small = e.execute({ type: "fs.truncate", container: "box", path: "/g", size: 4096 });
+    expect(small.ok, !small.ok ? small.error.message : "").toBe(false); // /g does not exist: ENOENT
+    const w = e.execute({ type: "fs.writeFile", container: "box", path: "/g", content: "x" });
+    expect(w.ok).toBe(true);
+    expect(e.execute({ type: "fs.truncate", container: "box", path: "/g", size: 4096 }).ok).toBe(true);
   });
 });

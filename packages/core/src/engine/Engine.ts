@@ -15,7 +15,7 @@
  *   (a durable log) must append these events and still report the failure.
  */
 import type { Clock, IdSource } from "../clock.js";
-import type { Command } from "../commands/commands.js";
+import { type Command, commandProblem } from "../commands/commands.js";
 import { StrataError } from "../errors.js";
 import type { ImageStore } from "../events/daemonEvents.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
@@ -23,7 +23,7 @@ import { InMemoryEventLog } from "../log/InMemoryEventLog.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
 import { type EngineState, imageStoreOf } from "./EngineState.js";
 import { fillIds } from "./fillIds.js";
-import { type Projection, refinedOutcome } from "./Projection.js";
+import { type Projection, refinedOutcome, runtimeOf } from "./Projection.js";
 import { applyProjected, replayProjected } from "./replay.js";
 import { startWait, type WaitCondition, type WaitResult } from "./wait.js";
 
@@ -137,13 +137,15 @@ export class Engine<S = undefined> {
    * if (!r.ok) console.error(r.error.message);
    */
   execute(command: Command): CommandResult {
+    const invalid = commandProblem(command);
+    if (invalid) return { ok: false, outcome: "refused", command, error: invalid };
     this.tick();
     const now = this.#clock.now();
     let prepared = this.prepare(command);
     const p = this.#projection;
     try {
       if (p?.prepare) prepared = p.prepare(this.#projected, this.#state, prepared);
-      const result = decide(this.#state, prepared, now);
+      const result = decide(this.#state, prepared, now, runtimeOf(p, this.#projected, this.#state));
       if (result.outcome === "refused")
         return { ok: false, outcome: "refused", command: prepared, error: result.error };
       const { events, error } = refinedOutcome(
@@ -179,7 +181,8 @@ export class Engine<S = undefined> {
         if (at !== null && at <= now && (due === null || at < due.at)) due = { id, at };
       }
       if (due === null) return appended;
-      const events = decideTick(this.#state, due.id, due.at);
+      const runtime = runtimeOf(this.#projection, this.#projected, this.#state);
+      const events = decideTick(this.#state, due.id, due.at, runtime);
       if (events.length === 0)
         throw new Error(`tick: container ${due.id} had a deadline at ${due.at} but nothing fired`);
       appended.push(...this.#commit(events));
