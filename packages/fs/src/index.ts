@@ -2,13 +2,14 @@
  * @strata/fs: replays the log into immutable layer snapshots and union views that behave as Linux
  * overlayfs does; checks every filesystem change against the union before it is appended.
  */
-export { applyFsEvent, changesInPlace, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEvent.js";
+export { applyFsEvent, changesInPlace } from "./applyFsEvent.js";
 export type { BlobProblem } from "./BlobError.js";
 export { BlobError } from "./BlobError.js";
 export type { BlobStore } from "./BlobStore.js";
 export { EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
 export { blobsNamedBy } from "./blobsNamedBy.js";
 export { commitLayer, isEmptyLayer } from "./commitLayer.js";
+export { copyUp, ensureUpperDir, lowerPositive } from "./copyUp.js";
 export type { FsEngineOptions } from "./createFsEngine.js";
 export { createFsEngine, FsEngine, viewOf } from "./createFsEngine.js";
 export { DiskBlobStore } from "./DiskBlobStore.js";
