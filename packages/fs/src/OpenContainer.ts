@@ -264,7 +264,12 @@ export class OpenContainer {
   #settleDirs(edit: Edit): void {
     if (this.#unsettledDirs.length === 0) return;
     let { root, inodes } = this.upper;
+    let settledOne = false;
     for (const dir of this.#unsettledDirs) {
+      // After another held directory settled, this one's node is read from the tree being built: it
+      // may be that directory's ancestor, whose held node still names the child as it was.
+      if (settledOne) dir.node = nodeAt(root, dir.comps) as DirNode;
+      settledOne = true;
       let children = dir.node.children;
       for (let i = 0; i < dir.names.length; i++) {
         const entry = dir.born[i] as Written;

@@ -91,6 +91,31 @@ describe("transient replay of the fs projection", () => {
     );
   });
 
+  test("held directories settle whatever their order: a new name in /e, then one in / (the parent settled last must not put back its /e as it was)", () => {
+    const root = { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0, mtime: 1e12, xattrs: {} } as const;
+    const write = (path: string) =>
+      ({ op: "write", path, content: "", append: false, create: true, mode: 0o644 }) as const;
+    equalOnEveryPrefix(
+      [[root]],
+      [
+        [],
+        [
+          { op: "mkdirp", path: "/e", mode: 0o755 },
+          write("/e/a"),
+          write("/！"),
+          { op: "chmod", path: "/e/a", mode: 0o600, follow: false },
+          // Any other event forgets the cache; then / and /e are held again, in that order.
+          { op: "link", path: "/e/e", target: "/e/a" },
+          write("/！"),
+          write("/e/a"),
+          write("/e/d"),
+          write("/a"),
+        ],
+        [{ op: "move", from: "/e", to: "/e" }],
+      ],
+    );
+  });
+
   test("a transient result is a normal state: the persistent and the transient fold go on from it as from the persistent state, and neither changes it, nor the state a fold started from", () => {
     fc.assert(
       fc.property(genLife, ([layers, ops, cut]) => {
