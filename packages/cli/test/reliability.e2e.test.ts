@@ -228,21 +228,25 @@ describe("damage is named, never repaired by deleting unless asked", () => {
 
   test("a blob the log names, deleted or altered: cat and export refuse it by name, log verify lists it", () => {
     const log = aLog();
-    // A small content is packed with the store's other small blobs: its bytes are changed where they lie.
+    // A content over 4 KiB lives in the blob store (a smaller one travels in its event), packed with the
+    // store's other blobs up to 1 MiB: its bytes are changed where they lie.
+    const big = `hello\n${"x".repeat(5_000)}`;
+    const write = script({ type: "fs.writeFile", container: "web", path: "/big", content: big });
+    expect(strata("apply", write, "--log", log).code).toBe(0);
     const packs = join(log, "blobs", "packs");
     const [pack] = readdirSync(packs) as [string];
-    const blob = createHash("sha256").update("hello\n").digest("hex");
+    const blob = createHash("sha256").update(big).digest("hex");
     const data = join(packs, pack, "data");
     const bytes = readFileSync(data);
     bytes.set(Buffer.from("HELLO\n"), bytes.indexOf("hello\n"));
     writeFileSync(data, bytes);
-    expectNamed(strata("cat", "web", "/hello", "--log", log), 1, /the stored bytes were changed/);
+    expectNamed(strata("cat", "web", "/big", "--log", log), 1, /the stored bytes were changed/);
     const verify = strata("log", "verify", "--log", log);
     expect(verify.code).toBe(1);
     expect(verify.err).toMatch(new RegExp(`seq \\d+: content sha256:${blob}: .*changed`));
     expect(verify.out).toMatch(/^damaged: /);
     rmSync(join(packs, pack), { recursive: true });
-    expectNamed(strata("cat", "web", "/hello", "--log", log), 1, /is not in the blob store/);
+    expectNamed(strata("cat", "web", "/big", "--log", log), 1, /is not in the blob store/);
     expect(strata("log", "verify", "--log", log).err).toMatch(/missing from the blob store/);
     const target = join(tmp(), "out.tar");
     expectNamed(strata("oci", "export", "web", target, "--log", log), 1, /is not in the blob store/);

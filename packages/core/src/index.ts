@@ -113,7 +113,12 @@ export type {
 } from "./events/envelope.js";
 export { EVENT_SCHEMA_VERSION } from "./events/envelope.js";
 export type { FsEvent, LayerEntry, LayerEvent } from "./events/fsEvents.js";
-export { FsEventSchema, LayerEntrySchema, LayerEventSchema } from "./events/fsEvents.js";
+export {
+  FsEventSchema,
+  INLINE_CONTENT_MAX_BYTES,
+  LayerEntrySchema,
+  LayerEventSchema,
+} from "./events/fsEvents.js";
 export type { ImageEvent } from "./events/imageEvents.js";
 export { ImageEventSchema } from "./events/imageEvents.js";
 export { parseEvent } from "./events/parseEvent.js";

@@ -13,13 +13,8 @@ import {
   type WaitCondition,
   type WaitResult,
 } from "@strata/core";
-import {
-  type DurableEngine,
-  type EngineMoment,
-  type ExecuteResult,
-  ReplicatedBlobStore,
-} from "@strata/engine";
-import type { BlobStore, FsState, UnionView } from "@strata/fs";
+import type { DurableEngine, EngineMoment, ExecuteResult } from "@strata/engine";
+import type { FsState, InlineBlobStore, UnionView } from "@strata/fs";
 import type { EventLog } from "@strata/store";
 
 /** 405: a request under `/strata/at/{seq}` tried to change something. */
@@ -36,7 +31,7 @@ export class ReadOnlyPastError extends StrataError {
 
 export class PastEngine {
   readonly log: EventLog;
-  readonly blobs: BlobStore;
+  readonly blobs: InlineBlobStore;
   readonly clock: Clock;
   /** The past only reads. */
   readonly readOnly = true;
@@ -80,7 +75,7 @@ export class PastEngine {
     if (options.at !== undefined) return this.#engine.readFile(ref, path, options);
     const view = this.#moment.view(ref);
     const digest = view.stat(path).digest;
-    if (digest && this.blobs instanceof ReplicatedBlobStore) await this.blobs.fetch([digest]);
+    if (digest) await this.blobs.fetch([digest]);
     return view.readFile(path);
   }
 

@@ -17,7 +17,7 @@
  * the engine's blob store (fetched from beside a shared log first when this host lacks them).
  */
 import { type ContainerRecord, findContainer, NotFoundError } from "@strata/core";
-import { type DurableEngine, ReplicatedBlobStore } from "@strata/engine";
+import type { DurableEngine } from "@strata/engine";
 import { FsError, type Stat, type UnionView, type WalkEntry } from "@strata/fs";
 import { followSymlinkInScope } from "./followSymlinkInScope.js";
 import { goBase, goJoin, preserveTrailingDotOrSeparator } from "./goPath.js";
@@ -94,7 +94,7 @@ export async function archiveContainerPath(
     entries.push({ name: goBase(absPath), entry: { ...stat, path: absPath } });
   }
   const digests = entries.flatMap(({ entry }) => (entry.digest && entry.size > 0 ? [entry.digest] : []));
-  if (engine.blobs instanceof ReplicatedBlobStore) await engine.blobs.fetch(digests);
+  await engine.blobs.fetch(digests);
   return {
     stat: pathStat(goBase(absPath), stat, linkTarget),
     tar: tarOf(entries, engine),

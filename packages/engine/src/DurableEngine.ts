@@ -5,8 +5,9 @@
  * 1. catches up with what other writers (processes, hosts) appended since it last looked;
  * 2. plans the command on that state (`plan` in @strata/core): the timers due first, then the command,
  *    as one batch, with the keys the decision read;
- * 3. makes the blobs the batch names durable (`blobs.sync()`), then appends the batch on the condition
- *    that no event after the position it planned at changed a key the decision read;
+ * 3. makes the blobs the batch names and does not carry durable (`blobs.sync()`: a small write carries
+ *    its content inline and needs none), then appends the batch on the condition that no event after
+ *    the position it planned at changed a key the decision read;
  * 4. only then moves its state, and answers with everything it appended.
  * If the condition does not hold (another writer took the name, removed the image, started the
  * container...), nothing was appended: it catches up and plans again, so the answer is the one the
@@ -53,6 +54,7 @@ import {
   blobsNamedBy,
   type FsState,
   fsProjection,
+  InlineBlobStore,
   initialFsState,
   type UnionView,
 } from "@strata/fs";
@@ -73,13 +75,25 @@ import {
   encodeEngineSnapshot,
   eventFingerprint,
 } from "./engineSnapshot.js";
-import { ReplicatedBlobStore } from "./ReplicatedBlobStore.js";
 
 export interface DurableEngineOptions {
   /** The durable log (memory, file, PostgreSQL: any `EventLog`). */
   readonly log: EventLog;
-  /** Where file contents live; durable before the events naming them are appended. */
+  /**
+   * Where file contents live; durable before the events naming them are appended. The engine serves
+   * the contents the log carries inline in front of it (an `InlineBlobStore`).
+   */
   readonly blobs: BlobStore;
+  /**
+   * Bytes of inline contents kept in memory before they are moved into `blobs` (default 64 MiB; a
+   * read-only engine, which writes nothing, keeps them all).
+   */
+  readonly inlineMemoryBytes?: number;
+  /**
+   * Whether small writes carry their content inline in `fs.fileWritten` (default true). False writes
+   * events as logs written before inline contents: for comparisons only (tests, measures).
+   */
+  readonly inlineContents?: boolean;
   /** Where snapshots are kept (none: every open replays the whole log). */
   readonly snapshots?: SnapshotStorage | null;
   /** Default: the system clock. */
@@ -144,7 +158,8 @@ const READ_CHUNK = 10_000;
 
 export class DurableEngine {
   readonly log: EventLog;
-  readonly blobs: BlobStore;
+  /** File contents: those the log carries inline (held in memory), in front of the store given. */
+  readonly blobs: InlineBlobStore;
   readonly clock: Clock;
   readonly #ids: IdSource;
   readonly #projection: Projection<FsState>;
@@ -175,17 +190,25 @@ export class DurableEngine {
 
   private constructor(options: DurableEngineOptions) {
     this.log = options.log;
-    this.blobs = options.blobs;
+    this.#readOnly = options.readOnly ?? options.log.readOnly === true;
+    // Read-only keeps every inline content in memory: moving them into the blob store would write.
+    const memoryBytes = this.#readOnly ? Number.POSITIVE_INFINITY : options.inlineMemoryBytes;
+    this.blobs =
+      options.blobs instanceof InlineBlobStore
+        ? options.blobs
+        : new InlineBlobStore(options.blobs, memoryBytes !== undefined ? { memoryBytes } : {});
     this.clock = options.clock ?? systemClock;
     this.#ids = options.ids ?? randomIds;
-    this.#projection = fsProjection({ blobs: this.blobs });
+    this.#projection = fsProjection({
+      blobs: this.blobs,
+      ...(options.inlineContents === false ? { inlineContents: false } : {}),
+    });
     this.#namer = options.namer === undefined ? imageNamer(this.blobs) : options.namer;
     this.#maxAttempts = options.maxAttempts ?? 25;
     this.#timers = options.timers ?? this.clock === systemClock;
     this.#warn = options.onWarning ?? (() => {});
     this.#snapshots = options.snapshots ?? null;
     this.#snapshotEvery = options.snapshotEvery ?? 10_000;
-    this.#readOnly = options.readOnly ?? options.log.readOnly === true;
     this.#saveSnapshots = !this.#readOnly && (options.saveSnapshots ?? this.#snapshots !== null);
   }
 
@@ -269,7 +292,7 @@ export class DurableEngine {
     const moment = options.at === undefined ? this.now() : await this.at(options.at);
     const view = moment.view(ref);
     const digest = view.stat(path).digest;
-    if (digest && this.blobs instanceof ReplicatedBlobStore) await this.blobs.fetch([digest]);
+    if (digest) await this.blobs.fetch([digest]);
     return view.readFile(path);
   }
 
@@ -395,7 +418,10 @@ export class DurableEngine {
       await this.#catchUp();
       const p = plan(this.#projection, this.#states, filled, this.clock.now(), namer);
       if (p.events.length === 0) return answer(p, [], attempt, filled);
-      await this.blobs.sync?.();
+      // What the batch names and does not carry must be in the store beneath, durable (a committed
+      // layer names contents earlier writes carried inline); a batch of small writes syncs nothing.
+      this.blobs.keep(p.events.flatMap((e) => blobsNamedBy(e.event)));
+      await this.blobs.sync();
       const after = this.seq;
       let appended: { firstSeq: number; lastSeq: number };
       try {
@@ -482,6 +508,9 @@ export class DurableEngine {
     if (!this.#snapshots || this.seq === 0) return null;
     const [last] = await this.log.read(this.seq, 1);
     if (!last) return null;
+    // An engine opened from the snapshot does not fold the events before it: the contents they carried
+    // inline must be durable in the blob store first.
+    await this.blobs.persist();
     await this.#snapshots.save({
       position: this.seq,
       kind: ENGINE_SNAPSHOT_KIND,
@@ -491,8 +520,13 @@ export class DurableEngine {
     return this.seq;
   }
 
+  /**
+   * Before folding `events`: keeps what they carry inline (checked: an `InlineContentError` names the
+   * seq), and fetches what they name from beside the log if this host lacks it.
+   */
   async #fetchBlobs(events: readonly EventEnvelope[]): Promise<void> {
-    if (this.blobs instanceof ReplicatedBlobStore) await this.blobs.fetch(events.flatMap(blobsNamedBy));
+    this.blobs.learn(events);
+    await this.blobs.fetch(events.flatMap(blobsNamedBy));
   }
 
   #emit(events: readonly EventEnvelope[]): void {

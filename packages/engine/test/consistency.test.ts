@@ -24,7 +24,7 @@ import {
   simulatedClock,
 } from "@strata/core";
 import { DurableEngine, type ExecuteResult } from "@strata/engine";
-import { type FsState, fsProjection, initialFsState, MemoryBlobStore } from "@strata/fs";
+import { type FsState, fsProjection, InlineBlobStore, initialFsState, MemoryBlobStore } from "@strata/fs";
 import { type EventLog, FileEventLog, MemoryEventLog, PostgresEventLog } from "@strata/store";
 import fc from "fast-check";
 import pg from "pg";
@@ -89,8 +89,11 @@ function checkSerializable(
   now: number,
   blobs: MemoryBlobStore,
 ) {
-  // The commands as decided name their contents by digest: replanning finds them in the engines' store.
-  const projection = fsProjection({ blobs });
+  // The commands as decided name their contents by digest: replanning finds them in the engines' store,
+  // or carried inline by the log's events.
+  const contents = new InlineBlobStore(blobs);
+  contents.learn(events);
+  const projection = fsProjection({ blobs: contents });
   for (const r of results) {
     if (r.events.length === 0) continue;
     const first = r.events[0]?.seq as number;

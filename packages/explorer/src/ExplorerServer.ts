@@ -23,7 +23,7 @@ import type { AddressInfo } from "node:net";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { findContainer, findImage, type ProjectedState, StrataError } from "@strata/core";
-import { type DurableEngine, ReplicatedBlobStore } from "@strata/engine";
+import type { DurableEngine } from "@strata/engine";
 import { changes, type FsState, stackLayer, viewOf } from "@strata/fs";
 import { layerChanges } from "./layerChanges.js";
 import { stackOf } from "./layerStack.js";
@@ -268,8 +268,7 @@ export class ExplorerServer {
         let content: string | null = null;
         let binary = false;
         if (stat.type === "file") {
-          if (stat.digest && this.engine.blobs instanceof ReplicatedBlobStore)
-            await this.engine.blobs.fetch([stat.digest]);
+          if (stat.digest) await this.engine.blobs.fetch([stat.digest]);
           const bytes = view.readFile(path).subarray(0, MAX_CONTENT_BYTES);
           const text = new TextDecoder("utf-8", { fatal: false }).decode(bytes);
           binary = text.includes("\uFFFD") || text.includes("\u0000");

@@ -77,7 +77,10 @@ export class Timeline {
     const upTo = engine.seq;
     for (let from = 1; from <= upTo; from += READ_CHUNK) {
       const stored = await engine.log.read(from, Math.min(READ_CHUNK, upTo - from + 1));
-      t.#fold(stored.map((e) => parseEvent(e, `seq ${e.seq}`)));
+      const events = stored.map((e) => parseEvent(e, `seq ${e.seq}`));
+      // The engine may have opened from a snapshot: keep (and check) what these events carry inline.
+      engine.blobs.learn(events);
+      t.#fold(events);
     }
     const early = t.#early ?? [];
     t.#early = null;

@@ -10,6 +10,9 @@
  * - `sync()`, where a store has it, makes every blob put so far durable (it survives a power loss). An
  *   event that names a blob is appended only after the blob is durable: whoever appends calls `sync()`
  *   first.
+ * - `hold(bytes)`, where a store has it, keeps bytes an event will carry inline (`fs.fileWritten`'s
+ *   `content`): readable by digest at once, and durable with the event that carries them, so they need
+ *   no `sync()` (see `InlineBlobStore`).
  * - Stored bytes never change and are never removed by the engine. `discard(digests)`, where a store
  *   has it, drops blobs that no event names (what an import that was refused stored): only blobs put
  *   since the last `sync()` (a store without `sync` drops them outright, so callers pass only digests
@@ -47,6 +50,17 @@ export interface BlobStore {
    * import that was refused); others are left as they are.
    */
   discard?(digests: Iterable<string>): void;
+  /**
+   * Optional: keeps bytes of at most `INLINE_CONTENT_MAX_BYTES` that the event about to be appended
+   * carries inline, readable here by digest; they need no `sync()` (the event makes them durable).
+   * Returns their digest.
+   */
+  hold?(bytes: Uint8Array): string;
+  /**
+   * Optional: copies into this store, from where the log keeps them (another host's writes), the blobs
+   * among `digests` it lacks; resolves with how many it copied.
+   */
+  fetch?(digests: Iterable<string>): Promise<number>;
 }
 
 /** `sha256:` + the hex sha256 of `bytes`. */

@@ -120,16 +120,27 @@ export class PersistentMap<V> {
     return this.#set(key, value, edit);
   }
 
+  /**
+   * {@link setIn} for a caller that has the key's hash already (`hashOf(key)`, e.g. continued from a
+   * prefix's with `hashOn`): the same map, without hashing the key again. A wrong hash makes a wrong
+   * map: only for keys whose hash is known exactly.
+   * @internal
+   */
+  setHashedIn(edit: Edit, key: string, hash: number, value: V): PersistentMap<V> {
+    edit.check();
+    return this.#set(key, value, edit, hash);
+  }
+
   /** Transient `delete` under `edit`: see {@link setIn}. */
   deleteIn(edit: Edit, key: string): PersistentMap<V> {
     edit.check();
     return this.#delete(key, edit);
   }
 
-  #set(key: string, value: V, edit: Edit | null): PersistentMap<V> {
+  #set(key: string, value: V, edit: Edit | null, hash: number = hashOf(key)): PersistentMap<V> {
     if (mapProbe.counter) mapProbe.counter.sets++;
     const root = this.#root;
-    const leaf: Leaf<V> = { t: 1, hash: hashOf(key), key, value };
+    const leaf: Leaf<V> = { t: 1, hash, key, value };
     let next: Node<V>;
     let size: number;
     if (root.t === 0 && root.bitmap === 0) {
@@ -166,7 +177,8 @@ export class PersistentMap<V> {
   /**
    * The map with each value replaced by `f(value, key)`, built in one pass over the trie (no key is
    * hashed or looked up: the result has the same keys, so the same shape); undefined when `f` answers
-   * undefined for any entry.
+   * undefined for any entry. The parts of the trie whose values `f` keeps are shared (as `set`'s
+   * result shares what it does not change), and when it keeps every value the result is this map.
    *
    * @example
    * PersistentMap.from([["a", 1]]).mapValues((v) => v * 2)?.get("a"); // 2
@@ -174,7 +186,10 @@ export class PersistentMap<V> {
   mapValues<W>(f: (value: V, key: string) => W | undefined): PersistentMap<W> | undefined {
     if (this.#size === 0) return PersistentMap.empty<W>();
     const root = mapNode(this.#root, f);
-    return root === undefined ? undefined : new PersistentMap(root, this.#size, null);
+    if (root === undefined) return undefined;
+    if ((root as unknown) === this.#root && (this.#edit === null || !this.#edit.open))
+      return this as unknown as PersistentMap<W>;
+    return new PersistentMap(root, this.#size, null);
   }
 
   /** Entries in hash order: no meaningful order, but the same for any two maps with the same entries. */

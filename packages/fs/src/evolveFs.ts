@@ -7,8 +7,9 @@
  * nothing but the seq. {@link FsFold} gives the same states for a run of events, transiently.
  */
 import { type EventEnvelope, type FsEvent, ReplayError } from "@strata/core";
-import { applyFsEvent, type InodeIds } from "./applyFsEvent.js";
+import { applyFsEvent } from "./applyFsEvent.js";
 import { commitLayer } from "./commitLayer.js";
+import type { InodeIds } from "./copyUp.js";
 import type { Edit } from "./Edit.js";
 import { FsError } from "./FsError.js";
 import { emptyTree, type Tree } from "./FsNode.js";

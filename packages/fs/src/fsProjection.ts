@@ -10,6 +10,7 @@
 import {
   type Command,
   type EngineState,
+  type FsEvent,
   findContainer,
   InvalidParameterError,
   mainCommand,
@@ -20,12 +21,14 @@ import {
   withoutCommitLayer,
 } from "@strata/core";
 import { applyFsEvent } from "./applyFsEvent.js";
+import { BlobError } from "./BlobError.js";
 import type { BlobStore } from "./BlobStore.js";
 import { commitLayer, isEmptyLayer } from "./commitLayer.js";
 import { evolveFs } from "./evolveFs.js";
 import { FsError } from "./FsError.js";
 import { FsFold } from "./FsFold.js";
 import { type ContainerFs, type FsState, initialFsState } from "./FsState.js";
+import { carriesInline } from "./inlineContent.js";
 import { layerTree } from "./layerTree.js";
 import { lookPath } from "./lookPath.js";
 import { inodeOf, type Overlay, shown } from "./Overlay.js";
@@ -38,6 +41,12 @@ import { UnionView } from "./UnionView.js";
 export interface FsProjectionOptions {
   /** Where file bytes go. */
   readonly blobs: BlobStore;
+  /**
+   * Whether `fs.fileWritten` carries contents of at most `INLINE_CONTENT_MAX_BYTES` inline (default
+   * true). False writes events as logs written before inline contents have them, every content named
+   * by its digest only: for comparisons (tests, measures), never for a log in use.
+   */
+  readonly inlineContents?: boolean;
 }
 
 function overlayOf(c: ContainerFs): Overlay {
@@ -70,6 +79,27 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
   const storedBlob = (type: string, field: string, digest: string | undefined) => {
     if (digest !== undefined && !blobs.has(digest))
       throw new InvalidParameterError("unknown-content", `${type}: ${field}: no blob stored under ${digest}`);
+  };
+  const inline = options.inlineContents ?? true;
+  /** The bytes of a write, stored: held (no sync needed) when its event will carry them inline. */
+  const store = (bytes: Uint8Array): string =>
+    inline && blobs.hold && carriesInline(bytes.length) ? blobs.hold(bytes) : blobs.put(bytes);
+  /** An `fs.fileWritten` with its content inline, when its size allows (the same event for the same command). */
+  const withContent = (e: FsEvent): FsEvent => {
+    if (!inline || e.type !== "fs.fileWritten" || !carriesInline(e.data.size)) return e;
+    const { path, digest, size, mode, uid, gid, mtime } = e.data;
+    const bytes = blobs.get(digest);
+    if (bytes === undefined) throw BlobError.missing(digest);
+    const content = Buffer.from(bytes).toString("base64");
+    // Object literals, not spreads of the event: every event then shares one shape (a spread of a
+    // frozen object gave each its own, and every later read of the events went megamorphic).
+    return {
+      type: "fs.fileWritten",
+      data:
+        mtime === undefined
+          ? { path, digest, size, mode, uid, gid, content }
+          : { path, digest, size, mode, uid, gid, mtime, content },
+    };
   };
   return {
     initialState: initialFsState,
@@ -161,7 +191,7 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
             `the model holds files of at most ${MAX_FILE_BYTES} bytes`,
           );
       }
-      const digest = blobs.put(bytes);
+      const digest = store(bytes);
       if (command.type === "fs.truncate") return { ...command, digest };
       // An append of nothing keeps `append` (refine keeps the file's mtime then); preparing it again
       // gives the same digest. Any other write drops it: the digest is the whole new content.
@@ -212,7 +242,7 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
           `container ${fsCommand.container} has no read-write layer`,
         );
       const resolved = resolveFsCommand(overlayOf(target.fs), fsCommand, events);
-      const changes = Array.isArray(resolved) ? resolved : resolved.events;
+      const changes = (Array.isArray(resolved) ? resolved : resolved.events).map(withContent);
       // Check the whole sequence on a scratch copy: a command applies entirely or not at all (or, for
       // a system call that fails after a change, exactly that change and its error).
       let scratch = overlayOf(target.fs);

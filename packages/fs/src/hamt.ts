@@ -46,6 +46,19 @@ export function hashOf(key: string): number {
   return h | 0;
 }
 
+/**
+ * {@link hashOf} continued over `suffix` from `hash`, a prefix's hash: `hashOn(hashOf(a), b)` is
+ * `hashOf(a + b)`, for keys that share a long prefix (a layer's inode ids) hashed once.
+ */
+export function hashOn(hash: number, suffix: string): number {
+  let h = hash;
+  for (let i = 0; i < suffix.length; i++) {
+    h ^= suffix.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
 function popcount(x: number): number {
   let n = x - ((x >>> 1) & 0x55555555);
   n = (n & 0x33333333) + ((n >>> 2) & 0x33333333);
@@ -264,7 +277,8 @@ export function build<V>(leaves: Leaf<V>[], depth: number): Node<V> {
 
 /**
  * The same trie with every value mapped by `f` (keys, hashes and shape kept: no hashing, no search),
- * or undefined as soon as `f` answers undefined for one.
+ * or undefined as soon as `f` answers undefined for one. A node whose values `f` all keeps (answers
+ * the very value) is shared, not copied.
  */
 export function mapNode<V, W>(
   node: Node<V>,
@@ -272,24 +286,31 @@ export function mapNode<V, W>(
 ): Node<W> | undefined {
   if (node.t === 1) {
     const value = f(node.value, node.key);
-    return value === undefined ? undefined : { t: 1, hash: node.hash, key: node.key, value };
+    if (value === undefined) return undefined;
+    return (value as unknown) === node.value
+      ? (node as unknown as Leaf<W>)
+      : { t: 1, hash: node.hash, key: node.key, value };
   }
   if (node.t === 2) {
     const leaves: Leaf<W>[] = [];
+    let same = true;
     for (const l of node.leaves) {
-      const value = f(l.value, l.key);
-      if (value === undefined) return undefined;
-      leaves.push({ t: 1, hash: l.hash, key: l.key, value });
+      const mapped = mapNode(l, f) as Leaf<W> | undefined;
+      if (mapped === undefined) return undefined;
+      same &&= (mapped as unknown) === l;
+      leaves.push(mapped);
     }
-    return { t: 2, hash: node.hash, leaves, o: null };
+    return same ? (node as unknown as Node<W>) : { t: 2, hash: node.hash, leaves, o: null };
   }
   const children: Node<W>[] = [];
+  let same = true;
   for (const c of node.children) {
     const mapped = mapNode(c, f);
     if (mapped === undefined) return undefined;
+    same &&= (mapped as unknown) === c;
     children.push(mapped);
   }
-  return { t: 0, bitmap: node.bitmap, children, o: null };
+  return same ? (node as unknown as Node<W>) : { t: 0, bitmap: node.bitmap, children, o: null };
 }
 
 export function* iterate<V>(node: Node<V>): Generator<[string, V]> {

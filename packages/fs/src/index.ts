@@ -2,13 +2,14 @@
  * @strata/fs: replays the log into immutable layer snapshots and union views that behave as Linux
  * overlayfs does; checks every filesystem change against the union before it is appended.
  */
-export { applyFsEvent, changesInPlace, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEvent.js";
+export { applyFsEvent, changesInPlace } from "./applyFsEvent.js";
 export type { BlobProblem } from "./BlobError.js";
 export { BlobError } from "./BlobError.js";
 export type { BlobStore } from "./BlobStore.js";
 export { EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
 export { blobsNamedBy } from "./blobsNamedBy.js";
 export { commitLayer, isEmptyLayer } from "./commitLayer.js";
+export { copyUp, ensureUpperDir, lowerPositive } from "./copyUp.js";
 export type { FsEngineOptions } from "./createFsEngine.js";
 export { createFsEngine, FsEngine, viewOf } from "./createFsEngine.js";
 export { DiskBlobStore } from "./DiskBlobStore.js";
@@ -47,6 +48,10 @@ export type {
   FsStateRecordKind,
 } from "./fsStateCodec.js";
 export { decodeFsState, encodeFsState, FS_STATE_FORMAT, FS_STATE_VERSION } from "./fsStateCodec.js";
+export type { InlineBlobStoreOptions } from "./InlineBlobStore.js";
+export { InlineBlobStore } from "./InlineBlobStore.js";
+export { InlineContentError } from "./InlineContentError.js";
+export { carriesInline, inlineContent } from "./inlineContent.js";
 export { flatten, IMPLIED_DIR, LayerError, layerTree, stackLayer } from "./layerTree.js";
 export type { LookPathContext } from "./lookPath.js";
 export { DEFAULT_PATH, lookPath } from "./lookPath.js";

@@ -16,7 +16,17 @@
  */
 import { type LayerEntry, pathComponents, StrataError } from "@strata/core";
 import { Edit } from "./Edit.js";
-import { type DirNode, emptyDir, emptyTree, type FsNode, type Tree, type Xattrs } from "./FsNode.js";
+import {
+  type DirNode,
+  emptyDir,
+  emptyTree,
+  type FsNode,
+  type Inode,
+  type Tree,
+  type Xattrs,
+} from "./FsNode.js";
+import { hashOf, hashOn } from "./hamt.js";
+import type { PersistentMap } from "./PersistentMap.js";
 import { NAME_MAX, nameTooLong, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
 import { drop, nodeAt, put, recountSymlinkGroups, withNode } from "./treeOps.js";
 
@@ -34,6 +44,13 @@ export class LayerError extends StrataError {
 }
 
 export const IMPLIED_DIR = { mode: 0o755, uid: 0, gid: 0, mtime: 0 } as const;
+
+/**
+ * The trees {@link layerTree} built: the inode table of each holds exactly the inodes its files name
+ * (no entry of a layer takes a file away). A memo of what `stackInto` checks otherwise by hashing
+ * every inode id, so never another answer; trees are immutable, so the fact holds for good.
+ */
+const exactTrees = new WeakSet<Tree>();
 const impliedDir = (opaque = false): DirNode => ({ ...emptyDir(IMPLIED_DIR, opaque), implied: true });
 
 /**
@@ -43,7 +60,9 @@ const impliedDir = (opaque = false): DirNode => ({ ...emptyDir(IMPLIED_DIR, opaq
 export function layerTree(layerId: string, entries: readonly LayerEntry[]): Tree {
   const edit = new Edit();
   try {
-    return buildLayerTree(layerId, entries, edit);
+    const tree = buildLayerTree(layerId, entries, edit);
+    exactTrees.add(tree);
+    return tree;
   } finally {
     edit.close();
   }
@@ -54,6 +73,8 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
   const seen = new Set<string>();
   const symlinkGroups = new Set<string>();
   const fail = (i: number, path: string, problem: string) => new LayerError(layerId, i, path, problem);
+  // The inode ids are `${layerId}#${i}`: their common prefix is hashed once.
+  const inoPrefix = hashOf(`${layerId}#`);
   /** Sets the node at `comps`: in its directory's map (`parent`, when known), in place when this build made that map. */
   const set = (comps: readonly string[], parent: DirNode | undefined, node: FsNode) => {
     if (parent === undefined) {
@@ -134,21 +155,23 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
         if (entry.type === "file") {
           const ino = `${layerId}#${i}`;
           tree = {
-            ...tree,
-            inodes: put(
-              tree.inodes,
-              ino,
-              {
-                digest: entry.digest,
-                size: entry.size,
-                mode: entry.mode,
-                uid: entry.uid,
-                gid: entry.gid,
-                mtime: entry.mtime,
-                nlink: 1,
-                ...xattrsOf(entry.xattrs),
-              },
+            root: tree.root,
+            inodes: tree.inodes.setHashedIn(
               edit,
+              ino,
+              hashOn(inoPrefix, `${i}`),
+              withXattrs(
+                {
+                  digest: entry.digest,
+                  size: entry.size,
+                  mode: entry.mode,
+                  uid: entry.uid,
+                  gid: entry.gid,
+                  mtime: entry.mtime,
+                  nlink: 1,
+                },
+                entry.xattrs,
+              ),
             ),
           };
           node = { kind: "file", ino };
@@ -211,6 +234,13 @@ function xattrsOf(xattrs: Xattrs | undefined): { xattrs?: Xattrs } {
   return xattrs === undefined || Object.keys(xattrs).length === 0 ? {} : { xattrs: { ...xattrs } };
 }
 
+/** `node` with a copy of `xattrs` when there are any: `{ ...node, ...xattrsOf(xattrs) }`, no spread when there are none. */
+function withXattrs<T extends object>(node: T, xattrs: Xattrs | undefined): T {
+  if (xattrs === undefined) return node;
+  for (const _ in xattrs) return { ...node, xattrs: { ...xattrs } };
+  return node;
+}
+
 /** What the kernel could not hold in an entry: a name, a symlink target, an xattr. */
 function entryProblem(entry: LayerEntry, comps: readonly string[]): string | undefined {
   const bad = notBytes(entry.path);
@@ -268,12 +298,12 @@ export function stackLayers(below: Tree, layers: readonly Tree[]): Tree {
 function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
   let inodes = below.inodes;
   // The inodes of the files taken in one pass, put at the end; and whether any were put one by one.
-  const taken = new Set<string>();
+  const taken: string[] = [];
   let putOneByOne = false;
   const take = (node: FsNode): FsNode | undefined => {
     if (node.kind === "whiteout") return undefined;
     if (node.kind === "dir") return merge(undefined, node);
-    if (node.kind === "file") taken.add(node.ino);
+    if (node.kind === "file") taken.push(node.ino);
     return node;
   };
   const merge = (lower: DirNode | undefined, upper: DirNode): DirNode => {
@@ -282,6 +312,9 @@ function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
     if (children.size === 0) {
       // Nothing below: the upper directory's names as they are (no whiteout to drop), in one pass.
       const mapped = upper.children.mapValues(take);
+      // A directory holding only what the stack keeps as it is (no whiteout, opaque or implied
+      // directory under it) is itself already flat: shared, not copied.
+      if (mapped === upper.children && !upper.opaque && upper.implied === undefined) return upper;
       if (mapped !== undefined)
         return { ...emptyDir(upper.implied && lower ? lower : upper), children: mapped };
     }
@@ -307,18 +340,19 @@ function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
   const root = merge(layer.root.opaque ? undefined : below.root, layer.root);
   // On no inodes, the layer's own table when its files name every inode of it (a layer's tree always
   // does): the very entries the puts would give, without hashing a key.
-  if (
-    !putOneByOne &&
-    inodes.size === 0 &&
-    taken.size === layer.inodes.size &&
-    layer.inodes.keys().every((ino) => taken.has(ino))
-  )
+  if (!putOneByOne && inodes.size === 0 && (exactTrees.has(layer) || namesEvery(layer.inodes, taken)))
     return { root, inodes: layer.inodes };
   for (const ino of taken) {
     const inode = layer.inodes.get(ino);
     if (inode) inodes = put(inodes, ino, inode, edit);
   }
   return { root, inodes };
+}
+
+/** Whether the inode ids `named` are exactly the keys of `inodes`. */
+function namesEvery(inodes: PersistentMap<Inode>, named: readonly string[]): boolean {
+  const set = new Set(named);
+  return set.size === inodes.size && inodes.keys().every((ino) => set.has(ino));
 }
 
 /** The flattened tree of a stack of layer trees, bottom first. */

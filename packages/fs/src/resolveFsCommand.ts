@@ -5,7 +5,6 @@
  * then checks each against the union (fsProjection's `refine` runs both before anything is appended).
  */
 import { type Command, type FsEvent, type NewEvent, normalizeFsPath, pathComponents } from "@strata/core";
-import { DEVICE_OPEN, KEEP_ID, OPAQUE_YES, OVERLAY_OPAQUE, xattrRefusal } from "./applyFsEvent.js";
 import { FsError } from "./FsError.js";
 import { childPair, inodeOf, isEmptyDirPair, type Overlay, type Pair, shown, xattrsOf } from "./Overlay.js";
 import {
@@ -17,6 +16,10 @@ import {
   notBytes,
 } from "./pathLimits.js";
 import { lookUpLast, MAX_SYMLINK_FOLLOWS, type Resolved, resolve } from "./resolvePath.js";
+import { DEVICE_OPEN } from "./rules/applyFileWritten.js";
+import { KEEP_ID } from "./rules/applyMetadataChanged.js";
+import { OPAQUE_YES, OVERLAY_OPAQUE } from "./rules/markOpaque.js";
+import { xattrRefusal } from "./rules/xattrRefusal.js";
 
 type FsCommand = Extract<Command, { type: `fs.${string}` }>;
 

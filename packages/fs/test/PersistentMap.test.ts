@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { expect, test } from "vitest";
 import { Edit } from "../src/Edit.js";
+import { hashOf, hashOn } from "../src/hamt.js";
 import { compareNames, PersistentMap } from "../src/PersistentMap.js";
 
 type Op = { kind: "set"; key: string; value: number } | { kind: "delete"; key: string };
@@ -266,4 +267,56 @@ test("a transient fold of 100,000 keys changes the maps it made in place: one ma
   expect(m.get("file-5")).toBe(5);
   expect(next.get("file-5")).toBe(-1);
   expect([...m.entries()]).toEqual([...PersistentMap.from(m.entries()).entries()]);
+});
+
+test("mapValues maps every value and keeps the order; it answers the map itself when f keeps every value, and shares the parts whose values it keeps", () => {
+  fc.assert(
+    fc.property(fc.array(anyOp, { maxLength: 200 }), fc.integer({ min: 0, max: 7 }), (ops, pick) => {
+      const m = play(ops);
+      // Change only the values of some keys (those whose value is ≡ pick mod 8), keep the others.
+      const f = (v: number) => (((v % 8) + 8) % 8 === pick ? v + 1 : v);
+      const mapped = m.mapValues(f) as PersistentMap<number>;
+      expect(mapped.keys()).toEqual(m.keys());
+      for (const [k, v] of m.entries()) expect(mapped.get(k)).toBe(f(v));
+      // A map rebuilt from the mapped entries is the same map (its shape did not change).
+      expect(PersistentMap.from(mapped.entries()).keys()).toEqual(mapped.keys());
+      expect(m.mapValues((v) => v)).toBe(m);
+      if ([...m.entries()].every(([, v]) => f(v) === v)) expect(mapped).toBe(m);
+      else expect(mapped).not.toBe(m);
+      // The map it was called on is unchanged, and undefined from f is still undefined.
+      expect(new Map(m.entries())).toEqual(new Map(play(ops).entries()));
+      if (m.size > 0) expect(m.mapValues(() => undefined)).toBeUndefined();
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test("mapValues of a map an open edit still owns is a new map, whatever f keeps", () => {
+  const edit = new Edit();
+  let m = PersistentMap.empty<number>();
+  for (let i = 0; i < 100; i++) m = m.setIn(edit, `k${i}`, i);
+  const same = m.mapValues((v) => v) as PersistentMap<number>;
+  expect(same).not.toBe(m);
+  expect(same.keys()).toEqual(m.keys());
+  edit.close();
+  expect(m.mapValues((v) => v)).toBe(m);
+});
+
+test("hashOn continues hashOf over a suffix, and setHashedIn with that hash gives the map setIn gives", () => {
+  fc.assert(
+    fc.property(fc.string(), fc.array(fc.string(), { maxLength: 40 }), (prefix, suffixes) => {
+      const edit = new Edit();
+      let a = PersistentMap.empty<number>();
+      let b = PersistentMap.empty<number>();
+      const start = hashOf(prefix);
+      suffixes.forEach((suffix, i) => {
+        expect(hashOn(start, suffix)).toBe(hashOf(prefix + suffix));
+        a = a.setIn(edit, prefix + suffix, i);
+        b = b.setHashedIn(edit, prefix + suffix, hashOn(start, suffix), i);
+      });
+      edit.close();
+      expect([...b.entries()]).toEqual([...a.entries()]);
+    }),
+    { numRuns: 300 },
+  );
 });

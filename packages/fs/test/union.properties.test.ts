@@ -55,6 +55,70 @@ describe("union view of read-only layers (invariants 1-6, 16-22)", () => {
     );
   });
 
+  test("a flattened tree holds no whiteout, opaque or implied directory; it shares each directory of a layer stacked on nothing that is flat already, and copies the others", () => {
+    type Dir = Extract<Tree["root"], { kind: "dir" }>;
+    const flat = (dir: Dir): boolean =>
+      !dir.opaque &&
+      dir.implied === undefined &&
+      [...dir.children.entries()].every(([, c]) => c.kind !== "whiteout" && (c.kind !== "dir" || flat(c)));
+    const dirs = (dir: Dir, path: string, out: [string, Dir][] = []): [string, Dir][] => {
+      out.push([path, dir]);
+      for (const [name, c] of dir.children.entries()) if (c.kind === "dir") dirs(c, `${path}/${name}`, out);
+      return out;
+    };
+    const at = (root: Dir, path: string): unknown => {
+      let node: unknown = root;
+      for (const name of path.split("/").slice(1)) node = (node as Dir).children.get(name);
+      return node;
+    };
+    fc.assert(
+      fc.property(genLayers, (layers) => {
+        const trees = layers.map(treeOf);
+        for (const [, dir] of dirs(flatten(trees).root, "")) {
+          expect(dir.opaque).toBe(false);
+          expect(dir.implied).toBeUndefined();
+          for (const [, c] of dir.children.entries()) expect(c.kind).not.toBe("whiteout");
+        }
+        const layer = trees[0] as Tree;
+        const alone = flatten([layer]).root;
+        for (const [path, dir] of dirs(layer.root, "")) {
+          if (path === "") continue; // the root is stacked on the empty tree's root: never shared
+          const shared = at(alone, path) === dir;
+          expect(shared, path).toBe(flat(dir));
+        }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  test("flatten gives the same tree for a layer tree as for a copy of it that layerTree did not make (its inode table checked, not known exact), and for a copy whose table holds an inode no file names", () => {
+    fc.assert(
+      fc.property(genLayers, (layers) => {
+        const trees = layers.map(treeOf);
+        const copies = trees.map((t) => ({ root: t.root, inodes: t.inodes }));
+        const listing = (t: Tree) => ({ tree: listTree(t), inodes: t.inodes.sortedEntries() });
+        expect(listing(flatten(copies))).toEqual(listing(flatten(trees)));
+        expect(listing(flatten(copies.slice(0, 1)))).toEqual(listing(flatten(trees.slice(0, 1))));
+        // An inode no file names is not carried into the flattened tree.
+        const stray = copies.map((t) => ({
+          root: t.root,
+          inodes: t.inodes.set("stray", {
+            digest: "d",
+            size: 0,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtime: 0,
+            nlink: 1,
+          }),
+        }));
+        expect(flatten(stray.slice(0, 1)).inodes.has("stray")).toBe(false);
+        expect(listing(flatten(stray.slice(0, 1)))).toEqual(listing(flatten(trees.slice(0, 1))));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
   test("a whiteout or opaque marker never hides an entry of its own layer, whatever the order", () => {
     const entries: GenEntry[] = [
       { type: "dir", path: "/", mode: 0o755, uid: 0, gid: 0, mtime: 0, xattrs: {} },

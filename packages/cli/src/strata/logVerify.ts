@@ -3,7 +3,7 @@
  */
 import { parseEvent } from "@strata/core";
 import { type EngineStorage, openStorage, ReplicatedBlobStore } from "@strata/engine";
-import { type BlobStore, blobsNamedBy } from "@strata/fs";
+import { type BlobStore, blobsNamedBy, InlineContentError, inlineContent } from "@strata/fs";
 import { FileEventLog, type TornTail } from "@strata/store";
 import { type CommandSpec, type Context, OpenFailure } from "../CommandSpec.js";
 
@@ -41,15 +41,23 @@ async function verifyLog(ctx: Context): Promise<number> {
     } catch (e) {
       throw new OpenFailure(e);
     }
-    // Every event must parse, and every blob it names must be there with its bytes intact.
+    // Every event must parse, every content it carries inline must be the one it names, and every
+    // blob it names and does not carry must be there with its bytes intact.
     const problems: { seq: number; digest: string; problem: string }[] = [];
     const checked = new Set<string>();
+    let inline = 0;
     for (let from = 1; from <= report.events; from += 10_000) {
       for (const e of await storage.log.read(from, Math.min(10_000, report.events - from + 1))) {
         try {
           parseEvent(e, `seq ${e.seq}`);
         } catch (error) {
           throw new OpenFailure(error);
+        }
+        try {
+          if (inlineContent(e) !== undefined) inline += 1;
+        } catch (error) {
+          if (!(error instanceof InlineContentError)) throw error;
+          problems.push({ seq: e.seq, digest: error.digest, problem: `carried inline, but ${error.detail}` });
         }
         for (const digest of blobsNamedBy(e)) {
           if (checked.has(digest)) continue;
@@ -59,7 +67,7 @@ async function verifyLog(ctx: Context): Promise<number> {
         }
       }
     }
-    const result = { ...report, blobs: checked.size, problems };
+    const result = { ...report, blobs: checked.size, inlineContents: inline, problems };
     if (ctx.out.json) ctx.out.data(result);
     else {
       for (const p of problems.slice(0, 50))
@@ -68,7 +76,7 @@ async function verifyLog(ctx: Context): Promise<number> {
         );
       if (problems.length > 50) ctx.out.error(`... and ${problems.length - 50} more`);
       ctx.out.line(
-        `${problems.length ? "damaged" : "ok"}: ${report.events} events${report.headHash ? `, head ${report.headHash}` : ""}, ${checked.size} blobs checked${problems.length ? `, ${problems.length} missing or changed` : ""}`,
+        `${problems.length ? "damaged" : "ok"}: ${report.events} events${report.headHash ? `, head ${report.headHash}` : ""}, ${checked.size} blobs checked, ${inline} inline contents checked${problems.length ? `, ${problems.length} missing or changed` : ""}`,
       );
       if (report.tail)
         ctx.out.line(

@@ -40,6 +40,26 @@ export const XattrValueSchema = v.pipe(
 /** Extended attributes by name; values in base64. */
 export const XattrsSchema = v.record(XattrNameSchema, XattrValueSchema);
 
+/**
+ * The largest content an `fs.fileWritten` carries inline, in its `content` field (4 KiB, a page): a
+ * write of at most this many bytes is durable in the same flush as the log, with no blob to make durable
+ * first. The same command always gives the same event: the rule is this constant, not a setting.
+ */
+export const INLINE_CONTENT_MAX_BYTES = 4096;
+
+/** Bytes in base64, padded (`=`), at most {@link INLINE_CONTENT_MAX_BYTES} of them. */
+export const InlineContentSchema = v.pipe(
+  v.string(),
+  v.maxLength(
+    Math.ceil(INLINE_CONTENT_MAX_BYTES / 3) * 4,
+    `must be at most ${INLINE_CONTENT_MAX_BYTES} bytes`,
+  ),
+  v.regex(
+    /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/,
+    "must be base64 (A-Z a-z 0-9 + /, padded with = to a multiple of 4)",
+  ),
+);
+
 const event = <T extends string, D extends v.GenericSchema>(type: T, data: D) =>
   v.strictObject({ type: v.literal(type), data });
 
@@ -55,6 +75,11 @@ export const FsFileWritten = event(
     gid: OwnerIdSchema,
     /** The file's mtime when the write left it as it was (an append of nothing); absent: the event's time. */
     mtime: v.optional(TimestampSchema),
+    /**
+     * The content itself, in base64, when it is at most {@link INLINE_CONTENT_MAX_BYTES} bytes (events
+     * written before inline contents never have it): it hashes to `digest` and is `size` bytes.
+     */
+    content: v.optional(InlineContentSchema),
   }),
 );
 export const FsDirCreated = event(

@@ -25,7 +25,7 @@ import {
   InvalidParameterError,
   NotFoundError,
 } from "@strata/core";
-import { type EngineMoment, ReplicatedBlobStore } from "@strata/engine";
+import type { EngineMoment } from "@strata/engine";
 import type { UnionView } from "@strata/fs";
 import type { DockerBackend } from "../DockerBackend.js";
 import { DockerRequest } from "../DockerRequest.js";
@@ -110,7 +110,7 @@ export function strataRoutes(server: RouteContext): Route[] {
         );
       const view = m.view(ref);
       const digest = view.stat(path).digest;
-      if (digest && engine.blobs instanceof ReplicatedBlobStore) await engine.blobs.fetch([digest]);
+      if (digest) await engine.blobs.fetch([digest]);
       const bytes = view.readFile(path);
       res.writeHead(200, { "Content-Type": "application/octet-stream", "Content-Length": bytes.length });
       res.end(bytes);

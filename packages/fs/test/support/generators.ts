@@ -498,6 +498,83 @@ export function genWriteRun(path: fc.Arbitrary<string>): fc.Arbitrary<GenOp[]> {
 }
 
 /**
+ * Runs of writes for the write cache's new names (see OpenContainer): writes of names in two
+ * directories (new names, names the layers hold, names written before), and now and then what the
+ * cache must not guess past: a removal (a whiteout, written over later), a directory made where a
+ * name was (opaque over a whiteout: the names below it hidden), a hard link, a rename into or out of
+ * the directories, a chmod, an xattr.
+ */
+export function genNameRun(path: fc.Arbitrary<string>): fc.Arbitrary<GenOp[]> {
+  const dir = fc.oneof({ weight: 1, arbitrary: fc.constant("") }, { weight: 3, arbitrary: path });
+  const name = fc.constantFrom(...NAMES, "e", "f", "g", "h", EXOTIC_NAMES[0]);
+  const at = fc.tuple(fc.constantFrom(0, 1), name);
+  const step = fc.oneof(
+    {
+      weight: 16,
+      arbitrary: fc.record({
+        op: fc.constant("write" as const),
+        at,
+        content: fc.constantFrom(...CONTENTS),
+        append: fc.boolean(),
+        mode: fc.constantFrom(0o644, 0o600, 0o4755),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("remove" as const), at }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("mkdir" as const), at }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("link" as const), at, target: at }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("rename" as const), at, target: at }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("chmod" as const), at }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant("setxattr" as const), at }) },
+  );
+  return fc
+    .record({
+      dirs: fc.tuple(dir, dir),
+      made: fc.boolean(),
+      steps: fc.array(step, { minLength: 4, maxLength: 24 }),
+    })
+    .map(({ dirs, made, steps }): GenOp[] => {
+      const p = ([d, n]: [0 | 1, string]) => `${dirs[d]}/${n}`;
+      const ops = steps.map((s): GenOp => {
+        switch (s.op) {
+          case "write":
+            return {
+              op: "write",
+              path: p(s.at),
+              content: s.content,
+              append: s.append,
+              create: true,
+              mode: s.mode,
+            };
+          case "remove":
+            return { op: "remove", path: p(s.at), recursive: true };
+          case "mkdir":
+            return { op: "mkdir", path: p(s.at), mode: 0o755 };
+          case "link":
+            return { op: "link", path: p(s.at), target: p(s.target) };
+          case "rename":
+            return { op: "rename", from: p(s.target), to: p(s.at) };
+          case "chmod":
+            return { op: "chmod", path: p(s.at), mode: 0o600, follow: false };
+          default:
+            return {
+              op: "setxattr",
+              path: dirs[s.at[0]] || "/",
+              name: "user.a",
+              value: "",
+              flag: 0,
+              follow: false,
+            };
+        }
+      });
+      // Now and then the directories are made first (mkdir -p), so that new names have somewhere to go.
+      const mkdirs: GenOp[] = made
+        ? dirs.filter((d) => d !== "").map((d): GenOp => ({ op: "mkdirp", path: d, mode: 0o755 }))
+        : [];
+      return [...mkdirs, ...ops];
+    });
+}
+
+/**
  * An extended attribute set on a path, then read, replaced (XATTR_REPLACE), created again
  * (XATTR_CREATE) or removed by the same name, and now and then read again: single operations rarely
  * meet a path that holds the name they ask for, so the success paths of getxattr and removexattr (and

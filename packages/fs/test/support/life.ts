@@ -6,7 +6,16 @@
 import { type Command, simulatedClock } from "@strata/core";
 import { encodeFsState, type FsEngine, type FsState, PersistentMap, type Tree } from "@strata/fs";
 import fc from "fast-check";
-import { type GenEntry, type GenOp, genOpsOver, genScenario } from "./generators.js";
+import {
+  type GenEntry,
+  type GenOp,
+  genLayers,
+  genNameRun,
+  genOpOver,
+  genOpsOver,
+  genScenario,
+  pathsOf,
+} from "./generators.js";
 import { buildModel, commandOf, listTree, NOW } from "./model.js";
 
 export const textOf = (s: FsState): string => JSON.stringify(encodeFsState(s));
@@ -128,3 +137,22 @@ export const genLife = genScenario.chain(([layers, ops]) =>
     fc.nat(),
   ),
 );
+
+/**
+ * Lives whose operations are mostly runs of writes of new and old names in a few directories
+ * ({@link genNameRun}), with single operations between them: what the write cache's held directories
+ * meet.
+ */
+export const genNameRunLife: fc.Arbitrary<[GenEntry[][], GenOp[][]]> = genLayers.chain((layers) => {
+  const path = pathsOf(layers);
+  const ops = fc
+    .array(
+      fc.oneof(
+        { weight: 3, arbitrary: genNameRun(path) },
+        { weight: 1, arbitrary: genOpOver(path).map((op) => [op]) },
+      ),
+      { minLength: 1, maxLength: 4 },
+    )
+    .map((steps) => steps.flat());
+  return fc.tuple(fc.constant(layers), fc.tuple(ops, ops, ops));
+});
