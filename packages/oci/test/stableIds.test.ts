@@ -116,11 +116,14 @@ const must = (e: FsEngine, c: Command) => {
 /** The blob digests anywhere in an event's data: under `digest`, `tar` and `configBlob`. */
 function blobsIn(value: unknown, found = new Set<string>()): Set<string> {
   if (Array.isArray(value)) for (const v of value) blobsIn(v, found);
-  else if (value !== null && typeof value === "object")
+  else if (value !== null && typeof value === "object") {
+    // A content the event carries inline (a small fs.fileWritten) is in the event, not in the store.
+    if ("content" in value && typeof value.content === "string") return found;
     for (const [k, v] of Object.entries(value)) {
       if ((k === "digest" || k === "tar" || k === "configBlob") && typeof v === "string") found.add(v);
       else blobsIn(v, found);
     }
+  }
   return found;
 }
 
