@@ -121,8 +121,8 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
           ...xattrsOf(entry.xattrs),
         };
         if (comps.length === 0) {
-          const { implied: _implied, ...root } = tree.root;
-          tree = { ...tree, root: { ...root, ...meta } };
+          // `implied: false`: the layer gives the root its metadata (an export writes it back as `./`).
+          tree = { ...tree, root: { ...tree.root, ...meta, implied: false } };
           return;
         }
         if (existing !== undefined && existing.kind !== "dir" && existing.kind !== "whiteout")

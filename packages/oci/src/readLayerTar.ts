@@ -6,7 +6,8 @@
  * - PAX `SCHILY.xattr.*` records become the entry's xattrs (raw bytes, in base64), except overlayfs's
  *   own `trusted.overlay.*`, which are bookkeeping of a mount, not content, and are left out;
  * - whiteouts `.wh.`, `.wh..`, `.wh...` (or any `.wh..wh.` name but the opaque marker) are invalid;
- * - a path given twice is a **DuplicateEntry**;
+ * - a path given twice, or whited out twice, is a **DuplicateEntry** (a whiteout and an entry of the
+ *   same name are not: the whiteout is for the layers below);
  * - hard links must name an earlier regular file or symlink of the same layer (never `..`, never outside);
  * - character and block devices and FIFOs are kept (type, major/minor, mode, owner, time); a character
  *   device 0/0 is overlayfs's whiteout and is read as one (Docker's and containerd's overlay appliers
@@ -15,6 +16,8 @@
  * - an import with more than `entries.limit` entries, or whose files would hold more than
  *   `memory.limit` bytes in memory (a blob store that takes files whole), is **TooLarge**;
  * - entries under a non-directory of the same layer are refused when the layer is built (LayerError).
+ * - a directory entry for the root itself (`.`, `./`) gives the root its mode, owner, time and xattrs;
+ *   any other kind of entry there is passed over.
  * The result is only entries with canonical paths: nothing can name anything outside the container root.
  */
 import { Readable } from "node:stream";
@@ -113,6 +116,7 @@ export async function readLayerTarEntries(
   const entries: LayerEntry[] = [];
   const origins: { index: number; name: string }[] = [];
   const seen = new Set<string>();
+  const whiteouts = new Set<string>();
   /** The entry last given by the reader, and whether its data is being read. */
   let last: { index: number; name: string } | undefined;
   let inBody = false;
@@ -150,9 +154,13 @@ export async function readLayerTarEntries(
           "the name is not UTF-8 (names are carried exactly or refused, never changed)",
           at(),
         );
-      const p = entryPath(h.name);
-      if ("error" in p) throw new OciError("Breakout", p.error, at());
-      if ("skip" in p) continue;
+      const p0 = entryPath(h.name);
+      if ("error" in p0) throw new OciError("Breakout", p0.error, at());
+      // The root itself (`./`, as `tar -C dir -cf x.tar .` writes it first): a directory gives the
+      // root its metadata (as Docker and umoci apply it); anything else there is passed over (a
+      // symlink named `.` never replaces the root).
+      if ("skip" in p0 && h.type !== "directory") continue;
+      const p = "skip" in p0 ? { path: "/" } : p0;
       const slash = p.path.lastIndexOf("/");
       const dir = slash <= 0 ? "/" : p.path.slice(0, slash);
       const base = p.path.slice(slash + 1);
@@ -161,14 +169,16 @@ export async function readLayerTarEntries(
       // A character device 0/0 is overlayfs's whiteout (what a tar of an upper directory holds).
       const deviceWhiteout =
         wh.kind === "plain" && h.type === "char-device" && h.devmajor === 0 && h.devminor === 0;
-      const key =
-        wh.kind === "opaque"
-          ? `${dir}/${OPAQUE_MARKER}`
-          : wh.kind === "whiteout"
-            ? `${dir === "/" ? "" : dir}/${wh.name}`
-            : p.path;
-      if (seen.has(key)) throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, at());
-      seen.add(key);
+      // A whiteout is for the layers below: an entry of the same name may be in this layer too (either
+      // order), as umoci unpacks it and moby applies it. Names and whiteouts are counted apart.
+      const whited = wh.kind === "whiteout" ? `${dir === "/" ? "" : dir}/${wh.name}` : p.path;
+      const key = wh.kind === "opaque" ? `${dir}/${OPAQUE_MARKER}` : wh.kind === "whiteout" ? "" : p.path;
+      if (key !== "" && seen.has(key))
+        throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, at());
+      if ((wh.kind === "whiteout" || deviceWhiteout) && whiteouts.has(whited))
+        throw new OciError("DuplicateEntry", `${whited} is whited out twice in the layer`, at());
+      if (key !== "") seen.add(key);
+      if (wh.kind === "whiteout" || deviceWhiteout) whiteouts.add(whited);
       if (wh.kind === "opaque") {
         origins.push({ index, name });
         entries.push({ type: "opaque", path: dir });
@@ -176,7 +186,7 @@ export async function readLayerTarEntries(
       }
       if (wh.kind === "whiteout" || deviceWhiteout) {
         origins.push({ index, name });
-        entries.push({ type: "whiteout", path: key });
+        entries.push({ type: "whiteout", path: whited });
         continue;
       }
       const meta = metadata(h, at);
