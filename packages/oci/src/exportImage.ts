@@ -131,9 +131,12 @@ interface Source {
   readonly history: readonly OciHistory[];
   readonly config: ImageConfig;
   readonly author: string;
-  readonly created: number;
+  /** Null: the image's config named no time (it was loaded so), and none is written. */
+  readonly created: number | null;
   readonly tags: readonly string[];
   readonly platform: Platform;
+  /** The image's id (none for a container, exported as if committed). */
+  readonly id?: string;
 }
 
 function sourceOf(engine: OciEngine, ref: string): Source {
@@ -142,6 +145,8 @@ function sourceOf(engine: OciEngine, ref: string): Source {
   const image = findImage(core, ref);
   if (image) {
     const record = image.image;
+    // Named by a tag, the image is written under that name only (as `docker save` does); by its id,
+    // under the tags it has.
     const layerIds = fs.images.get(record.id)?.layerIds ?? record.layers.map((l) => l.id);
     return {
       trees: layerIds.map((id) => fs.layers.get(id) ?? emptyTree(IMPLIED_DIR)),
@@ -149,9 +154,10 @@ function sourceOf(engine: OciEngine, ref: string): Source {
       history: ociHistory(record.history),
       config: record.config,
       author: record.author,
-      created: record.createdAt,
-      tags: record.tags,
+      created: record.undated ? null : record.createdAt,
+      tags: image.tag !== null ? [image.tag] : record.tags,
       platform: record.platform ?? DEFAULT_PLATFORM,
+      id: record.id,
     };
   }
   const container = findContainer(core, ref);
@@ -209,14 +215,15 @@ class LayoutWriter {
     const diffIds = layers.map((l) => l.diffId);
     const p = source.platform;
     const configJson = {
-      created: iso(source.created),
+      ...(source.created !== null ? { created: iso(source.created) } : {}),
       ...(source.author !== "" ? { author: source.author } : {}),
       architecture: p.architecture,
       os: p.os,
       ...(p.variant ? { variant: p.variant } : {}),
       config: ociRuntimeConfig(source.config),
       rootfs: { type: "layers", diff_ids: diffIds },
-      history: source.history,
+      // Left out when empty, as Docker's and the image-spec's `omitempty` do.
+      ...(source.history.length > 0 ? { history: source.history } : {}),
     };
     const config = writeBlob(this.dir, Buffer.from(JSON.stringify(configJson)), MEDIA_TYPES.config);
     const manifestJson = {
@@ -232,6 +239,17 @@ class LayoutWriter {
 
 /** `web:1` → `1`: the ref name OCI tools (umoci, skopeo `oci:dir:NAME`) look a tag up by. */
 const refNameOf = (tag: string) => tag.slice(tag.lastIndexOf(":") + 1);
+
+/**
+ * `web:1` → `docker.io/library/web:1`: the whole name, as Docker 25+ writes `io.containerd.image.name`
+ * (containerd's image store holds names so); a name with a registry stays as it is.
+ */
+export function qualifiedName(tag: string): string {
+  const slash = tag.indexOf("/");
+  if (slash < 0) return `docker.io/library/${tag}`;
+  const first = tag.slice(0, slash);
+  return first === "localhost" || /[.:]/.test(first) ? tag : `docker.io/${tag}`;
+}
 
 /**
  * Writes `ref` (an image tag or id, or a container, exported as if committed) as an OCI layout in
@@ -270,7 +288,17 @@ export async function exportImages(
     );
   const format = options.format ?? "oci";
   const compression = options.compression ?? (format === "docker" ? "none" : "gzip");
-  const sources = refs.map((ref) => sourceOf(engine, ref));
+  // Refs naming one image (`web:1 web:latest`) write it once, under all the names asked for.
+  const sources: Source[] = [];
+  for (const ref of refs) {
+    const s = sourceOf(engine, ref);
+    const same = s.id === undefined ? -1 : sources.findIndex((o) => o.id === s.id);
+    if (same < 0) sources.push(s);
+    else {
+      const o = sources[same] as Source;
+      sources[same] = { ...o, tags: [...new Set([...o.tags, ...s.tags])] };
+    }
+  }
   const others = (options.platforms ?? []).map((ref) => sourceOf(engine, ref));
   const all = [...sources, ...others];
   for (const [i, a] of all.entries())
@@ -318,7 +346,7 @@ export async function exportImages(
   const tagsOf = (i: number) => {
     const tags = i === 0 && options.tags !== undefined ? options.tags : (sources[i] as Source).tags;
     // An untagged image gets the ref name `latest` for OCI tools; `docker save` names it not at all.
-    return tags.length > 0 ? tags : refs.length === 1 && format !== "docker" ? ["latest"] : [];
+    return tags.length > 0 ? tags : sources.length === 1 && format !== "docker" ? ["latest"] : [];
   };
   const descriptors = sources.flatMap((_, i) => {
     const names = [...new Set(tagsOf(i))].sort();
@@ -327,7 +355,7 @@ export async function exportImages(
     return names.map((tag) => ({
       ...d,
       annotations: {
-        ...(tag.includes(":") ? { [IMAGE_NAME_ANNOTATION]: tag } : {}),
+        ...(tag.includes(":") ? { [IMAGE_NAME_ANNOTATION]: qualifiedName(tag) } : {}),
         [REF_NAME_ANNOTATION]: refNameOf(tag),
       },
     }));

@@ -321,9 +321,14 @@ class ImportSession {
         cmd: facts.config.cmd ?? [],
         config: facts.config,
         ...(plan.platform ? { platform: plan.platform } : {}),
-        ...(facts.created !== undefined ? { created: facts.created } : {}),
+        // A config without a time or a history stays so (exported again, it is the same config).
+        created: facts.created ?? null,
         ...(facts.author !== undefined ? { author: facts.author } : {}),
-        ...(facts.history && layered <= ids.length ? { history: facts.history } : {}),
+        ...(facts.history === undefined
+          ? { history: [] }
+          : layered <= ids.length
+            ? { history: facts.history }
+            : {}),
       });
       if (r.ok || r.outcome === "failed") this.appendedAny = true;
       if (!r.ok) throw r.error;

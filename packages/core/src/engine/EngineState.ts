@@ -137,6 +137,11 @@ export interface ImageRecord {
   readonly history: readonly HistoryEntry[];
   /** The platform it runs on, when one was recorded (an imported image's); absent: linux/amd64. */
   readonly platform?: Platform;
+  /**
+   * The config it was loaded from names no creation time: `createdAt` is when it was loaded, and an
+   * export writes no time either (so the config, hence the image id, stays the same).
+   */
+  readonly undated?: true;
 }
 
 /** The engine itself: which image store it runs and how often it restarted. */

@@ -33,8 +33,11 @@ export const ImageCreated = event(
     history: v.optional(v.array(HistoryEntrySchema)),
     /** The platform it runs on (an imported image's); absent: linux/amd64 (older logs, images made here). */
     platform: v.optional(PlatformSchema),
-    /** When the image was created, if not when this event was recorded (a loaded image's config says). */
-    created: v.optional(TimestampSchema),
+    /**
+     * When the image was created, if not when this event was recorded (a loaded image's config says);
+     * null: the loaded config names no time (the image dates from this event, and is exported without one).
+     */
+    created: v.optional(v.nullable(TimestampSchema)),
   }),
 );
 /** A tag now points at this image. A tag moving from another image first untags that one. */
