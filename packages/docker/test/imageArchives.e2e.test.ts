@@ -143,6 +143,31 @@ describe("docker load", () => {
     );
   });
 
+  test("regression: two images tagged latest, saved together, load back each with its name", async () => {
+    const other = await seedLayer(d.engine, "other", { "other.txt": "other\n" });
+    await seedImageOf(d.engine, [layer], ["front:latest"], { cmd: ["front"] });
+    await seedImageOf(d.engine, [other], ["back:latest"], { cmd: ["back"] });
+    const file = join(d.dir, "latests.tar");
+    ok(await d.docker(["save", "-o", file, "front:latest", "back:latest"]));
+    const index = JSON.parse(tarFile(file, "index.json"));
+    expect(index.manifests.map((m: { annotations: Record<string, string> }) => m.annotations)).toEqual([
+      {
+        "io.containerd.image.name": "docker.io/library/front:latest",
+        "org.opencontainers.image.ref.name": "latest",
+      },
+      {
+        "io.containerd.image.name": "docker.io/library/back:latest",
+        "org.opencontainers.image.ref.name": "latest",
+      },
+    ]);
+    ok(await d.docker(["rmi", "front:latest", "back:latest"]));
+    // Was: "Loaded image: front:latest" alone, back:latest left <none>.
+    expect(ok(await d.docker(["load", "-i", file]))).toBe(
+      "Loaded image: front:latest\nLoaded image: back:latest\n",
+    );
+    expect((await inspect("back:latest")).Config.Cmd).toEqual(["back"]);
+  });
+
   test("what is not an image archive: dockerd's in-band error, exit 1; quiet=0 shows progress", async () => {
     const garbage = await d.docker(["load"], Buffer.from("not a tar archive at all"));
     expect(garbage.code).toBe(1);
