@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { DockerServer } from "@strata/docker";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api } from "./support/api.js";
@@ -166,6 +167,13 @@ describe("docker load", () => {
       "Loaded image: front:latest\nLoaded image: back:latest\n",
     );
     expect((await inspect("back:latest")).Config.Cmd).toEqual(["back"]);
+  });
+
+  test("a gzip-compressed archive loads, as dockerd takes it", async () => {
+    const file = join(d.dir, "gz.tar");
+    ok(await d.docker(["save", "-o", file, "web:1"]));
+    ok(await d.docker(["rmi", "-f", "web:1"]));
+    expect(ok(await d.docker(["load"], gzipSync(readFileSync(file))))).toBe("Loaded image: web:1\n");
   });
 
   test("what is not an image archive: dockerd's in-band error, exit 1; quiet=0 shows progress", async () => {

@@ -8,11 +8,13 @@
  * `./` is dropped, `.` skipped, as `tar -C dir -cf x.tar .` writes them); names must be UTF-8 (carried
  * exactly or refused, never changed into U+FFFD); symlinks and hard links (docker archives link
  * `<id>/layer.tar` to `../<hex>.tar`) are kept as aliases between those names, never followed anywhere
- * else; a name given twice, or any other kind of member, is refused before anything is imported.
+ * else; a name given twice, or any other kind of member, is refused before anything is imported. A
+ * gzip-compressed archive is inflated into a temporary file first (inflateArchive.ts).
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
+import { inflateArchive } from "./inflateArchive.js";
 import { MAX_JSON_BYTES } from "./limits.js";
 import { OciError } from "./OciError.js";
 import { readTar, showBytes, TarFormatError } from "./tarReader.js";
@@ -33,6 +35,8 @@ export interface ImageSource {
    * chunk (an uncompressed layer is parsed as it is read).
    */
   chunks(name: string): Iterable<Buffer>;
+  /** Frees what reading it took (a compressed archive's inflated copy). */
+  close?(): void;
 }
 
 /** `size` bytes of `file` from `start`, read synchronously in chunks of up to 1 MiB. */
@@ -93,17 +97,36 @@ interface Member {
   readonly size: number;
 }
 
-/** A tar archive, indexed in one pass: members are read in place as byte ranges. */
+/**
+ * A tar archive, indexed in one pass: members are read in place as byte ranges. A gzip-compressed one
+ * (what `docker load` takes too) is inflated into a temporary file first, removed by `close()`.
+ */
 export async function archiveSource(file: string): Promise<ImageSource> {
-  const description = `the archive ${file}`;
+  for (const [name, magic] of [
+    ["bzip2", [0x42, 0x5a, 0x68]],
+    ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ] as const)
+    if (startsWith(file, magic))
+      throw new OciError(
+        "InvalidLayout",
+        `${file} is ${name}-compressed: decompress it first (a plain or gzip-compressed tar is read)`,
+      );
+  if (!startsWith(file, [0x1f, 0x8b])) return indexArchive(file, file);
+  const copy = await inflateArchive(file);
+  try {
+    return { ...(await indexArchive(copy.path, file)), close: copy.remove };
+  } catch (e) {
+    copy.remove();
+    throw e;
+  }
+}
+
+/** The archive `file` indexed (`shown`: its name in messages). */
+async function indexArchive(file: string, shown: string): Promise<ImageSource> {
+  const description = `the archive ${shown}`;
   const members = new Map<string, Member>();
   /** Links between names: name → the name it stands for. */
   const aliases = new Map<string, string>();
-  if (startsWith(file, [0x1f, 0x8b]))
-    throw new OciError(
-      "InvalidLayout",
-      `${file} is gzip-compressed: decompress it first (gunzip), an image archive is a plain tar`,
-    );
   const source = createReadStream(file);
   /** The last member read, to name the place of an error between members. */
   let last: string | undefined;
@@ -165,12 +188,12 @@ export async function archiveSource(file: string): Promise<ImageSource> {
         (last === undefined ? "(the first member)" : `(the member after ${JSON.stringify(last)})`);
       const problem = e.truncated
         ? `the archive is cut short: ${e.problem}`
-        : `${file} is not a well-formed tar: ${e.problem}`;
-      throw new OciError("InvalidTar", `${problem} (at byte ${e.offset} of ${file})`, {
+        : `${shown} is not a well-formed tar: ${e.problem}`;
+      throw new OciError("InvalidTar", `${problem} (at byte ${e.offset} of ${shown})`, {
         entry: { index: entry.index, name },
       });
     }
-    throw new OciError("InvalidLayout", `cannot read ${file}: ${(e as Error).message}`);
+    throw new OciError("InvalidLayout", `cannot read ${shown}: ${(e as Error).message}`);
   } finally {
     source.destroy();
   }

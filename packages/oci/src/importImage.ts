@@ -82,7 +82,8 @@ export async function importImage(
 
 /**
  * Imports the image(s) of an archive: an OCI layout packed in one tar (`oci-archive`, `podman save`),
- * or a `docker save` archive (old or current format). The archive is read in place, never extracted.
+ * or a `docker save` archive (old or current format), plain or gzip-compressed. The archive is read in
+ * place, never extracted (a compressed one is inflated into a temporary file first, then removed).
  *
  * @example
  * await importImageArchive(engine, "busybox.tar", { tag: "busybox:imported" });
@@ -92,7 +93,12 @@ export async function importImageArchive(
   file: string,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
-  return importFrom(engine, await archiveSource(file), options);
+  const source = await archiveSource(file);
+  try {
+    return await importFrom(engine, source, options);
+  } finally {
+    source.close?.();
+  }
 }
 
 async function importFrom(

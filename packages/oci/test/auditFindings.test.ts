@@ -8,13 +8,14 @@
  * 3. (deepPaths.test.ts) a path 2,000 levels deep overflows no stack;
  * 4. owner ids of 2^18 and more, and times after 2038, survive an export (PAX records, as Go writes);
  * 5. the `.` entry of a layer (`tar -C dir -cf x.tar .`) gives the root its metadata, as umoci does;
- * 6. small ones: a config without a creation time or history keeps its id through export and import.
+ * 6. small ones: gzip archives import, a config without a creation time or history keeps its id.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { type Command, sequentialIds, simulatedClock } from "@strata/core";
-import { createFsEngine, type DirNode, type FsEngine, layerTree } from "@strata/fs";
+import { createFsEngine, type DirNode, type FsEngine, layerTree, MemoryBlobStore } from "@strata/fs";
 import {
   exportImage,
   exportImages,
@@ -23,6 +24,7 @@ import {
   importImage,
   importImageArchive,
   MEDIA_TYPES,
+  OciError,
   sha256,
 } from "@strata/oci";
 import { describe, expect, test } from "vitest";
@@ -531,6 +533,51 @@ describe("5. the `.` entry (tar -C dir -cf x.tar .) gives the root its metadata"
 describe("6. small ones", () => {
   const image: TestImage = { layers: [layer([dir("etc/"), file("etc/os", "strata\n")])], refName: "t" };
 
+  test("regression: a gzip-compressed archive imports, as docker load takes it (OCI and docker save archives)", async () => {
+    for (const way of ["oci-archive", "docker-archive"] as const) {
+      const work = tmp();
+      const plain =
+        way === "oci-archive"
+          ? ociArchive([image], {}, join(work, "s"))
+          : dockerArchiveOf([{ image, tags: ["t:1"] }]);
+      const path = join(work, "save.tar.gz");
+      writeFileSync(path, gzipSync(plain));
+      const engine = fresh();
+      await importImageArchive(engine, path, { tag: "t:1" });
+      expect(engine.view("t:1").readdir("/etc")).toEqual(["os"]);
+    }
+  });
+
+  test("bzip2 and xz archives are refused with a plain word", async () => {
+    for (const [name, magic] of [
+      ["bzip2", "425a6839"],
+      ["xz", "fd377a585a00"],
+    ] as const) {
+      const path = join(tmp(), `save.tar.${name}`);
+      writeFileSync(path, Buffer.concat([Buffer.from(magic, "hex"), Buffer.alloc(600)]));
+      await expect(importImageArchive(fresh(), path)).rejects.toThrow(
+        `is ${name}-compressed: decompress it first`,
+      );
+    }
+  });
+
+  test("a gzip archive cut short says so, and a bomb of one is refused with TooLarge", async () => {
+    const work = tmp();
+    const gz = gzipSync(ociArchive([image], {}, join(work, "s")));
+    const cut = join(work, "cut.tar.gz");
+    writeFileSync(cut, gz.subarray(0, gz.length - 40));
+    await expect(importImageArchive(fresh(), cut)).rejects.toMatchObject({
+      code: "InvalidTar",
+      message: expect.stringMatching(
+        /is gzip-compressed and cannot be inflated: its gzip data ends too early: it was cut short$/,
+      ),
+    });
+    const whole = join(work, "whole.tar.gz");
+    writeFileSync(whole, gz);
+    const { inflateArchive } = await import("../src/inflateArchive.js");
+    await expect(inflateArchive(whole, 1000)).rejects.toMatchObject({ code: "TooLarge" });
+  });
+
   test("regression: an image whose config has no creation time or history keeps its id through export and import", async () => {
     const engine = fresh();
     const work = tmp();
@@ -566,5 +613,16 @@ describe("6. small ones", () => {
       history: [],
       undated: true,
     });
+  });
+
+  test("the blob store is left as it was by a refused gzip import", async () => {
+    const blobs = new MemoryBlobStore();
+    const engine = createFsEngine({ clock: simulatedClock(), ids: sequentialIds("g"), blobs });
+    const before = blobs.size;
+    const work = tmp();
+    const path = join(work, "bad.tar.gz");
+    writeFileSync(path, gzipSync(Buffer.from("not a tar at all, only text")));
+    await expect(importImageArchive(engine, path)).rejects.toBeInstanceOf(OciError);
+    expect(blobs.size).toBe(before);
   });
 });
