@@ -35,6 +35,11 @@ export interface ImageSource {
    * chunk (an uncompressed layer is parsed as it is read).
    */
   chunks(name: string): Iterable<Buffer>;
+  /**
+   * Why a member may be missing beyond the source's own fault: the archive ended without the blocks
+   * that end a tar (it was cut short at a member's end). Said where a member is missing.
+   */
+  readonly cutShort?: string;
   /** Frees what reading it took (a compressed archive's inflated copy). */
   close?(): void;
 }
@@ -130,10 +135,15 @@ async function indexArchive(file: string, shown: string): Promise<ImageSource> {
   const source = createReadStream(file);
   /** The last member read, to name the place of an error between members. */
   let last: string | undefined;
+  /** Where the last member's data ends (the end blocks, if any, follow). */
+  let end = 0;
+  let count = 0;
   try {
     for await (const { index, offset, header: h } of readTar(source)) {
       const shown = h.name ?? h.rawName;
       last = shown;
+      end = offset + Math.ceil(h.size / 512) * 512;
+      count = index + 1;
       const where = { entry: { index, name: shown } };
       if (index >= MAX_ARCHIVE_MEMBERS)
         throw new OciError("TooLarge", `an image archive has at most ${MAX_ARCHIVE_MEMBERS} members`, where);
@@ -197,13 +207,25 @@ async function indexArchive(file: string, shown: string): Promise<ImageSource> {
   } finally {
     source.destroy();
   }
+  // A tar ends with two zero blocks; without them, it ended at a member's end: cut short there, or
+  // written by a tool that leaves them out (read on, as Go's archive/tar and GNU tar do).
+  const cutShort =
+    count > 0 && statSync(file).size < end + 1024
+      ? `the archive is cut short: it ends right after member ${count} ${JSON.stringify(last)}, without the two zero blocks that end a tar`
+      : undefined;
   const resolve = (name: string): Member | undefined => {
     let n = name;
     for (let i = 0; i < 8 && aliases.has(n); i++) n = aliases.get(n) as string;
     return members.get(n);
   };
+  if (cutShort !== undefined && !resolve("oci-layout") && !resolve("manifest.json"))
+    throw new OciError(
+      "InvalidTar",
+      `${cutShort}, and holds neither an OCI layout (oci-layout, index.json) nor a docker save manifest.json`,
+    );
   return {
     description,
+    ...(cutShort !== undefined ? { cutShort } : {}),
     size: (name) => resolve(name)?.size,
     open(name) {
       const m = resolve(name);
@@ -249,7 +271,11 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export async function readJson(source: ImageSource, name: string, what = name): Promise<unknown> {
   const size = source.size(name);
-  if (size === undefined) throw new OciError("InvalidLayout", `${source.description} has no ${what}`);
+  if (size === undefined)
+    throw new OciError(
+      source.cutShort ? "InvalidTar" : "InvalidLayout",
+      `${source.description} has no ${what}${source.cutShort ? ` (${source.cutShort})` : ""}`,
+    );
   if (size > MAX_JSON_BYTES)
     throw new OciError(
       "TooLarge",

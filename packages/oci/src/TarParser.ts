@@ -206,8 +206,9 @@ const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
 /** An extended header (PAX, GNU long name) larger than this is refused: it would sit in memory. */
 export const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
 
+/** The tar ends too early (`truncated`: whoever reports it says it was cut short, once). */
 const cutShort = (what: string, offset: number) =>
-  new TarFormatError(`the archive ends in the middle of ${what}: it was cut short`, offset, true);
+  new TarFormatError(`it ends in the middle of ${what}`, offset, true);
 
 export class TarParser {
   /** Bytes taken so far: where the next byte is in the archive. */
@@ -317,11 +318,7 @@ export class TarParser {
         if (!this.#ended) return "more";
         // Tolerated at an entry's start (an archive without its end blocks), never after an extended header.
         if (this.#pax.size > 0 || this.#longName || this.#longLink)
-          throw new TarFormatError(
-            "the archive ends after an extended header, before its entry: it was cut short",
-            this.offset,
-            true,
-          );
+          throw new TarFormatError("it ends after an extended header, before its entry", this.offset, true);
         if (this.#buffered > 0) throw cutShort("a header", this.offset);
         return "end";
       }
@@ -458,7 +455,7 @@ export class TarParser {
 
   #bodyCutShort(entry: { size: number; remaining: number }): TarFormatError {
     const e = new TarFormatError(
-      `the archive ends in the middle of this entry's data (${entry.size - entry.remaining} of its ${entry.size} bytes are there): it was cut short`,
+      `it ends in the middle of this entry's data (${entry.size - entry.remaining} of its ${entry.size} bytes are there)`,
       this.offset,
       true,
     );

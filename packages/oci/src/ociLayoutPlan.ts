@@ -62,7 +62,10 @@ export function blobOf(source: ImageSource, d: Descriptor, what: string): string
     throw new OciError("InvalidLayout", `${what}: descriptor ${d.digest} has an invalid size`);
   const member = `blobs/sha256/${hexOf(d.digest)}`;
   const size = source.size(member);
-  if (size === undefined) throw new MissingBlob(`${what}: blob ${d.digest} is missing`);
+  if (size === undefined)
+    throw new MissingBlob(
+      `${what}: blob ${d.digest} is missing${source.cutShort ? ` (${source.cutShort})` : ""}`,
+    );
   if (size !== d.size)
     throw new OciError(
       "SizeMismatch",

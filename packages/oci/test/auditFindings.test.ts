@@ -8,11 +8,13 @@
  * 3. (deepPaths.test.ts) a path 2,000 levels deep overflows no stack;
  * 4. owner ids of 2^18 and more, and times after 2038, survive an export (PAX records, as Go writes);
  * 5. the `.` entry of a layer (`tar -C dir -cf x.tar .`) gives the root its metadata, as umoci does;
- * 6. small ones: gzip archives import, a config without a creation time or history keeps its id.
+ * 6. small ones: gzip archives import, an archive cut at a member's end says so, a config without a
+ *    creation time or history keeps its id.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { type Command, sequentialIds, simulatedClock } from "@strata/core";
 import { createFsEngine, type DirNode, type FsEngine, layerTree, MemoryBlobStore } from "@strata/fs";
@@ -25,6 +27,7 @@ import {
   importImageArchive,
   MEDIA_TYPES,
   OciError,
+  readTar,
   sha256,
 } from "@strata/oci";
 import { describe, expect, test } from "vitest";
@@ -576,6 +579,40 @@ describe("6. small ones", () => {
     writeFileSync(whole, gz);
     const { inflateArchive } = await import("../src/inflateArchive.js");
     await expect(inflateArchive(whole, 1000)).rejects.toMatchObject({ code: "TooLarge" });
+  });
+
+  test("regression: an archive cut exactly at a member's end says it was cut short (not that it holds no layout)", async () => {
+    const work = tmp();
+    const whole = ociArchive([image], {}, join(work, "s"));
+    // The end of the first member's data: where a cut leaves a tar that parses, without its end.
+    let end = 0;
+    for await (const { offset, header } of readTar(Readable.from([whole]))) {
+      end = offset + Math.ceil(header.size / 512) * 512;
+      break;
+    }
+    const path = join(work, "cut.tar");
+    writeFileSync(path, whole.subarray(0, end));
+    const e = await importImageArchive(fresh(), path).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(OciError);
+    expect(e).toMatchObject({
+      code: "InvalidTar",
+      message: expect.stringMatching(
+        /^the archive is cut short: it ends right after member 1 "[^"]+", without the two zero blocks that end a tar, and holds neither/,
+      ),
+    });
+  });
+
+  test("an archive without its end blocks that holds a whole image still imports (as Go's archive/tar reads it)", async () => {
+    const work = tmp();
+    const whole = ociArchive([image], {}, join(work, "s"));
+    const path = join(work, "open.tar");
+    writeFileSync(path, whole.subarray(0, whole.length - 1024));
+    const engine = fresh();
+    await importImageArchive(engine, path, { tag: "t:1" });
+    expect(engine.view("t:1").readdir("/etc")).toEqual(["os"]);
   });
 
   test("regression: an image whose config has no creation time or history keeps its id through export and import", async () => {
