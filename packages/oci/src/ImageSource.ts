@@ -78,6 +78,13 @@ function memberName(name: string): string | undefined | null {
 
 /** The files of a layout directory (only layout names: a docker manifest cannot name other files). */
 export function directorySource(dir: string): ImageSource {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (st === undefined) throw new OciError("InvalidLayout", `cannot read ${dir}: ENOENT`);
+  if (!st.isDirectory())
+    throw new OciError(
+      "InvalidLayout",
+      `${dir} is a file, not a layout directory: an archive is read by importImageArchive`,
+    );
   return {
     description: `the layout ${dir}`,
     size(name) {

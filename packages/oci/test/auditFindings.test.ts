@@ -8,8 +8,8 @@
  * 3. (deepPaths.test.ts) a path 2,000 levels deep overflows no stack;
  * 4. owner ids of 2^18 and more, and times after 2038, survive an export (PAX records, as Go writes);
  * 5. the `.` entry of a layer (`tar -C dir -cf x.tar .`) gives the root its metadata, as umoci does;
- * 6. small ones: gzip archives import, an archive cut at a member's end says so, a config without a
- *    creation time or history keeps its id.
+ * 6. small ones: gzip archives import, an archive cut at a member's end says so, a file given as a
+ *    layout directory is a typed error, a config without a creation time or history keeps its id.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
@@ -549,6 +549,15 @@ describe("6. small ones", () => {
       await importImageArchive(engine, path, { tag: "t:1" });
       expect(engine.view("t:1").readdir("/etc")).toEqual(["os"]);
     }
+  });
+
+  test("regression: a file given as a layout directory is a typed error, not a raw ENOTDIR", async () => {
+    const path = join(tmp(), "save.tar.gz");
+    writeFileSync(path, gzipSync(Buffer.from("x")));
+    await expect(importImage(fresh(), path)).rejects.toMatchObject({
+      code: "InvalidLayout",
+      message: `${path} is a file, not a layout directory: an archive is read by importImageArchive`,
+    });
   });
 
   test("bzip2 and xz archives are refused with a plain word", async () => {
