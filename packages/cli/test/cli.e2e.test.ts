@@ -242,6 +242,16 @@ describe("strata", () => {
     expect(strata(join(tmp(), "c"), "oci", "import", dir).code).toBe(0);
   });
 
+  test("a group's --help lists its commands, as the group alone does (regression: unknown command)", () => {
+    const log = join(tmp(), "log");
+    const alone = strata(log, "oci");
+    expect(alone.code).toBe(0);
+    expect(alone.out).toMatch(/^\nUsage: {2}strata oci COMMAND\n/);
+    for (const flag of ["--help", "-h"])
+      expect(strata(log, "oci", flag)).toMatchObject({ code: 0, out: alone.out });
+    expect(strata(log, "log", "--help")).toMatchObject({ code: 0, out: expect.stringContaining("verify") });
+  });
+
   test("every command has --help", () => {
     const log = join(tmp(), "log");
     const top = strata(log, "--help").out;
