@@ -6,10 +6,12 @@
  * Everything is checked before anything is appended: descriptors' digests and sizes against the bytes,
  * each config's `diff_ids` against its layers (their count and each uncompressed digest), media types,
  * the limits (limits.ts) and every tar entry (readLayerTar.ts, resolveLayerPaths.ts). A refused import
- * appends nothing, and the file contents it had stored are dropped again (StagedBlobs).
+ * appends nothing, and the file contents it had stored are dropped again: it stores them through a
+ * stage of the blob store, which takes back only what no one else put or holds (a concurrent import,
+ * a container's write of the same bytes).
  */
 import { ConflictError, findImage, type LayerEntry, type Platform } from "@strata/core";
-import { emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
+import { type BlobStore, emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
 import { planDockerArchive } from "./dockerArchivePlan.js";
 import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
 import { archiveSource, directorySource, type ImageSource } from "./ImageSource.js";
@@ -23,7 +25,6 @@ import { importProgress, type ProgressListener } from "./Progress.js";
 import { DEFAULT_PLATFORM } from "./platform.js";
 import { checkLayerEntries, readLayerTarEntries } from "./readLayerTar.js";
 import { resolveLayerPaths } from "./resolveLayerPaths.js";
-import { StagedBlobs } from "./StagedBlobs.js";
 
 export interface ImportOptions extends ImportLimits {
   /** Which image of the layout or archive (its ref name, image name or tag); default: every image. */
@@ -139,7 +140,9 @@ async function importFrom(
     seen.set(p.imageId, { list, at: list.length });
     list.push(p);
   }
-  const blobs = new StagedBlobs(engine.blobs);
+  // A store without stages takes nothing back (a refused import leaves what it stored).
+  const stage = engine.blobs.stage?.();
+  const blobs = stage ?? engine.blobs;
   const session = new ImportSession(engine, source, blobs, limits, options.onProgress, wanted);
   try {
     for (const plan of wanted) await session.read(plan);
@@ -167,11 +170,13 @@ async function importFrom(
       .filter((i, k, all): i is ImportedImage => i !== undefined && all.indexOf(i) === k)
       .sort((a, b) => Number(b.main) - Number(a.main));
     const first = images[0] as ImportedImage;
+    stage?.keep(); // accepted: its events name what it stored
     return { imageId: first.imageId, layerIds: first.layerIds, images, skipped };
   } catch (e) {
     // Refused: nothing was appended, so no event names what it stored (once an event is appended, the
     // blobs it names stay).
-    if (!session.appendedAny) blobs.discardAdded();
+    if (session.appendedAny) stage?.keep();
+    else stage?.discard();
     throw e;
   }
 }
@@ -180,7 +185,7 @@ async function importFrom(
 class ImportSession {
   readonly #engine: OciEngine;
   readonly #source: ImageSource;
-  readonly #blobs: StagedBlobs;
+  readonly #blobs: BlobStore;
   readonly #limits: Required<ImportLimits>;
   readonly #memory: MemoryBudget;
   readonly #entries: MemoryBudget;
@@ -194,7 +199,7 @@ class ImportSession {
   constructor(
     engine: OciEngine,
     source: ImageSource,
-    blobs: StagedBlobs,
+    blobs: BlobStore,
     limits: Required<ImportLimits>,
     onProgress: ProgressListener | undefined,
     plans: readonly ImagePlan[],
