@@ -16,6 +16,7 @@ import { planDockerArchive } from "./dockerArchivePlan.js";
 import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
 import { archiveSource, directorySource, type ImageSource } from "./ImageSource.js";
 import { importedConfig } from "./importedConfig.js";
+import { layerEventBytes } from "./layerEventBytes.js";
 import { hashedChunks, openLayerStream, sniffCompression } from "./layerStream.js";
 import { type ImportLimits, limitsOf, type MemoryBudget } from "./limits.js";
 import type { OciEngine } from "./OciEngine.js";
@@ -189,6 +190,7 @@ class ImportSession {
   readonly #limits: Required<ImportLimits>;
   readonly #memory: MemoryBudget;
   readonly #entries: MemoryBudget;
+  readonly #headers: MemoryBudget;
   readonly #progress: ReturnType<typeof importProgress>;
   /** Layers read in this import: DiffID → tree (and the entries to append). */
   readonly #read = new Map<string, { tree: Tree; entries: LayerEntry[] }>();
@@ -210,6 +212,7 @@ class ImportSession {
     this.#limits = limits;
     this.#memory = { used: 0, limit: limits.maxMemoryBytes };
     this.#entries = { used: 0, limit: limits.maxEntries };
+    this.#headers = { used: 0, limit: limits.maxHeaderBytes };
     const total = plans
       .flatMap((p) => p.layers)
       .reduce((n, l) => n + (l.member === "" ? 0 : (l.size ?? source.size(l.member) ?? 0)), 0);
@@ -247,6 +250,9 @@ class ImportSession {
       entries: this.#entries,
       maxLayerBytes: this.#limits.maxLayerBytes,
       memory: this.#memory,
+      headers: this.#headers,
+      maxEntryHeaderBytes: this.#limits.maxEntryHeaderBytes,
+      maxEventBytes: this.#limits.maxLayerEventBytes,
     };
     let read: Awaited<ReturnType<typeof readLayerTarEntries>>;
     let compressed: { digest: string; size: number };
@@ -288,6 +294,16 @@ class ImportSession {
       );
     const resolved = resolveLayerPaths(below, entries, layer.name, { layerIndex: i, origins });
     const tree = checkLayerEntries(layer.name, resolved, origins, i);
+    // The event as it will be appended (paths resolved): refused here, before anything is appended,
+    // rather than by the log.
+    const limit = this.#limits.maxLayerEventBytes;
+    const bytes = layerEventBytes(layer.diffId, resolved, limit);
+    if (bytes > limit)
+      throw new OciError(
+        "TooLarge",
+        `its ${resolved.length} entries make an event (the entries as the event log stores them, in JSON) of ${bytes} bytes, more than the log holds in one event (${limit} bytes, the limit maxLayerEventBytes)`,
+        place,
+      );
     this.#read.set(layer.diffId, { tree, entries: resolved });
     return tree;
   }
