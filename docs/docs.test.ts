@@ -65,12 +65,17 @@ function commandsTable(): string {
 function cliReference(): string {
   const cell = (text: string) => text.replaceAll("|", "\\|");
   const rows = COMMANDS.map((c) => {
-    const [, usage, , summary] = helpText(c.name).split("\n");
+    // `--help`: a blank line, the usage (one line or more, `cp` has two), a blank line, the summary.
+    const lines = helpText(c.name).split("\n");
+    const blank = lines.indexOf("", 1);
+    const usages = lines.slice(1, blank).map((l) => l.replace(/^Usage: +/, "").trim());
+    const summary = lines.slice(blank + 1).find((l) => l !== "");
     const flags = Object.entries(c.flags ?? {})
       .filter(([, f]) => !f.hidden)
       .map(([name, f]) => `\`${f.short ? `-${f.short}, ` : ""}--${name}\``)
       .join(" ");
-    return `| \`${cell((usage ?? "").replace(/^Usage: +/, ""))}\` | ${cell((summary ?? "").replace(/\.$/, ""))} | ${flags} |`;
+    const usage = usages.map((u) => `\`${cell(u)}\``).join("<br>");
+    return `| ${usage} | ${cell((summary ?? "").replace(/\.$/, ""))} | ${flags} |`;
   });
   return ["| usage | what it does | flags |", "|---|---|---|", ...rows].join("\n");
 }

@@ -61,11 +61,25 @@ export interface CommandSpec {
   readonly flags?: FlagSpecs;
   /** Flags stop at the first argument (the image of `create`, `run`; the container of `exec`). */
   readonly interspersed?: boolean;
-  /** Only reads the log: opened without the writer's lock, so it runs beside a writer. */
-  readonly readOnly?: boolean;
+  /**
+   * Only reads the log: opened read-only (without the writer's lock, so it runs beside a writer;
+   * nothing created or written; a missing log is exit 3). A function of the arguments when that depends
+   * on them (`cp` out of a container reads, into one writes).
+   */
+  readonly readOnly?: boolean | ((args: readonly string[]) => boolean);
+  /**
+   * Never starts a log: a missing one is exit 3, as for a read-only command, though the command writes
+   * to a log that is there (`wait` fires the timers due while it waits).
+   */
+  readonly needsLog?: boolean;
   /** Runs the engine's timers in real time while it runs (`stop -t`, `restart`, `wait`, `run`). */
   readonly timers?: boolean;
   readonly run: (ctx: Context) => Promise<number>;
+}
+
+/** Whether `spec`, given `args`, only reads the log. */
+export function readsOnly(spec: CommandSpec, args: readonly string[]): boolean {
+  return typeof spec.readOnly === "function" ? spec.readOnly(args) : spec.readOnly === true;
 }
 
 /** An error met while opening the log: the command ends with exit 3. */

@@ -1,12 +1,15 @@
 /**
  * Argument parsing for `strata`, strict as docker's (cobra and pflag): each command declares its flags
  * (a value, a switch or a list; an optional one-letter short form; the values it takes); an unknown
- * flag, a missing value or a value not in the list is a `FlagError` (exit 125, as docker), never
- * silently ignored and never taking the next flag as its value. Commands that run a program (`create`,
+ * flag, a missing value, an `int` or `duration` that Go would not parse, or a value not in the list is
+ * a `FlagError` with pflag's message (exit 125, as docker), never silently ignored; the first problem
+ * in the order typed is the one named. Commands that run a program (`create`,
  * `run`, `exec`) stop reading flags at their first argument, so `strata run IMAGE ls -la` gives `-la` to
  * `ls`. Built on node:util's parseArgs.
  */
 import { parseArgs as parseNodeArgs } from "node:util";
+import { parseGoBool, parseGoDuration, parseGoInt64 } from "./flagValue.js";
+import { goQuoteText } from "./format/goQuote.js";
 
 export interface FlagSpec {
   /** `string`: takes a value; `boolean`: a switch; `list`: a value, repeatable (`-e A -e B`). */
@@ -14,11 +17,20 @@ export interface FlagSpec {
   readonly short?: string;
   /** The values a string flag takes (any, if absent). */
   readonly values?: readonly string[];
-  /** What `--help` says of it; the value's kind in the help line (`string`, `int`, `list`…). */
+  /** What `--help` says of it. */
   readonly help?: string;
+  /**
+   * The value's kind in the help line (`string`, `int`, `list`…); an `int` (Go's strconv.ParseInt, base
+   * 0, 64 bits), a `duration` (time.ParseDuration) and a `filter` (`name=value`) are checked as pflag
+   * checks them.
+   */
   readonly valueName?: string;
   /** Hidden from `--help` (an alias kept for compatibility). */
   readonly hidden?: boolean;
+  /** Deprecated: using it prints pflag's warning (`Flag --time has been deprecated, <this>`). */
+  readonly deprecated?: string;
+  /** Its short form is deprecated (`-h`): using it prints `Flag shorthand -h has been deprecated, <this>`. */
+  readonly shortDeprecated?: string;
 }
 
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
@@ -29,6 +41,8 @@ export interface ParsedArgs {
   readonly flags: Map<string, string | true>;
   /** Each list flag given: all its values, in order. */
   readonly lists: Map<string, string[]>;
+  /** pflag's warnings for deprecated flags used, in order (docker prints them on stdout before running). */
+  readonly warnings: string[];
 }
 
 /** A flag that is unknown, lacks its value or has a wrong one: docker's exit code 125. */
@@ -43,49 +57,109 @@ export function parseArgs(
   options: { interspersed?: boolean } = {},
 ): ParsedArgs {
   const [head, tail] = options.interspersed === false ? splitAtProgram(argv, specs) : [argv, []];
-  const negated = new Set<string>();
-  let parsed: ReturnType<typeof parseNodeArgs>;
-  try {
-    parsed = parseNodeArgs({
-      args: joinValues(explicitSwitches(head, specs, negated), specs),
-      options: Object.fromEntries(
-        Object.entries(specs).map(([name, s]) => [
-          name,
-          {
-            type: s.type === "boolean" ? "boolean" : "string",
-            ...(s.short ? { short: s.short } : {}),
-            ...(s.type === "list" ? { multiple: true } : {}),
-          },
-        ]),
-      ),
-      strict: true,
-      allowPositionals: true,
-    });
-  } catch (e) {
-    throw new FlagError(flagMessage(e as Error & { code?: string }));
-  }
+  const args = joinValues(shortWithValue(head, specs), specs);
+  // Not strict: the tokens are checked here, in argv order, so the first problem is the one pflag names.
+  const { tokens, positionals } = parseNodeArgs({
+    args,
+    options: Object.fromEntries(
+      Object.entries(specs).map(([name, s]) => [
+        name,
+        {
+          type: s.type === "boolean" ? "boolean" : "string",
+          ...(s.short ? { short: s.short } : {}),
+          ...(s.type === "list" ? { multiple: true } : {}),
+        },
+      ]),
+    ),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const flags = new Map<string, string | true>();
   const lists = new Map<string, string[]>();
-  for (const [name, value] of Object.entries(parsed.values)) {
-    if (value === undefined || value === false) continue;
-    const spec = specs[name] as FlagSpec;
-    const values = (Array.isArray(value) ? value : [value]).map((v) => (v === true ? true : String(v)));
-    for (const v of values)
-      if (typeof v === "string" && spec.values && !spec.values.includes(v))
-        throw new FlagError(`invalid argument "${v}" for "--${name}" flag: use ${spec.values.join(" or ")}`);
-    const last = values.at(-1) as string | true;
-    flags.set(name, last);
-    if (spec.type === "list") lists.set(name, values as string[]);
+  const warnings: string[] = [];
+  let group = { index: -1, at: 0 };
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    const short = !token.rawName.startsWith("--");
+    // pflag names a short flag with the rest of its group: `-az` → 'z' in -z.
+    group =
+      group.index === token.index ? { index: token.index, at: group.at + 1 } : { index: token.index, at: 1 };
+    const typed = `-${(args[token.index] as string).slice(group.at)}`;
+    const spec = Object.hasOwn(specs, token.name) ? specs[token.name] : undefined;
+    if (!spec)
+      throw new FlagError(
+        short
+          ? `unknown shorthand flag: '${token.rawName.slice(1)}' in ${typed}`
+          : `unknown flag: ${token.rawName}`,
+      );
+    const label = `${spec.short ? `-${spec.short}, ` : ""}--${token.name}`;
+    if (spec.deprecated) warnings.push(`Flag --${token.name} has been deprecated, ${spec.deprecated}`);
+    if (short && spec.shortDeprecated)
+      warnings.push(`Flag shorthand -${spec.short} has been deprecated, ${spec.shortDeprecated}`);
+    if (spec.type === "boolean") {
+      const b = token.value === undefined ? ({ ok: true, value: true } as const) : parseGoBool(token.value);
+      if (!b.ok)
+        throw new FlagError(
+          `invalid argument ${goQuoteText(token.value ?? "")} for ${goQuoteText(label)} flag: ${b.error}`,
+        );
+      flags.set(token.name, b.value ? true : "false");
+      continue;
+    }
+    if (token.value === undefined)
+      throw new FlagError(
+        `flag needs an argument: ${short ? `'${token.rawName.slice(1)}' in ${typed}` : token.rawName}`,
+      );
+    const problem = valueProblem(spec, token.value);
+    if (problem)
+      throw new FlagError(
+        `invalid argument ${goQuoteText(token.value)} for ${goQuoteText(label)} flag: ${problem}`,
+      );
+    flags.set(token.name, token.value);
+    if (spec.type === "list") lists.set(token.name, [...(lists.get(token.name) ?? []), token.value]);
   }
-  for (const name of negated) if (!flags.has(name)) flags.set(name, "false");
-  return { positional: [...parsed.positionals, ...tail], flags, lists };
+  return { positional: [...positionals, ...tail], flags, lists, warnings };
+}
+
+/** What is wrong with a flag's value (as pflag's typed values say it), or null. */
+function valueProblem(spec: FlagSpec, value: string): string | null {
+  if (spec.valueName === "int") {
+    const n = parseGoInt64(value);
+    return n.ok ? null : n.error;
+  }
+  if (spec.valueName === "duration") {
+    const d = parseGoDuration(value);
+    return d.ok ? null : d.error;
+  }
+  // docker's FilterOpt: `name=value` (an empty one is ignored).
+  if (spec.valueName === "filter" && value !== "" && !value.includes("="))
+    return "bad format of filter (expected name=value)";
+  if (spec.values && !spec.values.includes(value)) return `use ${spec.values.join(" or ")}`;
+  return null;
+}
+
+/** An `int` flag's value (checked by the parser: Go's base-0 syntax, 64 bits), as the text sent on. */
+export function intFlag(flags: ReadonlyMap<string, string | true>, name: string): string | undefined {
+  const v = flags.get(name);
+  if (typeof v !== "string") return undefined;
+  const n = parseGoInt64(v);
+  return n.ok ? String(n.value) : undefined;
+}
+
+/** A `duration` flag's value in nanoseconds (checked by the parser), 0 when not given. */
+export function durationFlag(flags: ReadonlyMap<string, string | true>, name: string): bigint {
+  const v = flags.get(name);
+  if (typeof v !== "string") return 0n;
+  const d = parseGoDuration(v);
+  return d.ok ? d.value : 0n;
 }
 
 /**
- * pflag's switches with a value: `--all=true` is `--all`; `--all=false` and `-H=false` are the switch
- * turned off (set to the text "false" in the flags, so `=== true` reads it as off).
+ * pflag's `-X=value` (`-a=false`, `-t=5`), which node's parser would read as a group of letters, as
+ * `--name=value`. A switch given a value (`--all=false`) is read by `parseArgs`: off is the text
+ * "false" in the flags, so `=== true` reads it as off.
  */
-function explicitSwitches(argv: readonly string[], specs: FlagSpecs, negated: Set<string>): string[] {
+function shortWithValue(argv: readonly string[], specs: FlagSpecs): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i] as string;
@@ -93,15 +167,9 @@ function explicitSwitches(argv: readonly string[], specs: FlagSpecs, negated: Se
       out.push(...argv.slice(i));
       break;
     }
-    const m = /^(?:--([^=]+)|-([^-=]))=(true|false|1|0)$/i.exec(token);
-    const name =
-      m?.[1] ?? Object.entries(specs).find(([, s]) => m?.[2] !== undefined && s.short === m[2])?.[0];
-    if (m && name && specs[name]?.type === "boolean") {
-      if (/^(true|1)$/i.test(m[3] as string)) out.push(`--${name}`);
-      else negated.add(name);
-      continue;
-    }
-    out.push(token);
+    const m = /^-([^-=])=(.*)$/s.exec(token);
+    const name = m && Object.entries(specs).find(([, s]) => s.short === m[1])?.[0];
+    out.push(m && name ? `--${name}=${m[2]}` : token);
   }
   return out;
 }
@@ -166,21 +234,4 @@ function splitAtProgram(argv: readonly string[], specs: FlagSpecs): [string[], s
     if (takesValue(token)) i++;
   }
   return [[...argv], []];
-}
-
-/** parseArgs' error, in pflag's words. */
-function flagMessage(e: Error & { code?: string }): string {
-  const flag = /'(-[^' ]*)/.exec(e.message)?.[1] ?? "";
-  switch (e.code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return flag.startsWith("--")
-        ? `unknown flag: ${flag}`
-        : `unknown shorthand flag: '${flag.slice(1, 2)}' in ${flag}`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      return /argument missing|ambiguous/.test(e.message)
-        ? `flag needs an argument: ${flag.startsWith("--") ? flag : `'${flag.slice(1, 2)}' in ${flag}`}`
-        : `flag ${flag} takes no value`;
-    default:
-      return e.message;
-  }
 }

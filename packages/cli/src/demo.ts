@@ -52,7 +52,16 @@ export async function runDemo(engine: DurableEngine, location: string, out: Outp
     },
     { type: "symlink", path: "/usr/share/nginx/html/home.html", target: "index.html", ...meta },
   ]);
+  // The program the container runs: the runtime looks it up in the image's files when it starts.
   const nginx = layer(2, [
+    { type: "dir", path: "/usr/sbin", mode: 0o755, ...meta },
+    {
+      type: "file",
+      path: "/usr/sbin/nginx",
+      mode: 0o755,
+      ...meta,
+      ...blob("#!/bin/sh\n# nginx, modelled\n"),
+    },
     { type: "dir", path: "/etc/nginx/conf.d", mode: 0o755, ...meta },
     {
       type: "file",

@@ -18,7 +18,7 @@ import { Readable } from "node:stream";
 import { type DurableEngine, openEngine } from "@strata/engine";
 import { FileEventLog, StoreError } from "@strata/store";
 import { FlagError, type FlagSpecs, parseArgs, UsageError } from "./args.js";
-import { CommandError, type CommandSpec, ExitStatus, OpenFailure } from "./CommandSpec.js";
+import { CommandError, type CommandSpec, ExitStatus, OpenFailure, readsOnly } from "./CommandSpec.js";
 import { DaemonError, DockerClient } from "./client/DockerClient.js";
 import { EmbeddedDaemon } from "./client/EmbeddedDaemon.js";
 import { COMMANDS, isStrataError, logDir } from "./commands.js";
@@ -40,7 +40,7 @@ const GLOBAL_FLAGS: FlagSpecs = {
     short: "H",
     help: "Talk to a strata serve at unix:///path or tcp://HOST:PORT instead of opening the log (or $STRATA_HOST)",
   },
-  help: { type: "boolean", help: "Print usage" },
+  help: { type: "boolean", short: "h", shortDeprecated: "use --help", help: "Print usage" },
 };
 
 const GROUPS: Record<CommandSpec["group"], string> = {
@@ -87,8 +87,10 @@ export function helpText(name?: string): string {
   }
   lines.push(
     "Global Options:",
-    ...optionLines(GLOBAL_FLAGS),
-    "  -v, --version   Print version information and quit",
+    ...optionLines({
+      ...GLOBAL_FLAGS,
+      version: { type: "boolean", short: "v", help: "Print version information and quit" },
+    }),
     "",
   );
   lines.push("Run 'strata COMMAND --help' for more information on a command.", "");
@@ -111,7 +113,8 @@ function optionLines(flags: FlagSpecs): string[] {
     .filter(([, f]) => !f.hidden)
     .map(([name, f]) => {
       const kind = f.type === "boolean" ? "" : ` ${f.valueName ?? (f.type === "list" ? "list" : "string")}`;
-      return [`${f.short ? `-${f.short}, ` : "    "}--${name}${kind}`, f.help ?? ""] as const;
+      const short = f.short && !f.shortDeprecated ? `-${f.short}, ` : "    ";
+      return [`${short}--${name}${kind}`, f.help ?? ""] as const;
     });
   const width = Math.max(0, ...rows.map(([l]) => l.length));
   return rows.map(([l, h]) => `  ${l.padEnd(width)}   ${h}`.trimEnd());
@@ -209,6 +212,8 @@ export async function main(
       throw e;
     }
     const { positional, flags, lists } = parsed;
+    // pflag's warnings for deprecated flags (cobra prints them on docker's stdout), before the command runs.
+    for (const w of parsed.warnings) io.out(`${w}\n`);
     if (flags.has("help")) {
       io.out(commandHelp(spec));
       return EXIT.ok;
@@ -223,14 +228,17 @@ export async function main(
     const out = makeOutput(flags.get("format") === "json", io.out, io.err, io.tty, io.errTty, io.bytes);
     const progress = makeProgressBar(io.err, io.errTty, io.now);
     const location = logDir(flags);
+    const readOnly = readsOnly(spec, positional);
     const openEngineOnce = async (override?: string) => {
       if (engine) return engine;
       try {
         engine = await openEngine({
           location: override ?? location,
-          readOnly: spec.readOnly === true,
+          readOnly,
+          // A reader starts no log; nor does a writer that only waits (`wait`).
+          create: !readOnly && spec.needsLog !== true,
           // A short command fires the timers due as it runs; those that wait (stop -t, wait) run them on time.
-          timers: spec.timers === true && spec.readOnly !== true,
+          timers: spec.timers === true && !readOnly,
           lockWaitMs: lockWaitMs(),
           onReplay: (done, total) => {
             progress.update("replaying the log", done, total, "events");
@@ -241,7 +249,7 @@ export async function main(
         throw new OpenFailure(e);
       }
       const torn = engine.log instanceof FileEventLog ? engine.log.openReport.truncated : null;
-      if (torn && spec.readOnly !== true)
+      if (torn && !readOnly)
         io.err(
           `strata: warning: cut ${torn.bytes} bytes at the end of ${torn.file} (offset ${torn.offset}): a batch a crash left unfinished; it was never reported as done\n`,
         );
@@ -276,6 +284,8 @@ export async function main(
       },
     });
   } catch (e) {
+    // A flag's value found wrong by the command itself: the usage, as for one the parser refused.
+    if (e instanceof FlagError) return usageFailure(io, e.message, spec.usage, path);
     return reportFailure(spec.name, e, io.err);
   } finally {
     await daemon?.close();
@@ -412,6 +422,6 @@ function hintFor(e: unknown): string {
   if (code === "CorruptLog")
     return "\nRun 'strata log verify' for details; 'strata log repair' cuts the log before the damage and moves the rest aside (into damaged/).";
   if (code === "LogNotFound")
-    return "\nGive the log's directory with --log DIR (or $STRATA_LOG); a command that writes starts a new log.";
+    return "\nGive the log with --log DIR or --log postgres://… (or $STRATA_LOG); a command that writes starts a new log.";
   return "";
 }

@@ -7,11 +7,16 @@
  * - Runs the engine with real-time timers (stop deadlines, restart back-off, health checks fire on
  *   time) and follows the log, so commands of other writers (other servers on the same PostgreSQL log,
  *   `strata` commands on the same directory) show at once.
+ * - Starting on a log a previous process wrote is dockerd starting again: it issues `daemon.restart`
+ *   before it listens (the shutdown dockerd did when it stopped, then its restore: containers without a
+ *   restart policy are stopped, `always` ones started again…; docs/lifecycle.md "The daemon"), whether
+ *   the previous server stopped cleanly or was killed (a container's processes are modelled, so they
+ *   outlive the server, as containerd's shims outlive a killed dockerd). `--live-restore` leaves the
+ *   containers as they are (dockerd's option of that name; for a second server on a shared log).
  * - SIGTERM or SIGINT: stops accepting, ends the long answers (`wait`, `events`, attach), lets the
- *   requests in progress finish, saves a snapshot, closes the log, exits 0. No event is half-written
- *   whatever happens (every append is whole or absent), and the next `strata serve` starts from the
- *   snapshot and the log with everything in place: the containers are where they were, since their
- *   processes are modelled, not run.
+ *   requests in progress finish (a `stop` runs to its own deadline), saves a snapshot, closes the log,
+ *   exits 0. No event is half-written whatever happens (every append is whole or absent). The
+ *   containers are not stopped then: the next `strata serve` records their shutdown as it starts.
  */
 import { resolve as resolvePath } from "node:path";
 import { DockerServer, type ListenOn } from "@strata/docker";
@@ -36,12 +41,17 @@ const isLoopback = (host: string) =>
 export const serveCommand: CommandSpec = {
   name: "serve",
   group: "strata",
-  usage: "strata serve [--socket PATH] [--host tcp://127.0.0.1:PORT] [--log DIR|postgres://…]",
+  usage:
+    "strata serve [--socket PATH] [--host tcp://127.0.0.1:PORT] [--live-restore] [--log DIR|postgres://…]",
   summary:
     "Serve the Docker Engine API on a unix socket (default ./strata.sock) so docker and dockerode drive the log, until SIGTERM or SIGINT",
   args: { max: 0 },
   flags: {
     socket: { type: "string", help: "The unix socket to listen on (default ./strata.sock, mode 0600)" },
+    "live-restore": {
+      type: "boolean",
+      help: "Keep the containers as they are when starting on a log (default: a daemon restart, as dockerd's)",
+    },
   },
   run: async (ctx) => {
     const socketFlag = ctx.flags.get("socket");
@@ -68,6 +78,16 @@ export const serveCommand: CommandSpec = {
     }
     const servers: DockerServer[] = [];
     try {
+      if (engine.seq > 0 && ctx.flags.get("live-restore") !== true) {
+        const r = await engine.execute({ type: "daemon.restart" });
+        if (!r.ok) throw r.error;
+        const stopped = r.events.filter((e) => e.type === "container.died").length;
+        const started = r.events.filter((e) => e.type === "container.started").length;
+        if (stopped + started > 0)
+          ctx.out.error(
+            `strata: daemon restart: ${stopped} container(s) stopped, ${started} started again by their restart policy`,
+          );
+      }
       const addresses: string[] = [];
       for (const on of places) {
         const server = new DockerServer({

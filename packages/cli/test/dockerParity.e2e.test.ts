@@ -1,52 +1,28 @@
 /**
  * The same read commands through `strata` and through the real docker CLI (28.2), both against one
- * `strata serve` on a demo log: the outputs agree line for line. Relative times ("5 seconds ago",
- * "Up 3 seconds") are masked, since the two run a moment apart, and runs of spaces (a table's padding,
- * which a masked duration may change) are compared as one.
+ * `strata serve` on a demo log: the outputs agree line for line, and so do the refusals of flags docker's
+ * parser finds wrong. Relative times are masked (test/support/masked.ts). The commands that change
+ * things are compared in dockerParityMutations.e2e.test.ts.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BIN, docker, type Running, serve } from "./support/strataServe.js";
+import { masked } from "./support/masked.js";
+import { BIN, client, docker, type Running, serve } from "./support/strataServe.js";
 
-const DURATION =
-  /(Less than a second|About a minute|About an hour|\d+ (second|minute|hour|day|week|month|year)s?)/g;
+const strata = async (host: string, args: readonly string[]) => {
+  const r = await client("strata", host, args);
+  return { code: r.code, out: r.out.toString("utf8"), err: r.err };
+};
 
-function mask(text: string): string[] {
-  return text
-    .replace(DURATION, "<duration>")
-    .replace(/"(RunningFor|Status|CreatedSince)":"[^"]*"/g, '"$1":"<masked>"')
-    .replace(/ {2,}/g, "  ")
-    .split("\n");
-}
-
-function strata(
-  host: string,
-  args: readonly string[],
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, "--host", host, ...args], {
-      env: { ...process.env, TZ: "UTC" },
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on("data", (d: Buffer) => {
-      err += d.toString();
-    });
-    child.on("close", (code) => resolve({ code, out, err }));
-  });
-}
-
-/**
- * Reads of images: compared whatever the server answers (the image endpoints are written beside this
- * branch; until they are merged both clients print the same refusal).
- */
-const IMAGE_READS = new Set(["images", "history"]); // and inspect --type image
+/** Lines docker refuses (a flag's value, a missing object, a bad template): the rest must succeed. */
+const REFUSED = (args: readonly string[]) =>
+  args.includes("nope") ||
+  args.includes("{{.ID") ||
+  ["--filter", "--last", "-f", "-n"].includes(args.at(-1) as string) ||
+  args.some((a) => ["x", "1x", "99999999999999999999", "noequals", "-az", "-a=x"].includes(a));
 
 describe("strata and docker print the same for the same server", () => {
   const dir = mkdtempSync(join(tmpdir(), "strata-parity-"));
@@ -77,6 +53,19 @@ describe("strata and docker print the same for the same server", () => {
     [["ps", "-a", "-f", "name=web", "--format", "{{.Names}} {{upper .State}}"]],
     [["ps", "-a", "-n", "1"]],
     [["ps", "-l", "--format", "{{json .}}"]],
+    [["ps", "-n", "0x1"]],
+    [["ps", "-a", "-f", ""]],
+    [["ps", "--filter"]],
+    [["ps", "-a", "--last"]],
+    [["ps", "-f"]],
+    [["ps", "-n"]],
+    [["ps", "-n", "x"]],
+    [["ps", "-n", "99999999999999999999"]],
+    [["ps", "-f", "noequals"]],
+    [["ps", "-az"]],
+    [["ps", "-a=x"]],
+    [["images", "--filter"]],
+    [["events", "--filter"]],
     [["images"]],
     [["images", "--format", "json"]],
     [["images", "-q"]],
@@ -104,17 +93,13 @@ describe("strata and docker print the same for the same server", () => {
     const now = String(Math.floor(Date.now() / 1000));
     const args = template.map((a) => (a === until ? now : a));
     const [ours, theirs] = await Promise.all([strata(server.address, args), docker(server.address, ...args)]);
-    expect(mask(ours.out)).toEqual(mask(theirs.out));
+    expect(masked(ours.out)).toEqual(masked(theirs.out));
     expect(ours.err.replace(/strata/g, "docker")).toBe(theirs.err);
     expect(ours.code).toBe(theirs.code);
     // not a comparison of two empty answers: what docker reads of this server succeeds and says something
-    if (
-      !IMAGE_READS.has(template[0] as string) &&
-      !template.includes("image") &&
-      !template.includes("nope") &&
-      !template.includes("{{.ID")
-    )
+    if (!REFUSED(template))
       expect({ code: theirs.code, empty: theirs.out === "" }).toEqual({ code: 0, empty: false });
+    else expect(theirs.code, "a refusal").not.toBe(0);
   });
 
   test("the daemon inside strata answers as strata serve does", async () => {
@@ -123,6 +108,6 @@ describe("strata and docker print the same for the same server", () => {
     });
     const served = await strata(server.address, ["ps", "-a", "--format", "json"]);
     expect(embedded.status, embedded.stderr).toBe(0);
-    expect(mask(embedded.stdout)).toEqual(mask(served.out));
+    expect(masked(embedded.stdout)).toEqual(masked(served.out));
   });
 });

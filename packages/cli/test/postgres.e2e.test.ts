@@ -1,11 +1,13 @@
 /**
  * Every `strata` command against a PostgreSQL log (`--log postgres://…?schema=…`), through the same
- * engine as a directory: the built binary, a real server. Under CI=true the server must be reachable;
- * elsewhere the suite is skipped with the reason printed.
+ * engine as a directory: Strata's own commands and Docker's verbs, the built binary, a real server. A
+ * command that starts no log creates no schema; a server that refuses the client is exit 3 naming what
+ * (never the password). Under CI=true the server must be reachable; elsewhere the suite is skipped with
+ * the reason printed.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -32,11 +34,13 @@ if (why !== null) {
 }
 
 const schemas: string[] = [];
-const location = () => {
+const location = () => locationOf(freshSchema());
+const freshSchema = () => {
   const schema = `strata_cli_${randomBytes(5).toString("hex")}`;
   schemas.push(schema);
-  return `${URL_}${URL_.includes("?") ? "&" : "?"}schema=${schema}`;
+  return schema;
 };
+const locationOf = (schema: string, url = URL_) => `${url}${url.includes("?") ? "&" : "?"}schema=${schema}`;
 afterAll(async () => {
   if (why !== null || schemas.length === 0) return;
   const client = new pg.Client({ connectionString: URL_ });
@@ -49,8 +53,34 @@ beforeAll(() => {
 });
 
 function strata(log: string, ...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, "--log", log, ...args], { encoding: "utf8", cwd: tmp() });
+  return strataIn(tmp(), log, ...args);
+}
+function strataIn(cwd: string, log: string, ...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, "--log", log, ...args], {
+    encoding: "utf8",
+    cwd,
+    timeout: 60_000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
+}
+/** Exit 3, one line naming what went wrong: never a stack, an internal error, or the password. */
+function expectLogError(r: { code: number | null; err: string }, message: RegExp) {
+  expect(r.err, r.err).toMatch(message);
+  expect(r.code, r.err).toBe(3);
+  expect(r.err).not.toMatch(/\n\s+at |internal error|a bug in strata/);
+  const password = new URL(URL_).password;
+  if (password) expect(r.err).not.toContain(`:${password}@`);
+  expect(r.err).not.toContain("not-the-password");
+}
+async function schemaExists(schema: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: URL_ });
+  await client.connect();
+  try {
+    const r = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
+    return r.rowCount === 1;
+  } finally {
+    await client.end();
+  }
 }
 const ok = (r: { code: number | null; out: string; err: string }) => {
   expect(r.code, r.err).toBe(0);
@@ -121,4 +151,122 @@ describe.skipIf(why !== null)("strata on a PostgreSQL log", () => {
     expect(seen).toContain('"tag":"late:1"');
     expect(readFileSync(archive).length).toBeGreaterThan(0);
   }, 120_000);
+
+  test("Docker's verbs: import, create, start, pause, unpause, restart, kill, wait, rename, cp both ways, tag, save, rmi, load, images, history, run -d, exec -d, stop, rm, container and image prune, events, info, version", () => {
+    const log = location();
+    const dir = tmp();
+    const run = (...args: string[]) => ok(strataIn(dir, log, ...args)).trim();
+    mkdirSync(join(dir, "root", "etc"), { recursive: true });
+    writeFileSync(join(dir, "root", "etc", "greeting"), "hello\n");
+    execFileSync("tar", ["-cf", join(dir, "root.tar"), "-C", join(dir, "root"), "."]);
+    const status = (ref: string) => run("inspect", "-f", "{{.State.Status}}", ref);
+
+    expect(run("import", "root.tar", "base:1")).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const id = run("create", "--name", "c1", "base:1", "/bin/sh");
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    expect(status("c1")).toBe("created");
+    expect(run("start", "c1")).toBe("c1");
+    expect(run("pause", "c1")).toBe("c1");
+    expect(status("c1")).toBe("paused");
+    expect(run("unpause", "c1")).toBe("c1");
+    expect(run("restart", "-t", "0", "c1")).toBe("c1");
+    expect(status("c1")).toBe("running");
+    expect(run("kill", "c1")).toBe("c1");
+    expect(run("wait", "c1")).toBe("137");
+    expect(run("rename", "c1", "c2")).toBe("");
+    expect(run("inspect", "-f", "{{.Name}} {{.Id}}", "c2")).toBe(`/c2 ${id}`);
+
+    writeFileSync(join(dir, "f.txt"), "data\n");
+    run("cp", "f.txt", "c2:/f.txt");
+    run("cp", "c2:/f.txt", "out.txt");
+    expect(readFileSync(join(dir, "out.txt"), "utf8")).toBe("data\n");
+    run("cp", "c2:/etc/greeting", "greeting");
+    expect(readFileSync(join(dir, "greeting"), "utf8")).toBe("hello\n");
+
+    run("tag", "base:1", "base:2");
+    expect(run("images", "--format", "{{.Repository}}:{{.Tag}}").split("\n").sort()).toEqual([
+      "base:1",
+      "base:2",
+    ]);
+    run("save", "-o", "s.tar", "base:2");
+    expect(readFileSync(join(dir, "s.tar")).length).toBeGreaterThan(0);
+    expect(run("rmi", "base:2")).toBe("Untagged: base:2");
+    expect(run("load", "-i", "s.tar")).toBe("Loaded image: base:2");
+    expect(run("history", "base:1")).toContain("Imported from -");
+
+    const r1 = run("run", "-d", "--name", "r1", "base:1", "/bin/sh");
+    expect(r1).toMatch(/^[0-9a-f]{64}$/);
+    expect(run("exec", "-d", "r1", "/bin/true")).toBe("");
+    expect(run("stop", "-t", "0", "r1")).toBe("r1");
+    expect(status("r1")).toBe("exited");
+    expect(run("rm", "r1")).toBe("r1");
+    expect(run("container", "prune", "-f")).toContain(id);
+    expect(run("image", "prune", "-a", "-f")).toMatch(/Deleted Images:[\s\S]*untagged: base:1/);
+    expect(run("images", "-q")).toBe("");
+
+    const events = run("events", "--since", "0", "--until", String(Math.ceil(Date.now() / 1000) + 1));
+    for (const action of [
+      "image load",
+      "container create",
+      "container pause",
+      "container rename",
+      "exec_start",
+      "image untag",
+      "container destroy",
+    ])
+      expect(events).toContain(action);
+    expect(run("info")).toMatch(/Containers: 0/);
+    expect(run("version")).toContain("Client: Strata");
+  }, 600_000);
+
+  test("a command that starts no log, on a schema that is not there: exit 3 naming it, and no schema is created", async () => {
+    const schema = freshSchema();
+    const log = locationOf(schema);
+    for (const args of [
+      ["ps"],
+      ["images"],
+      ["save", "a"],
+      ["wait", "web"],
+      ["cp", "web:/x", "./out"],
+      ["log", "events"],
+    ]) {
+      const cwd = tmp();
+      expectLogError(
+        strataIn(cwd, log, ...args),
+        new RegExp(`schema=${schema}: there is no strata log here`),
+      );
+      expect(readdirSync(cwd)).toEqual([]);
+    }
+    expect(await schemaExists(schema)).toBe(false);
+  }, 300_000);
+
+  test("a wrong password, a missing database or role: exit 3 naming what was wrong, not the password (commands and serve)", () => {
+    const withUrl = (change: (u: URL) => void) => {
+      const u = new URL(URL_);
+      change(u);
+      return locationOf("strata_nowhere", u.toString());
+    };
+    const wrongPassword = withUrl((u) => {
+      u.password = "not-the-password";
+    });
+    expectLogError(
+      strata(wrongPassword, "ps"),
+      /cannot open postgres:\/\/.*: password authentication failed for user/,
+    );
+    expectLogError(
+      strata(wrongPassword, "create", "--name", "x", "base:1"),
+      /password authentication failed/,
+    );
+    const serve = strata(wrongPassword, "serve", "--socket", join(tmp(), "s.sock"));
+    expectLogError(serve, /password authentication failed/);
+    const noDatabase = withUrl((u) => {
+      u.pathname = "/strata_no_such_db";
+    });
+    expectLogError(strata(noDatabase, "ps"), /database "strata_no_such_db" does not exist \(3D000\)/);
+    expectLogError(strata(noDatabase, "apply", "/dev/null"), /database "strata_no_such_db" does not exist/);
+    const noRole = withUrl((u) => {
+      u.username = "strata_no_such_role";
+    });
+    expectLogError(strata(noRole, "ps"), /strata_no_such_role/);
+  }, 300_000);
 });

@@ -43,7 +43,7 @@ function createOver(socket: string, name: string): Promise<{ status: number; bod
 }
 
 describe("strata serve", () => {
-  test("a 0600 socket; SIGTERM stops it cleanly (exit 0, socket gone); it starts again with everything in place", async () => {
+  test("a 0600 socket; SIGTERM stops it cleanly (exit 0, socket gone); it starts again on the same state", async () => {
     const dir = tmp();
     const log = logWithImage(dir);
     const socket = join(dir, "d.sock");
@@ -61,13 +61,63 @@ describe("strata serve", () => {
     expect(existsSync(socket)).toBe(false);
     expect(first.err()).toMatch(/stopping/);
 
-    const second = await serve("--log", log, "--socket", socket);
+    // --live-restore: the containers are left as they were (nothing is appended as it starts).
+    const second = await serve("--log", log, "--socket", socket, "--live-restore");
     const after = await docker(second.address, "inspect", "web", "idle");
     expect(after.out).toBe(before.out);
     expect((await docker(second.address, "ps", "--format", "{{.Names}} {{.State}}")).out).toBe(
       "web running\n",
     );
     second.child.kill("SIGINT");
+    expect(await second.exited).toBe(0);
+  });
+
+  test("started again on a log it served, it is dockerd restarting: each container ends where the daemon's restart leaves it", async () => {
+    const dir = tmp();
+    const log = logWithImage(dir);
+    const socket = join(dir, "d.sock");
+    const first = await serve("--log", log, "--socket", socket);
+    const host = first.address;
+    const run = async (...args: string[]) => expect((await docker(host, "run", "-d", ...args)).code).toBe(0);
+    await run("--name", "plain", "base:1", "sleep", "100");
+    await run("--name", "always", "--restart", "always", "base:1", "sleep", "100");
+    await run("--name", "unless", "--restart", "unless-stopped", "base:1", "sleep", "100");
+    await run("--name", "stopped", "--restart", "unless-stopped", "base:1", "sleep", "100");
+    expect((await docker(host, "stop", "-t", "0", "stopped")).code).toBe(0);
+    expect((await docker(host, "create", "--name", "fresh", "--restart", "always", "base:1")).code).toBe(0);
+    const pidBefore = (await docker(host, "inspect", "--format", "{{.State.Pid}}", "always")).out;
+    const psFormat = ["ps", "-a", "--format", "{{.Names}} {{.State}}"];
+    expect((await docker(host, ...psFormat)).out.split("\n").sort().join(" ")).toBe(
+      " always running fresh created plain running stopped exited unless running",
+    );
+    first.child.kill("SIGTERM");
+    expect(await first.exited).toBe(0);
+
+    const second = await serve("--log", log, "--socket", socket);
+    expect(second.err()).toMatch(/daemon restart: 3 container\(s\) stopped, 2 started again/);
+    // The shutdown stopped every running container (sleep ignores SIGTERM as PID 1: SIGKILL, 137);
+    // the restore started again those whose policy says so; a container never started stays created.
+    expect((await docker(second.address, ...psFormat)).out.split("\n").sort().join(" ")).toBe(
+      " always running fresh created plain exited stopped exited unless running",
+    );
+    const plain = await docker(second.address, "inspect", "--format", "{{.State.ExitCode}}", "plain");
+    expect(plain.out).toBe("137\n");
+    const pidAfter = (await docker(second.address, "inspect", "--format", "{{.State.Pid}}", "always")).out;
+    expect(pidAfter).not.toBe(pidBefore);
+    const events = await docker(
+      second.address,
+      "events",
+      "--since",
+      "0",
+      "--until",
+      "0s",
+      "--filter",
+      "container=plain",
+      "--format",
+      "{{.Action}}",
+    );
+    expect(events.out.trim().split("\n").slice(-3)).toEqual(["kill", "kill", "die"]);
+    second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
   });
 

@@ -16,7 +16,10 @@ export { CommandSchema, parseCommand } from "./commands/commands.js";
 // the README's walkthrough
 export { runLifecycleDemo } from "./demo/lifecycleDemo.js";
 export { applyChanges } from "./engine/applyChanges.js";
+export type { ContainerRuntime } from "./engine/ContainerRuntime.js";
 export { CoreFold } from "./engine/CoreFold.js";
+export type { InvalidSetting } from "./engine/createSettings.js";
+export { createSettings } from "./engine/createSettings.js";
 export type { DecideResult } from "./engine/decide.js";
 export { decide, decideTick, nextDeadline } from "./engine/decide.js";
 export type { CommandResult, EngineOptions } from "./engine/Engine.js";
@@ -51,7 +54,7 @@ export type {
   Refined,
   RefinedFailure,
 } from "./engine/Projection.js";
-export { refinedOutcome } from "./engine/Projection.js";
+export { refinedOutcome, runtimeOf } from "./engine/Projection.js";
 export type { Plan, PlannedEvent } from "./engine/plan.js";
 export { earliestDeadline, nextDue, plan } from "./engine/plan.js";
 export {
@@ -111,6 +114,7 @@ export type { ImageEvent } from "./events/imageEvents.js";
 export { ImageEventSchema } from "./events/imageEvents.js";
 export { parseEvent } from "./events/parseEvent.js";
 export { baseName, joinPath, normalizeFsPath, parentPath, pathComponents } from "./fsPath.js";
+export { goQuote } from "./goQuote.js";
 // ids, time, errors, signals
 export type { Brand, ContainerId, ExecId, ImageId, LayerId } from "./ids.js";
 export {
@@ -124,7 +128,12 @@ export {
 } from "./ids.js";
 export type { EventListener } from "./log/InMemoryEventLog.js";
 export { InMemoryEventLog } from "./log/InMemoryEventLog.js";
-export type { ContainerMachineCommand, ImageFacts } from "./machines/containerCommands.js";
+export type {
+  ContainerMachineCommand,
+  ImageFacts,
+  Moment,
+  ProgramLookup,
+} from "./machines/containerCommands.js";
 export type {
   ContainerEventInput,
   ContainerMachineInput,
@@ -146,6 +155,7 @@ export {
   restartVerdict,
   signalOutcome,
 } from "./machines/processSpace.js";
+export { mainCommand, startFailure } from "./machines/startProcess.js";
 export type { SignalName } from "./signals.js";
 export {
   DEFAULT_IGNORED_SIGNALS,

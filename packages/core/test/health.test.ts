@@ -93,3 +93,42 @@ describe("health checks", () => {
     expect(!r.ok && r.error.toJSON()).toMatchObject({ status: 400, reason: "no-healthcheck" });
   });
 });
+
+describe("healthcheck values Docker refuses (moby daemon/container.go validateHealthCheck)", () => {
+  test.each([
+    [{ intervalMs: -5 }, "Interval in Healthcheck cannot be less than 1ms"],
+    [{ timeoutMs: -1 }, "Timeout in Healthcheck cannot be less than 1ms"],
+    [{ retries: -1 }, "Retries in Healthcheck cannot be negative"],
+    [{ startPeriodMs: -1 }, "StartPeriod in Healthcheck cannot be less than 1ms"],
+    [{ startIntervalMs: -2 }, "StartInterval in Healthcheck cannot be less than 1ms"],
+    // In Docker's order: Interval before Retries.
+    [{ retries: -1, intervalMs: -1 }, "Interval in Healthcheck cannot be less than 1ms"],
+  ])("when create with %j, then 400 %s and nothing is appended", (extra, message) => {
+    const s = new Scenario().given(baseImage);
+    const before = s.engine.log.lastSeq;
+    const r = s.when(create(hc(extra)));
+    expect(!r.ok && r.error.toJSON()).toMatchObject({
+      status: 400,
+      reason: "invalid-healthcheck",
+      message,
+    });
+    expect(s.engine.log.lastSeq).toBe(before);
+  });
+
+  test("the healthcheck is checked after the environment and before the restart policy, as Docker does", () => {
+    const s = new Scenario().given(baseImage);
+    const bad = { healthcheck: hc({ retries: -1 }) };
+    const env = s.when({ ...create(bad.healthcheck), env: ["=x"] });
+    expect(!env.ok && env.error.message).toBe("invalid environment variable: =x");
+    const policy = s.when({
+      ...create(bad.healthcheck),
+      restartPolicy: { name: "always", maximumRetryCount: 3 },
+    });
+    expect(!policy.ok && policy.error.message).toBe("Retries in Healthcheck cannot be negative");
+  });
+
+  test("1ms and 0 (the default) are allowed", () => {
+    const s = new Scenario().given(baseImage, create(hc({ intervalMs: 1, retries: 0 })));
+    expect(s.context("web").config.healthcheck).toMatchObject({ intervalMs: 1 });
+  });
+});

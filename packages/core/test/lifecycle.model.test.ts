@@ -424,6 +424,19 @@ const commands = [
         }),
       ),
   ),
+  fc.tuple(name, fc.nat({ max: 8 })).map(
+    ([n, i]) =>
+      new Step(
+        `execCreate(${n}, reusing #${i})`,
+        (m, k) => m.execCreate(n, (k as { execId: string }).execId, false),
+        (m) => ({
+          type: "container.execCreate",
+          container: n,
+          execId: m.execIds[i % Math.max(1, m.execIds.length)] ?? "e".repeat(64),
+          cmd: ["worker"],
+        }),
+      ),
+  ),
   fc.nat({ max: 8 }).map(
     (i) =>
       new Step(

@@ -127,6 +127,54 @@ describe("exec instances (moby daemon/exec.go)", () => {
   });
 });
 
+describe("exec ids are unique (dockerd makes each one random, so it never reuses one)", () => {
+  const execId = "c".repeat(64);
+  const other = { type: "container.create", image: "base:1", name: "db" } as const;
+  test.each([
+    ["container.execCreate", "web"],
+    ["container.execCreate", "db"],
+    ["container.exec", "web"],
+    ["container.exec", "db"],
+  ] as const)(
+    "given an exec instance of web, when %s with its id in %s, then 409 and nothing is appended",
+    (type, container) => {
+      const s = new Scenario().given(baseImage, create(), start, other, {
+        type: "container.start",
+        container: "db",
+      });
+      s.given({ type: "container.execCreate", container: "web", execId, cmd: ["ps"] });
+      const before = s.engine.log.lastSeq;
+      const r = s.when({ type, container, execId, cmd: ["x"] });
+      expect(!r.ok && r.error.toJSON()).toMatchObject({
+        status: 409,
+        reason: "exec-id-in-use",
+        message: `Conflict. The exec ID "${execId}" is already in use by container "${s.state.names.web}"`,
+      });
+      expect(s.engine.log.lastSeq).toBe(before);
+      expect(inspectExec(s.state, execId).ProcessConfig.entrypoint).toBe("ps");
+    },
+  );
+
+  test("the container's state is checked first: a stopped container answers not running", () => {
+    const s = new Scenario().given(baseImage, create(), start, other);
+    s.given({ type: "container.execCreate", container: "web", execId, cmd: ["ps"] });
+    const r = s.when({ type: "container.execCreate", container: "db", execId, cmd: ["x"] });
+    expect(!r.ok && r.error.reason).toBe("not-running");
+  });
+
+  test("an id freed with its container (removed) can be used again", () => {
+    const s = new Scenario().given(baseImage, create(), start, other, {
+      type: "container.start",
+      container: "db",
+    });
+    s.given(
+      { type: "container.execCreate", container: "web", execId, cmd: ["ps"] },
+      { type: "container.remove", container: "web", force: true },
+    );
+    expect(s.when({ type: "container.execCreate", container: "db", execId, cmd: ["x"] }).ok).toBe(true);
+  });
+});
+
 describe("the OOM killer (moby daemon/monitor.go EventOOM)", () => {
   test("given a running container, when the OOM killer kills PID 1, then oom, die 137, OOMKilled until the next start", () => {
     const s = new Scenario().given(baseImage, create(), start);

@@ -4,6 +4,7 @@
  * as bounded streams. Every refusal is a `DockerApiError` in dockerd's words.
  */
 import type { IncomingMessage } from "node:http";
+import { readJson } from "./readJson.js";
 import { DockerApiError } from "./shapes/errors.js";
 
 /** The largest JSON body accepted (create, exec, commit bodies are a few KiB). */
@@ -104,7 +105,8 @@ export class DockerRequest {
 
   /**
    * The JSON body as moby reads it: a body with a Content-Type other than application/json is 400; an
-   * empty body is `undefined`; unknown fields are kept (handlers ignore them).
+   * empty body is `undefined`; malformed JSON is Go's decoder's error (readJson.ts); unknown fields
+   * are kept (handlers ignore them).
    */
   async json(): Promise<unknown> {
     const body = await this.bytes(MAX_JSON_BYTES);
@@ -112,10 +114,6 @@ export class DockerRequest {
     const type = (this.raw.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
     if (type !== "application/json")
       throw new DockerApiError(400, `unsupported Content-Type header (${type}): must be 'application/json'`);
-    try {
-      return JSON.parse(body.toString("utf8"));
-    } catch (e) {
-      throw new DockerApiError(400, `invalid JSON: ${(e as Error).message}`);
-    }
+    return readJson(body);
   }
 }

@@ -38,6 +38,8 @@ export class PastEngine {
   readonly log: EventLog;
   readonly blobs: BlobStore;
   readonly clock: Clock;
+  /** The past only reads. */
+  readonly readOnly = true;
   readonly #moment: EngineMoment;
   readonly #engine: DurableEngine;
 

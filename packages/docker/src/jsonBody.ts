@@ -5,6 +5,7 @@
  * `cannot unmarshal` error. For bodies of requests that took their connection over (exec start), which
  * Node leaves unread.
  */
+import { readJson } from "./readJson.js";
 import { DockerApiError } from "./shapes/errors.js";
 
 /** The parsed body (undefined when empty), checked as `DockerRequest.json` checks it. */
@@ -13,11 +14,7 @@ export function parseJsonBody(body: Buffer, contentType: string | undefined): un
   const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
   if (type !== "application/json")
     throw new DockerApiError(400, `unsupported Content-Type header (${type}): must be 'application/json'`);
-  try {
-    return JSON.parse(body.toString("utf8"));
-  } catch (e) {
-    throw new DockerApiError(400, `invalid JSON: ${(e as Error).message}`);
-  }
+  return readJson(body);
 }
 
 const goType = (v: unknown) =>

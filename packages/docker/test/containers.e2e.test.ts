@@ -3,6 +3,7 @@
  * error messages are what a Docker user sees from dockerd.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { call } from "./support/http.js";
 import { type Served, seedImage, serve } from "./support/served.js";
 
 let d: Served;
@@ -113,6 +114,79 @@ describe("docker against strata: containers", () => {
     );
     expect(ok(await d.docker(["stop", "db"])).trim()).toBe("db"); // 304: not running, still a success
     expect(ok(await d.docker(["rm", "db"])).trim()).toBe("db");
+  });
+
+  test("a program the image does not have: docker run exits 127 or 126 with runc's message, the container stays created", async () => {
+    const OCI =
+      "failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: ";
+    const runFails = (message: string) =>
+      `docker: Error response from daemon: ${OCI}${message}\n\nRun 'docker run --help' for more information\n`;
+    const missing = `exec: "/nonexistent": stat /nonexistent: no such file or directory: unknown`;
+    expect(await d.docker(["run", "--name", "r1", "alpine", "/nonexistent"])).toMatchObject({
+      code: 127,
+      err: runFails(missing),
+    });
+    const state = JSON.parse(ok(await d.docker(["inspect", "--format", "{{json .State}}", "r1"])));
+    expect(state).toMatchObject({
+      Status: "created",
+      Running: false,
+      ExitCode: 127,
+      Error: `${OCI}${missing}`,
+    });
+    expect(await d.docker(["start", "r1"])).toMatchObject({
+      code: 1,
+      err: `Error response from daemon: ${OCI}${missing}\nError: failed to start containers: r1\n`,
+    });
+    // A bare name is looked up in the image's PATH (Docker's default here); --rm removes the container.
+    expect(await d.docker(["run", "--rm", "--name", "r2", "alpine", "nosuch"])).toMatchObject({
+      code: 127,
+      err: runFails('exec: "nosuch": executable file not found in $PATH: unknown'),
+    });
+    expect(ok(await d.docker(["ps", "-a", "--filter", "name=r2", "-q"]))).toBe("");
+    expect(
+      await d.docker(["run", "-e", "PATH=/nowhere", "--name", "r3", "alpine", "sleep", "1"]),
+    ).toMatchObject({
+      code: 127,
+      err: runFails('exec: "sleep": executable file not found in $PATH: unknown'),
+    });
+    expect(await d.docker(["run", "--name", "r4", "alpine", "/bin"])).toMatchObject({
+      code: 126,
+      err: runFails('exec: "/bin": is a directory: unknown: permission denied'),
+    });
+    expect(await d.docker(["run", "--name", "r5", "alpine", "/etc/hostname"])).toMatchObject({
+      code: 126,
+      err: runFails('exec: "/etc/hostname": permission denied: unknown'),
+    });
+    ok(await d.docker(["rm", "r1", "r3", "r4", "r5"]));
+  });
+
+  test("create checks the settings before the command, as moby does: a bad restart policy on an image with no Cmd", async () => {
+    await seedImage(d.engine, "nocmd:1", []);
+    expect(await d.docker(["create", "--restart", "always:3", "nocmd:1"])).toMatchObject({
+      code: 1,
+      err: "Error response from daemon: invalid restart policy: maximum retry count can only be used with 'on-failure'\n",
+    });
+    expect(await d.docker(["create", "nocmd:1"])).toMatchObject({
+      code: 1,
+      err: "Error response from daemon: no command specified\n",
+    });
+  });
+
+  test("the Engine API's own checks, in dockerd's words: a healthcheck's values, malformed JSON", async () => {
+    const create = (body: string) => call(d.socket, "POST", "/v1.50/containers/create", body);
+    const refused = async (body: string, message: string) => {
+      const r = await create(body);
+      expect([r.status, r.json()]).toEqual([400, { message }]);
+    };
+    const hc = (extra: Record<string, number>) =>
+      JSON.stringify({ Image: "alpine", Healthcheck: { Test: ["CMD", "true"], ...extra } });
+    await refused(hc({ Retries: -1 }), "Retries in Healthcheck cannot be negative");
+    await refused(hc({ Interval: 500_000 }), "Interval in Healthcheck cannot be less than 1ms");
+    await refused(hc({ Timeout: -1 }), "Timeout in Healthcheck cannot be less than 1ms");
+    await refused("{bad}", "invalid JSON: invalid character 'b' looking for beginning of object key string");
+    await refused('{"Image": "alpine",', "invalid JSON: unexpected EOF");
+    await refused('{"Image": "alpine"} x', "unexpected content after JSON");
+    await refused("  ", "invalid JSON: got EOF while reading request body");
   });
 
   test("container prune removes what is not running", async () => {

@@ -129,6 +129,19 @@ describe("docker load", () => {
     expect(ok(await d.docker(["load", "-q", "-i", file]))).toBe("Loaded image: web:1\n");
   });
 
+  test("save | load of an image Strata made, kept: its id is not its config's digest, so the load is another image and the first is left dangling", async () => {
+    const made = await seedImageOf(d.engine, [layer], ["made:1"], { cmd: ["serve"] });
+    const file = join(d.dir, "made.tar");
+    ok(await d.docker(["save", "-o", file, "made:1"]));
+    expect(ok(await d.docker(["load", "-i", file]))).toBe(
+      `The image made:1 already exists, renaming the old one with ID ${made} to empty string\nLoaded image: made:1\n`,
+    );
+    const loaded = (await inspect("made:1")).Id;
+    expect(loaded).not.toBe(made);
+    expect((await inspect(made)).RepoTags).toEqual([]);
+    ok(await d.docker(["rmi", made, "made:1"]));
+  });
+
   test("a tag that named another image moves, as dockerd says; an untagged image is listed by id", async () => {
     const file = join(d.dir, "moved.tar");
     ok(await d.docker(["save", "-o", file, "web:1"]));

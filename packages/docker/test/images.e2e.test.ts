@@ -163,6 +163,19 @@ describe("docker image inspect and history", () => {
   });
 });
 
+describe("docker push", () => {
+  test("there is no registry: a name held is 501 with what to do instead, one not held is dockerd's 404", async () => {
+    fails(
+      await d.docker(["push", "base:1"]),
+      "Error response from daemon: strata has no registry to push base:1 to: save it with docker save",
+    );
+    fails(
+      await d.docker(["push", "nosuch:1"]),
+      "Error response from daemon: An image does not exist locally with the tag: nosuch",
+    );
+  });
+});
+
 describe("docker tag and rmi", () => {
   test("tag: the client's fully-qualified repo is stored familiar; a moved tag; errors", async () => {
     ok(await d.docker(["tag", "base:1", "me/base"]));

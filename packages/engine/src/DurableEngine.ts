@@ -14,8 +14,12 @@
  * fails leaves the state as it was. Commands of one engine run one at a time.
  *
  * Time: with the system clock, a timer fires what is due (a stop's SIGKILL, a restart's backoff, a
- * delayed removal) at its deadline while the engine is open, so `wait` resolves on time. An engine
- * opened with `follow` also folds in what others append as they append it.
+ * delayed removal) at its deadline while the engine is open, so `wait` resolves on time; a timer whose
+ * append fails tries again after a delay that doubles each time (100 ms to 30 s). An engine opened with
+ * `follow` also folds in what others append as they append it.
+ *
+ * Read-only (`readOnly`, or a log opened read-only): the engine only reads. It never appends: `execute`
+ * and `snapshot` refuse with `ReadOnly`, and timers fire nothing (what falls due is left to a writer).
  */
 import {
   applyProjected,
@@ -56,6 +60,7 @@ import {
   type NewStoredEvent,
   type SnapshotStorage,
   type StoredEvent,
+  StoreError,
   type Subscription,
 } from "@strata/store";
 import { EngineMoment } from "./EngineMoment.js";
@@ -78,8 +83,13 @@ export interface DurableEngineOptions {
   readonly clock?: Clock;
   /** Default: random ids. */
   readonly ids?: IdSource;
-  /** Fire due timers at their deadline in real time (default: with the system clock). */
+  /** Fire due timers at their deadline in real time (default: with the system clock, unless read-only). */
   readonly timers?: boolean;
+  /**
+   * Only read: never append (see the class comment). Default: whether the log was opened read-only
+   * (`log.readOnly`).
+   */
+  readonly readOnly?: boolean;
   /** Fold in what other writers append as they append it (default: only while a `wait` waits). */
   readonly follow?: boolean;
   /** Give up after this many conflicting attempts (default 25). */
@@ -135,6 +145,9 @@ export class DurableEngine {
   readonly #snapshots: SnapshotStorage | null;
   readonly #snapshotEvery: number;
   readonly #saveSnapshots: boolean;
+  readonly #readOnly: boolean;
+  /** Timer appends that failed in a row: the next try waits `timerRetryDelay` of it. */
+  #timerFailures = 0;
   /** The position of the newest snapshot saved or opened from (0: none). */
   #snapshotAt = 0;
   #states: ProjectedState<FsState> = { core: initialState(), projection: initialFsState() };
@@ -161,7 +174,8 @@ export class DurableEngine {
     this.#warn = options.onWarning ?? (() => {});
     this.#snapshots = options.snapshots ?? null;
     this.#snapshotEvery = options.snapshotEvery ?? 10_000;
-    this.#saveSnapshots = options.saveSnapshots ?? this.#snapshots !== null;
+    this.#readOnly = options.readOnly ?? options.log.readOnly === true;
+    this.#saveSnapshots = !this.#readOnly && (options.saveSnapshots ?? this.#snapshots !== null);
   }
 
   /**
@@ -257,12 +271,22 @@ export class DurableEngine {
    * if (!r.ok) console.error(r.error?.message);
    */
   execute(command: Command): Promise<ExecuteResult> {
+    if (this.#readOnly) return Promise.reject(this.#readOnlyError("execute commands"));
     return this.#serially(() => this.#execute(command));
   }
 
-  /** Fires the timers due now (the real-time driver does this on its own). */
+  /**
+   * Fires the timers due now (the real-time driver does this on its own); read-only, fires nothing and
+   * answers [].
+   */
   async tick(): Promise<readonly EventEnvelope[]> {
+    if (this.#readOnly) return [];
     return (await this.#serially(() => this.#execute(null))).events;
+  }
+
+  /** Whether the engine only reads (see the class comment). */
+  get readOnly(): boolean {
+    return this.#readOnly;
   }
 
   /**
@@ -324,6 +348,7 @@ export class DurableEngine {
    * position), so the next open replays only what comes after. Returns its position (null: no store).
    */
   snapshot(): Promise<number | null> {
+    if (this.#readOnly) return Promise.reject(this.#readOnlyError("save snapshots"));
     return this.#serially(() => this.#saveSnapshot());
   }
 
@@ -467,28 +492,43 @@ export class DurableEngine {
     }
   }
 
-  /** Sets the real-time timer for the earliest deadline (if the engine runs timers). */
+  #readOnlyError(what: string): StoreError {
+    return new StoreError("ReadOnly", `this engine was opened read-only: it does not ${what}`);
+  }
+
+  /**
+   * Sets the real-time timer for the earliest deadline (if the engine runs timers), or later after
+   * failed tries (`timerRetryDelay`), so a log that refuses appends is not asked again at once.
+   */
   #arm(): void {
-    if (!this.#timers || this.#closed) return;
+    if (!this.#timers || this.#readOnly || this.#closed) return;
     const at = earliestDeadline(this.state);
     if (at === this.#timerAt) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
     this.#timerAt = at;
     if (at === null) return;
+    const delay = Math.max(at - this.clock.now(), timerRetryDelay(this.#timerFailures));
     this.#timer = setTimeout(
       () => {
         this.#timer = null;
         this.#timerAt = null;
         this.tick().then(
-          () => this.#arm(),
+          () => {
+            this.#timerFailures = 0;
+            this.#arm();
+          },
           (e: unknown) => {
-            if (!this.#closed) this.#warn(`a timer could not fire: ${(e as Error).message}`);
+            this.#timerFailures += 1;
+            if (!this.#closed)
+              this.#warn(
+                `a timer could not fire: ${(e as Error).message} (trying again in ${timerRetryDelay(this.#timerFailures)} ms)`,
+              );
             this.#arm();
           },
         );
       },
-      Math.max(0, Math.min(at - this.clock.now(), 2 ** 31 - 1)),
+      Math.max(0, Math.min(delay, 2 ** 31 - 1)),
     );
   }
 
@@ -515,6 +555,11 @@ export class DurableEngine {
     this.#following = null;
     void sub.close();
   }
+}
+
+/** How long a timer waits after `failures` failed tries in a row: 0, then 100 ms doubling to 30 s. */
+function timerRetryDelay(failures: number): number {
+  return failures === 0 ? 0 : Math.min(100 * 2 ** (failures - 1), 30_000);
 }
 
 function answer(

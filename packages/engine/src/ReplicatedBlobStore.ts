@@ -3,7 +3,9 @@
  * cache) in front of a `RemoteBlobStore` beside the log (a PostgreSQL table). The fs model reads the
  * local store synchronously; the engine keeps the two in step:
  * - `put` stores locally and remembers the blob as not yet sent; `sync()` sends every such blob to the
- *   remote (durable there) before the engine appends the events that name them;
+ *   remote (durable there) before the engine appends the events that name them, in groups of about
+ *   `groupBytes` (64 MiB), each read from the local store as it is sent: a large import never holds more
+ *   than a group (and one blob) in memory;
  * - `fetch(digests)` copies into the local store what another host stored and the local one lacks,
  *   before the engine folds events that name them, or reads a file a snapshot names.
  */
@@ -15,10 +17,16 @@ export class ReplicatedBlobStore implements BlobStore {
   readonly remote: RemoteBlobStore;
   /** Digests put here and not yet on the remote. */
   readonly #unsent = new Set<string>();
+  readonly #groupBytes: number;
 
-  constructor(remote: RemoteBlobStore, local: BlobStore = new MemoryBlobStore()) {
+  constructor(
+    remote: RemoteBlobStore,
+    local: BlobStore = new MemoryBlobStore(),
+    options: { readonly groupBytes?: number } = {},
+  ) {
     this.remote = remote;
     this.local = local;
+    this.#groupBytes = options.groupBytes ?? 64 * 1024 * 1024;
   }
 
   put(bytes: Uint8Array): string {
@@ -51,32 +59,29 @@ export class ReplicatedBlobStore implements BlobStore {
     return this.local.openStream?.(digest) ?? asStream(this.local.get(digest));
   }
 
-  /** Makes every blob put so far durable: locally (if the local store syncs) and on the remote. */
+  /**
+   * Makes every blob put so far durable: locally (if the local store syncs) and on the remote, in groups
+   * (see the module comment); a group sent is no longer unsent, even if a later one fails.
+   */
   async sync(): Promise<void> {
     await this.local.sync?.();
-    if (this.#unsent.size === 0) return;
-    const digests = [...this.#unsent];
-    const blobs: { digest: string; bytes: Uint8Array }[] = [];
-    for (const digest of digests) {
+    let group: { digest: string; bytes: Uint8Array }[] = [];
+    let size = 0;
+    const send = async () => {
+      await this.remote.put(group);
+      for (const b of group) this.#unsent.delete(b.digest);
+      group = [];
+      size = 0;
+    };
+    for (const digest of [...this.#unsent]) {
       const bytes = this.local.get(digest);
       if (bytes === undefined)
         throw new Error(`content ${digest} was put but is no longer in the local store`);
-      blobs.push({ digest, bytes });
+      group.push({ digest, bytes });
+      size += bytes.length;
+      if (size >= this.#groupBytes) await send();
     }
-    // In groups, so one huge import does not hold every blob in memory twice.
-    let group: typeof blobs = [];
-    let size = 0;
-    for (const b of blobs) {
-      group.push(b);
-      size += b.bytes.length;
-      if (size > 64 * 1024 * 1024) {
-        await this.remote.put(group);
-        group = [];
-        size = 0;
-      }
-    }
-    if (group.length > 0) await this.remote.put(group);
-    for (const d of digests) this.#unsent.delete(d);
+    if (group.length > 0) await send();
   }
 
   /** Copies the blobs among `digests` that the local store lacks from the remote; returns how many. */

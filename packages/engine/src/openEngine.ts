@@ -32,8 +32,17 @@ import { ReplicatedBlobStore } from "./ReplicatedBlobStore.js";
 export interface OpenEngineOptions extends Omit<DurableEngineOptions, "log" | "blobs" | "snapshots"> {
   /** Where the log is: a directory, `postgres://…`, or `memory:`. */
   readonly location: string;
-  /** Only read: a directory's log is opened read-only and nothing is created (a missing log is an error). */
+  /**
+   * Only read: the log (a directory or PostgreSQL) is opened read-only, nothing is created or written,
+   * and the engine never appends (timers off; `execute` refuses). A missing log is a `LogNotFoundError`.
+   */
   readonly readOnly?: boolean;
+  /**
+   * Start a new log where there is none (default: unless `readOnly`). False: a missing log is a
+   * `LogNotFoundError`, though the engine writes to one that is there (a command that only waits, but
+   * fires the timers due meanwhile).
+   */
+  readonly create?: boolean;
   /** PostgreSQL: the schema the tables live in (default `strata`). */
   readonly schema?: string;
   /** PostgreSQL: a directory for this host's copy of file contents (default: in memory). */
@@ -55,7 +64,7 @@ export const isPostgresUrl = (location: string): boolean => /^postgres(ql)?:\/\/
 /** Opens the log, blobs and snapshots at `location` (see the module comment). */
 export async function openStorage(
   location: string,
-  options: Pick<OpenEngineOptions, "readOnly" | "schema" | "blobCache" | "lockWaitMs"> = {},
+  options: Pick<OpenEngineOptions, "readOnly" | "create" | "schema" | "blobCache" | "lockWaitMs"> = {},
 ): Promise<EngineStorage> {
   if (location === "memory:")
     return { log: new MemoryEventLog(), blobs: new MemoryBlobStore(), snapshots: null };
@@ -67,6 +76,8 @@ export async function openStorage(
     const log = await PostgresEventLog.open({
       connectionString: url.toString(),
       ...(schema ? { schema } : {}),
+      readOnly: options.readOnly === true,
+      create: options.create ?? options.readOnly !== true,
     });
     const local = options.blobCache ? new DiskBlobStore(options.blobCache) : new MemoryBlobStore();
     return { log, blobs: new ReplicatedBlobStore(log.blobs(), local), snapshots: log.snapshots() };
@@ -79,7 +90,10 @@ export async function openStorage(
   }
   if (stat && !stat.isDirectory())
     throw new StorageError("use", location, "ENOTDIR", "it is a file, not a log directory");
-  if (options.readOnly && !stat) throw new LogNotFoundError(location, "there is no strata log here");
+  const create = options.create ?? options.readOnly !== true;
+  if (!create && !stat) throw new LogNotFoundError(location, "there is no strata log here");
+  if (!create && !statSync(join(location, "events"), { throwIfNoEntry: false }))
+    throw new LogNotFoundError(location, "there is no strata log here (it has no events directory)");
   const log = await FileEventLog.open(join(location, "events"), {
     readOnly: options.readOnly === true,
     ...(options.lockWaitMs !== undefined ? { lockWaitMs: options.lockWaitMs } : {}),

@@ -3,16 +3,42 @@
  * a failed append changes nothing, that a reopened engine has everything back, time travel, and the
  * real-time timers with the system clock.
  */
-import { cpSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { cpSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Command, parseEvent, replay, sequentialIds, simulatedClock, systemClock } from "@strata/core";
 import { DurableEngine, openEngine } from "@strata/engine";
 import { MemoryBlobStore } from "@strata/fs";
 import { type EventLog, MemoryEventLog, StorageError } from "@strata/store";
-import { describe, expect, test } from "vitest";
+import pg from "pg";
+import { afterAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
 
 const tmp = tempDirs("strata-engine-");
+
+const PG_URL = process.env.STRATA_PG_URL ?? "postgres://postgres:strata@127.0.0.1:5432/strata_test";
+const pgWhy = await (async () => {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return null;
+  } catch (e) {
+    const why = `cannot connect to ${PG_URL.replace(/:[^:@/]*@/, ":***@")}: ${(e as Error).message}`;
+    if (process.env.CI === "true") throw new Error(`the PostgreSQL engine tests must run in CI, but ${why}`);
+    console.warn(`skipping the PostgreSQL engine tests: ${why}`);
+    return why;
+  } finally {
+    await client.end().catch(() => {});
+  }
+})();
+const pgSchemas: string[] = [];
+afterAll(async () => {
+  if (pgSchemas.length === 0) return;
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  for (const s of pgSchemas) await client.query(`DROP SCHEMA IF EXISTS ${s} CASCADE`);
+  await client.end();
+});
 
 const base: Command = { type: "image.create", layers: [], tags: ["base:1"], cmd: ["/bin/sh"] };
 
@@ -172,6 +198,95 @@ describe("durable", () => {
   });
 });
 
+/**
+ * A read-only engine on `location` (a log whose stop deadline is long past) appends nothing: its timers
+ * are off, and stay off when asked for; `tick` fires nothing; `execute` and `snapshot` refuse.
+ */
+async function readOnlyNeverAppends(location: string, written: () => Promise<unknown>): Promise<void> {
+  const writer = await openEngine({ location, clock: simulatedClock(), timers: false });
+  await writer.execute(base);
+  await writer.execute({
+    type: "container.create",
+    image: "base:1",
+    name: "web",
+    handlers: { SIGTERM: { action: "ignore" } },
+  });
+  await writer.execute({ type: "container.start", container: "web" });
+  await writer.execute({ type: "container.stop", container: "web", timeout: 1 });
+  await writer.close();
+  const before = await written();
+  for (const timers of [undefined, true]) {
+    const warnings: string[] = [];
+    const reader = await openEngine({
+      location,
+      readOnly: true,
+      ...(timers === undefined ? {} : { timers }),
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(reader.readOnly).toBe(true);
+    const seq = reader.seq;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await reader.tick()).toEqual([]);
+    await expect(reader.execute(base)).rejects.toMatchObject({ code: "ReadOnly" });
+    await expect(reader.snapshot()).rejects.toMatchObject({ code: "ReadOnly" });
+    expect(warnings).toEqual([]);
+    expect(reader.seq).toBe(seq);
+    expect(await reader.log.lastSeq()).toBe(seq);
+    expect(reader.state.containers[reader.state.names.web as string]?.status).toBe("running");
+    await reader.close();
+  }
+  expect(await written()).toEqual(before);
+}
+
+/** Every file under `dir` with its size. */
+function filesUnder(dir: string): Record<string, number> {
+  const files: Record<string, number> = {};
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const stat = statSync(join(dir, name));
+    if (stat.isFile()) files[name] = stat.size;
+  }
+  return files;
+}
+
+describe("a read-only engine never appends", () => {
+  test("on a directory", async () => {
+    const dir = tmp();
+    await readOnlyNeverAppends(dir, async () => filesUnder(dir));
+  });
+
+  test.runIf(pgWhy === null)("on PostgreSQL", async () => {
+    const schema = `strata_ro_${randomBytes(6).toString("hex")}`;
+    pgSchemas.push(schema);
+    await readOnlyNeverAppends(`${PG_URL}${PG_URL.includes("?") ? "&" : "?"}schema=${schema}`, async () => {
+      const client = new pg.Client({ connectionString: PG_URL });
+      await client.connect();
+      try {
+        const r = await client.query(
+          `SELECT (SELECT count(*) FROM ${schema}.strata_events) AS events, (SELECT count(*) FROM ${schema}.strata_snapshots) AS snapshots, (SELECT count(*) FROM ${schema}.strata_blobs) AS blobs`,
+        );
+        return r.rows[0];
+      } finally {
+        await client.end();
+      }
+    });
+  });
+
+  test.runIf(pgWhy === null)("a missing PostgreSQL schema is LogNotFound, and is not created", async () => {
+    const schema = `strata_ro_${randomBytes(6).toString("hex")}`;
+    await expect(
+      openEngine({
+        location: `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}schema=${schema}`,
+        readOnly: true,
+      }),
+    ).rejects.toMatchObject({ code: "LogNotFound" });
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const r = await client.query("SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1", [schema]);
+    await client.end();
+    expect(r.rows[0].n).toBe(0);
+  });
+});
+
 describe("logs written before the engine", () => {
   test("the committed v1 fixture log opens through the engine and folds to the state a plain replay gives", async () => {
     const dir = tmp();
@@ -204,6 +319,55 @@ describe("real time", () => {
     expect(waited).toEqual({ statusCode: 137 });
     expect(engine.state.containers[engine.state.names.web as string]?.status).toBe("exited");
     expect(engine.clock).toBe(systemClock);
+    await engine.close();
+  }, 20_000);
+});
+
+describe("timers whose append fails", () => {
+  test("try again after a delay that doubles (100 ms, 200 ms, …), not at once; and fire when the log takes appends again", async () => {
+    // A stop whose deadline is long past when the engine opens: its timer is due at once.
+    const clock = simulatedClock();
+    const log = new MemoryEventLog();
+    const setup = await DurableEngine.open({
+      log: { ...bind(log), close: async () => {} },
+      blobs: new MemoryBlobStore(),
+      clock,
+      timers: false,
+    });
+    await setup.execute(base);
+    await setup.execute({
+      type: "container.create",
+      image: "base:1",
+      name: "web",
+      handlers: { SIGTERM: { action: "ignore" } },
+    });
+    await setup.execute({ type: "container.start", container: "web" });
+    await setup.execute({ type: "container.stop", container: "web", timeout: 1 });
+    await setup.close();
+    clock.advance(5_000);
+    let fail = true;
+    const warnings: string[] = [];
+    const flaky: EventLog = {
+      ...bind(log),
+      append: (e, o) =>
+        fail ? Promise.reject(new StorageError("append to", "/dev/full", "ENOSPC")) : log.append(e, o),
+    };
+    const engine = await DurableEngine.open({
+      log: flaky,
+      blobs: new MemoryBlobStore(),
+      clock,
+      timers: true,
+      onWarning: (w) => warnings.push(w),
+    });
+    await new Promise((r) => setTimeout(r, 700));
+    // Tries at 0, 100, 300 (and perhaps 700) ms; retrying at once made hundreds in that time.
+    expect(warnings.length, warnings.join("\n")).toBeGreaterThanOrEqual(2);
+    expect(warnings.length, warnings.join("\n")).toBeLessThanOrEqual(5);
+    expect(warnings[0]).toMatch(/a timer could not fire: .*ENOSPC.*\(trying again in 100 ms\)/);
+    expect(warnings[1]).toMatch(/\(trying again in 200 ms\)/);
+    expect(engine.state.containers[engine.state.names.web as string]?.status).toBe("running");
+    fail = false;
+    expect(await engine.wait("web")).toEqual({ statusCode: 137 });
     await engine.close();
   }, 20_000);
 });

@@ -1,8 +1,9 @@
 /**
  * The packages as a stranger gets them: `pnpm pack` tarballs of @strata/*, installed into an application
  * outside the monorepo — with npm, and with pnpm — type-checked against the packed declarations, and run
- * against a file log (write, close, reopen, read back). Needs the npm registry for the third-party
- * dependencies (xstate, immer, valibot, pg, tar-stream, @types/node).
+ * against a file log (write, close, reopen, read back); each tarball has its README and LICENSE and no
+ * build cache. Needs the npm registry for the third-party dependencies (xstate, immer, valibot, pg,
+ * tar-stream, @types/node).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -92,6 +93,24 @@ describe("the packed packages in an application outside the monorepo", () => {
     tarballs = pack(packed);
   });
   afterAll(() => rmSync(packed, { recursive: true, force: true }));
+
+  test("every tarball holds its README, LICENSE and built code, and no build cache (.tsbuildinfo)", () => {
+    expect(tarballs).toHaveLength(PACKAGES.length);
+    for (const tarball of tarballs) {
+      const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).trim().split("\n");
+      for (const needed of [
+        "package/README.md",
+        "package/LICENSE",
+        "package/package.json",
+        "package/dist/index.js",
+      ])
+        expect(files, `${tarball} lacks ${needed}`).toContain(needed);
+      expect(
+        files.filter((f) => f.endsWith(".tsbuildinfo")),
+        tarball,
+      ).toEqual([]);
+    }
+  });
 
   test("installed with npm: type-checks and runs against a file log", () => {
     const dir = app(tarballs);

@@ -1,8 +1,10 @@
 /**
  * Engines in separate processes racing on one log — a directory (the file log) and PostgreSQL — for
  * hundreds of rounds: in each, racers send a conflicting command at the same moment (the same name;
- * create against rmi of its image; start against rm). Exactly one wins each race, the log never holds
- * a contradiction (a property over the replayed log), and every racer's state is the fresh replay.
+ * the same tag on their own images; create against rmi of its image; start against rm). Exactly one
+ * wins each race (of the tag: every racer's tag is accepted, as Docker moves a tag, and the tag ends on
+ * the image of the last one appended), the log never holds a contradiction (a property over the
+ * replayed log), and every racer's own state, dumped by the racer, is a fresh read-only replay's.
  * And file contents written by one host are read by another from the PostgreSQL log alone.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -44,9 +46,18 @@ class Racer {
   }
 
   send(command: object): Promise<{ ok: boolean; outcome: string; error: string | null; seqs: number[] }> {
+    return this.#ask(command);
+  }
+
+  /** The racer's own state, after it caught up with the log. */
+  dump(): Promise<{ seq: number; state: EngineState }> {
+    return this.#ask({ dump: true });
+  }
+
+  #ask<T>(message: object): Promise<T> {
     return new Promise((resolve) => {
       this.#waiting.push((line) => resolve(JSON.parse(line)));
-      this.#child.stdin?.write(`${JSON.stringify(command)}\n`);
+      this.#child.stdin?.write(`${JSON.stringify(message)}\n`);
     });
   }
 
@@ -67,8 +78,21 @@ function checkNoContradiction(events: readonly EventEnvelope[]): EngineState {
     }
     if (e.type === "container.started")
       expect(state.containers[e.streamId], `seq ${e.seq}: started a removed container`).toBeDefined();
+    if (e.type === "image.tagged") {
+      // A tag moves by untagging its holder first: a decision on a stale holder would leave two.
+      const tag = (e.data as { tag: string }).tag;
+      const holder = state.tags[tag];
+      expect(
+        holder === undefined || holder === e.streamId,
+        `seq ${e.seq}: ${tag} tagged while ${holder} held it`,
+      ).toBe(true);
+    }
     state = applyEvents(state, [e]);
   }
+  // Each tag is listed by exactly the image the index says holds it.
+  for (const image of Object.values(state.images))
+    for (const tag of image.tags) expect(state.tags[tag], `${tag} of ${image.id}`).toBe(image.id);
+  for (const [tag, id] of Object.entries(state.tags)) expect(state.images[id]?.tags).toContain(tag);
   return state;
 }
 
@@ -76,6 +100,9 @@ async function raceOn(location: string) {
   const racers = ["a", "b", "c"].map((who) => new Racer(location, who));
   await Promise.all(racers.map((r) => r.ready));
   const [a, b, c] = racers as [Racer, Racer, Racer];
+  /** Per round, the racer whose tag was appended last (its image must hold the tag at the end). */
+  const tagWinners: string[] = [];
+  const dumps: { seq: number; state: EngineState }[] = [];
   try {
     for (let round = 0; round < ROUNDS; round++) {
       const image = `img${round}:1`;
@@ -106,7 +133,24 @@ async function raceOn(location: string) {
         c.send({ type: "container.remove", container: `n${round}` }),
       ]);
       expect(started.ok !== gone.ok, `round ${round}: ${JSON.stringify([started, gone])}`).toBe(true);
+      // One tag, three images (each racer its own): every tag is accepted (Docker moves a tag).
+      const own = await Promise.all(
+        racers.map((r, i) => r.send({ type: "image.create", layers: [], tags: [`t${round}${"abc"[i]}:1`] })),
+      );
+      expect(own.every((x) => x.ok)).toBe(true);
+      const tagged = await Promise.all(
+        racers.map((r, i) =>
+          r.send({ type: "image.tag", image: `t${round}${"abc"[i]}:1`, tag: `shared${round}:1` }),
+        ),
+      );
+      expect(
+        tagged.every((x) => x.ok),
+        `round ${round}: ${JSON.stringify(tagged)}`,
+      ).toBe(true);
+      const last = Math.max(...tagged.map((x) => x.seqs.at(-1) as number));
+      tagWinners.push("abc"[tagged.findIndex((x) => x.seqs.at(-1) === last)] as string);
     }
+    for (const r of racers) dumps.push(await r.dump());
   } finally {
     await Promise.all(racers.map((r) => r.stop()));
   }
@@ -115,13 +159,23 @@ async function raceOn(location: string) {
     const events = (await engine.log.read()).map((e) => parseEvent(e, `seq ${e.seq}`));
     const replayed = checkNoContradiction(events);
     expect(engine.state).toEqual(replayed);
+    for (const [round, winner] of tagWinners.entries())
+      expect(replayed.tags[`shared${round}:1`], `round ${round}: the last tag appended was ${winner}'s`).toBe(
+        replayed.tags[`t${round}${winner}:1`],
+      );
+    // Each racer's own state (as JSON, the way it crossed the pipe) is the fresh replay's.
+    const fresh = JSON.parse(JSON.stringify(replayed));
+    dumps.forEach((dump, i) => {
+      expect(dump.seq, `racer ${"abc"[i]}`).toBe(events.length);
+      expect(dump.state, `racer ${"abc"[i]}'s own state`).toEqual(fresh);
+    });
   } finally {
     await engine.close();
   }
 }
 
 describe("engines in separate processes racing on one file log", () => {
-  test(`${ROUNDS} rounds of three races each: exactly one wins each, the log holds no contradiction`, async () => {
+  test(`${ROUNDS} rounds of four races each: exactly one wins each, the log holds no contradiction`, async () => {
     await raceOn(tmp());
   }, 300_000);
 });

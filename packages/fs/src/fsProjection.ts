@@ -12,6 +12,7 @@ import {
   type EngineState,
   findContainer,
   InvalidParameterError,
+  mainCommand,
   type NewEvent,
   NotFoundError,
   type Projection,
@@ -26,10 +27,13 @@ import { FsError } from "./FsError.js";
 import { FsFold } from "./FsFold.js";
 import { type ContainerFs, type FsState, initialFsState } from "./FsState.js";
 import { layerTree } from "./layerTree.js";
+import { lookPath } from "./lookPath.js";
 import { inodeOf, type Overlay, shown } from "./Overlay.js";
 import { MAX_FILE_BYTES, notBytes, shownPath } from "./pathLimits.js";
+import { processUser } from "./processUser.js";
 import { resolveFsCommand } from "./resolveFsCommand.js";
 import { resolve } from "./resolvePath.js";
+import { UnionView } from "./UnionView.js";
 
 export interface FsProjectionOptions {
   /** Where file bytes go. */
@@ -66,6 +70,27 @@ export function fsProjection(options: FsProjectionOptions): Projection<FsState> 
     initialState: initialFsState,
     evolve: (state, event) => evolveFs(state, event),
     fold: (state) => new FsFold(state),
+    // What runc checks before it starts PID 1: the program, in the container's root. An image that
+    // carries no files at all (no entry in its layers) is a model image: its programs are simulated,
+    // so they run whatever their name.
+    runtime: (state, core) => ({
+      lookPath(containerId) {
+        const record = core.containers[containerId];
+        const fs = state.containers.get(containerId);
+        if (!record || !fs || fs.lower.root.children.size === 0) return null;
+        // No program at all (no Cmd, no Entrypoint): Docker refuses to create such a container ("no
+        // command specified"); one made through core directly is a model container, simulated too.
+        const program = mainCommand(record.context)[0];
+        if (program === undefined) return null;
+        const view = new UnionView(overlayOf(fs), blobs);
+        const config = record.context.config;
+        return lookPath(view, program, {
+          env: config.env ?? [],
+          workingDir: config.workingDir ?? "",
+          ...processUser(view, config.user ?? ""),
+        });
+      },
+    }),
     prepare(state, core, command) {
       if (command.type !== "fs.writeFile" && command.type !== "fs.truncate") return command;
       if (

@@ -5,6 +5,8 @@
 export { applyFsEvent, changesInPlace, copyUp, ensureUpperDir, lowerPositive } from "./applyFsEvent.js";
 export type { BlobProblem } from "./BlobError.js";
 export { BlobError } from "./BlobError.js";
+export type { StageBackend } from "./BlobStage.js";
+export { BlobStage, StageLedger } from "./BlobStage.js";
 export type { BlobStore } from "./BlobStore.js";
 export { EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
 export { blobsNamedBy } from "./blobsNamedBy.js";
@@ -48,10 +50,13 @@ export type {
 } from "./fsStateCodec.js";
 export { decodeFsState, encodeFsState, FS_STATE_FORMAT, FS_STATE_VERSION } from "./fsStateCodec.js";
 export { flatten, IMPLIED_DIR, LayerError, layerTree, stackLayer } from "./layerTree.js";
+export type { LookPathContext } from "./lookPath.js";
+export { DEFAULT_PATH, lookPath } from "./lookPath.js";
 export type { EntryType, Overlay, Pair, Stat } from "./Overlay.js";
 export { compareNames, mapProbe, PersistentMap } from "./PersistentMap.js";
 export { checkPathArg, MAX_FILE_BYTES, NAME_MAX, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
 export type { JsonObject, JsonValue } from "./plainJson.js";
+export { processUser } from "./processUser.js";
 export type { LastMode, LastType, Resolved } from "./resolvePath.js";
 export { MAX_SYMLINK_FOLLOWS, resolve } from "./resolvePath.js";
 export { composeLayers, squash } from "./squash.js";

@@ -54,6 +54,15 @@ describe("docker diff with the simulated clock", () => {
     run({ type: "fs.chmod", container: "c1", path: "/etc/motd", mode: 0o644 });
     expect(list(e)).toEqual([]);
   });
+
+  test("given a file only copied up, when committed, then the commit adds no layer (moby's naive differ, docs/lifecycle.md choice 20)", () => {
+    const { e, run } = given();
+    run({ type: "fs.chmod", container: "c1", path: "/etc/motd", mode: 0o644 });
+    run({ type: "container.commit", container: "c1", tag: "same:1" });
+    const image = e.state.images[e.state.tags["same:1"] as string];
+    expect(image?.layers.map((l) => l.id)).toEqual([L1]);
+    expect(image?.history.at(-1)?.emptyLayer).toBe(true);
+  });
 });
 
 describe("property: a content change is always listed", () => {

@@ -6,14 +6,17 @@
  * Everything is checked before anything is appended: descriptors' digests and sizes against the bytes,
  * each config's `diff_ids` against its layers (their count and each uncompressed digest), media types,
  * the limits (limits.ts) and every tar entry (readLayerTar.ts, resolveLayerPaths.ts). A refused import
- * appends nothing, and the file contents it had stored are dropped again (StagedBlobs).
+ * appends nothing, and the file contents it had stored are dropped again: it stores them through a
+ * stage of the blob store, which takes back only what no one else put or holds (a concurrent import,
+ * a container's write of the same bytes).
  */
 import { ConflictError, findImage, type LayerEntry, type Platform } from "@strata/core";
-import { emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
+import { type BlobStore, emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
 import { planDockerArchive } from "./dockerArchivePlan.js";
 import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
 import { archiveSource, directorySource, type ImageSource } from "./ImageSource.js";
 import { importedConfig } from "./importedConfig.js";
+import { layerEventBytes } from "./layerEventBytes.js";
 import { hashedChunks, openLayerStream, sniffCompression } from "./layerStream.js";
 import { type ImportLimits, limitsOf, type MemoryBudget } from "./limits.js";
 import type { OciEngine } from "./OciEngine.js";
@@ -23,7 +26,6 @@ import { importProgress, type ProgressListener } from "./Progress.js";
 import { DEFAULT_PLATFORM } from "./platform.js";
 import { checkLayerEntries, readLayerTarEntries } from "./readLayerTar.js";
 import { resolveLayerPaths } from "./resolveLayerPaths.js";
-import { StagedBlobs } from "./StagedBlobs.js";
 
 export interface ImportOptions extends ImportLimits {
   /** Which image of the layout or archive (its ref name, image name or tag); default: every image. */
@@ -145,7 +147,9 @@ async function importFrom(
     seen.set(p.imageId, { list, at: list.length });
     list.push(p);
   }
-  const blobs = new StagedBlobs(engine.blobs);
+  // A store without stages takes nothing back (a refused import leaves what it stored).
+  const stage = engine.blobs.stage?.();
+  const blobs = stage ?? engine.blobs;
   const session = new ImportSession(engine, source, blobs, limits, options.onProgress, wanted);
   try {
     for (const plan of wanted) await session.read(plan);
@@ -173,11 +177,13 @@ async function importFrom(
       .filter((i, k, all): i is ImportedImage => i !== undefined && all.indexOf(i) === k)
       .sort((a, b) => Number(b.main) - Number(a.main));
     const first = images[0] as ImportedImage;
+    stage?.keep(); // accepted: its events name what it stored
     return { imageId: first.imageId, layerIds: first.layerIds, images, skipped };
   } catch (e) {
     // Refused: nothing was appended, so no event names what it stored (once an event is appended, the
     // blobs it names stay).
-    if (!session.appendedAny) blobs.discardAdded();
+    if (session.appendedAny) stage?.keep();
+    else stage?.discard();
     throw e;
   }
 }
@@ -186,10 +192,11 @@ async function importFrom(
 class ImportSession {
   readonly #engine: OciEngine;
   readonly #source: ImageSource;
-  readonly #blobs: StagedBlobs;
+  readonly #blobs: BlobStore;
   readonly #limits: Required<ImportLimits>;
   readonly #memory: MemoryBudget;
   readonly #entries: MemoryBudget;
+  readonly #headers: MemoryBudget;
   readonly #progress: ReturnType<typeof importProgress>;
   /** Layers read in this import: DiffID → tree (and the entries to append). */
   readonly #read = new Map<string, { tree: Tree; entries: LayerEntry[] }>();
@@ -200,7 +207,7 @@ class ImportSession {
   constructor(
     engine: OciEngine,
     source: ImageSource,
-    blobs: StagedBlobs,
+    blobs: BlobStore,
     limits: Required<ImportLimits>,
     onProgress: ProgressListener | undefined,
     plans: readonly ImagePlan[],
@@ -211,6 +218,7 @@ class ImportSession {
     this.#limits = limits;
     this.#memory = { used: 0, limit: limits.maxMemoryBytes };
     this.#entries = { used: 0, limit: limits.maxEntries };
+    this.#headers = { used: 0, limit: limits.maxHeaderBytes };
     const total = plans
       .flatMap((p) => p.layers)
       .reduce((n, l) => n + (l.member === "" ? 0 : (l.size ?? source.size(l.member) ?? 0)), 0);
@@ -248,6 +256,9 @@ class ImportSession {
       entries: this.#entries,
       maxLayerBytes: this.#limits.maxLayerBytes,
       memory: this.#memory,
+      headers: this.#headers,
+      maxEntryHeaderBytes: this.#limits.maxEntryHeaderBytes,
+      maxEventBytes: this.#limits.maxLayerEventBytes,
     };
     let read: Awaited<ReturnType<typeof readLayerTarEntries>>;
     let compressed: { digest: string; size: number };
@@ -289,6 +300,16 @@ class ImportSession {
       );
     const resolved = resolveLayerPaths(below, entries, layer.name, { layerIndex: i, origins });
     const tree = checkLayerEntries(layer.name, resolved, origins, i);
+    // The event as it will be appended (paths resolved): refused here, before anything is appended,
+    // rather than by the log.
+    const limit = this.#limits.maxLayerEventBytes;
+    const bytes = layerEventBytes(layer.diffId, resolved, limit);
+    if (bytes > limit)
+      throw new OciError(
+        "TooLarge",
+        `its ${resolved.length} entries make an event (the entries as the event log stores them, in JSON) of ${bytes} bytes, more than the log holds in one event (${limit} bytes, the limit maxLayerEventBytes)`,
+        place,
+      );
     this.#read.set(layer.diffId, { tree, entries: resolved });
     return tree;
   }

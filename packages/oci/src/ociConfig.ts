@@ -40,12 +40,16 @@ export function ociRuntimeConfig(config: ImageConfig): Record<string, unknown> {
   };
 }
 
-/** One OCI `history` entry. */
+/**
+ * One OCI `history` entry, as Go's `ocispec.History` marshals it: every field `omitempty`, so an
+ * empty `created_by`, `author` or `comment` is left out (moby's `docker save` of a commit without
+ * `-m` has no `comment`).
+ */
 export interface OciHistory {
   readonly created: string;
-  readonly created_by: string;
+  readonly created_by?: string;
   readonly author?: string;
-  readonly comment: string;
+  readonly comment?: string;
   readonly empty_layer?: true;
 }
 
@@ -53,9 +57,9 @@ export interface OciHistory {
 export function ociHistory(entries: readonly HistoryEntry[]): OciHistory[] {
   return entries.map((h) => ({
     created: iso(h.created),
-    created_by: h.createdBy,
+    ...(h.createdBy !== "" ? { created_by: h.createdBy } : {}),
     ...(h.author !== "" ? { author: h.author } : {}),
-    comment: h.comment,
+    ...(h.comment !== "" ? { comment: h.comment } : {}),
     ...(h.emptyLayer ? { empty_layer: true as const } : {}),
   }));
 }

@@ -107,6 +107,21 @@ describe("export: the image's config and history", () => {
     expect(c.rootfs.diff_ids).toHaveLength(1);
     expect(c.config).toEqual({ Cmd: ["sh"] });
   });
+
+  test("empty history fields are left out, as Go's ocispec.History marshals them (omitempty): no comment without -m", async () => {
+    const { e, run } = given();
+    run({ type: "container.commit", container: "web", tag: "plain:1" });
+    const dir = tmp();
+    await exportImage(e, "plain:1", dir);
+    const history = configOf(dir).history as unknown as Record<string, unknown>[];
+    expect(history.map((h) => Object.keys(h))).toEqual([
+      ["created", "created_by"],
+      ["created", "created_by", "empty_layer"],
+    ]);
+    expect(ociHistory([{ created: 0, createdBy: "", comment: "", author: "", emptyLayer: false }])).toEqual([
+      { created: "1970-01-01T00:00:00Z" },
+    ]);
+  });
 });
 
 describe("import: what the config says is kept", () => {

@@ -137,6 +137,8 @@ export interface Subscription {
 export type EventHandler = (events: readonly StoredEvent[]) => void | Promise<void>;
 
 export interface EventLog {
+  /** True when the log was opened read-only: appends refuse with `ReadOnly`, nothing is written. */
+  readonly readOnly?: boolean;
   /** The seq of the last event (0 for an empty log). */
   lastSeq(): Promise<number>;
   /**

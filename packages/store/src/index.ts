@@ -38,8 +38,9 @@ export { repairFileLog } from "./file/repairFileLog.js";
 export { MemoryEventLog } from "./MemoryEventLog.js";
 export { PostgresBlobStore } from "./postgres/PostgresBlobStore.js";
 export type { PostgresEventLogOptions } from "./postgres/PostgresEventLog.js";
-export { PostgresEventLog, StoreUnavailableError } from "./postgres/PostgresEventLog.js";
+export { PostgresEventLog } from "./postgres/PostgresEventLog.js";
 export { PostgresSnapshotStore } from "./postgres/PostgresSnapshotStore.js";
+export { StoreUnavailableError } from "./postgres/postgresFailure.js";
 export type { RemoteBlobStore } from "./RemoteBlobStore.js";
 export type { LoadedSnapshot, Snapshot, SnapshotStorage } from "./snapshots.js";
 export {

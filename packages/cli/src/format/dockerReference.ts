@@ -114,3 +114,14 @@ export function familiarString(ref: DockerReference): string {
   if (ref.digest !== "") s += `@${ref.digest}`;
   return s;
 }
+
+/** reference.ParseAnyReference: an id (64 hex digits), a digest (`sha256:…`), or a normalized name. */
+export function parseAnyReference(s: string): DockerReference {
+  if (anchoredIdentifier.test(s)) return { domain: "", path: "", tag: "", digest: `sha256:${s}` };
+  try {
+    validateDigest(s);
+    return { domain: "", path: "", tag: "", digest: s };
+  } catch {
+    return parseNormalizedNamed(s);
+  }
+}

@@ -54,6 +54,11 @@ export function goQuote(s: string): string {
   return quoteWith(s, 0x22, false);
 }
 
+/** strconv.Quote of a JavaScript string (its UTF-8 bytes), as a JavaScript string: `%q` in a message. */
+export function goQuoteText(s: string): string {
+  return Buffer.from(goQuote(Buffer.from(s, "utf8").toString("latin1")), "latin1").toString("utf8");
+}
+
 /** strconv.QuoteToASCII. */
 export function goQuoteToAscii(s: string): string {
   return quoteWith(s, 0x22, true);

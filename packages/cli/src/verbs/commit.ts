@@ -3,6 +3,9 @@
  * from the container's changes; prints its id (`sha256:…`).
  */
 import { CommandError, type CommandSpec } from "../CommandSpec.js";
+import { type DockerReference, parseNormalizedNamed } from "../format/dockerReference.js";
+import { containerRef } from "./eachContainer.js";
+import { repoTagOf } from "./tag.js";
 
 /** `repo:tag` → repo and tag, as docker/cli splits a reference (a `:` after the last `/` starts the tag). */
 export function splitRepoTag(ref: string): { repo: string; tag: string } {
@@ -28,19 +31,23 @@ export const commitVerb: CommandSpec = {
     },
     change: { type: "list", short: "c", help: "Apply Dockerfile instruction to the created image" },
     message: { type: "string", short: "m", help: "Commit message" },
-    "no-pause": { type: "boolean", help: "Disable pausing container during commit" },
-    pause: {
-      type: "boolean",
-      short: "p",
-      hidden: true,
-      help: "Pause container during commit (deprecated: use --no-pause instead)",
-    },
+    pause: { type: "boolean", short: "p", help: "Pause container during commit (default true)" },
   },
   run: async (ctx) => {
-    if (ctx.flags.has("pause") && ctx.flags.has("no-pause"))
-      throw new CommandError("conflicting options: --no-pause and --pause cannot be used together");
-    const [container, ref] = ctx.args as [string, string | undefined];
-    const { repo, tag } = ref === undefined ? { repo: "", tag: "" } : splitRepoTag(ref);
+    const [given, ref] = ctx.args as [string, string | undefined];
+    // As moby's client: the container trimmed, the reference checked and normalized before the request.
+    const container = containerRef(given);
+    let target = { repo: "", tag: "" };
+    if (ref !== undefined && ref !== "") {
+      let named: DockerReference;
+      try {
+        named = parseNormalizedNamed(ref);
+      } catch (e) {
+        throw new CommandError((e as Error).message);
+      }
+      target = repoTagOf(named);
+    }
+    const { repo, tag } = target;
     const docker = await ctx.docker();
     const author = ctx.flags.get("author");
     const message = ctx.flags.get("message");
@@ -53,7 +60,7 @@ export const commitVerb: CommandSpec = {
         tag,
         comment: typeof message === "string" ? message : "",
         author: typeof author === "string" ? author : "",
-        pause: ctx.flags.get("no-pause") !== true,
+        pause: ctx.flags.get("pause") === "false" ? "0" : undefined,
         changes: ctx.list("change"),
       },
       body: {},

@@ -1,5 +1,5 @@
 /** `strata container prune` (docker/cli `container/prune.go`): removes every stopped container. */
-import { CommandError, type CommandSpec } from "../CommandSpec.js";
+import type { CommandSpec } from "../CommandSpec.js";
 import { confirm } from "./confirm.js";
 import { filtersQuery } from "./filters.js";
 import { humanSize } from "./humanSize.js";
@@ -12,7 +12,7 @@ export const containerPruneVerb: CommandSpec = {
   args: { max: 0 },
   flags: {
     force: { type: "boolean", short: "f", help: "Do not prompt for confirmation" },
-    filter: { type: "list", help: 'Provide filter values (e.g. "until=<timestamp>")' },
+    filter: { type: "list", valueName: "filter", help: 'Provide filter values (e.g. "until=<timestamp>")' },
   },
   run: async (ctx) => {
     if (
@@ -22,7 +22,7 @@ export const containerPruneVerb: CommandSpec = {
         "WARNING! This will remove all stopped containers.\nAre you sure you want to continue?",
       ))
     )
-      throw new CommandError("container prune has been cancelled");
+      return 0; // docker's cancelledErr: nothing more said, exit 0
     const docker = await ctx.docker();
     const report = await docker.json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>({
       method: "POST",

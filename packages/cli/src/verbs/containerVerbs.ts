@@ -4,26 +4,46 @@
  * and start. `stop` and `restart` wait as dockerd does (the signal, then SIGKILL at the timeout), so
  * the engine runs its timers in real time while they run.
  */
-import { FlagError } from "../args.js";
+import { type FlagSpecs, intFlag } from "../args.js";
 import type { CommandSpec, Context } from "../CommandSpec.js";
 import { DaemonError } from "../client/DockerClient.js";
-import { eachContainer, RefError, report } from "./eachContainer.js";
+import { containerRef, eachContainer, failureText, RefError, report } from "./eachContainer.js";
 
-const intValue = (ctx: Context, flag: string): number | undefined => {
-  const v = ctx.flags.get(flag);
-  if (typeof v !== "string") return undefined;
-  if (!/^[-+]?\d+$/.test(v))
-    throw new FlagError(
-      `invalid argument "${v}" for "-t, --${flag}" flag: strconv.ParseInt: parsing "${v}": invalid syntax`,
-    );
-  return Number(v);
+/** stop's and restart's flags (docker/cli `container/stop.go`, `restart.go`). */
+const STOP_FLAGS: FlagSpecs = {
+  signal: { type: "string", short: "s", help: "Signal to send to the container" },
+  timeout: {
+    type: "string",
+    short: "t",
+    valueName: "int",
+    help: "Seconds to wait before killing the container",
+  },
+  time: {
+    type: "string",
+    valueName: "int",
+    hidden: true,
+    deprecated: "use --timeout instead",
+    help: "Seconds to wait before killing the container (deprecated: use --timeout)",
+  },
 };
 
-const post = (
+/** The timeout to send: `--timeout` or the deprecated `--time` (never both). */
+function stopTimeout(ctx: Context): string | undefined {
+  if (ctx.flags.has("time") && ctx.flags.has("timeout"))
+    throw new RefError("conflicting options: cannot specify both --timeout and --time");
+  return intFlag(ctx.flags, ctx.flags.has("time") ? "time" : "timeout");
+}
+
+/** `POST /containers/REF/ACTION`, the reference trimmed as docker's client does. */
+const post = async (
   ctx: Context,
-  path: string,
+  ref: string,
+  action: string,
   query: Record<string, string | number | boolean | undefined> = {},
-) => ctx.docker().then((d) => d.call({ method: "POST", path, query }));
+) => {
+  const path = `/containers/${enc(containerRef(ref))}/${action}`;
+  await (await ctx.docker()).call({ method: "POST", path, query });
+};
 
 const enc = encodeURIComponent;
 
@@ -34,28 +54,13 @@ export const stopVerb: CommandSpec = {
   usage: "strata stop [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Stop one or more running containers",
   args: { min: 1 },
-  flags: {
-    signal: { type: "string", short: "s", help: "Signal to send to the container" },
-    timeout: {
-      type: "string",
-      short: "t",
-      valueName: "int",
-      help: "Seconds to wait before killing the container",
-    },
-    time: {
-      type: "string",
-      hidden: true,
-      help: "Seconds to wait before killing the container (deprecated: use --timeout)",
-    },
-  },
+  flags: STOP_FLAGS,
   timers: true,
   run: async (ctx) => {
-    if (ctx.flags.has("time") && ctx.flags.has("timeout"))
-      throw new RefError("conflicting options: cannot specify both --timeout and --time");
-    const t = intValue(ctx, ctx.flags.has("time") ? "time" : "timeout");
+    const t = stopTimeout(ctx);
     const signal = ctx.flags.get("signal");
     const { errors } = await eachContainer(ctx, ctx.args, (ref) =>
-      post(ctx, `/containers/${enc(ref)}/stop`, {
+      post(ctx, ref, "stop", {
         t,
         signal: typeof signal === "string" ? signal : undefined,
       }).then(() => {}),
@@ -71,21 +76,13 @@ export const restartVerb: CommandSpec = {
   usage: "strata restart [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Restart one or more containers",
   args: { min: 1 },
-  flags: {
-    signal: { type: "string", short: "s", help: "Signal to send to the container" },
-    timeout: {
-      type: "string",
-      short: "t",
-      valueName: "int",
-      help: "Seconds to wait before killing the container",
-    },
-  },
+  flags: STOP_FLAGS,
   timers: true,
   run: async (ctx) => {
-    const t = intValue(ctx, "timeout");
+    const t = stopTimeout(ctx);
     const signal = ctx.flags.get("signal");
     const { errors } = await eachContainer(ctx, ctx.args, (ref) =>
-      post(ctx, `/containers/${enc(ref)}/restart`, {
+      post(ctx, ref, "restart", {
         t,
         signal: typeof signal === "string" ? signal : undefined,
       }).then(() => {}),
@@ -105,7 +102,7 @@ export const killVerb: CommandSpec = {
   run: async (ctx) => {
     const signal = ctx.flags.get("signal");
     const { errors } = await eachContainer(ctx, ctx.args, (ref) =>
-      post(ctx, `/containers/${enc(ref)}/kill`, {
+      post(ctx, ref, "kill", {
         signal: typeof signal === "string" ? signal : undefined,
       }).then(() => {}),
     );
@@ -121,9 +118,7 @@ const simple = (verb: "pause" | "unpause", summary: string): CommandSpec => ({
   summary,
   args: { min: 1 },
   run: async (ctx) => {
-    const { errors } = await eachContainer(ctx, ctx.args, (ref) =>
-      post(ctx, `/containers/${enc(ref)}/${verb}`).then(() => {}),
-    );
+    const { errors } = await eachContainer(ctx, ctx.args, (ref) => post(ctx, ref, verb));
     return report(ctx, errors);
   },
 });
@@ -153,12 +148,12 @@ export const rmVerb: CommandSpec = {
         if (ref === "") throw new RefError("container name cannot be empty");
         await docker.call({
           method: "DELETE",
-          path: `/containers/${enc(ref)}`,
+          path: `/containers/${enc(containerRef(ref))}`,
           query: { force, v: ctx.flags.get("volumes") === true },
         });
       },
-      // `rm -f` of a container that is not there is not an error (docker's errdefs.IsNotFound).
-      { ignore: (e) => force && e instanceof DaemonError && e.status === 404 },
+      // `rm -f` of a container that is not there is said, but is not an error (docker's IsNotFound).
+      { notFatal: (e) => force && e instanceof DaemonError && e.status === 404 },
     );
     return report(ctx, errors);
   },
@@ -180,7 +175,7 @@ export const startVerb: CommandSpec = {
     const docker = await ctx.docker();
     if (ctx.flags.get("attach") === true || ctx.flags.get("interactive") === true) {
       if (ctx.args.length > 1) throw new RefError("you cannot start and attach multiple containers at once");
-      const ref = ctx.args[0] as string;
+      const ref = containerRef(ctx.args[0] as string);
       const waiting = await docker.open({
         method: "POST",
         path: `/containers/${enc(ref)}/wait`,
@@ -198,11 +193,11 @@ export const startVerb: CommandSpec = {
     const failed: string[] = [];
     for (const ref of ctx.args) {
       try {
-        await docker.call({ method: "POST", path: `/containers/${enc(ref)}/start` });
+        await post(ctx, ref, "start");
         ctx.out.line(ref);
       } catch (e) {
-        if (!(e instanceof DaemonError)) throw e;
-        ctx.out.error(`Error response from daemon: ${e.message}`);
+        if (!(e instanceof DaemonError) && !(e instanceof RefError)) throw e;
+        ctx.out.error(failureText(e));
         failed.push(ref);
       }
     }

@@ -65,6 +65,11 @@ export const cpVerb: CommandSpec = {
     "strata cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tstrata cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH",
   summary: "Copy files/folders between a container and the local filesystem",
   args: { min: 2, max: 2 },
+  // Out of a container only reads the log; into one writes.
+  readOnly: (args) =>
+    args.length === 2 &&
+    splitCpArg(args[0] as string).container !== "" &&
+    splitCpArg(args[1] as string).container === "",
   flags: {
     archive: { type: "boolean", short: "a", help: "Archive mode (copy all uid/gid information)" },
     "follow-link": { type: "boolean", short: "L", help: "Always follow symlinks in SRC_PATH" },

@@ -1,7 +1,7 @@
 /** `strata create`: a container from an image, its id printed (docker/cli `container/create.go`). */
 import type { CommandSpec } from "../CommandSpec.js";
 import { createContainer } from "./createContainer.js";
-import { CREATE_FLAGS, createBody } from "./createOptions.js";
+import { CREATE_FLAGS, checkPull, createBody, optionsFailure } from "./createOptions.js";
 
 export const createVerb: CommandSpec = {
   name: "create",
@@ -14,7 +14,13 @@ export const createVerb: CommandSpec = {
   interspersed: false,
   run: async (ctx) => {
     const [image, ...command] = ctx.args as [string, ...string[]];
-    const body = createBody(ctx.flags, ctx.list, image, command);
+    let body: Record<string, unknown>;
+    try {
+      checkPull(ctx.flags);
+      body = createBody(ctx.flags, ctx.list, image, command);
+    } catch (e) {
+      optionsFailure(e, "create");
+    }
     const name = ctx.flags.get("name");
     const pull = ctx.flags.get("pull");
     const id = await createContainer(ctx, body, {

@@ -1,11 +1,13 @@
 /**
- * Creating a container as docker/cli does (`create.go` `createContainer`): `POST /containers/create`;
+ * Creating a container as docker/cli does (`create.go` `createContainer`): the image reference checked
+ * first (an invalid one is docker's client-side error), then `POST /containers/create`;
  * when the image is missing and `--pull` is `missing` (the default), say "Unable to find image … locally",
  * ask the daemon to pull it (`POST /images/create`; Strata has no registry, so its answer says why it
  * cannot) and, if that worked, create again. Warnings go to stderr; the id is returned.
  */
-import type { Context } from "../CommandSpec.js";
+import { CommandError, type Context } from "../CommandSpec.js";
 import { DaemonError, readAll } from "../client/DockerClient.js";
+import { parseAnyReference } from "../format/dockerReference.js";
 
 /** `alpine` → `alpine:latest`; a reference with a tag or a digest stays as it is. */
 export function familiarWithTag(ref: string): string {
@@ -46,8 +48,14 @@ export async function createContainer(
   body: Record<string, unknown>,
   options: { name?: string; pull?: string; quiet?: boolean },
 ): Promise<string> {
-  const docker = await ctx.docker();
   const image = body.Image as string;
+  // docker/cli's createContainer reads the reference before any request (reference.ParseAnyReference).
+  try {
+    parseAnyReference(image);
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
+  const docker = await ctx.docker();
   const create = () =>
     docker.json<{ Id: string; Warnings: string[] | null }>({
       method: "POST",

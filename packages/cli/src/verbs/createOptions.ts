@@ -5,8 +5,8 @@
  * (networks, ports, volumes, devices, resources) are not accepted: an unknown flag is an error, never
  * silently ignored.
  */
-import { FlagError, type FlagSpecs } from "../args.js";
-import { CommandError } from "../CommandSpec.js";
+import { durationFlag, type FlagSpecs, intFlag } from "../args.js";
+import { ExitStatus } from "../CommandSpec.js";
 
 export const CREATE_FLAGS: FlagSpecs = {
   name: { type: "string", help: "Assign a name to the container" },
@@ -48,7 +48,6 @@ export const CREATE_FLAGS: FlagSpecs = {
   "no-healthcheck": { type: "boolean", help: "Disable any container-specified HEALTHCHECK" },
   pull: {
     type: "string",
-    values: ["always", "missing", "never"],
     help: 'Pull image before creating ("always", "missing", "never") (default "missing")',
   },
   interactive: { type: "boolean", short: "i", help: "Keep STDIN open even if not attached" },
@@ -56,40 +55,50 @@ export const CREATE_FLAGS: FlagSpecs = {
   quiet: { type: "boolean", short: "q", help: "Suppress the pull output" },
 };
 
-/** A Go duration (`1m30s`, `500ms`) in nanoseconds, as pflag's DurationVar reads it. */
-export function goDurationNs(text: string, flag: string): number {
-  if (text === "0") return 0;
-  const units: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
-  let total = 0;
-  let at = 0;
-  const sign = text.startsWith("-") ? -1 : 1;
-  const body = text.replace(/^[-+]/, "");
-  for (let m = re.exec(body); m; m = re.exec(body)) {
-    total += Number(m[1]) * (units[m[2] as string] as number);
-    at = re.lastIndex;
+/**
+ * A problem docker/cli's `parse` finds in the options of `create` and `run` (a restart policy it cannot
+ * read, `--rm` with a restart policy, a negative health interval): `docker: <message>`, the hint to run
+ * `--help`, exit 125 (`withHelp` in docker/cli `container/run.go`).
+ */
+export class OptionsError extends Error {}
+
+/** The OptionsError (or the `--pull` value docker refuses) as docker prints it for `verb`. */
+export function optionsFailure(e: unknown, verb: "create" | "run"): never {
+  if (!(e instanceof OptionsError)) throw e;
+  throw new ExitStatus(125, `strata: ${e.message}\n\nRun 'strata ${verb} --help' for more information`);
+}
+
+/** docker/cli's validatePullOpt, checked before anything else. */
+export function checkPull(flags: ReadonlyMap<string, string | true>): void {
+  const v = flags.get("pull");
+  if (typeof v === "string" && !["always", "missing", "never", ""].includes(v))
+    throw new OptionsError(`invalid pull option: '${v}': must be one of "always", "missing" or "never"`);
+}
+
+/** `--restart no|always|unless-stopped|on-failure[:N]` as docker/cli reads it (opts.ParseRestartPolicy). */
+export function restartPolicyOf(policy: string): { Name: string; MaximumRetryCount: number } {
+  if (policy === "") return { Name: "", MaximumRetryCount: 0 };
+  const colon = policy.indexOf(":");
+  const name = colon < 0 ? policy : policy.slice(0, colon);
+  const count = colon < 0 ? "" : policy.slice(colon + 1);
+  if (colon >= 0 && name === "")
+    throw new OptionsError("invalid restart policy format: no policy provided before colon");
+  let max = 0;
+  if (count !== "") {
+    // strconv.Atoi: a decimal int64, with an optional sign.
+    const n = /^[-+]?[0-9]+$/.test(count) ? BigInt(count) : undefined;
+    if (n === undefined || n > 2n ** 63n - 1n || n < -(2n ** 63n))
+      throw new OptionsError("invalid restart policy format: maximum retry count must be an integer");
+    max = Number(n);
   }
-  if (body === "" || at !== body.length)
-    throw new FlagError(`invalid argument "${text}" for "--${flag}" flag: time: invalid duration "${text}"`);
-  return Math.round(sign * total);
+  return { Name: name, MaximumRetryCount: max };
 }
 
-function intFlag(text: string, flag: string): number {
-  if (!/^[-+]?\d+$/.test(text))
-    throw new FlagError(
-      `invalid argument "${text}" for "--${flag}" flag: strconv.ParseInt: parsing "${text}": invalid syntax`,
-    );
-  return Number(text);
-}
-
-/** `--restart no|always|unless-stopped|on-failure[:N]` as docker/cli parses it. */
-export function restartPolicyOf(text: string): { Name: string; MaximumRetryCount: number } {
-  const [name = "", count, extra] = text.split(":");
-  if (extra !== undefined || (count !== undefined && !/^\d+$/.test(count)))
-    throw new CommandError(
-      `invalid restart policy format: ${count !== undefined && extra === undefined ? `maximum retry count must be an integer: strconv.Atoi: parsing "${count}": invalid syntax` : text}`,
-    );
-  return { Name: name, MaximumRetryCount: count === undefined ? 0 : Number(count) };
+/** `-e NAME=value`, or `-e NAME` with its value in this process's environment (else left out). */
+export function envList(given: readonly string[]): string[] {
+  return given.flatMap((e) =>
+    e.includes("=") ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : [],
+  );
 }
 
 /** The body of `POST /containers/create` for `image` and `command`, from the flags. */
@@ -108,39 +117,13 @@ export function createBody(
     const eq = l.indexOf("=");
     labels[eq < 0 ? l : l.slice(0, eq)] = eq < 0 ? "" : l.slice(eq + 1);
   }
-  // `-e NAME` without a value takes it from this process's environment, or leaves it out.
-  const env = list("env").flatMap((e) =>
-    e.includes("=") ? [e] : process.env[e] !== undefined ? [`${e}=${process.env[e]}`] : [],
-  );
+  const env = envList(list("env"));
   const entrypoint = str("entrypoint");
-  const healthCmd = str("health-cmd");
-  const healthcheck =
-    flags.get("no-healthcheck") === true
-      ? { Test: ["NONE"] }
-      : healthCmd !== undefined ||
-          [
-            "health-interval",
-            "health-timeout",
-            "health-retries",
-            "health-start-period",
-            "health-start-interval",
-          ].some((f) => flags.has(f))
-        ? {
-            ...(healthCmd !== undefined ? { Test: ["CMD-SHELL", healthCmd] } : {}),
-            Interval: goDurationNs(str("health-interval") ?? "0", "health-interval"),
-            Timeout: goDurationNs(str("health-timeout") ?? "0", "health-timeout"),
-            StartPeriod: goDurationNs(str("health-start-period") ?? "0", "health-start-period"),
-            StartInterval: goDurationNs(str("health-start-interval") ?? "0", "health-start-interval"),
-            Retries: intFlag(str("health-retries") ?? "0", "health-retries"),
-          }
-        : undefined;
-  if (flags.get("no-healthcheck") === true && healthCmd !== undefined)
-    throw new CommandError("--no-healthcheck conflicts with --health-* options");
-  const stopTimeout = str("stop-timeout");
-  const restart = str("restart");
-  const policy = restart === undefined ? { Name: "no", MaximumRetryCount: 0 } : restartPolicyOf(restart);
+  const healthcheck = healthcheckOf(flags);
+  const stopTimeout = intFlag(flags, "stop-timeout");
+  const policy = restartPolicyOf(str("restart") ?? "no");
   if (flags.get("rm") === true && policy.Name !== "" && policy.Name !== "no")
-    throw new CommandError("conflicting options: cannot specify both --restart and --rm");
+    throw new OptionsError("conflicting options: cannot specify both --restart and --rm");
   return {
     Hostname: "",
     User: str("user") ?? "",
@@ -157,7 +140,41 @@ export function createBody(
     Labels: labels,
     ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     ...(str("stop-signal") !== undefined ? { StopSignal: str("stop-signal") } : {}),
-    ...(stopTimeout !== undefined ? { StopTimeout: intFlag(stopTimeout, "stop-timeout") } : {}),
+    ...(stopTimeout !== undefined ? { StopTimeout: Number(stopTimeout) } : {}),
     HostConfig: { RestartPolicy: policy, AutoRemove: flags.get("rm") === true },
+  };
+}
+
+/**
+ * The health check the flags describe (docker/cli `opts.go`): `--no-healthcheck` is `NONE`; a command or
+ * any non-zero setting makes one; none of them, none (the image's stays).
+ */
+function healthcheckOf(flags: ReadonlyMap<string, string | true>): Record<string, unknown> | undefined {
+  const cmd = flags.get("health-cmd");
+  const interval = durationFlag(flags, "health-interval");
+  const timeout = durationFlag(flags, "health-timeout");
+  const startPeriod = durationFlag(flags, "health-start-period");
+  const startInterval = durationFlag(flags, "health-start-interval");
+  const retries = BigInt(intFlag(flags, "health-retries") ?? "0");
+  const have =
+    (typeof cmd === "string" && cmd !== "") ||
+    [interval, timeout, startPeriod, retries, startInterval].some((v) => v !== 0n);
+  if (flags.get("no-healthcheck") === true) {
+    if (have) throw new OptionsError("--no-healthcheck conflicts with --health-* options");
+    return { Test: ["NONE"] };
+  }
+  if (!have) return undefined;
+  if (interval < 0n) throw new OptionsError("--health-interval cannot be negative");
+  if (timeout < 0n) throw new OptionsError("--health-timeout cannot be negative");
+  if (retries < 0n) throw new OptionsError("--health-retries cannot be negative");
+  if (startPeriod < 0n) throw new OptionsError("--health-start-period cannot be negative");
+  if (startInterval < 0n) throw new OptionsError("--health-start-interval cannot be negative");
+  return {
+    ...(typeof cmd === "string" && cmd !== "" ? { Test: ["CMD-SHELL", cmd] } : {}),
+    Interval: Number(interval),
+    Timeout: Number(timeout),
+    StartPeriod: Number(startPeriod),
+    StartInterval: Number(startInterval),
+    Retries: Number(retries),
   };
 }

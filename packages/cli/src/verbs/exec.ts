@@ -6,6 +6,14 @@
 import type { Readable } from "node:stream";
 import { CommandError, type CommandSpec, ExitStatus } from "../CommandSpec.js";
 import { DockerClient } from "../client/DockerClient.js";
+import { envList } from "./createOptions.js";
+import { containerRef } from "./eachContainer.js";
+
+/** docker/cli's `In.CheckTty`: `-i -t` needs standard input to be a terminal. */
+export function checkTty(stdin: Readable, interactive: boolean, tty: boolean): void {
+  if (tty && interactive && (stdin as { isTTY?: boolean }).isTTY !== true)
+    throw new CommandError("the input device is not a TTY");
+}
 
 export const execVerb: CommandSpec = {
   name: "exec",
@@ -30,9 +38,10 @@ export const execVerb: CommandSpec = {
     const detach = ctx.flags.get("detach") === true;
     const tty = ctx.flags.get("tty") === true;
     const docker = await ctx.docker();
-    const path = encodeURIComponent(container);
+    const path = encodeURIComponent(containerRef(container));
     // docker inspects first so that "No such container" comes before anything else.
     await docker.call({ path: `/containers/${path}/json` });
+    if (!detach) checkTty(ctx.stdin, ctx.flags.get("interactive") === true, tty);
     const user = ctx.flags.get("user");
     const workdir = ctx.flags.get("workdir");
     const created = await docker.json<{ Id: string }>({
@@ -40,7 +49,7 @@ export const execVerb: CommandSpec = {
       path: `/containers/${path}/exec`,
       body: {
         Cmd: cmd,
-        Env: ctx.list("env"),
+        Env: envList(ctx.list("env")),
         Tty: tty,
         Privileged: ctx.flags.get("privileged") === true,
         AttachStdin: !detach && ctx.flags.get("interactive") === true,

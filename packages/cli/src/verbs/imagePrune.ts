@@ -2,7 +2,7 @@
  * `strata image prune [OPTIONS]` (docker/cli `image/prune.go`): removes dangling images (`-a`: every
  * image no container uses), printing what the daemon untagged and deleted and the space reclaimed.
  */
-import { CommandError, type CommandSpec } from "../CommandSpec.js";
+import type { CommandSpec } from "../CommandSpec.js";
 import { confirm } from "./confirm.js";
 import { filtersQuery } from "./filters.js";
 import { humanSize } from "./humanSize.js";
@@ -20,12 +20,12 @@ export const imagePruneVerb: CommandSpec = {
   flags: {
     all: { type: "boolean", short: "a", help: "Remove all unused images, not just dangling ones" },
     force: { type: "boolean", short: "f", help: "Do not prompt for confirmation" },
-    filter: { type: "list", help: 'Provide filter values (e.g. "until=<timestamp>")' },
+    filter: { type: "list", valueName: "filter", help: 'Provide filter values (e.g. "until=<timestamp>")' },
   },
   run: async (ctx) => {
     const all = ctx.flags.get("all") === true;
     if (ctx.flags.get("force") !== true && !(await confirm(ctx, all ? ALL_WARNING : DANGLING_WARNING)))
-      throw new CommandError("image prune has been cancelled");
+      return 0; // docker's cancelledErr: nothing more said, exit 0
     const docker = await ctx.docker();
     const filters = ctx.list("filter").filter((f) => !/^dangling=/i.test(f));
     const report = await docker.json<{

@@ -4,7 +4,7 @@
  * formatter: the table, `-q`, `--no-trunc`, `--format json` (one object a line with docker's keys) or a
  * template. `--at SEQ` lists the containers as they were right after event SEQ (Strata's time travel).
  */
-import { FlagError } from "../args.js";
+import { intFlag } from "../args.js";
 import type { CommandSpec } from "../CommandSpec.js";
 import { type ApiContainer, checkContainerFormat, formatContainerList } from "../format/containerFormat.js";
 import { filtersQuery } from "./filters.js";
@@ -47,12 +47,8 @@ export const psVerb: CommandSpec = {
     printFormatted(ctx, async () => {
       const format = (ctx.flags.get("format") as string | undefined) ?? "";
       const quiet = ctx.flags.get("quiet") === true;
-      const lastText = (ctx.flags.get("last") as string | undefined) ?? "-1";
-      if (!/^-?\d+$/.test(lastText))
-        throw new FlagError(
-          `invalid argument "${lastText}" for "-n, --last" flag: strconv.ParseInt: parsing "${lastText}": invalid syntax`,
-        );
-      let limit = Number(lastText);
+      // An int the parser checked (Go's syntax: `0x10` is 16).
+      let limit = Number(intFlag(ctx.flags, "last") ?? "-1");
       if (ctx.flags.get("latest") === true && limit === -1) limit = 1;
       const sizeFlag = ctx.flags.get("size");
       const size =

@@ -1,7 +1,7 @@
 /** `strata wait CONTAINER...`: blocks until each stops, printing its exit code (docker/cli `container/wait.go`). */
 import type { CommandSpec } from "../CommandSpec.js";
 import { DockerClient, readAll } from "../client/DockerClient.js";
-import { eachContainer, report } from "./eachContainer.js";
+import { containerRef, eachContainer, report } from "./eachContainer.js";
 
 export const waitVerb: CommandSpec = {
   name: "wait",
@@ -10,6 +10,8 @@ export const waitVerb: CommandSpec = {
   usage: "strata wait CONTAINER [CONTAINER...]",
   summary: "Block until one or more containers stop, then print their exit codes",
   args: { min: 1 },
+  // It writes only what falls due while it waits (a stop's SIGKILL, a restart): it starts no log.
+  needsLog: true,
   timers: true,
   run: async (ctx) => {
     const docker = await ctx.docker();
@@ -18,13 +20,15 @@ export const waitVerb: CommandSpec = {
       ctx.args,
       async (ref) => {
         const res = await DockerClient.check(
-          await docker.open({ method: "POST", path: `/containers/${encodeURIComponent(ref)}/wait` }),
+          await docker.open({
+            method: "POST",
+            path: `/containers/${encodeURIComponent(containerRef(ref))}/wait`,
+          }),
         );
         const body = (await readAll(res)).toString("utf8");
         if (body === "") throw new Error("the daemon closed the wait before the container stopped");
-        const answer = JSON.parse(body) as { StatusCode: number; Error?: { Message?: string } };
-        if (answer.Error?.Message) ctx.out.error(answer.Error.Message);
-        ctx.out.line(String(answer.StatusCode));
+        // docker's wait prints the code only, whatever `Error` the answer carries.
+        ctx.out.line(String((JSON.parse(body) as { StatusCode: number }).StatusCode));
       },
       { print: false },
     );

@@ -69,6 +69,42 @@ export function docker(
   });
 }
 
+/** What a client printed and how it ended. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly out: Buffer;
+  readonly err: string;
+}
+
+/**
+ * Runs a client against `host`: the real docker CLI (with an empty configuration) or `strata --host`, in
+ * `cwd`, with `input` on standard input (none: closed at once).
+ */
+export function client(
+  which: "docker" | "strata",
+  host: string,
+  args: readonly string[],
+  options: { cwd?: string; input?: Buffer | string } = {},
+): Promise<CliResult> {
+  const [cmd, argv] =
+    which === "docker" ? ["docker", [...args]] : [process.execPath, [BIN, "--host", host, ...args]];
+  return new Promise((resolve) => {
+    const child = spawn(cmd, argv, {
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      env: { ...process.env, TZ: "UTC", DOCKER_HOST: host, DOCKER_CONFIG: DOCKER_CONFIG },
+    });
+    const out: Buffer[] = [];
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    child.stdin.on("error", () => {}); // a client that exits before reading its input
+    child.stdin.end(options.input);
+    child.on("close", (code) => resolve({ code, out: Buffer.concat(out), err }));
+  });
+}
+
 /** A log with the image `base:1` (from a script: the API has no registry to pull from). */
 export function logWithImage(dir: string): string {
   const log = join(dir, "log");

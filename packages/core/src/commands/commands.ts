@@ -12,7 +12,6 @@ import {
   ContainerIdSchema,
   ExecIdSchema,
   ExitCodeSchema,
-  HealthcheckSchema,
   HistoryEntrySchema,
   ImageConfigSchema,
   ImageIdSchema,
@@ -34,6 +33,19 @@ import {
   XattrNameSchema,
 } from "../events/fsEvents.js";
 import { toValidationIssues } from "../events/parseEvent.js";
+
+/**
+ * A healthcheck as `container.create` takes it: any whole numbers, since Docker validates the values
+ * itself and answers in its own words (createSettings.ts: "Retries in Healthcheck cannot be negative").
+ */
+const healthcheckInput = v.strictObject({
+  test: v.array(v.string()),
+  intervalMs: v.pipe(v.number(), v.safeInteger()),
+  timeoutMs: v.pipe(v.number(), v.safeInteger()),
+  startPeriodMs: v.pipe(v.number(), v.safeInteger()),
+  startIntervalMs: v.pipe(v.number(), v.safeInteger()),
+  retries: v.pipe(v.number(), v.safeInteger()),
+});
 
 const ref = v.pipe(v.string(), v.minLength(1, "must not be empty"));
 /** A path inside a container as a user types it (normalised by the fs package). */
@@ -83,7 +95,7 @@ export const CommandSchemas = [
     labels: v.optional(v.record(v.string(), v.string())),
     user: v.optional(v.string()),
     workingDir: v.optional(v.string()),
-    healthcheck: v.optional(HealthcheckSchema),
+    healthcheck: v.optional(healthcheckInput),
     restartPolicy: v.optional(restartPolicy),
     autoRemove: v.optional(v.boolean()),
     stopSignal: v.optional(signal),

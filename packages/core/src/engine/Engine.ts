@@ -23,7 +23,7 @@ import { InMemoryEventLog } from "../log/InMemoryEventLog.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
 import { type EngineState, imageStoreOf } from "./EngineState.js";
 import { fillIds } from "./fillIds.js";
-import { type Projection, refinedOutcome } from "./Projection.js";
+import { type Projection, refinedOutcome, runtimeOf } from "./Projection.js";
 import { applyProjected, replayProjected } from "./replay.js";
 import { startWait, type WaitCondition, type WaitResult } from "./wait.js";
 
@@ -145,7 +145,7 @@ export class Engine<S = undefined> {
     const p = this.#projection;
     try {
       if (p?.prepare) prepared = p.prepare(this.#projected, this.#state, prepared);
-      const result = decide(this.#state, prepared, now);
+      const result = decide(this.#state, prepared, now, runtimeOf(p, this.#projected, this.#state));
       if (result.outcome === "refused")
         return { ok: false, outcome: "refused", command: prepared, error: result.error };
       const { events, error } = refinedOutcome(
@@ -181,7 +181,8 @@ export class Engine<S = undefined> {
         if (at !== null && at <= now && (due === null || at < due.at)) due = { id, at };
       }
       if (due === null) return appended;
-      const events = decideTick(this.#state, due.id, due.at);
+      const runtime = runtimeOf(this.#projection, this.#projected, this.#state);
+      const events = decideTick(this.#state, due.id, due.at, runtime);
       if (events.length === 0)
         throw new Error(`tick: container ${due.id} had a deadline at ${due.at} but nothing fired`);
       appended.push(...this.#commit(events));

@@ -13,6 +13,8 @@
  *   before the upper filesystem refuses the rename that asked for it).
  * - `prepare` is the one impure edge (it may store content-addressed blobs); it rewrites the command
  *   only with facts that do not depend on time or randomness.
+ * - `runtime`, if given, answers what the OCI runtime sees of a container (its files): pure, like
+ *   `refine`; `decide` asks it when a start happens.
  * - `fold`, if given, folds many events at once (a replay, a catch-up) and must give exactly the
  *   state `evolve` gives event by event; it may change private structures in place while it folds,
  *   but never `state` or anything reachable from it, and what it returns must never change again.
@@ -20,6 +22,7 @@
 import type { Command } from "../commands/commands.js";
 import type { StrataError } from "../errors.js";
 import type { EventEnvelope, NewEvent } from "../events/envelope.js";
+import type { ContainerRuntime } from "./ContainerRuntime.js";
 import type { EngineState } from "./EngineState.js";
 
 /** A command that failed part-way: the events of what it did before `error`, to append all the same. */
@@ -56,6 +59,20 @@ export interface Projection<S> {
    * or answers a {@link RefinedFailure} (failed part-way, its events appended).
    */
   refine?(state: S, core: EngineState, command: Command, events: readonly NewEvent[], now: number): Refined;
+  /**
+   * The runtime's view of the containers at these states (whether it can run a container's program),
+   * for `decide`. Optional: without it every program runs.
+   */
+  runtime?(state: S, core: EngineState): ContainerRuntime;
+}
+
+/** The runtime a projection gives at these states (undefined: none). */
+export function runtimeOf<S>(
+  projection: Projection<S> | undefined,
+  state: S,
+  core: EngineState,
+): ContainerRuntime | undefined {
+  return projection?.runtime?.(state, core);
 }
 
 /**

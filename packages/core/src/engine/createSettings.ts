@@ -1,7 +1,8 @@
 /**
  * The settings `create` validates before anything else, in Docker's order and words (moby
  * daemon/container.go `verifyContainerSettings`: the container config first — working directory, stop
- * signal, environment —, then the host config — `--rm` with a restart policy, the restart policy).
+ * signal, environment, healthcheck —, then the host config — `--rm` with a restart policy, the restart
+ * policy).
  */
 import type { CommandOfType } from "../commands/commands.js";
 import type { RestartPolicy } from "../events/common.js";
@@ -28,6 +29,23 @@ export function restartPolicyError(policy: { name: string; maximumRetryCount: nu
   return `invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`;
 }
 
+/** Docker's `MinimumDuration` for a healthcheck's durations, as Go prints it. */
+const MINIMUM_DURATION = "1ms";
+
+/** Docker's `validateHealthCheck` (moby daemon/container.go): null when valid. */
+export function healthcheckError(
+  hc: NonNullable<CommandOfType<"container.create">["healthcheck"]>,
+): string | null {
+  const tooShort = (ms: number) => ms !== 0 && ms < 1;
+  if (tooShort(hc.intervalMs)) return `Interval in Healthcheck cannot be less than ${MINIMUM_DURATION}`;
+  if (tooShort(hc.timeoutMs)) return `Timeout in Healthcheck cannot be less than ${MINIMUM_DURATION}`;
+  if (hc.retries < 0) return "Retries in Healthcheck cannot be negative";
+  if (tooShort(hc.startPeriodMs)) return `StartPeriod in Healthcheck cannot be less than ${MINIMUM_DURATION}`;
+  if (tooShort(hc.startIntervalMs))
+    return `StartInterval in Healthcheck cannot be less than ${MINIMUM_DURATION}`;
+  return null;
+}
+
 /** The restart policy a valid request asks for (an empty name is `no`, as Docker's create normalises). */
 export function restartPolicyOf(k: CommandOfType<"container.create">): RestartPolicy {
   const p = k.restartPolicy;
@@ -52,6 +70,8 @@ export function createSettings(k: CommandOfType<"container.create">): {
     return refuse("invalid-signal", signalError(k.stopSignal) ?? `invalid signal: ${k.stopSignal}`);
   for (const e of k.env ?? [])
     if ((e.split("=")[0] ?? "") === "") return refuse("invalid-env", `invalid environment variable: ${e}`);
+  const healthError = k.healthcheck === undefined ? null : healthcheckError(k.healthcheck);
+  if (healthError !== null) return refuse("invalid-healthcheck", healthError);
   const policy = k.restartPolicy;
   const policyName = policy?.name ?? "";
   if ((k.autoRemove ?? false) && policyName !== "" && policyName !== "no")

@@ -16,6 +16,7 @@ import type { EventDraft } from "../machines/Decision.js";
 import type { ImageMachineCommand } from "../machines/imageCommands.js";
 import { parseSignal, type SignalName, signalError } from "../signals.js";
 import { applyChanges } from "./applyChanges.js";
+import { type ContainerRuntime, lookPathOf } from "./ContainerRuntime.js";
 import { createSettings, restartPolicyOf } from "./createSettings.js";
 import { decideDaemonConfigure, decideDaemonRestart } from "./decideDaemon.js";
 import { type DecideResult, envelopes } from "./drafts.js";
@@ -102,11 +103,19 @@ function layerChain(layers: CommandOfType<"image.create">["layers"]): Layer[] {
   });
 }
 
+/** The container that has an exec instance `execId` (ids are unique across containers), or null. */
+function execIdOwner(state: EngineState, execId: string): string | null {
+  for (const c of Object.values(state.containers))
+    if (c.context.execs.some((x) => x.execId === execId)) return c.context.id;
+  return null;
+}
+
 /** The container machine's input for a container command (facts gathered, parameters parsed). */
 function containerInput(
   state: EngineState,
   command: Command,
   now: number,
+  runtime: ContainerRuntime | undefined,
 ): { streamId: string; input: ContainerMachineCommand } | null {
   switch (command.type) {
     case "container.create": {
@@ -198,7 +207,7 @@ function containerInput(
   const ref = command.container;
   const record = findContainer(state, ref);
   const streamId = record?.context.id ?? ref;
-  const at = { now, ref };
+  const at = { now, ref, ...lookPathOf(runtime, streamId) };
   switch (command.type) {
     case "container.start":
     case "container.pause":
@@ -222,18 +231,21 @@ function containerInput(
       };
     case "container.restart":
       return { streamId, input: { type: command.type, ...at, timeout: command.timeout ?? null } };
-    case "container.exec":
+    case "container.exec": {
+      const execId = required(command.execId, "execId", command.type);
       return {
         streamId,
         input: {
           type: command.type,
           ...at,
-          execId: required(command.execId, "execId", command.type),
+          execId,
+          execIdOwner: execIdOwner(state, execId),
           cmd: command.cmd,
           handlers: canonicalHandlers(command.handlers ?? {}),
           exitCode: command.exitCode ?? null,
         },
       };
+    }
     case "container.remove":
       return {
         streamId,
@@ -249,18 +261,21 @@ function containerInput(
       const name = command.name.trim().replace(/^\//, "");
       return { streamId, input: { type: command.type, ...at, name, nameOwner: state.names[name] ?? null } };
     }
-    case "container.execCreate":
+    case "container.execCreate": {
+      const execId = required(command.execId, "execId", command.type);
       return {
         streamId,
         input: {
           type: command.type,
           ...at,
-          execId: required(command.execId, "execId", command.type),
+          execId,
+          execIdOwner: execIdOwner(state, execId),
           cmd: command.cmd,
           handlers: canonicalHandlers(command.handlers ?? {}),
           exitCode: command.exitCode ?? null,
         },
       };
+    }
     case "container.oom":
       return { streamId, input: { type: command.type, ...at, pid: command.pid ?? 1 } };
     case "container.setHealth":
@@ -515,11 +530,16 @@ function imageInput(
  * const r = decide(state, { type: "container.start", container: "web" }, clock.now());
  * if (r.ok) log.append(r.events);
  */
-export function decide(state: EngineState, command: Command, now: number): DecideResult {
+export function decide(
+  state: EngineState,
+  command: Command,
+  now: number,
+  runtime?: ContainerRuntime,
+): DecideResult {
   try {
     switch (command.type) {
       case "daemon.restart":
-        return decideDaemonRestart(state, command, now);
+        return decideDaemonRestart(state, command, now, runtime);
       case "daemon.configure":
         return decideDaemonConfigure(state, command, now);
       case "container.prune":
@@ -529,7 +549,7 @@ export function decide(state: EngineState, command: Command, now: number): Decid
       default:
         break;
     }
-    const container = containerInput(state, command, now);
+    const container = containerInput(state, command, now, runtime);
     if (container) {
       const { decisions } = stepContainer(
         containerSnapshot(state.containers[container.streamId]),
@@ -561,13 +581,19 @@ export function decide(state: EngineState, command: Command, now: number): Decid
  * What time does to container `containerId` at `now`: the events of whatever is due (a stop's SIGKILL,
  * a policy restart, a delayed removal), or none.
  */
-export function decideTick(state: EngineState, containerId: string, now: number): readonly NewEvent[] {
+export function decideTick(
+  state: EngineState,
+  containerId: string,
+  now: number,
+  runtime?: ContainerRuntime,
+): readonly NewEvent[] {
   const record = state.containers[containerId];
   if (!record) return [];
   const { decisions } = stepContainer(containerSnapshot(record), {
     type: "clock.tick",
     now,
     ref: containerId,
+    ...lookPathOf(runtime, containerId),
   });
   if (decisions.length === 0) return [];
   const r = envelopes(decisions, containerId, now, "clock.tick");

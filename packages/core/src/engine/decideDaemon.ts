@@ -9,6 +9,7 @@ import { ConflictError, NotModifiedError } from "../errors.js";
 import { DAEMON_STREAM } from "../events/daemonEvents.js";
 import type { NewEvent } from "../events/envelope.js";
 import type { ContainerMachineCommand } from "../machines/containerCommands.js";
+import { type ContainerRuntime, lookPathOf } from "./ContainerRuntime.js";
 import { type DecideResult, envelopes, toNewEvent } from "./drafts.js";
 import { type EngineState, imageStoreOf } from "./EngineState.js";
 import { foldDrafts } from "./foldDrafts.js";
@@ -33,12 +34,17 @@ export function decideDaemonRestart(
   state: EngineState,
   command: CommandOfType<"daemon.restart">,
   now: number,
+  runtime?: ContainerRuntime,
 ): DecideResult {
   const crashed = command.crashed ?? false;
   const shutdown = eachContainer(state, (id) => ({ type: "daemon.shutdown", now, ref: id, crashed }), now);
   const restarted = toNewEvent({ type: "daemon.restarted", data: { crashed } }, DAEMON_STREAM, now);
   const down = foldDrafts(state, [...shutdown, restarted]);
-  const boot = eachContainer(down, (id) => ({ type: "daemon.boot", now, ref: id }), now);
+  const boot = eachContainer(
+    down,
+    (id) => ({ type: "daemon.boot", now, ref: id, ...lookPathOf(runtime, id) }),
+    now,
+  );
   return { ok: true, outcome: "accepted", events: [...shutdown, restarted, ...boot] };
 }
 

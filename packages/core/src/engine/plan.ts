@@ -12,7 +12,7 @@ import type { EventEnvelope, NewEvent } from "../events/envelope.js";
 import { decide, decideTick, nextDeadline } from "./decide.js";
 import type { EngineState } from "./EngineState.js";
 import { changedKeys, readTracking } from "./keys.js";
-import { type ProjectedState, type Projection, refinedOutcome } from "./Projection.js";
+import { type ProjectedState, type Projection, refinedOutcome, runtimeOf } from "./Projection.js";
 import { stepProjected } from "./replay.js";
 
 /** An event of a plan, with the keys it changes beside its stream (the store's `tags`). */
@@ -72,7 +72,12 @@ export function plan<S>(
     const due = nextDue(states.core, now);
     if (due === null) break;
     reads.add(due.id);
-    const fired = decideTick(states.core, due.id, due.at);
+    const fired = decideTick(
+      states.core,
+      due.id,
+      due.at,
+      runtimeOf(projection, states.projection, states.core),
+    );
     if (fired.length === 0)
       throw new Error(`plan: container ${due.id} had a deadline at ${due.at} but nothing fired`);
     commit(fired);
@@ -88,7 +93,12 @@ export function plan<S>(
       ? projection.prepare(states.projection, tracked.state, prepared)
       : prepared;
     prepared = ready;
-    const decided = decide(tracked.state, ready, now);
+    const decided = decide(
+      tracked.state,
+      ready,
+      now,
+      runtimeOf(projection, states.projection, tracked.state),
+    );
     if (decided.outcome === "refused") return done("refused", decided.error);
     const refined = refinedOutcome(
       projection?.refine

@@ -21,7 +21,23 @@ export interface At {
   readonly now: number;
   /** What the user typed to name the container (Docker quotes it in messages). */
   readonly ref: string;
+  /**
+   * What the runtime says of the container's program when it starts it (see {@link ProgramLookup});
+   * absent: it runs (core alone cannot see files).
+   */
+  readonly lookPath?: ProgramLookup;
 }
+
+/**
+ * runc's `exec.LookPath` of the container's program (entrypoint and cmd's first word) in the
+ * container's root: null when the runtime can start it, else the runtime's error text
+ * (`exec: "/x": stat /x: no such file or directory`). Asked only when a start happens; the fs
+ * projection answers it (`Projection.runtime`).
+ */
+export type ProgramLookup = () => string | null;
+
+/** The moment of a decision, as the helpers that may start PID 1 need it. */
+export type Moment = Pick<At, "now" | "lookPath">;
 
 /** The image a new container or a commit starts from. */
 export interface ImageFacts {
@@ -67,6 +83,8 @@ export type ContainerMachineCommand =
   | (At & {
       readonly type: "container.exec";
       readonly execId: string;
+      /** The container that already has an exec instance with this id, if any. */
+      readonly execIdOwner: string | null;
       readonly cmd: readonly string[];
       readonly handlers: SignalHandlers;
       readonly exitCode: number | null;
@@ -95,6 +113,8 @@ export type ContainerMachineCommand =
   | (At & {
       readonly type: "container.execCreate";
       readonly execId: string;
+      /** The container that already has an exec instance with this id, if any. */
+      readonly execIdOwner: string | null;
       readonly cmd: readonly string[];
       readonly handlers: SignalHandlers;
       readonly exitCode: number | null;

@@ -221,8 +221,8 @@ function restartDecision(k: { ref: string }, events: EventDraft[]): Decision {
 }
 
 /** A user's start: PID 1 starts, or the runtime refuses (the command fails, the exit code is recorded). */
-const start = decidedWith((c) => {
-  const r = startMain(c, { manual: true });
+const start = decidedWith((c, k) => {
+  const r = startMain(c, k, { manual: true });
   return r.ok ? ok(r.events) : failed(r.events, r.rejection);
 });
 
@@ -230,12 +230,15 @@ const start = decidedWith((c) => {
 const startAgain = decidedWith<"container.restart">((c, k) =>
   restartDecision(
     k,
-    startMain(c, { manual: true, afterStart: [{ type: "container.restarted", data: {} }] }).events,
+    startMain(c, k, { manual: true, afterStart: [{ type: "container.restarted", data: {} }] }).events,
   ),
 );
 
 const hasProcess = ({ context, event }: Args) =>
   context.processes.some((p) => p.pid === (event as Cmd<"process.exit">).pid);
+
+/** An exec create whose id another exec instance has (in any container). */
+const execIdTaken = ({ event }: Args) => (event as Cmd<"container.execCreate">).execIdOwner !== null;
 
 const forced = ({ event }: Args) => (event as Cmd<"container.remove">).force;
 const badStopSignal = ({ event }: Args) => (event as Cmd<"container.stop">).badSignal !== null;
@@ -393,10 +396,10 @@ const everywhere = {
 
 /** What a live container (running, paused, restarting) does when the daemon goes down. */
 const shutdownFrom = (status: "running" | "paused" | "restarting") => ({
-  actions: decided<"daemon.shutdown">((c, k) => shutdownDrafts(c, status, k.crashed, k.now)),
+  actions: decided<"daemon.shutdown">((c, k) => shutdownDrafts(c, status, k.crashed, k)),
 });
 const bootFrom = (status: "created" | "exited" | "dead" | "removing") => ({
-  actions: decided<"daemon.boot">((c) => bootDrafts(c, status)),
+  actions: decided<"daemon.boot">((c, k) => bootDrafts(c, status, k)),
 });
 
 export const containerMachine = setup({
@@ -511,13 +514,13 @@ export const containerMachine = setup({
           { guard: badStopSignal, actions: E.stopBadSignal },
           {
             actions: decided<"container.stop">((c, k) =>
-              stopProcessSpace(c, { ...stopRequest(c, k), thenStart: false, paused: false }, k.now),
+              stopProcessSpace(c, { ...stopRequest(c, k), thenStart: false, paused: false }, k),
             ),
           },
         ],
         "container.kill": {
           actions: decided<"container.kill">((c, k) =>
-            deliverSignal(c, 1, k.signal, k.now, { cancelsRestartPolicy: killCancelsPolicy(c, k.signal) }),
+            deliverSignal(c, 1, k.signal, k, { cancelsRestartPolicy: killCancelsPolicy(c, k.signal) }),
           ),
         },
         "container.pause": { actions: decided(() => [{ type: "container.paused", data: {} }]) },
@@ -529,44 +532,47 @@ export const containerMachine = setup({
               stopProcessSpace(
                 c,
                 { ...stopRequest(c, { ...k, signal: null }), thenStart: true, paused: false },
-                k.now,
+                k,
               ),
             ),
           ),
         },
-        "container.exec": {
-          actions: decided<"container.exec">((c, k) => [
-            {
-              type: "container.execStarted",
-              data: { execId: k.execId, pid: c.nextPid, cmd: [...k.cmd], handlers: k.handlers },
-            },
-            ...(k.exitCode === null
-              ? []
-              : [
-                  {
-                    type: "process.exited" as const,
-                    data: { pid: c.nextPid, exitCode: k.exitCode, signal: null },
-                  },
-                ]),
-          ]),
-        },
-        "container.execCreate": {
-          actions: decided<"container.execCreate">((_, k) => [
-            {
-              type: "container.execCreated",
-              data: { execId: k.execId, cmd: [...k.cmd], handlers: k.handlers, exitCode: k.exitCode },
-            },
-          ]),
-        },
+        "container.exec": [
+          { guard: execIdTaken, actions: E.execIdInUse },
+          {
+            actions: decided<"container.exec">((c, k) => [
+              {
+                type: "container.execStarted",
+                data: { execId: k.execId, pid: c.nextPid, cmd: [...k.cmd], handlers: k.handlers },
+              },
+              ...(k.exitCode === null
+                ? []
+                : [
+                    {
+                      type: "process.exited" as const,
+                      data: { pid: c.nextPid, exitCode: k.exitCode, signal: null },
+                    },
+                  ]),
+            ]),
+          },
+        ],
+        "container.execCreate": [
+          { guard: execIdTaken, actions: E.execIdInUse },
+          {
+            actions: decided<"container.execCreate">((_, k) => [
+              {
+                type: "container.execCreated",
+                data: { execId: k.execId, cmd: [...k.cmd], handlers: k.handlers, exitCode: k.exitCode },
+              },
+            ]),
+          },
+        ],
         "exec.start": execStartRules,
         "container.remove": [
           {
             guard: forced,
             actions: decidedWith<"container.remove">((c, k) =>
-              removal(
-                k,
-                deliverSignal(c, 1, "SIGKILL", k.now, { cancelsRestartPolicy: true, removing: true }),
-              ),
+              removal(k, deliverSignal(c, 1, "SIGKILL", k, { cancelsRestartPolicy: true, removing: true })),
             ),
           },
           { actions: E.removeRunning },
@@ -579,7 +585,7 @@ export const containerMachine = setup({
             guard: hasProcess,
             actions: decided<"container.oom">((c, k) => [
               { type: "container.oomKilled", data: { pid: k.pid } },
-              ...processExit(c, k.pid, 137, "SIGKILL", k.now),
+              ...processExit(c, k.pid, 137, "SIGKILL", k),
             ]),
           },
           { actions: E.noSuchProcess },
@@ -588,7 +594,7 @@ export const containerMachine = setup({
           {
             guard: hasProcess,
             actions: decided<"process.signal">((c, k) =>
-              deliverSignal(c, k.pid, k.signal, k.now, {
+              deliverSignal(c, k.pid, k.signal, k, {
                 cancelsRestartPolicy: k.pid === 1 && killCancelsPolicy(c, k.signal),
               }),
             ),
@@ -607,7 +613,7 @@ export const containerMachine = setup({
         "process.exit": [
           {
             guard: hasProcess,
-            actions: decided<"process.exit">((c, k) => processExit(c, k.pid, k.exitCode, null, k.now)),
+            actions: decided<"process.exit">((c, k) => processExit(c, k.pid, k.exitCode, null, k)),
           },
           { actions: E.noSuchProcess },
         ],
@@ -618,7 +624,7 @@ export const containerMachine = setup({
               ((a.context.pendingStop?.deadline ?? 0) <= (a.context.health?.nextProbeAt ?? Infinity) ||
                 !probeDue(a)),
             actions: decided<"clock.tick">((c, k) =>
-              deliverSignal(c, 1, "SIGKILL", k.now, { cancelsRestartPolicy: true }),
+              deliverSignal(c, 1, "SIGKILL", k, { cancelsRestartPolicy: true }),
             ),
           },
           { guard: probeDue, actions: probe },
@@ -652,13 +658,13 @@ export const containerMachine = setup({
           { guard: badStopSignal, actions: E.stopBadSignal },
           {
             actions: decided<"container.stop">((c, k) =>
-              stopProcessSpace(c, { ...stopRequest(c, k), thenStart: false, paused: true }, k.now),
+              stopProcessSpace(c, { ...stopRequest(c, k), thenStart: false, paused: true }, k),
             ),
           },
         ],
         "container.kill": {
           actions: decided<"container.kill">((c, k) =>
-            deliverSignal(c, 1, k.signal, k.now, {
+            deliverSignal(c, 1, k.signal, k, {
               cancelsRestartPolicy: killCancelsPolicy(c, k.signal),
               between: [{ type: "container.unpaused", data: {} }],
             }),
@@ -673,7 +679,7 @@ export const containerMachine = setup({
               stopProcessSpace(
                 c,
                 { ...stopRequest(c, { ...k, signal: null }), thenStart: true, paused: true },
-                k.now,
+                k,
               ),
             ),
           ),
@@ -686,7 +692,7 @@ export const containerMachine = setup({
             actions: decidedWith<"container.remove">((c, k) =>
               removal(
                 k,
-                deliverSignal(c, 1, "SIGKILL", k.now, {
+                deliverSignal(c, 1, "SIGKILL", k, {
                   cancelsRestartPolicy: true,
                   removing: true,
                   between: [{ type: "container.unpaused", data: {} }],
@@ -702,7 +708,7 @@ export const containerMachine = setup({
         "clock.tick": {
           guard: stopDue,
           actions: decided<"clock.tick">((c, k) =>
-            deliverSignal(c, 1, "SIGKILL", k.now, {
+            deliverSignal(c, 1, "SIGKILL", k, {
               cancelsRestartPolicy: true,
               between: [{ type: "container.unpaused", data: {} }],
             }),
@@ -733,10 +739,10 @@ export const containerMachine = setup({
           actions: decidedWith<"container.restart">((c, k) =>
             restartDecision(k, [
               { type: "container.stopped", data: {} },
-              ...startMain(
-                { ...c, manuallyStopped: true, restartAt: null },
-                { manual: true, afterStart: [{ type: "container.restarted", data: {} }] },
-              ).events,
+              ...startMain({ ...c, manuallyStopped: true, restartAt: null }, k, {
+                manual: true,
+                afterStart: [{ type: "container.restarted", data: {} }],
+              }).events,
             ]),
           ),
         },
@@ -755,7 +761,7 @@ export const containerMachine = setup({
         "clock.tick": {
           guard: ({ context, event }) => context.restartAt !== null && context.restartAt <= event.now,
           // The restart manager's start: a failure leaves the container exited with its previous code.
-          actions: decided((c) => startMain(c, { manual: false, keepExitCode: true }).events),
+          actions: decided((c, k) => startMain(c, k, { manual: false, keepExitCode: true }).events),
         },
         "daemon.shutdown": shutdownFrom("restarting"),
         "container.started": { target: "running", actions: onStarted },

@@ -66,6 +66,14 @@ export const E = {
     "exec-running",
     (_, k) => `exec command ${(k as Cmd<"exec.start">).execId} is already running`,
   ),
+  /**
+   * An exec id another instance has (dockerd makes each one random: never happens there). Strata's
+   * ids come from the caller's id source or the command, so it refuses the second one.
+   */
+  execIdInUse: rejected("Conflict", "exec-id-in-use", (_, k) => {
+    const x = k as Cmd<"container.execCreate">;
+    return `Conflict. The exec ID "${x.execId}" is already in use by container "${x.execIdOwner}"`;
+  }),
   oomPaused: rejected("Conflict", "paused", (c) => `Container ${c.id} is paused: its processes are frozen`),
   noHealthcheck: rejected(
     "InvalidParameter",

@@ -16,6 +16,7 @@
  */
 import type { ContainerContext, ContainerStatus } from "../engine/EngineState.js";
 import type { SignalName } from "../signals.js";
+import type { Moment } from "./containerCommands.js";
 import type { EventDraft } from "./Decision.js";
 import { deliverSignal } from "./processSpace.js";
 import { startMain } from "./startProcess.js";
@@ -28,7 +29,7 @@ export function shutdownDrafts(
   context: ContainerContext,
   status: ContainerStatus,
   crashed: boolean,
-  now: number,
+  at: Moment,
 ): EventDraft[] {
   // A crash finds every container whose Running flag was set (restarting included) without a task.
   if (crashed && (status === "running" || status === "paused" || status === "restarting"))
@@ -37,12 +38,12 @@ export function shutdownDrafts(
   if (status !== "running" && status !== "paused") return [];
   const signal = (context.config.stopSignal ?? "SIGTERM") as SignalName;
   const options = { cancelsRestartPolicy: false, removing: true } as const;
-  const drafts = deliverSignal(context, 1, signal, now, {
+  const drafts = deliverSignal(context, 1, signal, at, {
     ...options,
     between: status === "paused" ? [{ type: "container.unpaused", data: {} }] : [],
   });
   if (drafts.some((d) => d.type === "container.died")) return drafts;
-  return [...drafts, ...deliverSignal(context, 1, "SIGKILL", now, options)];
+  return [...drafts, ...deliverSignal(context, 1, "SIGKILL", at, options)];
 }
 
 /** Whether restore starts the container again (moby `Container.ShouldRestart` at boot). */
@@ -70,7 +71,7 @@ const removal = (): EventDraft[] => [
 ];
 
 /** The boot's events for a container in `status` (after the shutdown). */
-export function bootDrafts(context: ContainerContext, status: ContainerStatus): EventDraft[] {
+export function bootDrafts(context: ContainerContext, status: ContainerStatus, at: Moment): EventDraft[] {
   if (status === "removing")
     return [
       { type: "container.removalFailed", data: { error: "" } },
@@ -78,6 +79,6 @@ export function bootDrafts(context: ContainerContext, status: ContainerStatus): 
     ];
   if (status === "dead") return context.config.autoRemove ? removal() : [];
   if ((status === "created" || status === "exited") && restartsAtBoot(context))
-    return startMain(context, { manual: true }).events;
+    return startMain(context, at, { manual: true }).events;
   return context.config.autoRemove && (status === "created" || status === "exited") ? removal() : [];
 }

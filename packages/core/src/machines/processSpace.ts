@@ -12,6 +12,7 @@ import {
   exitCodeForSignal,
   type SignalName,
 } from "../signals.js";
+import type { Moment } from "./containerCommands.js";
 import type { EventDraft } from "./Decision.js";
 import { startMain } from "./startProcess.js";
 
@@ -81,9 +82,10 @@ export function mainProcessExit(
   context: ContainerContext,
   exitCode: number,
   signal: SignalName | null,
-  now: number,
+  at: Moment,
   options: ExitOptions = {},
 ): EventDraft[] {
+  const now = at.now;
   const drafts: EventDraft[] = context.processes
     .filter((p) => p.pid !== 1)
     .map((p) => ({ type: "process.exited", data: { pid: p.pid, exitCode: 137, signal: "SIGKILL" } }));
@@ -99,7 +101,8 @@ export function mainProcessExit(
       // The start half of a restart (it may fail: then the container stays exited, see startMain).
       const after = { ...context, exitCode, pendingStop: null };
       drafts.push(
-        ...startMain(after, { manual: true, afterStart: [{ type: "container.restarted", data: {} }] }).events,
+        ...startMain(after, at, { manual: true, afterStart: [{ type: "container.restarted", data: {} }] })
+          .events,
       );
       return drafts;
     }
@@ -117,10 +120,10 @@ export function processExit(
   pid: number,
   exitCode: number,
   signal: SignalName | null,
-  now: number,
+  at: Moment,
   options: ExitOptions = {},
 ): EventDraft[] {
-  if (pid === 1) return mainProcessExit(context, exitCode, signal, now, options);
+  if (pid === 1) return mainProcessExit(context, exitCode, signal, at, options);
   return [{ type: "process.exited", data: { pid, exitCode, signal } }];
 }
 
@@ -137,7 +140,7 @@ export function deliverSignal(
   context: ContainerContext,
   pid: number,
   signal: SignalName,
-  now: number,
+  at: Moment,
   options: DeliverOptions = {},
 ): EventDraft[] {
   const cancels = options.cancelsRestartPolicy ?? false;
@@ -150,7 +153,7 @@ export function deliverSignal(
   const outcome = signalOutcome(process, signal);
   if (outcome.kind === "exits") {
     const after = cancels ? { ...context, manuallyStopped: true } : context;
-    drafts.push(...processExit(after, pid, outcome.exitCode, outcome.signal, now, options));
+    drafts.push(...processExit(after, pid, outcome.exitCode, outcome.signal, at, options));
   }
   return drafts;
 }
@@ -163,8 +166,9 @@ export function deliverSignal(
 export function stopProcessSpace(
   context: ContainerContext,
   request: { signal: SignalName; timeout: number; thenStart: boolean; paused: boolean },
-  now: number,
+  at: Moment,
 ): EventDraft[] {
+  const now = at.now;
   const deadline = request.timeout < 0 ? null : now + request.timeout * 1000;
   const pendingStop = { signal: request.signal, deadline, thenStart: request.thenStart };
   const stopping: ContainerContext = { ...context, pendingStop, manuallyStopped: true };
@@ -173,14 +177,14 @@ export function stopProcessSpace(
       type: "container.stopRequested",
       data: { signal: request.signal, timeout: request.timeout, deadline, thenStart: request.thenStart },
     },
-    ...deliverSignal(stopping, 1, request.signal, now, {
+    ...deliverSignal(stopping, 1, request.signal, at, {
       cancelsRestartPolicy: true,
       between: request.paused ? [{ type: "container.unpaused", data: {} }] : [],
     }),
   ];
   const died = drafts.some((d) => d.type === "container.died");
   if (!died && deadline !== null && deadline <= now) {
-    drafts.push(...deliverSignal(stopping, 1, "SIGKILL", now, { cancelsRestartPolicy: true }));
+    drafts.push(...deliverSignal(stopping, 1, "SIGKILL", at, { cancelsRestartPolicy: true }));
   }
   return drafts;
 }

@@ -5,6 +5,8 @@
 import type { ContainerContext } from "../engine/EngineState.js";
 import type { Rejection } from "../errors.js";
 import type { StartError } from "../events/common.js";
+import { goQuote } from "../goQuote.js";
+import type { Moment } from "./containerCommands.js";
 import type { EventDraft } from "./Decision.js";
 
 /** The program PID 1 runs: the entrypoint, then the cmd. */
@@ -16,33 +18,50 @@ const OCI_PREFIX =
   "failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: error during container init: ";
 
 /**
- * The exit code, error class and message of a start the runtime refuses. Docker maps the runtime's
- * message: "permission denied" → 126 (400), "executable file not found" / "no such file or directory"
- * → 127 (400), anything else → 128 (500). The runtime's own words are runc's; their exact text
- * depends on the runc and containerd versions (docs/lifecycle.md lists the choice).
+ * The runtime's words for an injected start fault (`startError`): what runc's `exec.LookPath` says
+ * of a program it cannot find (a path: `stat`'s ENOENT; a bare name: not found in $PATH) or cannot
+ * execute, or a runtime error of another kind.
  */
-export function startFailure(
-  kind: StartError,
-  program: string,
-): { readonly exitCode: number; readonly code: Rejection["code"]; readonly message: string } {
+export function injectedRefusal(kind: StartError, program: string): string {
   switch (kind) {
     case "not-found":
-      return {
-        exitCode: 127,
-        code: "InvalidParameter",
-        message: program.includes("/")
-          ? `${OCI_PREFIX}exec: "${program}": stat ${program}: no such file or directory: unknown`
-          : `${OCI_PREFIX}exec: "${program}": executable file not found in $PATH: unknown`,
-      };
+      return program.includes("/")
+        ? `exec: ${goQuote(program)}: stat ${program}: no such file or directory`
+        : `exec: ${goQuote(program)}: executable file not found in $PATH`;
     case "not-executable":
-      return {
-        exitCode: 126,
-        code: "InvalidParameter",
-        message: `${OCI_PREFIX}exec: "${program}": permission denied: unknown`,
-      };
+      return `exec: ${goQuote(program)}: permission denied`;
     case "runtime":
-      return { exitCode: 128, code: "System", message: `${OCI_PREFIX}injected runtime error: unknown` };
+      return "injected runtime error";
   }
+}
+
+/**
+ * The exit code, error class and message of a start the runtime refuses with `refusal` (its own
+ * words, e.g. `exec: "/x": stat /x: no such file or directory`), as dockerd maps them (moby
+ * daemon/errors.go `setExitCodeFromError`, on the message containerd passes on): "permission denied"
+ * → 126; "is a directory" → 126 with ": permission denied" added (for docker/cli's exit code); "not a
+ * directory" → 127 with moby's hint about mounts added; "executable file not found" / "no such file or
+ * directory" → 127; all three 400. Anything else → 128 and a 500.
+ */
+export function startFailure(refusal: string): {
+  readonly exitCode: number;
+  readonly code: Rejection["code"];
+  readonly message: string;
+} {
+  const message = `${OCI_PREFIX}${refusal}: unknown`;
+  const has = (part: string) => message.toLowerCase().includes(part);
+  if (has("permission denied")) return { exitCode: 126, code: "InvalidParameter", message };
+  if (has("is a directory"))
+    return { exitCode: 126, code: "InvalidParameter", message: `${message}: permission denied` };
+  if (has("not a directory"))
+    return {
+      exitCode: 127,
+      code: "InvalidParameter",
+      message: `${message}: Are you trying to mount a directory onto a file (or vice-versa)? Check if the specified host path exists and is the expected type`,
+    };
+  if (has("executable file not found") || has("no such file or directory"))
+    return { exitCode: 127, code: "InvalidParameter", message };
+  return { exitCode: 128, code: "System", message };
 }
 
 /** What a start does: PID 1 starts, or the runtime refuses (then the events and the rejection). */
@@ -51,16 +70,22 @@ export type StartOutcome =
   | { readonly ok: false; readonly events: EventDraft[]; readonly rejection: Rejection };
 
 /**
- * Starts PID 1. `manual`: a user's start or restart (resets the restart count). `keepExitCode`: the
- * start is the restart manager's (a failure leaves the previous exit code, as Docker's monitor does).
- * `afterStart`: events that follow a successful start (Docker's `restart`).
+ * Starts PID 1, unless the runtime refuses the program: the container's injected `startError`, else
+ * what `at.lookPath` finds. `manual`: a user's start or restart (resets the restart count).
+ * `keepExitCode`: the start is the restart manager's (a failure leaves the previous exit code, as
+ * Docker's monitor does). `afterStart`: events that follow a successful start (Docker's `restart`).
  */
 export function startMain(
   context: ContainerContext,
+  at: Moment,
   options: { manual: boolean; keepExitCode?: boolean; afterStart?: EventDraft[]; removeOnFailure?: boolean },
 ): StartOutcome {
-  const kind = context.config.startError;
-  if (kind === undefined)
+  const injected = context.config.startError;
+  const refusal =
+    injected === undefined
+      ? (at.lookPath?.() ?? null)
+      : injectedRefusal(injected, mainCommand(context)[0] ?? "");
+  if (refusal === null)
     return {
       ok: true,
       events: [
@@ -68,7 +93,7 @@ export function startMain(
         ...(options.afterStart ?? []),
       ],
     };
-  const failure = startFailure(kind, mainCommand(context)[0] ?? "");
+  const failure = startFailure(refusal);
   const events: EventDraft[] = [
     {
       type: "container.startFailed",

@@ -212,6 +212,7 @@ export class ReferenceModel {
     if (!c) return no("NotFound", "no-such-container");
     const refused = this.#notRunning(c);
     if (refused) return refused;
+    if (this.#execIdTaken(id)) return no("Conflict", "exec-id-in-use");
     c.execs.push({ id, state: "running", pid: 0, exitCode: null, exitsAtOnce });
     this.#runExec(c, c.execs[c.execs.length - 1] as MExec);
     return OK;
@@ -222,8 +223,14 @@ export class ReferenceModel {
     if (!c) return no("NotFound", "no-such-container");
     const refused = this.#notRunning(c);
     if (refused) return refused;
+    if (this.#execIdTaken(id)) return no("Conflict", "exec-id-in-use");
     c.execs.push({ id, state: "created", pid: 0, exitCode: null, exitsAtOnce });
     return OK;
+  }
+
+  /** Exec ids are unique across containers (an instance keeps its id until its container goes). */
+  #execIdTaken(id: string): boolean {
+    return [...this.containers.values()].some((x) => x.execs.some((e) => e.id === id));
   }
 
   execStart(id: string): Outcome {

@@ -6,6 +6,7 @@
 import {
   type Command,
   type ContainerRecord,
+  createSettings,
   type EngineState,
   findContainer,
   findImage,
@@ -72,9 +73,12 @@ export function containerRoutes(server: RouteContext): Route[] {
     route("POST", "/containers/create", async (req, res) => {
       const body = await req.json();
       const command = createCommand(body, req.string("name"));
+      // moby validates the settings first (verifyContainerSettings: healthcheck, restart policy…), then
+      // finds the image, merges its config and refuses a container with nothing to run, and only then
+      // reserves the name (daemon/create.go). The engine refuses bad settings and a missing image itself.
       await engine.catchUp();
-      const image = findImage(engine.state, command.image)?.image;
-      // moby merges the image's config, then refuses a container with nothing to run.
+      const image =
+        createSettings(command).invalid === null ? findImage(engine.state, command.image)?.image : undefined;
       const cmd = command.cmd ?? image?.config?.cmd ?? image?.cmd ?? [];
       const entrypoint = command.entrypoint ?? image?.config?.entrypoint ?? [];
       if (image && cmd.length === 0 && entrypoint.length === 0)

@@ -20,7 +20,15 @@ const strings = (value: unknown, field: string): string[] | undefined => {
   );
 };
 
-const nsToMs = (ns: unknown): number => (typeof ns === "number" && ns > 0 ? Math.round(ns / 1e6) : 0);
+/**
+ * A healthcheck duration in nanoseconds (Go's time.Duration) as the milliseconds the engine keeps. A
+ * non-zero duration under 1ms (negative ones too) becomes -1: the engine refuses it in Docker's words
+ * ("Interval in Healthcheck cannot be less than 1ms").
+ */
+const nsToMs = (ns: unknown): number => {
+  if (typeof ns !== "number" || ns === 0) return 0;
+  return ns < 1e6 ? -1 : Math.round(ns / 1e6);
+};
 
 /** The command for a create body; `name` from the query. Throws 400 in Docker's words. */
 export function createCommand(body: unknown, name: string | undefined): Create {

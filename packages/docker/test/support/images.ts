@@ -7,7 +7,13 @@ import type { DurableEngine } from "@strata/engine";
 
 const meta = { uid: 0, gid: 0, mtime: Date.UTC(2026, 0, 1) };
 
-/** A layer holding `files` (path → text) under `/data`; returns its id. */
+/**
+ * The programs a seeded layer carries in `/bin` (empty files with an execute bit: no bytes, so image
+ * sizes stay those of `/data`; the runtime looks a container's program up when it starts it).
+ */
+const PROGRAMS = ["sh", "sleep", "true", "app", "serve", "run"] as const;
+
+/** A layer holding `files` (path → text) under `/data`, and `/bin`'s programs; returns its id. */
 export async function seedLayer(engine: DurableEngine, name: string, files: Record<string, string>) {
   const layerId = `sha256:${engine.blobs.put(Buffer.from(`layer ${name}`)).slice(7)}`;
   const r = await engine.execute({
@@ -15,6 +21,15 @@ export async function seedLayer(engine: DurableEngine, name: string, files: Reco
     layerId,
     entries: [
       { type: "dir", path: "/data", mode: 0o755, ...meta },
+      { type: "dir", path: "/bin", mode: 0o755, ...meta },
+      ...PROGRAMS.map((p) => ({
+        type: "file" as const,
+        path: `/bin/${p}`,
+        mode: 0o755,
+        ...meta,
+        digest: engine.blobs.put(Buffer.alloc(0)),
+        size: 0,
+      })),
       ...Object.entries(files).map(([path, text]) => ({
         type: "file" as const,
         path: `/data/${path}`,

@@ -92,9 +92,13 @@ export async function serve(
   };
 }
 
+/** The programs the test images carry (empty files with an execute bit: the runtime looks them up). */
+export const PROGRAMS = ["sh", "sleep", "true", "false", "echo", "ls", "cat", "top", "env", "ps"] as const;
+
 /**
  * An image to start from, made in the engine directly (the API has no registry to pull from): one layer
- * with `/etc/hostname`, `/etc/os-release` and an empty `/tmp`, tagged `tag`, running `cmd`.
+ * with `/etc/hostname`, `/etc/os-release`, an empty `/tmp` and `/bin`'s {@link PROGRAMS}, tagged `tag`,
+ * running `cmd`.
  */
 export async function seedImage(
   engine: DurableEngine,
@@ -119,6 +123,8 @@ export async function seedImage(
       file("/etc/hostname", "strata\n"),
       file("/etc/os-release", 'NAME="Strata Linux"\n'),
       { type: "dir", path: "/tmp", mode: 0o1777, ...meta },
+      { type: "dir", path: "/bin", mode: 0o755, ...meta },
+      ...PROGRAMS.map((p) => ({ ...file(`/bin/${p}`, ""), mode: 0o755 })),
     ],
   });
   if (!layer.ok && layer.error.reason !== "layer-exists") throw layer.error;

@@ -452,7 +452,9 @@ def scenario(s, base):
         set_times(f"{d}/upper", top["mtime"])
         lower = ":".join(f"L{i}" for i in reversed(range(n)))
         # noatime: reads are not events in the model, so they must not move atime here either.
-        options = f"noatime,lowerdir={lower},upperdir=upper,workdir=work"
+        # redirect_dir, index and metacopy off, as Docker's overlay2 and podman mount (docs/fs-model.md,
+        # "Mount options"), whatever the kernel's module defaults are.
+        options = f"noatime,redirect_dir=off,index=off,metacopy=off,lowerdir={lower},upperdir=upper,workdir=work"
         assert len(options) < 4000
         subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, "merged"], cwd=d, check=True)
         # Less a margin: file times come from a coarse clock that may lag time_ns a little.

@@ -497,6 +497,38 @@ export function genWriteRun(path: fc.Arbitrary<string>): fc.Arbitrary<GenOp[]> {
     ]);
 }
 
+/**
+ * An extended attribute set on a path, then read, replaced (XATTR_REPLACE), created again
+ * (XATTR_CREATE) or removed by the same name, and now and then read again: single operations rarely
+ * meet a path that holds the name they ask for, so the success paths of getxattr and removexattr (and
+ * the flags' refusals) would seldom be reached.
+ */
+export function genXattrShape(path: fc.Arbitrary<string>): fc.Arbitrary<GenOp[]> {
+  const follow = fc.boolean();
+  return fc
+    .record({
+      path,
+      name: fc.constantFrom("user.a", "user.b", "trusted.t", "security.capability", "security.s"),
+      value: fc.constantFrom(...XATTR_VALUES),
+      again: fc.constantFrom(...XATTR_VALUES),
+      follow,
+      next: fc.constantFrom("get", "remove", "replace", "create", "remove-get"),
+    })
+    .map(({ path: p, name, value, again, follow: f, next }): GenOp[] => {
+      const set: GenOp = { op: "setxattr", path: p, name, value, flag: 0, follow: f };
+      const get: GenOp = { op: "getxattr", path: p, name, follow: f };
+      const remove: GenOp = { op: "removexattr", path: p, name, follow: f };
+      if (next === "get") return [set, get];
+      if (next === "remove") return [set, remove];
+      if (next === "remove-get") return [set, remove, get, remove];
+      return [
+        set,
+        { op: "setxattr", path: p, name, value: again, flag: next === "replace" ? 2 : 1, follow: f },
+        get,
+      ];
+    });
+}
+
 /** Layers, then operations that mostly touch what the layers hold, now and then in a shape of their own. */
 export const genScenario: fc.Arbitrary<[GenEntry[][], GenOp[]]> = genLayers.chain((layers) =>
   fc.tuple(fc.constant(layers), genOpsOver(layers, 1, 40)),
@@ -509,6 +541,7 @@ export function genOpsOver(layers: readonly GenEntry[][], min: number, max: numb
     { weight: 16, arbitrary: genOpOver(path).map((op) => [op]) },
     { weight: 1, arbitrary: genDirRenameShape(path) },
     { weight: 2, arbitrary: genWriteRun(path) },
+    { weight: 2, arbitrary: genXattrShape(path) },
   );
   return fc.array(step, { minLength: min, maxLength: max }).map((steps) => steps.flat().slice(0, max));
 }

@@ -70,8 +70,8 @@ export function must(engine: FsEngine, command: Command): void {
 }
 
 /**
- * A life on generated layers: operations on a container, a commit, containers on both images (one
- * sharing the first image with `box`, one started), more operations on both in turn, a second commit
+ * A life on generated layers: operations on a container, a program written, a commit, containers on
+ * both images (one sharing the first image with `box`, one started with that program), more operations on both in turn, a second commit
  * (of the running one: it is paused around it), a removal, a container on the newest image. `states`
  * holds the fs state after every command.
  */
@@ -95,8 +95,11 @@ export function live(layers: GenEntry[][], ops: GenOp[][]): { engine: FsEngine; 
   };
   const [a = [], b = [], c = []] = ops;
   run("box", a);
+  // The program box2 runs: the runtime looks it up in the container's files (a name the generated
+  // operations never use, so it is still there).
+  step({ type: "fs.writeFile", container: "box", path: "/init", content: "", mode: 0o755 });
   step({ type: "container.commit", container: "box", tag: "next:1" });
-  step({ type: "container.create", image: "next:1", name: "box2" });
+  step({ type: "container.create", image: "next:1", name: "box2", cmd: ["/init"] });
   step({ type: "container.create", image: "oracle:1", name: "box3" });
   step({ type: "container.start", container: "box2" });
   // The two containers' operations in turn: a fold meets runs of events of each.

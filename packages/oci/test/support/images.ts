@@ -35,6 +35,8 @@ export interface RawEntry {
   readonly devminor?: number;
   /** Extra PAX records (key → value bytes); keys may be raw bytes too. */
   readonly pax?: readonly (readonly [string | Buffer, string | Buffer])[];
+  /** PAX records of a global header (typeflag `g`) written before the entry: they count for every entry after. */
+  readonly globalPax?: readonly (readonly [string | Buffer, string | Buffer])[];
 }
 
 const octal = (n: number, width: number) => `${n.toString(8).padStart(width - 1, "0")}\0`;
@@ -116,6 +118,20 @@ export function rawTar(entries: readonly RawEntry[], end = true): Buffer {
       devmajor: e.devmajor ?? 0,
       devminor: e.devminor ?? 0,
     };
+    if (e.globalPax !== undefined) {
+      const data = Buffer.concat(e.globalPax.map(([k, v]) => paxRecord(bytes(k), bytes(v))));
+      parts.push(
+        header({
+          ...common,
+          name: Buffer.from("GlobalHead/x"),
+          typeflag: "g",
+          size: data.length,
+          linkname: Buffer.alloc(0),
+        }),
+        data,
+        pad(data.length),
+      );
+    }
     if (records.length > 0) {
       const data = Buffer.concat(records);
       parts.push(

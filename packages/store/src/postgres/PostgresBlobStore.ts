@@ -8,17 +8,21 @@ import { createHash } from "node:crypto";
 import type pg from "pg";
 import { StoreError } from "../errors.js";
 import type { RemoteBlobStore } from "../RemoteBlobStore.js";
+import { readOnlyError } from "./postgresFailure.js";
 
 const PART_BYTES = 4 * 1024 * 1024;
 
 export class PostgresBlobStore implements RemoteBlobStore {
   readonly #pool: pg.Pool;
   readonly #schema: string;
+  /** The log's location when it was opened read-only (`put` refuses), else null. */
+  readonly #readOnly: string | null;
 
   /** Use `PostgresEventLog.blobs()`: the store shares the log's connections and schema. */
-  constructor(pool: pg.Pool, schema: string) {
+  constructor(pool: pg.Pool, schema: string, readOnly: string | null = null) {
     this.#pool = pool;
     this.#schema = schema;
+    this.#readOnly = readOnly;
   }
 
   async has(digests: readonly string[]): Promise<Set<string>> {
@@ -31,6 +35,7 @@ export class PostgresBlobStore implements RemoteBlobStore {
   }
 
   async put(blobs: readonly { readonly digest: string; readonly bytes: Uint8Array }[]): Promise<void> {
+    if (this.#readOnly !== null) throw readOnlyError(this.#readOnly);
     const present = await this.has(blobs.map((b) => b.digest));
     const missing = blobs.filter(
       (b, i) => !present.has(b.digest) && blobs.findIndex((x) => x.digest === b.digest) === i,

@@ -31,20 +31,25 @@ import {
   validateBatch,
   validateOptions,
 } from "../EventLog.js";
-import { AppendConditionError, ExpectedVersionConflictError, LogClosedError, StoreError } from "../errors.js";
+import {
+  AppendConditionError,
+  ExpectedVersionConflictError,
+  LogClosedError,
+  LogNotFoundError,
+  StoreError,
+} from "../errors.js";
 import { Notifier, subscribeByReading } from "../Notifier.js";
 import { MIGRATIONS } from "./migrations.js";
 import { PostgresBlobStore } from "./PostgresBlobStore.js";
 import { PostgresSnapshotStore } from "./PostgresSnapshotStore.js";
+import {
+  isConnectionError,
+  postgresFailure,
+  postgresLocation,
+  readOnlyError,
+  StoreUnavailableError,
+} from "./postgresFailure.js";
 import { WRITE_PARAMETERS } from "./xidOrder.js";
-
-/** The database could not be reached, or the connection broke during the call. */
-export class StoreUnavailableError extends StoreError {
-  constructor(cause: unknown) {
-    super("StoreUnavailable", `PostgreSQL is unavailable: ${(cause as Error)?.message ?? String(cause)}`);
-    this.cause = cause;
-  }
-}
 
 export interface PostgresEventLogOptions {
   readonly connectionString: string;
@@ -52,6 +57,14 @@ export interface PostgresEventLogOptions {
   readonly schema?: string;
   /** Connections in the pool. Default 4. */
   readonly poolSize?: number;
+  /**
+   * Only read: nothing is created, migrated or written (the connections are read-only, appends and
+   * the blob and snapshot stores beside the log refuse with `ReadOnly`). A schema without a log is a
+   * `LogNotFoundError`; a log an older strata wrote must be opened for writing once, to migrate it.
+   */
+  readonly readOnly?: boolean;
+  /** Create the schema and its tables when there is no log (default: unless `readOnly`). */
+  readonly create?: boolean;
 }
 
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -69,19 +82,6 @@ function rowToEvent(r: Record<string, unknown>): StoredEvent {
   return event;
 }
 
-function isConnectionError(e: unknown): boolean {
-  const code = (e as { code?: string })?.code ?? "";
-  const message = (e as Error)?.message ?? "";
-  return (
-    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "57P01", "57P02", "57P03", "08000", "08003", "08006"].includes(
-      code,
-    ) ||
-    /Connection terminated|connection.*(closed|ended)|Client has encountered a connection error/i.test(
-      message,
-    )
-  );
-}
-
 interface PendingAppend {
   readonly events: readonly NewStoredEvent[];
   readonly options: AppendOptions;
@@ -91,6 +91,9 @@ interface PendingAppend {
 
 export class PostgresEventLog implements EventLog {
   readonly schema: string;
+  /** Where the log is, for messages: the connection string without its password, and the schema. */
+  readonly location: string;
+  readonly readOnly: boolean;
   readonly #pool: pg.Pool;
   readonly #options: PostgresEventLogOptions;
   readonly #notifier = new Notifier();
@@ -108,25 +111,70 @@ export class PostgresEventLog implements EventLog {
     this.schema = options.schema ?? "strata";
     if (!IDENT.test(this.schema))
       throw new StoreError("InvalidSchema", `schema name ${this.schema} is not a plain identifier`);
+    this.location = postgresLocation(options.connectionString, this.schema);
+    this.readOnly = options.readOnly === true;
     this.#channel = `${this.schema}_events`;
     this.#appendSql = `CALL ${this.schema}.strata_append(${WRITE_PARAMETERS.map((p, i) => `$${i + 1}::${p.split(" ")[1]}`).join(", ")}, $${WRITE_PARAMETERS.length + 1}, NULL)`;
-    this.#pool = new pg.Pool({ connectionString: options.connectionString, max: options.poolSize ?? 4 });
+    this.#pool = new pg.Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 4,
+      // Read-only: the server itself refuses any write on these connections.
+      ...(this.readOnly ? { options: "-c default_transaction_read_only=on" } : {}),
+    });
     // An idle client whose server went away emits here; the pool drops it and reconnects later.
     this.#pool.on("error", () => {});
   }
 
-  /** Connects and runs pending migrations (it listens for appends once something subscribes). */
+  /**
+   * Connects and runs pending migrations (it listens for appends once something subscribes); read-only,
+   * only checks that the log is there and up to date. A server that cannot be reached is a
+   * `StoreUnavailableError`; one that refuses this client (password, role, database, rights) a
+   * `StorageError` naming `location` and what the server said.
+   */
   static async open(options: PostgresEventLogOptions): Promise<PostgresEventLog> {
     const log = new PostgresEventLog(options);
     try {
-      await log.#migrate();
-      await log.#checkXids();
-      await log.#publishLeftovers();
+      if (log.readOnly) await log.#checkReadable();
+      else {
+        if (options.create === false) await log.#migrations();
+        await log.#migrate();
+        await log.#checkXids();
+        await log.#publishLeftovers();
+      }
     } catch (e) {
       await log.#pool.end().catch(() => {});
-      throw isConnectionError(e) ? new StoreUnavailableError(e) : e;
+      throw postgresFailure(e, log.location);
     }
     return log;
+  }
+
+  /** The migrations the log has had; a schema without a log is a `LogNotFoundError`. */
+  async #migrations(): Promise<Set<number>> {
+    const r = await this.#pool.query(
+      `SELECT to_regclass($1) IS NOT NULL AS log, EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2) AS schema`,
+      [`${this.schema}.strata_migrations`, this.schema],
+    );
+    const found = r.rows[0] as { log: boolean; schema: boolean };
+    if (!found.log)
+      throw new LogNotFoundError(
+        this.location,
+        found.schema
+          ? `there is no strata log here (schema ${this.schema} has no strata tables)`
+          : `there is no strata log here (the database has no schema ${this.schema})`,
+      );
+    const versions = await this.#pool.query(`SELECT version FROM ${this.schema}.strata_migrations`);
+    return new Set(versions.rows.map((row) => Number(row.version)));
+  }
+
+  /** Read-only: the log is there, and at the layout this code reads. */
+  async #checkReadable(): Promise<void> {
+    const done = await this.#migrations();
+    const missing = MIGRATIONS.filter((m) => !done.has(m.version)).map((m) => m.version);
+    if (missing.length > 0)
+      throw new StoreError(
+        "LogOutdated",
+        `${this.location}: the log was written by an older strata (it lacks schema version${missing.length > 1 ? "s" : ""} ${missing.join(", ")}), and a read-only open migrates nothing: open it once for writing (any strata command that writes) to upgrade it`,
+      );
   }
 
   async #migrate(): Promise<void> {
@@ -254,7 +302,7 @@ export class PostgresEventLog implements EventLog {
     try {
       return await this.#pool.query(sql, params);
     } catch (e) {
-      throw isConnectionError(e) ? new StoreUnavailableError(e) : e;
+      throw postgresFailure(e, this.location);
     }
   }
 
@@ -266,6 +314,7 @@ export class PostgresEventLog implements EventLog {
 
   async append(events: readonly NewStoredEvent[], options: AppendOptions = {}): Promise<AppendResult> {
     this.#check();
+    if (this.readOnly) throw readOnlyError(this.location);
     const invalid = validateBatch(events) ?? validateOptions(options);
     if (invalid) throw invalid;
     return new Promise((resolve, reject) => {
@@ -425,12 +474,12 @@ export class PostgresEventLog implements EventLog {
 
   /** The snapshots kept beside this log (same connections and schema). */
   snapshots(): PostgresSnapshotStore {
-    return new PostgresSnapshotStore(this.#pool, this.schema);
+    return new PostgresSnapshotStore(this.#pool, this.schema, this.readOnly ? this.location : null);
   }
 
   /** The file contents kept beside this log (same connections and schema). */
   blobs(): PostgresBlobStore {
-    return new PostgresBlobStore(this.#pool, this.schema);
+    return new PostgresBlobStore(this.#pool, this.schema, this.readOnly ? this.location : null);
   }
 
   async close(): Promise<void> {

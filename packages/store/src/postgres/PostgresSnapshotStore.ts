@@ -11,18 +11,23 @@ import {
   type Snapshot,
   type SnapshotStorage,
 } from "../snapshots.js";
+import { readOnlyError } from "./postgresFailure.js";
 
 export class PostgresSnapshotStore implements SnapshotStorage {
   readonly #pool: pg.Pool;
   readonly #table: string;
+  /** The log's location when it was opened read-only (`save` refuses), else null. */
+  readonly #readOnly: string | null;
 
   /** Use `PostgresEventLog.snapshots()`: the store shares the log's connections and schema. */
-  constructor(pool: pg.Pool, schema: string) {
+  constructor(pool: pg.Pool, schema: string, readOnly: string | null = null) {
     this.#pool = pool;
     this.#table = `${schema}.strata_snapshots`;
+    this.#readOnly = readOnly;
   }
 
   async save<S>(snapshot: Snapshot<S>): Promise<void> {
+    if (this.#readOnly !== null) throw readOnlyError(this.#readOnly);
     await this.#pool.query(
       `INSERT INTO ${this.#table} (kind, position, body) VALUES ($1, $2, $3) ON CONFLICT (kind, position) DO UPDATE SET body = EXCLUDED.body`,
       [snapshot.kind, snapshot.position, encodeSnapshot(snapshot)],
