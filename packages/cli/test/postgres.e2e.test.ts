@@ -158,6 +158,10 @@ describe.skipIf(why !== null)("strata on a PostgreSQL log", () => {
     const run = (...args: string[]) => ok(strataIn(dir, log, ...args)).trim();
     mkdirSync(join(dir, "root", "etc"), { recursive: true });
     writeFileSync(join(dir, "root", "etc", "greeting"), "hello\n");
+    // The programs the containers run: a start looks them up in the container's files, as runc does.
+    mkdirSync(join(dir, "root", "bin"));
+    for (const program of ["sh", "true"])
+      writeFileSync(join(dir, "root", "bin", program), "#!/bin/sh\n", { mode: 0o755 });
     execFileSync("tar", ["-cf", join(dir, "root.tar"), "-C", join(dir, "root"), "."]);
     const status = (ref: string) => run("inspect", "-f", "{{.State.Status}}", ref);
 

@@ -109,8 +109,10 @@ describe("strata serve", () => {
       "events",
       "--since",
       "0",
+      // Not "0s": the client sends a duration as whole seconds (moby's GetTimestamp), which leaves out
+      // the events of the current second; the next whole second includes them and ends the answer then.
       "--until",
-      "0s",
+      String(Math.floor(Date.now() / 1000) + 1),
       "--filter",
       "container=plain",
       "--format",

@@ -8,7 +8,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
 
@@ -48,9 +48,15 @@ function app(tarballs: readonly string[]): string {
   const dir = tmp();
   const dependencies: Record<string, string> = { "@types/node": "^20" };
   for (const t of tarballs) {
-    const name = /strata-([a-z]+)-\d/.exec(t)?.[1] as string;
+    // The file's name, not its path: the pack directory is `strata-packed-XXXXXX`, and a random suffix
+    // that starts with a digit matched as a package called "packed" (every dependency one name).
+    const name = /^strata-([a-z]+)-\d/.exec(basename(t))?.[1];
+    if (name === undefined) throw new Error(`not a packed @strata package: ${t}`);
     dependencies[`@strata/${name}`] = `file:${t}`;
   }
+  expect(Object.keys(dependencies).sort()).toEqual(
+    ["@types/node", ...PACKAGES.map((p) => `@strata/${p}`)].sort(),
+  );
   writeFileSync(
     join(dir, "package.json"),
     JSON.stringify({ name: "app", version: "1.0.0", private: true, type: "module", dependencies }, null, 2),

@@ -234,6 +234,15 @@ describe("a start the runtime refuses (given an image with files)", () => {
     expect(e.execute({ type: "container.start", container: "m1" }).outcome).toBe("accepted");
   });
 
+  test("given a container with no program at all (no Cmd, no Entrypoint: Docker would not create it), then it starts (a model container)", () => {
+    const { e, run } = given();
+    run({ type: "image.create", layers: [{ id: L1, parent: null }], tags: ["bare:1"] });
+    run({ type: "container.create", image: "bare:1", name: "none" });
+    expect(e.execute({ type: "container.start", container: "none" }).outcome).toBe("accepted");
+    run({ type: "container.create", image: "bare:1", name: "empty", cmd: [""] });
+    expect(e.execute({ type: "container.start", container: "empty" }).outcome).toBe("failed");
+  });
+
   test("an injected startError still wins over what the files say", () => {
     const { e, run } = given();
     run({ type: "container.create", image: "app:1", name: "i1", cmd: ["sh"], startError: "runtime" });

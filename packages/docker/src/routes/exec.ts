@@ -53,7 +53,8 @@ function uint32Error(value: string): string | null {
 export function execRoutes(server: RouteContext): Route[] {
   const engine = server.backend.engine;
   const runtime = new ProgramRuntime(engine);
-  runtime.start();
+  // A read-only engine reports nothing: the ends it would report are a writer's to report.
+  if (!engine.readOnly) runtime.start();
   server.onClose(() => runtime.stop());
 
   /** Runs a command; a refusal is thrown (the server answers with its status and message). */
