@@ -12,7 +12,7 @@
  *    layout directory is a typed error, a config without a creation time or history keeps its id.
  */
 import { execFileSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
@@ -558,6 +558,27 @@ describe("6. small ones", () => {
       code: "InvalidLayout",
       message: `${path} is a file, not a layout directory: an archive is read by importImageArchive`,
     });
+  });
+
+  test("the inflated copy of a gzip archive is removed when the import ends, accepted or refused", async () => {
+    const work = tmp();
+    const ok = join(work, "ok.tar.gz");
+    writeFileSync(ok, gzipSync(ociArchive([image], {}, join(work, "s"))));
+    const bad = join(work, "bad.tar.gz");
+    writeFileSync(bad, gzipSync(Buffer.from("not a tar at all, only text")));
+    // A temporary directory of this test's own, so no other process's files are counted.
+    const own = join(work, "tmp");
+    mkdirSync(own);
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = own;
+    try {
+      await importImageArchive(fresh(), ok, { tag: "t:1" });
+      await expect(importImageArchive(fresh(), bad)).rejects.toBeInstanceOf(OciError);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+    expect(readdirSync(own)).toEqual([]);
   });
 
   test("bzip2 and xz archives are refused with a plain word", async () => {
