@@ -25,25 +25,28 @@ export function summarize(id: string, label: string, tree: Tree): LayerSummary {
   const whiteouts: string[] = [];
   const opaque: string[] = [];
   const paths: string[] = [];
-  const visit = (node: FsNode, path: string) => {
+  // Pre-order, names in byte order, on a stack of its own (a path may have 2,000 components).
+  const stack: [FsNode, string][] = [[tree.root, ""]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, path] = top;
     if (node.kind === "dir") {
       if (path !== "" && !node.implied) dirs++;
       if (node.opaque) opaque.push(path || "/");
-      for (const name of node.children.sortedKeys())
-        visit(node.children.get(name) as FsNode, `${path}/${name}`);
-      return;
+      const names = node.children.sortedKeys();
+      for (let i = names.length - 1; i >= 0; i--)
+        stack.push([node.children.get(names[i] as string) as FsNode, `${path}/${names[i]}`]);
+      continue;
     }
     if (node.kind === "whiteout") {
       whiteouts.push(path);
-      return;
+      continue;
     }
     if (node.kind === "file") {
       files++;
       bytes += tree.inodes.get(node.ino)?.size ?? 0;
     }
     if (paths.length < 6) paths.push(node.kind === "symlink" ? `${path} -> ${node.target}` : path);
-  };
-  visit(tree.root, "");
+  }
   return { id, label, files, dirs, whiteouts, opaque, bytes, paths };
 }
 

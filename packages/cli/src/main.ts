@@ -184,7 +184,11 @@ export async function main(
   const found = findCommand(words);
   if (!found) {
     const group = COMMANDS.some((c) => c.name.startsWith(`${words[0]} `));
-    if (group && words.length === 1) {
+    // `strata oci` and `strata oci --help` both show the group's commands (as `docker image --help`).
+    if (
+      group &&
+      (words.length === 1 || (words.length === 2 && ["--help", "-h"].includes(words[1] as string)))
+    ) {
       io.out(groupHelp(words[0] as string));
       return EXIT.ok;
     }

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { main, makeProgressBar } from "@strata/cli";
 import { FileEventLog } from "@strata/store";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -220,6 +221,35 @@ describe("strata", () => {
       "class running current",
     );
     expect(strata(log, "graph", "demo/web:1", "--format", "mermaid").out).not.toContain("stateDiagram");
+  });
+
+  test("oci import takes a directory as a layout and any other file as an archive, a gzip'd one too", () => {
+    const a = join(tmp(), "a");
+    expect(strata(a, "demo").code).toBe(0);
+    const archive = join(tmp(), "web.tar");
+    expect(strata(a, "oci", "export", "demo/web:2", archive, "--format", "docker").code).toBe(0);
+    // Regression: any name not ending in .tar was taken for a directory (ENOTDIR: stat 'save.tar.gz/oci-layout').
+    const gz = join(tmp(), "save.tar.gz");
+    writeFileSync(gz, gzipSync(readFileSync(archive)));
+    const b = join(tmp(), "b");
+    const imported = strata(b, "oci", "import", gz);
+    expect(imported.code, imported.err).toBe(0);
+    expect(strata(b, "cat", "demo/web:2", "/etc/nginx/conf.d/site.conf").out).toBe(
+      "server { listen 8080; }\n",
+    );
+    const dir = join(tmp(), "layout.d");
+    expect(strata(a, "oci", "export", "demo/web:2", dir).code).toBe(0);
+    expect(strata(join(tmp(), "c"), "oci", "import", dir).code).toBe(0);
+  });
+
+  test("a group's --help lists its commands, as the group alone does (regression: unknown command)", () => {
+    const log = join(tmp(), "log");
+    const alone = strata(log, "oci");
+    expect(alone.code).toBe(0);
+    expect(alone.out).toMatch(/^\nUsage: {2}strata oci COMMAND\n/);
+    for (const flag of ["--help", "-h"])
+      expect(strata(log, "oci", flag)).toMatchObject({ code: 0, out: alone.out });
+    expect(strata(log, "log", "--help")).toMatchObject({ code: 0, out: expect.stringContaining("verify") });
   });
 
   test("every command has --help", () => {

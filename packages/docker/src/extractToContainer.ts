@@ -180,7 +180,11 @@ async function plan(engine: DurableEngine, dest: string, options: ExtractOptions
       }
     }
   } catch (e) {
-    if (e instanceof TarFormatError) throw new DockerApiError(500, `archive/tar: ${e.message}`);
+    if (e instanceof TarFormatError)
+      throw new DockerApiError(
+        500,
+        `archive/tar: ${e.truncated ? "the archive is cut short: " : ""}${e.message}`,
+      );
     throw e;
   }
   return out;

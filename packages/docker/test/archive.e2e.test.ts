@@ -341,6 +341,11 @@ describe("hostile uploads (raw PUT)", () => {
         "mknod /tmp/null: a Strata container has no device nodes or FIFOs",
       ],
       [Buffer.alloc(1024, 7), "archive/tar: this is not a tar header (its checksum is wrong) (at byte 0)"],
+      // A cut upload says so first, once (the parser's words say only where it ends).
+      [
+        tarAs(dir, "s,^,,", "ok.txt").subarray(0, 514),
+        "archive/tar: the archive is cut short: it ends in the middle of an extended header (at byte 512)",
+      ],
     ];
     const before = d.engine.seq;
     for (const [tar, message] of cases) {

@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { DockerServer } from "@strata/docker";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { api } from "./support/api.js";
@@ -172,6 +173,38 @@ describe("docker load", () => {
     expect(ok(await d.docker(["load"], readFileSync(file)))).toMatch(
       /^Loaded image ID: sha256:[0-9a-f]{64}\n$/,
     );
+  });
+
+  test("regression: two images tagged latest, saved together, load back each with its name", async () => {
+    const other = await seedLayer(d.engine, "other", { "other.txt": "other\n" });
+    await seedImageOf(d.engine, [layer], ["front:latest"], { cmd: ["front"] });
+    await seedImageOf(d.engine, [other], ["back:latest"], { cmd: ["back"] });
+    const file = join(d.dir, "latests.tar");
+    ok(await d.docker(["save", "-o", file, "front:latest", "back:latest"]));
+    const index = JSON.parse(tarFile(file, "index.json"));
+    expect(index.manifests.map((m: { annotations: Record<string, string> }) => m.annotations)).toEqual([
+      {
+        "io.containerd.image.name": "docker.io/library/front:latest",
+        "org.opencontainers.image.ref.name": "latest",
+      },
+      {
+        "io.containerd.image.name": "docker.io/library/back:latest",
+        "org.opencontainers.image.ref.name": "latest",
+      },
+    ]);
+    ok(await d.docker(["rmi", "front:latest", "back:latest"]));
+    // Was: "Loaded image: front:latest" alone, back:latest left <none>.
+    expect(ok(await d.docker(["load", "-i", file]))).toBe(
+      "Loaded image: front:latest\nLoaded image: back:latest\n",
+    );
+    expect((await inspect("back:latest")).Config.Cmd).toEqual(["back"]);
+  });
+
+  test("a gzip-compressed archive loads, as dockerd takes it", async () => {
+    const file = join(d.dir, "gz.tar");
+    ok(await d.docker(["save", "-o", file, "web:1"]));
+    ok(await d.docker(["rmi", "-f", "web:1"]));
+    expect(ok(await d.docker(["load"], gzipSync(readFileSync(file))))).toBe("Loaded image: web:1\n");
   });
 
   test("what is not an image archive: dockerd's in-band error, exit 1; quiet=0 shows progress", async () => {

@@ -36,12 +36,23 @@ export function layerChanges(stack: readonly Tree[], index: number, limit = 5_00
       return new Map(); // not a directory below: everything here is new
     }
   };
-  const walk = (dir: DirNode, path: string) => {
-    const existing = belowNames(path);
-    for (const [name, child] of [...dir.children.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  // Pre-order, names sorted, on a stack of its own (a path may have 2,000 components).
+  type Frame = { path: string; existing: Map<string, EntryKind>; children: [string, FsNode][]; next: number };
+  const open = (dir: DirNode, path: string): Frame => ({
+    path,
+    existing: belowNames(path),
+    children: [...dir.children.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    next: 0,
+  });
+  const frames: Frame[] = [open(layer.root, "/")];
+  walk: while (frames.length > 0) {
+    const frame = frames[frames.length - 1] as Frame;
+    const { path, existing } = frame;
+    while (frame.next < frame.children.length) {
+      const [name, child] = frame.children[frame.next++] as [string, FsNode];
       if (out.length >= limit) {
         truncated = true;
-        return;
+        break walk;
       }
       const childPath = path === "/" ? `/${name}` : `${path}/${name}`;
       const was = existing.get(name);
@@ -54,8 +65,8 @@ export function layerChanges(stack: readonly Tree[], index: number, limit = 5_00
         if (child.opaque && was === "dir") out.push({ path: childPath, change: "opaque", kind });
         else if (was === undefined) out.push({ path: childPath, change: "added", kind });
         else if (was !== "dir") out.push({ path: childPath, change: "changed", kind });
-        walk(child, childPath);
-        continue;
+        frames.push(open(child, childPath));
+        continue walk;
       }
       const size = child.kind === "file" ? layer.inodes.get(child.ino)?.size : undefined;
       out.push({
@@ -65,8 +76,8 @@ export function layerChanges(stack: readonly Tree[], index: number, limit = 5_00
         ...(size !== undefined ? { size } : {}),
       });
     }
-  };
-  walk(layer.root, "/");
+    frames.pop();
+  }
   return { changes: out, truncated };
 }
 

@@ -54,16 +54,16 @@ function countTree(tree: Tree): { size: number; entries: number; whiteouts: numb
   let entries = 0;
   let whiteouts = 0;
   let opaque = 0;
-  const walk = (node: FsNode) => {
+  const stack: FsNode[] = [tree.root]; // a stack of its own: a path may have 2,000 components
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
     if (node.kind === "whiteout") whiteouts += 1;
-    if (node.kind !== "dir") return;
+    if (node.kind !== "dir") continue;
     if (node.opaque) opaque += 1;
     for (const [, child] of node.children.entries()) {
       entries += 1;
-      walk(child);
+      stack.push(child);
     }
-  };
-  walk(tree.root);
+  }
   let size = 0;
   for (const [, inode] of tree.inodes.entries()) size += inode.size;
   const result = { size, entries, whiteouts, opaque };

@@ -13,13 +13,15 @@
  * - `hold(bytes)`, where a store has it, keeps bytes an event will carry inline (`fs.fileWritten`'s
  *   `content`): readable by digest at once, and durable with the event that carries them, so they need
  *   no `sync()` (see `InlineBlobStore`).
- * - Stored bytes never change and are never removed by the engine. `discard(digests)`, where a store
- *   has it, drops blobs that no event names (what an import that was refused stored): only blobs put
- *   since the last `sync()` (a store without `sync` drops them outright, so callers pass only digests
- *   they added themselves).
+ * - Stored bytes never change and are never removed by the engine. An import, which may be refused
+ *   after storing file contents, puts them through a `stage()` where a store has one (BlobStage.ts):
+ *   refused, it discards the stage, which drops only what no one else put or holds (another import's
+ *   stage, a container's write of the same bytes), and only blobs not yet synced. A store without
+ *   `stage` takes nothing back.
  */
 
 import { createHash, hash } from "node:crypto";
+import { BlobStage, StageLedger } from "./BlobStage.js";
 
 export interface BlobStore {
   put(bytes: Uint8Array): string;
@@ -46,10 +48,10 @@ export interface BlobStore {
   /** Optional: makes every blob put so far durable. Call it before appending events that name them. */
   sync?(): Promise<void>;
   /**
-   * Optional: drops these blobs if they were put since the last `sync()` (no event names them: an
-   * import that was refused); others are left as they are.
+   * Optional: a stage for one import: its puts are held for it until it keeps or discards them; a
+   * discard drops only blobs no one else put or holds (BlobStage.ts).
    */
-  discard?(digests: Iterable<string>): void;
+  stage?(): BlobStage;
   /**
    * Optional: keeps bytes of at most `INLINE_CONTENT_MAX_BYTES` that the event about to be appended
    * carries inline, readable here by digest; they need no `sync()` (the event makes them durable).
@@ -77,16 +79,30 @@ export const EMPTY_DIGEST: string = sha256Digest(new Uint8Array(0));
 /** An in-memory blob store. */
 export class MemoryBlobStore implements BlobStore {
   readonly #blobs = new Map<string, Uint8Array>([[EMPTY_DIGEST, new Uint8Array(0)]]);
+  readonly #stages = new StageLedger();
 
   put(bytes: Uint8Array): string {
     return this.add(bytes).digest;
   }
 
   add(bytes: Uint8Array): { digest: string; created: boolean } {
+    return this.#add(bytes);
+  }
+
+  #add(bytes: Uint8Array, stage?: BlobStage): { digest: string; created: boolean } {
     const digest = sha256Digest(bytes);
-    if (this.#blobs.has(digest)) return { digest, created: false };
-    this.#blobs.set(digest, new Uint8Array(bytes));
-    return { digest, created: true };
+    const created = !this.#blobs.has(digest);
+    if (created) this.#blobs.set(digest, new Uint8Array(bytes));
+    this.#stages.note(digest, created, stage);
+    return { digest, created };
+  }
+
+  /** A stage for one import (BlobStage.ts): what it puts is held for it until it keeps or discards it. */
+  stage(): BlobStage {
+    return new BlobStage(this, this.#stages, {
+      add: (bytes, stage) => this.#add(bytes, stage),
+      drop: (digests) => this.discard(digests),
+    });
   }
 
   get(digest: string): Uint8Array | undefined {
@@ -103,7 +119,10 @@ export class MemoryBlobStore implements BlobStore {
     return this.#blobs.size;
   }
 
-  /** Drops these blobs (nothing here is durable: pass only digests you added and no event names). */
+  /**
+   * Drops these blobs outright, whoever put them (nothing here is durable): what stages use to drop what
+   * no one holds; anyone else passes only digests they added and no event names.
+   */
   discard(digests: Iterable<string>): void {
     for (const d of digests) if (d !== EMPTY_DIGEST) this.#blobs.delete(d);
   }

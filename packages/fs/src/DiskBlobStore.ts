@@ -41,6 +41,7 @@ import {
   readNewRecords,
   readPacked,
 } from "./BlobPack.js";
+import { BlobStage, StageLedger } from "./BlobStage.js";
 import { type BlobStore, sha256Digest } from "./BlobStore.js";
 
 /** A packed blob that is named: its pack and place. */
@@ -65,6 +66,8 @@ export class DiskBlobStore implements BlobStore {
   #looseReady = false;
   /** The `sync()` calls in progress, one after the other. */
   #syncing: Promise<void> = Promise.resolve();
+  /** Which imports' stages hold which pending blobs (BlobStage.ts). */
+  readonly #stages = new StageLedger();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -154,6 +157,28 @@ export class DiskBlobStore implements BlobStore {
 
   /** Stores `bytes` and says whether they are new here (`created`: the store did not hold them). */
   add(bytes: Uint8Array): { digest: string; created: boolean } {
+    const stored = this.#add(bytes);
+    this.#stages.note(stored.digest, stored.created);
+    return stored;
+  }
+
+  /**
+   * A stage for one import (BlobStage.ts): what it puts is held for it until it keeps or discards it;
+   * a discard drops what no one else put or holds, if it is not synced yet.
+   */
+  stage(): BlobStage {
+    return new BlobStage(this, this.#stages, {
+      add: (bytes, stage) => {
+        const stored = this.#add(bytes);
+        this.#stages.note(stored.digest, stored.created, stage);
+        return stored;
+      },
+      putStream: (source, stage) => this.#putStream(source, stage),
+      drop: (digests) => this.discard(digests),
+    });
+  }
+
+  #add(bytes: Uint8Array): { digest: string; created: boolean } {
     const digest = sha256Digest(bytes);
     if (this.#pending.has(digest) || this.#packPending.has(digest)) return { digest, created: false };
     if (bytes.length <= PACK_MAX_BLOB_BYTES) {
@@ -272,8 +297,13 @@ export class DiskBlobStore implements BlobStore {
     );
   }
 
-  async putStream(
+  putStream(source: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number; created: boolean }> {
+    return this.#putStream(source);
+  }
+
+  async #putStream(
     source: AsyncIterable<Uint8Array>,
+    stage?: BlobStage,
   ): Promise<{ digest: string; size: number; created: boolean }> {
     this.#prepareLoose();
     const tmp = this.#tmp();
@@ -296,12 +326,12 @@ export class DiskBlobStore implements BlobStore {
       throw errno ? BlobError.storage(e, "write", "(a stream)", tmp) : e;
     }
     const digest = `sha256:${hash.digest("hex")}`;
-    if (this.has(digest)) {
-      rmSync(tmp, { force: true });
-      return { digest, size, created: false };
-    }
-    this.#pending.set(digest, tmp);
-    return { digest, size, created: true };
+    // Noted in the step that decides `created`: no other put comes between.
+    const created = !this.has(digest);
+    if (created) this.#pending.set(digest, tmp);
+    else rmSync(tmp, { force: true });
+    this.#stages.note(digest, created, stage);
+    return { digest, size, created };
   }
 
   /** Blobs put and not yet synced (their digests). */
@@ -310,9 +340,9 @@ export class DiskBlobStore implements BlobStore {
   }
 
   /**
-   * Drops the blobs among `digests` that are not synced yet: an import that was refused takes back
-   * what it stored (their files go, and their bytes at the end of the pack). Synced blobs are durable
-   * and stay.
+   * Drops the blobs among `digests` that are not synced yet, whoever put them: what a stage uses to
+   * drop what no one holds (their files go, and their bytes at the end of the pack). Synced blobs are
+   * durable and stay.
    */
   discard(digests: Iterable<string>): void {
     let dropped = false;

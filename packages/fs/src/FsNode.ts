@@ -47,7 +47,8 @@ export interface DirNode extends Common {
   readonly opaque: boolean;
   /**
    * Only in read-only layer trees: the directory was not in the layer, only implied by an entry under
-   * it. Stacked on a layer that has it, it takes that directory's metadata instead of its own.
+   * it. Stacked on a layer that has it, it takes that directory's metadata instead of its own. `false`
+   * on a layer's root: the layer gave the root its own metadata (a `./` entry).
    */
   readonly implied?: boolean;
   readonly children: PersistentMap<FsNode>;

@@ -39,7 +39,7 @@ export class InlineBlobStore implements BlobStore {
   readonly add?: BlobStore["add"];
   readonly getMany?: BlobStore["getMany"];
   readonly putStream?: BlobStore["putStream"];
-  readonly discard?: BlobStore["discard"];
+  readonly stage?: BlobStore["stage"];
 
   constructor(inner: BlobStore, options: InlineBlobStoreOptions = {}) {
     this.inner = inner;
@@ -47,7 +47,9 @@ export class InlineBlobStore implements BlobStore {
     // What the store beneath can do, this one can (an import asks `add`, an export `getMany`).
     if (inner.add) this.add = inner.add.bind(inner);
     if (inner.putStream) this.putStream = inner.putStream.bind(inner);
-    if (inner.discard) this.discard = inner.discard.bind(inner);
+    // An import's stage is the store beneath's: what it puts goes there, and a refusal takes back only
+    // what no one else put (a content held here is not in the store beneath, so it is not touched).
+    if (inner.stage) this.stage = inner.stage.bind(inner);
     const getMany = inner.getMany?.bind(inner);
     if (getMany) {
       this.getMany = (digests) => {

@@ -194,12 +194,19 @@ export function isEmptyDirPair(pair: Pair): boolean {
 }
 
 /** Walks the union under `comps` in pre-order, names in byte order, yielding each path and its pair. */
-export function* walkPairs(ov: Overlay, comps: readonly string[], pair: Pair): Generator<[string[], Pair]> {
-  yield [[...comps], pair];
-  if (shown(pair).kind !== "dir") return;
-  for (const name of readdirPair(pair)) {
-    const child = childPair(pair, name);
-    if (child) yield* walkPairs(ov, [...comps, name], child);
+export function* walkPairs(_ov: Overlay, comps: readonly string[], pair: Pair): Generator<[string[], Pair]> {
+  // A stack of its own (a path may have 2,000 components); each entry's components are built once.
+  const stack: [string[], Pair][] = [[[...comps], pair]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [at, p] = top;
+    yield [at, p];
+    if (shown(p).kind !== "dir") continue;
+    const names = readdirPair(p);
+    for (let i = names.length - 1; i >= 0; i--) {
+      const name = names[i] as string;
+      const child = childPair(p, name);
+      if (child) stack.push([[...at, name], child]);
+    }
   }
 }
 

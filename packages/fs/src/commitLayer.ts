@@ -9,6 +9,7 @@ import { sameEntry } from "./diff.js";
 import { Edit } from "./Edit.js";
 import { type DirNode, emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
 import { PersistentMap } from "./PersistentMap.js";
+import { trampoline } from "./trampoline.js";
 
 /**
  * The layer `upper` becomes when committed over `lower`: a tree with whiteouts and opaque flags, in
@@ -26,13 +27,14 @@ export function commitLayer(lower: Tree, upper: Tree): Tree {
 /** The committed layer, built under a private edit (each new map made once, then changed in place). */
 function commitUnder(lower: Tree, upper: Tree, edit: Edit): Tree {
   let inodes = PersistentMap.empty<Inode>();
-  const visit = (u: DirNode, l: FsNode | undefined): DirNode | undefined => {
+  type Call = readonly [DirNode, FsNode | undefined];
+  function* visit([u, l]: Call): Generator<Call, DirNode | undefined, DirNode | undefined> {
     const lowerDir = !u.opaque && l?.kind === "dir" ? l : undefined;
     let children = PersistentMap.empty<FsNode>();
     for (const [name, node] of u.children.entries()) {
       const below = lowerDir?.children.get(name);
       if (node.kind === "dir") {
-        const kept = visit(node, below);
+        const kept = yield [node, below];
         if (kept) children = children.setIn(edit, name, kept);
         continue;
       }
@@ -47,9 +49,9 @@ function commitUnder(lower: Tree, upper: Tree, edit: Edit): Tree {
     const changedItself = u.opaque || l === undefined || !sameEntry(lower, l, upper, u);
     if (children.size === 0 && !changedItself) return undefined;
     return { ...emptyDir(u, u.opaque), children };
-  };
+  }
   // Layer tars carry no entry for the root: its metadata is not committed (as with Docker and podman).
-  const root = visit(upper.root, lower.root) ?? emptyDir(upper.root);
+  const root = trampoline(visit, [upper.root, lower.root]) ?? emptyDir(upper.root);
   return { root: { ...root, implied: true }, inodes };
 }
 

@@ -6,6 +6,7 @@ import type { InodeIds } from "./copyUp.js";
 import { emptyDir, type FsNode, type Inode, type Tree } from "./FsNode.js";
 import { childPair, type Overlay, type Pair, shown } from "./Overlay.js";
 import { sortNames } from "./PersistentMap.js";
+import { trampoline } from "./trampoline.js";
 import { setInode } from "./upperTree.js";
 
 /** The union entries under a directory pair, by name in byte order. */
@@ -31,16 +32,16 @@ export function copyTree(ov: Overlay, pair: Pair, upper: Tree, newIno: InodeIds)
   const identity = (p: Pair, id: string) => `${p.upper ? "u" : "l"}:${id}`;
   // Names of each symlink group in the subtree, so that each copy gets its nlink at once.
   const groupNames = new Map<string, number>();
-  const count = (p: Pair) => {
+  const pending: Pair[] = [pair];
+  for (let p = pending.pop(); p !== undefined; p = pending.pop()) {
     const node = shown(p);
     if (node.kind === "symlink" && node.linkId !== undefined) {
       const key = identity(p, node.linkId);
       groupNames.set(key, (groupNames.get(key) ?? 0) + 1);
-    } else if (node.kind === "dir") for (const [, child] of walkChildren(p)) count(child);
-  };
-  count(pair);
+    } else if (node.kind === "dir") for (const [, child] of walkChildren(p)) pending.push(child);
+  }
   const copies = new Map<string, string>();
-  const build = (p: Pair): FsNode => {
+  function* build(p: Pair): Generator<Pair, FsNode, FsNode> {
     const node = shown(p);
     switch (node.kind) {
       case "file": {
@@ -74,13 +75,13 @@ export function copyTree(ov: Overlay, pair: Pair, upper: Tree, newIno: InodeIds)
       case "dir": {
         let dir = emptyDir(node);
         for (const [name, child] of walkChildren(p))
-          dir = { ...dir, children: dir.children.set(name, build(child)) };
+          dir = { ...dir, children: dir.children.set(name, yield child) };
         return dir;
       }
       case "whiteout":
         throw new Error("copyTree: whiteouts are never shown");
     }
-  };
-  const root = build(pair);
+  }
+  const root = trampoline(build, pair);
   return [root, tree];
 }

@@ -15,6 +15,8 @@ import {
   type Xattrs,
 } from "./FsNode.js";
 import { PersistentMap, sortNames } from "./PersistentMap.js";
+import { trampoline } from "./trampoline.js";
+import { eachNode } from "./treeOps.js";
 
 const CAPABILITY = "security.capability";
 
@@ -83,15 +85,15 @@ function sameDevice(x: DeviceNode, y: DeviceNode): boolean {
 export function changeset(a: Tree, b: Tree): Tree {
   let inodes = PersistentMap.empty<Inode>();
   const take = (node: FsNode): FsNode => {
-    if (node.kind === "file") {
-      const i = b.inodes.get(node.ino);
-      if (i) inodes = inodes.set(node.ino, i);
-    } else if (node.kind === "dir") {
-      for (const [, c] of node.children.entries()) take(c);
-    }
+    eachNode(node, (n) => {
+      if (n.kind !== "file") return;
+      const i = b.inodes.get(n.ino);
+      if (i) inodes = inodes.set(n.ino, i);
+    });
     return node;
   };
-  const dir = (ad: DirNode, bd: DirNode): DirNode | undefined => {
+  type Call = readonly [DirNode, DirNode];
+  function* dir([ad, bd]: Call): Generator<Call, DirNode | undefined, DirNode | undefined> {
     let children = PersistentMap.empty<FsNode>();
     for (const [name, bn] of bd.children.entries()) {
       const an = ad.children.get(name);
@@ -99,15 +101,15 @@ export function changeset(a: Tree, b: Tree): Tree {
         if (an === undefined || !sameEntry(a, an, b, bn)) children = children.set(name, take(bn));
         continue;
       }
-      const sub = dir(an, bn);
+      const sub = yield [an, bn];
       if (sub) children = children.set(name, sub);
     }
     for (const [name] of ad.children.entries())
       if (!bd.children.has(name)) children = children.set(name, { kind: "whiteout" });
     if (children.size === 0 && sameEntry(a, ad, b, bd)) return undefined;
     return { ...emptyDir(bd), children };
-  };
-  return { root: dir(a.root, b.root) ?? emptyDir(b.root), inodes };
+  }
+  return { root: trampoline(dir, [a.root, b.root]) ?? emptyDir(b.root), inodes };
 }
 
 /** One line of `docker diff`. */
@@ -164,14 +166,23 @@ export function changes(a: Tree, b: Tree): Change[] {
     }
     return true;
   };
+  /** `node` and everything under it, added (pre-order, names in byte order). */
   const added = (node: FsNode, path: string) => {
-    out.push({ kind: "A", path });
-    if (node.kind === "dir")
-      for (const name of node.children.sortedKeys())
-        added(node.children.get(name) as FsNode, joinPath(path, name));
+    const stack: [FsNode, string][] = [[node, path]];
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      const [n, p] = top;
+      out.push({ kind: "A", path: p });
+      if (n.kind !== "dir") continue;
+      const names = n.children.sortedKeys();
+      for (let i = names.length - 1; i >= 0; i--) {
+        const name = names[i] as string;
+        stack.push([n.children.get(name) as FsNode, joinPath(p, name)]);
+      }
+    }
   };
+  type Call = readonly [FsNode, FsNode, string];
   /** Returns whether anything under (or at) path changed. */
-  const visit = (an: FsNode, bn: FsNode, path: string): boolean => {
+  function* visit([an, bn, path]: Call): Generator<Call, boolean, boolean> {
     const mark = out.length;
     let changed = false;
     if (bn.kind === "dir" && an.kind === "dir") {
@@ -187,7 +198,7 @@ export function changes(a: Tree, b: Tree): Change[] {
           out.push({ kind: "D", path: p });
           changed = true;
         } else if (ac !== undefined && bc !== undefined) {
-          changed = visit(ac, bc, p) || changed;
+          changed = (yield [ac, bc, p]) || changed;
         }
       }
     } else if (bn.kind === "dir") {
@@ -199,7 +210,7 @@ export function changes(a: Tree, b: Tree): Change[] {
     const self = statDifferent(an, bn);
     if ((self || changed) && path !== "/") out.splice(mark, 0, { kind: "C", path });
     return self || changed;
-  };
-  visit(a.root, b.root, "/");
+  }
+  trampoline(visit, [a.root, b.root, "/"]);
   return out;
 }

@@ -5,6 +5,8 @@
 export { applyFsEvent, changesInPlace } from "./applyFsEvent.js";
 export type { BlobProblem } from "./BlobError.js";
 export { BlobError } from "./BlobError.js";
+export type { StageBackend } from "./BlobStage.js";
+export { BlobStage, StageLedger } from "./BlobStage.js";
 export type { BlobStore } from "./BlobStore.js";
 export { EMPTY_DIGEST, MemoryBlobStore, sha256Digest } from "./BlobStore.js";
 export { blobsNamedBy } from "./blobsNamedBy.js";

@@ -4,7 +4,9 @@
  *
  * Entries are applied in OCI changeset order, with the spec's rules, not a naive applier's:
  * - a whiteout or opaque marker only hides what lies **below** the layer: an entry of the same layer
- *   is never removed by it, whatever its position;
+ *   is never removed by it, whatever its position; a whiteout beside a directory of the same name (in
+ *   either order, the directory given or implied) leaves that directory showing only this layer's
+ *   entries (opaque), as umoci unpacks it (the spec: a whiteout applies only to the layers below);
  * - an entry's missing parents are created as directories with mode 0755, owned by root;
  * - a path given twice, an entry under a non-directory of the same layer, a hard link to something that
  *   is not an earlier file of the layer, a whiteout of `/`, a name the kernel could not hold (over 255
@@ -28,7 +30,8 @@ import {
 import { hashOf, hashOn } from "./hamt.js";
 import type { PersistentMap } from "./PersistentMap.js";
 import { NAME_MAX, nameTooLong, notBytes, PATH_MAX, utf8Length } from "./pathLimits.js";
-import { drop, nodeAt, put, recountSymlinkGroups, withNode } from "./treeOps.js";
+import { trampoline } from "./trampoline.js";
+import { drop, eachNode, nodeAt, put, recountSymlinkGroups, withNode } from "./treeOps.js";
 
 /** A layer whose entries do not form a valid changeset: names the entry (index and path). */
 export class LayerError extends StrataError {
@@ -87,7 +90,13 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
   };
   entries.forEach((entry, i) => {
     const comps = pathComponents(entry.path);
-    const key = entry.type === "opaque" ? `${entry.path}/.wh..wh..opq` : entry.path;
+    // A whiteout and an entry of the same name may both be there (the whiteout is for the layers below).
+    const key =
+      entry.type === "opaque"
+        ? `${entry.path}/.wh..wh..opq`
+        : entry.type === "whiteout"
+          ? `${entry.path}\0whiteout`
+          : entry.path;
     if (seen.has(key)) throw fail(i, entry.path, "the path appears twice in the layer");
     seen.add(key);
     const problem = entryProblem(entry, comps);
@@ -95,9 +104,15 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
     // Implied parents: walk down once to the deepest existing one, then add the missing chain.
     let d = 0;
     let dir: DirNode = tree.root;
+    /** The first missing parent replaces a whiteout of this layer: made, not implied, and opaque. */
+    let overWhiteout = false;
     for (; d < comps.length - 1; d++) {
       const child: FsNode | undefined = dir.children.get(comps[d] as string);
       if (child === undefined) break;
+      if (child.kind === "whiteout") {
+        overWhiteout = true;
+        break;
+      }
       if (child.kind !== "dir")
         throw fail(i, entry.path, `/${comps.slice(0, d + 1).join("/")} is not a directory in this layer`);
       dir = child;
@@ -110,6 +125,8 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
         const implied = impliedDir();
         chain = { ...implied, children: put(implied.children, comps[j] as string, chain, edit) };
       }
+      // Over a whiteout, the directory below is gone: this one takes no metadata from it.
+      if (overWhiteout) chain = { ...dropImplied(chain), opaque: true };
       tree = { ...tree, root: withNode(tree.root, comps.slice(0, d + 1), chain, edit) };
       parent = undefined;
     }
@@ -124,26 +141,44 @@ function buildLayerTree(layerId: string, entries: readonly LayerEntry[], edit: E
           ...xattrsOf(entry.xattrs),
         };
         if (comps.length === 0) {
-          const { implied: _implied, ...root } = tree.root;
-          tree = { ...tree, root: { ...root, ...meta } };
+          // `implied: false`: the layer gives the root its metadata (an export writes it back as `./`).
+          tree = { ...tree, root: { ...tree.root, ...meta, implied: false } };
           return;
         }
-        if (existing !== undefined && existing.kind !== "dir")
+        if (existing !== undefined && existing.kind !== "dir" && existing.kind !== "whiteout")
           throw fail(i, entry.path, "already an entry of another type");
-        set(comps, parent, existing?.kind === "dir" ? { ...dropImplied(existing), ...meta } : emptyDir(meta));
+        set(
+          comps,
+          parent,
+          existing?.kind === "dir"
+            ? { ...dropImplied(existing), ...meta }
+            : emptyDir(meta, existing?.kind === "whiteout"),
+        );
         return;
       }
       case "opaque": {
-        if (existing !== undefined && existing.kind !== "dir")
+        if (existing !== undefined && existing.kind !== "dir" && existing.kind !== "whiteout")
           throw fail(i, entry.path, "an opaque marker needs a directory");
         if (comps.length === 0) tree = { ...tree, root: { ...tree.root, opaque: true } };
-        else set(comps, parent, existing?.kind === "dir" ? { ...existing, opaque: true } : impliedDir(true));
+        else if (existing?.kind === "dir") set(comps, parent, { ...existing, opaque: true });
+        // In a directory a whiteout of this layer removed: made again, empty but for this layer's entries.
+        else if (existing?.kind === "whiteout") set(comps, parent, emptyDir(IMPLIED_DIR, true));
+        else set(comps, parent, impliedDir(true));
         return;
       }
       case "whiteout": {
         if (comps.length === 0) throw fail(i, entry.path, "the root cannot be whited out");
-        // A whiteout never hides an entry of its own layer.
-        if (existing !== undefined && existing.kind !== "whiteout") return;
+        // A whiteout never hides an entry of its own layer; beside a directory of it, it hides what
+        // that directory held below (the directory is opaque).
+        if (existing?.kind === "dir") {
+          // Implied and holding nothing of this layer (only whiteouts or an opaque marker), it is
+          // gone with what was below; else it stays, opaque (implied: with the metadata of the
+          // directory below, as umoci's rootfs has it).
+          if (existing.implied && !holdsEntries(existing)) set(comps, parent, { kind: "whiteout" });
+          else if (!existing.opaque) set(comps, parent, { ...existing, opaque: true });
+          return;
+        }
+        if (existing !== undefined) return;
         set(comps, parent, { kind: "whiteout" });
         return;
       }
@@ -268,6 +303,15 @@ function entryProblem(entry: LayerEntry, comps: readonly string[]): string | und
   return undefined;
 }
 
+/** Whether a layer's directory holds an entry of the layer (not only whiteouts and implied directories). */
+function holdsEntries(dir: DirNode): boolean {
+  let found = false;
+  eachNode(dir, (n) => {
+    if (n !== dir && n.kind !== "whiteout" && !(n.kind === "dir" && n.implied)) found = true;
+  });
+  return found;
+}
+
 function dropImplied(dir: DirNode): DirNode {
   const { implied: _implied, ...rest } = dir;
   return rest;
@@ -300,23 +344,34 @@ function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
   // The inodes of the files taken in one pass, put at the end; and whether any were put one by one.
   const taken: string[] = [];
   let putOneByOne = false;
-  const take = (node: FsNode): FsNode | undefined => {
-    if (node.kind === "whiteout") return undefined;
-    if (node.kind === "dir") return merge(undefined, node);
-    if (node.kind === "file") taken.push(node.ino);
-    return node;
-  };
-  const merge = (lower: DirNode | undefined, upper: DirNode): DirNode => {
-    // The upper directory's metadata wins; its children merge with the lower ones unless it is opaque.
-    let children = upper.opaque || lower === undefined ? emptyDir(upper).children : lower.children;
+  type Call = readonly [DirNode | undefined, DirNode];
+  /** `upper` over `lower`: the upper directory's metadata wins; the children merge unless it is opaque. */
+  function* merge([lower, upper]: Call): Generator<Call, DirNode, DirNode> {
+    const meta = emptyDir(upper.implied && lower ? lower : upper);
+    let children = upper.opaque || lower === undefined ? meta.children : lower.children;
+    /** With nothing below: the directories in it, merged first. */
+    let merged: Map<string, DirNode> | undefined;
     if (children.size === 0) {
-      // Nothing below: the upper directory's names as they are (no whiteout to drop), in one pass.
-      const mapped = upper.children.mapValues(take);
-      // A directory holding only what the stack keeps as it is (no whiteout, opaque or implied
-      // directory under it) is itself already flat: shared, not copied.
-      if (mapped === upper.children && !upper.opaque && upper.implied === undefined) return upper;
-      if (mapped !== undefined)
-        return { ...emptyDir(upper.implied && lower ? lower : upper), children: mapped };
+      // Nothing below: the upper directory's names as they are (no whiteout to drop), in one pass
+      // that keeps the map's shape.
+      let whiteouts = false;
+      for (const [name, node] of upper.children.entries()) {
+        if (node.kind === "dir") {
+          merged ??= new Map();
+          merged.set(name, yield [undefined, node]);
+        } else if (node.kind === "whiteout") whiteouts = true;
+      }
+      if (!whiteouts) {
+        const mapped = upper.children.mapValues((node, name): FsNode => {
+          if (node.kind === "dir") return merged?.get(name) as DirNode;
+          if (node.kind === "file") taken.push(node.ino);
+          return node;
+        }) as PersistentMap<FsNode>;
+        // A directory holding only what the stack keeps as it is (no whiteout, opaque or implied
+        // directory under it) is itself already flat: shared, not copied.
+        if (mapped === upper.children && !upper.opaque && upper.implied === undefined) return upper;
+        return { ...meta, children: mapped };
+      }
     }
     for (const [name, node] of upper.children.entries()) {
       if (node.kind === "whiteout") {
@@ -325,7 +380,8 @@ function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
       }
       if (node.kind === "dir") {
         const l = children.get(name);
-        children = put(children, name, merge(l?.kind === "dir" ? l : undefined, node), edit);
+        const sub = merged?.get(name) ?? (yield [l?.kind === "dir" ? l : undefined, node]);
+        children = put(children, name, sub, edit);
         continue;
       }
       if (node.kind === "file") {
@@ -335,9 +391,9 @@ function stackInto(below: Tree, layer: Tree, edit: Edit): Tree {
       }
       children = put(children, name, node, edit);
     }
-    return { ...emptyDir(upper.implied && lower ? lower : upper), children };
-  };
-  const root = merge(layer.root.opaque ? undefined : below.root, layer.root);
+    return { ...meta, children };
+  }
+  const root = trampoline(merge, [layer.root.opaque ? undefined : below.root, layer.root]);
   // On no inodes, the layer's own table when its files name every inode of it (a layer's tree always
   // does): the very entries the puts would give, without hashing a key.
   if (!putOneByOne && inodes.size === 0 && (exactTrees.has(layer) || namesEvery(layer.inodes, taken)))

@@ -6,19 +6,20 @@
 import { type DirNode, emptyDir, emptyTree, type FsNode, type Inode, type Tree } from "./FsNode.js";
 import { IMPLIED_DIR } from "./layerTree.js";
 import { PersistentMap } from "./PersistentMap.js";
+import { trampoline } from "./trampoline.js";
+import { eachNode } from "./treeOps.js";
 
 /** The layer that does what `lower` then `upper` do. */
 export function composeLayers(lower: Tree, upper: Tree): Tree {
   let inodes: PersistentMap<Inode> = PersistentMap.empty();
-  const keep = (node: FsNode, from: Tree) => {
-    if (node.kind === "file") {
-      const i = from.inodes.get(node.ino);
-      if (i) inodes = inodes.set(node.ino, i);
-    } else if (node.kind === "dir") {
-      for (const [, child] of node.children.entries()) keep(child, from);
-    }
-  };
-  const dir = (l: DirNode, u: DirNode): DirNode => {
+  const keep = (node: FsNode, from: Tree) =>
+    eachNode(node, (n) => {
+      if (n.kind !== "file") return;
+      const i = from.inodes.get(n.ino);
+      if (i) inodes = inodes.set(n.ino, i);
+    });
+  type Call = readonly [DirNode, DirNode];
+  function* dir([l, u]: Call): Generator<Call, DirNode, DirNode> {
     if (u.opaque) {
       keep(u, upper);
       return u;
@@ -30,7 +31,7 @@ export function composeLayers(lower: Tree, upper: Tree): Tree {
       const below = l.children.get(name);
       if (child.kind === "dir") {
         if (below?.kind === "dir") {
-          children = children.set(name, dir(below, child));
+          children = children.set(name, yield [below, child]);
         } else {
           // A directory over a whiteout or a non-directory shows only itself: opaque for what lies below.
           keep(child, upper);
@@ -43,15 +44,13 @@ export function composeLayers(lower: Tree, upper: Tree): Tree {
     }
     const result: DirNode = { ...emptyDir(meta, l.opaque), children };
     return l.implied && u.implied ? { ...result, implied: true } : result;
-  };
-  const root = dir(lower.root, upper.root);
+  }
+  const root = trampoline(dir, [lower.root, upper.root]);
   // `keep` ran over lower children that upper replaced too; drop inodes no name refers to any more.
   const used = new Set<string>();
-  const mark = (node: FsNode) => {
+  eachNode(root, (node) => {
     if (node.kind === "file") used.add(node.ino);
-    else if (node.kind === "dir") for (const [, c] of node.children.entries()) mark(c);
-  };
-  mark(root);
+  });
   for (const ino of [...inodes.keys()]) if (!used.has(ino)) inodes = inodes.delete(ino);
   return { root, inodes };
 }

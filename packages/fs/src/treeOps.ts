@@ -5,6 +5,7 @@
 import type { Edit } from "./Edit.js";
 import type { DirNode, FsNode, SymlinkNode } from "./FsNode.js";
 import type { PersistentMap } from "./PersistentMap.js";
+import { trampoline } from "./trampoline.js";
 
 /** `map` with `key` set: persistently, or in place under an open `edit` (see Edit). */
 export function put<V>(map: PersistentMap<V>, key: string, value: V, edit: Edit | null): PersistentMap<V> {
@@ -87,10 +88,22 @@ export function withDir(
   return next === dir ? root : withNode(root, comps, next, edit);
 }
 
+/** Calls `f` on `node` and every node under it (pre-order, children in map order), on a stack of its own. */
+export function eachNode(node: FsNode, f: (node: FsNode) => void): void {
+  const stack: FsNode[] = [node];
+  for (let n = stack.pop(); n !== undefined; n = stack.pop()) {
+    f(n);
+    if (n.kind === "dir") for (const [, child] of n.children.entries()) stack.push(child);
+  }
+}
+
 /** Every file node under `node` (itself included), for inode bookkeeping. */
-export function* filesUnder(node: FsNode): Generator<string> {
-  if (node.kind === "file") yield node.ino;
-  else if (node.kind === "dir") for (const [, child] of node.children.entries()) yield* filesUnder(child);
+export function filesUnder(node: FsNode): string[] {
+  const out: string[] = [];
+  eachNode(node, (n) => {
+    if (n.kind === "file") out.push(n.ino);
+  });
+  return out;
 }
 
 /**
@@ -102,25 +115,26 @@ export function mapLinkedSymlinks(
   linkId: string,
   f: (node: SymlinkNode) => SymlinkNode,
 ): DirNode {
-  const visit = (dir: DirNode): DirNode => {
+  return trampoline(function* visit(dir: DirNode): Generator<DirNode, DirNode, DirNode> {
     let children = dir.children;
     for (const [name, child] of dir.children.entries()) {
       if (child.kind === "dir") {
-        const next = visit(child);
+        const next = yield child;
         if (next !== child) children = children.set(name, next);
       } else if (child.kind === "symlink" && child.linkId === linkId) {
         children = children.set(name, f(child));
       }
     }
     return children === dir.children ? dir : { ...dir, children };
-  };
-  return visit(root);
+  }, root);
 }
 
 /** The hard-link groups of symlinks under `node`. */
 export function symlinkGroupsUnder(node: FsNode | undefined, into: Set<string> = new Set()): Set<string> {
-  if (node?.kind === "symlink" && node.linkId !== undefined) into.add(node.linkId);
-  else if (node?.kind === "dir") for (const [, c] of node.children.entries()) symlinkGroupsUnder(c, into);
+  if (node !== undefined)
+    eachNode(node, (n) => {
+      if (n.kind === "symlink" && n.linkId !== undefined) into.add(n.linkId);
+    });
   return into;
 }
 
@@ -128,12 +142,10 @@ export function symlinkGroupsUnder(node: FsNode | undefined, into: Set<string> =
 export function recountSymlinkGroups(root: DirNode, linkIds: ReadonlySet<string>): DirNode {
   if (linkIds.size === 0) return root;
   const counts = new Map<string, number>();
-  const count = (node: FsNode) => {
+  eachNode(root, (node) => {
     if (node.kind === "symlink" && node.linkId !== undefined && linkIds.has(node.linkId))
       counts.set(node.linkId, (counts.get(node.linkId) ?? 0) + 1);
-    else if (node.kind === "dir") for (const [, c] of node.children.entries()) count(c);
-  };
-  count(root);
+  });
   let out = root;
   for (const id of linkIds) {
     const n = counts.get(id) ?? 0;

@@ -58,3 +58,17 @@ export function tagFromName(name: string | undefined): string | undefined {
   const normal = normalizeImageRef(name);
   return IMAGE_REF_PATTERN.test(normal) ? normal : undefined;
 }
+
+/**
+ * A tag names one image: of several images a source gives one name, the last keeps it (what
+ * `docker load` does when it loads them one after the other); the others lose it.
+ */
+export function lastTakesEachTag(plans: ImagePlan[]): void {
+  const taken = new Set<string>();
+  for (let k = plans.length - 1; k >= 0; k--) {
+    const p = plans[k] as ImagePlan;
+    const tags = p.tags.filter((t) => !taken.has(t));
+    for (const t of p.tags) taken.add(t);
+    if (tags.length !== p.tags.length) plans[k] = { ...p, tags };
+  }
+}

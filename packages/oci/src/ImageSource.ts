@@ -8,11 +8,13 @@
  * `./` is dropped, `.` skipped, as `tar -C dir -cf x.tar .` writes them); names must be UTF-8 (carried
  * exactly or refused, never changed into U+FFFD); symlinks and hard links (docker archives link
  * `<id>/layer.tar` to `../<hex>.tar`) are kept as aliases between those names, never followed anywhere
- * else; a name given twice, or any other kind of member, is refused before anything is imported.
+ * else; a name given twice, or any other kind of member, is refused before anything is imported. A
+ * gzip-compressed archive is inflated into a temporary file first (inflateArchive.ts).
  */
 import { closeSync, createReadStream, openSync, readSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { Readable } from "node:stream";
+import { inflateArchive } from "./inflateArchive.js";
 import { MAX_JSON_BYTES } from "./limits.js";
 import { OciError } from "./OciError.js";
 import { readTar, showBytes, TarFormatError } from "./tarReader.js";
@@ -33,6 +35,13 @@ export interface ImageSource {
    * chunk (an uncompressed layer is parsed as it is read).
    */
   chunks(name: string): Iterable<Buffer>;
+  /**
+   * Why a member may be missing beyond the source's own fault: the archive ended without the blocks
+   * that end a tar (it was cut short at a member's end). Said where a member is missing.
+   */
+  readonly cutShort?: string;
+  /** Frees what reading it took (a compressed archive's inflated copy). */
+  close?(): void;
 }
 
 /** `size` bytes of `file` from `start`, read synchronously in chunks of up to 1 MiB. */
@@ -69,6 +78,13 @@ function memberName(name: string): string | undefined | null {
 
 /** The files of a layout directory (only layout names: a docker manifest cannot name other files). */
 export function directorySource(dir: string): ImageSource {
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (st === undefined) throw new OciError("InvalidLayout", `cannot read ${dir}: ENOENT`);
+  if (!st.isDirectory())
+    throw new OciError(
+      "InvalidLayout",
+      `${dir} is a file, not a layout directory: an archive is read by importImageArchive`,
+    );
   return {
     description: `the layout ${dir}`,
     size(name) {
@@ -93,24 +109,48 @@ interface Member {
   readonly size: number;
 }
 
-/** A tar archive, indexed in one pass: members are read in place as byte ranges. */
+/**
+ * A tar archive, indexed in one pass: members are read in place as byte ranges. A gzip-compressed one
+ * (what `docker load` takes too) is inflated into a temporary file first, removed by `close()`.
+ */
 export async function archiveSource(file: string): Promise<ImageSource> {
-  const description = `the archive ${file}`;
+  for (const [name, magic] of [
+    ["bzip2", [0x42, 0x5a, 0x68]],
+    ["xz", [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]],
+  ] as const)
+    if (startsWith(file, magic))
+      throw new OciError(
+        "InvalidLayout",
+        `${file} is ${name}-compressed: decompress it first (a plain or gzip-compressed tar is read)`,
+      );
+  if (!startsWith(file, [0x1f, 0x8b])) return indexArchive(file, file);
+  const copy = await inflateArchive(file);
+  try {
+    return { ...(await indexArchive(copy.path, file)), close: copy.remove };
+  } catch (e) {
+    copy.remove();
+    throw e;
+  }
+}
+
+/** The archive `file` indexed (`shown`: its name in messages). */
+async function indexArchive(file: string, shown: string): Promise<ImageSource> {
+  const description = `the archive ${shown}`;
   const members = new Map<string, Member>();
   /** Links between names: name → the name it stands for. */
   const aliases = new Map<string, string>();
-  if (startsWith(file, [0x1f, 0x8b]))
-    throw new OciError(
-      "InvalidLayout",
-      `${file} is gzip-compressed: decompress it first (gunzip), an image archive is a plain tar`,
-    );
   const source = createReadStream(file);
   /** The last member read, to name the place of an error between members. */
   let last: string | undefined;
+  /** Where the last member's data ends (the end blocks, if any, follow). */
+  let end = 0;
+  let count = 0;
   try {
     for await (const { index, offset, header: h } of readTar(source)) {
       const shown = h.name ?? h.rawName;
       last = shown;
+      end = offset + Math.ceil(h.size / 512) * 512;
+      count = index + 1;
       const where = { entry: { index, name: shown } };
       if (index >= MAX_ARCHIVE_MEMBERS)
         throw new OciError("TooLarge", `an image archive has at most ${MAX_ARCHIVE_MEMBERS} members`, where);
@@ -165,22 +205,34 @@ export async function archiveSource(file: string): Promise<ImageSource> {
         (last === undefined ? "(the first member)" : `(the member after ${JSON.stringify(last)})`);
       const problem = e.truncated
         ? `the archive is cut short: ${e.problem}`
-        : `${file} is not a well-formed tar: ${e.problem}`;
-      throw new OciError("InvalidTar", `${problem} (at byte ${e.offset} of ${file})`, {
+        : `${shown} is not a well-formed tar: ${e.problem}`;
+      throw new OciError("InvalidTar", `${problem} (at byte ${e.offset} of ${shown})`, {
         entry: { index: entry.index, name },
       });
     }
-    throw new OciError("InvalidLayout", `cannot read ${file}: ${(e as Error).message}`);
+    throw new OciError("InvalidLayout", `cannot read ${shown}: ${(e as Error).message}`);
   } finally {
     source.destroy();
   }
+  // A tar ends with two zero blocks; without them, it ended at a member's end: cut short there, or
+  // written by a tool that leaves them out (read on, as Go's archive/tar and GNU tar do).
+  const cutShort =
+    count > 0 && statSync(file).size < end + 1024
+      ? `the archive is cut short: it ends right after member ${count} ${JSON.stringify(last)}, without the two zero blocks that end a tar`
+      : undefined;
   const resolve = (name: string): Member | undefined => {
     let n = name;
     for (let i = 0; i < 8 && aliases.has(n); i++) n = aliases.get(n) as string;
     return members.get(n);
   };
+  if (cutShort !== undefined && !resolve("oci-layout") && !resolve("manifest.json"))
+    throw new OciError(
+      "InvalidTar",
+      `${cutShort}, and holds neither an OCI layout (oci-layout, index.json) nor a docker save manifest.json`,
+    );
   return {
     description,
+    ...(cutShort !== undefined ? { cutShort } : {}),
     size: (name) => resolve(name)?.size,
     open(name) {
       const m = resolve(name);
@@ -226,7 +278,11 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
  */
 export async function readJson(source: ImageSource, name: string, what = name): Promise<unknown> {
   const size = source.size(name);
-  if (size === undefined) throw new OciError("InvalidLayout", `${source.description} has no ${what}`);
+  if (size === undefined)
+    throw new OciError(
+      source.cutShort ? "InvalidTar" : "InvalidLayout",
+      `${source.description} has no ${what}${source.cutShort ? ` (${source.cutShort})` : ""}`,
+    );
   if (size > MAX_JSON_BYTES)
     throw new OciError(
       "TooLarge",

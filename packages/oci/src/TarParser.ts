@@ -45,6 +45,11 @@ export interface TarEntryHeader {
   /** Device numbers (character and block devices; 0 for anything else). */
   readonly devmajor: number;
   readonly devminor: number;
+  /**
+   * The bytes of the extended headers this entry carries: its PAX records and GNU long names, and the
+   * global PAX records in effect (its xattrs come from them).
+   */
+  readonly extendedBytes: number;
 }
 
 /** An entry's header, where it is in the archive, and the byte offset of its data. */
@@ -203,15 +208,28 @@ const EMPTY = Buffer.alloc(0);
 const NO_RECORDS: ReadonlyMap<string, Buffer> = new Map();
 const NO_XATTRS: ReadonlyMap<string, Buffer> = new Map();
 
-/** An extended header (PAX, GNU long name) larger than this is refused: it would sit in memory. */
+/**
+ * The extended headers one entry carries (its PAX and GNU long-name headers, and the global PAX records
+ * in effect) hold at most this many bytes by default: they sit in memory until the entry is read.
+ */
 export const MAX_EXTENDED_HEADER_BYTES = 1024 * 1024;
 
+export interface TarParserOptions {
+  /** The most bytes of extended headers one entry may carry (default {@link MAX_EXTENDED_HEADER_BYTES}). */
+  readonly maxEntryHeaderBytes?: number;
+}
+
+/** The tar ends too early (`truncated`: whoever reports it says it was cut short, once). */
 const cutShort = (what: string, offset: number) =>
-  new TarFormatError(`the archive ends in the middle of ${what}: it was cut short`, offset, true);
+  new TarFormatError(`it ends in the middle of ${what}`, offset, true);
 
 export class TarParser {
   /** Bytes taken so far: where the next byte is in the archive. */
   offset = 0;
+  readonly #maxEntryHeaderBytes: number;
+  /** Bytes of the extended headers read for the next entry, and of the global ones in effect. */
+  #extendedBytes = 0;
+  #globalBytes = 0;
   readonly #chunks: Buffer[] = [];
   /** The read position in the first chunk. */
   #pos = 0;
@@ -230,6 +248,10 @@ export class TarParser {
   #current: { index: number; name?: string } = { index: 0 };
   /** The entry whose data is being read (undefined between entries). */
   #entry: { size: number; remaining: number } | undefined;
+
+  constructor(options: TarParserOptions = {}) {
+    this.#maxEntryHeaderBytes = options.maxEntryHeaderBytes ?? MAX_EXTENDED_HEADER_BYTES;
+  }
 
   /** Gives the parser the next bytes of the archive (it keeps a view of them, not a copy). */
   push(chunk: Uint8Array): void {
@@ -317,11 +339,7 @@ export class TarParser {
         if (!this.#ended) return "more";
         // Tolerated at an entry's start (an archive without its end blocks), never after an extended header.
         if (this.#pax.size > 0 || this.#longName || this.#longLink)
-          throw new TarFormatError(
-            "the archive ends after an extended header, before its entry: it was cut short",
-            this.offset,
-            true,
-          );
+          throw new TarFormatError("it ends after an extended header, before its entry", this.offset, true);
         if (this.#buffered > 0) throw cutShort("a header", this.offset);
         return "end";
       }
@@ -348,11 +366,19 @@ export class TarParser {
     if (!Number.isSafeInteger(size) || size < 0)
       throw new TarFormatError(`the size field is not a size (${size})`, at);
     if (typeflag === "x" || typeflag === "g" || typeflag === "L" || typeflag === "K") {
-      if (size > MAX_EXTENDED_HEADER_BYTES)
-        throw new TarFormatError(
-          `an extended header of ${size} bytes (at most ${MAX_EXTENDED_HEADER_BYTES})`,
+      // Counted before the header is read: several headers before one entry add up (and global ones
+      // count for every entry after them).
+      const carried = this.#extendedBytes + this.#globalBytes + size;
+      if (carried > this.#maxEntryHeaderBytes) {
+        const e = new TarFormatError(
+          `an extended header of ${size} bytes makes this entry's extended headers (PAX records, global ones in effect, GNU long names) ${carried} bytes, more than ${this.#maxEntryHeaderBytes}`,
           at,
         );
+        e.limit = this.#maxEntryHeaderBytes;
+        throw e;
+      }
+      if (typeflag === "g") this.#globalBytes += size;
+      else this.#extendedBytes += size;
       this.#extended = { typeflag, size };
       return undefined;
     }
@@ -360,6 +386,8 @@ export class TarParser {
     const global = this.#global;
     const records = global.size === 0 ? pax : pax.size === 0 ? global : new Map([...global, ...pax]);
     if (pax.size > 0) this.#pax = NO_RECORDS;
+    const extendedBytes = this.#extendedBytes + this.#globalBytes;
+    this.#extendedBytes = 0;
     let nameBytes = field(block, 0, 100);
     const ustar =
       block[257] === 0x75 &&
@@ -415,6 +443,7 @@ export class TarParser {
       xattrs,
       devmajor: device && ustar ? number(block, 329, 8, at) : 0,
       devminor: device && ustar ? number(block, 337, 8, at) : 0,
+      extendedBytes,
     };
     this.#entry = { size: header.size, remaining: header.size };
     return { index: this.#index, offset: this.offset, header };
@@ -458,7 +487,7 @@ export class TarParser {
 
   #bodyCutShort(entry: { size: number; remaining: number }): TarFormatError {
     const e = new TarFormatError(
-      `the archive ends in the middle of this entry's data (${entry.size - entry.remaining} of its ${entry.size} bytes are there): it was cut short`,
+      `it ends in the middle of this entry's data (${entry.size - entry.remaining} of its ${entry.size} bytes are there)`,
       this.offset,
       true,
     );

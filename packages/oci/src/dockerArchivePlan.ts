@@ -6,7 +6,7 @@
  */
 import { DIGEST_PATTERN, sha256 } from "./digest.js";
 import type { ImagePlan, LayerPlan } from "./ImagePlan.js";
-import { checkedTag, tagFromName } from "./ImagePlan.js";
+import { checkedTag, lastTakesEachTag, tagFromName } from "./ImagePlan.js";
 import { type ImageSource, LAYOUT_NAME, parseJson, readAll, readJson } from "./ImageSource.js";
 import { MAX_JSON_BYTES } from "./limits.js";
 import { OciError } from "./OciError.js";
@@ -112,5 +112,6 @@ export async function planDockerArchive(
           });
     plans.push({ imageId: sha256(bytes), layers, config, configMember, tags, platform, main: true });
   }
+  lastTakesEachTag(plans);
   return plans;
 }

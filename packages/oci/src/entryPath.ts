@@ -1,7 +1,8 @@
 /**
  * A tar entry's name → the canonical path it lands at, or why it is refused: a leading `/` and any
  * `./` are dropped (as moby and containerd do, and as `tar -C dir -cf x.tar .` writes every name);
- * `.` and `./` (the root itself) are skipped; a name that is empty, holds a NUL, or leaves the root
+ * `.` and `./` (the root itself) are `skip` (a directory entry there gives the root its metadata:
+ * readLayerTar.ts); a name that is empty, holds a NUL, or leaves the root
  * through `..` is refused.
  */
 import { normalizeFsPath } from "@strata/core";

@@ -180,11 +180,14 @@ interface Source {
   readonly history: readonly HistoryEntry[];
   readonly config: ImageConfig;
   readonly author: string;
-  readonly created: number;
+  /** Null: the image's config named no time (it was loaded so), and none is written. */
+  readonly created: number | null;
   readonly tags: readonly string[];
   readonly platform: Platform;
   /** The blob of the config an image was loaded or committed with (written again as it is). */
   readonly configBlob?: string;
+  /** The image's id (none for a container, exported as if committed). */
+  readonly id?: string;
 }
 
 function sourceOf(engine: OciEngine, ref: string): Source {
@@ -193,6 +196,8 @@ function sourceOf(engine: OciEngine, ref: string): Source {
   const image = findImage(core, ref);
   if (image) {
     const record = image.image;
+    // Named by a tag, the image is written under that name only (as `docker save` does); by its id,
+    // under the tags it has.
     const layerIds = fs.images.get(record.id)?.layerIds ?? record.layers.map((l) => l.id);
     return {
       layers: layerIds.map((id, i) => {
@@ -203,10 +208,11 @@ function sourceOf(engine: OciEngine, ref: string): Source {
       history: record.history,
       config: record.config,
       author: record.author,
-      created: record.createdAt,
-      tags: record.tags,
+      created: record.undated ? null : record.createdAt,
+      tags: image.tag !== null ? [image.tag] : record.tags,
       platform: record.platform ?? DEFAULT_PLATFORM,
       ...(record.configBlob !== undefined ? { configBlob: record.configBlob } : {}),
+      id: record.id,
     };
   }
   const container = findContainer(core, ref);
@@ -310,6 +316,17 @@ function storedConfig(
 const refNameOf = (tag: string) => tag.slice(tag.lastIndexOf(":") + 1);
 
 /**
+ * `web:1` → `docker.io/library/web:1`: the whole name, as Docker 25+ writes `io.containerd.image.name`
+ * (containerd's image store holds names so); a name with a registry stays as it is.
+ */
+export function qualifiedName(tag: string): string {
+  const slash = tag.indexOf("/");
+  if (slash < 0) return `docker.io/library/${tag}`;
+  const first = tag.slice(0, slash);
+  return first === "localhost" || /[.:]/.test(first) ? tag : `docker.io/${tag}`;
+}
+
+/**
  * Writes `ref` (an image tag or id, or a container, exported as if committed) as an OCI layout in
  * `dir` (created; existing blobs are reused).
  *
@@ -346,7 +363,17 @@ export async function exportImages(
     );
   const format = options.format ?? "oci";
   const compression = options.compression ?? (format === "docker" ? "none" : "gzip");
-  const sources = refs.map((ref) => sourceOf(engine, ref));
+  // Refs naming one image (`web:1 web:latest`) write it once, under all the names asked for.
+  const sources: Source[] = [];
+  for (const ref of refs) {
+    const s = sourceOf(engine, ref);
+    const same = s.id === undefined ? -1 : sources.findIndex((o) => o.id === s.id);
+    if (same < 0) sources.push(s);
+    else {
+      const o = sources[same] as Source;
+      sources[same] = { ...o, tags: [...new Set([...o.tags, ...s.tags])] };
+    }
+  }
   const others = (options.platforms ?? []).map((ref) => sourceOf(engine, ref));
   const all = [...sources, ...others];
   for (const [i, a] of all.entries())
@@ -394,7 +421,7 @@ export async function exportImages(
   const tagsOf = (i: number) => {
     const tags = i === 0 && options.tags !== undefined ? options.tags : (sources[i] as Source).tags;
     // An untagged image gets the ref name `latest` for OCI tools; `docker save` names it not at all.
-    return tags.length > 0 ? tags : refs.length === 1 && format !== "docker" ? ["latest"] : [];
+    return tags.length > 0 ? tags : sources.length === 1 && format !== "docker" ? ["latest"] : [];
   };
   const descriptors = sources.flatMap((_, i) => {
     const names = [...new Set(tagsOf(i))].sort();
@@ -403,7 +430,7 @@ export async function exportImages(
     return names.map((tag) => ({
       ...d,
       annotations: {
-        ...(tag.includes(":") ? { [IMAGE_NAME_ANNOTATION]: tag } : {}),
+        ...(tag.includes(":") ? { [IMAGE_NAME_ANNOTATION]: qualifiedName(tag) } : {}),
         [REF_NAME_ANNOTATION]: refNameOf(tag),
       },
     }));

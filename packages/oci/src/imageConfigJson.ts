@@ -9,8 +9,8 @@ import { ociHistory, ociRuntimeConfig } from "./ociConfig.js";
 
 /** What the config says of an image. */
 export interface ImageConfigFacts {
-  /** ms since the epoch. */
-  readonly created: number;
+  /** ms since the epoch; null: the config names no time (an image loaded from one that named none). */
+  readonly created: number | null;
   readonly author: string;
   readonly platform: Platform;
   readonly config: ImageConfig;
@@ -30,14 +30,15 @@ export function imageConfigJson(facts: ImageConfigFacts): Buffer {
   const p = facts.platform;
   return Buffer.from(
     JSON.stringify({
-      created: iso(facts.created),
+      ...(facts.created !== null ? { created: iso(facts.created) } : {}),
       ...(facts.author !== "" ? { author: facts.author } : {}),
       architecture: p.architecture,
       os: p.os,
       ...(p.variant ? { variant: p.variant } : {}),
       config: ociRuntimeConfig(facts.config),
       rootfs: { type: "layers", diff_ids: facts.diffIds },
-      history: ociHistory(facts.history),
+      // Left out when empty, as Docker's and the image-spec's `omitempty` do.
+      ...(facts.history.length > 0 ? { history: ociHistory(facts.history) } : {}),
     }),
   );
 }

@@ -59,7 +59,8 @@ export function imageNamer(blobs: BlobStore): ImageNamer<FsState> {
       }
       const configBlob = blobs.put(
         imageConfigJson({
-          created: data.created ?? created.recordedAt,
+          // null: a config that names no time (an undated image) is named without one, as it is exported.
+          created: data.created === null ? null : (data.created ?? created.recordedAt),
           author: data.author,
           platform: data.platform ?? DEFAULT_PLATFORM,
           config: data.config,

@@ -6,15 +6,18 @@
  * Everything is checked before anything is appended: descriptors' digests and sizes against the bytes,
  * each config's `diff_ids` against its layers (their count and each uncompressed digest), media types,
  * the limits (limits.ts) and every tar entry (readLayerTar.ts, resolveLayerPaths.ts). A refused import
- * appends nothing, and the file contents it had stored are dropped again (StagedBlobs).
+ * appends nothing, and the file contents it had stored are dropped again: it stores them through a
+ * stage of the blob store, which takes back only what no one else put or holds (a concurrent import,
+ * a container's write of the same bytes).
  */
 import { ConflictError, findImage, type LayerEntry, type Platform } from "@strata/core";
-import { emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
+import { type BlobStore, emptyTree, IMPLIED_DIR, stackLayer, type Tree } from "@strata/fs";
 import { sha256 } from "./digest.js";
 import { planDockerArchive } from "./dockerArchivePlan.js";
 import type { ImagePlan, SkippedPlatform } from "./ImagePlan.js";
 import { archiveSource, directorySource, type ImageSource, readAll } from "./ImageSource.js";
 import { importedConfig } from "./importedConfig.js";
+import { layerEventBytes } from "./layerEventBytes.js";
 import { hashedChunks, openLayerStream, sniffCompression } from "./layerStream.js";
 import { type ImportLimits, limitsOf, MAX_JSON_BYTES, type MemoryBudget } from "./limits.js";
 import type { OciEngine } from "./OciEngine.js";
@@ -24,7 +27,6 @@ import { importProgress, type ProgressListener } from "./Progress.js";
 import { DEFAULT_PLATFORM } from "./platform.js";
 import { checkLayerEntries, readLayerTarEntries } from "./readLayerTar.js";
 import { resolveLayerPaths } from "./resolveLayerPaths.js";
-import { StagedBlobs } from "./StagedBlobs.js";
 import { TarLayoutRecorder } from "./TarLayoutRecorder.js";
 import { TarLayoutWriter } from "./tarLayout.js";
 
@@ -85,7 +87,8 @@ export async function importImage(
 
 /**
  * Imports the image(s) of an archive: an OCI layout packed in one tar (`oci-archive`, `podman save`),
- * or a `docker save` archive (old or current format). The archive is read in place, never extracted.
+ * or a `docker save` archive (old or current format), plain or gzip-compressed. The archive is read in
+ * place, never extracted (a compressed one is inflated into a temporary file first, then removed).
  *
  * @example
  * await importImageArchive(engine, "busybox.tar", { tag: "busybox:imported" });
@@ -95,7 +98,12 @@ export async function importImageArchive(
   file: string,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
-  return importFrom(engine, await archiveSource(file), options);
+  const source = await archiveSource(file);
+  try {
+    return await importFrom(engine, source, options);
+  } finally {
+    source.close?.();
+  }
 }
 
 async function importFrom(
@@ -142,7 +150,9 @@ async function importFrom(
     seen.set(p.imageId, { list, at: list.length });
     list.push(p);
   }
-  const blobs = new StagedBlobs(engine.blobs);
+  // A store without stages takes nothing back (a refused import leaves what it stored).
+  const stage = engine.blobs.stage?.();
+  const blobs = stage ?? engine.blobs;
   const session = new ImportSession(engine, source, blobs, limits, options.onProgress, wanted);
   try {
     for (const plan of wanted) await session.read(plan);
@@ -170,11 +180,13 @@ async function importFrom(
       .filter((i, k, all): i is ImportedImage => i !== undefined && all.indexOf(i) === k)
       .sort((a, b) => Number(b.main) - Number(a.main));
     const first = images[0] as ImportedImage;
+    stage?.keep(); // accepted: its events name what it stored
     return { imageId: first.imageId, layerIds: first.layerIds, images, skipped };
   } catch (e) {
     // Refused: nothing was appended, so no event names what it stored (once an event is appended, the
     // blobs it names stay).
-    if (!session.appendedAny) blobs.discardAdded();
+    if (session.appendedAny) stage?.keep();
+    else stage?.discard();
     throw e;
   }
 }
@@ -183,10 +195,11 @@ async function importFrom(
 class ImportSession {
   readonly #engine: OciEngine;
   readonly #source: ImageSource;
-  readonly #blobs: StagedBlobs;
+  readonly #blobs: BlobStore;
   readonly #limits: Required<ImportLimits>;
   readonly #memory: MemoryBudget;
   readonly #entries: MemoryBudget;
+  readonly #headers: MemoryBudget;
   readonly #progress: ReturnType<typeof importProgress>;
   /** Layers read in this import: DiffID → tree (and the entries to append, and its tar layout). */
   readonly #read = new Map<string, { tree: Tree; entries: LayerEntry[]; tar: string }>();
@@ -198,7 +211,7 @@ class ImportSession {
   constructor(
     engine: OciEngine,
     source: ImageSource,
-    blobs: StagedBlobs,
+    blobs: BlobStore,
     limits: Required<ImportLimits>,
     onProgress: ProgressListener | undefined,
     plans: readonly ImagePlan[],
@@ -209,6 +222,7 @@ class ImportSession {
     this.#limits = limits;
     this.#memory = { used: 0, limit: limits.maxMemoryBytes };
     this.#entries = { used: 0, limit: limits.maxEntries };
+    this.#headers = { used: 0, limit: limits.maxHeaderBytes };
     const total = plans
       .flatMap((p) => p.layers)
       .reduce((n, l) => n + (l.member === "" ? 0 : (l.size ?? source.size(l.member) ?? 0)), 0);
@@ -265,6 +279,9 @@ class ImportSession {
       maxLayerBytes: this.#limits.maxLayerBytes,
       memory: this.#memory,
       layout: new TarLayoutRecorder(writer),
+      headers: this.#headers,
+      maxEntryHeaderBytes: this.#limits.maxEntryHeaderBytes,
+      maxEventBytes: this.#limits.maxLayerEventBytes,
     };
     let read: Awaited<ReturnType<typeof readLayerTarEntries>>;
     let compressed: { digest: string; size: number };
@@ -309,6 +326,16 @@ class ImportSession {
     const tar = this.#blobs.put(writer.finish(uncompressed.digest, uncompressed.size));
     // A store that takes streams keeps blobs on disk: the layout is no longer held in memory.
     if (this.#blobs.putStream) this.#memory.used -= writer.held;
+    // The event as it will be appended (paths resolved): refused here, before anything is appended,
+    // rather than by the log.
+    const limit = this.#limits.maxLayerEventBytes;
+    const bytes = layerEventBytes(layer.diffId, resolved, limit, tar);
+    if (bytes > limit)
+      throw new OciError(
+        "TooLarge",
+        `its ${resolved.length} entries make an event (the entries as the event log stores them, in JSON) of ${bytes} bytes, more than the log holds in one event (${limit} bytes, the limit maxLayerEventBytes)`,
+        place,
+      );
     this.#read.set(layer.diffId, { tree, entries: resolved, tar });
     return tree;
   }
@@ -348,9 +375,14 @@ class ImportSession {
         cmd: facts.config.cmd ?? [],
         config: facts.config,
         ...(plan.platform ? { platform: plan.platform } : {}),
-        ...(facts.created !== undefined ? { created: facts.created } : {}),
+        // A config without a time or a history stays so (exported again, it is the same config).
+        created: facts.created ?? null,
         ...(facts.author !== undefined ? { author: facts.author } : {}),
-        ...(facts.history && layered <= ids.length ? { history: facts.history } : {}),
+        ...(facts.history === undefined
+          ? { history: [] }
+          : layered <= ids.length
+            ? { history: facts.history }
+            : {}),
         configBlob,
       });
       if (r.ok || r.outcome === "failed") this.appendedAny = true;

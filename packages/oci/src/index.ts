@@ -17,7 +17,7 @@ export { layerEntries, layerTarStream } from "./layerTar.js";
 export type { EncodedLayerTar } from "./layerTarSync.js";
 export { encodeLayerTar } from "./layerTarSync.js";
 export type { ImportLimits } from "./limits.js";
-export { DEFAULT_LIMITS, MAX_JSON_BYTES } from "./limits.js";
+export { DEFAULT_LIMITS, MAX_JSON_BYTES, MAX_LAYER_EVENT_BYTES, XATTR_SIZE_MAX } from "./limits.js";
 export { MEDIA_TYPES, REF_NAME_ANNOTATION } from "./mediaTypes.js";
 export type { OciEngine } from "./OciEngine.js";
 export type { OciErrorCode, OciWhere } from "./OciError.js";

@@ -4,8 +4,9 @@
  * - entries in pre-order path order, siblings by name in byte order (so `/` sorts before every other
  *   byte); a whiteout `dir/.wh.x` sits where `dir/x` would; an opaque marker `dir/.wh..wh..opq` right
  *   after `dir/`;
- * - names relative (no `./`, no leading `/`), directories ending in `/`; no entry for the root, nor for
- *   directories the layer only implies (their metadata belongs to the layer below);
+ * - names relative (no `./`, no leading `/`), directories ending in `/`; no entry for directories the
+ *   layer only implies (their metadata belongs to the layer below), nor for the root unless the layer
+ *   gave it its metadata (an imported `./` entry): then `./`, first;
  * - ustar headers (PAX records where a name or value needs them), numeric uid/gid with empty
  *   uname/gname, mode = permission bits, mtime in whole seconds;
  * - whiteouts and the opaque marker are empty regular files with mode 0, uid/gid 0 and mtime 0;
@@ -59,17 +60,19 @@ const marker = (name: string): Header => ({
 /** The tar entries of a layer, in order (headers and, for files, their content digest). */
 export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: string }> {
   const firstPathOfInode = new Map<string, string>();
-  function* visit(
-    node: FsNode,
-    path: string,
-    isRoot: boolean,
-  ): Generator<{ header: Header; digest?: string }> {
+  // Pre-order on a stack of its own (a path may have 2,000 components): children pushed last first.
+  const stack: [FsNode, string][] = [[tree.root, ""]];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, path] = top;
+    const isRoot = path === "";
     switch (node.kind) {
       case "dir": {
-        if (!isRoot && !node.implied) {
+        // The root only when the layer gave it its metadata (`implied: false`, see FsNode.ts).
+        if (isRoot ? node.implied === false : !node.implied) {
           yield {
             header: {
-              name: `${path}/`,
+              // The root's own metadata, when a layer gave it: `./` (as `tar -C dir -cf x.tar .`).
+              name: isRoot ? "./" : `${path}/`,
               type: "directory",
               mode: node.mode,
               uid: node.uid,
@@ -82,10 +85,12 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
           };
         }
         if (node.opaque) yield { header: marker(isRoot ? OPAQUE_MARKER : `${path}/${OPAQUE_MARKER}`) };
-        for (const name of node.children.sortedKeys()) {
-          yield* visit(node.children.get(name) as FsNode, isRoot ? name : `${path}/${name}`, false);
+        const names = node.children.sortedKeys();
+        for (let i = names.length - 1; i >= 0; i--) {
+          const name = names[i] as string;
+          stack.push([node.children.get(name) as FsNode, isRoot ? name : `${path}/${name}`]);
         }
-        return;
+        continue;
       }
       case "whiteout": {
         const slash = path.lastIndexOf("/");
@@ -96,7 +101,7 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
               : `${path.slice(0, slash + 1)}${whiteoutName(path.slice(slash + 1))}`,
           ),
         };
-        return;
+        continue;
       }
       case "device":
         yield {
@@ -114,7 +119,7 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
             ...xattrList(node.xattrs),
           },
         };
-        return;
+        continue;
       case "symlink":
         yield {
           header: {
@@ -130,7 +135,7 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
             ...xattrList(node.xattrs),
           },
         };
-        return;
+        continue;
       case "file": {
         const inode = tree.inodes.get(node.ino);
         if (!inode) throw new Error(`layer tar: ${path}: missing inode ${node.ino}`);
@@ -145,18 +150,17 @@ export function* layerEntries(tree: Tree): Generator<{ header: Header; digest?: 
         };
         if (first !== undefined) {
           yield { header: { name: path, type: "link", linkname: first, size: 0, ...meta } };
-          return;
+          continue;
         }
         firstPathOfInode.set(node.ino, path);
         yield {
           header: { name: path, type: "file", size: inode.size, ...meta, ...xattrList(inode.xattrs) },
           digest: inode.digest,
         };
-        return;
+        continue;
       }
     }
   }
-  yield* visit(tree.root, "", true);
 }
 
 /**

@@ -7,19 +7,21 @@
  *   and the image name (`io.containerd.image.name`) of the top-level descriptor it is under;
  *   attestation manifests (platform `unknown/unknown`) are not images and are left out;
  * - `ref` keeps the candidates it names;
- * - candidates of one top-level descriptor (a nested index), or with one ref name, or unnamed with a
- *   platform each, are the platforms of one image: the one for the asked platform (default: the
- *   host's) is imported and tagged; the others are kept too, untagged, when the layout holds all
- *   their blobs (Docker's own `save` writes an index naming platforms it holds no blobs of), and listed
- *   as skipped otherwise;
- * - every other candidate is an image of its own: a layout with several images imports them all.
+ * - candidates of one top-level descriptor (a nested index), or with one name (the image name, else the
+ *   ref name) and a distinct platform each, or unnamed with a platform each, are the platforms of one
+ *   image: the one for the asked platform (default: the host's) is imported and tagged; the others
+ *   are kept too, untagged, when the layout holds all their blobs (Docker's own `save` writes an
+ *   index naming platforms it holds no blobs of), and listed as skipped otherwise;
+ * - every other candidate is an image of its own: a layout with several images imports them all
+ *   (`nginx:latest` and `redis:latest`, both of ref name `latest`, are two images); of several that
+ *   one name would tag, the last takes it (as `docker load` does).
  *
  * Descriptors are checked (digest form, the blob's size and sha256), JSON documents are at most 4 MiB
  * of UTF-8, and unknown media types are passed over, as the spec asks.
  */
 import { DIGEST_PATTERN, hexOf, sha256 } from "./digest.js";
 import type { ImagePlan, LayerPlan, SkippedPlatform } from "./ImagePlan.js";
-import { checkedTag, tagFromName } from "./ImagePlan.js";
+import { checkedTag, lastTakesEachTag, tagFromName } from "./ImagePlan.js";
 import { type ImageSource, parseJson, readAll, readJson } from "./ImageSource.js";
 import { compressionOf } from "./layerStream.js";
 import { MAX_JSON_BYTES } from "./limits.js";
@@ -60,7 +62,10 @@ export function blobOf(source: ImageSource, d: Descriptor, what: string): string
     throw new OciError("InvalidLayout", `${what}: descriptor ${d.digest} has an invalid size`);
   const member = `blobs/sha256/${hexOf(d.digest)}`;
   const size = source.size(member);
-  if (size === undefined) throw new MissingBlob(`${what}: blob ${d.digest} is missing`);
+  if (size === undefined)
+    throw new MissingBlob(
+      `${what}: blob ${d.digest} is missing${source.cutShort ? ` (${source.cutShort})` : ""}`,
+    );
   if (size !== d.size)
     throw new OciError(
       "SizeMismatch",
@@ -140,7 +145,7 @@ export async function planOciLayout(
       const desc = (raw ?? {}) as Descriptor;
       const mediaType = text(desc.mediaType);
       const named = inherited ?? {
-        group: text(desc.annotations?.[REF_NAME_ANNOTATION]) ?? `#${i}`,
+        group: `#${i}`,
         refName: text(desc.annotations?.[REF_NAME_ANNOTATION]),
         imageName: text(desc.annotations?.[IMAGE_NAME_ANNOTATION]),
       };
@@ -159,9 +164,19 @@ export async function planOciLayout(
       if (mediaType === undefined || !MANIFESTS.has(mediaType)) continue; // unknown: passed over
       const platform = platformFrom(desc.platform);
       if (platform?.os === "unknown") continue; // an attestation, not an image
-      // Unnamed manifests with a platform each are the platforms of one image.
+      // A manifest named in index.json: grouped by its whole name (the image name where there is one,
+      // as Docker 25+ writes it beside a ref name that is only the tag: `nginx:latest` and
+      // `redis:latest` are both `latest`). Unnamed manifests with a platform each are the platforms of
+      // one image.
+      const name = named.imageName ?? named.refName;
       const group =
-        inherited === undefined && named.refName === undefined && platform ? "#platforms" : named.group;
+        inherited !== undefined
+          ? named.group
+          : name !== undefined
+            ? `name ${name}`
+            : platform
+              ? "#platforms"
+              : named.group;
       candidates.push({ desc, ...named, group, platform });
     }
   };
@@ -182,8 +197,20 @@ export async function planOciLayout(
         ? "index.json names no image manifest"
         : `no image named ${JSON.stringify(ref)} in the layout`,
     );
+  const named = new Map<string, Candidate[]>();
+  for (const c of chosen) named.set(c.group, [...(named.get(c.group) ?? []), c]);
+  // Manifests under one name are the platforms of one image only when each has a platform of its own;
+  // else each manifest is an image of its own (the later one takes the name, as `docker load` does).
+  const split = (key: string) => {
+    const g = named.get(key) as Candidate[];
+    return key.startsWith("name ") && g.length > 1 && !distinctPlatforms(g);
+  };
+  // In the order index.json gives them (what is read first is refused first, on every path).
   const byName = new Map<string, Candidate[]>();
-  for (const c of chosen) byName.set(c.group, [...(byName.get(c.group) ?? []), c]);
+  for (const c of chosen) {
+    const key = split(c.group) ? `${c.group} ${String(c.desc.digest)}` : c.group;
+    byName.set(key, [...(byName.get(key) ?? []), c]);
+  }
   // The same manifests under several names (a descriptor per tag) are one image with several tags.
   const groups = new Map<string, { candidates: Candidate[]; names: Candidate[] }>();
   for (const g of byName.values()) {
@@ -262,7 +289,20 @@ export async function planOciLayout(
         });
     }
   }
+  lastTakesEachTag(plans);
   return { plans, skipped };
+}
+
+/** Whether each manifest has a platform on its descriptor, and no two the same. */
+function distinctPlatforms(g: readonly Candidate[]): boolean {
+  const seen = new Set<string>();
+  for (const c of g) {
+    if (c.platform === undefined) return false;
+    const key = formatPlatform(c.platform);
+    if (seen.has(key)) return false;
+    seen.add(key);
+  }
+  return true;
 }
 
 /** A manifest → the plan of its image (a MissingBlob when the layout lacks one of its blobs). */

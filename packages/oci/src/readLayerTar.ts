@@ -4,25 +4,32 @@
  * whole layer with an {@link OciError} naming it (see entryPath.ts for names):
  *
  * - PAX `SCHILY.xattr.*` records become the entry's xattrs (raw bytes, in base64), except overlayfs's
- *   own `trusted.overlay.*`, which are bookkeeping of a mount, not content, and are left out;
+ *   own `trusted.overlay.*`, which are bookkeeping of a mount, not content, and are left out; a value
+ *   over 64 KiB (XATTR_SIZE_MAX: no kernel holds one) is **InvalidEntry**;
  * - whiteouts `.wh.`, `.wh..`, `.wh...` (or any `.wh..wh.` name but the opaque marker) are invalid;
- * - a path given twice is a **DuplicateEntry**;
+ * - a path given twice, or whited out twice, is a **DuplicateEntry** (a whiteout and an entry of the
+ *   same name are not: the whiteout is for the layers below);
  * - hard links must name an earlier regular file or symlink of the same layer (never `..`, never outside);
  * - character and block devices and FIFOs are kept (type, major/minor, mode, owner, time); a character
  *   device 0/0 is overlayfs's whiteout and is read as one (Docker's and containerd's overlay appliers
  *   make it one); anything else (sockets have no tar type; GNU sparse files, volume labels) is refused;
  * - owner ids must fit 32 bits and times must not be before 1970 (the event log keeps no others);
- * - an import with more than `entries.limit` entries, or whose files would hold more than
- *   `memory.limit` bytes in memory (a blob store that takes files whole), is **TooLarge**;
+ * - an import with more than `entries.limit` entries, whose files would hold more than `memory.limit`
+ *   bytes in memory (a blob store that takes files whole), whose entries carry more than
+ *   `headers.limit` bytes of extended headers (or one entry more than `maxEntryHeaderBytes`), or a
+ *   layer whose entries would make an event over `maxEventBytes`, is **TooLarge**;
  * - entries under a non-directory of the same layer are refused when the layer is built (LayerError).
+ * - a directory entry for the root itself (`.`, `./`) gives the root its mode, owner, time and xattrs;
+ *   any other kind of entry there is passed over.
  * The result is only entries with canonical paths: nothing can name anything outside the container root.
  */
 import { Readable } from "node:stream";
 import type { LayerEntry } from "@strata/core";
 import { type BlobStore, LayerError, layerTree, type Tree } from "@strata/fs";
 import { entryPath } from "./entryPath.js";
+import { entryBytesAtLeast } from "./layerEventBytes.js";
 import { STREAM_ABOVE_BYTES } from "./layerTar.js";
-import { DEFAULT_LIMITS, describeStreamError, type MemoryBudget } from "./limits.js";
+import { DEFAULT_LIMITS, describeStreamError, type MemoryBudget, XATTR_SIZE_MAX } from "./limits.js";
 import { OciError, type OciWhere } from "./OciError.js";
 import { TarFormatError } from "./TarFormatError.js";
 import type { TarLayoutRecorder } from "./TarLayoutRecorder.js";
@@ -59,6 +66,18 @@ export interface ReadLayerOptions {
   readonly maxLayerBytes?: number;
   /** Records the tar's layout as it is read (what gives the tar back byte for byte, on export). */
   readonly layout?: TarLayoutRecorder;
+  /** The most bytes of extended headers one entry may carry (default: `maxEntryHeaderBytes`'s). */
+  readonly maxEntryHeaderBytes?: number;
+  /**
+   * The bytes of extended headers an import's entries may carry, shared by its layers. Default: a
+   * budget of `maxHeaderBytes` for this layer alone.
+   */
+  readonly headers?: MemoryBudget;
+  /**
+   * The most bytes the layer's `layer.created` event may take: counted from below as the entries are
+   * read (default: `maxLayerEventBytes`'s). The importer checks the whole event before appending it.
+   */
+  readonly maxEventBytes?: number;
 }
 
 /** Where each entry came from in the tar: its index (from 0) and name. */
@@ -111,18 +130,39 @@ export async function readLayerTarEntries(
     ...(options.layerIndex === undefined ? {} : { layerIndex: options.layerIndex }),
   };
   const where = (index: number, name: string): OciWhere => ({ ...layerPlace, entry: { index, name } });
-  const budget = options.entries ?? { used: 0, limit: DEFAULT_MAX_ENTRIES };
-  const memory = options.memory ?? { used: 0, limit: DEFAULT_MEMORY_BYTES };
+  const budget = options.entries ?? { used: 0, limit: DEFAULT_LIMITS.maxEntries };
+  const memory = options.memory ?? { used: 0, limit: DEFAULT_LIMITS.maxMemoryBytes };
+  const headers = options.headers ?? { used: 0, limit: DEFAULT_LIMITS.maxHeaderBytes };
+  const maxEventBytes = options.maxEventBytes ?? DEFAULT_LIMITS.maxLayerEventBytes;
+  /** The bytes of the layer's event so far, at least. */
+  let eventBytes = 0;
   const entries: LayerEntry[] = [];
   const origins: { index: number; name: string }[] = [];
   const seen = new Set<string>();
+  const whiteouts = new Set<string>();
   /** The entry last given by the reader, and whether its data is being read. */
   let last: { index: number; name: string } | undefined;
   let inBody = false;
   let emptyDigest: string | undefined;
+  /** Entries counted toward the layer's event so far. */
+  let counted = 0;
+  /** Counts the entries made since toward the layer's event (at least), refusing at the last of them. */
+  const countEvent = () => {
+    for (; counted < entries.length; counted++)
+      eventBytes += entryBytesAtLeast(entries[counted] as LayerEntry);
+    const origin = origins[counted - 1];
+    if (eventBytes > maxEventBytes && origin !== undefined)
+      throw new OciError(
+        "TooLarge",
+        `the layer's entries up to this one make its event (the entries as the event log stores them, in JSON) more than ${maxEventBytes} bytes, more than the log holds in one event (the limit, maxLayerEventBytes)`,
+        where(origin.index, origin.name),
+      );
+  };
   // The tar is parsed synchronously over the chunks as they come: an await only when the bytes in
   // hand end inside what is being read (a layer of 10,000 small files is a few dozen chunks).
-  const parser = new TarParser();
+  const parser = new TarParser({
+    maxEntryHeaderBytes: options.maxEntryHeaderBytes ?? DEFAULT_LIMITS.maxEntryHeaderBytes,
+  });
   const layout = options.layout;
   const input = feed(parser, layout ? tapped(source, parser, layout) : source);
   try {
@@ -149,15 +189,27 @@ export async function readLayerTarEntries(
           at(),
         );
       budget.used += 1;
+      headers.used += h.extendedBytes;
+      if (headers.used > headers.limit)
+        throw new OciError(
+          "TooLarge",
+          `the image's tar entries carry more than ${headers.limit} bytes of extended headers (PAX records, GNU long names; the limit, maxHeaderBytes)`,
+          at(),
+        );
+      if (entries.length > counted) countEvent();
       if (h.name === undefined)
         throw new OciError(
           "InvalidEntry",
           "the name is not UTF-8 (names are carried exactly or refused, never changed)",
           at(),
         );
-      const p = entryPath(h.name);
-      if ("error" in p) throw new OciError("Breakout", p.error, at());
-      if ("skip" in p) continue;
+      const p0 = entryPath(h.name);
+      if ("error" in p0) throw new OciError("Breakout", p0.error, at());
+      // The root itself (`./`, as `tar -C dir -cf x.tar .` writes it first): a directory gives the
+      // root its metadata (as Docker and umoci apply it); anything else there is passed over (a
+      // symlink named `.` never replaces the root).
+      if ("skip" in p0 && h.type !== "directory") continue;
+      const p = "skip" in p0 ? { path: "/" } : p0;
       const slash = p.path.lastIndexOf("/");
       const dir = slash <= 0 ? "/" : p.path.slice(0, slash);
       const base = p.path.slice(slash + 1);
@@ -166,14 +218,16 @@ export async function readLayerTarEntries(
       // A character device 0/0 is overlayfs's whiteout (what a tar of an upper directory holds).
       const deviceWhiteout =
         wh.kind === "plain" && h.type === "char-device" && h.devmajor === 0 && h.devminor === 0;
-      const key =
-        wh.kind === "opaque"
-          ? `${dir}/${OPAQUE_MARKER}`
-          : wh.kind === "whiteout"
-            ? `${dir === "/" ? "" : dir}/${wh.name}`
-            : p.path;
-      if (seen.has(key)) throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, at());
-      seen.add(key);
+      // A whiteout is for the layers below: an entry of the same name may be in this layer too (either
+      // order), as umoci unpacks it and moby applies it. Names and whiteouts are counted apart.
+      const whited = wh.kind === "whiteout" ? `${dir === "/" ? "" : dir}/${wh.name}` : p.path;
+      const key = wh.kind === "opaque" ? `${dir}/${OPAQUE_MARKER}` : wh.kind === "whiteout" ? "" : p.path;
+      if (key !== "" && seen.has(key))
+        throw new OciError("DuplicateEntry", `${key} appears twice in the layer`, at());
+      if ((wh.kind === "whiteout" || deviceWhiteout) && whiteouts.has(whited))
+        throw new OciError("DuplicateEntry", `${whited} is whited out twice in the layer`, at());
+      if (key !== "") seen.add(key);
+      if (wh.kind === "whiteout" || deviceWhiteout) whiteouts.add(whited);
       if (wh.kind === "opaque") {
         origins.push({ index, name });
         entries.push({ type: "opaque", path: dir });
@@ -181,7 +235,7 @@ export async function readLayerTarEntries(
       }
       if (wh.kind === "whiteout" || deviceWhiteout) {
         origins.push({ index, name });
-        entries.push({ type: "whiteout", path: key });
+        entries.push({ type: "whiteout", path: whited });
         continue;
       }
       const meta = metadata(h, at);
@@ -277,6 +331,7 @@ export async function readLayerTarEntries(
           );
       }
     }
+    countEvent();
   } catch (e) {
     throw placed(e, layerPlace, last, inBody);
   } finally {
@@ -329,6 +384,11 @@ function placed(
     const entry = e.entry ?? { index: (last?.index ?? -1) + 1 };
     const name =
       entry.name ?? (last ? `(the entry after ${JSON.stringify(last.name)})` : "(the first entry)");
+    if (e.limit !== undefined)
+      return new OciError("TooLarge", `${e.problem} (the limit, maxEntryHeaderBytes)`, {
+        ...layer,
+        entry: { index: entry.index, name },
+      });
     const problem = e.truncated
       ? `the layer is cut short: ${e.problem}`
       : `the layer is not a well-formed tar: ${e.problem} (byte ${e.offset} of the uncompressed layer)`;
@@ -363,8 +423,15 @@ function metadata(
       at(),
     );
   const xattrs: Record<string, string> = {};
-  for (const [xname, value] of h.xattrs)
+  for (const [xname, value] of h.xattrs) {
+    if (value.length > XATTR_SIZE_MAX)
+      throw new OciError(
+        "InvalidEntry",
+        `its extended attribute ${xname} holds ${value.length} bytes, more than Linux holds in one (${XATTR_SIZE_MAX}, XATTR_SIZE_MAX: a container's setxattr would fail with E2BIG)`,
+        at(),
+      );
     if (!xname.startsWith("trusted.overlay.")) xattrs[xname] = value.toString("base64");
+  }
   return {
     uid: h.uid,
     gid: h.gid,
@@ -434,6 +501,3 @@ export function readLayerTarBytes(
 ): Promise<LayerEntry[]> {
   return readLayerTar(Readable.from([Buffer.from(bytes)]), blobs, options);
 }
-
-const DEFAULT_MAX_ENTRIES = DEFAULT_LIMITS.maxEntries;
-const DEFAULT_MEMORY_BYTES = DEFAULT_LIMITS.maxMemoryBytes;

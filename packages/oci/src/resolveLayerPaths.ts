@@ -12,6 +12,9 @@
  * whiteout in such a "directory" (`etc/passwd/.wh.x`) and an opaque marker in one are refused, as
  * umoci, containerd and GNU tar stop there ("not a directory"). Only an explicit directory entry
  * replaces a non-directory of a layer below.
+ *
+ * A whiteout only hides what lies below: beside an entry of the same name in this layer (in either
+ * order) that entry stays, and what was below under that name no longer shows (umoci's rootfs).
  */
 import { type LayerEntry, normalizeFsPath, pathComponents } from "@strata/core";
 import type { FsNode, Tree } from "@strata/fs";
@@ -162,7 +165,13 @@ export function resolveLayerPaths(
       entry.type === "hardlink"
         ? { ...entry, path, target: resolveParents(entry.target, false, i, entry.path) }
         : { ...entry, path };
-    ownAt(path).entry = resolved;
+    const own = ownAt(path);
+    if (resolved.type === "whiteout") {
+      // For the layers below only: an entry of this layer at that name stays, in either order, and
+      // nothing under the name shows from below any more.
+      if (own.entry === undefined || own.entry.type === "whiteout") own.entry = resolved;
+      own.opaque = true;
+    } else own.entry = resolved;
     return resolved;
   });
 }

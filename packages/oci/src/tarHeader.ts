@@ -4,7 +4,10 @@
  * here hashes to the same digest as one written through tar-stream's pack stream. Written out so a
  * layer can be encoded synchronously, in large chunks, without a stream per entry. Extended attributes
  * go in the PAX header as `SCHILY.xattr.<name>=<raw bytes>` records, after path and linkpath, in the
- * order given (byte order of names, from layerTar.ts).
+ * order given (byte order of names, from layerTar.ts). A number its field cannot hold (an owner id of
+ * 2^21 or more, a size of 8 GiB or more, a time after 2242) goes in a PAX record too (`uid`, `gid`,
+ * `size`, `mtime`), its field left 0, as Go's archive/tar (and so Docker) writes it; an id from 2^18 to
+ * 2^21 - 1 takes the whole field (seven digits) where tar-stream would have written 777777.
  */
 
 /** The fields our layers use (see layerTar.ts). */
@@ -34,6 +37,9 @@ const TYPEFLAG = {
   fifo: 6,
   "pax-header": 72,
 } as const;
+/** The largest owner id in seven octal digits, and the largest size or time in eleven. */
+const MAX_ID = 0o7777777;
+const MAX_11 = 8 ** 11 - 1;
 const ZEROS = "0000000000000000000";
 const SEVENS = "7777777777777777777";
 const USTAR = Buffer.from([0x75, 0x73, 0x74, 0x61, 0x72, 0x00, 0x30, 0x30]); // "ustar\0" "00"
@@ -61,9 +67,16 @@ export function tarHeader(entry: TarHeader): Buffer[] {
     uid: entry.uid || 0,
     gid: entry.gid || 0,
   };
-  const plain = entry.xattrs?.length ? null : encode(header);
+  // Numbers the ustar fields cannot hold, as PAX records (keys in byte order, as Go writes them).
+  const seconds = Math.floor(header.mtime.getTime() / 1000);
+  const numbers: [string, number][] = [];
+  if (header.gid > MAX_ID) numbers.push(["gid", header.gid]);
+  if (seconds > MAX_11) numbers.push(["mtime", seconds]);
+  if (header.size > MAX_11) numbers.push(["size", header.size]);
+  if (header.uid > MAX_ID) numbers.push(["uid", header.uid]);
+  const plain = entry.xattrs?.length || numbers.length > 0 ? null : encode(header);
   if (plain) return [plain];
-  const pax = encodePax(header.name, header.linkname, entry.xattrs ?? []);
+  const pax = encodePax(header.name, header.linkname, numbers, entry.xattrs ?? []);
   const paxHeader = {
     ...header,
     name: "PaxHeader",
@@ -104,7 +117,8 @@ interface Encodable {
 function encode(h: Encodable): Buffer | null {
   let name = h.name;
   let prefix = "";
-  if (Buffer.byteLength(name) !== name.length) return null;
+  // Past 256 bytes no split into prefix (155) and name (100) fits: PAX at once (a deep path is 4 KiB).
+  if (name.length > 256 || Buffer.byteLength(name) !== name.length) return null;
   // ASCII from here on: a character is a byte.
   while (name.length > 100) {
     const i = name.indexOf("/");
@@ -117,10 +131,12 @@ function encode(h: Encodable): Buffer | null {
   const buf = Buffer.alloc(512);
   buf.write(name, 0, "latin1");
   octalInto(buf, 100, h.mode & 0o7777, 6);
-  octalInto(buf, 108, h.uid, 6);
-  octalInto(buf, 116, h.gid, 6);
-  encodeSize(h.size, buf, 124);
-  octalInto(buf, 136, (h.mtime.getTime() / 1000) | 0, 11);
+  // A number too large for its field is in a PAX record: the field holds 0 (as Go writes it).
+  idInto(buf, 108, h.uid);
+  idInto(buf, 116, h.gid);
+  octalInto(buf, 124, h.size > MAX_11 ? 0 : h.size, 11);
+  const seconds = Math.floor(h.mtime.getTime() / 1000);
+  octalInto(buf, 136, seconds > MAX_11 ? 0 : seconds, 11);
   buf[156] = 0x30 + TYPEFLAG[h.type];
   if (h.linkname) buf.write(h.linkname, 157);
   USTAR.copy(buf, 257);
@@ -157,18 +173,10 @@ function octal(value: number, n: number): string {
   return s.length > n ? `${SEVENS.slice(0, n)} ` : `${ZEROS.slice(0, n - s.length)}${s} `;
 }
 
-function encodeSize(size: number, buf: Buffer, offset: number): void {
-  if (size < 8 ** 11) {
-    octalInto(buf, offset, size, 11);
-    return;
-  }
-  // base-256 for sizes of 8 GiB and more
-  buf[offset] = 0x80;
-  let n = size;
-  for (let i = 11; i > 0; i--) {
-    buf[offset + i] = n & 0xff;
-    n = Math.floor(n / 0x100);
-  }
+/** An owner id in its field: six digits as tar-stream writes them, seven past those, 0 past seven. */
+function idInto(buf: Buffer, offset: number, id: number): void {
+  const v = id > MAX_ID ? 0 : id;
+  octalInto(buf, offset, v, v > 0o777777 ? 7 : 6);
 }
 
 function checksum(block: Buffer): number {
@@ -181,11 +189,13 @@ function checksum(block: Buffer): number {
 function encodePax(
   name: string,
   linkname: string | undefined,
+  numbers: readonly (readonly [string, number])[],
   xattrs: readonly (readonly [string, Uint8Array])[],
 ): Buffer {
   let text = "";
   if (name) text += record(` path=${name}\n`);
   if (linkname) text += record(` linkpath=${linkname}\n`);
+  for (const [key, value] of numbers) text += record(` ${key}=${value}\n`);
   return Buffer.concat([
     Buffer.from(text),
     ...xattrs.map(([key, value]) => recordBytes(`SCHILY.xattr.${key}`, value)),

@@ -8,16 +8,33 @@
  *   `TooLarge` naming the layer (the memory limit); without limits this grew past 4 GiB;
  * - the same kind inflating to 1 GiB through the CLI (a disk blob store, which streams it): read to its
  *   end without holding it, then refused (its diff_id is wrong), and nothing of it stays on disk;
- * - a layer of more tar entries than the default limit: refused with `TooLarge` at the limit.
+ * - a layer of more tar entries than the default limit: refused with `TooLarge` at the limit;
+ * - extended attributes (PAX `SCHILY.xattr.*` records, kept by the engine for every entry it accepts):
+ *   3 layers of 700 entries, each with a 64 KiB value (the most Linux holds), on every path, CLI
+ *   included: refused at `maxHeaderBytes` in layer 3 (the audit of issue 18 saw 2 GB for 1500 entries of
+ *   1 MB values, and through the CLI a store error, "event … over 64 MiB"); values of 1 MB: refused at the
+ *   first (XATTR_SIZE_MAX); a global header whose attributes every entry carries: refused when the layer's
+ *   event would be more than the log holds; and the largest layer event allowed is stored by the CLI's log.
  */
+
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { DEFAULT_LIMITS, sha256 } from "@strata/oci";
+import { DEFAULT_LIMITS, MAX_LAYER_EVENT_BYTES, sha256 } from "@strata/oci";
 import { describe, expect, test } from "vitest";
 import { tempDirs } from "../../../test-support/tempDirs.js";
-import { dockerArchive, fileHeader, ociArchive, type TestImage, writeLayout } from "./support/images.js";
+import {
+  dockerArchive,
+  file,
+  fileHeader,
+  ociArchive,
+  rawTar,
+  type TestImage,
+  type TestLayer,
+  writeLayout,
+} from "./support/images.js";
 
 const tmp = tempDirs("strata-oci-bomb-");
 /** The ceiling: generous (the bombs inflate to GiBs; a correct import holds at most its limits). */
@@ -64,6 +81,45 @@ function entriesBomb(count: number): Buffer {
   return gzipSync(Buffer.concat(blocks), { level: 1 });
 }
 
+/**
+ * `layers` layers of `count` empty files, each with one extended attribute of `valueBytes` (a PAX
+ * record; a global one before the first entry instead when `global` is given: that many attributes
+ * every entry carries), as gzip members: a few KiB per layer. Their diff_ids are right.
+ */
+function xattrBomb(layers: number, count: number, valueBytes: number, global = 0): TestLayer[] {
+  const value = Buffer.alloc(valueBytes, 0x61);
+  const out: TestLayer[] = [];
+  for (let l = 0; l < layers; l++) {
+    const hash = createHash("sha256");
+    const parts: Buffer[] = [];
+    const add = (tar: Buffer, gz = gzipSync(tar)) => {
+      hash.update(tar);
+      parts.push(gz);
+    };
+    // The PAX header and its record are the same for every entry: compressed once.
+    const withPax = rawTar([file("x", "", { pax: [["SCHILY.xattr.user.a", value]] })], false);
+    const pax = withPax.subarray(0, withPax.length - 512);
+    const paxGz = gzipSync(pax);
+    for (let i = 0; i < count; i++) {
+      if (global > 0 && i === 0) {
+        const records = Array.from({ length: global }, (_, k) => [`SCHILY.xattr.user.g${k}`, value] as const);
+        add(rawTar([file(`l${l}/f0`, "", { globalPax: records })], false));
+        continue;
+      }
+      if (global === 0) add(pax, paxGz);
+      add(rawTar([file(`l${l}/f${i}`, "")], false));
+    }
+    add(Buffer.alloc(1024));
+    out.push({
+      tar: Buffer.alloc(0),
+      blob: Buffer.concat(parts),
+      gzip: true,
+      diffId: `sha256:${hash.digest("hex")}`,
+    });
+  }
+  return out;
+}
+
 const imageOf = (blob: Buffer): TestImage => ({
   layers: [{ tar: Buffer.alloc(0), blob, gzip: true, diffId: sha256("not the layer's digest") }],
   refName: "bomb",
@@ -91,7 +147,7 @@ function importInChild(
   way: Way,
   target: string,
   log: string,
-): { code?: string; message?: string; maxRSS: number } {
+): { code?: string; message?: string; exit?: number; maxRSS: number } {
   const script = `
     const { sequentialIds, simulatedClock } = await import(${JSON.stringify(dist("core"))});
     const { createFsEngine } = await import(${JSON.stringify(dist("fs"))});
@@ -151,6 +207,70 @@ describe.runIf(built)("bombs stay under a fixed memory ceiling on every import p
     expect(r.maxRSS).toBeLessThan(CEILING_BYTES);
     const blobs = join(log, "blobs", "sha256");
     expect(existsSync(blobs) ? readdirSync(blobs) : []).toEqual([]);
+  });
+  describe("extended attributes", () => {
+    const threeLayers = { layers: xattrBomb(3, 700, 65_536), refName: "bomb" };
+    test("the bomb is a few KiB of gzip per layer", () => {
+      for (const l of threeLayers.layers) expect(l.blob?.length).toBeLessThan(256 * 1024);
+    });
+    for (const way of ["layout", "oci-archive", "docker-archive", "cli"] as const) {
+      test(`${way}: 3 layers of 700 entries with 64 KiB attributes are refused at maxHeaderBytes, under the ceiling`, () => {
+        const log = join(tmp(), "log");
+        const r = importInChild(way, place(way, threeLayers), log);
+        const where =
+          /layer 3 \(sha256:[0-9a-f]{64}\), tar entry \d+ "l2\/f\d+": the image's tar entries carry more than 134217728 bytes of extended headers/;
+        if (way === "cli") {
+          expect(r.exit, r.message).toBe(1);
+          expect(r.message).toMatch(new RegExp(`^Error: ${where.source}`));
+          const blobs = join(log, "blobs", "sha256");
+          expect(existsSync(blobs) ? readdirSync(blobs) : []).toEqual([]);
+        } else {
+          expect(r.code, r.message).toBe("TooLarge");
+          expect(r.message).toMatch(new RegExp(`^${where.source}`));
+        }
+        expect(r.maxRSS).toBeLessThan(CEILING_BYTES);
+      });
+    }
+    for (const way of ["layout", "cli"] as const) {
+      test(`${way}: 1500 entries with 1 MB attributes (the audit's) are refused at the first: over XATTR_SIZE_MAX`, () => {
+        const r = importInChild(
+          way,
+          place(way, { layers: xattrBomb(1, 1500, 1_000_000), refName: "bomb" }),
+          join(tmp(), "log"),
+        );
+        expect(r.message).toMatch(
+          /layer 1 \(sha256:[0-9a-f]{64}\), tar entry 1 "l0\/f0": its extended attribute user\.a holds 1000000 bytes, more than Linux holds in one \(65536/,
+        );
+        if (way !== "cli") expect(r.code).toBe("InvalidEntry");
+        expect(r.maxRSS).toBeLessThan(CEILING_BYTES);
+      });
+    }
+    test("layout: a global header of 15 attributes of 64 KiB that 20,000 entries carry is refused when the layer's event would not fit the log", () => {
+      const r = importInChild(
+        "layout",
+        place("layout", { layers: xattrBomb(1, 20_000, 65_000, 15), refName: "bomb" }),
+        "",
+      );
+      expect(r.code, r.message).toBe("TooLarge");
+      expect(r.message).toContain(
+        `more than ${MAX_LAYER_EVENT_BYTES} bytes, more than the log holds in one event`,
+      );
+      expect(r.maxRSS).toBeLessThan(CEILING_BYTES);
+    });
+    test("cli: the largest layer event an import allows is stored by the event log", async () => {
+      const { MAX_EVENT_BYTES } = await import(dist("store"));
+      // Room for the record's stream id, type and keys beside the event's data.
+      expect(MAX_LAYER_EVENT_BYTES + 64 * 1024).toBeLessThanOrEqual(MAX_EVENT_BYTES);
+      // 740 entries of 64 KiB attributes: an event of about 62 MiB.
+      const log = join(tmp(), "log");
+      const r = importInChild(
+        "cli",
+        place("cli", { layers: xattrBomb(1, 740, 65_536), refName: "bomb" }),
+        log,
+      );
+      expect(r.exit, r.message).toBe(0);
+      expect(r.maxRSS).toBeLessThan(CEILING_BYTES);
+    });
   });
   test("layout: a layer of more entries than the default limit is refused at the limit, under the ceiling", () => {
     const r = importInChild(

@@ -221,7 +221,8 @@ describe("one image under several tags", () => {
     const engine = engineWithImages();
     must(engine, { type: "image.tag", image: "web:1", tag: "web:latest" });
     const out = join(tmp(), "layout");
-    await exportImage(engine, "web:1", out);
+    // Both names asked for: the image once, under each (as `docker save web:1 web:latest`).
+    expect(await exportImages(engine, ["web:1", "web:latest"], out)).toHaveLength(1);
     expect(JSON.parse(readFileSync(join(out, "index.json"), "utf8")).manifests).toHaveLength(2);
     const both = fresh();
     const r = await importImage(both, out);

@@ -479,6 +479,53 @@ describe("save, rmi, load: the same ids, DiffIDs and tags", () => {
     expect(plain.state.images[plain.state.tags["x:1"] as string]?.configBlob).toBeUndefined();
   });
 
+  test("an undated image made without an id (created: null, no history) is named by the config an export writes: no created, no history", async () => {
+    const e = namedEngine();
+    must(e, { type: "image.create", layers: [], tags: ["u:1"], cmd: ["sh"], created: null, history: [] });
+    const id = e.state.tags["u:1"] as string;
+    expect(e.state.images[id]?.undated).toBe(true);
+    const out = tmp();
+    const exported = await exportImage(e, "u:1", out, { compression: "none" });
+    expect(exported.config.digest).toBe(id);
+    const config = JSON.parse(layoutOf(out).config.toString()) as Record<string, unknown>;
+    expect("created" in config).toBe(false);
+    expect("history" in config).toBe(false);
+    // Loaded into another engine, it keeps its id and stays undated.
+    const file = join(tmp(), "u.tar");
+    await exportImagesArchive(e, ["u:1"], file, { format: "docker" });
+    const other = namedEngine();
+    expect((await importImageArchive(other, file)).imageId).toBe(id);
+    expect(other.state.images[id]?.undated).toBe(true);
+  });
+
+  test("a committed layer with an owner id past 2^21 and a time past 2242 is encoded with PAX records, and exported byte for byte", async () => {
+    const e = namedEngine();
+    must(e, { type: "image.create", layers: [], tags: ["base:1"], cmd: ["sh"] });
+    must(e, { type: "container.create", image: "base:1", name: "box" });
+    must(e, { type: "fs.writeFile", container: "box", path: "/f", content: "x" });
+    must(e, { type: "fs.chown", container: "box", path: "/f", uid: 2 ** 22, gid: 300_000 });
+    const late = (8 ** 11 + 10) * 1000; // seconds past eleven octal digits (after 2242)
+    must(e, { type: "fs.utimes", container: "box", path: "/f", mtime: late, atime: late });
+    must(e, { type: "container.commit", container: "box", tag: "big:1" });
+    const id = e.state.tags["big:1"] as string;
+    const top = e.state.images[id]?.layers.at(-1);
+    expect(top?.tar).toBeDefined();
+    const out = tmp();
+    const exported = await exportImage(e, "big:1", out, { compression: "none" });
+    expect(exported.config.digest).toBe(id);
+    const layer = layoutOf(out).layers.at(-1) as Buffer;
+    // Written from the layout the commit kept: its DiffID is the layer's id.
+    expect(sha256(layer)).toBe(top?.id);
+    const text = layer.toString("latin1");
+    expect(text).toContain(` uid=${2 ** 22}\n`);
+    expect(text).toContain(` mtime=${8 ** 11 + 10}\n`);
+    expect(text).not.toContain(" gid=300000\n"); // seven octal digits hold it
+    // Read back, the owner and the time are the ones committed.
+    const read = await readLayerTarEntries([layer], new MemoryBlobStore(), { layer: "big" });
+    const f = read.entries.find((x) => x.path.replace(/^\//, "") === "f");
+    expect(f && "uid" in f ? [f.uid, f.gid, f.mtime] : undefined).toEqual([2 ** 22, 300_000, late]);
+  });
+
   test("a layer the log holds no layout of (older logs) is written afresh; its image round-trips all the same", async () => {
     // Imported through a layout whose blobs are dropped from the store: as a log written before layouts.
     const layerTar = await tarStreamTar(

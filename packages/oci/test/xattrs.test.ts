@@ -200,8 +200,10 @@ describe("names are bytes", () => {
     block.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
     const error = await readLayerTarBytes(block, new MemoryBlobStore(), { layer: LAYER }).catch((e) => e);
     expect(error).toBeInstanceOf(OciError);
-    expect(error.code).toBe("InvalidTar");
-    expect(error.message).toContain("extended header");
+    // A limit (maxEntryHeaderBytes, 1 MiB by default), not a malformed tar.
+    expect(error.code).toBe("TooLarge");
+    expect(error.message).toContain("an extended header of 67108864 bytes");
+    expect(error.message).toContain("(the limit, maxEntryHeaderBytes)");
   });
 
   test("tar entries are in byte order: a, ！ (EF BC 81), 😀 (F0 9F 98 80)", async () => {

@@ -1,6 +1,7 @@
 /**
  * `strata oci import`: an OCI layout or archive in, on the hostile-safe path.
  */
+import { statSync } from "node:fs";
 import { importImage, importImageArchive, type Progress } from "@strata/oci";
 import type { CommandSpec } from "../CommandSpec.js";
 
@@ -8,7 +9,7 @@ export const ociImportCommand: CommandSpec = {
   name: "oci import",
   args: { min: 1, max: 1 },
   group: "strata",
-  usage: "strata oci import DIR|FILE.tar [--tag REPOSITORY:TAG] [--ref NAME] [--platform OS/ARCH[/VARIANT]]",
+  usage: "strata oci import DIR|FILE [--tag REPOSITORY:TAG] [--ref NAME] [--platform OS/ARCH[/VARIANT]]",
   flags: {
     format: { type: "string", values: ["json"], help: 'Print JSON ("json")' },
     tag: { type: "string" },
@@ -29,9 +30,11 @@ export const ociImportCommand: CommandSpec = {
       ...(typeof platform === "string" ? { platform } : {}),
       onProgress: (p: Progress) => ctx.progress.update(`importing ${source}`, p.done, p.total, p.unit),
     };
-    const result = (source as string).endsWith(".tar")
-      ? await importImageArchive(engine, source as string, options)
-      : await importImage(engine, source as string, options);
+    // A directory is a layout; anything else an archive, whatever its name (`save.tar.gz` too).
+    const isDirectory = statSync(source as string, { throwIfNoEntry: false })?.isDirectory() === true;
+    const result = isDirectory
+      ? await importImage(engine, source as string, options)
+      : await importImageArchive(engine, source as string, options);
     ctx.progress.done();
     if (ctx.out.json) ctx.out.data(result);
     else for (const image of result.images) ctx.out.line(image.imageId);

@@ -191,9 +191,10 @@ export const CommandSchemas = [
     platform: v.optional(PlatformSchema),
     /**
      * What an image archive's config says of the image (a load keeps it): when it was created (default:
-     * now), its author, and its history, oldest first (default: one entry per layer, now).
+     * now; null: the config names no time, so the image dates from now and is exported without one),
+     * its author, and its history, oldest first (default: one entry per layer, now; [] for none).
      */
-    created: v.optional(TimestampSchema),
+    created: v.optional(v.nullable(TimestampSchema)),
     author: v.optional(v.string()),
     history: v.optional(v.array(HistoryEntrySchema)),
     /** The blob holding the image's config JSON byte for byte (a load's; its digest must be `imageId`). */

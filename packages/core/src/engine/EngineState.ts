@@ -139,6 +139,11 @@ export interface ImageRecord {
   readonly platform?: Platform;
   /** The blob holding its config JSON byte for byte (its digest is the id), when one was recorded. */
   readonly configBlob?: string;
+  /**
+   * The config it was loaded from names no creation time: `createdAt` is when it was loaded, and an
+   * export writes no time either (so the config, hence the image id, stays the same).
+   */
+  readonly undated?: true;
 }
 
 /** The engine itself: which image store it runs and how often it restarted. */

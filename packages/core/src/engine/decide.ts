@@ -493,6 +493,7 @@ function imageInput(
           config: imageCreateConfig(command),
           ...(command.platform ? { platform: command.platform } : {}),
           created: command.created ?? null,
+          undated: command.created === null,
           author: command.author ?? "",
           history: command.history ?? null,
           tags: tags.map((tag) => ({ tag, owner: state.tags[tag] ?? null })),

@@ -34,8 +34,11 @@ export const ImageCreated = event(
     history: v.optional(v.array(HistoryEntrySchema)),
     /** The platform it runs on (an imported image's); absent: linux/amd64 (older logs, images made here). */
     platform: v.optional(PlatformSchema),
-    /** When the image was created, if not when this event was recorded (a loaded image's config says). */
-    created: v.optional(TimestampSchema),
+    /**
+     * When the image was created, if not when this event was recorded (a loaded image's config says);
+     * null: the loaded config names no time (the image dates from this event, and is exported without one).
+     */
+    created: v.optional(v.nullable(TimestampSchema)),
     /**
      * The blob holding the image's config JSON byte for byte, what an export writes (its digest is the
      * image id): the config a load read, or the one a commit made. Absent in older logs and for images

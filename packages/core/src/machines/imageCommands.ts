@@ -27,6 +27,8 @@ export type ImageMachineCommand =
       readonly platform?: Platform;
       /** What a loaded image's config says: its creation time, author and history (null: now, none, implied). */
       readonly created: number | null;
+      /** The loaded config names no creation time (the image dates from now, and says so on export). */
+      readonly undated: boolean;
       readonly author: string;
       readonly history: readonly HistoryEntry[] | null;
       /** Normalised tags, each with the image it points at now (null if none). */

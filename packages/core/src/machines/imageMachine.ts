@@ -102,6 +102,7 @@ const onCreated = update(({ event }) => {
     author: e.data.author,
     comment: e.data.comment,
     createdAt: e.data.created ?? e.recordedAt,
+    ...(e.data.created === null ? { undated: true as const } : {}),
     // evolve fills both for older events (their implied values).
     config: e.data.config ?? { ...EMPTY_IMAGE_CONFIG, cmd: e.data.cmd },
     history: e.data.history ?? [],
@@ -139,7 +140,7 @@ const createRules = {
             emptyLayer: false,
           })),
         ...(k.platform ? { platform: k.platform } : {}),
-        ...(k.created !== null ? { created: k.created } : {}),
+        ...(k.created !== null ? { created: k.created } : k.undated ? { created: null } : {}),
         ...(k.configBlob !== undefined ? { configBlob: k.configBlob } : {}),
       },
     },

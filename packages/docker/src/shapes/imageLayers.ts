@@ -12,11 +12,14 @@ import { chainIds } from "@strata/oci";
 
 const sizes = new WeakMap<Tree, number>();
 
-function symlinkBytes(node: FsNode): number {
-  if (node.kind === "symlink") return Buffer.byteLength(node.target);
-  if (node.kind !== "dir") return 0;
+/** The bytes of the symlink targets under `root` (a stack of its own: a path may have 2,000 components). */
+function symlinkBytes(root: FsNode): number {
   let total = 0;
-  for (const [, child] of node.children.entries()) total += symlinkBytes(child);
+  const stack = [root];
+  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
+    if (node.kind === "symlink") total += Buffer.byteLength(node.target);
+    else if (node.kind === "dir") for (const [, child] of node.children.entries()) stack.push(child);
+  }
   return total;
 }
 

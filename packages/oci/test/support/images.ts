@@ -35,6 +35,8 @@ export interface RawEntry {
   readonly devminor?: number;
   /** Extra PAX records (key → value bytes); keys may be raw bytes too. */
   readonly pax?: readonly (readonly [string | Buffer, string | Buffer])[];
+  /** PAX records of a global header (typeflag `g`) written before the entry: they count for every entry after. */
+  readonly globalPax?: readonly (readonly [string | Buffer, string | Buffer])[];
 }
 
 const octal = (n: number, width: number) => `${n.toString(8).padStart(width - 1, "0")}\0`;
@@ -116,6 +118,20 @@ export function rawTar(entries: readonly RawEntry[], end = true): Buffer {
       devmajor: e.devmajor ?? 0,
       devminor: e.devminor ?? 0,
     };
+    if (e.globalPax !== undefined) {
+      const data = Buffer.concat(e.globalPax.map(([k, v]) => paxRecord(bytes(k), bytes(v))));
+      parts.push(
+        header({
+          ...common,
+          name: Buffer.from("GlobalHead/x"),
+          typeflag: "g",
+          size: data.length,
+          linkname: Buffer.alloc(0),
+        }),
+        data,
+        pad(data.length),
+      );
+    }
     if (records.length > 0) {
       const data = Buffer.concat(records);
       parts.push(
@@ -174,6 +190,8 @@ export interface TestLayer {
 export interface TestImage {
   readonly layers: readonly TestLayer[];
   readonly refName?: string;
+  /** The image's whole name, as `io.containerd.image.name` (Docker 25+ writes it beside the ref name). */
+  readonly imageName?: string;
   readonly platform?: { os: string; architecture: string; variant?: string };
   readonly cmd?: readonly string[];
 }
@@ -262,7 +280,14 @@ export function writeLayout(
       mediaType: d.mediaType,
       digest: d.digest,
       size: d.size,
-      ...(image.refName ? { annotations: { "org.opencontainers.image.ref.name": image.refName } } : {}),
+      ...(image.refName || image.imageName
+        ? {
+            annotations: {
+              ...(image.imageName ? { "io.containerd.image.name": image.imageName } : {}),
+              ...(image.refName ? { "org.opencontainers.image.ref.name": image.refName } : {}),
+            },
+          }
+        : {}),
     }));
   }
   writeFileSync(join(out, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
@@ -272,26 +297,37 @@ export function writeLayout(
 
 /** A `docker save` archive (the older form: `<id>/layer.tar`, `<id>.json`, `manifest.json`). */
 export function dockerArchive(image: TestImage, tags: readonly string[] = ["test/image:1"]): Buffer {
-  const p = image.platform ?? { os: "linux", architecture: "amd64" };
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: p.architecture,
-      os: p.os,
-      config: { Cmd: image.cmd ?? ["/bin/sh"] },
-      rootfs: { type: "layers", diff_ids: image.layers.map((l) => l.diffId ?? sha256(l.tar)) },
-    }),
-  );
-  const configName = `${hexOf(sha256(config))}.json`;
-  const layerNames = image.layers.map((l, i) => `${hexOf(sha256(`layer ${i} ${sha256(l.tar)}`))}/layer.tar`);
-  const manifest = Buffer.from(JSON.stringify([{ Config: configName, RepoTags: tags, Layers: layerNames }]));
-  return rawTar([
-    file(configName, config),
-    ...image.layers.flatMap((l, i) => [
-      dir(`${(layerNames[i] as string).split("/")[0]}/`),
-      file(layerNames[i] as string, blobOf(l)),
-    ]),
-    file("manifest.json", manifest),
-  ]);
+  return dockerArchiveOf([{ image, tags }]);
+}
+
+/** A `docker save` archive of several images (each with its `RepoTags`), in the older form. */
+export function dockerArchiveOf(images: readonly { image: TestImage; tags: readonly string[] }[]): Buffer {
+  const members: RawEntry[] = [];
+  const seen = new Set<string>();
+  const entries = images.map(({ image, tags }, k) => {
+    const p = image.platform ?? { os: "linux", architecture: "amd64" };
+    const config = Buffer.from(
+      JSON.stringify({
+        architecture: p.architecture,
+        os: p.os,
+        config: { Cmd: image.cmd ?? ["/bin/sh"] },
+        rootfs: { type: "layers", diff_ids: image.layers.map((l) => l.diffId ?? sha256(l.tar)) },
+      }),
+    );
+    const configName = `${hexOf(sha256(config))}.json`;
+    const layerNames = image.layers.map(
+      (l, i) => `${hexOf(sha256(`image ${k} layer ${i} ${sha256(l.tar)}`))}/layer.tar`,
+    );
+    if (!seen.has(configName)) members.push(file(configName, config));
+    seen.add(configName);
+    for (const [i, l] of image.layers.entries())
+      members.push(
+        dir(`${(layerNames[i] as string).split("/")[0]}/`),
+        file(layerNames[i] as string, blobOf(l)),
+      );
+    return { Config: configName, RepoTags: tags, Layers: layerNames };
+  });
+  return rawTar([...members, file("manifest.json", Buffer.from(JSON.stringify(entries)))]);
 }
 
 /** An OCI layout packed in a tar; `dotSlash`: every name `./`-prefixed, with a `./` entry first (GNU tar -C dir .). */
