@@ -7,7 +7,7 @@
  * import). A blob the store held before a stage put it is never dropped by the stage.
  * Contract: BlobStore.ts (`stage`) · laws: packages/fs/test/blobStage.test.ts
  */
-import type { BlobStore } from "./BlobStore.js";
+import type { BlobStore, StagedBlobs } from "./BlobStore.js";
 
 /**
  * Which stages hold which blobs, for one store. A digest is held only while it is new since the first
@@ -104,7 +104,7 @@ export interface StageBackend {
  * const stage = blobs.stage();
  * try { importLayers(stage); stage.keep(); } catch (e) { stage.discard(); throw e; }
  */
-export class BlobStage implements BlobStore {
+export class BlobStage implements StagedBlobs {
   readonly #store: BlobStore;
   readonly #ledger: StageLedger;
   readonly #backend: StageBackend;

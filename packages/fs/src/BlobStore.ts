@@ -21,7 +21,6 @@
  */
 
 import { createHash, hash } from "node:crypto";
-import { BlobStage, StageLedger } from "./BlobStage.js";
 
 export interface BlobStore {
   put(bytes: Uint8Array): string;
@@ -51,7 +50,7 @@ export interface BlobStore {
    * Optional: a stage for one import: its puts are held for it until it keeps or discards them; a
    * discard drops only blobs no one else put or holds (BlobStage.ts).
    */
-  stage?(): BlobStage;
+  stage?(): StagedBlobs;
   /**
    * Optional: keeps bytes of at most `INLINE_CONTENT_MAX_BYTES` that the event about to be appended
    * carries inline, readable here by digest; they need no `sync()` (the event makes them durable).
@@ -76,54 +75,13 @@ export function sha256Digest(bytes: Uint8Array): string {
 /** The digest of the empty content. */
 export const EMPTY_DIGEST: string = sha256Digest(new Uint8Array(0));
 
-/** An in-memory blob store. */
-export class MemoryBlobStore implements BlobStore {
-  readonly #blobs = new Map<string, Uint8Array>([[EMPTY_DIGEST, new Uint8Array(0)]]);
-  readonly #stages = new StageLedger();
-
-  put(bytes: Uint8Array): string {
-    return this.add(bytes).digest;
-  }
-
-  add(bytes: Uint8Array): { digest: string; created: boolean } {
-    return this.#add(bytes);
-  }
-
-  #add(bytes: Uint8Array, stage?: BlobStage): { digest: string; created: boolean } {
-    const digest = sha256Digest(bytes);
-    const created = !this.#blobs.has(digest);
-    if (created) this.#blobs.set(digest, new Uint8Array(bytes));
-    this.#stages.note(digest, created, stage);
-    return { digest, created };
-  }
-
-  /** A stage for one import (BlobStage.ts): what it puts is held for it until it keeps or discards it. */
-  stage(): BlobStage {
-    return new BlobStage(this, this.#stages, {
-      add: (bytes, stage) => this.#add(bytes, stage),
-      drop: (digests) => this.discard(digests),
-    });
-  }
-
-  get(digest: string): Uint8Array | undefined {
-    const b = this.#blobs.get(digest);
-    return b === undefined ? undefined : new Uint8Array(b);
-  }
-
-  has(digest: string): boolean {
-    return this.#blobs.has(digest);
-  }
-
-  /** Number of distinct blobs stored. */
-  get size(): number {
-    return this.#blobs.size;
-  }
-
-  /**
-   * Drops these blobs outright, whoever put them (nothing here is durable): what stages use to drop what
-   * no one holds; anyone else passes only digests they added and no event names.
-   */
-  discard(digests: Iterable<string>): void {
-    for (const d of digests) if (d !== EMPTY_DIGEST) this.#blobs.delete(d);
-  }
+/**
+ * What `stage()` gives an import (BlobStage.ts): a blob store whose puts are held for it, until it
+ * keeps them (its events name them) or discards them (it was refused).
+ */
+export interface StagedBlobs extends BlobStore {
+  /** The import was accepted: what it put stays. */
+  keep(): void;
+  /** The import was refused: drops what it put that no one else put or holds, and is not synced yet. */
+  discard(): void;
 }

@@ -14,11 +14,11 @@ import {
   replayProjectedTo,
 } from "@strata/core";
 import type { BlobStore } from "./BlobStore.js";
-import { MemoryBlobStore } from "./BlobStore.js";
 import { type Change, changes } from "./diff.js";
 import { emptyUpper, type FsState } from "./FsState.js";
 import { fsProjection } from "./fsProjection.js";
 import { stackLayer } from "./layerTree.js";
+import { MemoryBlobStore } from "./MemoryBlobStore.js";
 import { UnionView } from "./UnionView.js";
 
 export interface FsEngineOptions {

@@ -14,7 +14,7 @@ import { tempDirs } from "../../../test-support/tempDirs.js";
 const tmp = tempDirs("strata-stage-");
 
 interface Subject {
-  readonly store: BlobStore & { stage(): BlobStage; sync?(): Promise<void> };
+  readonly store: Omit<BlobStore, "stage"> & { stage(): BlobStage; sync?(): Promise<void> };
   /** The blobs the store holds as another process finds them (after a sync); undefined: not on disk. */
   named(): string[] | undefined;
 }
