@@ -23,6 +23,7 @@ import {
   exportImages,
   exportImagesArchive,
   hexOf,
+  type ImportOptions,
   importImage,
   importImageArchive,
   MEDIA_TYPES,
@@ -68,7 +69,11 @@ type Way = "layout" | "oci-archive" | "docker-archive";
 const WAYS: readonly Way[] = ["layout", "oci-archive", "docker-archive"];
 
 /** Imports `images` (each with its tags, for the docker archive) into a fresh engine through `way`. */
-async function importVia(way: Way, images: readonly { image: TestImage; tags: readonly string[] }[]) {
+async function importVia(
+  way: Way,
+  images: readonly { image: TestImage; tags: readonly string[] }[],
+  options: ImportOptions = {},
+) {
   const engine = fresh();
   const work = tmp();
   if (way === "layout") {
@@ -76,7 +81,7 @@ async function importVia(way: Way, images: readonly { image: TestImage; tags: re
       join(work, "l"),
       images.map((i) => i.image),
     );
-    return { engine, result: await importImage(engine, join(work, "l")) };
+    return { engine, result: await importImage(engine, join(work, "l"), options) };
   }
   const path = join(work, "i.tar");
   writeFileSync(
@@ -89,7 +94,7 @@ async function importVia(way: Way, images: readonly { image: TestImage; tags: re
         )
       : dockerArchiveOf(images),
   );
-  return { engine, result: await importImageArchive(engine, path) };
+  return { engine, result: await importImageArchive(engine, path, options) };
 }
 
 const names = (engine: FsEngine) =>
@@ -336,21 +341,7 @@ describe("2. a whiteout and an entry of the same name in one layer (the whiteout
       const image = { layers: [base, layer(entries)], refName: "t" };
       const views: string[][] = [];
       for (const way of WAYS) {
-        const engine = fresh();
-        const work = tmp();
-        if (way === "layout") {
-          writeLayout(join(work, "l"), [image]);
-          await importImage(engine, join(work, "l"), { tag: "t:1" });
-        } else {
-          const path = join(work, "i.tar");
-          writeFileSync(
-            path,
-            way === "oci-archive"
-              ? ociArchive([image], {}, join(work, "s"))
-              : dockerArchiveOf([{ image, tags: ["t:1"] }]),
-          );
-          await importImageArchive(engine, path, { tag: "t:1" });
-        }
+        const { engine } = await importVia(way, [{ image, tags: ["t:1"] }], { tag: "t:1" });
         views.push(ours(engine));
       }
       expect(views[1]).toEqual(views[0]);
