@@ -19,6 +19,7 @@
 import { Readable } from "node:stream";
 import { BlobError, type BlobStore, compareNames, type FsNode, type Tree } from "@strata/fs";
 import type tar from "tar-stream";
+import { BATCH_BYTES, BATCH_FILES, ChunkBuffer } from "./ChunkBuffer.js";
 import { END_OF_TAR, padding, type TarHeader, tarHeader } from "./tarHeader.js";
 import { OPAQUE_MARKER, whiteoutName } from "./whiteout.js";
 
@@ -42,8 +43,6 @@ const EMPTY = new Uint8Array(0);
  * stream per small file costs more than its bytes; a large file never sits in memory).
  */
 export const STREAM_ABOVE_BYTES = 1024 * 1024;
-/** The stream hands out the tar in chunks of about this size. */
-const CHUNK_BYTES = 1024 * 1024;
 const seconds = (ms: number) => new Date(Math.floor(ms / 1000) * 1000);
 const marker = (name: string): Header => ({
   name,
@@ -173,26 +172,11 @@ export function layerTarStream(tree: Tree, blobs: BlobStore): Readable {
   return Readable.from(layerTarChunks(tree, blobs));
 }
 
-/** Small files are read from the blob store in batches of about this many bytes. */
-const BATCH_BYTES = 4 * 1024 * 1024;
-const BATCH_FILES = 2048;
-
 type Entry = { header: Header; digest?: string };
 
 /** The layer's tar in chunks of about 1 MiB (see {@link layerTarStream}). */
 export async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const push = (b: Buffer) => {
-    pending.push(b);
-    pendingBytes += b.length;
-  };
-  const take = () => {
-    const chunk = Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    return chunk;
-  };
+  const out = new ChunkBuffer();
   /** Entries whose contents are read together, and their bytes. */
   let batch: Entry[] = [];
   let batchBytes = 0;
@@ -204,10 +188,10 @@ export async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenera
       const content = digest === undefined ? EMPTY : (contents?.get(digest) ?? blobs.get(digest));
       if (content === undefined) throw BlobError.missing(digest as string);
       // As tar-stream did: the size is the content's (empty for everything but files).
-      for (const b of tarHeader({ ...entry, size: content.byteLength })) push(b);
-      push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
-      push(padding(content.byteLength));
-      if (pendingBytes >= CHUNK_BYTES) yield take();
+      for (const b of tarHeader({ ...entry, size: content.byteLength })) out.push(b);
+      out.push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+      out.push(padding(content.byteLength));
+      if (out.full) yield out.take();
     }
     batch = [];
     batchBytes = 0;
@@ -219,8 +203,8 @@ export async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenera
     if (stream) {
       yield* encodeBatch();
       const entry = { ...e.header, mtime: e.header.mtime ?? new Date(0) } as TarHeader;
-      for (const b of tarHeader(entry)) push(b);
-      yield take();
+      for (const b of tarHeader(entry)) out.push(b);
+      yield out.take();
       let written = 0;
       for await (const chunk of stream) {
         written += chunk.length;
@@ -230,7 +214,7 @@ export async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenera
         throw new Error(
           `layer tar: ${e.header.name}: the blob store gave ${written} bytes for a ${size}-byte file`,
         );
-      push(padding(size));
+      out.push(padding(size));
       continue;
     }
     batch.push(e);
@@ -238,6 +222,6 @@ export async function* layerTarChunks(tree: Tree, blobs: BlobStore): AsyncGenera
     if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_FILES) yield* encodeBatch();
   }
   yield* encodeBatch();
-  push(END_OF_TAR);
-  yield take();
+  out.push(END_OF_TAR);
+  yield out.take();
 }

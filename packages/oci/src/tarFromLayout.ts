@@ -5,27 +5,13 @@
  * caller checks the bytes against the layout's DiffID (an export writes the tar afresh if they differ).
  */
 import { BlobError, type BlobStore } from "@strata/fs";
+import { BATCH_BYTES, BATCH_FILES, ChunkBuffer } from "./ChunkBuffer.js";
 import { STREAM_ABOVE_BYTES } from "./layerTar.js";
 import { readTarLayout, type TarLayoutRecord } from "./tarLayout.js";
 
-const CHUNK_BYTES = 1024 * 1024;
-const BATCH_BYTES = 4 * 1024 * 1024;
-const BATCH_FILES = 2048;
-
 /** The tar a layout describes, in chunks (a layout that does not read as one: a TarLayoutError). */
 export async function* tarFromLayout(layout: Uint8Array, blobs: BlobStore): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const push = (b: Buffer) => {
-    pending.push(b);
-    pendingBytes += b.length;
-  };
-  const take = () => {
-    const chunk = Buffer.concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    return chunk;
-  };
+  const out = new ChunkBuffer();
   /** Records whose file contents are read together. */
   let batch: TarLayoutRecord[] = [];
   let batchBytes = 0;
@@ -33,15 +19,15 @@ export async function* tarFromLayout(layout: Uint8Array, blobs: BlobStore): Asyn
     const digests = batch.flatMap((r) => (r.digest === undefined ? [] : [r.digest]));
     const contents = digests.length > 1 ? blobs.getMany?.(digests) : undefined;
     for (const r of batch) {
-      if (r.raw !== undefined) push(r.raw);
+      if (r.raw !== undefined) out.push(r.raw);
       else {
         const content = contents?.get(r.digest) ?? blobs.get(r.digest);
         if (content === undefined) throw BlobError.missing(r.digest);
         if (content.byteLength !== r.size)
           throw new Error(`tar layout: ${r.digest} holds ${content.byteLength} bytes, not ${r.size}`);
-        push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
+        out.push(Buffer.from(content.buffer, content.byteOffset, content.byteLength));
       }
-      if (pendingBytes >= CHUNK_BYTES) yield take();
+      if (out.full) yield out.take();
     }
     batch = [];
     batchBytes = 0;
@@ -51,7 +37,7 @@ export async function* tarFromLayout(layout: Uint8Array, blobs: BlobStore): Asyn
       r.digest !== undefined && r.size > STREAM_ABOVE_BYTES ? blobs.openStream?.(r.digest) : undefined;
     if (stream && r.digest !== undefined) {
       yield* flushBatch();
-      if (pendingBytes > 0) yield take();
+      if (out.bytes > 0) yield out.take();
       let written = 0;
       for await (const chunk of stream) {
         written += chunk.length;
@@ -66,5 +52,5 @@ export async function* tarFromLayout(layout: Uint8Array, blobs: BlobStore): Asyn
     if (batchBytes >= BATCH_BYTES || batch.length >= BATCH_FILES) yield* flushBatch();
   }
   yield* flushBatch();
-  if (pendingBytes > 0) yield take();
+  if (out.bytes > 0) yield out.take();
 }
