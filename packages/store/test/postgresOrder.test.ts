@@ -7,7 +7,8 @@
  *   see nothing after it; once it commits, both appear, in order; rolled back, it leaves no hole.
  * - Appends that only write keys hold no lock another writer waits for (they commit while it is open);
  *   an append whose condition reads a key held by an open writer waits for it and then sees it.
- * - Random concurrent appends from several handles, checked afterwards against the log itself: every
+ * - Random concurrent appends from several handles (while a log in another schema appends too), checked
+ *   afterwards against the log itself: every
  *   accepted condition held in log order, every refused one was broken, every expected version matched,
  *   and a subscriber saw 1, 2, 3… without a gap.
  */
@@ -299,17 +300,24 @@ describe.runIf(why === null)("PostgreSQL: random concurrent appends from several
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.array(opArb, { maxLength: 6 }), { minLength: 2, maxLength: 3 }),
-        async (perHandle) => {
+        fc.nat(6),
+        async (perHandle, neighbourAppends) => {
           const schema = freshSchema();
           const handles = await Promise.all(
             perHandle.map(() => PostgresEventLog.open({ connectionString: PG_URL, schema })),
           );
+          // A log in another schema of the same database appends meanwhile: its publishers are
+          // transactions of the cluster like any other, and must never cost an append here its place.
+          const neighbour = await PostgresEventLog.open({ connectionString: PG_URL, schema: freshSchema() });
           const seen: number[] = [];
           const sub = (handles[0] as PostgresEventLog).subscribe(1, (batch) => {
             seen.push(...batch.map((e) => e.seq));
           });
           try {
             let n = 0;
+            const neighbourDone = (async () => {
+              for (let i = 0; i < neighbourAppends; i++) await neighbour.append([ev("next-door", i)]);
+            })();
             const outcomes = (
               await Promise.all(
                 perHandle.map(async (ops, h) => {
@@ -334,12 +342,15 @@ describe.runIf(why === null)("PostgreSQL: random concurrent appends from several
                 }),
               )
             ).flat();
+            await neighbourDone;
+            expect(await neighbour.lastSeq()).toBe(neighbourAppends);
             const log = await handles[0]?.read();
             const events = log as StoredEvent[];
             expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
             for (const o of outcomes) {
               const stream = o.op.events[0]?.stream as string;
               if (o.result) {
+                expect(o.result.firstSeq).toBeGreaterThan(0);
                 const before = events.slice(0, o.result.firstSeq - 1);
                 // Its events are where it was told, whole and in order.
                 expect(events.slice(o.result.firstSeq - 1, o.result.lastSeq).map((e) => e.streamId)).toEqual(
@@ -369,6 +380,7 @@ describe.runIf(why === null)("PostgreSQL: random concurrent appends from several
           } finally {
             await sub.close();
             for (const h of handles) await h.close();
+            await neighbour.close();
           }
         },
       ),
