@@ -8,9 +8,8 @@
  * - Appends that only write keys hold no lock another writer waits for (they commit while it is open);
  *   an append whose condition reads a key held by an open writer waits for it and then sees it.
  * - Random concurrent appends from several handles (while a log in another schema appends too), checked
- *   afterwards against the log itself: every
- *   accepted condition held in log order, every refused one was broken, every expected version matched,
- *   and a subscriber saw 1, 2, 3… without a gap.
+ *   afterwards against the log itself: every accepted condition held in log order, every refused one
+ *   was broken, every expected version matched, and a subscriber saw 1, 2, 3… without a gap.
  */
 import {
   AppendConditionError,
