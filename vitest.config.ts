@@ -9,5 +9,9 @@ export default defineConfig({
     include: ["packages/*/test/**/*.test.ts", "docs/**/*.test.ts"],
     environment: "node",
     testTimeout: 120_000,
+    // Two test files at a time, on machines of two cores too: most of the suite waits on processes it
+    // spawns (the CLI, servers, PostgreSQL, umoci, the kernel harness), and vitest's default there is
+    // one worker, which kept .ci/run over 20 minutes.
+    maxWorkers: 2,
   },
 });
